@@ -1,0 +1,39 @@
+#pragma once
+// Backend entry points. The CUDA ones exist in every build: without CUDA they are stubs that report
+// no device and throw NotCompiled, so callers carry no #ifdefs.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hedgesim/engine/job.hpp"
+
+namespace hedgesim {
+
+/// Simulates job over range on `threads` CPU threads (0: all hardware threads).
+void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out);
+unsigned cpu_hardware_threads();
+std::string cpu_model_name();
+
+bool cuda_compiled();
+/// Number of usable CUDA devices; 0 without a CUDA build, driver or device.
+int cuda_device_count();
+std::string cuda_device_name(int device);
+void cuda_simulate_terminal(const SimulationJob& job, PathRange range, int device, TerminalSamples& out);
+
+/// Picks the backend for a request: automatic means CUDA when a device is present, else CPU.
+/// Asking for cuda without a CUDA build or device throws RuntimeFailure (exit code 3).
+BackendInfo resolve_backend(BackendKind requested, unsigned threads);
+
+/// Dispatches a job to the resolved backend.
+void simulate_terminal(const SimulationJob& job, PathRange range, const BackendInfo& backend, TerminalSamples& out);
+
+}  // namespace hedgesim
+
+namespace hedgesim {
+
+/// Philox4x32-10 blocks computed on the device for the known-answer test: counters holds 4 words per
+/// block, the result 4 words per block.
+std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>& counters, std::uint32_t k0,
+                                              std::uint32_t k1, int device);
+
+}  // namespace hedgesim

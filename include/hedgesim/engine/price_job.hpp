@@ -1,0 +1,41 @@
+#pragma once
+// `hedgesim price`: Monte Carlo prices of the book's options beside their closed forms — the check a
+// user runs before trusting a model's paths.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "hedgesim/engine/job.hpp"
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim {
+
+struct OptionPrice {
+  std::size_t index = 0;
+  OptionSpec option;
+  double mc_price = 0.0;   ///< USD per unit (linear and inverse alike; coin price = USD / spot)
+  double mc_stderr = 0.0;  ///< standard error of mc_price
+  double analytic_price = 0.0;
+};
+
+struct PriceReport {
+  BackendInfo backend;
+  std::uint64_t paths = 0;
+  std::uint32_t steps = 0;
+  std::uint64_t seed = 0;
+  Precision precision = Precision::float32;
+  double elapsed_s = 0.0;         ///< simulation and reduction, excluding start-up and output
+  double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+  std::vector<OptionPrice> options;
+};
+
+/// Called after each batch with the number of paths done.
+using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+/// The simulation job of a spec, recording the state at every distinct expiry of the book.
+SimulationJob make_simulation_job(const RunSpec& spec);
+
+/// Prices the book under the risk-neutral measure (whatever spec.simulation.measure says).
+PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+
+}  // namespace hedgesim

@@ -1,0 +1,50 @@
+#pragma once
+// Bates (1996): Heston plus compound-Poisson log-normal jumps in the price,
+//   dS/S = (μ − λ k̄) dt + √v dW^S + (e^J − 1) dN,  J ~ N(μ_J, σ_J²),  k̄ = e^{μ_J + σ_J²/2} − 1,
+// with the variance as in heston.hpp. Per step the jump count N ~ Poisson(λΔ) and, given N, the
+// summed log jumps are exactly N(N μ_J, N σ_J²), so one normal serves any number of jumps.
+// Random numbers per step: block 0 (diffusion normals, QE uniform, Poisson uniform); block 1 only
+// on steps with a jump.
+#include <cmath>
+
+#include "hedgesim/hd.hpp"
+#include "hedgesim/math.hpp"
+#include "hedgesim/models/heston.hpp"
+#include "hedgesim/models/poisson.hpp"
+
+namespace hedgesim {
+
+template <class T>
+struct BatesModel {
+  HestonDiffusion<T> diffusion;
+  PoissonSampler<T> jumps;
+  T v0;
+  T jump_mean, jump_stdev;
+
+  HS_HD PathState<T> initial() const { return {T(0), v0}; }
+
+  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
+    const auto b = rng.mixed();
+    diffusion.step(s, b.z0, b.z1, b.u2);
+    const unsigned n = jumps(b.u3);
+    if (n > 0) {
+      const auto j = rng.mixed();
+      const T nf = static_cast<T>(n);
+      s.x += nf * jump_mean + m::sqrt(nf) * jump_stdev * j.z0;
+    }
+  }
+};
+
+/// Expected relative price jump k̄ = E[e^J] − 1 of the Bates model.
+inline double bates_mean_jump(const ModelParams& p) {
+  return std::expm1(p.jump_mean + 0.5 * p.jump_stdev * p.jump_stdev);
+}
+
+template <class T>
+BatesModel<T> make_bates(const ModelParams& p, double mu, double dt) {
+  const double compensated = mu - p.jump_intensity * bates_mean_jump(p);
+  return {make_heston_diffusion<T>(p, compensated, dt), make_poisson<T>(p.jump_intensity * dt),
+          static_cast<T>(p.v0), static_cast<T>(p.jump_mean), static_cast<T>(p.jump_stdev)};
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,131 @@
+#pragma once
+// Heston stochastic volatility:
+//   dS/S = μ dt + √v dW^S,   dv = κ(θ − v) dt + ξ √v dW^v,   d⟨W^S, W^v⟩ = ρ dt.
+// Two discretisations of one step Δ (VarianceScheme):
+//  - qe: Andersen (2008) quadratic-exponential variance step with ψ_c = 1.5, and the log price
+//        ln S' = ln S + μΔ + K0* + K1 v + K2 v' + √(K3 v + K4 v') Z  (γ1 = γ2 = ½) where K0* is the
+//        martingale correction that makes E[S'/S | v] = e^{μΔ} exactly (Andersen §4.2; when the
+//        correction's moment does not exist the uncorrected K0 is used, as Andersen prescribes).
+//  - euler: full-truncation Euler (Lord, Koekkoek, van Dijk 2010) with v⁺ = max(v, 0):
+//        ln S' = ln S + (μ − v⁺/2)Δ + √(v⁺Δ)(ρ Z_v + √(1−ρ²) Z),  v' = v + κ(θ − v⁺)Δ + ξ√(v⁺Δ) Z_v.
+// The jump models (bates.hpp, svcj.hpp) reuse this diffusion step with a compensated drift.
+#include <cmath>
+
+#include "hedgesim/hd.hpp"
+#include "hedgesim/math.hpp"
+#include "hedgesim/models/path_state.hpp"
+#include "hedgesim/rng/philox.hpp"
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim {
+
+template <class T>
+struct HestonDiffusion {
+  bool qe;
+  T mu_dt;  ///< drift of ln S before the convexity terms, times Δ
+  T dt, kappa_dt, theta, xi, rho, rho_bar, sqrt_dt;
+  T e;       ///< e^{−κΔ}
+  T c1, c2;  ///< conditional variance of v': s² = c1·v + c2
+  T k0, k1, k2, k3, k4;
+  T a_mgf;  ///< K2 + K4/2, the exponent the martingale correction needs
+
+  /// One step of (x, v) given two independent normals and one uniform.
+  HS_HD void step(PathState<T>& s, T z_price, T z_var, T u_var) const {
+    if (qe) {
+      step_qe(s, z_price, z_var, u_var);
+    } else {
+      step_euler(s, z_price, z_var);
+    }
+  }
+
+  HS_HD void step_qe(PathState<T>& s, T z_price, T z_var, T u_var) const {
+    const T v = s.v;
+    const T mean = theta + (v - theta) * e;
+    const T var = c1 * v + c2;
+    const T psi = var / (mean * mean);
+    T v_next;
+    T log_m;  // ln E[exp(A v') | v]
+    bool corrected;
+    if (psi <= T(1.5)) {
+      const T inv = T(2) / psi;
+      const T b2 = inv - T(1) + m::sqrt(inv) * m::sqrt(inv - T(1));
+      const T a = mean / (T(1) + b2);
+      const T b = m::sqrt(b2);
+      const T w = b + z_var;
+      v_next = a * w * w;
+      const T one_m = T(1) - T(2) * a_mgf * a;
+      corrected = one_m > T(0);
+      log_m = corrected ? a_mgf * b2 * a / one_m - T(0.5) * m::log(one_m) : T(0);
+    } else {
+      const T p = (psi - T(1)) / (psi + T(1));
+      const T beta = (T(1) - p) / mean;
+      v_next = u_var <= p ? T(0) : m::log((T(1) - p) / (T(1) - u_var)) / beta;
+      corrected = a_mgf < beta;
+      log_m = corrected ? m::log(p + beta * (T(1) - p) / (beta - a_mgf)) : T(0);
+    }
+    const T k0_star = corrected ? -log_m - (k1 + T(0.5) * k3) * v : k0;
+    s.x += mu_dt + k0_star + k1 * v + k2 * v_next + m::sqrt(k3 * v + k4 * v_next) * z_price;
+    s.v = v_next;
+  }
+
+  HS_HD void step_euler(PathState<T>& s, T z_price, T z_var) const {
+    const T vp = m::max(s.v, T(0));
+    const T sv = m::sqrt(vp) * sqrt_dt;
+    s.x += mu_dt - T(0.5) * vp * dt + sv * (rho * z_var + rho_bar * z_price);
+    s.v += kappa_dt * (theta - vp) + xi * sv * z_var;
+  }
+};
+
+/// Coefficients of one Heston step of length dt (years) with log-price drift mu (already net of any
+/// jump compensator).
+template <class T>
+HestonDiffusion<T> make_heston_diffusion(const ModelParams& p, double mu, double dt) {
+  const double e = std::exp(-p.kappa * dt);
+  const double xi2 = p.xi * p.xi;
+  const double rr = 1.0 - p.rho * p.rho;
+  const double g = p.kappa * p.rho / p.xi - 0.5;  // γ1 = γ2 = ½
+  const double k1 = 0.5 * dt * g - p.rho / p.xi;
+  const double k2 = 0.5 * dt * g + p.rho / p.xi;
+  const double k3 = 0.5 * dt * rr;
+  const double k4 = 0.5 * dt * rr;
+  HestonDiffusion<T> h{};
+  h.qe = p.scheme == VarianceScheme::qe;
+  h.mu_dt = static_cast<T>(mu * dt);
+  h.dt = static_cast<T>(dt);
+  h.kappa_dt = static_cast<T>(p.kappa * dt);
+  h.theta = static_cast<T>(p.theta);
+  h.xi = static_cast<T>(p.xi);
+  h.rho = static_cast<T>(p.rho);
+  h.rho_bar = static_cast<T>(std::sqrt(rr));
+  h.sqrt_dt = static_cast<T>(std::sqrt(dt));
+  h.e = static_cast<T>(e);
+  h.c1 = static_cast<T>(xi2 * e * (1.0 - e) / p.kappa);
+  h.c2 = static_cast<T>(p.theta * xi2 * (1.0 - e) * (1.0 - e) / (2.0 * p.kappa));
+  h.k0 = static_cast<T>(-p.rho * p.kappa * p.theta / p.xi * dt);
+  h.k1 = static_cast<T>(k1);
+  h.k2 = static_cast<T>(k2);
+  h.k3 = static_cast<T>(k3);
+  h.k4 = static_cast<T>(k4);
+  h.a_mgf = static_cast<T>(k2 + 0.5 * k4);
+  return h;
+}
+
+template <class T>
+struct HestonModel {
+  HestonDiffusion<T> diffusion;
+  T v0;
+
+  HS_HD PathState<T> initial() const { return {T(0), v0}; }
+
+  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
+    const auto b = rng.mixed();
+    diffusion.step(s, b.z0, b.z1, b.u2);
+  }
+};
+
+template <class T>
+HestonModel<T> make_heston(const ModelParams& p, double mu, double dt) {
+  return {make_heston_diffusion<T>(p, mu, dt), static_cast<T>(p.v0)};
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,35 @@
+#pragma once
+// Chooses the model unit for a run: host code builds the step coefficients of one ModelType at the
+// run's precision and hands them, as a concrete type, to a generic callable. Kernels and CPU loops are
+// instantiated per model, so the hot path has no virtual call and no per-step switch on the type.
+// Adding a model: its header, an enum entry in spec.hpp and one case here.
+#include "hedgesim/models/bates.hpp"
+#include "hedgesim/models/gbm.hpp"
+#include "hedgesim/models/heston.hpp"
+#include "hedgesim/models/svcj.hpp"
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim {
+
+/// Drift μ of the log price's underlying SDE under the run's measure (DESIGN.md §3).
+inline double measure_drift(const ModelParams& p, Measure measure) {
+  return measure == Measure::physical ? p.drift : p.rate - p.dividend;
+}
+
+template <class T, class F>
+decltype(auto) visit_model(const ModelParams& p, Measure measure, double dt_years, F&& f) {
+  const double mu = measure_drift(p, measure);
+  switch (p.type) {
+    case ModelType::gbm:
+      return f(make_gbm<T>(p, mu, dt_years));
+    case ModelType::heston:
+      return f(make_heston<T>(p, mu, dt_years));
+    case ModelType::bates:
+      return f(make_bates<T>(p, mu, dt_years));
+    case ModelType::svcj:
+      break;
+  }
+  return f(make_svcj<T>(p, mu, dt_years));
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,22 @@
+// CUDA entry points of a build without CUDA: no device, and NotCompiled for any work.
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/errors.hpp"
+
+namespace hedgesim {
+
+bool cuda_compiled() { return false; }
+int cuda_device_count() { return 0; }
+std::string cuda_device_name(int) { return {}; }
+void cuda_simulate_terminal(const SimulationJob&, PathRange, int, TerminalSamples&) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+}  // namespace hedgesim
+
+namespace hedgesim {
+
+std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>&, std::uint32_t, std::uint32_t, int) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,801 @@
+// YAML config → RunSpec (DESIGN.md §4), in two stages:
+//  1. parsing: the shape of the document (sections, known keys, value types, required keys, keys of
+//     another model type), with yaml-cpp's marks for line numbers;
+//  2. validation: value ranges and cross-key rules (the uniform time grid, jump rates), written once
+//     against the plain RunSpec so the CLI can re-run it after flags override values. parse_config
+//     hands validation the line of each key; a RunSpec changed in code gets messages without lines.
+// Every failure is one InputError naming key path, value, expectation and line.
+#include "hedgesim/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <span>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+#include "hedgesim/engine/grid.hpp"
+#include "hedgesim/errors.hpp"
+
+namespace hedgesim {
+namespace {
+
+// ───────────────────────────── small text helpers ─────────────────────────────
+
+/// Shortest text that reads back as `x`; whole numbers without an exponent (65000, not 6.5e+04).
+std::string format_number(double x) {
+  if (std::isfinite(x) && x == std::trunc(x) && std::fabs(x) < 1e15) {
+    return std::to_string(static_cast<long long>(x));
+  }
+  std::array<char, 64> buf{};
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x);
+  return std::string(buf.data(), res.ptr);
+}
+
+/// A derived quantity (a step count, a rate per step) for reading, not for copying back: 10
+/// significant digits, so 7.9999991999999995 shows as 7.9999992.
+std::string format_derived(double x) {
+  std::array<char, 64> buf{};
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::general, 10);
+  return std::string(buf.data(), res.ptr);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
+/// transpositions ("kapa", "kpapa" → "kappa" are one edit away).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+/// The candidate closest to `word`, if close enough to be a plausible typo. Names of three letters or
+/// fewer are only matched up to case: one edit turns "gpu" into "cpu", which would mislead.
+std::optional<std::string_view> nearest(std::string_view word, std::span<const std::string_view> candidates) {
+  std::optional<std::string_view> best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  const std::string w = lower(word);
+  for (std::string_view c : candidates) {
+    const std::size_t allowed = c.size() <= 3 ? 0 : std::max<std::size_t>(1, c.size() / 3);
+    const std::size_t dist = edit_distance(w, lower(c));
+    if (dist <= allowed && dist < best_distance) {
+      best = c;
+      best_distance = dist;
+    }
+  }
+  return best;
+}
+
+std::string join(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+// ───────────────────────────── enum spellings ─────────────────────────────
+
+template <class E>
+struct AllValues;
+template <>
+struct AllValues<ModelType> {
+  static constexpr ModelType v[] = {ModelType::gbm, ModelType::heston, ModelType::bates, ModelType::svcj};
+};
+template <>
+struct AllValues<VarianceScheme> {
+  static constexpr VarianceScheme v[] = {VarianceScheme::qe, VarianceScheme::euler};
+};
+template <>
+struct AllValues<Measure> {
+  static constexpr Measure v[] = {Measure::physical, Measure::risk_neutral};
+};
+template <>
+struct AllValues<Precision> {
+  static constexpr Precision v[] = {Precision::float32, Precision::float64};
+};
+template <>
+struct AllValues<BackendKind> {
+  static constexpr BackendKind v[] = {BackendKind::automatic, BackendKind::cpu, BackendKind::cuda};
+};
+template <>
+struct AllValues<OptionType> {
+  static constexpr OptionType v[] = {OptionType::call, OptionType::put};
+};
+template <>
+struct AllValues<Settlement> {
+  static constexpr Settlement v[] = {Settlement::linear, Settlement::inverse};
+};
+
+template <class E>
+std::vector<std::string_view> names_of() {
+  std::vector<std::string_view> out;
+  for (E e : AllValues<E>::v) out.emplace_back(to_string(e));
+  return out;
+}
+
+/// "one of auto, cpu, cuda; did you mean 'cuda'?" for a spelling that matched nothing.
+template <class E>
+std::string enum_expectation(std::string_view text) {
+  const auto names = names_of<E>();
+  std::string msg = "one of " + join(names);
+  if (const auto hint = nearest(text, names)) msg += "; did you mean '" + std::string(*hint) + "'?";
+  return msg;
+}
+
+// ───────────────────────────── scalar parsing ─────────────────────────────
+
+enum class ScalarStatus { ok, not_a_number, not_finite, out_of_range };
+
+/// YAML 1.2 core-schema decimals (an optional sign, digits, fraction, exponent). `.inf`/`.nan` and
+/// overflowing literals are reported as not finite so the message can say so.
+ScalarStatus parse_double(std::string_view text, double& out) {
+  std::string_view t = text;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  const std::string l = lower(t);
+  if (l == ".inf" || l == "-.inf" || l == ".nan") return ScalarStatus::not_finite;
+  if (t.empty()) return ScalarStatus::not_a_number;
+  const auto res = std::from_chars(t.data(), t.data() + t.size(), out, std::chars_format::general);
+  if (res.ec == std::errc::result_out_of_range) return ScalarStatus::out_of_range;
+  if (res.ec != std::errc() || res.ptr != t.data() + t.size()) return ScalarStatus::not_a_number;
+  if (!std::isfinite(out)) return ScalarStatus::not_finite;
+  return ScalarStatus::ok;
+}
+
+/// Unsigned integers, exactly: digits (up to 2^64 − 1), or a number such as 1e6 whose value is a
+/// whole number that a double represents exactly (≤ 2^53). Negative values are out of range.
+ScalarStatus parse_uint64(std::string_view text, std::uint64_t& out) {
+  std::string_view t = text;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const auto res = std::from_chars(t.data(), t.data() + t.size(), out);
+    return res.ec == std::errc() ? ScalarStatus::ok : ScalarStatus::out_of_range;
+  }
+  double x = 0.0;
+  const ScalarStatus s = parse_double(text, x);
+  if (s != ScalarStatus::ok) return s;
+  if (x < 0.0 || x > 9007199254740992.0) return ScalarStatus::out_of_range;
+  if (x != std::trunc(x)) return ScalarStatus::not_a_number;
+  out = static_cast<std::uint64_t>(x);
+  return ScalarStatus::ok;
+}
+
+// ───────────────────────────── locations ─────────────────────────────
+
+/// Where each key path ("simulation.paths", "book[2].strike") was written, for messages.
+struct KeyLines {
+  std::string source;
+  std::map<std::string, int, std::less<>> line;
+};
+
+/// Formats and throws the messages of the validation stage: "[source: ]key = value[ at line N]: what".
+class Reporter {
+ public:
+  explicit Reporter(const KeyLines* where) : where_(where) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& value, const std::string& what) const {
+    throw InputError(prefix() + key + " = " + value + at(key) + ": " + what);
+  }
+  [[noreturn]] void fail(const std::string& key, double value, const std::string& what) const {
+    fail(key, format_number(value), what);
+  }
+  [[noreturn]] void fail_key(const std::string& key, const std::string& what) const {
+    throw InputError(prefix() + key + at(key) + ": " + what);
+  }
+
+ private:
+  std::string prefix() const { return where_ && !where_->source.empty() ? where_->source + ": " : ""; }
+  std::string at(const std::string& key) const {
+    if (!where_) return "";
+    const auto it = where_->line.find(key);
+    return it == where_->line.end() ? "" : " at line " + std::to_string(it->second);
+  }
+  const KeyLines* where_;
+};
+
+// ───────────────────────────── validation stage ─────────────────────────────
+
+constexpr double kMaxJumpsPerStep = 50.0;  // the range of the per-step Poisson sampler
+constexpr int kMaxSuggestedStepsPerDay = 86400;  // one step a second: finer grids are not useful
+
+void require_finite(const Reporter& r, const std::string& key, double x) {
+  if (!std::isfinite(x)) r.fail(key, x, "must be a finite number");
+}
+void require_positive(const Reporter& r, const std::string& key, double x) {
+  if (!std::isfinite(x) || !(x > 0.0)) r.fail(key, x, "must be > 0");
+}
+void require_non_negative(const Reporter& r, const std::string& key, double x) {
+  if (!std::isfinite(x) || !(x >= 0.0)) r.fail(key, x, "must be >= 0");
+}
+
+bool is_whole(double x) {
+  return std::fabs(x - std::round(x)) <= kGridTolerance * std::max(1.0, std::fabs(x));
+}
+
+/// The smallest steps_per_day ≥ `current` that puts every one of `days` on the grid, searching
+/// multiples of the dates' common denominator; nullopt if that exceeds kMaxSuggestedStepsPerDay.
+std::optional<double> grid_suggestion(std::span<const double> days, double current) {
+  for (int den = 1; den <= kMaxSuggestedStepsPerDay; ++den) {
+    if (std::all_of(days.begin(), days.end(), [&](double d) { return is_whole(d * den); })) {
+      const double multiple = std::max(1.0, std::ceil(current / den - kGridTolerance));
+      return multiple * den;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Checks that `days` of key `key` is a whole number (>= 1) of steps.
+void require_on_grid(const Reporter& r, const std::string& key, double days, double spd,
+                     std::span<const double> all_days) {
+  const double steps = days * spd;
+  const std::string product = format_number(days) + " days x steps_per_day " + format_number(spd) + " = " +
+                              format_derived(steps) + " steps";
+  const std::string grid = "time steps are uniform, dt = 1/" + format_number(spd) + " day";
+  if (steps > static_cast<double>(std::numeric_limits<std::uint32_t>::max())) {
+    r.fail(key, days, product + ", more than the grid's limit of 4294967295");
+  }
+  if (!is_whole(steps)) {
+    std::string msg = product + ", not a whole number (" + grid + ")";
+    if (const auto s = grid_suggestion(all_days, spd)) {
+      msg += "; steps_per_day: " + format_number(*s) + " puts every expiry and the horizon on the grid";
+    } else {
+      const double nearest_steps = std::max(1.0, std::round(steps));
+      msg += "; no steps_per_day up to " + std::to_string(kMaxSuggestedStepsPerDay) +
+             " fits every date, so give a whole number of steps, e.g. " +
+             format_number(nearest_steps / spd) + " (" + format_number(nearest_steps) + " steps)";
+    }
+    r.fail(key, days, msg);
+  }
+  if (std::round(steps) < 1.0) {
+    r.fail(key, days, "shorter than one time step (" + grid + ")");
+  }
+}
+
+void validate_simulation(const Reporter& r, const SimulationSpec& sim) {
+  if (sim.paths == 0) r.fail("simulation.paths", "0", "must be > 0");
+  require_positive(r, "simulation.steps_per_day", sim.steps_per_day);
+  if (!std::isfinite(sim.horizon_days) || sim.horizon_days < 0.0) {
+    r.fail("simulation.horizon_days", sim.horizon_days, "must be > 0 (or left out: the last expiry)");
+  }
+}
+
+void validate_model(const Reporter& r, const ModelParams& m) {
+  require_positive(r, "model.spot", m.spot);
+  require_finite(r, "model.rate", m.rate);
+  require_finite(r, "model.dividend", m.dividend);
+  require_finite(r, "model.drift", m.drift);
+  if (m.type == ModelType::gbm) {
+    require_positive(r, "model.vol", m.vol);
+    return;
+  }
+  // Heston family.
+  require_non_negative(r, "model.v0", m.v0);
+  require_positive(r, "model.kappa", m.kappa);
+  require_positive(r, "model.theta", m.theta);
+  require_positive(r, "model.xi", m.xi);
+  if (!std::isfinite(m.rho) || m.rho < -1.0 || m.rho > 1.0) r.fail("model.rho", m.rho, "must be in [-1, 1]");
+  if (m.type == ModelType::heston) return;
+  require_non_negative(r, "model.jump_intensity", m.jump_intensity);
+  require_finite(r, "model.jump_mean", m.jump_mean);
+  require_non_negative(r, "model.jump_stdev", m.jump_stdev);
+  if (m.type == ModelType::bates) return;
+  require_non_negative(r, "model.var_jump_mean", m.var_jump_mean);
+  require_finite(r, "model.jump_rho", m.jump_rho);
+  // E[exp(ρ_J·Z)] for Z ~ Exp(mean μ_v) is 1/(1 − ρ_J·μ_v): the jump compensator needs ρ_J·μ_v < 1.
+  if (!(m.jump_rho * m.var_jump_mean < 1.0)) {
+    r.fail("model.jump_rho", m.jump_rho,
+           "jump_rho x var_jump_mean = " + format_number(m.jump_rho) + " x " + format_number(m.var_jump_mean) +
+               " = " + format_derived(m.jump_rho * m.var_jump_mean) +
+               " must be < 1 (else the expected price jump e^J is infinite)");
+  }
+}
+
+void validate_book(const Reporter& r, const std::vector<OptionSpec>& book) {
+  if (book.empty()) r.fail_key("book", "must list at least one option");
+  for (std::size_t i = 0; i < book.size(); ++i) {
+    const std::string k = "book[" + std::to_string(i) + "].";
+    require_positive(r, k + "strike", book[i].strike);
+    require_positive(r, k + "expiry_days", book[i].expiry_days);
+    if (!std::isfinite(book[i].quantity) || book[i].quantity == 0.0) {
+      r.fail(k + "quantity", book[i].quantity, "must be a non-zero finite number (negative: short)");
+    }
+  }
+}
+
+/// The uniform grid: the horizon and every expiry on a step, no expiry past the horizon, and jump
+/// rates the Poisson sampler can draw.
+void validate_grid(const Reporter& r, const RunSpec& s) {
+  const SimulationSpec& sim = s.simulation;
+  const double spd = sim.steps_per_day;
+  std::size_t last = 0;
+  for (std::size_t i = 1; i < s.book.size(); ++i) {
+    if (s.book[i].expiry_days > s.book[last].expiry_days) last = i;
+  }
+  std::vector<double> all_days;
+  for (const OptionSpec& o : s.book) all_days.push_back(o.expiry_days);
+  if (sim.horizon_days > 0.0) {
+    all_days.push_back(sim.horizon_days);
+    if (sim.horizon_days < s.book[last].expiry_days) {
+      r.fail("simulation.horizon_days", sim.horizon_days,
+             "must be >= the last expiry in the book (book[" + std::to_string(last) +
+                 "].expiry_days = " + format_number(s.book[last].expiry_days) + ")");
+    }
+    require_on_grid(r, "simulation.horizon_days", sim.horizon_days, spd, all_days);
+  }
+  for (std::size_t i = 0; i < s.book.size(); ++i) {
+    require_on_grid(r, "book[" + std::to_string(i) + "].expiry_days", s.book[i].expiry_days, spd, all_days);
+  }
+
+  const ModelParams& m = s.model;
+  if (m.type == ModelType::bates || m.type == ModelType::svcj) {
+    const double dt_years = 1.0 / (spd * kDaysPerYear);
+    const double per_step = m.jump_intensity * dt_years;
+    if (per_step > kMaxJumpsPerStep) {
+      r.fail("model.jump_intensity", m.jump_intensity,
+             "jump_intensity x dt = " + format_derived(per_step) + " expected jumps per step (dt = 1/" +
+                 format_number(spd) + " day) exceeds " + format_number(kMaxJumpsPerStep) +
+                 ", the Poisson sampler's range; raise simulation.steps_per_day to at least " +
+                 format_number(std::ceil(m.jump_intensity / (kMaxJumpsPerStep * kDaysPerYear))) +
+                 " or lower jump_intensity");
+    }
+  }
+}
+
+void validate_with(const RunSpec& spec, const KeyLines* where) {
+  const Reporter r(where);
+  validate_simulation(r, spec.simulation);
+  validate_model(r, spec.model);
+  validate_book(r, spec.book);
+  validate_grid(r, spec);
+}
+
+// ───────────────────────────── parsing stage ─────────────────────────────
+
+int line_of(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
+
+/// One key: value pair of a YAML map, with the line the message should point at.
+struct Entry {
+  std::string key;
+  YAML::Node value;
+  int line;
+};
+
+const char* kind_of(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null: return "empty";
+    default: return "a scalar";
+  }
+}
+
+constexpr std::string_view kSections[] = {"simulation", "model", "book"};
+constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
+                                                "backend", "precision",     "measure",      "threads"};
+constexpr std::string_view kOptionKeys[] = {"type", "strike", "expiry_days", "quantity", "settlement"};
+
+/// One model key: the types that use it, whether each of them must give it, and for numeric keys
+/// the field it fills and what it accepts (the ranges validate_model enforces), for type errors.
+struct ModelKey {
+  std::string_view name;
+  unsigned types;  // bit per ModelType
+  bool required;
+  double ModelParams::*field;  // nullptr: type and scheme, parsed as enums
+  std::string_view expected;
+};
+constexpr unsigned bit(ModelType t) { return 1u << static_cast<unsigned>(t); }
+constexpr unsigned kAllTypes = bit(ModelType::gbm) | bit(ModelType::heston) | bit(ModelType::bates) | bit(ModelType::svcj);
+constexpr unsigned kHestonFamily = bit(ModelType::heston) | bit(ModelType::bates) | bit(ModelType::svcj);
+constexpr unsigned kJumpTypes = bit(ModelType::bates) | bit(ModelType::svcj);
+constexpr unsigned kSvcj = bit(ModelType::svcj);
+constexpr ModelKey kModelKeys[] = {
+    {"type", kAllTypes, true, nullptr, ""},
+    {"spot", kAllTypes, true, &ModelParams::spot, "a number > 0"},
+    {"rate", kAllTypes, false, &ModelParams::rate, "a finite number"},
+    {"dividend", kAllTypes, false, &ModelParams::dividend, "a finite number"},
+    {"drift", kAllTypes, false, &ModelParams::drift, "a finite number"},
+    {"vol", bit(ModelType::gbm), true, &ModelParams::vol, "a number > 0"},
+    {"v0", kHestonFamily, true, &ModelParams::v0, "a number >= 0"},
+    {"kappa", kHestonFamily, true, &ModelParams::kappa, "a number > 0"},
+    {"theta", kHestonFamily, true, &ModelParams::theta, "a number > 0"},
+    {"xi", kHestonFamily, true, &ModelParams::xi, "a number > 0"},
+    {"rho", kHestonFamily, true, &ModelParams::rho, "a number in [-1, 1]"},
+    {"scheme", kHestonFamily, false, nullptr, ""},
+    {"jump_intensity", kJumpTypes, true, &ModelParams::jump_intensity, "a number >= 0 (jumps per year)"},
+    {"jump_mean", kJumpTypes, true, &ModelParams::jump_mean, "a finite number"},
+    {"jump_stdev", kJumpTypes, true, &ModelParams::jump_stdev, "a number >= 0"},
+    {"var_jump_mean", kSvcj, true, &ModelParams::var_jump_mean, "a number >= 0"},
+    {"jump_rho", kSvcj, true, &ModelParams::jump_rho, "a finite number"},
+};
+
+std::vector<std::string_view> model_key_names() {
+  std::vector<std::string_view> out;
+  for (const ModelKey& k : kModelKeys) out.push_back(k.name);
+  return out;
+}
+
+std::string type_list(unsigned types) {
+  std::vector<std::string_view> names;
+  for (ModelType t : AllValues<ModelType>::v) {
+    if (types & bit(t)) names.emplace_back(to_string(t));
+  }
+  return (names.size() == 1 ? "type " : "types ") + join(names);
+}
+
+class Parser {
+ public:
+  explicit Parser(const std::string& source) { where_.source = source; }
+
+  RunSpec parse(const std::string& text) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(text);
+    } catch (const YAML::ParserException& e) {
+      throw InputError(prefix() + "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+    } catch (const YAML::Exception& e) {
+      throw InputError(prefix() + "cannot read the YAML: " + e.what());
+    }
+    if (docs.empty() || docs.front().IsNull()) {
+      throw InputError(prefix() + "the config is empty: expected the sections " + join(kSections));
+    }
+    if (docs.size() > 1) {
+      throw InputError(prefix() + "the config holds " + std::to_string(docs.size()) +
+                       " YAML documents (the second starts at line " + std::to_string(line_of(docs[1])) +
+                       "): expected one");
+    }
+    const YAML::Node& root = docs.front();
+    if (!root.IsMap()) {
+      throw InputError(prefix() + "the config at line " + std::to_string(line_of(root)) + " is " + kind_of(root) +
+                       ": expected a map with the sections " + join(kSections));
+    }
+
+    RunSpec spec;
+    spec.config_text = text;
+    spec.config_path = where_.source;
+    std::map<std::string, Entry, std::less<>> sections;
+    for (Entry& e : entries(root, "", kSections)) sections.emplace(e.key, std::move(e));
+    for (std::string_view name : kSections) {
+      if (!sections.contains(name)) {
+        throw InputError(prefix() + "section '" + std::string(name) + "' is required");
+      }
+    }
+    parse_simulation(sections.at("simulation"), spec.simulation);
+    parse_model(sections.at("model"), spec.model);
+    parse_book(sections.at("book"), spec.book);
+    validate_with(spec, &where_);
+    return spec;
+  }
+
+ private:
+  std::string prefix() const { return where_.source.empty() ? "" : where_.source + ": "; }
+
+  [[noreturn]] void fail(const std::string& msg) const { throw InputError(prefix() + msg); }
+
+  /// "key = 'text' at line N: expected E", or "key at line N is a list: expected E".
+  [[noreturn]] void type_error(const std::string& key, const Entry& e, const std::string& expected) const {
+    const std::string at = " at line " + std::to_string(e.line);
+    if (!e.value.IsScalar()) fail(key + at + " is " + kind_of(e.value) + ": expected " + expected);
+    fail(key + " = '" + e.value.Scalar() + "'" + at + ": expected " + expected);
+  }
+
+  /// The pairs of map `node` (at key path `path`, "" for the root), rejecting duplicates, non-name
+  /// keys and names not in `valid` (with the nearest valid name suggested).
+  std::vector<Entry> entries(const YAML::Node& node, const std::string& path, std::span<const std::string_view> valid) {
+    std::vector<Entry> out;
+    std::map<std::string, int> seen;
+    const std::string dot = path.empty() ? "" : path + ".";
+    for (const auto& pair : node) {
+      // Copies: yaml-cpp's iterator hands out proxies that do not outlive the expression.
+      const YAML::Node k = pair.first;
+      const int key_line = line_of(k);
+      if (!k.IsScalar()) {
+        fail((path.empty() ? std::string("the config") : path) + " has a key at line " + std::to_string(key_line) +
+             " that is " + kind_of(k) + ": expected a plain name");
+      }
+      const std::string& name = k.Scalar();
+      const std::string full = dot + name;
+      if (std::find(valid.begin(), valid.end(), name) == valid.end()) {
+        const std::string what = path.empty() ? "section '" : "key '";
+        std::string msg = "unknown " + what + full + "' at line " + std::to_string(key_line);
+        if (const auto hint = nearest(name, valid)) {
+          msg += "; did you mean '" + std::string(*hint) + "'?";
+        } else {
+          msg += path.empty() ? "; valid sections: " : "; valid keys: ";
+          msg += join(valid);
+        }
+        fail(msg);
+      }
+      if (const auto [first, inserted] = seen.emplace(name, key_line); !inserted) {
+        fail("duplicate key '" + full + "' at line " + std::to_string(key_line) + " (first given at line " +
+             std::to_string(first->second) + ")");
+      }
+      // A key with no value has a null node marked at the next token, so point at the key instead.
+      const YAML::Node v = pair.second;
+      const int line = v.IsNull() || v.Mark().is_null() ? key_line : line_of(v);
+      where_.line[full] = line;
+      out.push_back(Entry{name, v, line});
+    }
+    return out;
+  }
+
+  /// The entries of a section or book element that must be a map.
+  std::vector<Entry> map_entries(const Entry& e, const std::string& path, std::span<const std::string_view> valid,
+                                 const std::string& expected) {
+    if (!e.value.IsMap()) {
+      fail(path + " at line " + std::to_string(e.line) + " is " + kind_of(e.value) + ": expected " + expected);
+    }
+    return entries(e.value, path, valid);
+  }
+
+  double number(const std::string& key, const Entry& e, const std::string& expected) const {
+    if (!e.value.IsScalar()) type_error(key, e, expected);
+    if (e.value.Tag() == "!") {
+      type_error(key, e, expected + " (the value is quoted, so YAML reads it as text; remove the quotes)");
+    }
+    double x = 0.0;
+    switch (parse_double(e.value.Scalar(), x)) {
+      case ScalarStatus::ok: return x;
+      case ScalarStatus::not_finite: type_error(key, e, expected + "; the value is not finite");
+      case ScalarStatus::out_of_range: type_error(key, e, expected + "; the value is out of a double's range");
+      case ScalarStatus::not_a_number: break;
+    }
+    type_error(key, e, expected);
+  }
+
+  std::uint64_t integer(const std::string& key, const Entry& e, const std::string& expected,
+                        std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const {
+    if (!e.value.IsScalar()) type_error(key, e, expected);
+    if (e.value.Tag() == "!") {
+      type_error(key, e, expected + " (the value is quoted, so YAML reads it as text; remove the quotes)");
+    }
+    std::uint64_t x = 0;
+    if (parse_uint64(e.value.Scalar(), x) != ScalarStatus::ok || x > max) type_error(key, e, expected);
+    return x;
+  }
+
+  template <class E>
+  E enumeration(const std::string& key, const Entry& e) const {
+    if (!e.value.IsScalar()) type_error(key, e, "one of " + join(names_of<E>()));
+    const std::string& text = e.value.Scalar();
+    if (const auto v = enum_from_string<E>(text)) return *v;
+    type_error(key, e, enum_expectation<E>(text));
+  }
+
+  void parse_simulation(const Entry& section, SimulationSpec& sim) {
+    bool has_paths = false;
+    for (const Entry& e : map_entries(section, "simulation", kSimulationKeys,
+                                      "a map of simulation keys (" + join(kSimulationKeys) + ")")) {
+      const std::string key = "simulation." + e.key;
+      if (e.key == "paths") {
+        sim.paths = integer(key, e, "an integer > 0");
+        has_paths = true;
+      } else if (e.key == "steps_per_day") {
+        sim.steps_per_day = number(key, e, "a number > 0");
+      } else if (e.key == "horizon_days") {
+        sim.horizon_days = number(key, e, "a number > 0");
+        // 0 means "the last expiry" in the RunSpec; written out it is a mistake, not that default.
+        if (!(sim.horizon_days > 0.0)) {
+          fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
+               ": must be > 0 (leave it out to simulate up to the last expiry)");
+        }
+      } else if (e.key == "seed") {
+        sim.seed = integer(key, e, "an unsigned 64-bit integer (0 to 18446744073709551615)");
+      } else if (e.key == "backend") {
+        sim.backend = enumeration<BackendKind>(key, e);
+      } else if (e.key == "precision") {
+        sim.precision = enumeration<Precision>(key, e);
+      } else if (e.key == "measure") {
+        sim.measure = enumeration<Measure>(key, e);
+      } else if (e.key == "threads") {
+        sim.threads = static_cast<unsigned>(
+            integer(key, e, "an integer >= 0 (0: all cores)", std::numeric_limits<unsigned>::max()));
+      }
+    }
+    if (!has_paths) fail("simulation.paths is required (section at line " + std::to_string(section.line) + ")");
+  }
+
+  void parse_model(const Entry& section, ModelParams& m) {
+    const auto names = model_key_names();
+    const std::vector<Entry> es = map_entries(section, "model", names, "a map of model keys (type, spot, ...)");
+    const auto type_entry = std::find_if(es.begin(), es.end(), [](const Entry& e) { return e.key == "type"; });
+    if (type_entry == es.end()) {
+      fail("model.type is required (section at line " + std::to_string(section.line) + "): one of " +
+           join(names_of<ModelType>()));
+    }
+    m.type = enumeration<ModelType>("model.type", *type_entry);
+    const unsigned mine = bit(m.type);
+
+    std::set<std::string_view> given;
+    for (const Entry& e : es) {
+      const std::string key = "model." + e.key;
+      const ModelKey& spec = *std::find_if(std::begin(kModelKeys), std::end(kModelKeys),
+                                           [&](const ModelKey& k) { return k.name == e.key; });
+      if (!(spec.types & mine)) {
+        fail(key + " at line " + std::to_string(e.line) + " is used only by " + type_list(spec.types) +
+             ", not by type " + to_string(m.type) + ": remove it or change model.type");
+      }
+      given.insert(spec.name);
+      if (spec.field) {
+        m.*spec.field = number(key, e, std::string(spec.expected));
+      } else if (e.key == "scheme") {
+        m.scheme = enumeration<VarianceScheme>(key, e);
+      }
+    }
+    for (const ModelKey& k : kModelKeys) {
+      if (k.required && (k.types & mine) && !given.contains(k.name)) {
+        fail("model." + std::string(k.name) + " is required for type " + to_string(m.type) + " (section at line " +
+             std::to_string(section.line) + ")");
+      }
+    }
+  }
+
+  void parse_book(const Entry& section, std::vector<OptionSpec>& book) {
+    const std::string example = "a list of options such as - {type: call, strike: 70000, expiry_days: 30}";
+    if (!section.value.IsSequence()) {
+      fail("book at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " + example);
+    }
+    std::size_t index = 0;
+    for (const YAML::Node& item : section.value) {
+      const std::string path = "book[" + std::to_string(index++) + "]";
+      const Entry element{path, item, line_of(item)};
+      where_.line[path] = element.line;
+      OptionSpec o;
+      o.quantity = 1.0;
+      std::set<std::string> given;
+      for (const Entry& e : map_entries(element, path, kOptionKeys,
+                                        "a map such as {type: call, strike: 70000, expiry_days: 30}")) {
+        const std::string key = path + "." + e.key;
+        given.insert(e.key);
+        if (e.key == "type") {
+          o.type = enumeration<OptionType>(key, e);
+        } else if (e.key == "strike") {
+          o.strike = number(key, e, "a number > 0");
+        } else if (e.key == "expiry_days") {
+          o.expiry_days = number(key, e, "a number of days > 0");
+        } else if (e.key == "quantity") {
+          o.quantity = number(key, e, "a non-zero number (negative: short)");
+        } else if (e.key == "settlement") {
+          o.settlement = enumeration<Settlement>(key, e);
+        }
+      }
+      for (const char* required : {"type", "strike", "expiry_days"}) {
+        if (!given.contains(required)) {
+          fail(path + "." + required + " is required (element at line " + std::to_string(element.line) + ")");
+        }
+      }
+      book.push_back(o);
+    }
+    if (book.empty()) {
+      fail("book at line " + std::to_string(section.line) + " is an empty list: expected at least one option");
+    }
+  }
+
+  KeyLines where_;
+};
+
+}  // namespace
+
+// ───────────────────────────── public API ─────────────────────────────
+
+template <class Enum>
+std::optional<Enum> enum_from_string(std::string_view text) {
+  for (Enum e : AllValues<Enum>::v) {
+    if (text == to_string(e)) return e;
+  }
+  return std::nullopt;
+}
+
+template <class Enum>
+Enum parse_enum(std::string_view text, std::string_view key) {
+  if (const auto v = enum_from_string<Enum>(text)) return *v;
+  throw InputError(std::string(key) + " = '" + std::string(text) + "': expected " + enum_expectation<Enum>(text));
+}
+
+template <class Enum>
+std::string enum_names() {
+  return join(names_of<Enum>());
+}
+
+#define HEDGESIM_INSTANTIATE_ENUM(E)                                   \
+  template std::optional<E> enum_from_string<E>(std::string_view);     \
+  template E parse_enum<E>(std::string_view, std::string_view);        \
+  template std::string enum_names<E>();
+HEDGESIM_INSTANTIATE_ENUM(ModelType)
+HEDGESIM_INSTANTIATE_ENUM(VarianceScheme)
+HEDGESIM_INSTANTIATE_ENUM(Measure)
+HEDGESIM_INSTANTIATE_ENUM(Precision)
+HEDGESIM_INSTANTIATE_ENUM(BackendKind)
+HEDGESIM_INSTANTIATE_ENUM(OptionType)
+HEDGESIM_INSTANTIATE_ENUM(Settlement)
+#undef HEDGESIM_INSTANTIATE_ENUM
+
+RunSpec parse_config(const std::string& yaml_text, const std::string& source_name) {
+  return Parser(source_name).parse(yaml_text);
+}
+
+RunSpec load_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError("cannot read config file '" + path + "': it is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const std::string why = std::filesystem::exists(path, ec) ? "permission denied or unreadable" : "no such file";
+    throw InputError("cannot read config file '" + path + "': " + why);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError("cannot read config file '" + path + "': read error");
+  return parse_config(text.str(), path);
+}
+
+void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
+
+// ───────────────────────────── grid.hpp ─────────────────────────────
+
+std::optional<std::uint32_t> whole_steps(double days, double steps_per_day) {
+  const double steps = days * steps_per_day;
+  if (!std::isfinite(steps) || steps < 0.0 || !is_whole(steps) ||
+      std::round(steps) > static_cast<double>(std::numeric_limits<std::uint32_t>::max())) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(std::round(steps));
+}
+
+double effective_horizon_days(const SimulationSpec& sim, const std::vector<OptionSpec>& book) {
+  if (sim.horizon_days > 0.0) return sim.horizon_days;
+  double last = 0.0;
+  for (const OptionSpec& o : book) last = std::max(last, o.expiry_days);
+  return last;
+}
+
+TimeGrid make_grid(const SimulationSpec& sim, const std::vector<OptionSpec>& book) {
+  const double horizon = effective_horizon_days(sim, book);
+  const auto steps = whole_steps(horizon, sim.steps_per_day);
+  if (!steps || *steps == 0) {
+    throw InputError("horizon of " + format_number(horizon) + " days x steps_per_day " +
+                     format_number(sim.steps_per_day) + " is not a whole, positive number of time steps");
+  }
+  const double dt_days = 1.0 / sim.steps_per_day;
+  return TimeGrid{*steps, dt_days / kDaysPerYear, dt_days};
+}
+
+std::uint32_t expiry_step(const OptionSpec& option, double steps_per_day) {
+  const auto step = whole_steps(option.expiry_days, steps_per_day);
+  if (!step || *step == 0) {
+    throw InputError("expiry_days = " + format_number(option.expiry_days) + " x steps_per_day " +
+                     format_number(steps_per_day) + " is not a whole, positive number of time steps");
+  }
+  return *step;
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,40 @@
+// Backend selection and dispatch.
+#include <fmt/format.h>
+
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/errors.hpp"
+
+namespace hedgesim {
+
+BackendInfo resolve_backend(BackendKind requested, unsigned threads) {
+  BackendInfo info;
+  info.threads = threads == 0 ? cpu_hardware_threads() : threads;
+  const bool want_cuda = requested == BackendKind::cuda;
+  if (requested != BackendKind::cpu) {
+    if (!cuda_compiled()) {
+      if (want_cuda)
+        throw NotCompiled("backend 'cuda' was requested but this hedgesim was built without CUDA "
+                          "(reconfigure with a CUDA toolkit and -DHEDGESIM_ENABLE_CUDA=ON), or use --backend cpu");
+    } else if (cuda_device_count() > 0) {
+      info.kind = BackendKind::cuda;
+      info.cuda_device = 0;
+      info.device = cuda_device_name(0);
+      return info;
+    } else if (want_cuda) {
+      throw CudaError("backend 'cuda' was requested but no CUDA device is available; use --backend cpu");
+    }
+  }
+  info.kind = BackendKind::cpu;
+  info.device = cpu_model_name();
+  return info;
+}
+
+void simulate_terminal(const SimulationJob& job, PathRange range, const BackendInfo& backend, TerminalSamples& out) {
+  if (backend.kind == BackendKind::cuda) {
+    cuda_simulate_terminal(job, range, backend.cuda_device, out);
+  } else {
+    cpu_simulate_terminal(job, range, backend.threads, out);
+  }
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,67 @@
+// Names of the spec enums exactly as spelled in the YAML config, the CLI flags and the JSON/HDF5
+// outputs, so that every place prints and accepts the same words (parsing: config.hpp).
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim {
+
+const char* to_string(ModelType v) {
+  switch (v) {
+    case ModelType::gbm: return "gbm";
+    case ModelType::heston: return "heston";
+    case ModelType::bates: return "bates";
+    case ModelType::svcj: return "svcj";
+  }
+  return "?";
+}
+
+const char* to_string(VarianceScheme v) {
+  switch (v) {
+    case VarianceScheme::qe: return "qe";
+    case VarianceScheme::euler: return "euler";
+  }
+  return "?";
+}
+
+const char* to_string(Measure v) {
+  switch (v) {
+    case Measure::physical: return "physical";
+    case Measure::risk_neutral: return "risk_neutral";
+  }
+  return "?";
+}
+
+const char* to_string(Precision v) {
+  switch (v) {
+    case Precision::float32: return "float32";
+    case Precision::float64: return "float64";
+  }
+  return "?";
+}
+
+const char* to_string(BackendKind v) {
+  switch (v) {
+    // `auto` is a C++ keyword, hence the enumerator's longer name; users write "auto".
+    case BackendKind::automatic: return "auto";
+    case BackendKind::cpu: return "cpu";
+    case BackendKind::cuda: return "cuda";
+  }
+  return "?";
+}
+
+const char* to_string(OptionType v) {
+  switch (v) {
+    case OptionType::call: return "call";
+    case OptionType::put: return "put";
+  }
+  return "?";
+}
+
+const char* to_string(Settlement v) {
+  switch (v) {
+    case Settlement::linear: return "linear";
+    case Settlement::inverse: return "inverse";
+  }
+  return "?";
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,112 @@
+// The path engine: layout independence (bit-identical per-path results for any path ranges and thread
+// counts), float32 against float64 on the same paths, and CPU against CUDA where a GPU exists.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "check.hpp"
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/errors.hpp"
+#include "model_cases.hpp"
+
+namespace hedgesim {
+namespace {
+
+using test::make_job;
+
+TerminalSamples run_cpu(const SimulationJob& job, PathRange range, unsigned threads) {
+  TerminalSamples out;
+  cpu_simulate_terminal(job, range, threads, out);
+  return out;
+}
+
+class LayoutIndependence : public ::testing::TestWithParam<test::ModelCase> {};
+
+TEST_P(LayoutIndependence, SameBitsForAnyRangesAndThreads) {
+  const test::ModelCase& c = GetParam();
+  for (Precision prec : {Precision::float32, Precision::float64}) {
+    SimulationJob job = make_job(c.model, Measure::physical, prec, c.maturity, c.steps_small, 99);
+    job.record.count = 2;
+    job.record.step[0] = job.steps / 2;
+    job.record.step[1] = job.steps;
+    const std::uint64_t n = 3001;
+    const TerminalSamples whole = run_cpu(job, {0, n}, 1);
+    // Uneven ranges, different thread counts, concatenated.
+    const std::uint64_t cuts[] = {0, 17, 1500, 2999, n};
+    std::vector<double> joined_x, joined_v;
+    for (int i = 0; i < 4; ++i) {
+      const TerminalSamples part = run_cpu(job, {cuts[i], cuts[i + 1]}, 1 + i);
+      joined_x.insert(joined_x.end(), part.log_return.begin(), part.log_return.end());
+      joined_v.insert(joined_v.end(), part.variance.begin(), part.variance.end());
+    }
+    ASSERT_EQ(joined_x.size(), whole.log_return.size());
+    EXPECT_EQ(0, std::memcmp(joined_x.data(), whole.log_return.data(), joined_x.size() * sizeof(double)))
+        << c.name << " " << to_string(prec) << ": log returns differ between layouts";
+    EXPECT_EQ(0, std::memcmp(joined_v.data(), whole.variance.data(), joined_v.size() * sizeof(double)))
+        << c.name << " " << to_string(prec) << ": variances differ between layouts";
+    // And the same path simulated alone.
+    const TerminalSamples one = run_cpu(job, {1234, 1235}, 3);
+    EXPECT_EQ(one.log_return[1], whole.log_return[1234 * 2 + 1]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, LayoutIndependence, ::testing::ValuesIn(test::model_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+// float32 and float64 runs use the same uniforms (up to float rounding), so paths agree closely. The
+// tolerance on ln S_T is set by float32 rounding accumulated over the steps (≈ √steps · 6e-8 · |Δx|
+// per step, far below 1e-4); a path may still differ more where a QE branch test or a Poisson count
+// falls the other way on rounding, so at most 0.1% of paths may exceed it, and the option price
+// estimated from each must agree within 2e-4 of spot (well inside the Monte Carlo error).
+TEST(Precision, Float32TracksFloat64OnSamePaths) {
+  for (const test::ModelCase& c : test::model_cases()) {
+    SimulationJob job64 = make_job(c.model, Measure::risk_neutral, Precision::float64, c.maturity, c.steps_small, 5);
+    SimulationJob job32 = job64;
+    job32.precision = Precision::float32;
+    const std::uint64_t n = 20000;
+    const TerminalSamples a = run_cpu(job64, {0, n}, 0);
+    const TerminalSamples b = run_cpu(job32, {0, n}, 0);
+    std::size_t off = 0;
+    double sum_a = 0, sum_b = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::fabs(a.log_return[i] - b.log_return[i]) > 1e-4) ++off;
+      sum_a += std::max(std::exp(a.log_return[i]) - 1.0, 0.0);
+      sum_b += std::max(std::exp(b.log_return[i]) - 1.0, 0.0);
+    }
+    EXPECT_LE(off, n / 1000) << c.name << ": paths whose float32 ln S_T is off by more than 1e-4";
+    EXPECT_TRUE(test::near(c.name + " ATM call / spot, float32 vs float64", sum_b / n, sum_a / n, 2e-4));
+  }
+}
+
+// The CUDA backend runs the same per-path code: each path's ln S_T agrees with the CPU within the
+// difference of the two math libraries (a few ulp per step: 1e-9 in float64, 2e-4 in float32), except
+// for at most 0.1% of paths in float32 whose branch or jump count flips on rounding.
+TEST(CudaBackend, IsEquivalentToCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  for (const test::ModelCase& c : test::model_cases()) {
+    for (Precision prec : {Precision::float64, Precision::float32}) {
+      const SimulationJob job = make_job(c.model, Measure::physical, prec, c.maturity, c.steps_small, 11);
+      const PathRange range{1000, 1000 + 50000};
+      const TerminalSamples cpu = run_cpu(job, range, 0);
+      TerminalSamples gpu;
+      cuda_simulate_terminal(job, range, 0, gpu);
+      const double tol = prec == Precision::float64 ? 1e-9 : 2e-4;
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < cpu.log_return.size(); ++i)
+        if (!(std::fabs(cpu.log_return[i] - gpu.log_return[i]) <= tol)) ++off;
+      const std::size_t allowed = prec == Precision::float64 ? range.size() / 10000 : range.size() / 1000;
+      EXPECT_LE(off, allowed) << c.name << " " << to_string(prec) << ": paths differing by more than " << tol;
+    }
+  }
+}
+
+TEST(Backend, CudaRequestWithoutDeviceIsARuntimeFailure) {
+  if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_THROW(resolve_backend(BackendKind::cuda, 0), RuntimeFailure);
+  EXPECT_EQ(resolve_backend(BackendKind::automatic, 0).kind, BackendKind::cpu);
+}
+
+}  // namespace
+}  // namespace hedgesim
