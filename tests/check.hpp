@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -14,7 +16,11 @@ inline ::testing::AssertionResult near(const std::string& what, double computed,
   const double error = computed - expected;
   const std::string line = fmt::format("{}: computed {:.10g}, expected {:.10g}, error {:.3g}, tolerance {:.3g}", what,
                                        computed, expected, error, tolerance);
-  if (std::isfinite(computed) && std::fabs(error) <= tolerance) return ::testing::AssertionSuccess() << line;
+  if (std::isfinite(computed) && std::fabs(error) <= tolerance) {
+    // HEDGESIM_TEST_VERBOSE=1 prints passing checks too, to see how much room each tolerance leaves.
+    if (std::getenv("HEDGESIM_TEST_VERBOSE")) std::printf("  ok %s\n", line.c_str());
+    return ::testing::AssertionSuccess() << line;
+  }
   return ::testing::AssertionFailure() << line;
 }
 

@@ -1,0 +1,130 @@
+// The hedgesim command line as a user meets it: exit codes, --json on stdout and nothing else, and one
+// clear message for bad input (DESIGN.md §4). The binary is found via HEDGESIM_BIN, which CTest sets.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hedgesim/engine/backends.hpp"
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+std::filesystem::path temp_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("hedgesim_cli_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+Result run(const std::string& args) {
+  const char* bin = std::getenv("HEDGESIM_BIN");
+  if (!bin) throw std::runtime_error("HEDGESIM_BIN is not set (CTest sets it to the built hedgesim)");
+  const auto err_file = temp_dir() / "stderr.txt";
+  const std::string cmd = std::string(bin) + " " + args + " 2>" + err_file.string();
+  Result r{};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), {});
+  return r;
+}
+
+std::string write_config(const std::string& name, const std::string& text) {
+  const auto path = temp_dir() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kGood = R"(simulation: {paths: 4000, steps_per_day: 4, seed: 3, measure: risk_neutral}
+model: {type: heston, spot: 100, v0: 0.04, kappa: 2, theta: 0.04, xi: 0.5, rho: -0.7}
+book:
+  - {type: call, strike: 100, expiry_days: 30}
+  - {type: put, strike: 95, expiry_days: 10, settlement: inverse}
+)";
+
+TEST(Cli, VersionNamesVersionAndCommit) {
+  const Result r = run("--version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("hedgesim 0."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("commit"), std::string::npos) << r.out;
+}
+
+TEST(Cli, PriceJsonIsTheWholeStdout) {
+  const Result r = run("price " + write_config("good.yaml", kGood) + " --json --backend cpu --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);  // throws if anything else is on stdout
+  EXPECT_EQ(j["paths"], 4000);
+  EXPECT_EQ(j["steps"], 120);
+  EXPECT_EQ(j["backend"], "cpu");
+  ASSERT_EQ(j["options"].size(), 2u);
+  for (const auto& o : j["options"]) {
+    const double z = (o["mc_price"].get<double>() - o["analytic_price"].get<double>()) / o["mc_stderr"].get<double>();
+    EXPECT_LT(std::abs(z), 5.0) << o.dump();
+  }
+  EXPECT_EQ(j["options"][1]["settlement"], "inverse");
+}
+
+TEST(Cli, FlagsOverrideConfigAndRunsAreReproducible) {
+  const std::string cfg = write_config("good2.yaml", kGood);
+  const Result a = run("price " + cfg + " --json --paths 3000 --seed 9 --threads 1");
+  const Result b = run("price " + cfg + " --json --paths 3000 --seed 9 --threads 2");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(ja["paths"], 3000);
+  EXPECT_EQ(ja["seed"], 9);
+  EXPECT_EQ(ja["options"][0]["mc_price"], jb["options"][0]["mc_price"]) << "thread count changed the estimate";
+}
+
+TEST(Cli, BadConfigIsExitTwoWithKeyValueAndLine) {
+  const std::string bad = write_config("bad.yaml", std::string(kGood).replace(std::string(kGood).find("rho: -0.7"), 9, "rho: -1.7"));
+  const Result r = run("price " + bad + " --json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("model.rho"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-1.7"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+}
+
+TEST(Cli, UnknownKeySuggestsNearest) {
+  const std::string bad = write_config("typo.yaml", std::string(kGood).replace(std::string(kGood).find("kappa"), 5, "kapa"));
+  const Result r = run("price " + bad);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("kappa"), std::string::npos) << r.err;
+}
+
+TEST(Cli, BadFlagsAndMissingFileAreExitTwo) {
+  const std::string cfg = write_config("good3.yaml", kGood);
+  EXPECT_EQ(run("price " + cfg + " --paths 0").code, 2);
+  EXPECT_EQ(run("price " + cfg + " --backend gpu").code, 2);
+  EXPECT_EQ(run("price " + cfg + " --no-such-flag").code, 2);
+  EXPECT_EQ(run("price /nonexistent/config.yaml").code, 2);
+  EXPECT_EQ(run("").code, 2);
+}
+
+TEST(Cli, CudaWithoutDeviceIsExitThree) {
+  if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
+  const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("cuda"), std::string::npos) << r.err;
+}
+
+}  // namespace
