@@ -2,6 +2,8 @@
 // Closed-form European prices (host code): Black–Scholes for GBM and the characteristic-function
 // pricer for Heston, Bates and SVCJ. Prices are risk-neutral (drift r − q) whatever the run's measure.
 #include <complex>
+#include <span>
+#include <vector>
 
 #include "hedgesim/spec.hpp"
 
@@ -9,7 +11,15 @@ namespace hedgesim {
 
 /// USD value per unit of a European option under the model's risk-neutral dynamics. Linear and
 /// inverse options have the same USD value (black_scholes.hpp); the coin price is this over spot.
+/// Accurate to about 1e-14·spot absolute. Throws InputError for invalid parameters; maturity 0 gives
+/// the intrinsic value.
 double analytic_price(const ModelParams& model, OptionType type, double strike, double maturity_years);
+
+/// analytic_price for several options of one maturity (types[i] at strikes[i]), sharing the
+/// characteristic-function evaluations: for calibration, where a smile costs little more than its
+/// hardest strike.
+std::vector<double> analytic_prices(const ModelParams& model, double maturity_years,
+                                    std::span<const OptionType> types, std::span<const double> strikes);
 
 /// Characteristic function E[exp(iu·ln(S_T/F_T))] of the log price relative to the forward
 /// F_T = S e^{(r−q)T}, under the risk-neutral measure, for gbm, heston, bates and svcj.
