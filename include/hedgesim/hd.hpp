@@ -1,9 +1,12 @@
 #pragma once
-// One portability macro: __host__ __device__ under nvcc, plain inline for a host compiler, so the
-// per-path code in include/hedgesim/ compiles for both backends from one source.
+// One portability macro: __host__ __device__ under nvcc, inline for a host compiler, so the per-path
+// code in include/hedgesim/ compiles for both backends from one source. Both force inlining: the CPU
+// backend's lane loop only vectorises when the whole step, log and sincos included, is inlined into it.
 #if defined(__CUDACC__)
 #define HS_HD __host__ __device__ __forceinline__
 #define HS_DEVICE_COMPILE 1
+#elif defined(__GNUC__)
+#define HS_HD inline __attribute__((always_inline))
 #else
 #define HS_HD inline
 #endif

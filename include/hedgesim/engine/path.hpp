@@ -9,14 +9,24 @@
 
 namespace hedgesim {
 
+/// One step of one path: block 0 drives the diffusion; steps with jumps continue the same stream.
+template <class T, class Model>
+HS_HD void advance(const Model& model, PathState<T>& s, std::uint64_t seed, std::uint64_t path, std::uint32_t step) {
+  StepRng<T> rng(seed, path, step);
+  const MixedBlock<T> b = rng.mixed();
+  model.diffuse(s, b);
+  if constexpr (Model::kJumps) {
+    if (model.jumps_at(b.u3)) model.jump(s, b.u3, rng);
+  }
+}
+
 template <class T, class Model, class Observer>
 HS_HD void simulate_path(const Model& model, std::uint32_t steps, std::uint64_t seed, std::uint64_t path,
                          Observer& observer) {
   PathState<T> s = model.initial();
   observer.begin(s);
   for (std::uint32_t n = 0; n < steps; ++n) {
-    StepRng<T> rng(seed, path, n);
-    model.step(s, rng);
+    advance<T>(model, s, seed, path, n);
     observer.after_step(n + 1, s);
   }
 }

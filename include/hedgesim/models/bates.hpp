@@ -14,24 +14,28 @@
 
 namespace hedgesim {
 
-template <class T>
+template <class T, VarianceScheme Scheme>
 struct BatesModel {
-  HestonDiffusion<T> diffusion;
+  HestonDiffusion<T, Scheme> diffusion;
   PoissonSampler<T> jumps;
   T v0;
   T jump_mean, jump_stdev;
 
+  static constexpr bool kJumps = true;
+
   HS_HD PathState<T> initial() const { return {T(0), v0}; }
 
-  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
-    const auto b = rng.mixed();
-    diffusion.step(s, b.z0, b.z1, b.u2);
-    const unsigned n = jumps(b.u3);
-    if (n > 0) {
-      const auto j = rng.mixed();
-      const T nf = static_cast<T>(n);
-      s.x += nf * jump_mean + m::sqrt(nf) * jump_stdev * j.z0;
-    }
+  HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { diffusion.step(s, b.z0, b.z1, b.u2); }
+
+  /// Whether the step's jump uniform gives at least one jump.
+  HS_HD bool jumps_at(T u_jump) const { return jumps.at_least_one(u_jump); }
+
+  /// The step's jumps, drawing from block 1 of the step's stream on.
+  HS_HD void jump(PathState<T>& s, T u_jump, StepRng<T>& rng) const {
+    const unsigned n = jumps(u_jump);
+    const auto j = rng.mixed();
+    const T nf = static_cast<T>(n);
+    s.x += nf * jump_mean + m::sqrt(nf) * jump_stdev * j.z0;
   }
 };
 
@@ -40,10 +44,10 @@ inline double bates_mean_jump(const ModelParams& p) {
   return std::expm1(p.jump_mean + 0.5 * p.jump_stdev * p.jump_stdev);
 }
 
-template <class T>
-BatesModel<T> make_bates(const ModelParams& p, double mu, double dt) {
+template <class T, VarianceScheme Scheme>
+BatesModel<T, Scheme> make_bates(const ModelParams& p, double mu, double dt) {
   const double compensated = mu - p.jump_intensity * bates_mean_jump(p);
-  return {make_heston_diffusion<T>(p, compensated, dt), make_poisson<T>(p.jump_intensity * dt),
+  return {make_heston_diffusion<T, Scheme>(p, compensated, dt), make_poisson<T>(p.jump_intensity * dt),
           static_cast<T>(p.v0), static_cast<T>(p.jump_mean), static_cast<T>(p.jump_stdev)};
 }
 

@@ -15,12 +15,11 @@ struct GbmModel {
   T sigma_sqrt_dt;
   T variance;
 
+  static constexpr bool kJumps = false;
+
   HS_HD PathState<T> initial() const { return {T(0), variance}; }
 
-  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
-    const auto b = rng.mixed();
-    s.x += log_drift_dt + sigma_sqrt_dt * b.z0;
-  }
+  HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { s.x += log_drift_dt + sigma_sqrt_dt * b.z0; }
 };
 
 template <class T>

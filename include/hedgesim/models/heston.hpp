@@ -19,9 +19,9 @@
 
 namespace hedgesim {
 
-template <class T>
+/// The scheme is a template parameter so the per-lane step has no branch on it (CPU tiles vectorise).
+template <class T, VarianceScheme Scheme>
 struct HestonDiffusion {
-  bool qe;
   T mu_dt;  ///< drift of ln S before the convexity terms, times Δ
   T dt, kappa_dt, theta, xi, rho, rho_bar, sqrt_dt;
   T e;       ///< e^{−κΔ}
@@ -31,7 +31,7 @@ struct HestonDiffusion {
 
   /// One step of (x, v) given two independent normals and one uniform.
   HS_HD void step(PathState<T>& s, T z_price, T z_var, T u_var) const {
-    if (qe) {
+    if constexpr (Scheme == VarianceScheme::qe) {
       step_qe(s, z_price, z_var, u_var);
     } else {
       step_euler(s, z_price, z_var);
@@ -48,20 +48,23 @@ struct HestonDiffusion {
     bool corrected;
     if (psi <= T(1.5)) {
       const T inv = T(2) / psi;
-      const T b2 = inv - T(1) + m::sqrt(inv) * m::sqrt(inv - T(1));
+      const T b2 = inv - T(1) + m::sqrt(inv * (inv - T(1)));
       const T a = mean / (T(1) + b2);
       const T b = m::sqrt(b2);
       const T w = b + z_var;
       v_next = a * w * w;
-      const T one_m = T(1) - T(2) * a_mgf * a;
-      corrected = one_m > T(0);
-      log_m = corrected ? a_mgf * b2 * a / one_m - T(0.5) * m::log(one_m) : T(0);
+      // ln M = A b² a/(1 − 2Aa) − ½ ln(1 − 2Aa); 2Aa is O(Δ), so ln(1 − 2Aa) is taken as log1p: in
+      // float32 rounding 1 − 2Aa would bias every step the same way.
+      const T two_aa = T(2) * a_mgf * a;
+      corrected = two_aa < T(1);
+      log_m = corrected ? a_mgf * b2 * a / (T(1) - two_aa) - T(0.5) * m::log1p_pos(-two_aa) : T(0);
     } else {
       const T p = (psi - T(1)) / (psi + T(1));
       const T beta = (T(1) - p) / mean;
-      v_next = u_var <= p ? T(0) : m::log((T(1) - p) / (T(1) - u_var)) / beta;
+      v_next = u_var <= p ? T(0) : m::log_pos((T(1) - p) / (T(1) - u_var)) / beta;
       corrected = a_mgf < beta;
-      log_m = corrected ? m::log(p + beta * (T(1) - p) / (beta - a_mgf)) : T(0);
+      // ln M = ln(p + β(1 − p)/(β − A)) = log1p((1 − p)A/(β − A)).
+      log_m = corrected ? m::log1p_pos((T(1) - p) * a_mgf / (beta - a_mgf)) : T(0);
     }
     const T k0_star = corrected ? -log_m - (k1 + T(0.5) * k3) * v : k0;
     s.x += mu_dt + k0_star + k1 * v + k2 * v_next + m::sqrt(k3 * v + k4 * v_next) * z_price;
@@ -78,8 +81,8 @@ struct HestonDiffusion {
 
 /// Coefficients of one Heston step of length dt (years) with log-price drift mu (already net of any
 /// jump compensator).
-template <class T>
-HestonDiffusion<T> make_heston_diffusion(const ModelParams& p, double mu, double dt) {
+template <class T, VarianceScheme Scheme>
+HestonDiffusion<T, Scheme> make_heston_diffusion(const ModelParams& p, double mu, double dt) {
   const double e = std::exp(-p.kappa * dt);
   const double xi2 = p.xi * p.xi;
   const double rr = 1.0 - p.rho * p.rho;
@@ -88,8 +91,7 @@ HestonDiffusion<T> make_heston_diffusion(const ModelParams& p, double mu, double
   const double k2 = 0.5 * dt * g + p.rho / p.xi;
   const double k3 = 0.5 * dt * rr;
   const double k4 = 0.5 * dt * rr;
-  HestonDiffusion<T> h{};
-  h.qe = p.scheme == VarianceScheme::qe;
+  HestonDiffusion<T, Scheme> h{};
   h.mu_dt = static_cast<T>(mu * dt);
   h.dt = static_cast<T>(dt);
   h.kappa_dt = static_cast<T>(p.kappa * dt);
@@ -110,22 +112,21 @@ HestonDiffusion<T> make_heston_diffusion(const ModelParams& p, double mu, double
   return h;
 }
 
-template <class T>
+template <class T, VarianceScheme Scheme>
 struct HestonModel {
-  HestonDiffusion<T> diffusion;
+  HestonDiffusion<T, Scheme> diffusion;
   T v0;
+
+  static constexpr bool kJumps = false;
 
   HS_HD PathState<T> initial() const { return {T(0), v0}; }
 
-  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
-    const auto b = rng.mixed();
-    diffusion.step(s, b.z0, b.z1, b.u2);
-  }
+  HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { diffusion.step(s, b.z0, b.z1, b.u2); }
 };
 
-template <class T>
-HestonModel<T> make_heston(const ModelParams& p, double mu, double dt) {
-  return {make_heston_diffusion<T>(p, mu, dt), static_cast<T>(p.v0)};
+template <class T, VarianceScheme Scheme>
+HestonModel<T, Scheme> make_heston(const ModelParams& p, double mu, double dt) {
+  return {make_heston_diffusion<T, Scheme>(p, mu, dt), static_cast<T>(p.v0)};
 }
 
 }  // namespace hedgesim

@@ -16,20 +16,24 @@ inline double measure_drift(const ModelParams& p, Measure measure) {
   return measure == Measure::physical ? p.drift : p.rate - p.dividend;
 }
 
+template <class T, VarianceScheme Scheme, class F>
+decltype(auto) visit_heston_family(const ModelParams& p, double mu, double dt_years, F&& f) {
+  switch (p.type) {
+    case ModelType::heston:
+      return f(make_heston<T, Scheme>(p, mu, dt_years));
+    case ModelType::bates:
+      return f(make_bates<T, Scheme>(p, mu, dt_years));
+    default:
+      return f(make_svcj<T, Scheme>(p, mu, dt_years));
+  }
+}
+
 template <class T, class F>
 decltype(auto) visit_model(const ModelParams& p, Measure measure, double dt_years, F&& f) {
   const double mu = measure_drift(p, measure);
-  switch (p.type) {
-    case ModelType::gbm:
-      return f(make_gbm<T>(p, mu, dt_years));
-    case ModelType::heston:
-      return f(make_heston<T>(p, mu, dt_years));
-    case ModelType::bates:
-      return f(make_bates<T>(p, mu, dt_years));
-    case ModelType::svcj:
-      break;
-  }
-  return f(make_svcj<T>(p, mu, dt_years));
+  if (p.type == ModelType::gbm) return f(make_gbm<T>(p, mu, dt_years));
+  if (p.scheme == VarianceScheme::qe) return visit_heston_family<T, VarianceScheme::qe>(p, mu, dt_years, f);
+  return visit_heston_family<T, VarianceScheme::euler>(p, mu, dt_years, f);
 }
 
 }  // namespace hedgesim

@@ -14,6 +14,8 @@ struct PoissonSampler {
   T p0;          ///< e^{−λΔ}
   unsigned cap;  ///< a count no path reaches except through rounding of F towards 1
 
+  HS_HD bool at_least_one(T u) const { return u > p0; }
+
   HS_HD unsigned operator()(T u) const {
     unsigned k = 0;
     T p = p0;

@@ -17,20 +17,24 @@
 
 namespace hedgesim {
 
-template <class T>
+template <class T, VarianceScheme Scheme>
 struct SvcjModel {
-  HestonDiffusion<T> diffusion;
+  HestonDiffusion<T, Scheme> diffusion;
   PoissonSampler<T> jumps;
   T v0;
   T jump_mean, jump_stdev, var_jump_mean, jump_rho;
 
+  static constexpr bool kJumps = true;
+
   HS_HD PathState<T> initial() const { return {T(0), v0}; }
 
-  HS_HD void step(PathState<T>& s, StepRng<T>& rng) const {
-    const auto b = rng.mixed();
-    diffusion.step(s, b.z0, b.z1, b.u2);
-    const unsigned n = jumps(b.u3);
-    if (n == 0) return;
+  HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { diffusion.step(s, b.z0, b.z1, b.u2); }
+
+  HS_HD bool jumps_at(T u_jump) const { return jumps.at_least_one(u_jump); }
+
+  /// The step's jumps (at least one), drawing from block 1 of the step's stream on.
+  HS_HD void jump(PathState<T>& s, T u_jump, StepRng<T>& rng) const {
+    const unsigned n = jumps(u_jump);
     T u[4];
     rng.uniforms4(u);
     const T eps = box_muller(u[0], u[1]).z0;
@@ -41,7 +45,7 @@ struct SvcjModel {
         rng.uniforms4(u);
         next = 0;
       }
-      var_jumps -= var_jump_mean * m::log(u[next++]);
+      var_jumps -= var_jump_mean * m::log_pos(u[next++]);
     }
     const T nf = static_cast<T>(n);
     s.v += var_jumps;
@@ -54,10 +58,10 @@ inline double svcj_mean_jump(const ModelParams& p) {
   return std::exp(p.jump_mean + 0.5 * p.jump_stdev * p.jump_stdev) / (1.0 - p.jump_rho * p.var_jump_mean) - 1.0;
 }
 
-template <class T>
-SvcjModel<T> make_svcj(const ModelParams& p, double mu, double dt) {
+template <class T, VarianceScheme Scheme>
+SvcjModel<T, Scheme> make_svcj(const ModelParams& p, double mu, double dt) {
   const double compensated = mu - p.jump_intensity * svcj_mean_jump(p);
-  return {make_heston_diffusion<T>(p, compensated, dt),
+  return {make_heston_diffusion<T, Scheme>(p, compensated, dt),
           make_poisson<T>(p.jump_intensity * dt),
           static_cast<T>(p.v0),
           static_cast<T>(p.jump_mean),

@@ -52,45 +52,51 @@ HS_HD double uniform_open<double>(std::uint32_t w) {
   return (static_cast<double>(w) + 0.5) * 2.3283064365386962890625e-10;  // 2^-32
 }
 
-/// Two independent standard normals from two uniforms (Box–Muller), the same formula on both
-/// backends.
+/// Two independent standard normals from two uniforms (Box–Muller), with the branch-free log and
+/// sincos of math.hpp: the same formula, and the same bits per lane, in CPU tiles and GPU threads.
 template <class T>
 struct NormalPair {
   T z0, z1;
 };
 template <class T>
 HS_HD NormalPair<T> box_muller(T u0, T u1) {
-  const T r = m::sqrt(T(-2) * m::log(u0));
-  const T a = T(6.283185307179586476925) * u1;
-  return {r * m::cos(a), r * m::sin(a)};
+  const T r = m::sqrt(T(-2) * m::log_pos(u0));
+  const m::SinCos<T> a = m::sincos_2pi(u1);
+  return {r * a.c, r * a.s};
 }
+
+/// Block 0 of every step: the two diffusion normals, the variance-scheme uniform, the jump uniform.
+template <class T>
+struct MixedBlock {
+  T z0, z1, u2, u3;
+};
 
 /// The random numbers of one (path, step): blocks are drawn in order, 4 words each.
 template <class T>
 class StepRng {
  public:
-  HS_HD StepRng(std::uint64_t seed, std::uint64_t path, std::uint32_t step)
+  /// The stream of (seed, path, step), starting at `first_block` (a resumed stream continues where
+  /// the step's earlier draws stopped).
+  HS_HD StepRng(std::uint64_t seed, std::uint64_t path, std::uint32_t step, std::uint32_t first_block = 0)
       : k0_(static_cast<std::uint32_t>(seed)),
         k1_(static_cast<std::uint32_t>(seed >> 32)),
         step_(step),
         p0_(static_cast<std::uint32_t>(path)),
-        p1_(static_cast<std::uint32_t>(path >> 32)) {}
+        p1_(static_cast<std::uint32_t>(path >> 32)),
+        block_(first_block) {}
 
   /// Next block of four uniforms in (0, 1).
   HS_HD void uniforms4(T (&u)[4]) {
-    const Words4 r = philox4x32_10(block_++, step_, p0_, p1_, k0_, k1_);
+    const Words4 r = next_words();
     for (int i = 0; i < 4; ++i) u[i] = uniform_open<T>(r.w[i]);
   }
 
   /// Next block as two normals and two uniforms: (z0, z1) by Box–Muller from words 0–1, (u2, u3) raw.
-  struct Mixed {
-    T z0, z1, u2, u3;
-  };
-  HS_HD Mixed mixed() {
-    T u[4];
-    uniforms4(u);
-    const NormalPair<T> z = box_muller(u[0], u[1]);
-    return {z.z0, z.z1, u[2], u[3]};
+  /// Built without an array so the block stays in registers (the CPU lane loop vectorises).
+  HS_HD MixedBlock<T> mixed() {
+    const Words4 r = next_words();
+    const NormalPair<T> z = box_muller(uniform_open<T>(r.w[0]), uniform_open<T>(r.w[1]));
+    return {z.z0, z.z1, uniform_open<T>(r.w[2]), uniform_open<T>(r.w[3])};
   }
 
   /// Next block as four normals.
@@ -106,8 +112,10 @@ class StepRng {
   }
 
  private:
+  HS_HD Words4 next_words() { return philox4x32_10(block_++, step_, p0_, p1_, k0_, k1_); }
+
   std::uint32_t k0_, k1_, step_, p0_, p1_;
-  std::uint32_t block_ = 0;
+  std::uint32_t block_;
 };
 
 }  // namespace hedgesim
