@@ -344,6 +344,12 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
+std::string hex64(std::uint64_t x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+
 /// A Markdown pipe table; printed to stdout as is (it reads fine as plain text).
 std::size_t display_width(const std::string& s) {  // UTF-8 code points (× and the like are one column)
   std::size_t n = 0;
@@ -540,7 +546,7 @@ int main(int argc, char** argv) {
                               fmt("%.0f%%", 100 * r.one.utilisation) + " / " + fmt("%.0f%%", 100 * r.all.utilisation),
                               fmt("%.5f", r.all.check.mean), fmt("%+.2f", r.all.check.z),
                               r.one.check.checksum == r.all.check.checksum
-                                  ? fmt("%016llx", static_cast<unsigned long long>(r.all.check.checksum))
+                                  ? hex64(r.all.check.checksum)
                                   : std::string("DIFFERS between thread counts")});
   }
   bool contended = false;
