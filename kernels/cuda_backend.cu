@@ -10,6 +10,7 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/path.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
 #include "hedgesim/models/model.hpp"
 
 namespace hedgesim {
@@ -52,6 +53,15 @@ __global__ void terminal_kernel(Model model, std::uint32_t steps, std::uint64_t 
   simulate_path<T>(model, steps, seed, first_path + i, rec);
 }
 
+template <class T, class Model>
+__global__ void hedging_kernel(Model model, std::uint32_t steps, std::uint64_t seed, HedgeParams hedge,
+                               std::uint64_t first_path, std::uint64_t count, double* out) {
+  const std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  HedgeObserver<T> obs{hedge, out, count, i};
+  simulate_path<T>(model, steps, seed, first_path + i, obs);
+}
+
 __global__ void philox_kernel(const std::uint32_t* counters, std::uint32_t k0, std::uint32_t k1, std::size_t blocks,
                               std::uint32_t* out) {
   const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -85,7 +95,31 @@ void run_precision(const SimulationJob& job, PathRange range, TerminalSamples& o
   });
 }
 
+template <class T>
+void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, std::vector<double>& out) {
+  const std::size_t per_path = static_cast<std::size_t>(kPathFields) * hedge.n_policies;
+  DeviceBuffer<double> d_out(per_path * range.size());
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    const unsigned grid = static_cast<unsigned>((range.size() + kThreads - 1) / kThreads);
+    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, hedge, range.begin, range.size(), d_out.get());
+    HS_CUDA_CHECK(cudaGetLastError());
+  });
+  HS_CUDA_CHECK(cudaMemcpy(out.data(), d_out.get(), out.size() * sizeof(double), cudaMemcpyDeviceToHost));
+}
+
 }  // namespace
+
+void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, int device,
+                           std::vector<double>& out) {
+  HS_CUDA_CHECK(cudaSetDevice(device));
+  out.assign(static_cast<std::size_t>(kPathFields) * hedge.n_policies * range.size(), 0.0);
+  if (range.size() == 0) return;
+  if (job.precision == Precision::float32) {
+    run_hedging<float>(job, hedge, range, out);
+  } else {
+    run_hedging<double>(job, hedge, range, out);
+  }
+}
 
 bool cuda_compiled() { return true; }
 

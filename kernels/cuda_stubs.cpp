@@ -20,3 +20,11 @@ std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>&,
 }
 
 }  // namespace hedgesim
+
+namespace hedgesim {
+
+void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, int, std::vector<double>&) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+}  // namespace hedgesim

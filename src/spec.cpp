@@ -64,4 +64,41 @@ const char* to_string(Settlement v) {
   return "?";
 }
 
+const char* to_string(HedgeInstrument v) {
+  switch (v) {
+    case HedgeInstrument::spot: return "spot";
+    case HedgeInstrument::perpetual: return "perpetual";
+  }
+  return "?";
+}
+
+const char* to_string(DeltaSource v) {
+  switch (v) {
+    case DeltaSource::implied: return "implied";
+    case DeltaSource::instantaneous: return "instantaneous";
+  }
+  return "?";
+}
+
+const char* to_string(PolicyType v) {
+  switch (v) {
+    case PolicyType::none: return "none";
+    case PolicyType::every_step: return "every_step";
+    case PolicyType::time: return "time";
+    case PolicyType::delta_band: return "delta_band";
+    case PolicyType::whalley_wilmott: return "whalley_wilmott";
+    case PolicyType::move: return "move";
+    case PolicyType::hybrid: return "hybrid";
+  }
+  return "?";
+}
+
+const char* to_string(RebalanceTo v) {
+  switch (v) {
+    case RebalanceTo::center: return "center";
+    case RebalanceTo::edge: return "edge";
+  }
+  return "?";
+}
+
 }  // namespace hedgesim

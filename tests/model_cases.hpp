@@ -1,5 +1,6 @@
 #pragma once
 // Parameter sets the engine tests share: each model and scheme, Feller-satisfying and violating.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,9 @@ inline std::vector<ModelCase> model_cases() {
       {"svcj_euler", svcj_euler, 0.25, 60},
   };
 }
+
+/// GoogleTest prints parameters with this: the case's name, not its bytes.
+inline void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
 
 /// A job over [0, maturity] in `steps` equal steps, recording the last step.
 inline SimulationJob make_job(const ModelParams& model, Measure measure, Precision precision, double maturity,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <initializer_list>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -77,6 +78,34 @@ const std::string kSvcj =
     "book:\n"                                        // 15
     "  - {type: call, strike: 70000, expiry_days: 7}\n";
 
+// A valid `run` config with every policy type; tests replace or insert single lines.
+const std::string kRun =
+    "simulation: {paths: 1000, steps_per_day: 24}\n"                     // 1
+    "model: {type: gbm, spot: 100, vol: 0.5}\n"                          // 2
+    "book:\n"                                                            // 3
+    "  - {type: call, strike: 100, expiry_days: 30, quantity: -50}\n"    // 4
+    "hedge:\n"                                                           // 5
+    "  instrument: perpetual\n"                                          // 6
+    "  delta: implied\n"                                                 // 7
+    "  implied_vol: 0.6\n"                                               // 8
+    "  funding: {rate: 0.1}\n"                                           // 9
+    "costs:\n"                                                           // 10
+    "  fee_bps: 5\n"                                                     // 11
+    "  fixed_per_trade: 0.5\n"                                           // 12
+    "policies:\n"                                                        // 13
+    "  - {name: unhedged, type: none}\n"                                 // 14
+    "  - {name: every_step, type: every_step, leland: true}\n"           // 15
+    "  - {name: hourly, type: time, every_hours: 1}\n"                   // 16
+    "  - {name: band_1.0, type: delta_band, width: 1.0}\n"               // 17
+    "  - {name: ww, type: whalley_wilmott, risk_aversion: 1e-4}\n"       // 18
+    "  - {name: move_2pct, type: move, move_pct: 2}\n"                   // 19
+    "  - {name: hyb-1, type: hybrid, width: 0.01, width_per_gamma: true, rebalance_to: edge, "
+    "every_hours: 4, max_hours: 24}\n"                                   // 20
+    "output:\n"                                                          // 21
+    "  file: results/run.h5\n"                                           // 22
+    "  per_path: true\n"                                                 // 23
+    "  histogram_bins: 50\n";                                            // 24
+
 std::filesystem::path configs_dir() { return std::filesystem::path(__FILE__).parent_path().parent_path() / "configs"; }
 
 /// `text` with 1-based line `n` replaced by `line` (no newline).
@@ -85,6 +114,12 @@ std::string replace_line(const std::string& text, int n, const std::string& line
   std::string out, l;
   for (int i = 1; std::getline(in, l); ++i) out += (i == n ? line : l) + "\n";
   return out;
+}
+
+/// `text` with blank lines `from`..`to` (1-based, inclusive), keeping the other line numbers.
+std::string blank_lines(std::string text, int from, int to) {
+  for (int i = from; i <= to; ++i) text = replace_line(text, i, "");
+  return text;
 }
 
 /// `text` with `line` inserted after 1-based line `n`.
@@ -350,8 +385,10 @@ TEST(ConfigErrors, UnknownKeySuggestsNearest) {
 }
 
 TEST(ConfigErrors, UnknownSection) {
-  expect_has(error_of(kGbm + "hedge: {instrument: perpetual}\n"),
-             {"unknown section 'hedge' at line 11", "valid sections: simulation, model, book"});
+  expect_has(error_of(kGbm + "hedging_cost: {fee: 1}\n"),
+             {"unknown section 'hedging_cost' at line 11",
+              "valid sections: simulation, model, book, hedge, costs, policies, output"});
+  expect_has(error_of(kGbm + "polices: []\n"), {"unknown section 'polices' at line 11", "did you mean 'policies'?"});
   expect_has(error_of(replace_line(kGbm, 5, "modle:")), {"unknown section 'modle' at line 5", "did you mean 'model'?"});
 }
 
@@ -455,6 +492,422 @@ TEST(ConfigValidate, FlagOverrideIsRechecked) {
   expect_has(validate_error_of(s), {"book[0].expiry_days = 30", "23.1 steps"});
 }
 
+// ───────────────────────────── the run sections: valid configs ─────────────────────────────
+
+TEST(RunConfig, EveryPolicyTypeParses) {
+  const RunSpec s = parse_config(kRun, "run.yaml");
+  EXPECT_EQ(s.hedge.instrument, HedgeInstrument::perpetual);
+  EXPECT_EQ(s.hedge.delta, DeltaSource::implied);
+  EXPECT_EQ(s.hedge.implied_vol, 0.6);
+  EXPECT_EQ(s.hedge.funding.rate, 0.1);
+  EXPECT_FALSE(s.hedge.funding.stochastic);
+  EXPECT_EQ(s.costs.fee_bps, 5.0);
+  EXPECT_EQ(s.costs.fixed_per_trade, 0.5);
+  ASSERT_EQ(s.policies.size(), 7u);
+
+  const PolicySpec& none = s.policies[0];
+  EXPECT_EQ(none.name, "unhedged");
+  EXPECT_EQ(none.type, PolicyType::none);
+  EXPECT_FALSE(none.leland);
+
+  const PolicySpec& every = s.policies[1];
+  EXPECT_EQ(every.name, "every_step");
+  EXPECT_EQ(every.type, PolicyType::every_step);
+  EXPECT_TRUE(every.leland);
+
+  const PolicySpec& hourly = s.policies[2];
+  EXPECT_EQ(hourly.type, PolicyType::time);
+  EXPECT_EQ(hourly.every_hours, 1.0);
+  EXPECT_FALSE(hourly.leland);
+
+  const PolicySpec& band = s.policies[3];
+  EXPECT_EQ(band.name, "band_1.0");
+  EXPECT_EQ(band.type, PolicyType::delta_band);
+  EXPECT_EQ(band.width, 1.0);
+  EXPECT_FALSE(band.width_per_gamma);
+  EXPECT_EQ(band.rebalance_to, RebalanceTo::center);
+
+  const PolicySpec& ww = s.policies[4];
+  EXPECT_EQ(ww.type, PolicyType::whalley_wilmott);
+  EXPECT_EQ(ww.risk_aversion, 1e-4);
+  EXPECT_EQ(ww.rebalance_to, RebalanceTo::edge);  // Whalley–Wilmott's default
+
+  const PolicySpec& move = s.policies[5];
+  EXPECT_EQ(move.type, PolicyType::move);
+  EXPECT_EQ(move.move_pct, 2.0);
+
+  const PolicySpec& hyb = s.policies[6];
+  EXPECT_EQ(hyb.name, "hyb-1");
+  EXPECT_EQ(hyb.type, PolicyType::hybrid);
+  EXPECT_EQ(hyb.width, 0.01);
+  EXPECT_TRUE(hyb.width_per_gamma);
+  EXPECT_EQ(hyb.rebalance_to, RebalanceTo::edge);
+  EXPECT_EQ(hyb.every_hours, 4.0);
+  EXPECT_EQ(hyb.max_hours, 24.0);
+
+  EXPECT_EQ(s.output.file, "results/run.h5");
+  EXPECT_TRUE(s.output.per_path);
+  EXPECT_EQ(s.output.histogram_bins, 50u);
+  EXPECT_NO_THROW(validate(s));
+  EXPECT_NO_THROW(validate_for_run(s));
+}
+
+TEST(RunConfig, OptionalSectionsAndKeysDefault) {
+  const std::string y = kGbm + "hedge: {implied_vol: 0.5}\npolicies:\n  - {name: daily, type: time, every_hours: 24}\n";
+  const RunSpec s = parse_config(y, "t");
+  EXPECT_EQ(s.hedge.instrument, HedgeInstrument::perpetual);
+  EXPECT_EQ(s.hedge.delta, DeltaSource::implied);
+  EXPECT_EQ(s.hedge.funding.rate, 0.0);
+  EXPECT_FALSE(s.hedge.funding.stochastic);
+  EXPECT_EQ(s.costs.fee_bps, 0.0);
+  EXPECT_EQ(s.costs.fixed_per_trade, 0.0);
+  EXPECT_EQ(s.output.file, "");
+  EXPECT_FALSE(s.output.per_path);
+  EXPECT_EQ(s.output.histogram_bins, 100u);
+  ASSERT_EQ(s.policies.size(), 1u);
+  EXPECT_EQ(s.policies[0].every_hours, 24.0);
+  EXPECT_NO_THROW(validate_for_run(s));
+  // Hybrid with only one of its intervals; band policies default to the centre.
+  const RunSpec h = parse_config(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: 2, max_hours: 12}"), "t");
+  EXPECT_EQ(h.policies[6].every_hours, 0.0);
+  EXPECT_EQ(h.policies[6].max_hours, 12.0);
+  EXPECT_EQ(h.policies[6].rebalance_to, RebalanceTo::center);
+  EXPECT_FALSE(h.policies[6].width_per_gamma);
+  EXPECT_EQ(parse_config(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: 2, every_hours: 2}"), "t")
+                .policies[6]
+                .every_hours,
+            2.0);
+}
+
+TEST(RunConfig, PriceConfigsNeedNoPolicies) {
+  const RunSpec s = parse_config(kGbm, "t");
+  EXPECT_TRUE(s.policies.empty());
+  EXPECT_NO_THROW(validate(s));
+  const std::string msg = [&] {
+    try {
+      validate_for_run(s);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  expect_has(msg, {"section 'policies' is required by the run command", "every_hours: 1"});
+  // Hedge and cost sections without policies are fine for price (no implied_vol needed).
+  EXPECT_NO_THROW(parse_config(kGbm + "hedge: {instrument: spot}\ncosts: {fee_bps: 3}\n", "t"));
+  // Only `none` policies hedge nothing, so implied_vol is not needed either.
+  EXPECT_NO_THROW(validate_for_run(parse_config(kGbm + "policies: [{name: n, type: none}]\n", "t")));
+}
+
+TEST(RunConfig, InfiniteWidthAndStochasticFunding) {
+  const RunSpec s = parse_config(replace_line(kRun, 17, "  - {name: never, type: delta_band, width: .inf}"), "t");
+  EXPECT_TRUE(std::isinf(s.policies[3].width) && s.policies[3].width > 0);
+  EXPECT_TRUE(std::isinf(parse_config(replace_line(kRun, 17, "  - {name: n, type: delta_band, width: +.Inf}"), "t")
+                             .policies[3]
+                             .width));
+  const RunSpec f = parse_config(
+      replace_line(kRun, 9, "  funding: {rate: 0.1, stochastic: true, kappa: 20, sigma: 0.5, rho: 0.3}"), "t");
+  EXPECT_TRUE(f.hedge.funding.stochastic);
+  EXPECT_EQ(f.hedge.funding.kappa, 20.0);
+  EXPECT_EQ(f.hedge.funding.sigma, 0.5);
+  EXPECT_EQ(f.hedge.funding.rho, 0.3);
+  // Instantaneous deltas need no implied vol; spot hedges take no funding.
+  std::string y = replace_line(replace_line(kRun, 7, "  delta: instantaneous"), 8, "");
+  y = replace_line(replace_line(y, 6, "  instrument: spot"), 9, "");
+  const RunSpec i = parse_config(y, "t");
+  EXPECT_EQ(i.hedge.delta, DeltaSource::instantaneous);
+  EXPECT_EQ(i.hedge.instrument, HedgeInstrument::spot);
+  EXPECT_EQ(i.hedge.implied_vol, 0.0);
+  EXPECT_NO_THROW(validate_for_run(i));
+}
+
+TEST(RunConfig, ExampleBtcShortCallsLoads) {
+  const RunSpec s = load_config((configs_dir() / "btc_short_calls_perp.yaml").string());
+  EXPECT_NO_THROW(validate_for_run(s));
+  EXPECT_EQ(s.model.type, ModelType::bates);
+  EXPECT_EQ(s.model.spot, 65000.0);
+  EXPECT_EQ(s.model.jump_intensity, 5.0);
+  EXPECT_EQ(s.simulation.measure, Measure::physical);
+  EXPECT_EQ(s.model.drift, 0.0);
+  EXPECT_EQ(s.simulation.paths, 100000u);
+  ASSERT_EQ(s.book.size(), 1u);
+  EXPECT_EQ(s.book[0].quantity, -50.0);
+  EXPECT_EQ(s.book[0].strike, 70000.0);
+  EXPECT_EQ(s.hedge.instrument, HedgeInstrument::perpetual);
+  EXPECT_EQ(s.hedge.funding.rate, 0.10);
+  EXPECT_EQ(s.hedge.implied_vol, 0.6);
+  EXPECT_EQ(s.costs.fee_bps, 5.0);
+  EXPECT_EQ(s.output.file, "results/btc_short_calls.h5");
+  std::set<PolicyType> types;
+  for (const PolicySpec& p : s.policies) types.insert(p.type);
+  EXPECT_EQ(types.size(), 6u);  // none, every_step, time, delta_band, whalley_wilmott, move
+  EXPECT_EQ(make_grid(s.simulation, s.book).steps, 720u);
+}
+
+TEST(RunConfig, ExampleEthStraddleLoads) {
+  const RunSpec s = load_config((configs_dir() / "eth_long_straddle_svcj.yaml").string());
+  EXPECT_NO_THROW(validate_for_run(s));
+  EXPECT_EQ(s.model.type, ModelType::svcj);
+  EXPECT_EQ(s.model.spot, 3000.0);
+  EXPECT_EQ(s.hedge.instrument, HedgeInstrument::spot);
+  EXPECT_EQ(s.costs.fee_bps, 10.0);
+  bool call = false, put = false;
+  for (const OptionSpec& o : s.book) {
+    EXPECT_GT(o.quantity, 0.0);
+    call |= o.type == OptionType::call;
+    put |= o.type == OptionType::put;
+  }
+  EXPECT_TRUE(call && put);
+  std::set<PolicyType> types;
+  for (const PolicySpec& p : s.policies) types.insert(p.type);
+  for (PolicyType t : {PolicyType::time, PolicyType::delta_band, PolicyType::move, PolicyType::hybrid}) {
+    EXPECT_TRUE(types.contains(t)) << to_string(t);
+  }
+}
+
+// ───────────────────────────── the run sections: errors ─────────────────────────────
+
+TEST(RunConfigErrors, PolicyRangesNameKeyValueAndLine) {
+  EXPECT_EQ(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: -1}")),
+            "test.yaml: policies[3].width = -1 at line 17: must be >= 0 (.inf: never rebalance)");
+  expect_has(error_of(replace_line(kRun, 18, "  - {name: ww, type: whalley_wilmott, risk_aversion: 0}")),
+             {"policies[4].risk_aversion = 0 at line 18", "must be > 0"});
+  expect_has(error_of(replace_line(kRun, 19, "  - {name: m, type: move, move_pct: -2}")),
+             {"policies[5].move_pct = -2 at line 19", "must be > 0"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 0}")),
+             {"policies[2].every_hours = 0 at line 16", "must be > 0"});
+  expect_has(error_of(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: -0.5, every_hours: 1}")),
+             {"policies[6].width = -0.5 at line 20", ">= 0"});
+  expect_has(error_of(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: 1}")),
+             {"policies[6] at line 20", "type hybrid needs every_hours", "max_hours"});
+  expect_has(error_of(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: 1, every_hours: 0, max_hours: 4}")),
+             {"policies[6].every_hours = 0 at line 20", "must be > 0", "leave it out"});
+  expect_has(error_of(replace_line(kRun, 20, "  - {name: h, type: hybrid, width: 1, max_hours: 0}")),
+             {"policies[6].max_hours = 0 at line 20", "must be > 0", "no limit"});
+}
+
+TEST(RunConfigErrors, PolicyValueTypes) {
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: -.inf}")),
+             {"policies[3].width = '-.inf' at line 17", ">= 0"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: .nan}")),
+             {"policies[3].width = '.nan' at line 17"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: .inf}")),
+             {"policies[2].every_hours = '.inf' at line 16", "not finite"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: 1, width_per_gamma: yes}")),
+             {"policies[3].width_per_gamma = 'yes' at line 17", "expected true or false"});
+  expect_has(error_of(replace_line(kRun, 15, "  - {name: e, type: every_step, leland: \"true\"}")),
+             {"policies[1].leland = 'true' at line 15", "quoted"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: 1, rebalance_to: middle}")),
+             {"policies[3].rebalance_to = 'middle' at line 17", "one of center, edge"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta-band, width: 1}")),
+             {"policies[3].type = 'delta-band' at line 17", "none, every_step, time, delta_band", "did you mean 'delta_band'?"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: [a, b], type: delta_band, width: 1}")),
+             {"policies[3].name at line 17 is a list"});
+}
+
+TEST(RunConfigErrors, PolicyKeys) {
+  EXPECT_EQ(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, widht: 1}")),
+            "test.yaml: unknown key 'policies[3].widht' at line 17; did you mean 'width'?");
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band, width: 1, risk_aversion: 1}")),
+             {"policies[3].risk_aversion at line 17", "used only by type whalley_wilmott", "not by type delta_band",
+              "change policies[3].type"});
+  expect_has(error_of(replace_line(kRun, 19, "  - {name: m, type: move, move_pct: 2, every_hours: 1}")),
+             {"policies[5].every_hours at line 19", "used only by types time, hybrid", "not by type move"});
+  expect_has(error_of(replace_line(kRun, 14, "  - {name: u, type: none, leland: true}")),
+             {"policies[0].leland at line 14", "every_step, time, delta_band, whalley_wilmott, move, hybrid",
+              "not by type none"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, width: 1, every_hours: 1}")),
+             {"policies[2].width at line 16", "used only by types delta_band, hybrid"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time}")),
+             {"policies[2].every_hours is required for type time (element at line 16)"});
+  expect_has(error_of(replace_line(kRun, 18, "  - {name: ww, type: whalley_wilmott}")),
+             {"policies[4].risk_aversion is required for type whalley_wilmott"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: b, type: delta_band}")),
+             {"policies[3].width is required for type delta_band"});
+  expect_has(error_of(replace_line(kRun, 19, "  - {name: m, type: move}")), {"policies[5].move_pct is required"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {type: time, every_hours: 1}")),
+             {"policies[2].name is required (element at line 16)"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, every_hours: 1}")),
+             {"policies[2].type is required (element at line 16)", "none, every_step"});
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 1, every_hours: 2}")),
+             {"duplicate key 'policies[2].every_hours'"});
+}
+
+TEST(RunConfigErrors, PolicyNames) {
+  EXPECT_EQ(error_of(replace_line(kRun, 17, "  - {name: hourly, type: delta_band, width: 1}")),
+            "test.yaml: policies[3].name = 'hourly' at line 17: already used by policies[2].name at line 16: "
+            "policy names must be unique");
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: my band, type: delta_band, width: 1}")),
+             {"policies[3].name = 'my band' at line 17", "A-Z a-z 0-9 _ . -", "HDF5 group"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: a/b, type: delta_band, width: 1}")),
+             {"policies[3].name = 'a/b' at line 17"});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: .., type: delta_band, width: 1}")),
+             {"policies[3].name = '..' at line 17", "not be . or .."});
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: \"\", type: delta_band, width: 1}")),
+             {"policies[3].name = '' at line 17", "must not be empty"});
+  const std::string long_name(65, 'x');
+  expect_has(error_of(replace_line(kRun, 17, "  - {name: " + long_name + ", type: delta_band, width: 1}")),
+             {"policies[3].name = '" + long_name + "' at line 17", "65 characters", "at most 64"});
+  EXPECT_NO_THROW(parse_config(replace_line(kRun, 17, "  - {name: " + long_name.substr(1) + ", type: delta_band, width: 1}"), "t"));
+}
+
+TEST(RunConfigErrors, PoliciesSectionShape) {
+  expect_has(error_of(blank_lines(replace_line(kRun, 13, "policies: []"), 14, 20)), {"policies at line 13", "empty list"});
+  expect_has(error_of(blank_lines(replace_line(kRun, 13, "policies: {name: a, type: none}"), 14, 20)),
+             {"policies at line 13 is a map", "expected a list of policies"});
+  expect_has(error_of(replace_line(kRun, 16, "  - hourly")), {"policies[2] at line 16 is a scalar", "expected a map"});
+  std::string many = kGbm + "policies:\n";
+  for (int i = 0; i < 33; ++i) many += "  - {name: p" + std::to_string(i) + ", type: none}\n";
+  expect_has(error_of(many), {"policies at line 12", "lists 33 policies", "at most 32"});
+  many = kGbm + "policies:\n";
+  for (int i = 0; i < 32; ++i) many += "  - {name: p" + std::to_string(i) + ", type: none}\n";
+  EXPECT_NO_THROW(parse_config(many, "t"));
+}
+
+TEST(RunConfigErrors, IntervalsMustBeWholeSteps) {
+  // 24 steps a day: 1.5 hours is 1.5 steps.
+  const std::string msg = error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 1.5}"));
+  expect_has(msg, {"policies[2].every_hours = 1.5 at line 16", "1.5 hours x steps_per_day 24 / 24 = 1.5 steps",
+                   "not a whole number", "dt = 1 hours", "every_hours: 1 or 2 (1 or 2 steps)", "steps_per_day: 48"});
+  EXPECT_NO_THROW(parse_config(replace_line(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 1.5}"), 1,
+                                            "simulation: {paths: 1000, steps_per_day: 48}"),
+                               "t"));
+  // Shorter than a step.
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 0.5}")),
+             {"policies[2].every_hours = 0.5 at line 16", "shorter than one time step", "every_hours: 1 (1 step)"});
+  // Within 1e-9 relative is whole; beyond is not.
+  EXPECT_EQ(parse_config(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 4.0000000001}"), "t")
+                .policies[2]
+                .every_hours,
+            4.0000000001);
+  expect_has(error_of(replace_line(kRun, 16, "  - {name: h, type: time, every_hours: 4.00001}")),
+             {"policies[2].every_hours = 4.00001", "not a whole number", "every_hours: 4 or 5"});
+  // A grid of 10 steps a day: dt = 2.4 hours; 7.2 hours is 3 steps.
+  const std::string ten = replace_line(kRun, 1, "simulation: {paths: 1000, steps_per_day: 10}");
+  EXPECT_NO_THROW(parse_config(replace_line(replace_line(replace_line(ten, 16, "  - {name: h, type: time, every_hours: 7.2}"),
+                                                         20, "  - {name: y, type: hybrid, width: 1, every_hours: 2.4, max_hours: 24}"),
+                                            1, "simulation: {paths: 1000, steps_per_day: 10}"),
+                               "t"));
+  expect_has(error_of(replace_line(ten, 16, "  - {name: h, type: time, every_hours: 7.2}")),
+             {"policies[6].every_hours = 4 at line 20", "1.666666667 steps", "every_hours: 2.4 or 4.8"});
+  // Hybrid's max_hours follows the same rule.
+  expect_has(error_of(replace_line(kRun, 20, "  - {name: y, type: hybrid, width: 1, max_hours: 2.5}")),
+             {"policies[6].max_hours = 2.5 at line 20", "max_hours: 2 or 3"});
+}
+
+TEST(RunConfigErrors, ProportionalCostRules) {
+  // Whalley–Wilmott with no proportional fee: the band would be 0.
+  std::string y = replace_line(replace_line(kRun, 11, "  fee_bps: 0"), 15, "  - {name: every_step, type: every_step}");
+  expect_has(error_of(y), {"policies[4].type = whalley_wilmott at line 18", "needs a proportional cost",
+                           "costs.fee_bps = 0 at line 11", "would be 0", "set costs.fee_bps > 0"});
+  expect_has(error_of(blank_lines(y, 10, 12)), {"policies[4].type = whalley_wilmott", "costs.fee_bps = 0 (not given)"});
+  // Leland likewise.
+  expect_has(error_of(replace_line(kRun, 11, "  fee_bps: 0")),
+             {"policies[1].leland = true at line 15", "Leland", "costs.fee_bps = 0 at line 11"});
+  // A fixed fee alone is not proportional.
+  expect_has(error_of(replace_line(y, 12, "  fixed_per_trade: 10")), {"policies[4].type = whalley_wilmott"});
+}
+
+TEST(RunConfigErrors, HedgeRules) {
+  // Funding with a spot hedge.
+  EXPECT_EQ(error_of(replace_line(kRun, 6, "  instrument: spot")),
+            "test.yaml: hedge.funding at line 9 applies only to hedge.instrument: perpetual, not spot (a spot "
+            "position pays no funding): remove it or set hedge.instrument: perpetual");
+  // Implied vol missing while policies hedge with implied deltas.
+  expect_has(error_of(replace_line(kRun, 8, "")),
+             {"hedge.implied_vol is required (hedge at line 6)", "policies[1] 'every_step' (type every_step) hedges",
+              "delta: instantaneous"});
+  expect_has(error_of(kGbm + "policies:\n  - {name: u, type: none}\n  - {name: d, type: time, every_hours: 24}\n"),
+             {"hedge.implied_vol is required (policies[1] at line 13)", "'d' (type time)"});
+  // Implied vol with instantaneous deltas.
+  expect_has(error_of(replace_line(kRun, 7, "  delta: instantaneous")),
+             {"hedge.implied_vol at line 8 is used only with hedge.delta: implied, not instantaneous"});
+  expect_has(error_of(replace_line(kRun, 8, "  implied_vol: 0")), {"hedge.implied_vol = 0 at line 8", "must be > 0"});
+  expect_has(error_of(replace_line(kRun, 8, "  implied_vol: -0.6")), {"hedge.implied_vol = -0.6 at line 8", "must be > 0"});
+  expect_has(error_of(replace_line(kRun, 6, "  instrument: perp")),
+             {"hedge.instrument = 'perp' at line 6", "one of spot, perpetual"});
+  expect_has(error_of(replace_line(kRun, 7, "  delta: instantanous")),
+             {"hedge.delta = 'instantanous' at line 7", "did you mean 'instantaneous'?"});
+  expect_has(error_of(replace_line(kRun, 8, "  implied_vo: 0.6")),
+             {"unknown key 'hedge.implied_vo' at line 8", "did you mean 'implied_vol'?"});
+}
+
+TEST(RunConfigErrors, FundingRules) {
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {rate: 0.1, kappa: 2}")),
+             {"hedge.funding.kappa at line 9 is used only with hedge.funding.stochastic: true"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {rate: 0.1, stochastic: true, kappa: 2, rho: 0}")),
+             {"hedge.funding.sigma is required when stochastic is true (funding at line 9)"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {stochastic: true, kappa: 2, sigma: 0.1, rho: 2}")),
+             {"hedge.funding.rho = 2 at line 9", "[-1, 1]"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {stochastic: true, kappa: 0, sigma: 0.1, rho: 0}")),
+             {"hedge.funding.kappa = 0 at line 9", "> 0"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {stochastic: true, kappa: 1, sigma: -0.1, rho: 0}")),
+             {"hedge.funding.sigma = -0.1 at line 9", ">= 0"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {rate: .inf}")), {"hedge.funding.rate = '.inf' at line 9", "not finite"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {stochastic: maybe}")),
+             {"hedge.funding.stochastic = 'maybe' at line 9", "true or false"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: 0.1")), {"hedge.funding at line 9 is a scalar", "expected a map"});
+  expect_has(error_of(replace_line(kRun, 9, "  funding: {rat: 0.1}")),
+             {"unknown key 'hedge.funding.rat' at line 9", "did you mean 'rate'?"});
+}
+
+TEST(RunConfigErrors, CostsAndOutput) {
+  EXPECT_EQ(error_of(replace_line(kRun, 11, "  fee_bps: -1")),
+            "test.yaml: costs.fee_bps = -1 at line 11: must be >= 0 and < 10000 (basis points of the traded notional; "
+            "10000 would be 100%)");
+  expect_has(error_of(replace_line(kRun, 11, "  fee_bps: 20000")), {"costs.fee_bps = 20000 at line 11"});
+  expect_has(error_of(replace_line(kRun, 12, "  fixed_per_trade: -0.5")),
+             {"costs.fixed_per_trade = -0.5 at line 12", ">= 0"});
+  expect_has(error_of(replace_line(kRun, 12, "  fixed: 1")), {"unknown key 'costs.fixed' at line 12"});
+  EXPECT_EQ(error_of(replace_line(kRun, 24, "  histogram_bins: 0")),
+            "test.yaml: output.histogram_bins = 0 at line 24: must be from 1 to 100000");
+  expect_has(error_of(replace_line(kRun, 24, "  histogram_bins: 100001")), {"output.histogram_bins = 100001 at line 24"});
+  expect_has(error_of(replace_line(kRun, 24, "  histogram_bins: 2.5")),
+             {"output.histogram_bins = '2.5' at line 24", "an integer from 1 to 100000"});
+  expect_has(error_of(replace_line(kRun, 23, "  per_path: on")), {"output.per_path = 'on' at line 23", "true or false"});
+  expect_has(error_of(replace_line(kRun, 22, "  file:")), {"output.file at line 22 is empty", "file path"});
+  expect_has(error_of(replace_line(kRun, 22, "  fiel: a.h5")), {"unknown key 'output.fiel' at line 22", "did you mean 'file'?"});
+}
+
+TEST(RunConfigValidate, RulesAreRecheckedAfterOverrides) {
+  RunSpec s = parse_config(kRun, "test.yaml");
+  s.simulation.steps_per_day = 1.0;  // hourly policies are now shorter than a step
+  std::string msg = validate_error_of(s);
+  expect_has(msg, {"policies[2].every_hours = 1: 1 hours x steps_per_day 1 / 24", "shorter than one time step"});
+  EXPECT_EQ(msg.find("line"), std::string::npos) << msg;
+
+  s = parse_config(kRun, "test.yaml");
+  s.output.file.clear();  // per-path output without a file
+  EXPECT_NO_THROW(validate(s));
+  try {
+    validate_for_run(s);
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "output.per_path = true: per-path datasets are written to the HDF5 results file, but no output.file "
+                 "(or --out FILE) is given");
+  }
+
+  s = parse_config(kRun, "test.yaml");
+  s.policies[4].name = s.policies[0].name;
+  expect_has(validate_error_of(s), {"policies[4].name = 'unhedged': already used by policies[0].name"});
+
+  s = parse_config(kRun, "test.yaml");
+  s.hedge.instrument = HedgeInstrument::spot;  // funding.rate = 0.1 stays
+  expect_has(validate_error_of(s), {"hedge.funding: applies only to hedge.instrument = perpetual"});
+
+  s = parse_config(kRun, "test.yaml");
+  s.hedge.funding.kappa = 3.0;  // not stochastic
+  expect_has(validate_error_of(s), {"hedge.funding.kappa = 3", "stochastic = true"});
+
+  s = parse_config(kRun, "test.yaml");
+  s.policies[0].leland = true;
+  expect_has(validate_error_of(s), {"policies[0].leland = true", "type none never trades"});
+
+  s = parse_config(kRun, "test.yaml");
+  s.policies[3].width = std::nan("");
+  expect_has(validate_error_of(s), {"policies[3].width = nan", ">= 0"});
+}
+
 // ───────────────────────────── grid helpers and enum names ─────────────────────────────
 
 TEST(Grid, StepsAndDt) {
@@ -490,6 +943,16 @@ TEST(Enums, NamesRoundTrip) {
   expect_round_trip({BackendKind::automatic, BackendKind::cpu, BackendKind::cuda});
   expect_round_trip({OptionType::call, OptionType::put});
   expect_round_trip({Settlement::linear, Settlement::inverse});
+  expect_round_trip({HedgeInstrument::spot, HedgeInstrument::perpetual});
+  expect_round_trip({DeltaSource::implied, DeltaSource::instantaneous});
+  expect_round_trip({PolicyType::none, PolicyType::every_step, PolicyType::time, PolicyType::delta_band,
+                     PolicyType::whalley_wilmott, PolicyType::move, PolicyType::hybrid});
+  expect_round_trip({RebalanceTo::center, RebalanceTo::edge});
+  EXPECT_EQ(enum_names<PolicyType>(), "none, every_step, time, delta_band, whalley_wilmott, move, hybrid");
+  EXPECT_EQ(enum_names<HedgeInstrument>(), "spot, perpetual");
+  EXPECT_EQ(parse_enum<DeltaSource>("instantaneous", "--delta"), DeltaSource::instantaneous);
+  EXPECT_EQ(parse_enum<RebalanceTo>("edge", "rebalance_to"), RebalanceTo::edge);
+  EXPECT_STREQ(to_string(PolicyType::whalley_wilmott), "whalley_wilmott");
   EXPECT_STREQ(to_string(BackendKind::automatic), "auto");
   EXPECT_STREQ(to_string(Measure::risk_neutral), "risk_neutral");
   EXPECT_EQ(enum_names<BackendKind>(), "auto, cpu, cuda");

@@ -14,6 +14,32 @@
 //               A key of another model type is an error, never silently ignored.
 //   book:       non-empty list of {type: call|put, strike, expiry_days, quantity (default 1),
 //               settlement: linear|inverse (default linear)}
+// Sections of the `run` command (all optional for `price`; parsed and checked whenever present):
+//   hedge:      instrument (spot|perpetual, default perpetual), delta (implied|instantaneous, default
+//               implied), implied_vol (> 0; only with delta implied, and required there as soon as a
+//               policy other than none exists), funding (perpetual only): {rate (finite, per year,
+//               longs pay; default 0), stochastic (true|false, default false), kappa (> 0), sigma (>= 0),
+//               rho ([-1, 1]) — kappa, sigma and rho are required with stochastic: true, errors without}
+//   costs:      fee_bps (>= 0 and < 10000, default 0), fixed_per_trade (>= 0 USD, default 0)
+//   policies:   list (1 to 32) of {name (required, unique, 1-64 of A-Z a-z 0-9 _ . -, not
+//               . or ..: it names the HDF5 group), type (required: none|every_step|time|delta_band|
+//               whalley_wilmott|move|hybrid), leland (true|false, default false; any type but none;
+//               needs costs.fee_bps > 0)} and per type:
+//                 time:            every_hours (> 0, required)
+//                 delta_band:      width (>= 0, required; .inf allowed), width_per_gamma (default
+//                                  false), rebalance_to (center|edge, default center)
+//                 whalley_wilmott: risk_aversion (> 0, required), rebalance_to (default edge); needs
+//                                  costs.fee_bps > 0
+//                 move:            move_pct (> 0, required; percent)
+//                 hybrid:          width (required), width_per_gamma, rebalance_to (default center),
+//                                  every_hours (band checked only at that interval; default every
+//                                  step), max_hours (trade at least this often) — one of the two required
+//               Every every_hours / max_hours must be a whole number (>= 1) of time steps:
+//               hours x steps_per_day / 24 within 1e-9 relative. Keys of another type are errors.
+//   output:     file (HDF5 results; default empty = none), per_path (true|false, default false),
+//               histogram_bins (1 to 100000, default 100)
+// Booleans are YAML 1.2's true/false only (yes/no/on/off are rejected).
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,13 +55,22 @@ RunSpec parse_config(const std::string& yaml_text, const std::string& source_nam
 /// Reads the file at `path` (InputError naming it if missing or unreadable) and parses it.
 RunSpec load_config(const std::string& path);
 
-/// The semantic checks (ranges, the time grid, model consistency). parse_config runs them with line
-/// numbers; call again after command-line flags change values — messages then name the key only.
+/// The largest output.histogram_bins.
+constexpr unsigned kMaxHistogramBins = 100000;
+
+/// The semantic checks (ranges, the time grid, model consistency, and the hedge, costs, policies and
+/// output rules above, which hold for whatever policies there are — none is fine, as for `price`).
+/// parse_config runs them with line numbers; call again after command-line flags change values —
+/// messages then name the key only.
 void validate(const RunSpec& spec);
 
+/// validate() plus the rules of the `run` command: at least one policy, and output.per_path only
+/// with an output file (output.file or --out). Call it after the flags are applied.
+void validate_for_run(const RunSpec& spec);
+
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
-/// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType and
-/// Settlement.
+/// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,
+/// Settlement, HedgeInstrument, DeltaSource, PolicyType and RebalanceTo.
 template <class Enum>
 std::optional<Enum> enum_from_string(std::string_view text);
 

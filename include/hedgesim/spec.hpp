@@ -59,10 +59,68 @@ struct SimulationSpec {
   unsigned threads = 0;  ///< CPU backend; 0: all hardware threads
 };
 
+// ---- Hedging (the `run` command). DESIGN.md §3 for units and sign conventions.
+
+enum class HedgeInstrument { spot, perpetual };
+/// Where hedge ratios come from: Black–Scholes at the fixed implied vol, or at the path's √v_t.
+enum class DeltaSource { implied, instantaneous };
+
+/// Funding on a perpetual position: longs pay `rate` per year of notional (continuously, every step);
+/// shorts receive it. With `stochastic`, the rate follows an Ornstein–Uhlenbeck process around `rate`,
+///   df = κ(rate − f) dt + σ_f dW^f,  d⟨W^f, W^S⟩ = ρ_f dt,
+/// so funding rises with rallies when ρ_f > 0, as on crypto perpetuals.
+struct FundingSpec {
+  double rate = 0.0;
+  bool stochastic = false;
+  double kappa = 0.0;
+  double sigma = 0.0;
+  double rho = 0.0;
+};
+
+struct HedgeSpec {
+  HedgeInstrument instrument = HedgeInstrument::perpetual;
+  DeltaSource delta = DeltaSource::implied;
+  double implied_vol = 0.0;  ///< required when delta = implied
+  FundingSpec funding;       ///< perpetual only
+};
+
+/// Trading costs applied to every rebalance. All optional; each is accounted separately per path.
+struct CostSpec {
+  double fee_bps = 0.0;          ///< proportional fee on traded notional |Δh|·S, in basis points
+  double fixed_per_trade = 0.0;  ///< USD per executed trade
+};
+
+enum class PolicyType { none, every_step, time, delta_band, whalley_wilmott, move, hybrid };
+enum class RebalanceTo { center, edge };
+
+/// One rebalancing rule (DESIGN.md §4 `policies:`). Fields not used by `type` stay at their defaults.
+struct PolicySpec {
+  std::string name;
+  PolicyType type = PolicyType::none;
+  double every_hours = 0.0;  ///< time: interval; hybrid: band checked only at this interval (0: every step)
+  double width = 0.0;        ///< delta_band / hybrid: half-width of the no-trade band (infinity allowed)
+  bool width_per_gamma = false;  ///< width is a relative price move: band = width·|Γ_book|·S
+  RebalanceTo rebalance_to = RebalanceTo::center;
+  double risk_aversion = 0.0;  ///< whalley_wilmott: a in DESIGN.md §5
+  double move_pct = 0.0;       ///< move: rebalance when |S/S_last − 1| exceeds this, in percent
+  double max_hours = 0.0;      ///< hybrid: trade at least this often (0: no limit)
+  bool leland = false;         ///< hedge ratio at Leland's adjusted volatility
+};
+
+struct OutputSpec {
+  std::string file;        ///< HDF5 results; empty: none
+  bool per_path = false;   ///< write per-path datasets
+  unsigned histogram_bins = 100;
+};
+
 struct RunSpec {
   SimulationSpec simulation;
   ModelParams model;
   std::vector<OptionSpec> book;
+  HedgeSpec hedge;
+  CostSpec costs;
+  std::vector<PolicySpec> policies;
+  OutputSpec output;
   std::string config_text;  ///< the YAML as given, kept for provenance in outputs
   std::string config_path;
 };
@@ -74,5 +132,9 @@ const char* to_string(Precision);
 const char* to_string(BackendKind);
 const char* to_string(OptionType);
 const char* to_string(Settlement);
+const char* to_string(HedgeInstrument);
+const char* to_string(DeltaSource);
+const char* to_string(PolicyType);
+const char* to_string(RebalanceTo);
 
 }  // namespace hedgesim

@@ -17,6 +17,8 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/io/hdf5_writer.hpp"
 #include "hedgesim/version.hpp"
 
 namespace hs = hedgesim;
@@ -33,6 +35,7 @@ struct CommonFlags {
   std::optional<std::string> backend;
   std::optional<unsigned> threads;
   std::optional<std::string> precision;
+  std::optional<std::string> out;  ///< run only: HDF5 results file (overrides output.file)
   bool json = false;
 };
 
@@ -146,6 +149,87 @@ int cmd_price(const CommonFlags& flags) {
   return kOk;
 }
 
+nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
+  nlohmann::json j;
+  j["hedgesim_version"] = HEDGESIM_VERSION;
+  j["git_commit"] = HEDGESIM_GIT_COMMIT;
+  j["backend"] = hs::to_string(report.backend.kind);
+  j["device"] = report.backend.device;
+  j["threads"] = report.backend.kind == hs::BackendKind::cpu ? report.backend.threads : 0;
+  j["precision"] = hs::to_string(report.precision);
+  j["model"] = hs::to_string(spec.model.type);
+  j["measure"] = hs::to_string(spec.simulation.measure);
+  j["paths"] = report.paths;
+  j["steps"] = report.steps;
+  j["seed"] = report.seed;
+  j["elapsed_s"] = report.elapsed_s;
+  j["path_steps_per_s"] = report.path_steps_per_s;
+  j["premiums"] = report.premiums;
+  j["policies"] = nlohmann::json::array();
+  for (const hs::PolicyResult& r : report.policies) {
+    nlohmann::json p;
+    p["name"] = r.spec.name;
+    p["type"] = hs::to_string(r.spec.type);
+    p["pnl_mean"] = r.pnl.mean;
+    p["pnl_mean_stderr"] = r.pnl.mean_stderr;
+    p["pnl_std"] = r.pnl.std;
+    p["pnl_skewness"] = r.pnl.skewness;
+    p["pnl_excess_kurtosis"] = r.pnl.excess_kurtosis;
+    p["pnl_var_95"] = r.pnl.var_95;
+    p["pnl_es_95"] = r.pnl.es_95;
+    p["pnl_var_99"] = r.pnl.var_99;
+    p["pnl_es_99"] = r.pnl.es_99;
+    nlohmann::json q = nlohmann::json::object();
+    for (std::size_t i = 0; i < r.pnl.quantile_levels.size(); ++i)
+      q[fmt::format("{:g}", r.pnl.quantile_levels[i])] = r.pnl.quantiles[i];
+    p["pnl_quantiles"] = q;
+    p["cost_mean"] = r.cost.mean;
+    p["cost_std"] = r.cost.std;
+    for (unsigned f = 2; f < hs::kPathFields; ++f) {
+      const auto field = static_cast<hs::PathField>(f);
+      p[std::string(hs::to_string(field)) + "_mean"] = r.fields[f].mean();
+    }
+    j["policies"].push_back(p);
+  }
+  return j;
+}
+
+int cmd_run(const CommonFlags& flags) {
+  hs::RunSpec spec = load_with_overrides(flags);
+  if (flags.out) spec.output.file = *flags.out;
+  hs::validate_for_run(spec);
+  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
+  hs::RunReport report;
+  {
+    Progress progress(flags.json);
+    report = hs::run_hedging_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  }
+  if (!spec.output.file.empty()) {
+    hs::write_run_hdf5(spec.output.file, spec, report);
+    std::cerr << "wrote " << spec.output.file << "\n";
+  }
+  if (flags.json) {
+    std::cout << run_json(spec, report).dump(2) << "\n";
+    return kOk;
+  }
+  std::cout << fmt::format("hedgesim run: {} model, {} measure, {} paths x {} steps, seed {}, {}, {}\n",
+                           hs::to_string(spec.model.type), hs::to_string(spec.simulation.measure), report.paths,
+                           report.steps, report.seed, hs::to_string(report.precision), backend_label(backend));
+  std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
+               "VaR/ES are losses.\n";
+  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
+                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
+  for (const hs::PolicyResult& r : report.policies) {
+    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
+                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
+                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
+                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
+  }
+  std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s\n", report.elapsed_s, report.path_steps_per_s);
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +239,10 @@ int main(int argc, char** argv) {
   CommonFlags price_flags;
   CLI::App* price = app.add_subcommand("price", "Monte Carlo price of each option in the book beside its closed form");
   add_common_flags(*price, price_flags);
+  CommonFlags run_flags;
+  CLI::App* run = app.add_subcommand("run", "Hedge the book with every policy on common paths; risk and cost per policy");
+  add_common_flags(*run, run_flags);
+  run->add_option("--out", run_flags.out, "HDF5 results file (overrides output.file)");
 
   try {
     app.parse(argc, argv);
@@ -171,6 +259,7 @@ int main(int argc, char** argv) {
 
   try {
     if (price->parsed()) return cmd_price(price_flags);
+    if (run->parsed()) return cmd_run(run_flags);
   } catch (const hs::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

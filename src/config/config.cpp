@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -23,6 +24,7 @@
 #include <span>
 #include <sstream>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "hedgesim/engine/grid.hpp"
@@ -134,6 +136,24 @@ template <>
 struct AllValues<Settlement> {
   static constexpr Settlement v[] = {Settlement::linear, Settlement::inverse};
 };
+template <>
+struct AllValues<HedgeInstrument> {
+  static constexpr HedgeInstrument v[] = {HedgeInstrument::spot, HedgeInstrument::perpetual};
+};
+template <>
+struct AllValues<DeltaSource> {
+  static constexpr DeltaSource v[] = {DeltaSource::implied, DeltaSource::instantaneous};
+};
+template <>
+struct AllValues<PolicyType> {
+  static constexpr PolicyType v[] = {PolicyType::none,           PolicyType::every_step, PolicyType::time,
+                                     PolicyType::delta_band,     PolicyType::whalley_wilmott,
+                                     PolicyType::move,           PolicyType::hybrid};
+};
+template <>
+struct AllValues<RebalanceTo> {
+  static constexpr RebalanceTo v[] = {RebalanceTo::center, RebalanceTo::edge};
+};
 
 template <class E>
 std::vector<std::string_view> names_of() {
@@ -210,14 +230,30 @@ class Reporter {
   [[noreturn]] void fail_key(const std::string& key, const std::string& what) const {
     throw InputError(prefix() + key + at(key) + ": " + what);
   }
+  /// "KEY is required (CONTEXT at line N): WHAT", CONTEXT being the first of `context` whose line is
+  /// known (none: no parenthesis).
+  [[noreturn]] void fail_missing(const std::string& key, std::initializer_list<std::string> context,
+                                 const std::string& what) const {
+    std::string where;
+    for (const std::string& c : context) {
+      if (const std::string a = at(c); !a.empty()) {
+        where = " (" + c + a + ")";
+        break;
+      }
+    }
+    throw InputError(prefix() + key + " is required" + where + ": " + what);
+  }
+  [[noreturn]] void fail_message(const std::string& what) const { throw InputError(prefix() + what); }
 
- private:
-  std::string prefix() const { return where_ && !where_->source.empty() ? where_->source + ": " : ""; }
+  /// " at line N" where `key` was written, or "" (no lines, or a key not written in the YAML).
   std::string at(const std::string& key) const {
     if (!where_) return "";
     const auto it = where_->line.find(key);
     return it == where_->line.end() ? "" : " at line " + std::to_string(it->second);
   }
+
+ private:
+  std::string prefix() const { return where_ && !where_->source.empty() ? where_->source + ": " : ""; }
   const KeyLines* where_;
 };
 
@@ -369,12 +405,239 @@ void validate_grid(const Reporter& r, const RunSpec& s) {
   }
 }
 
+// ───────────────────────────── hedging (the run command) ─────────────────────────────
+
+constexpr double kMaxFeeBps = 10000.0;  // 100 % of the traded notional
+// Policies evaluated together on every path: the engine's fixed-size arrays (kMaxPolicies in
+// hedging/hedge_job.hpp, which this must not exceed).
+constexpr std::size_t kMaxPolicyCount = 32;
+constexpr std::size_t kMaxPolicyNameLength = 64;
+
+/// The first policy that trades (any type but none), if any.
+std::optional<std::size_t> first_hedging_policy(const std::vector<PolicySpec>& policies) {
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    if (policies[i].type != PolicyType::none) return i;
+  }
+  return std::nullopt;
+}
+
+std::string policy_path(std::size_t i) { return "policies[" + std::to_string(i) + "]"; }
+
+void validate_hedge(const Reporter& r, const RunSpec& s) {
+  const HedgeSpec& h = s.hedge;
+  if (h.delta == DeltaSource::implied) {
+    if (h.implied_vol != 0.0) {
+      require_positive(r, "hedge.implied_vol", h.implied_vol);
+    } else if (const auto i = first_hedging_policy(s.policies)) {
+      const PolicySpec& p = s.policies[*i];
+      r.fail_missing("hedge.implied_vol", {"hedge", policy_path(*i)},
+                     policy_path(*i) + " '" + p.name + "' (type " + to_string(p.type) +
+                         ") hedges, and with hedge.delta = implied (the default) the hedge ratios are "
+                         "Black-Scholes deltas at this volatility; give it (annualised, e.g. implied_vol: 0.6) "
+                         "or set hedge.delta: instantaneous");
+    }
+  } else if (h.implied_vol != 0.0) {
+    r.fail("hedge.implied_vol", h.implied_vol,
+           "is used only with hedge.delta = implied, not instantaneous (the hedge ratios then use the path's "
+           "own volatility): remove it or set hedge.delta: implied");
+  }
+
+  const FundingSpec& f = h.funding;
+  require_finite(r, "hedge.funding.rate", f.rate);
+  const bool any_funding = f.rate != 0.0 || f.stochastic || f.kappa != 0.0 || f.sigma != 0.0 || f.rho != 0.0;
+  if (h.instrument == HedgeInstrument::spot && any_funding) {
+    r.fail_key("hedge.funding",
+               "applies only to hedge.instrument = perpetual, not spot (a spot position pays no funding): "
+               "remove it or set hedge.instrument: perpetual");
+  }
+  if (f.stochastic) {
+    require_positive(r, "hedge.funding.kappa", f.kappa);
+    require_non_negative(r, "hedge.funding.sigma", f.sigma);
+    if (!std::isfinite(f.rho) || f.rho < -1.0 || f.rho > 1.0) {
+      r.fail("hedge.funding.rho", f.rho, "must be in [-1, 1]");
+    }
+  } else {
+    using Field = std::pair<const char*, double>;
+    for (const auto& [name, value] : std::initializer_list<Field>{{"kappa", f.kappa}, {"sigma", f.sigma}, {"rho", f.rho}}) {
+      if (value != 0.0) {
+        r.fail(std::string("hedge.funding.") + name, value,
+               "is used only with hedge.funding.stochastic = true: remove it or set stochastic: true");
+      }
+    }
+  }
+}
+
+void validate_costs(const Reporter& r, const CostSpec& c) {
+  if (!std::isfinite(c.fee_bps) || c.fee_bps < 0.0 || c.fee_bps >= kMaxFeeBps) {
+    r.fail("costs.fee_bps", c.fee_bps,
+           "must be >= 0 and < 10000 (basis points of the traded notional; 10000 would be 100%)");
+  }
+  require_non_negative(r, "costs.fixed_per_trade", c.fixed_per_trade);
+}
+
+/// "costs.fee_bps = 0 at line N", or "... (not given)" when the config leaves it out.
+std::string fee_text(const Reporter& r, const CostSpec& c) {
+  const std::string at = r.at("costs.fee_bps");
+  return "costs.fee_bps = " + format_number(c.fee_bps) + (at.empty() ? " (not given)" : at);
+}
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-';
+}
+
+/// Checks that an interval of `hours` (key `key`: every_hours, max_hours) is a whole number (>= 1)
+/// of time steps, within kGridTolerance; the message suggests the neighbouring intervals that are.
+void require_hours_on_grid(const Reporter& r, const std::string& key, double hours, double spd,
+                           std::span<const double> all_days) {
+  require_positive(r, key, hours);
+  const std::string field = key.substr(key.rfind('.') + 1);
+  const double steps = hours * spd / 24.0;
+  const std::string product = format_number(hours) + " hours x steps_per_day " + format_number(spd) + " / 24 = " +
+                              format_derived(steps) + " steps";
+  const std::string grid = "time steps are uniform, dt = " + format_derived(24.0 / spd) + " hours";
+  if (steps > static_cast<double>(std::numeric_limits<std::uint32_t>::max())) {
+    r.fail(key, hours, product + ", more than the grid's limit of 4294967295");
+  }
+  if (is_whole(steps) && std::round(steps) >= 1.0) return;
+  const auto hours_of = [&](double n) { return format_number(n * 24.0 / spd); };
+  const double lo = std::floor(steps), hi = std::ceil(steps);
+  std::string msg = product + ", ";
+  if (lo < 1.0) {
+    msg += "shorter than one time step (" + grid + "); use " + field + ": " + hours_of(1.0) + " (1 step)";
+  } else {
+    msg += "not a whole number (" + grid + "); use " + field + ": " + hours_of(lo) + " or " + hours_of(hi) + " (" +
+           format_number(lo) + " or " + format_number(hi) + " steps)";
+  }
+  std::vector<double> days(all_days.begin(), all_days.end());
+  days.push_back(hours / 24.0);
+  if (const auto s = grid_suggestion(days, spd)) {
+    msg += ", or steps_per_day: " + format_number(*s) + ", which puts it, every expiry and the horizon on the grid";
+  }
+  r.fail(key, hours, msg);
+}
+
+void require_width(const Reporter& r, const std::string& key, double width) {
+  // +infinity is allowed: a band that never triggers.
+  if (std::isnan(width) || width < 0.0) r.fail(key, width, "must be >= 0 (.inf: never rebalance)");
+}
+
+void validate_policies(const Reporter& r, const RunSpec& s) {
+  const std::vector<PolicySpec>& ps = s.policies;
+  if (ps.size() > kMaxPolicyCount) {
+    r.fail_key("policies", "lists " + std::to_string(ps.size()) + " policies: at most " +
+                               std::to_string(kMaxPolicyCount) +
+                               " (they are evaluated together on every path); split the study into several configs");
+  }
+  const double spd = s.simulation.steps_per_day;
+  // Every date the grid must hit, so that a steps_per_day suggestion fits them all.
+  std::vector<double> all_days;
+  for (const OptionSpec& o : s.book) all_days.push_back(o.expiry_days);
+  if (s.simulation.horizon_days > 0.0) all_days.push_back(s.simulation.horizon_days);
+  for (const PolicySpec& p : ps) {
+    for (double h : {p.every_hours, p.max_hours}) {
+      if (std::isfinite(h) && h > 0.0) all_days.push_back(h / 24.0);
+    }
+  }
+
+  std::map<std::string, std::size_t, std::less<>> first_use;
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    const PolicySpec& p = ps[i];
+    const std::string path = policy_path(i);
+    const std::string k = path + ".";
+    const std::string quoted = "'" + p.name + "'";
+    if (p.name.empty()) r.fail(k + "name", quoted, "must not be empty");
+    if (p.name.size() > kMaxPolicyNameLength) {
+      r.fail(k + "name", quoted,
+             "is " + std::to_string(p.name.size()) + " characters long: at most " +
+                 std::to_string(kMaxPolicyNameLength) + " (it names the HDF5 group /policies/<name>)");
+    }
+    if (!std::all_of(p.name.begin(), p.name.end(), is_name_char) || p.name == "." || p.name == "..") {
+      r.fail(k + "name", quoted,
+             "must use only the characters A-Z a-z 0-9 _ . - and not be . or .. (it names the HDF5 group "
+             "/policies/<name>)");
+    }
+    if (const auto [first, inserted] = first_use.emplace(p.name, i); !inserted) {
+      const std::string other = policy_path(first->second) + ".name";
+      r.fail(k + "name", quoted, "already used by " + other + r.at(other) + ": policy names must be unique");
+    }
+
+    switch (p.type) {
+      case PolicyType::none:
+      case PolicyType::every_step:
+        break;
+      case PolicyType::time:
+        require_hours_on_grid(r, k + "every_hours", p.every_hours, spd, all_days);
+        break;
+      case PolicyType::delta_band:
+        require_width(r, k + "width", p.width);
+        break;
+      case PolicyType::whalley_wilmott:
+        require_positive(r, k + "risk_aversion", p.risk_aversion);
+        if (!(s.costs.fee_bps > 0.0)) {
+          r.fail(k + "type", "whalley_wilmott",
+                 "needs a proportional cost, but " + fee_text(r, s.costs) +
+                     ": the Whalley-Wilmott half-band (3 c Gamma^2 S e^(-r(T-t)) / (2 a))^(1/3) would be 0, i.e. "
+                     "hedging every step; set costs.fee_bps > 0 or use type every_step");
+        }
+        break;
+      case PolicyType::move:
+        require_positive(r, k + "move_pct", p.move_pct);
+        break;
+      case PolicyType::hybrid:
+        require_width(r, k + "width", p.width);
+        if (p.every_hours != 0.0) require_hours_on_grid(r, k + "every_hours", p.every_hours, spd, all_days);
+        if (p.max_hours != 0.0) require_hours_on_grid(r, k + "max_hours", p.max_hours, spd, all_days);
+        if (p.every_hours == 0.0 && p.max_hours == 0.0) {
+          r.fail_key(path, "type hybrid needs every_hours (check the band only at that interval), max_hours "
+                           "(trade at least this often) or both");
+        }
+        break;
+    }
+    if (p.leland) {
+      if (p.type == PolicyType::none) {
+        r.fail(k + "leland", "true", "policy type none never trades, so Leland's volatility does not apply");
+      }
+      if (!(s.costs.fee_bps > 0.0)) {
+        r.fail(k + "leland", "true",
+               "Leland's adjusted volatility needs a proportional cost, but " + fee_text(r, s.costs) +
+                   " (the adjustment would be 0); set costs.fee_bps > 0 or remove leland");
+      }
+    }
+  }
+}
+
+void validate_output(const Reporter& r, const OutputSpec& o) {
+  if (o.histogram_bins < 1 || o.histogram_bins > kMaxHistogramBins) {
+    r.fail("output.histogram_bins", std::to_string(o.histogram_bins),
+           "must be from 1 to " + std::to_string(kMaxHistogramBins));
+  }
+}
+
 void validate_with(const RunSpec& spec, const KeyLines* where) {
   const Reporter r(where);
   validate_simulation(r, spec.simulation);
   validate_model(r, spec.model);
   validate_book(r, spec.book);
   validate_grid(r, spec);
+  validate_hedge(r, spec);
+  validate_costs(r, spec.costs);
+  validate_policies(r, spec);
+  validate_output(r, spec.output);
+}
+
+/// The checks only `run` needs, after validate_with: something to compare, somewhere to write.
+void validate_run_only(const RunSpec& spec) {
+  const Reporter r(nullptr);
+  if (spec.policies.empty()) {
+    r.fail_message(
+        "section 'policies' is required by the run command: list at least one hedging policy, e.g. "
+        "policies: [{name: hourly, type: time, every_hours: 1}]");
+  }
+  if (spec.output.per_path && spec.output.file.empty()) {
+    r.fail("output.per_path", "true",
+           "per-path datasets are written to the HDF5 results file, but no output.file (or --out FILE) is given");
+  }
 }
 
 // ───────────────────────────── parsing stage ─────────────────────────────
@@ -397,7 +660,12 @@ const char* kind_of(const YAML::Node& n) {
   }
 }
 
-constexpr std::string_view kSections[] = {"simulation", "model", "book"};
+constexpr std::string_view kSections[] = {"simulation", "model", "book", "hedge", "costs", "policies", "output"};
+constexpr std::string_view kRequiredSections[] = {"simulation", "model", "book"};
+constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol", "funding"};
+constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
+constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade"};
+constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins"};
 constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
                                                 "backend", "precision",     "measure",      "threads"};
 constexpr std::string_view kOptionKeys[] = {"type", "strike", "expiry_days", "quantity", "settlement"};
@@ -442,9 +710,43 @@ std::vector<std::string_view> model_key_names() {
   return out;
 }
 
+/// One policy key: the types that accept it and the types that must give it (bit per PolicyType).
+struct PolicyKey {
+  std::string_view name;
+  unsigned types;
+  unsigned required;
+};
+constexpr unsigned bit(PolicyType t) { return 1u << static_cast<unsigned>(t); }
+constexpr unsigned kAllPolicies = bit(PolicyType::none) | bit(PolicyType::every_step) | bit(PolicyType::time) |
+                                  bit(PolicyType::delta_band) | bit(PolicyType::whalley_wilmott) |
+                                  bit(PolicyType::move) | bit(PolicyType::hybrid);
+constexpr unsigned kTrading = kAllPolicies & ~bit(PolicyType::none);
+constexpr unsigned kBands = bit(PolicyType::delta_band) | bit(PolicyType::hybrid);
+constexpr PolicyKey kPolicyKeys[] = {
+    {"name", kAllPolicies, kAllPolicies},
+    {"type", kAllPolicies, kAllPolicies},
+    {"every_hours", bit(PolicyType::time) | bit(PolicyType::hybrid), bit(PolicyType::time)},
+    {"width", kBands, kBands},
+    {"width_per_gamma", kBands, 0},
+    {"rebalance_to", kBands | bit(PolicyType::whalley_wilmott), 0},
+    {"risk_aversion", bit(PolicyType::whalley_wilmott), bit(PolicyType::whalley_wilmott)},
+    {"move_pct", bit(PolicyType::move), bit(PolicyType::move)},
+    {"max_hours", bit(PolicyType::hybrid), 0},
+    {"leland", kTrading, 0},
+};
+
+template <class List>
+std::vector<std::string_view> key_names(const List& keys) {
+  std::vector<std::string_view> out;
+  for (const auto& k : keys) out.push_back(k.name);
+  return out;
+}
+
+/// "type gbm" or "types bates, svcj" for a bit set of enumerators of E.
+template <class E>
 std::string type_list(unsigned types) {
   std::vector<std::string_view> names;
-  for (ModelType t : AllValues<ModelType>::v) {
+  for (E t : AllValues<E>::v) {
     if (types & bit(t)) names.emplace_back(to_string(t));
   }
   return (names.size() == 1 ? "type " : "types ") + join(names);
@@ -465,7 +767,8 @@ class Parser {
       throw InputError(prefix() + "cannot read the YAML: " + e.what());
     }
     if (docs.empty() || docs.front().IsNull()) {
-      throw InputError(prefix() + "the config is empty: expected the sections " + join(kSections));
+      throw InputError(prefix() + "the config is empty: expected the sections " + join(kRequiredSections) +
+                       " (and optionally hedge, costs, policies, output)");
     }
     if (docs.size() > 1) {
       throw InputError(prefix() + "the config holds " + std::to_string(docs.size()) +
@@ -483,7 +786,7 @@ class Parser {
     spec.config_path = where_.source;
     std::map<std::string, Entry, std::less<>> sections;
     for (Entry& e : entries(root, "", kSections)) sections.emplace(e.key, std::move(e));
-    for (std::string_view name : kSections) {
+    for (std::string_view name : kRequiredSections) {
       if (!sections.contains(name)) {
         throw InputError(prefix() + "section '" + std::string(name) + "' is required");
       }
@@ -491,6 +794,10 @@ class Parser {
     parse_simulation(sections.at("simulation"), spec.simulation);
     parse_model(sections.at("model"), spec.model);
     parse_book(sections.at("book"), spec.book);
+    if (const auto it = sections.find("hedge"); it != sections.end()) parse_hedge(it->second, spec.hedge);
+    if (const auto it = sections.find("costs"); it != sections.end()) parse_costs(it->second, spec.costs);
+    if (const auto it = sections.find("policies"); it != sections.end()) parse_policies(it->second, spec.policies);
+    if (const auto it = sections.find("output"); it != sections.end()) parse_output(it->second, spec.output);
     validate_with(spec, &where_);
     return spec;
   }
@@ -556,11 +863,16 @@ class Parser {
     return entries(e.value, path, valid);
   }
 
-  double number(const std::string& key, const Entry& e, const std::string& expected) const {
+  /// A finite number; with `allow_infinity`, also YAML's .inf (+.inf, .Inf, .INF).
+  double number(const std::string& key, const Entry& e, const std::string& expected,
+                bool allow_infinity = false) const {
     if (!e.value.IsScalar()) type_error(key, e, expected);
     if (e.value.Tag() == "!") {
       type_error(key, e, expected + " (the value is quoted, so YAML reads it as text; remove the quotes)");
     }
+    std::string_view t = e.value.Scalar();
+    if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+    if (allow_infinity && lower(t) == ".inf") return std::numeric_limits<double>::infinity();
     double x = 0.0;
     switch (parse_double(e.value.Scalar(), x)) {
       case ScalarStatus::ok: return x;
@@ -580,6 +892,30 @@ class Parser {
     std::uint64_t x = 0;
     if (parse_uint64(e.value.Scalar(), x) != ScalarStatus::ok || x > max) type_error(key, e, expected);
     return x;
+  }
+
+  /// YAML 1.2 booleans: true/false, True/False, TRUE/FALSE. yes/no/on/off are text in YAML 1.2, and
+  /// yaml-cpp's YAML 1.1 reading of them would be a surprise, so they are rejected.
+  bool boolean(const std::string& key, const Entry& e) const {
+    const std::string expected = "true or false";
+    if (!e.value.IsScalar()) type_error(key, e, expected);
+    if (e.value.Tag() == "!") {
+      type_error(key, e, expected + " (the value is quoted, so YAML reads it as text; remove the quotes)");
+    }
+    const std::string& t = e.value.Scalar();
+    if (t == "true" || t == "True" || t == "TRUE") return true;
+    if (t == "false" || t == "False" || t == "FALSE") return false;
+    type_error(key, e, expected);
+  }
+
+  /// A plain or quoted string (not a list, map or empty value).
+  std::string text(const std::string& key, const Entry& e, const std::string& expected) const {
+    if (!e.value.IsScalar()) type_error(key, e, expected);
+    return e.value.Scalar();
+  }
+
+  [[noreturn]] void not_used(const std::string& key, const Entry& e, const std::string& what) const {
+    fail(key + " at line " + std::to_string(e.line) + " " + what);
   }
 
   template <class E>
@@ -640,7 +976,7 @@ class Parser {
       const ModelKey& spec = *std::find_if(std::begin(kModelKeys), std::end(kModelKeys),
                                            [&](const ModelKey& k) { return k.name == e.key; });
       if (!(spec.types & mine)) {
-        fail(key + " at line " + std::to_string(e.line) + " is used only by " + type_list(spec.types) +
+        fail(key + " at line " + std::to_string(e.line) + " is used only by " + type_list<ModelType>(spec.types) +
              ", not by type " + to_string(m.type) + ": remove it or change model.type");
       }
       given.insert(spec.name);
@@ -699,6 +1035,179 @@ class Parser {
     }
   }
 
+  /// The entry named `name` in `es`, or nullptr.
+  static const Entry* find(const std::vector<Entry>& es, std::string_view name) {
+    const auto it = std::find_if(es.begin(), es.end(), [&](const Entry& e) { return e.key == name; });
+    return it == es.end() ? nullptr : &*it;
+  }
+
+  void parse_hedge(const Entry& section, HedgeSpec& h) {
+    const std::vector<Entry> es =
+        map_entries(section, "hedge", kHedgeKeys, "a map of hedge keys (" + join(kHedgeKeys) + ")");
+    // instrument and delta first: they decide which of the other keys apply.
+    if (const Entry* e = find(es, "instrument")) h.instrument = enumeration<HedgeInstrument>("hedge.instrument", *e);
+    if (const Entry* e = find(es, "delta")) h.delta = enumeration<DeltaSource>("hedge.delta", *e);
+    for (const Entry& e : es) {
+      const std::string key = "hedge." + e.key;
+      if (e.key == "implied_vol") {
+        if (h.delta != DeltaSource::implied) {
+          not_used(key, e,
+                   "is used only with hedge.delta: implied, not instantaneous (the hedge ratios then use the "
+                   "path's own volatility): remove it or set hedge.delta: implied");
+        }
+        h.implied_vol = number(key, e, "a volatility > 0 (annualised, e.g. 0.6)");
+        // 0 means "not given" in the HedgeSpec; written out it is a mistake, not that default.
+        if (!(h.implied_vol > 0.0)) {
+          fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) + ": must be > 0");
+        }
+      } else if (e.key == "funding") {
+        if (h.instrument != HedgeInstrument::perpetual) {
+          not_used(key, e,
+                   std::string("applies only to hedge.instrument: perpetual, not ") + to_string(h.instrument) +
+                       " (a spot position pays no funding): remove it or set hedge.instrument: perpetual");
+        }
+        parse_funding(e, h.funding);
+      }
+    }
+  }
+
+  void parse_funding(const Entry& section, FundingSpec& f) {
+    const std::vector<Entry> es = map_entries(section, "hedge.funding", kFundingKeys,
+                                              "a map of funding keys (" + join(kFundingKeys) + ")");
+    if (const Entry* e = find(es, "stochastic")) f.stochastic = boolean("hedge.funding.stochastic", *e);
+    std::set<std::string> given;
+    for (const Entry& e : es) {
+      const std::string key = "hedge.funding." + e.key;
+      given.insert(e.key);
+      if (e.key == "rate") {
+        f.rate = number(key, e, "a finite number (per year of notional; longs pay it)");
+      } else if (e.key == "kappa" || e.key == "sigma" || e.key == "rho") {
+        if (!f.stochastic) {
+          not_used(key, e,
+                   "is used only with hedge.funding.stochastic: true: remove it or set stochastic: true");
+        }
+        if (e.key == "kappa") f.kappa = number(key, e, "a number > 0 (mean-reversion speed per year)");
+        if (e.key == "sigma") f.sigma = number(key, e, "a number >= 0 (volatility of the funding rate)");
+        if (e.key == "rho") f.rho = number(key, e, "a number in [-1, 1]");
+      }
+    }
+    if (f.stochastic) {
+      for (const char* required : {"kappa", "sigma", "rho"}) {
+        if (!given.contains(required)) {
+          fail(std::string("hedge.funding.") + required + " is required when stochastic is true (funding at line " +
+               std::to_string(section.line) + ")");
+        }
+      }
+    }
+  }
+
+  void parse_costs(const Entry& section, CostSpec& c) {
+    for (const Entry& e : map_entries(section, "costs", kCostKeys, "a map of cost keys (" + join(kCostKeys) + ")")) {
+      const std::string key = "costs." + e.key;
+      if (e.key == "fee_bps") {
+        c.fee_bps = number(key, e, "a number >= 0 (basis points of the traded notional)");
+      } else if (e.key == "fixed_per_trade") {
+        c.fixed_per_trade = number(key, e, "a number >= 0 (USD per trade)");
+      }
+    }
+  }
+
+  void parse_policies(const Entry& section, std::vector<PolicySpec>& policies) {
+    const std::string example = "a list of policies such as - {name: hourly, type: time, every_hours: 1}";
+    if (!section.value.IsSequence()) {
+      fail("policies at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
+           example);
+    }
+    const auto names = key_names(kPolicyKeys);
+    std::size_t index = 0;
+    for (const YAML::Node& item : section.value) {
+      const std::string path = "policies[" + std::to_string(index++) + "]";
+      const Entry element{path, item, line_of(item)};
+      where_.line[path] = element.line;
+      const std::vector<Entry> es =
+          map_entries(element, path, names, "a map such as {name: hourly, type: time, every_hours: 1}");
+      const Entry* type_entry = find(es, "type");
+      if (!type_entry) {
+        fail(path + ".type is required (element at line " + std::to_string(element.line) + "): one of " +
+             join(names_of<PolicyType>()));
+      }
+      PolicySpec p;
+      p.type = enumeration<PolicyType>(path + ".type", *type_entry);
+      // Whalley–Wilmott trades to the edge of its band by default (the utility-optimal rule).
+      if (p.type == PolicyType::whalley_wilmott) p.rebalance_to = RebalanceTo::edge;
+      const unsigned mine = bit(p.type);
+
+      std::set<std::string_view> given;
+      for (const Entry& e : es) {
+        const std::string key = path + "." + e.key;
+        const PolicyKey& spec = *std::find_if(std::begin(kPolicyKeys), std::end(kPolicyKeys),
+                                              [&](const PolicyKey& k) { return k.name == e.key; });
+        if (!(spec.types & mine)) {
+          not_used(key, e,
+                   "is used only by " + type_list<PolicyType>(spec.types) + ", not by type " + to_string(p.type) +
+                       ": remove it or change " + path + ".type");
+        }
+        given.insert(spec.name);
+        if (e.key == "name") {
+          p.name = text(key, e, "a policy name (letters, digits, _ . -)");
+        } else if (e.key == "every_hours") {
+          p.every_hours = number(key, e, "a number of hours > 0");
+          // For hybrid, 0 means "left out" in the PolicySpec; written out it is a mistake, not that default.
+          if (p.type == PolicyType::hybrid && p.every_hours == 0.0) {
+            fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
+                 ": must be > 0 (leave it out to check the band every step)");
+          }
+        } else if (e.key == "width") {
+          p.width = number(key, e, "a number >= 0 (.inf: never rebalance)", true);
+        } else if (e.key == "width_per_gamma") {
+          p.width_per_gamma = boolean(key, e);
+        } else if (e.key == "rebalance_to") {
+          p.rebalance_to = enumeration<RebalanceTo>(key, e);
+        } else if (e.key == "risk_aversion") {
+          p.risk_aversion = number(key, e, "a number > 0 (per USD)");
+        } else if (e.key == "move_pct") {
+          p.move_pct = number(key, e, "a percentage > 0");
+        } else if (e.key == "max_hours") {
+          p.max_hours = number(key, e, "a number of hours > 0");
+          if (p.max_hours == 0.0) {
+            fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
+                 ": must be > 0 (leave it out for no limit)");
+          }
+        } else if (e.key == "leland") {
+          p.leland = boolean(key, e);
+        }
+      }
+      for (const PolicyKey& k : kPolicyKeys) {
+        if ((k.required & mine) && !given.contains(k.name)) {
+          const std::string for_type = k.required == kAllPolicies ? "" : std::string(" for type ") + to_string(p.type);
+          fail(path + "." + std::string(k.name) + " is required" + for_type + " (element at line " +
+               std::to_string(element.line) + ")");
+        }
+      }
+      policies.push_back(p);
+    }
+    if (policies.empty()) {
+      fail("policies at line " + std::to_string(section.line) +
+           " is an empty list: expected at least one policy (leave the section out when there is none)");
+    }
+  }
+
+  void parse_output(const Entry& section, OutputSpec& o) {
+    for (const Entry& e :
+         map_entries(section, "output", kOutputKeys, "a map of output keys (" + join(kOutputKeys) + ")")) {
+      const std::string key = "output." + e.key;
+      if (e.key == "file") {
+        o.file = text(key, e, "a file path (the HDF5 results)");
+      } else if (e.key == "per_path") {
+        o.per_path = boolean(key, e);
+      } else if (e.key == "histogram_bins") {
+        o.histogram_bins = static_cast<unsigned>(integer(key, e, "an integer from 1 to " +
+                                                                     std::to_string(kMaxHistogramBins),
+                                                         std::numeric_limits<unsigned>::max()));
+      }
+    }
+  }
+
   KeyLines where_;
 };
 
@@ -736,6 +1245,10 @@ HEDGESIM_INSTANTIATE_ENUM(Precision)
 HEDGESIM_INSTANTIATE_ENUM(BackendKind)
 HEDGESIM_INSTANTIATE_ENUM(OptionType)
 HEDGESIM_INSTANTIATE_ENUM(Settlement)
+HEDGESIM_INSTANTIATE_ENUM(HedgeInstrument)
+HEDGESIM_INSTANTIATE_ENUM(DeltaSource)
+HEDGESIM_INSTANTIATE_ENUM(PolicyType)
+HEDGESIM_INSTANTIATE_ENUM(RebalanceTo)
 #undef HEDGESIM_INSTANTIATE_ENUM
 
 RunSpec parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -759,6 +1272,11 @@ RunSpec load_config(const std::string& path) {
 }
 
 void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
+
+void validate_for_run(const RunSpec& spec) {
+  validate_with(spec, nullptr);
+  validate_run_only(spec);
+}
 
 // ───────────────────────────── grid.hpp ─────────────────────────────
 

@@ -11,6 +11,7 @@
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/path.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
 #include "hedgesim/models/model.hpp"
 
 namespace hedgesim {
@@ -72,21 +73,15 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
   }
 }
 
-template <class T, class Model>
-void run_range(const Model& model, const SimulationJob& job, PathRange range, unsigned threads,
-               TerminalSamples& out) {
-  const unsigned records = job.record.count;
+
+/// Runs `body(first, last)` over [range) in chunks of kChunk paths on `threads` threads.
+template <class Body>
+void parallel_chunks(PathRange range, unsigned threads, Body&& body) {
   const std::uint64_t chunks = (range.size() + kChunk - 1) / kChunk;
   std::atomic<std::uint64_t> next{0};
   auto worker = [&] {
-    for (std::uint64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1)) {
-      const std::uint64_t chunk_end = std::min(range.end, range.begin + (c + 1) * kChunk);
-      for (std::uint64_t first = range.begin + c * kChunk; first < chunk_end; first += kLanes) {
-        const unsigned valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_end - first));
-        const std::uint64_t row = (first - range.begin) * records;
-        simulate_tile<T>(model, job, first, valid, out.log_return.data() + row, out.variance.data() + row);
-      }
-    }
+    for (std::uint64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
+      body(range.begin + c * kChunk, std::min(range.end, range.begin + (c + 1) * kChunk));
   };
   const unsigned n = static_cast<unsigned>(std::min<std::uint64_t>(threads, std::max<std::uint64_t>(chunks, 1)));
   std::vector<std::jthread> pool;
@@ -96,12 +91,44 @@ void run_range(const Model& model, const SimulationJob& job, PathRange range, un
 }
 
 template <class T>
+void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                 std::vector<double>& out) {
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    parallel_chunks(range, threads, [&](std::uint64_t first, std::uint64_t last) {
+      for (std::uint64_t path = first; path < last; ++path) {
+        HedgeObserver<T> obs{hedge, out.data(), range.size(), path - range.begin};
+        simulate_path<T>(model, job.steps, job.seed, path, obs);
+      }
+    });
+  });
+}
+
+template <class T>
 void run_precision(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out) {
-  visit_model<T>(job.model, job.measure, job.dt_years,
-                 [&](const auto& model) { run_range<T>(model, job, range, threads, out); });
+  const unsigned records = job.record.count;
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
+      for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
+        const unsigned valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+        const std::uint64_t row = (first - range.begin) * records;
+        simulate_tile<T>(model, job, first, valid, out.log_return.data() + row, out.variance.data() + row);
+      }
+    });
+  });
 }
 
 }  // namespace
+
+void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                          std::vector<double>& out) {
+  out.assign(static_cast<std::size_t>(kPathFields) * hedge.n_policies * range.size(), 0.0);
+  if (threads == 0) threads = cpu_hardware_threads();
+  if (job.precision == Precision::float32) {
+    run_hedging<float>(job, hedge, range, threads, out);
+  } else {
+    run_hedging<double>(job, hedge, range, threads, out);
+  }
+}
 
 unsigned cpu_hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 

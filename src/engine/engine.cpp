@@ -38,3 +38,16 @@ void simulate_terminal(const SimulationJob& job, PathRange range, const BackendI
 }
 
 }  // namespace hedgesim
+
+namespace hedgesim {
+
+void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, const BackendInfo& backend,
+                      std::vector<double>& out) {
+  if (backend.kind == BackendKind::cuda) {
+    cuda_simulate_hedging(job, hedge, range, backend.cuda_device, out);
+  } else {
+    cpu_simulate_hedging(job, hedge, range, backend.threads, out);
+  }
+}
+
+}  // namespace hedgesim

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hedgesim/engine/job.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
 
 namespace hedgesim {
 
@@ -20,12 +21,21 @@ int cuda_device_count();
 std::string cuda_device_name(int device);
 void cuda_simulate_terminal(const SimulationJob& job, PathRange range, int device, TerminalSamples& out);
 
+/// Hedges paths `range` of `job` with every policy of `hedge`. `out` receives kPathFields ×
+/// n_policies × range.size() values, index (field·n_policies + policy)·range.size() + (path − begin).
+void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                          std::vector<double>& out);
+void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, int device,
+                           std::vector<double>& out);
+
 /// Picks the backend for a request: automatic means CUDA when a device is present, else CPU.
 /// Asking for cuda without a CUDA build or device throws RuntimeFailure (exit code 3).
 BackendInfo resolve_backend(BackendKind requested, unsigned threads);
 
-/// Dispatches a job to the resolved backend.
+/// Dispatch to the resolved backend.
 void simulate_terminal(const SimulationJob& job, PathRange range, const BackendInfo& backend, TerminalSamples& out);
+void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, const BackendInfo& backend,
+                      std::vector<double>& out);
 
 }  // namespace hedgesim
 

@@ -1,0 +1,33 @@
+#pragma once
+// Value, delta and gamma of the live part of the book at one time on one path, by Black–Scholes at a
+// given volatility. Linear and inverse options share the USD value (black_scholes.hpp); the coin held
+// for inverse premiums and payoffs is a separate exposure the hedge observer adds.
+#include <cstdint>
+
+#include "hedgesim/hd.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
+
+namespace hedgesim {
+
+struct BookGreeks {
+  double delta;  ///< USD value per USD of spot move (coins of underlying)
+  double gamma;
+  double tau_last;  ///< years to the last live expiry (0 when none is live)
+};
+
+HS_HD BookGreeks book_greeks(const HedgeParams& hp, std::uint32_t step, double spot, double sigma) {
+  BookGreeks g{0.0, 0.0, 0.0};
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step <= step) continue;
+    const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
+    const Greeks<double> bs = black_scholes_linear(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma);
+    g.delta += o.quantity * bs.delta;
+    g.gamma += o.quantity * bs.gamma;
+    g.tau_last = m::max(g.tau_last, tau);
+  }
+  return g;
+}
+
+}  // namespace hedgesim

@@ -1,0 +1,60 @@
+#pragma once
+// The hedging simulation's parameters in the flat form both backends read (no heap, no strings):
+// the book, the hedge instrument, the costs and the policies, built once on the host from a RunSpec.
+#include <cstdint>
+
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim {
+
+constexpr unsigned kMaxBookOptions = 16;
+constexpr unsigned kMaxPolicies = 32;
+
+struct BookOption {
+  OptionType type;
+  Settlement settlement;
+  double strike;
+  double quantity;  ///< signed; negative is short
+  std::uint32_t expiry_step;
+  double premium;  ///< USD per unit at inception
+};
+
+/// One policy as the per-path code sees it. Intervals are in steps (converted from hours on the host).
+struct PolicyParams {
+  PolicyType type;
+  RebalanceTo rebalance_to;
+  std::uint32_t every_steps;  ///< time: interval; hybrid: band check interval (1: every step)
+  std::uint32_t max_steps;    ///< hybrid: longest time without a trade (0: none)
+  double width;               ///< band half-width (coins, or relative move when width_per_gamma)
+  bool width_per_gamma;
+  double risk_aversion;   ///< whalley_wilmott
+  double move;            ///< move: fraction (move_pct / 100)
+  bool leland;
+  double leland_sqrt_dt;  ///< √ of the policy's rebalancing interval in years (Leland's Δt)
+};
+
+/// Per-path results, one value per (field, policy, path).
+enum class PathField : unsigned { pnl, cost, fees, fixed, funding, trades, turnover, max_delta_error, count };
+constexpr unsigned kPathFields = static_cast<unsigned>(PathField::count);
+
+struct HedgeParams {
+  double spot0;
+  double rate;
+  double dividend;
+  double dt;          ///< years per step
+  double growth;      ///< e^{rΔ}: cash interest per step
+  std::uint32_t steps;
+  HedgeInstrument instrument;
+  DeltaSource delta;
+  double implied_vol;
+  double funding_rate;  ///< per year, paid by longs (perpetual)
+  double fee_rate;      ///< fee_bps / 1e4
+  double fixed_cost;
+  double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
+  unsigned n_options;
+  BookOption options[kMaxBookOptions];
+  unsigned n_policies;
+  PolicyParams policies[kMaxPolicies];
+};
+
+}  // namespace hedgesim

@@ -1,0 +1,44 @@
+#pragma once
+// `hedgesim run`: simulate the book on every path, hedge it with every policy on the same paths, and
+// reduce each policy's per-path results to risk and cost statistics.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "hedgesim/engine/job.hpp"
+#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/spec.hpp"
+#include "hedgesim/stats/summary.hpp"
+
+namespace hedgesim {
+
+/// The flat hedging parameters of a validated spec (premiums from the closed forms, intervals in steps).
+HedgeParams make_hedge_params(const RunSpec& spec);
+
+const char* to_string(PathField);
+
+struct PolicyResult {
+  PolicySpec spec;
+  Summary pnl;   ///< P&L of the whole position, USD
+  Summary cost;  ///< all costs incl. funding, USD
+  std::array<Moments, kPathFields> fields;  ///< every per-path field (PathField order)
+  Histogram pnl_histogram;
+  std::array<std::vector<double>, kPathFields> per_path;  ///< filled when output.per_path
+};
+
+struct RunReport {
+  BackendInfo backend;
+  std::uint64_t paths = 0;
+  std::uint32_t steps = 0;
+  std::uint64_t seed = 0;
+  Precision precision = Precision::float32;
+  double elapsed_s = 0.0;         ///< simulation, hedging and reduction
+  double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+  std::vector<double> premiums;   ///< USD per unit, per book option
+  std::vector<PolicyResult> policies;
+};
+
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+
+}  // namespace hedgesim

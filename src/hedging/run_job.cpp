@@ -1,0 +1,159 @@
+// Host side of `hedgesim run`: the flat parameters, batches of paths on the chosen backend, and the
+// per-policy reductions. P&L and cost are kept per path (their quantiles need every value); the other
+// fields stream through mergeable moments unless per-path output is asked for.
+#include "hedgesim/hedging/run_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/engine/grid.hpp"
+#include "hedgesim/errors.hpp"
+#include "hedgesim/pricing/analytic.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
+
+namespace hedgesim {
+namespace {
+
+constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 18;
+
+std::uint32_t hours_to_steps(double hours, double steps_per_day, const std::string& key) {
+  const auto steps = whole_steps(hours / 24.0, steps_per_day);
+  if (!steps || *steps == 0)
+    throw InputError(fmt::format("{} = {} hours is not a whole, positive number of steps of 1/{} day", key, hours,
+                                 steps_per_day));
+  return *steps;
+}
+
+}  // namespace
+
+const char* to_string(PathField f) {
+  static constexpr const char* names[kPathFields] = {"pnl",    "cost",   "fees",     "fixed",
+                                                      "funding", "trades", "turnover", "max_delta_error"};
+  return names[static_cast<unsigned>(f)];
+}
+
+HedgeParams make_hedge_params(const RunSpec& spec) {
+  const TimeGrid grid = make_grid(spec.simulation, spec.book);
+  const ModelParams& model = spec.model;
+  if (spec.book.size() > kMaxBookOptions)
+    throw InputError(fmt::format("book has {} options; at most {} are supported", spec.book.size(), kMaxBookOptions));
+  if (spec.policies.size() > kMaxPolicies)
+    throw InputError(fmt::format("{} policies given; at most {} are supported", spec.policies.size(), kMaxPolicies));
+  if (spec.hedge.funding.stochastic)
+    throw InputError("hedge.funding.stochastic = true: stochastic funding is not implemented in this version; "
+                     "use a constant hedge.funding.rate");
+
+  HedgeParams hp{};
+  hp.spot0 = model.spot;
+  hp.rate = model.rate;
+  hp.dividend = model.dividend;
+  hp.dt = grid.dt_years;
+  hp.growth = std::exp(model.rate * grid.dt_years);
+  hp.steps = grid.steps;
+  hp.instrument = spec.hedge.instrument;
+  hp.delta = spec.hedge.delta;
+  hp.implied_vol = spec.hedge.implied_vol;
+  hp.funding_rate = spec.hedge.instrument == HedgeInstrument::perpetual ? spec.hedge.funding.rate : 0.0;
+  hp.fee_rate = spec.costs.fee_bps * 1e-4;
+  hp.fixed_cost = spec.costs.fixed_per_trade;
+
+  // Premiums: the market's price at the implied vol when hedging at it, else the model's closed form.
+  const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol
+                        : model.type == ModelType::gbm          ? model.vol
+                                                                : std::sqrt(model.v0);
+  double gamma0 = 0.0;
+  hp.n_options = static_cast<unsigned>(spec.book.size());
+  for (std::size_t i = 0; i < spec.book.size(); ++i) {
+    const OptionSpec& o = spec.book[i];
+    const double tau = o.expiry_days / kDaysPerYear;
+    const double premium =
+        spec.hedge.delta == DeltaSource::implied
+            ? black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).price
+            : analytic_price(model, o.type, o.strike, tau);
+    hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, expiry_step(o, spec.simulation.steps_per_day), premium};
+    gamma0 += o.quantity * black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).gamma;
+  }
+  hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
+
+  hp.n_policies = static_cast<unsigned>(spec.policies.size());
+  for (std::size_t i = 0; i < spec.policies.size(); ++i) {
+    const PolicySpec& p = spec.policies[i];
+    const std::string key = fmt::format("policies[{}]", i);
+    PolicyParams pp{};
+    pp.type = p.type;
+    pp.rebalance_to = p.rebalance_to;
+    pp.every_steps = p.every_hours > 0 ? hours_to_steps(p.every_hours, spec.simulation.steps_per_day, key + ".every_hours") : 1;
+    pp.max_steps = p.max_hours > 0 ? hours_to_steps(p.max_hours, spec.simulation.steps_per_day, key + ".max_hours") : 0;
+    pp.width = p.width;
+    pp.width_per_gamma = p.width_per_gamma;
+    pp.risk_aversion = p.risk_aversion;
+    pp.move = p.move_pct / 100.0;
+    pp.leland = p.leland;
+    const bool scheduled = p.type == PolicyType::time || p.type == PolicyType::hybrid;
+    pp.leland_sqrt_dt = std::sqrt((scheduled ? pp.every_steps : 1u) * grid.dt_years);
+    hp.policies[i] = pp;
+  }
+  return hp;
+}
+
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+  const SimulationJob job = make_simulation_job(spec);
+  const HedgeParams hp = make_hedge_params(spec);
+  const std::uint64_t total = spec.simulation.paths;
+  const unsigned n_pol = hp.n_policies;
+  const bool per_path = spec.output.per_path;
+
+  std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
+  std::vector<PolicyResult> results(n_pol);
+  for (unsigned p = 0; p < n_pol; ++p) {
+    results[p].spec = spec.policies[p];
+    pnl[p].reserve(total);
+    cost[p].reserve(total);
+    if (per_path)
+      for (auto& v : results[p].per_path) v.reserve(total);
+  }
+
+  std::vector<double> out;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
+    const PathRange range{first, std::min(total, first + kBatchPaths)};
+    simulate_hedging(job, hp, range, backend, out);
+    const std::size_t n = range.size();
+    for (unsigned p = 0; p < n_pol; ++p) {
+      for (unsigned f = 0; f < kPathFields; ++f) {
+        const double* values = out.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
+        Moments batch;
+        for (std::size_t i = 0; i < n; ++i) batch.add(values[i]);
+        results[p].fields[f].merge(batch);
+        if (per_path) results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
+        if (f == static_cast<unsigned>(PathField::pnl)) pnl[p].insert(pnl[p].end(), values, values + n);
+        if (f == static_cast<unsigned>(PathField::cost)) cost[p].insert(cost[p].end(), values, values + n);
+      }
+    }
+    if (progress) progress(range.end, total);
+  }
+  for (unsigned p = 0; p < n_pol; ++p) {
+    results[p].pnl = summarize(pnl[p]);
+    results[p].cost = summarize(cost[p]);
+    results[p].pnl_histogram = histogram(pnl[p], spec.output.histogram_bins);
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  RunReport report;
+  report.backend = backend;
+  report.paths = total;
+  report.steps = job.steps;
+  report.seed = job.seed;
+  report.precision = job.precision;
+  report.elapsed_s = elapsed;
+  report.path_steps_per_s = elapsed > 0 ? static_cast<double>(total) * job.steps / elapsed : 0.0;
+  for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
+  report.policies = std::move(results);
+  return report;
+}
+
+}  // namespace hedgesim

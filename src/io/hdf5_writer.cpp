@@ -1,0 +1,450 @@
+// The `hedgesim run` results file (docs/hdf5.md) over HDF5's C API (Debian libhdf5-dev 1.10): every
+// handle is owned by an RAII Handle, every call is checked, and a failure becomes a RuntimeFailure
+// carrying HDF5's own error-stack messages (its automatic printing is silenced meanwhile).
+#include "hedgesim/io/hdf5_writer.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "hedgesim/errors.hpp"
+#include "hedgesim/version.hpp"
+
+namespace hedgesim {
+namespace {
+
+constexpr char kFormatName[] = "hedgesim-results";
+constexpr hsize_t kChunkValues = 65536;  ///< per-path datasets: 512 KiB chunks of float64
+constexpr unsigned kDeflateLevel = 4;
+constexpr std::size_t kNameWidth = 64;   ///< /summary `name`: the config's longest policy name
+constexpr std::size_t kTypeWidth = 32;   ///< /summary `type`: longer than any policy type name
+
+std::string os_reason(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+std::string temp_name(const std::string& path) { return fmt::format("{}.tmp-{}", path, static_cast<long>(::getpid())); }
+
+// ---- HDF5 errors: silence the automatic printing, turn the error stack into a message.
+
+/// Saves HDF5's automatic error handler, switches it off, and restores it on scope exit.
+class SilenceHdf5Errors {
+ public:
+  SilenceHdf5Errors() {
+    saved_ = H5Eget_auto2(H5E_DEFAULT, &func_, &data_) >= 0;
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~SilenceHdf5Errors() {
+    if (saved_) H5Eset_auto2(H5E_DEFAULT, func_, data_);
+  }
+  SilenceHdf5Errors(const SilenceHdf5Errors&) = delete;
+  SilenceHdf5Errors& operator=(const SilenceHdf5Errors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+  bool saved_ = false;
+};
+
+herr_t collect_error(unsigned, const H5E_error2_t* e, void* data) {
+  auto& out = *static_cast<std::vector<std::string>*>(data);
+  if (e->desc != nullptr && *e->desc != '\0' && (out.empty() || out.back() != e->desc)) out.emplace_back(e->desc);
+  return 0;
+}
+
+/// The current HDF5 error stack, outermost call first ("unable to create file: ...: ... errno = 13,
+/// error message = 'Permission denied'"); the stack is cleared.
+std::string hdf5_reason() {
+  std::vector<std::string> frames;
+  const hid_t stack = H5Eget_current_stack();
+  if (stack >= 0) {
+    H5Ewalk2(stack, H5E_WALK_DOWNWARD, collect_error, &frames);
+    H5Eclose_stack(stack);
+  }
+  if (frames.empty()) return "HDF5 reported no detail";
+  std::string reason;
+  for (const std::string& f : frames) reason += (reason.empty() ? "" : ": ") + f;
+  return reason;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw RuntimeFailure(fmt::format("{} failed: {}", what, hdf5_reason())); }
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) fail(what);
+}
+
+/// An owned HDF5 identifier, closed by the function it was created with.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
+    if (id_ < 0) fail(what);
+  }
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), closer_(o.closer_) {}
+  Handle& operator=(Handle&&) = delete;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (id_ >= 0) closer_(id_);
+  }
+  operator hid_t() const { return id_; }  // NOLINT: handles pass straight to the C API
+  /// Closes now and throws if that fails (a file's close flushes it, so its status matters).
+  void close(const std::string& what) {
+    const hid_t id = std::exchange(id_, -1);
+    check(closer_(id), what);
+  }
+
+ private:
+  hid_t id_;
+  Closer closer_;
+};
+
+// ---- Types and small writers.
+
+template <class T>
+struct H5Type;
+template <>
+struct H5Type<double> {
+  static hid_t file() { return H5T_IEEE_F64LE; }
+  static hid_t mem() { return H5T_NATIVE_DOUBLE; }
+};
+template <>
+struct H5Type<std::uint64_t> {
+  static hid_t file() { return H5T_STD_U64LE; }
+  static hid_t mem() { return H5T_NATIVE_UINT64; }
+};
+template <>
+struct H5Type<std::uint32_t> {
+  static hid_t file() { return H5T_STD_U32LE; }
+  static hid_t mem() { return H5T_NATIVE_UINT32; }
+};
+template <>
+struct H5Type<std::int32_t> {
+  static hid_t file() { return H5T_STD_I32LE; }
+  static hid_t mem() { return H5T_NATIVE_INT32; }
+};
+
+Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate(scalar)"); }
+
+Handle simple_space(std::span<const hsize_t> dims) {
+  return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                "H5Screate_simple");
+}
+
+/// Variable-length UTF-8 string: h5py reads it as str.
+Handle vlen_string_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy(string)");
+  check(H5Tset_size(t, H5T_VARIABLE), "H5Tset_size(variable)");
+  check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)");
+  return t;
+}
+
+/// Fixed-length, null-padded UTF-8 string of `width` bytes: numpy dtype S<width>.
+Handle fixed_string_type(std::size_t width) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy(string)");
+  check(H5Tset_size(t, width), "H5Tset_size");
+  check(H5Tset_strpad(t, H5T_STR_NULLPAD), "H5Tset_strpad");
+  check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)");
+  return t;
+}
+
+Handle create_group(hid_t parent, const std::string& name, bool track_order = false) {
+  Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "H5Pcreate(group)");
+  if (track_order)
+    check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+          "H5Pset_link_creation_order");
+  return Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose,
+                fmt::format("creating group '{}'", name));
+}
+
+void write_attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values, bool scalar) {
+  const Handle type = vlen_string_type();
+  const hsize_t n = values.size();
+  const Handle space = scalar ? scalar_space() : simple_space(std::span<const hsize_t>(&n, 1));
+  const Handle attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                    fmt::format("creating attribute '{}'", name));
+  std::vector<const char*> ptrs;
+  for (const std::string& v : values) ptrs.push_back(v.c_str());
+  check(H5Awrite(attr, type, ptrs.data()), fmt::format("writing attribute '{}'", name));
+}
+
+void write_attr(hid_t obj, const char* name, const std::string& value) { write_attr_strings(obj, name, {value}, true); }
+void write_attr(hid_t obj, const char* name, const char* value) { write_attr_strings(obj, name, {value}, true); }
+
+template <class T>
+void write_attr(hid_t obj, const char* name, T value) {
+  const Handle space = scalar_space();
+  const Handle attr(H5Acreate2(obj, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                    fmt::format("creating attribute '{}'", name));
+  check(H5Awrite(attr, H5Type<T>::mem(), &value), fmt::format("writing attribute '{}'", name));
+}
+
+void write_attr_array(hid_t obj, const char* name, std::span<const double> values) {
+  const hsize_t n = values.size();
+  const Handle space = simple_space(std::span<const hsize_t>(&n, 1));
+  const Handle attr(H5Acreate2(obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                    fmt::format("creating attribute '{}'", name));
+  if (n > 0) check(H5Awrite(attr, H5T_NATIVE_DOUBLE, values.data()), fmt::format("writing attribute '{}'", name));
+}
+
+/// A float64 / uint64 dataset of shape `dims` (row-major `values`) with a `units` attribute; chunked,
+/// shuffled and deflated when `compress` (1-D only).
+template <class T>
+void write_dataset(hid_t parent, const std::string& name, std::span<const T> values, std::vector<hsize_t> dims,
+                   const std::string& units, bool compress = false) {
+  hsize_t total = 1;
+  for (const hsize_t d : dims) total *= d;
+  if (total != values.size())
+    throw RuntimeFailure(fmt::format("dataset '{}': {} values for shape of {} elements", name, values.size(), total));
+  const Handle space = simple_space(dims);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate(dataset)");
+  if (compress && dims.size() == 1 && total > 0) {
+    const hsize_t chunk = std::min(total, kChunkValues);
+    check(H5Pset_chunk(dcpl, 1, &chunk), fmt::format("H5Pset_chunk('{}')", name));
+    check(H5Pset_shuffle(dcpl), fmt::format("H5Pset_shuffle('{}')", name));
+    check(H5Pset_deflate(dcpl, kDeflateLevel), fmt::format("H5Pset_deflate('{}')", name));
+  }
+  const Handle dset(H5Dcreate2(parent, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                    H5Dclose, fmt::format("creating dataset '{}'", name));
+  if (total > 0)
+    check(H5Dwrite(dset, H5Type<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          fmt::format("writing dataset '{}'", name));
+  write_attr(dset, "units", units);
+}
+
+// ---- The layout (docs/hdf5.md).
+
+/// Units of each per-path field, PathField order.
+constexpr const char* kFieldUnits[kPathFields] = {"USD", "USD", "USD", "USD", "USD", "count", "USD", "coins"};
+
+/// A float64 column of /summary: the same name and value as the policy's key in `run --json`.
+struct SummaryColumn {
+  std::string name;
+  std::string units;
+  std::function<double(const PolicyResult&)> value;
+};
+
+std::vector<SummaryColumn> summary_columns() {
+  std::vector<SummaryColumn> c = {
+      {"pnl_mean", "USD", [](const PolicyResult& r) { return r.pnl.mean; }},
+      {"pnl_mean_stderr", "USD", [](const PolicyResult& r) { return r.pnl.mean_stderr; }},
+      {"pnl_std", "USD", [](const PolicyResult& r) { return r.pnl.std; }},
+      {"pnl_skewness", "1", [](const PolicyResult& r) { return r.pnl.skewness; }},
+      {"pnl_excess_kurtosis", "1", [](const PolicyResult& r) { return r.pnl.excess_kurtosis; }},
+      {"pnl_var_95", "USD", [](const PolicyResult& r) { return r.pnl.var_95; }},
+      {"pnl_es_95", "USD", [](const PolicyResult& r) { return r.pnl.es_95; }},
+      {"pnl_var_99", "USD", [](const PolicyResult& r) { return r.pnl.var_99; }},
+      {"pnl_es_99", "USD", [](const PolicyResult& r) { return r.pnl.es_99; }},
+      {"cost_mean", "USD", [](const PolicyResult& r) { return r.cost.mean; }},
+      {"cost_std", "USD", [](const PolicyResult& r) { return r.cost.std; }},
+  };
+  for (unsigned f = static_cast<unsigned>(PathField::fees); f < kPathFields; ++f)
+    c.push_back({std::string(to_string(static_cast<PathField>(f))) + "_mean", kFieldUnits[f],
+                 [f](const PolicyResult& r) { return r.fields[f].mean(); }});
+  return c;
+}
+
+void put_fixed_string(unsigned char* dst, std::size_t width, const std::string& s, const char* column) {
+  if (s.size() > width)
+    throw RuntimeFailure(fmt::format("/summary {} '{}' is longer than the column's {} bytes", column, s, width));
+  std::memcpy(dst, s.data(), s.size());
+}
+
+Handle summary_type(const std::vector<SummaryColumn>& cols, hid_t double_type) {
+  const std::size_t row = kNameWidth + kTypeWidth + 8 * cols.size();
+  Handle t(H5Tcreate(H5T_COMPOUND, row), H5Tclose, "H5Tcreate(compound)");
+  const Handle name_type = fixed_string_type(kNameWidth);
+  const Handle type_type = fixed_string_type(kTypeWidth);
+  check(H5Tinsert(t, "name", 0, name_type), "H5Tinsert(name)");
+  check(H5Tinsert(t, "type", kNameWidth, type_type), "H5Tinsert(type)");
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    check(H5Tinsert(t, cols[i].name.c_str(), kNameWidth + kTypeWidth + 8 * i, double_type),
+          fmt::format("H5Tinsert({})", cols[i].name));
+  return t;
+}
+
+void write_summary(hid_t file, const RunReport& report) {
+  const std::vector<SummaryColumn> cols = summary_columns();
+  const std::size_t row = kNameWidth + kTypeWidth + 8 * cols.size();
+  std::vector<unsigned char> rows(row * report.policies.size(), 0);
+  for (std::size_t p = 0; p < report.policies.size(); ++p) {
+    const PolicyResult& r = report.policies[p];
+    unsigned char* base = rows.data() + p * row;
+    put_fixed_string(base, kNameWidth, r.spec.name, "name");
+    put_fixed_string(base + kNameWidth, kTypeWidth, to_string(r.spec.type), "type");
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      const double v = cols[i].value(r);
+      std::memcpy(base + kNameWidth + kTypeWidth + 8 * i, &v, sizeof v);
+    }
+  }
+  const Handle file_type = summary_type(cols, H5T_IEEE_F64LE);
+  const Handle mem_type = summary_type(cols, H5T_NATIVE_DOUBLE);
+  const hsize_t n = report.policies.size();
+  const Handle space = simple_space(std::span<const hsize_t>(&n, 1));
+  const Handle dset(H5Dcreate2(file, "summary", file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+                    "creating dataset '/summary'");
+  if (n > 0) check(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "writing '/summary'");
+  std::vector<std::string> units = {"", ""};
+  for (const SummaryColumn& c : cols) units.push_back(c.units);
+  write_attr_strings(dset, "units", units, false);
+}
+
+void write_summary_quantiles(hid_t file, const RunReport& report) {
+  const std::vector<double>& levels =
+      report.policies.empty() ? std::vector<double>() : report.policies.front().pnl.quantile_levels;
+  const std::size_t np = report.policies.size();
+  const std::size_t nl = levels.size();
+  std::vector<double> pnl, cost;
+  for (const PolicyResult& r : report.policies) {
+    for (const Summary* s : {&r.pnl, &r.cost}) {
+      if (s->quantile_levels != levels || s->quantiles.size() != nl)
+        throw RuntimeFailure(fmt::format("policy '{}': quantile levels differ between summaries", r.spec.name));
+    }
+    pnl.insert(pnl.end(), r.pnl.quantiles.begin(), r.pnl.quantiles.end());
+    cost.insert(cost.end(), r.cost.quantiles.begin(), r.cost.quantiles.end());
+  }
+  const Handle group = create_group(file, "summary_quantiles");
+  write_attr(group, "method", "Hyndman-Fan type 7 (linear interpolation, numpy.quantile's default)");
+  write_dataset<double>(group, "levels", levels, {nl}, "1");
+  write_dataset<double>(group, "pnl", pnl, {np, nl}, "USD");
+  write_dataset<double>(group, "cost", cost, {np, nl}, "USD");
+}
+
+void write_policy(hid_t policies, const RunSpec& spec, const RunReport& report, std::size_t index) {
+  const PolicyResult& r = report.policies[index];
+  const Handle group = create_group(policies, r.spec.name);
+  write_attr(group, "type", std::string(to_string(r.spec.type)));
+  write_attr(group, "summary_row", static_cast<std::uint32_t>(index));
+  {
+    const Handle hist = create_group(group, "histogram");
+    write_attr(hist, "field", "pnl");
+    const std::size_t bins = r.pnl_histogram.counts.size();
+    if (r.pnl_histogram.edges.size() != bins + 1)
+      throw RuntimeFailure(fmt::format("policy '{}': histogram has {} edges for {} bins", r.spec.name,
+                                       r.pnl_histogram.edges.size(), bins));
+    write_dataset<double>(hist, "edges", r.pnl_histogram.edges, {bins + 1}, "USD");
+    write_dataset<std::uint64_t>(hist, "counts", r.pnl_histogram.counts, {bins}, "count");
+  }
+  if (!spec.output.per_path) return;
+  for (unsigned f = 0; f < kPathFields; ++f) {
+    const std::vector<double>& v = r.per_path[f];
+    const char* name = to_string(static_cast<PathField>(f));
+    if (v.size() != report.paths)
+      throw RuntimeFailure(fmt::format("policy '{}': {} per-path values of '{}' for {} paths", r.spec.name, v.size(),
+                                       name, report.paths));
+    write_dataset<double>(group, name, v, {v.size()}, kFieldUnits[f], true);
+  }
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& report) {
+  write_attr(file, "format", kFormatName);
+  write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
+  write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
+  write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
+  write_attr(file, "created_utc", utc_now_iso8601());
+  write_attr(file, "backend", std::string(to_string(report.backend.kind)));
+  write_attr(file, "device", report.backend.device);
+  write_attr(file, "threads",
+             static_cast<std::uint32_t>(report.backend.kind == BackendKind::cpu ? report.backend.threads : 0));
+  write_attr(file, "seed", static_cast<std::uint64_t>(report.seed));
+  write_attr(file, "paths", static_cast<std::uint64_t>(report.paths));
+  write_attr(file, "steps", static_cast<std::uint32_t>(report.steps));
+  write_attr(file, "precision", std::string(to_string(report.precision)));
+  write_attr(file, "model", std::string(to_string(spec.model.type)));
+  write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+  write_attr(file, "elapsed_s", report.elapsed_s);
+  write_attr(file, "path_steps_per_s", report.path_steps_per_s);
+  write_attr_array(file, "premiums", report.premiums);
+  write_attr(file, "config", spec.config_text);
+  write_attr(file, "config_path", spec.config_path);
+}
+
+/// Writes the whole file at `file_path` and closes it (the close flushes: its failure is reported).
+void write_file(const std::string& file_path, const RunSpec& spec, const RunReport& report) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate(file access)");
+  // Closing the file fails, rather than silently deferring, if any object were still open.
+  check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "H5Pset_fclose_degree");
+  Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose,
+              fmt::format("creating '{}'", file_path));
+  write_root_attributes(file, spec, report);
+  write_summary(file, report);
+  write_summary_quantiles(file, report);
+  {
+    const Handle policies = create_group(file, "policies", true);
+    for (std::size_t p = 0; p < report.policies.size(); ++p) write_policy(policies, spec, report, p);
+  }
+  file.close(fmt::format("closing '{}'", file_path));
+}
+
+/// Makes the written bytes durable before the rename publishes them.
+void sync_file(const std::string& file_path) {
+  const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw RuntimeFailure(fmt::format("reopening '{}' to sync it: {}", file_path, os_reason(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw RuntimeFailure(fmt::format("fsync('{}'): {}", file_path, os_reason(err)));
+}
+
+}  // namespace
+
+void check_output_writable(const std::string& path) {
+  if (path.empty()) throw InputError("output file (output.file or --out) is an empty path");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw InputError(
+        fmt::format("output file '{}' (output.file or --out) is a directory: give the name of the HDF5 file", path));
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const std::string tmp = temp_name(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    throw InputError(fmt::format("output file '{}' (output.file or --out) cannot be written: creating a file in "
+                                 "directory '{}' failed: {}",
+                                 path, dir, os_reason(errno)));
+  }
+  ::close(fd);
+  ::unlink(tmp.c_str());
+}
+
+void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report) {
+  const std::string tmp = temp_name(path);
+  const SilenceHdf5Errors silence;
+  try {
+    write_file(tmp, spec, report);
+    sync_file(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
+  } catch (const RuntimeFailure& e) {
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace hedgesim

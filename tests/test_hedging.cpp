@@ -1,0 +1,192 @@
+// The hedging simulation against known answers (issue: hedging simulation, validation tests):
+// Derman–Kamal's discrete-hedging error, exact policy equivalences, Leland's cost estimate,
+// Whalley–Wilmott against time hedging, and inverse vs linear settlement.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "check.hpp"
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
+
+namespace hedgesim {
+namespace {
+
+PolicySpec policy(const std::string& name, PolicyType type) {
+  PolicySpec p;
+  p.name = name;
+  p.type = type;
+  return p;
+}
+
+PolicySpec time_policy(const std::string& name, double hours) {
+  PolicySpec p = policy(name, PolicyType::time);
+  p.every_hours = hours;
+  return p;
+}
+
+PolicySpec band(const std::string& name, double width) {
+  PolicySpec p = policy(name, PolicyType::delta_band);
+  p.width = width;
+  return p;
+}
+
+/// QuantLib's DiscreteHedging case (DESIGN.md §5): S = K = 100, T = 1/12, σ = 0.2, r = 0.05, one
+/// short call hedged in spot at the true vol; `steps` rebalancing dates.
+RunSpec derman_kamal_spec(std::uint32_t steps, std::uint64_t paths) {
+  RunSpec s;
+  s.simulation.paths = paths;
+  s.simulation.steps_per_day = steps / (kDaysPerYear / 12.0);
+  s.simulation.seed = 17;
+  s.simulation.precision = Precision::float64;
+  s.simulation.measure = Measure::risk_neutral;
+  s.model.type = ModelType::gbm;
+  s.model.spot = 100;
+  s.model.rate = 0.05;
+  s.model.vol = 0.2;
+  s.book = {{OptionType::call, 100.0, kDaysPerYear / 12.0, -1.0, Settlement::linear}};
+  s.hedge.instrument = HedgeInstrument::spot;
+  s.hedge.delta = DeltaSource::implied;
+  s.hedge.implied_vol = 0.2;
+  s.policies = {policy("every_step", PolicyType::every_step)};
+  return s;
+}
+
+BackendInfo cpu() { return resolve_backend(BackendKind::cpu, 0); }
+
+// std of P&L ≈ √(π/(4N))·vega·σ: 0.4432 at N = 21 and 0.2216 at N = 84 (vega 11.4578). The formula is
+// asymptotic in N; QuantLib's own example finds 0.43 and 0.22, so the check allows 5%. The Monte
+// Carlo error of a std over 40,000 paths is under 1%.
+TEST(Hedging, DermanKamalStdAndConvergence) {
+  double stds[2];
+  const std::uint32_t ns[2] = {21, 84};
+  for (int i = 0; i < 2; ++i) {
+    const RunReport r = run_hedging_job(derman_kamal_spec(ns[i], 40000), cpu());
+    const double expected = std::sqrt(M_PI / (4.0 * ns[i])) * 11.4578 * 0.2;
+    stds[i] = r.policies[0].pnl.std;
+    EXPECT_TRUE(test::near("P&L std, N=" + std::to_string(ns[i]), stds[i], expected, 0.05 * expected));
+    // Premium at the true vol and continuous-in-the-limit hedging: mean P&L ≈ 0.
+    EXPECT_TRUE(test::near("P&L mean, N=" + std::to_string(ns[i]), r.policies[0].pnl.mean, 0.0,
+                           4 * r.policies[0].pnl.mean_stderr + 0.01));
+  }
+  // N^{-1/2}: quadrupling the rebalances halves the std.
+  EXPECT_TRUE(test::near("std(N=21)/std(N=84)", stds[0] / stds[1], 2.0, 0.1));
+}
+
+// Width 0 trades whenever the target moves, exactly like every_step; an infinite width never trades,
+// exactly like none. Compared path by path, bit for bit.
+TEST(Hedging, BandLimitsEqualEveryStepAndNone) {
+  RunSpec s = derman_kamal_spec(84, 5000);
+  s.model.type = ModelType::heston;
+  s.model.v0 = 0.04;
+  s.model.kappa = 2;
+  s.model.theta = 0.04;
+  s.model.xi = 0.5;
+  s.model.rho = -0.5;
+  s.hedge.instrument = HedgeInstrument::perpetual;
+  s.hedge.funding.rate = 0.1;
+  s.costs.fee_bps = 5;
+  s.costs.fixed_per_trade = 0.01;
+  s.output.per_path = true;
+  s.policies = {policy("every_step", PolicyType::every_step), band("band0", 0.0), policy("none", PolicyType::none),
+                band("band_inf", std::numeric_limits<double>::infinity())};
+  const RunReport r = run_hedging_job(s, cpu());
+  for (unsigned f = 0; f < kPathFields; ++f) {
+    EXPECT_EQ(r.policies[0].per_path[f], r.policies[1].per_path[f]) << to_string(static_cast<PathField>(f));
+    EXPECT_EQ(r.policies[2].per_path[f], r.policies[3].per_path[f]) << to_string(static_cast<PathField>(f));
+  }
+  EXPECT_GT(r.policies[0].fields[static_cast<unsigned>(PathField::trades)].mean(), 80.0);
+  EXPECT_EQ(r.policies[2].fields[static_cast<unsigned>(PathField::trades)].mean(), 0.0);
+}
+
+// Leland: hedging every Δt with round-trip cost k costs, beyond the initial trade, about the price
+// difference V(σ̃) − V(σ), σ̃² = σ²(1 + √(2/π)·k/(σ√Δt)). The approximation's error is O(Δt^{1/2})
+// relative at these intervals; the check allows 10% plus 4 standard errors.
+TEST(Hedging, TimeHedgingCostMatchesLeland) {
+  RunSpec s = derman_kamal_spec(84, 20000);
+  s.simulation.steps_per_day = 24;
+  s.book[0].expiry_days = 30;
+  s.costs.fee_bps = 10;
+  s.policies = {time_policy("daily", 24.0)};
+  const RunReport r = run_hedging_job(s, cpu());
+  const double c = 1e-3, k = 2 * c, sigma = 0.2, dt = 1.0 / kDaysPerYear, tau = 30.0 / kDaysPerYear;
+  const double le = std::sqrt(2.0 / M_PI) * k / (sigma * std::sqrt(dt));
+  const auto bs = [&](double vol) {
+    return black_scholes_linear(OptionType::call, 100.0, 100.0, tau, 0.05, 0.0, vol);
+  };
+  const double initial = c * bs(sigma).delta * 100.0;
+  const double expected = initial + bs(sigma * std::sqrt(1 + le)).price - bs(sigma).price;
+  const Summary& cost = r.policies[0].cost;
+  EXPECT_TRUE(test::near("mean cost of daily hedging vs Leland", cost.mean, expected,
+                         0.10 * expected + 4 * cost.mean_stderr));
+}
+
+// With proportional costs, Whalley–Wilmott's band hedges more efficiently than fixed intervals: it
+// has a lower P&L std than the time policy that costs at least as much.
+TEST(Hedging, WhalleyWilmottBeatsTimeHedgingAtEqualCost) {
+  RunSpec s = derman_kamal_spec(84, 20000);
+  s.simulation.steps_per_day = 24;
+  s.book[0].expiry_days = 30;
+  s.book[0].quantity = -100;
+  s.costs.fee_bps = 20;
+  PolicySpec ww = policy("ww", PolicyType::whalley_wilmott);
+  ww.risk_aversion = 0.5;
+  ww.rebalance_to = RebalanceTo::edge;
+  s.policies = {ww};
+  for (double h : {1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0}) s.policies.push_back(time_policy("t" + std::to_string(h), h));
+  const RunReport r = run_hedging_job(s, cpu());
+  const PolicyResult& w = r.policies[0];
+  const PolicyResult* peer = nullptr;  // the cheapest time policy costing at least as much as WW
+  for (std::size_t i = 1; i < r.policies.size(); ++i)
+    if (r.policies[i].cost.mean >= w.cost.mean && (!peer || r.policies[i].cost.mean < peer->cost.mean))
+      peer = &r.policies[i];
+  ASSERT_NE(peer, nullptr) << "no time policy costs as much as Whalley-Wilmott (" << w.cost.mean << ")";
+  EXPECT_LT(w.pnl.std, peer->pnl.std) << "WW cost " << w.cost.mean << " std " << w.pnl.std << " vs "
+                                      << peer->spec.name << " cost " << peer->cost.mean << " std " << peer->pnl.std;
+}
+
+// Inverse options: the premium arrives in coin and the payoff leaves in coin; hedging that coin along
+// with the delta leaves the same expected P&L (≈ 0 with the premium at the true vol) as the linear
+// option, even under a strong physical drift that an unhedged coin balance would turn into P&L.
+TEST(Hedging, InverseAndLinearHedgedHaveZeroMeanPnl) {
+  for (Settlement settlement : {Settlement::linear, Settlement::inverse}) {
+    RunSpec s = derman_kamal_spec(84, 20000);
+    s.simulation.steps_per_day = 24;
+    s.simulation.measure = Measure::physical;
+    s.model.rate = 0.0;
+    s.model.drift = 0.8;
+    s.model.spot = 65000;
+    s.model.vol = 0.6;
+    s.hedge.implied_vol = 0.6;
+    s.hedge.instrument = HedgeInstrument::perpetual;
+    s.book = {{OptionType::call, 65000.0, 30.0, -1.0, settlement}};
+    const RunReport r = run_hedging_job(s, cpu());
+    const Summary& pnl = r.policies[0].pnl;
+    // Hourly hedging leaves a discretisation bias of the mean well under 1 USD on a ~4,400 USD premium.
+    EXPECT_TRUE(test::near(std::string("mean P&L, ") + to_string(settlement), pnl.mean, 0.0, 4 * pnl.mean_stderr + 1.0));
+  }
+}
+
+TEST(Hedging, CudaIsEquivalentToCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  RunSpec s = derman_kamal_spec(84, 20000);
+  s.simulation.precision = Precision::float32;
+  s.costs.fee_bps = 5;
+  s.output.per_path = true;
+  s.policies = {policy("every_step", PolicyType::every_step), band("band", 0.1), time_policy("daily", 24.0 * 365 / 12 / 84 * 4)};
+  const RunReport a = run_hedging_job(s, cpu());
+  const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
+  for (std::size_t p = 0; p < a.policies.size(); ++p) {
+    const auto& x = a.policies[p].per_path[0];
+    const auto& y = b.policies[p].per_path[0];
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) off += !(std::fabs(x[i] - y[i]) <= 1e-3);
+    EXPECT_LE(off, x.size() / 1000) << a.policies[p].spec.name << ": per-path P&L differing by more than 1e-3";
+  }
+}
+
+}  // namespace
+}  // namespace hedgesim
