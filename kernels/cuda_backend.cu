@@ -58,7 +58,7 @@ __global__ void hedging_kernel(Model model, std::uint32_t steps, std::uint64_t s
                                std::uint64_t first_path, std::uint64_t count, double* out) {
   const std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  HedgeObserver<T> obs{hedge, out, count, i};
+  HedgeObserver<T> obs{hedge, out, count, i, seed, first_path + i};
   simulate_path<T>(model, steps, seed, first_path + i, obs);
 }
 

@@ -101,4 +101,14 @@ const char* to_string(RebalanceTo v) {
   return "?";
 }
 
+const char* to_string(SlippageModel v) {
+  switch (v) {
+    case SlippageModel::none: return "none";
+    case SlippageModel::linear: return "linear";
+    case SlippageModel::sqrt: return "sqrt";
+    case SlippageModel::amm: return "amm";
+  }
+  return "?";
+}
+
 }  // namespace hedgesim

@@ -133,6 +133,18 @@ std::string insert_after(const std::string& text, int n, const std::string& line
   return out;
 }
 
+// kRun with on-chain costs after line 12: gas as a block (one key a line), slippage, failures.
+const std::string kDefi = insert_after(kRun, 12,
+                                       "  gas:\n"                                       // 13
+                                       "    units: 180000\n"                           // 14
+                                       "    price_gwei: 20\n"                          // 15
+                                       "    eth_price_usd: 0\n"                        // 16
+                                       "    kappa: 50\n"                               // 17
+                                       "    sigma: 3\n"                                // 18
+                                       "    return_sensitivity: 40\n"                  // 19
+                                       "  slippage: {model: amm, depth_usd: 5e6}\n"    // 20
+                                       "  failure_probability: 0.02");                 // 21
+
 /// The message of the InputError that parsing `yaml` throws ("" and a test failure if none).
 std::string error_of(const std::string& yaml) {
   try {
@@ -664,6 +676,107 @@ TEST(RunConfig, ExampleEthStraddleLoads) {
   }
 }
 
+TEST(RunConfig, OnChainCostsParse) {
+  const RunSpec s = parse_config(kDefi, "t");
+  EXPECT_EQ(s.costs.fee_bps, 5.0);
+  EXPECT_EQ(s.costs.gas.units, 180000.0);
+  EXPECT_EQ(s.costs.gas.price_gwei, 20.0);
+  EXPECT_EQ(s.costs.gas.eth_price_usd, 0.0);
+  EXPECT_EQ(s.costs.gas.kappa, 50.0);
+  EXPECT_EQ(s.costs.gas.sigma, 3.0);
+  EXPECT_EQ(s.costs.gas.return_sensitivity, 40.0);
+  EXPECT_EQ(s.costs.slippage.model, SlippageModel::amm);
+  EXPECT_EQ(s.costs.slippage.depth_usd, 5e6);
+  EXPECT_EQ(s.costs.slippage.coefficient, 0.0);
+  EXPECT_EQ(s.costs.failure_probability, 0.02);
+  EXPECT_NO_THROW(validate_for_run(s));
+
+  // Left out: no gas, no slippage, no failures.
+  const RunSpec d = parse_config(kRun, "t");
+  EXPECT_EQ(d.costs.gas.units, 0.0);
+  EXPECT_EQ(d.costs.gas.price_gwei, 0.0);
+  EXPECT_EQ(d.costs.slippage.model, SlippageModel::none);
+  EXPECT_EQ(d.costs.failure_probability, 0.0);
+
+  // Gas with only the required keys: a fixed USD price of ETH, a constant gas price.
+  std::string y = blank_lines(kDefi, 16, 19);
+  const RunSpec g = parse_config(replace_line(y, 16, "    eth_price_usd: 3100.5"), "t");
+  EXPECT_EQ(g.costs.gas.eth_price_usd, 3100.5);
+  EXPECT_EQ(g.costs.gas.kappa, 0.0);
+  EXPECT_EQ(g.costs.gas.sigma, 0.0);
+  EXPECT_EQ(g.costs.gas.return_sensitivity, 0.0);
+  EXPECT_EQ(parse_config(y, "t").costs.gas.eth_price_usd, 0.0);
+  EXPECT_EQ(parse_config(replace_line(kDefi, 13, "  gas: {units: 21000, price_gwei: 0.5}"), "t").costs.gas.units, 21000.0);
+  // Mean reversion alone is fine (the gas price just stays at price_gwei); kappa x dt = 1 exactly too.
+  EXPECT_NO_THROW(parse_config(replace_line(replace_line(kDefi, 18, ""), 19, ""), "t"));
+  EXPECT_NO_THROW(parse_config(replace_line(kDefi, 17, "    kappa: 8760"), "t"));  // 24 steps a day
+
+  // Each slippage model with its own keys.
+  const RunSpec lin = parse_config(replace_line(kDefi, 20, "  slippage: {model: linear, coefficient: 0.001}"), "t");
+  EXPECT_EQ(lin.costs.slippage.model, SlippageModel::linear);
+  EXPECT_EQ(lin.costs.slippage.coefficient, 0.001);
+  EXPECT_EQ(lin.costs.slippage.depth_usd, 0.0);
+  const RunSpec sq =
+      parse_config(replace_line(kDefi, 20, "  slippage: {model: sqrt, coefficient: 0.5, depth_usd: 2.5e7}"), "t");
+  EXPECT_EQ(sq.costs.slippage.model, SlippageModel::sqrt);
+  EXPECT_EQ(sq.costs.slippage.coefficient, 0.5);
+  EXPECT_EQ(sq.costs.slippage.depth_usd, 2.5e7);
+  EXPECT_EQ(parse_config(replace_line(kDefi, 20, "  slippage: {model: none}"), "t").costs.slippage.model,
+            SlippageModel::none);
+  EXPECT_EQ(parse_config(replace_line(kDefi, 20, "  slippage: {model: linear, coefficient: 0}"), "t")
+                .costs.slippage.coefficient,
+            0.0);
+
+  // failure_probability just below 1, and 0.
+  EXPECT_EQ(parse_config(replace_line(kDefi, 21, "  failure_probability: 0.999"), "t").costs.failure_probability, 0.999);
+  EXPECT_EQ(parse_config(replace_line(kDefi, 21, "  failure_probability: 0"), "t").costs.failure_probability, 0.0);
+  // On-chain costs need no policies (price configs parse them too).
+  EXPECT_NO_THROW(parse_config(kGbm + "costs: {gas: {units: 1, price_gwei: 1}, failure_probability: 0.5}\n", "t"));
+}
+
+TEST(RunConfig, ExampleEthCoveredCallVaultLoads) {
+  const RunSpec s = load_config((configs_dir() / "eth_covered_call_vault.yaml").string());
+  EXPECT_NO_THROW(validate_for_run(s));
+  EXPECT_TRUE(s.model.type == ModelType::heston || s.model.type == ModelType::bates);
+  EXPECT_EQ(s.model.spot, 3000.0);
+  EXPECT_NEAR(std::sqrt(s.model.v0), 0.7, 1e-12);
+  EXPECT_EQ(s.simulation.paths, 50000u);
+  EXPECT_EQ(s.simulation.steps_per_day, 24.0);
+  ASSERT_EQ(s.book.size(), 1u);
+  EXPECT_EQ(s.book[0].type, OptionType::call);
+  EXPECT_EQ(s.book[0].strike, 3300.0);
+  EXPECT_EQ(s.book[0].expiry_days, 7.0);
+  EXPECT_EQ(s.book[0].quantity, -100.0);
+  EXPECT_EQ(make_grid(s.simulation, s.book).steps, 168u);
+  EXPECT_EQ(s.hedge.instrument, HedgeInstrument::spot);
+  EXPECT_EQ(s.hedge.delta, DeltaSource::implied);
+  EXPECT_EQ(s.hedge.implied_vol, 0.7);
+  EXPECT_EQ(s.costs.fee_bps, 30.0);
+  EXPECT_EQ(s.costs.slippage.model, SlippageModel::amm);
+  EXPECT_EQ(s.costs.slippage.depth_usd, 5e6);
+  EXPECT_EQ(s.costs.gas.units, 180000.0);
+  EXPECT_EQ(s.costs.gas.price_gwei, 20.0);
+  EXPECT_EQ(s.costs.gas.eth_price_usd, 0.0);
+  EXPECT_EQ(s.costs.gas.kappa, 50.0);
+  EXPECT_EQ(s.costs.gas.sigma, 3.0);
+  EXPECT_EQ(s.costs.gas.return_sensitivity, 40.0);
+  EXPECT_EQ(s.costs.failure_probability, 0.02);
+  EXPECT_EQ(s.output.file, "results/eth_vault.h5");
+  ASSERT_EQ(s.policies.size(), 7u);
+  std::multiset<PolicyType> types;
+  for (const PolicySpec& p : s.policies) types.insert(p.type);
+  EXPECT_EQ(types.count(PolicyType::none), 1u);
+  EXPECT_EQ(types.count(PolicyType::time), 2u);
+  EXPECT_EQ(types.count(PolicyType::delta_band), 2u);
+  EXPECT_EQ(types.count(PolicyType::move), 1u);
+  EXPECT_EQ(types.count(PolicyType::hybrid), 1u);
+  const PolicySpec& hyb = s.policies[6];
+  EXPECT_EQ(hyb.type, PolicyType::hybrid);
+  EXPECT_EQ(hyb.width, 5.0);
+  EXPECT_EQ(hyb.every_hours, 4.0);
+  EXPECT_EQ(hyb.max_hours, 24.0);
+}
+
 // ───────────────────────────── the run sections: errors ─────────────────────────────
 
 TEST(RunConfigErrors, PolicyRangesNameKeyValueAndLine) {
@@ -868,6 +981,117 @@ TEST(RunConfigErrors, CostsAndOutput) {
   expect_has(error_of(replace_line(kRun, 22, "  fiel: a.h5")), {"unknown key 'output.fiel' at line 22", "did you mean 'file'?"});
 }
 
+TEST(RunConfigErrors, GasRules) {
+  EXPECT_EQ(error_of(replace_line(kDefi, 14, "    units: 0")),
+            "test.yaml: costs.gas.units = 0 at line 14: must be > 0 (leave out costs.gas for no gas cost)");
+  expect_has(error_of(replace_line(kDefi, 14, "    units: -5")), {"costs.gas.units = -5 at line 14", "must be > 0"});
+  expect_has(error_of(replace_line(kDefi, 14, "")),
+             {"costs.gas.units is required (gas at line 13)", "gas units per rebalance > 0"});
+  EXPECT_EQ(error_of(replace_line(kDefi, 15, "    price_gwei: 0")),
+            "test.yaml: costs.gas.price_gwei = 0 at line 15: must be > 0");
+  expect_has(error_of(replace_line(kDefi, 15, "    price_gwei: -1")), {"costs.gas.price_gwei = -1 at line 15", ">= 0"});
+  expect_has(error_of(replace_line(kDefi, 15, "")), {"costs.gas.price_gwei is required (gas at line 13)", "gwei > 0"});
+  expect_has(error_of(replace_line(kDefi, 16, "    eth_price_usd: -3000")),
+             {"costs.gas.eth_price_usd = -3000 at line 16", "must be >= 0"});
+  expect_has(error_of(replace_line(kDefi, 17, "    kappa: -1")), {"costs.gas.kappa = -1 at line 17", "must be >= 0"});
+  expect_has(error_of(replace_line(kDefi, 18, "    sigma: -0.5")), {"costs.gas.sigma = -0.5 at line 18", "must be >= 0"});
+  expect_has(error_of(replace_line(kDefi, 19, "    return_sensitivity: -2")),
+             {"costs.gas.return_sensitivity = -2 at line 19", "must be >= 0"});
+  // Value types.
+  expect_has(error_of(replace_line(kDefi, 15, "    price_gwei: \"20\"")), {"costs.gas.price_gwei = '20' at line 15", "quoted"});
+  expect_has(error_of(replace_line(kDefi, 18, "    sigma: .inf")), {"costs.gas.sigma = '.inf' at line 18", "not finite"});
+  expect_has(error_of(replace_line(kDefi, 16, "    eth_price_usd: spot")),
+             {"costs.gas.eth_price_usd = 'spot' at line 16", "0: the underlying is ETH"});
+  expect_has(error_of(replace_line(kDefi, 17, "    kappa: [1]")), {"costs.gas.kappa at line 17 is a list"});
+  expect_has(error_of(blank_lines(replace_line(kDefi, 13, "  gas: 20"), 14, 19)),
+             {"costs.gas at line 13 is a scalar", "expected a map of gas keys (units, price_gwei"});
+  expect_has(error_of(blank_lines(replace_line(kDefi, 13, "  gas:"), 14, 19)), {"costs.gas at line 13 is empty"});
+  // Keys.
+  EXPECT_EQ(error_of(replace_line(kDefi, 17, "    kapa: 50")),
+            "test.yaml: unknown key 'costs.gas.kapa' at line 17; did you mean 'kappa'?");
+  expect_has(error_of(replace_line(kDefi, 15, "    price_gwie: 20")), {"did you mean 'price_gwei'?"});
+  expect_has(error_of(replace_line(kDefi, 16, "    units: 1")), {"duplicate key 'costs.gas.units' at line 16"});
+}
+
+TEST(RunConfigErrors, GasPriceMustMeanRevert) {
+  // sigma > 0 with kappa = 0: a random walk.
+  EXPECT_EQ(error_of(replace_line(kDefi, 17, "    kappa: 0")),
+            "test.yaml: costs.gas.sigma = 3 at line 18: needs costs.gas.kappa > 0, but costs.gas.kappa = 0 at "
+            "line 17: without mean reversion the log gas price is a random walk that wanders away from price_gwei "
+            "without bound over the run; set kappa > 0 (per year, e.g. 50: a half-life of about 5 days) or sigma: 0");
+  expect_has(error_of(replace_line(kDefi, 17, "")),
+             {"costs.gas.sigma = 3 at line 18", "costs.gas.kappa = 0 (not given)", "random walk"});
+  // Return spikes with kappa = 0 never decay.
+  expect_has(error_of(replace_line(replace_line(kDefi, 17, "    kappa: 0"), 18, "    sigma: 0")),
+             {"costs.gas.return_sensitivity = 40 at line 19", "needs costs.gas.kappa > 0",
+              "costs.gas.kappa = 0 at line 17", "only ever rises"});
+  // Nothing moves the gas price: kappa may be 0.
+  EXPECT_NO_THROW(parse_config(blank_lines(kDefi, 17, 19), "t"));
+  // kappa x dt beyond one step's worth overshoots (24 steps a day: 8760 steps a year).
+  expect_has(error_of(replace_line(kDefi, 17, "    kappa: 8761")),
+             {"costs.gas.kappa = 8761 at line 17", "kappa x dt = 1.000114155 per step (dt = 1/24 day) exceeds 1",
+              "raise simulation.steps_per_day to at least 25", "per year"});
+}
+
+TEST(RunConfigErrors, SlippageRules) {
+  EXPECT_EQ(error_of(replace_line(kDefi, 20, "  slippage: {depth_usd: 5e6}")),
+            "test.yaml: costs.slippage.model is required (slippage at line 20): one of none, linear, sqrt, amm");
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: lineer, coefficient: 1}")),
+             {"costs.slippage.model = 'lineer' at line 20", "one of none, linear, sqrt, amm", "did you mean 'linear'?"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: [amm]}")), {"costs.slippage.model at line 20 is a list"});
+  // Keys of another model are errors.
+  EXPECT_EQ(error_of(replace_line(kDefi, 20, "  slippage: {model: amm, coefficient: 0.1, depth_usd: 5e6}")),
+            "test.yaml: costs.slippage.coefficient at line 20 is used only by models linear, sqrt, not by model amm: "
+            "remove it or change costs.slippage.model");
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: linear, coefficient: 0.1, depth_usd: 5e6}")),
+             {"costs.slippage.depth_usd at line 20 is used only by models sqrt, amm, not by model linear"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: none, coefficient: 0.1}")),
+             {"costs.slippage.coefficient at line 20", "not by model none"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: none, depth_usd: 1e6}")),
+             {"costs.slippage.depth_usd at line 20", "not by model none"});
+  // Required per model.
+  EXPECT_EQ(error_of(replace_line(kDefi, 20, "  slippage: {model: linear}")),
+            "test.yaml: costs.slippage.coefficient is required for model linear (slippage at line 20)");
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: sqrt, depth_usd: 1e6}")),
+             {"costs.slippage.coefficient is required for model sqrt"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: sqrt, coefficient: 0.1}")),
+             {"costs.slippage.depth_usd is required for model sqrt (slippage at line 20)"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: amm}")),
+             {"costs.slippage.depth_usd is required for model amm (slippage at line 20)"});
+  // Ranges.
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: linear, coefficient: -0.1}")),
+             {"costs.slippage.coefficient = -0.1 at line 20", "must be >= 0"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: sqrt, coefficient: -1, depth_usd: 1e6}")),
+             {"costs.slippage.coefficient = -1 at line 20", "must be >= 0"});
+  EXPECT_EQ(error_of(replace_line(kDefi, 20, "  slippage: {model: amm, depth_usd: 0}")),
+            "test.yaml: costs.slippage.depth_usd = 0 at line 20: must be > 0 (USD of liquidity on each side of the "
+            "pool)");
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: sqrt, coefficient: 0.1, depth_usd: -1e6}")),
+             {"costs.slippage.depth_usd = -1000000 at line 20", "must be > 0"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: linear, coefficient: big}")),
+             {"costs.slippage.coefficient = 'big' at line 20", "per 1M USD traded"});
+  // Shape and key names.
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: amm")),
+             {"costs.slippage at line 20 is a scalar", "expected a map such as {model: amm, depth_usd: 5e6}"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slippage: {model: amm, depth_us: 5e6}")),
+             {"unknown key 'costs.slippage.depth_us' at line 20", "did you mean 'depth_usd'?"});
+  expect_has(error_of(replace_line(kDefi, 20, "  slipage: {model: amm, depth_usd: 5e6}")),
+             {"unknown key 'costs.slipage' at line 20", "did you mean 'slippage'?"});
+}
+
+TEST(RunConfigErrors, FailureProbability) {
+  EXPECT_EQ(error_of(replace_line(kDefi, 21, "  failure_probability: 1")),
+            "test.yaml: costs.failure_probability = 1 at line 21: must be >= 0 and < 1 (the chance that a rebalance "
+            "fails, paying gas without trading; 1 would never trade)");
+  expect_has(error_of(replace_line(kDefi, 21, "  failure_probability: 1.5")), {"costs.failure_probability = 1.5 at line 21"});
+  expect_has(error_of(replace_line(kDefi, 21, "  failure_probability: -0.01")),
+             {"costs.failure_probability = -0.01 at line 21", "must be >= 0 and < 1"});
+  expect_has(error_of(replace_line(kDefi, 21, "  failure_probability: often")),
+             {"costs.failure_probability = 'often' at line 21", "a probability >= 0 and < 1"});
+  expect_has(error_of(replace_line(kDefi, 21, "  failure_probabilty: 0.1")),
+             {"unknown key 'costs.failure_probabilty' at line 21", "did you mean 'failure_probability'?"});
+}
+
 TEST(RunConfigValidate, RulesAreRecheckedAfterOverrides) {
   RunSpec s = parse_config(kRun, "test.yaml");
   s.simulation.steps_per_day = 1.0;  // hourly policies are now shorter than a step
@@ -906,6 +1130,54 @@ TEST(RunConfigValidate, RulesAreRecheckedAfterOverrides) {
   s = parse_config(kRun, "test.yaml");
   s.policies[3].width = std::nan("");
   expect_has(validate_error_of(s), {"policies[3].width = nan", ">= 0"});
+}
+
+TEST(RunConfigValidate, CostRulesAreRecheckedAfterOverrides) {
+  RunSpec s = parse_config(kDefi, "test.yaml");
+  s.costs.gas.kappa = 0.0;
+  std::string msg = validate_error_of(s);
+  expect_has(msg, {"costs.gas.sigma = 3: needs costs.gas.kappa > 0, but costs.gas.kappa = 0:", "random walk"});
+  EXPECT_EQ(msg.find("line"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("not given"), std::string::npos) << msg;
+
+  s = parse_config(kDefi, "test.yaml");
+  s.costs.gas.units = 0.0;  // gas off, its other fields left
+  expect_has(validate_error_of(s), {"costs.gas.price_gwei = 20: has no effect with costs.gas.units = 0"});
+  s.costs.gas = GasSpec{};
+  EXPECT_NO_THROW(validate(s));
+  s.costs.gas.units = -1.0;
+  expect_has(validate_error_of(s), {"costs.gas.units = -1: must be >= 0"});
+
+  s = parse_config(kDefi, "test.yaml");
+  s.costs.gas.price_gwei = 0.0;
+  EXPECT_EQ(validate_error_of(s), "costs.gas.price_gwei = 0: must be > 0");
+
+  s = parse_config(kDefi, "test.yaml");
+  s.simulation.steps_per_day = 1.0;  // kappa x dt: 50 / 365
+  s.policies.resize(1);
+  EXPECT_NO_THROW(validate(s));
+  s.costs.gas.kappa = 400.0;  // > 365 per year at daily steps
+  expect_has(validate_error_of(s), {"costs.gas.kappa = 400: kappa x dt = 1.095890411 per step (dt = 1/1 day)",
+                                    "steps_per_day to at least 2"});
+
+  s = parse_config(kDefi, "test.yaml");
+  s.costs.slippage.model = SlippageModel::linear;  // depth_usd stays
+  EXPECT_EQ(validate_error_of(s),
+            "costs.slippage.depth_usd = 5000000: is used only by models sqrt, amm, not by model linear: remove it or "
+            "change costs.slippage.model");
+  s.costs.slippage.depth_usd = 0.0;
+  EXPECT_NO_THROW(validate(s));
+  s.costs.slippage.model = SlippageModel::sqrt;
+  expect_has(validate_error_of(s), {"costs.slippage.depth_usd = 0: must be > 0"});
+  s.costs.slippage.model = SlippageModel::none;
+  s.costs.slippage.coefficient = 0.2;
+  expect_has(validate_error_of(s), {"costs.slippage.coefficient = 0.2: is used only by models linear, sqrt"});
+
+  s = parse_config(kDefi, "test.yaml");
+  s.costs.failure_probability = std::nan("");
+  expect_has(validate_error_of(s), {"costs.failure_probability = nan: must be >= 0 and < 1"});
+  s.costs.failure_probability = 1.0;
+  expect_has(validate_error_of(s), {"1 would never trade"});
 }
 
 // ───────────────────────────── grid helpers and enum names ─────────────────────────────
@@ -948,6 +1220,10 @@ TEST(Enums, NamesRoundTrip) {
   expect_round_trip({PolicyType::none, PolicyType::every_step, PolicyType::time, PolicyType::delta_band,
                      PolicyType::whalley_wilmott, PolicyType::move, PolicyType::hybrid});
   expect_round_trip({RebalanceTo::center, RebalanceTo::edge});
+  expect_round_trip({SlippageModel::none, SlippageModel::linear, SlippageModel::sqrt, SlippageModel::amm});
+  EXPECT_EQ(enum_names<SlippageModel>(), "none, linear, sqrt, amm");
+  EXPECT_STREQ(to_string(SlippageModel::amm), "amm");
+  EXPECT_EQ(parse_enum<SlippageModel>("sqrt", "--slippage"), SlippageModel::sqrt);
   EXPECT_EQ(enum_names<PolicyType>(), "none, every_step, time, delta_band, whalley_wilmott, move, hybrid");
   EXPECT_EQ(enum_names<HedgeInstrument>(), "spot, perpetual");
   EXPECT_EQ(parse_enum<DeltaSource>("instantaneous", "--delta"), DeltaSource::instantaneous);

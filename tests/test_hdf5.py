@@ -15,6 +15,8 @@ import glob
 import json
 import math
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,10 +72,14 @@ policies:
 output: {{file: {file}, per_path: {per_path}, histogram_bins: 50}}
 """
 
-SCALAR_UNITS = {"trades_mean": "count", "max_delta_error_mean": "coins",
-                "pnl_skewness": "1", "pnl_excess_kurtosis": "1"}
-PER_PATH_UNITS = {"pnl": "USD", "cost": "USD", "fees": "USD", "fixed": "USD", "funding": "USD",
-                  "trades": "count", "turnover": "USD", "max_delta_error": "coins"}
+# Units by field; anything else is USD. Per-path fields are those with a <field>_mean key in the JSON.
+FIELD_UNITS = {"trades": "count", "failures": "count", "max_delta_error": "coins"}
+SCALAR_UNITS = {"pnl_skewness": "1", "pnl_excess_kurtosis": "1",
+                **{k + "_mean": v for k, v in FIELD_UNITS.items()}}
+
+
+def per_path_fields(policy_json):
+    return [k[:-len("_mean")] for k in policy_json if k.endswith("_mean")]
 
 
 def run(exe, *args):
@@ -174,9 +180,16 @@ def check_policy_data(f, j, per_path, bins):
         check(int(counts.sum()) == paths, f"{p['name']} histogram counts sum to paths", int(counts.sum()), paths)
         check(bool(np.all(np.diff(edges) > 0)), f"{p['name']} histogram edges increase")
         if not per_path:
-            check("pnl" not in g, f"{p['name']}: no per-path datasets without output.per_path", list(g))
+            check(list(g) == ["histogram"], f"{p['name']}: only the histogram without output.per_path", list(g),
+                  ["histogram"])
             continue
-        for name, units in PER_PATH_UNITS.items():
+        fields = per_path_fields(p)
+        check(sorted(g) == sorted(fields + ["histogram"]), f"{p['name']}: one per-path dataset per JSON <field>_mean",
+              sorted(g), sorted(fields + ["histogram"]))
+        for name in fields:
+            if not check(name in g, f"{p['name']}/{name} exists", list(g)):
+                continue
+            units = FIELD_UNITS.get(name, "USD")
             d = g[name]
             check(d.dtype == np.float64 and d.shape == (paths,), f"{p['name']}/{name} dtype, shape",
                   (d.dtype, d.shape), ("float64", (paths,)))
@@ -191,8 +204,8 @@ def check_policy_data(f, j, per_path, bins):
         close(float(np.mean(pnl)), p["pnl_mean"], f"{p['name']} mean(per-path pnl) vs pnl_mean", rel=1e-10, scale=std)
         close(std, p["pnl_std"], f"{p['name']} std(per-path pnl, ddof=1) vs pnl_std", rel=1e-10)
         close(float(np.std(g["cost"][()], ddof=1)), p["cost_std"], f"{p['name']} std(cost) vs cost_std", rel=1e-10)
-        for name in PER_PATH_UNITS:
-            if name in ("pnl",):
+        for name in fields:
+            if name == "pnl" or name not in g:
                 continue
             v = g[name][()]
             close(float(np.mean(v)), p[name + "_mean"], f"{p['name']} mean({name}) vs {name}_mean", rel=1e-10,
@@ -270,6 +283,20 @@ def main():
         code, stdout, stderr = run(exe, cfg_path, "--json", "--out", tmp)
         check(code == 2, "--out naming a directory: exit code", code, 2)
         check(tmp in stderr, "the message names the directory", stderr.strip(), tmp)
+
+        # A write failing part-way (file size limit: EFBIG, as on a full disk) is a runtime failure (exit
+        # code 3) that leaves neither the file nor its temporary.
+        def limit_file_size():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        full = os.path.join(tmp, "full.h5")
+        r = subprocess.run([exe, "run", cfg_path, "--json", "--threads", "2", "--out", full], capture_output=True,
+                           text=True, timeout=600, preexec_fn=limit_file_size, restore_signals=False)
+        check(r.returncode == 3, "write failure (RLIMIT_FSIZE 64 KiB): exit code", r.returncode, 3)
+        check(full in r.stderr and "File too large" in r.stderr, "the message names the file and the OS reason",
+              r.stderr.strip(), f"... '{full}' ... File too large")
+        check(r.stdout == "", "nothing on stdout after a failed write", r.stdout, "")
+        check(not os.path.exists(full), "no partial file at the output path", os.listdir(tmp))
 
         # (e) no temporary files left
         check(not leftovers(tmp), "no *.tmp-* files left", leftovers(tmp), [])

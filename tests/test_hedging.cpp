@@ -170,6 +170,108 @@ TEST(Hedging, InverseAndLinearHedgedHaveZeroMeanPnl) {
   }
 }
 
+/// A BTC-like book for the cost tests: short 10 ATM 30-day calls under GBM, hedged in spot hourly.
+RunSpec cost_spec(std::uint64_t paths) {
+  RunSpec s = derman_kamal_spec(84, paths);
+  s.simulation.steps_per_day = 24;
+  s.model.rate = 0.0;
+  s.model.spot = 3000;
+  s.model.vol = 0.7;
+  s.hedge.implied_vol = 0.7;
+  s.book = {{OptionType::call, 3000.0, 30.0, -10.0, Settlement::linear}};
+  s.output.per_path = true;
+  return s;
+}
+
+std::size_t field(PathField f) { return static_cast<std::size_t>(f); }
+
+// Constant gas (no dynamics): every attempt costs units × gwei × 1e-9 × ETH price, so per path the gas
+// bill is exactly attempts × that; with a failure probability p, failures/attempts ≈ p and failed
+// attempts leave the position unchanged but still pay gas.
+TEST(HedgingCosts, GasPerAttemptAndFailures) {
+  RunSpec s = cost_spec(4000);
+  s.costs.gas = {150000.0, 20.0, 0.0, 0.0, 0.0, 0.0};  // ETH is the underlying: gas priced at the spot
+  s.costs.failure_probability = 0.25;
+  s.policies = {time_policy("daily", 24.0)};
+  const RunReport r = run_hedging_job(s, cpu());
+  const auto& pp = r.policies[0].per_path;
+  double attempts = 0, failures = 0;
+  for (std::size_t i = 0; i < pp[0].size(); ++i) {
+    const double n = pp[field(PathField::trades)][i] + pp[field(PathField::failures)][i];
+    attempts += n;
+    failures += pp[field(PathField::failures)][i];
+    // Gas is priced at each attempt's spot; bounded by the attempts times the extreme unit costs.
+    ASSERT_GT(pp[field(PathField::gas)][i], 0.0);
+    ASSERT_LE(pp[field(PathField::trades)][i] + pp[field(PathField::failures)][i], 30.0);
+  }
+  const double rate = failures / attempts;
+  const double se = std::sqrt(0.25 * 0.75 / attempts);
+  EXPECT_TRUE(test::near("failure rate", rate, 0.25, 4 * se));
+  // With the ETH price fixed, the gas bill is exactly attempts × unit cost.
+  s.costs.gas.eth_price_usd = 2500.0;
+  const RunReport f = run_hedging_job(s, cpu());
+  const auto& q = f.policies[0].per_path;
+  const double unit = 150000.0 * 20.0 * 1e-9 * 2500.0;
+  for (std::size_t i = 0; i < q[0].size(); ++i) {
+    const double n = q[field(PathField::trades)][i] + q[field(PathField::failures)][i];
+    ASSERT_NEAR(q[field(PathField::gas)][i], n * unit, 1e-9 * n * unit) << "path " << i;
+  }
+}
+
+// One trade (at t = 0, the policy's interval being the whole life): slippage has its closed form.
+TEST(HedgingCosts, SlippageModelsOnASingleTrade) {
+  RunSpec s = cost_spec(50);
+  s.policies = {time_policy("once", 30 * 24.0)};
+  const double h0 = 10.0 * black_scholes_linear(OptionType::call, 3000.0, 3000.0, 30.0 / kDaysPerYear, 0.0, 0.0, 0.7).delta;
+  const double notional = h0 * 3000.0;
+  struct Case {
+    SlippageSpec slip;
+    double expected;
+  };
+  const Case cases[] = {{{SlippageModel::linear, 2e-3, 0.0}, notional * 2e-3 * notional * 1e-6},
+                        {{SlippageModel::sqrt, 0.1, 1e7}, 0.1 * notional * std::sqrt(notional / 1e7)},
+                        {{SlippageModel::amm, 0.0, 1e6}, notional * h0 / (1e6 / 3000.0 - h0)}};
+  for (const Case& c : cases) {
+    s.costs.slippage = c.slip;
+    const RunReport r = run_hedging_job(s, cpu());
+    const auto& sl = r.policies[0].per_path[field(PathField::slippage)];
+    for (double v : sl) ASSERT_TRUE(test::near(std::string("slippage, ") + to_string(c.slip.model), v, c.expected, 1e-9 * c.expected));
+  }
+  // A pool too shallow to fill the trade: the rebalance fails and the book stays unhedged.
+  s.costs.slippage = {SlippageModel::amm, 0.0, 0.5 * notional};
+  const RunReport r = run_hedging_job(s, cpu());
+  EXPECT_EQ(r.policies[0].fields[field(PathField::trades)].mean(), 0.0);
+  EXPECT_EQ(r.policies[0].fields[field(PathField::failures)].mean(), 1.0);
+}
+
+// Stochastic funding around the configured rate, independent of returns (ρ = 0): the funding paid
+// has the same mean as at the constant rate, within 4 standard errors of the difference.
+TEST(HedgingCosts, StochasticFundingKeepsItsMean) {
+  RunSpec s = cost_spec(20000);
+  s.hedge.instrument = HedgeInstrument::perpetual;
+  s.hedge.funding.rate = 0.3;
+  s.policies = {time_policy("hourly", 1.0)};
+  const RunReport constant = run_hedging_job(s, cpu());
+  s.hedge.funding = {0.3, true, 20.0, 2.0, 0.0};
+  const RunReport stochastic = run_hedging_job(s, cpu());
+  const Moments& a = constant.policies[0].fields[field(PathField::funding)];
+  const Moments& b = stochastic.policies[0].fields[field(PathField::funding)];
+  EXPECT_TRUE(test::near("mean funding, stochastic vs constant rate", b.mean(), a.mean(),
+                         4 * std::hypot(a.stderr_of_mean(), b.stderr_of_mean())));
+  EXPECT_GT(b.stddev(), a.stddev()) << "a random rate must add dispersion to the funding paid";
+}
+
+// Gas spikes follow absolute returns: with β > 0 the paths that moved most pay the most gas.
+TEST(HedgingCosts, GasSpikesFollowAbsoluteReturns) {
+  RunSpec s = cost_spec(4000);
+  s.costs.gas = {150000.0, 20.0, 2500.0, 50.0, 0.0, 0.0};
+  s.policies = {time_policy("hourly", 1.0)};
+  const double calm = run_hedging_job(s, cpu()).policies[0].fields[field(PathField::gas)].mean();
+  s.costs.gas.return_sensitivity = 40.0;
+  const double spiky = run_hedging_job(s, cpu()).policies[0].fields[field(PathField::gas)].mean();
+  EXPECT_GT(spiky, 1.2 * calm) << "calm " << calm << " vs spiky " << spiky;
+}
+
 TEST(Hedging, CudaIsEquivalentToCpu) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   RunSpec s = derman_kamal_spec(84, 20000);

@@ -20,7 +20,17 @@
 //               policy other than none exists), funding (perpetual only): {rate (finite, per year,
 //               longs pay; default 0), stochastic (true|false, default false), kappa (> 0), sigma (>= 0),
 //               rho ([-1, 1]) — kappa, sigma and rho are required with stochastic: true, errors without}
-//   costs:      fee_bps (>= 0 and < 10000, default 0), fixed_per_trade (>= 0 USD, default 0)
+//   costs:      fee_bps (>= 0 and < 10000, default 0), fixed_per_trade (>= 0 USD, default 0),
+//               failure_probability ([0, 1), default 0; 1 would never trade: an error),
+//               gas (on-chain rebalancing; left out: no gas): {units (> 0, required), price_gwei (> 0,
+//               required: the long-run and initial gas price), eth_price_usd (>= 0, default 0 = the
+//               underlying is ETH, so gas is converted at the path's simulated spot), kappa, sigma,
+//               return_sensitivity (each >= 0, default 0)} — kappa must be > 0 when sigma or
+//               return_sensitivity is > 0 (else ln gas is a random walk / only ever rises), and
+//               kappa x dt <= 1 (kappa is per year),
+//               slippage (left out: none): {model (none|linear|sqrt|amm, required), coefficient (>= 0;
+//               required for linear and sqrt, an error for amm and none), depth_usd (> 0; required for
+//               sqrt and amm, an error for linear and none)}
 //   policies:   list (1 to 32) of {name (required, unique, 1-64 of A-Z a-z 0-9 _ . -, not
 //               . or ..: it names the HDF5 group), type (required: none|every_step|time|delta_band|
 //               whalley_wilmott|move|hybrid), leland (true|false, default false; any type but none;
@@ -70,7 +80,7 @@ void validate_for_run(const RunSpec& spec);
 
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
 /// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,
-/// Settlement, HedgeInstrument, DeltaSource, PolicyType and RebalanceTo.
+/// Settlement, HedgeInstrument, DeltaSource, PolicyType, RebalanceTo and SlippageModel.
 template <class Enum>
 std::optional<Enum> enum_from_string(std::string_view text);
 

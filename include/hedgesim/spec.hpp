@@ -84,10 +84,40 @@ struct HedgeSpec {
   FundingSpec funding;       ///< perpetual only
 };
 
+/// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)
+/// × 1e-9 × the ETH price in USD. The gas price is market-wide (one per path) and follows a
+/// mean-reverting log process whose spikes follow absolute returns:
+///   ln g_{n+1} = ln g_n + κ(ln ḡ − ln g_n)Δ + σ_g √Δ ε + β |ln(S_{n+1}/S_n)|,   g_0 = ḡ.
+struct GasSpec {
+  double units = 0.0;               ///< gas units per rebalance; 0: no gas cost
+  double price_gwei = 0.0;          ///< ḡ, the long-run and initial gas price
+  double eth_price_usd = 0.0;       ///< USD per ETH; 0: the simulated underlying is ETH (the path's spot)
+  double kappa = 0.0;               ///< mean reversion of ln g, per year
+  double sigma = 0.0;               ///< volatility of ln g, per √year
+  double return_sensitivity = 0.0;  ///< β: jump in ln g per unit of absolute log return
+};
+
+enum class SlippageModel { none, linear, sqrt, amm };
+
+/// Price impact on each executed trade of notional N = |q|·S (USD):
+///   linear: cost = N · coefficient · N / 1e6 (coefficient: fraction of notional lost per 1M USD traded)
+///   sqrt:   cost = coefficient · N · √(N / depth_usd)
+///   amm:    a constant-product pool x·y = k holding depth_usd of each asset, re-centred on the market
+///           price each step by arbitrage: trading q coins costs |q|·S·|q|/(x − q) over the mid value,
+///           x = depth_usd/S; a buy of the whole reserve cannot execute and fails.
+struct SlippageSpec {
+  SlippageModel model = SlippageModel::none;
+  double coefficient = 0.0;
+  double depth_usd = 0.0;
+};
+
 /// Trading costs applied to every rebalance. All optional; each is accounted separately per path.
 struct CostSpec {
   double fee_bps = 0.0;          ///< proportional fee on traded notional |Δh|·S, in basis points
   double fixed_per_trade = 0.0;  ///< USD per executed trade
+  GasSpec gas;
+  SlippageSpec slippage;
+  double failure_probability = 0.0;  ///< a rebalance fails: gas is paid, the position is unchanged
 };
 
 enum class PolicyType { none, every_step, time, delta_band, whalley_wilmott, move, hybrid };
@@ -136,5 +166,6 @@ const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
 const char* to_string(PolicyType);
 const char* to_string(RebalanceTo);
+const char* to_string(SlippageModel);
 
 }  // namespace hedgesim

@@ -154,6 +154,11 @@ template <>
 struct AllValues<RebalanceTo> {
   static constexpr RebalanceTo v[] = {RebalanceTo::center, RebalanceTo::edge};
 };
+template <>
+struct AllValues<SlippageModel> {
+  static constexpr SlippageModel v[] = {SlippageModel::none, SlippageModel::linear, SlippageModel::sqrt,
+                                        SlippageModel::amm};
+};
 
 template <class E>
 std::vector<std::string_view> names_of() {
@@ -244,6 +249,9 @@ class Reporter {
     throw InputError(prefix() + key + " is required" + where + ": " + what);
   }
   [[noreturn]] void fail_message(const std::string& what) const { throw InputError(prefix() + what); }
+
+  /// Whether messages carry lines (parse_config), i.e. whether a key without one was left out.
+  bool located() const { return where_ != nullptr; }
 
   /// " at line N" where `key` was written, or "" (no lines, or a key not written in the YAML).
   std::string at(const std::string& key) const {
@@ -467,19 +475,114 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
   }
 }
 
-void validate_costs(const Reporter& r, const CostSpec& c) {
+constexpr unsigned bit(SlippageModel m) { return 1u << static_cast<unsigned>(m); }
+/// The slippage models that use each parameter (SlippageSpec in spec.hpp); each of them requires it.
+constexpr unsigned kCoefficientModels = bit(SlippageModel::linear) | bit(SlippageModel::sqrt);
+constexpr unsigned kDepthModels = bit(SlippageModel::sqrt) | bit(SlippageModel::amm);
+
+/// "KEY = 0 at line N", or "KEY = 0 (not given)" when the config leaves it out ("KEY = 0" when the
+/// spec has no lines: validate() after overrides).
+std::string value_text(const Reporter& r, const std::string& key, double value) {
+  const std::string at = r.at(key);
+  return key + " = " + format_number(value) + (at.empty() && r.located() ? " (not given)" : at);
+}
+
+/// The gas process (GasSpec): an Euler step of ln g per time step, so it must revert (kappa > 0)
+/// whenever something moves it, and kappa·dt must not overshoot the long-run level.
+void validate_gas(const Reporter& r, const GasSpec& g, double steps_per_day) {
+  if (!std::isfinite(g.units) || g.units < 0.0) {
+    r.fail("costs.gas.units", g.units, "must be >= 0 (gas units per rebalance; 0: no gas cost)");
+  }
+  require_non_negative(r, "costs.gas.price_gwei", g.price_gwei);
+  require_non_negative(r, "costs.gas.eth_price_usd", g.eth_price_usd);
+  require_non_negative(r, "costs.gas.kappa", g.kappa);
+  require_non_negative(r, "costs.gas.sigma", g.sigma);
+  require_non_negative(r, "costs.gas.return_sensitivity", g.return_sensitivity);
+  if (g.units == 0.0) {
+    using Field = std::pair<const char*, double>;
+    for (const auto& [name, value] :
+         std::initializer_list<Field>{{"price_gwei", g.price_gwei}, {"eth_price_usd", g.eth_price_usd},
+                                      {"kappa", g.kappa}, {"sigma", g.sigma},
+                                      {"return_sensitivity", g.return_sensitivity}}) {
+      if (value != 0.0) {
+        r.fail(std::string("costs.gas.") + name, value,
+               "has no effect with costs.gas.units = 0 (no gas cost): set units > 0 or remove it");
+      }
+    }
+    return;
+  }
+  require_positive(r, "costs.gas.price_gwei", g.price_gwei);
+  if (g.kappa == 0.0) {
+    const std::string kappa = value_text(r, "costs.gas.kappa", g.kappa);
+    if (g.sigma > 0.0) {
+      r.fail("costs.gas.sigma", g.sigma,
+             "needs costs.gas.kappa > 0, but " + kappa +
+                 ": without mean reversion the log gas price is a random walk that wanders away from "
+                 "price_gwei without bound over the run; set kappa > 0 (per year, e.g. 50: a half-life of about "
+                 "5 days) or sigma: 0");
+    }
+    if (g.return_sensitivity > 0.0) {
+      r.fail("costs.gas.return_sensitivity", g.return_sensitivity,
+             "needs costs.gas.kappa > 0, but " + kappa +
+                 ": without mean reversion every spike is permanent and the gas price only ever rises; set "
+                 "kappa > 0 (per year, e.g. 50) or return_sensitivity: 0");
+    }
+  }
+  const double per_step = g.kappa / (steps_per_day * kDaysPerYear);
+  if (per_step > 1.0) {
+    r.fail("costs.gas.kappa", g.kappa,
+           "kappa x dt = " + format_derived(per_step) + " per step (dt = 1/" + format_number(steps_per_day) +
+               " day) exceeds 1: the Euler step of ln g would overshoot the long-run gas price; raise "
+               "simulation.steps_per_day to at least " +
+               format_number(std::ceil(g.kappa / kDaysPerYear)) + " or lower kappa (it is per year)");
+  }
+}
+
+void validate_slippage(const Reporter& r, const SlippageSpec& sl) {
+  const unsigned mine = bit(sl.model);
+  const std::string model = to_string(sl.model);
+  const auto unused = [&](const std::string& key, double value, const std::string& used_by) {
+    if (value != 0.0) {
+      r.fail(key, value,
+             "is used only by models " + used_by + ", not by model " + model + ": remove it or change "
+             "costs.slippage.model");
+    }
+  };
+  if (mine & kCoefficientModels) {
+    require_non_negative(r, "costs.slippage.coefficient", sl.coefficient);
+  } else {
+    unused("costs.slippage.coefficient", sl.coefficient, "linear, sqrt");
+  }
+  if (mine & kDepthModels) {
+    if (!std::isfinite(sl.depth_usd) || !(sl.depth_usd > 0.0)) {
+      r.fail("costs.slippage.depth_usd", sl.depth_usd,
+             "must be > 0 (USD of liquidity" + std::string(sl.model == SlippageModel::amm ? " on each side of the pool" : "") +
+                 ")");
+    }
+  } else {
+    unused("costs.slippage.depth_usd", sl.depth_usd, "sqrt, amm");
+  }
+}
+
+void validate_costs(const Reporter& r, const RunSpec& s) {
+  const CostSpec& c = s.costs;
   if (!std::isfinite(c.fee_bps) || c.fee_bps < 0.0 || c.fee_bps >= kMaxFeeBps) {
     r.fail("costs.fee_bps", c.fee_bps,
            "must be >= 0 and < 10000 (basis points of the traded notional; 10000 would be 100%)");
   }
   require_non_negative(r, "costs.fixed_per_trade", c.fixed_per_trade);
+  validate_gas(r, c.gas, s.simulation.steps_per_day);
+  validate_slippage(r, c.slippage);
+  const double p = c.failure_probability;
+  if (!std::isfinite(p) || p < 0.0 || p >= 1.0) {
+    r.fail("costs.failure_probability", p,
+           "must be >= 0 and < 1 (the chance that a rebalance fails, paying gas without trading; 1 would never "
+           "trade)");
+  }
 }
 
 /// "costs.fee_bps = 0 at line N", or "... (not given)" when the config leaves it out.
-std::string fee_text(const Reporter& r, const CostSpec& c) {
-  const std::string at = r.at("costs.fee_bps");
-  return "costs.fee_bps = " + format_number(c.fee_bps) + (at.empty() ? " (not given)" : at);
-}
+std::string fee_text(const Reporter& r, const CostSpec& c) { return value_text(r, "costs.fee_bps", c.fee_bps); }
 
 bool is_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
@@ -621,7 +724,7 @@ void validate_with(const RunSpec& spec, const KeyLines* where) {
   validate_book(r, spec.book);
   validate_grid(r, spec);
   validate_hedge(r, spec);
-  validate_costs(r, spec.costs);
+  validate_costs(r, spec);
   validate_policies(r, spec);
   validate_output(r, spec.output);
 }
@@ -664,7 +767,8 @@ constexpr std::string_view kSections[] = {"simulation", "model", "book", "hedge"
 constexpr std::string_view kRequiredSections[] = {"simulation", "model", "book"};
 constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol", "funding"};
 constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
-constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade"};
+constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade", "gas", "slippage", "failure_probability"};
+constexpr std::string_view kGasKeys[] = {"units", "price_gwei", "eth_price_usd", "kappa", "sigma", "return_sensitivity"};
 constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins"};
 constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
                                                 "backend", "precision",     "measure",      "threads"};
@@ -735,6 +839,19 @@ constexpr PolicyKey kPolicyKeys[] = {
     {"leland", kTrading, 0},
 };
 
+/// One slippage key: the models that use it, each of which requires it (bit per SlippageModel).
+struct SlippageKey {
+  std::string_view name;
+  unsigned models;
+};
+constexpr unsigned kAllSlippageModels =
+    bit(SlippageModel::none) | bit(SlippageModel::linear) | bit(SlippageModel::sqrt) | bit(SlippageModel::amm);
+constexpr SlippageKey kSlippageKeys[] = {
+    {"model", kAllSlippageModels},
+    {"coefficient", kCoefficientModels},
+    {"depth_usd", kDepthModels},
+};
+
 template <class List>
 std::vector<std::string_view> key_names(const List& keys) {
   std::vector<std::string_view> out;
@@ -742,14 +859,14 @@ std::vector<std::string_view> key_names(const List& keys) {
   return out;
 }
 
-/// "type gbm" or "types bates, svcj" for a bit set of enumerators of E.
+/// "type gbm" or "types bates, svcj" for a bit set of enumerators of E (`noun`: "model" for slippage).
 template <class E>
-std::string type_list(unsigned types) {
+std::string type_list(unsigned types, const std::string& noun = "type") {
   std::vector<std::string_view> names;
   for (E t : AllValues<E>::v) {
     if (types & bit(t)) names.emplace_back(to_string(t));
   }
-  return (names.size() == 1 ? "type " : "types ") + join(names);
+  return noun + (names.size() == 1 ? " " : "s ") + join(names);
 }
 
 class Parser {
@@ -1108,6 +1225,85 @@ class Parser {
         c.fee_bps = number(key, e, "a number >= 0 (basis points of the traded notional)");
       } else if (e.key == "fixed_per_trade") {
         c.fixed_per_trade = number(key, e, "a number >= 0 (USD per trade)");
+      } else if (e.key == "gas") {
+        parse_gas(e, c.gas);
+      } else if (e.key == "slippage") {
+        parse_slippage(e, c.slippage);
+      } else if (e.key == "failure_probability") {
+        c.failure_probability = number(key, e, "a probability >= 0 and < 1");
+      }
+    }
+  }
+
+  void parse_gas(const Entry& section, GasSpec& g) {
+    std::set<std::string> given;
+    for (const Entry& e :
+         map_entries(section, "costs.gas", kGasKeys, "a map of gas keys (" + join(kGasKeys) + ")")) {
+      const std::string key = "costs.gas." + e.key;
+      given.insert(e.key);
+      if (e.key == "units") {
+        g.units = number(key, e, "a number of gas units per rebalance > 0 (e.g. 180000 for a DEX swap)");
+        // 0 means "no gas" in the GasSpec; written out it is a mistake, not that default.
+        if (!(g.units > 0.0)) {
+          fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
+               ": must be > 0 (leave out costs.gas for no gas cost)");
+        }
+      } else if (e.key == "price_gwei") {
+        g.price_gwei = number(key, e, "a gas price in gwei > 0");
+      } else if (e.key == "eth_price_usd") {
+        g.eth_price_usd = number(key, e, "a USD price >= 0 (0: the underlying is ETH, use its simulated spot)");
+      } else if (e.key == "kappa") {
+        g.kappa = number(key, e, "a number >= 0 (mean reversion of the log gas price, per year)");
+      } else if (e.key == "sigma") {
+        g.sigma = number(key, e, "a number >= 0 (volatility of the log gas price, per square-root year)");
+      } else if (e.key == "return_sensitivity") {
+        g.return_sensitivity = number(key, e, "a number >= 0 (jump in the log gas price per unit absolute log return)");
+      }
+    }
+    for (const char* required : {"units", "price_gwei"}) {
+      if (!given.contains(required)) {
+        fail(std::string("costs.gas.") + required + " is required (gas at line " + std::to_string(section.line) +
+             "): " + (std::string_view(required) == "units" ? "gas units per rebalance > 0, e.g. 180000"
+                                                             : "the long-run gas price in gwei > 0, e.g. 20"));
+      }
+    }
+  }
+
+  void parse_slippage(const Entry& section, SlippageSpec& sl) {
+    const auto names = key_names(kSlippageKeys);
+    const std::vector<Entry> es =
+        map_entries(section, "costs.slippage", names, "a map such as {model: amm, depth_usd: 5e6}");
+    const Entry* model_entry = find(es, "model");
+    if (!model_entry) {
+      fail("costs.slippage.model is required (slippage at line " + std::to_string(section.line) + "): one of " +
+           join(names_of<SlippageModel>()));
+    }
+    sl.model = enumeration<SlippageModel>("costs.slippage.model", *model_entry);
+    const unsigned mine = bit(sl.model);
+    std::set<std::string_view> given;
+    for (const Entry& e : es) {
+      const std::string key = "costs.slippage." + e.key;
+      const SlippageKey& spec = *std::find_if(std::begin(kSlippageKeys), std::end(kSlippageKeys),
+                                              [&](const SlippageKey& k) { return k.name == e.key; });
+      if (!(spec.models & mine)) {
+        not_used(key, e,
+                 "is used only by " + type_list<SlippageModel>(spec.models, "model") + ", not by model " +
+                     to_string(sl.model) + ": remove it or change costs.slippage.model");
+      }
+      given.insert(spec.name);
+      if (e.key == "coefficient") {
+        sl.coefficient = number(key, e,
+                                sl.model == SlippageModel::linear
+                                    ? "a number >= 0 (fraction of the notional lost per 1M USD traded)"
+                                    : "a number >= 0 (cost = coefficient x notional x sqrt(notional / depth_usd))");
+      } else if (e.key == "depth_usd") {
+        sl.depth_usd = number(key, e, "a number of USD > 0");
+      }
+    }
+    for (const SlippageKey& k : kSlippageKeys) {
+      if ((k.models & mine) && !given.contains(k.name)) {
+        fail("costs.slippage." + std::string(k.name) + " is required for model " + to_string(sl.model) +
+             " (slippage at line " + std::to_string(section.line) + ")");
       }
     }
   }
@@ -1249,6 +1445,7 @@ HEDGESIM_INSTANTIATE_ENUM(HedgeInstrument)
 HEDGESIM_INSTANTIATE_ENUM(DeltaSource)
 HEDGESIM_INSTANTIATE_ENUM(PolicyType)
 HEDGESIM_INSTANTIATE_ENUM(RebalanceTo)
+HEDGESIM_INSTANTIATE_ENUM(SlippageModel)
 #undef HEDGESIM_INSTANTIATE_ENUM
 
 RunSpec parse_config(const std::string& yaml_text, const std::string& source_name) {

@@ -96,7 +96,7 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     parallel_chunks(range, threads, [&](std::uint64_t first, std::uint64_t last) {
       for (std::uint64_t path = first; path < last; ++path) {
-        HedgeObserver<T> obs{hedge, out.data(), range.size(), path - range.begin};
+        HedgeObserver<T> obs{hedge, out.data(), range.size(), path - range.begin, job.seed, path};
         simulate_path<T>(model, job.steps, job.seed, path, obs);
       }
     });

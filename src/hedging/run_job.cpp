@@ -31,8 +31,9 @@ std::uint32_t hours_to_steps(double hours, double steps_per_day, const std::stri
 }  // namespace
 
 const char* to_string(PathField f) {
-  static constexpr const char* names[kPathFields] = {"pnl",    "cost",   "fees",     "fixed",
-                                                      "funding", "trades", "turnover", "max_delta_error"};
+  static constexpr const char* names[kPathFields] = {"pnl",     "cost",   "fees",     "fixed",    "gas",
+                                                      "slippage", "funding", "trades", "failures", "turnover",
+                                                      "max_delta_error"};
   return names[static_cast<unsigned>(f)];
 }
 
@@ -43,9 +44,6 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     throw InputError(fmt::format("book has {} options; at most {} are supported", spec.book.size(), kMaxBookOptions));
   if (spec.policies.size() > kMaxPolicies)
     throw InputError(fmt::format("{} policies given; at most {} are supported", spec.policies.size(), kMaxPolicies));
-  if (spec.hedge.funding.stochastic)
-    throw InputError("hedge.funding.stochastic = true: stochastic funding is not implemented in this version; "
-                     "use a constant hedge.funding.rate");
 
   HedgeParams hp{};
   hp.spot0 = model.spot;
@@ -57,9 +55,25 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.instrument = spec.hedge.instrument;
   hp.delta = spec.hedge.delta;
   hp.implied_vol = spec.hedge.implied_vol;
-  hp.funding_rate = spec.hedge.instrument == HedgeInstrument::perpetual ? spec.hedge.funding.rate : 0.0;
+  const bool perpetual = spec.hedge.instrument == HedgeInstrument::perpetual;
+  hp.funding_rate = perpetual ? spec.hedge.funding.rate : 0.0;
+  hp.funding_stochastic = perpetual && spec.hedge.funding.stochastic;
+  hp.funding_kappa = spec.hedge.funding.kappa;
+  hp.funding_sigma = spec.hedge.funding.sigma;
+  hp.funding_rho = spec.hedge.funding.rho;
   hp.fee_rate = spec.costs.fee_bps * 1e-4;
   hp.fixed_cost = spec.costs.fixed_per_trade;
+  const GasSpec& gas = spec.costs.gas;
+  hp.gas_units = gas.units;
+  hp.gas_log_mean = gas.price_gwei > 0 ? std::log(gas.price_gwei) : 0.0;
+  hp.gas_kappa = gas.kappa;
+  hp.gas_sigma = gas.sigma;
+  hp.gas_beta = gas.return_sensitivity;
+  hp.gas_eth_price = gas.eth_price_usd;
+  hp.slippage = spec.costs.slippage.model;
+  hp.slippage_coefficient = spec.costs.slippage.coefficient;
+  hp.slippage_depth = spec.costs.slippage.depth_usd;
+  hp.failure_probability = spec.costs.failure_probability;
 
   // Premiums: the market's price at the implied vol when hedging at it, else the model's closed form.
   const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol

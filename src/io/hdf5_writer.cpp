@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -66,8 +67,8 @@ herr_t collect_error(unsigned, const H5E_error2_t* e, void* data) {
   return 0;
 }
 
-/// The current HDF5 error stack, outermost call first ("unable to create file: ...: ... errno = 13,
-/// error message = 'Permission denied'"); the stack is cleared.
+/// The current HDF5 error stack in a line: the outermost description and, where a lower frame quotes
+/// one, the OS reason, e.g. "unable to create file (No such file or directory)". Clears the stack.
 std::string hdf5_reason() {
   std::vector<std::string> frames;
   const hid_t stack = H5Eget_current_stack();
@@ -76,8 +77,16 @@ std::string hdf5_reason() {
     H5Eclose_stack(stack);
   }
   if (frames.empty()) return "HDF5 reported no detail";
-  std::string reason;
-  for (const std::string& f : frames) reason += (reason.empty() ? "" : ": ") + f;
+  std::string reason = frames.front().substr(0, frames.front().find('\n'));
+  constexpr std::string_view kOsTag = "error message = '";
+  for (const std::string& f : frames) {
+    const std::size_t at = f.find(kOsTag);
+    if (at == std::string::npos) continue;
+    const std::size_t begin = at + kOsTag.size();
+    const std::string os = f.substr(begin, f.find('\'', begin) - begin);
+    if (reason.find(os) == std::string::npos) reason += " (" + os + ")";
+    break;
+  }
   return reason;
 }
 
@@ -162,13 +171,21 @@ Handle fixed_string_type(std::size_t width) {
   return t;
 }
 
+/// "/group/name" for messages.
+std::string object_path(hid_t parent, const std::string& name) {
+  char buf[512] = {};
+  const ssize_t n = H5Iget_name(parent, buf, sizeof buf);
+  const std::string dir = n > 0 ? std::string(buf) : std::string();
+  return dir.empty() || dir.back() != '/' ? dir + "/" + name : dir + name;
+}
+
 Handle create_group(hid_t parent, const std::string& name, bool track_order = false) {
   Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "H5Pcreate(group)");
   if (track_order)
     check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
           "H5Pset_link_creation_order");
   return Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose,
-                fmt::format("creating group '{}'", name));
+                fmt::format("creating group '{}'", object_path(parent, name)));
 }
 
 void write_attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values, bool scalar) {
@@ -206,30 +223,52 @@ void write_attr_array(hid_t obj, const char* name, std::span<const double> value
 template <class T>
 void write_dataset(hid_t parent, const std::string& name, std::span<const T> values, std::vector<hsize_t> dims,
                    const std::string& units, bool compress = false) {
+  const std::string where = object_path(parent, name);
   hsize_t total = 1;
   for (const hsize_t d : dims) total *= d;
   if (total != values.size())
-    throw RuntimeFailure(fmt::format("dataset '{}': {} values for shape of {} elements", name, values.size(), total));
+    throw RuntimeFailure(fmt::format("dataset '{}': {} values for shape of {} elements", where, values.size(), total));
   const Handle space = simple_space(dims);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate(dataset)");
   if (compress && dims.size() == 1 && total > 0) {
     const hsize_t chunk = std::min(total, kChunkValues);
-    check(H5Pset_chunk(dcpl, 1, &chunk), fmt::format("H5Pset_chunk('{}')", name));
-    check(H5Pset_shuffle(dcpl), fmt::format("H5Pset_shuffle('{}')", name));
-    check(H5Pset_deflate(dcpl, kDeflateLevel), fmt::format("H5Pset_deflate('{}')", name));
+    check(H5Pset_chunk(dcpl, 1, &chunk), fmt::format("H5Pset_chunk('{}')", where));
+    check(H5Pset_shuffle(dcpl), fmt::format("H5Pset_shuffle('{}')", where));
+    check(H5Pset_deflate(dcpl, kDeflateLevel), fmt::format("H5Pset_deflate('{}')", where));
   }
-  const Handle dset(H5Dcreate2(parent, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                    H5Dclose, fmt::format("creating dataset '{}'", name));
+  Handle dset(H5Dcreate2(parent, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+              fmt::format("creating dataset '{}'", where));
   if (total > 0)
     check(H5Dwrite(dset, H5Type<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-          fmt::format("writing dataset '{}'", name));
+          fmt::format("writing dataset '{}'", where));
   write_attr(dset, "units", units);
+  dset.close(fmt::format("closing dataset '{}'", where));  // flushes the chunk cache: a write error shows here
 }
 
 // ---- The layout (docs/hdf5.md).
 
-/// Units of each per-path field, PathField order.
-constexpr const char* kFieldUnits[kPathFields] = {"USD", "USD", "USD", "USD", "USD", "count", "USD", "coins"};
+/// Units of a per-path field (a field added to PathField without a case here draws -Wswitch).
+const char* units_of(PathField f) {
+  switch (f) {
+    case PathField::pnl:
+    case PathField::cost:
+    case PathField::fees:
+    case PathField::fixed:
+    case PathField::gas:
+    case PathField::slippage:
+    case PathField::funding:
+    case PathField::turnover:  // traded notional |Δh|·S
+      return "USD";
+    case PathField::trades:
+    case PathField::failures:
+      return "count";
+    case PathField::max_delta_error:  // |hedge − target| in coins
+      return "coins";
+    case PathField::count:
+      break;
+  }
+  throw RuntimeFailure(fmt::format("no units for per-path field {}", static_cast<unsigned>(f)));
+}
 
 /// A float64 column of /summary: the same name and value as the policy's key in `run --json`.
 struct SummaryColumn {
@@ -253,7 +292,7 @@ std::vector<SummaryColumn> summary_columns() {
       {"cost_std", "USD", [](const PolicyResult& r) { return r.cost.std; }},
   };
   for (unsigned f = static_cast<unsigned>(PathField::fees); f < kPathFields; ++f)
-    c.push_back({std::string(to_string(static_cast<PathField>(f))) + "_mean", kFieldUnits[f],
+    c.push_back({std::string(to_string(static_cast<PathField>(f))) + "_mean", units_of(static_cast<PathField>(f)),
                  [f](const PolicyResult& r) { return r.fields[f].mean(); }});
   return c;
 }
@@ -346,7 +385,7 @@ void write_policy(hid_t policies, const RunSpec& spec, const RunReport& report, 
     if (v.size() != report.paths)
       throw RuntimeFailure(fmt::format("policy '{}': {} per-path values of '{}' for {} paths", r.spec.name, v.size(),
                                        name, report.paths));
-    write_dataset<double>(group, name, v, {v.size()}, kFieldUnits[f], true);
+    write_dataset<double>(group, name, v, {v.size()}, units_of(static_cast<PathField>(f)), true);
   }
 }
 
@@ -431,6 +470,10 @@ void check_output_writable(const std::string& path) {
 }
 
 void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report) {
+  // A file whose flush failed (disk full) stays registered in HDF5 1.10 and its exit-time cleanup then
+  // crashes flushing it again; without that cleanup the process exits with its own code. Effective only
+  // before HDF5's first use (it fails harmlessly afterwards); files are always closed explicitly here.
+  H5dont_atexit();
   const std::string tmp = temp_name(path);
   const SilenceHdf5Errors silence;
   try {

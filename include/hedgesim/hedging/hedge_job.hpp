@@ -33,8 +33,21 @@ struct PolicyParams {
   double leland_sqrt_dt;  ///< √ of the policy's rebalancing interval in years (Leland's Δt)
 };
 
-/// Per-path results, one value per (field, policy, path).
-enum class PathField : unsigned { pnl, cost, fees, fixed, funding, trades, turnover, max_delta_error, count };
+/// Per-path results, one value per (field, policy, path). cost = fees + fixed + gas + slippage + funding.
+enum class PathField : unsigned {
+  pnl,
+  cost,
+  fees,
+  fixed,
+  gas,
+  slippage,
+  funding,
+  trades,
+  failures,
+  turnover,
+  max_delta_error,
+  count
+};
 constexpr unsigned kPathFields = static_cast<unsigned>(PathField::count);
 
 struct HedgeParams {
@@ -47,9 +60,18 @@ struct HedgeParams {
   HedgeInstrument instrument;
   DeltaSource delta;
   double implied_vol;
-  double funding_rate;  ///< per year, paid by longs (perpetual)
-  double fee_rate;      ///< fee_bps / 1e4
+  double funding_rate;  ///< per year, paid by longs (perpetual); the long-run level when stochastic
+  bool funding_stochastic;
+  double funding_kappa, funding_sigma, funding_rho;
+  double fee_rate;  ///< fee_bps / 1e4
   double fixed_cost;
+  double gas_units;  ///< 0: no gas
+  double gas_log_mean;  ///< ln ḡ (gwei)
+  double gas_kappa, gas_sigma, gas_beta;
+  double gas_eth_price;  ///< USD per ETH; 0: the path's spot
+  SlippageModel slippage;
+  double slippage_coefficient, slippage_depth;
+  double failure_probability;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   unsigned n_options;
   BookOption options[kMaxBookOptions];
