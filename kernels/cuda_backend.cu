@@ -1,6 +1,9 @@
 // CUDA backend: launch code only. The per-path code is include/hedgesim/engine/path.hpp, the same
 // source the CPU backend runs; one thread simulates one path.
 #include <cuda_runtime.h>
+#include <thrust/device_ptr.h>
+#include <thrust/execution_policy.h>
+#include <thrust/transform_reduce.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -95,29 +98,66 @@ void run_precision(const SimulationJob& job, PathRange range, TerminalSamples& o
   });
 }
 
+struct MomentsOfValue {
+  __host__ __device__ Moments operator()(double x) const {
+    Moments m;
+    m.add(x);
+    return m;
+  }
+};
+struct MergeMoments {
+  __host__ __device__ Moments operator()(Moments a, const Moments& b) const {
+    a.merge(b);
+    return a;
+  }
+};
+
+/// Simulates the batch into device memory, reduces every (field, policy) segment to moments on the
+/// device, and copies back only P&L and cost (and everything when keep_all).
 template <class T>
-void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, std::vector<double>& out) {
-  const std::size_t per_path = static_cast<std::size_t>(kPathFields) * hedge.n_policies;
-  DeviceBuffer<double> d_out(per_path * range.size());
+void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, bool keep_all,
+                 HedgingBatch& out) {
+  const std::size_t n = range.size();
+  const unsigned policies = hedge.n_policies;
+  DeviceBuffer<double> d_out(static_cast<std::size_t>(kPathFields) * policies * n);
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
-    const unsigned grid = static_cast<unsigned>((range.size() + kThreads - 1) / kThreads);
-    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, hedge, range.begin, range.size(), d_out.get());
+    const unsigned grid = static_cast<unsigned>((n + kThreads - 1) / kThreads);
+    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, hedge, range.begin, n, d_out.get());
     HS_CUDA_CHECK(cudaGetLastError());
   });
-  HS_CUDA_CHECK(cudaMemcpy(out.data(), d_out.get(), out.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});
+  for (std::size_t k = 0; k < out.moments.size(); ++k) {
+    const thrust::device_ptr<const double> first(d_out.get() + k * n);
+    out.moments[k] = thrust::transform_reduce(thrust::device, first, first + n, MomentsOfValue{}, Moments{}, MergeMoments{});
+  }
+  HS_CUDA_CHECK(cudaGetLastError());
+  const auto copy_field = [&](PathField f, std::vector<double>& dst) {
+    dst.resize(static_cast<std::size_t>(policies) * n);
+    HS_CUDA_CHECK(cudaMemcpy(dst.data(), d_out.get() + static_cast<std::size_t>(f) * policies * n,
+                             dst.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  };
+  copy_field(PathField::pnl, out.pnl);
+  copy_field(PathField::cost, out.cost);
+  out.all.clear();
+  if (keep_all) {
+    out.all.resize(d_out.size());
+    HS_CUDA_CHECK(cudaMemcpy(out.all.data(), d_out.get(), d_out.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  }
 }
 
 }  // namespace
 
 void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, int device,
-                           std::vector<double>& out) {
+                           bool keep_all, HedgingBatch& out) {
   HS_CUDA_CHECK(cudaSetDevice(device));
-  out.assign(static_cast<std::size_t>(kPathFields) * hedge.n_policies * range.size(), 0.0);
+  out = HedgingBatch{};
+  out.range = range;
+  out.policies = hedge.n_policies;
   if (range.size() == 0) return;
   if (job.precision == Precision::float32) {
-    run_hedging<float>(job, hedge, range, out);
+    run_hedging<float>(job, hedge, range, keep_all, out);
   } else {
-    run_hedging<double>(job, hedge, range, out);
+    run_hedging<double>(job, hedge, range, keep_all, out);
   }
 }
 

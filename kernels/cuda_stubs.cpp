@@ -23,7 +23,7 @@ std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>&,
 
 namespace hedgesim {
 
-void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, int, std::vector<double>&) {
+void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, int, bool, HedgingBatch&) {
   throw NotCompiled("this hedgesim was built without CUDA");
 }
 

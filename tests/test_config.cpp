@@ -706,7 +706,7 @@ TEST(RunConfig, OnChainCostsParse) {
   EXPECT_EQ(g.costs.gas.sigma, 0.0);
   EXPECT_EQ(g.costs.gas.return_sensitivity, 0.0);
   EXPECT_EQ(parse_config(y, "t").costs.gas.eth_price_usd, 0.0);
-  EXPECT_EQ(parse_config(replace_line(kDefi, 13, "  gas: {units: 21000, price_gwei: 0.5}"), "t").costs.gas.units, 21000.0);
+  EXPECT_EQ(parse_config(blank_lines(replace_line(kDefi, 13, "  gas: {units: 21000, price_gwei: 0.5}"), 14, 19), "t").costs.gas.units, 21000.0);
   // Mean reversion alone is fine (the gas price just stays at price_gwei); kappa x dt = 1 exactly too.
   EXPECT_NO_THROW(parse_config(replace_line(replace_line(kDefi, 18, ""), 19, ""), "t"));
   EXPECT_NO_THROW(parse_config(replace_line(kDefi, 17, "    kappa: 8760"), "t"));  // 24 steps a day
@@ -757,9 +757,9 @@ TEST(RunConfig, ExampleEthCoveredCallVaultLoads) {
   EXPECT_EQ(s.costs.gas.units, 180000.0);
   EXPECT_EQ(s.costs.gas.price_gwei, 20.0);
   EXPECT_EQ(s.costs.gas.eth_price_usd, 0.0);
-  EXPECT_EQ(s.costs.gas.kappa, 50.0);
-  EXPECT_EQ(s.costs.gas.sigma, 3.0);
-  EXPECT_EQ(s.costs.gas.return_sensitivity, 40.0);
+  EXPECT_EQ(s.costs.gas.kappa, 2000.0);
+  EXPECT_EQ(s.costs.gas.sigma, 20.0);
+  EXPECT_EQ(s.costs.gas.return_sensitivity, 10.0);
   EXPECT_EQ(s.costs.failure_probability, 0.02);
   EXPECT_EQ(s.output.file, "results/eth_vault.h5");
   ASSERT_EQ(s.policies.size(), 7u);
@@ -985,12 +985,15 @@ TEST(RunConfigErrors, GasRules) {
   EXPECT_EQ(error_of(replace_line(kDefi, 14, "    units: 0")),
             "test.yaml: costs.gas.units = 0 at line 14: must be > 0 (leave out costs.gas for no gas cost)");
   expect_has(error_of(replace_line(kDefi, 14, "    units: -5")), {"costs.gas.units = -5 at line 14", "must be > 0"});
+  // A block map's line is that of its first key, as for the other sections.
   expect_has(error_of(replace_line(kDefi, 14, "")),
-             {"costs.gas.units is required (gas at line 13)", "gas units per rebalance > 0"});
+             {"costs.gas.units is required (gas at line 15)", "gas units per rebalance > 0"});
+  expect_has(error_of(blank_lines(replace_line(kDefi, 13, "  gas: {price_gwei: 20}"), 14, 19)),
+             {"costs.gas.units is required (gas at line 13)"});
   EXPECT_EQ(error_of(replace_line(kDefi, 15, "    price_gwei: 0")),
             "test.yaml: costs.gas.price_gwei = 0 at line 15: must be > 0");
   expect_has(error_of(replace_line(kDefi, 15, "    price_gwei: -1")), {"costs.gas.price_gwei = -1 at line 15", ">= 0"});
-  expect_has(error_of(replace_line(kDefi, 15, "")), {"costs.gas.price_gwei is required (gas at line 13)", "gwei > 0"});
+  expect_has(error_of(replace_line(kDefi, 15, "")), {"costs.gas.price_gwei is required (gas at line 14)", "gwei > 0"});
   expect_has(error_of(replace_line(kDefi, 16, "    eth_price_usd: -3000")),
              {"costs.gas.eth_price_usd = -3000 at line 16", "must be >= 0"});
   expect_has(error_of(replace_line(kDefi, 17, "    kappa: -1")), {"costs.gas.kappa = -1 at line 17", "must be >= 0"});

@@ -225,6 +225,21 @@ def check_all_units(f):
     check(not missing, "every dataset has a units attribute", missing, [])
 
 
+def check_docs_example(h5_path):
+    """Runs the Python example of docs/hdf5.md on the file, where pandas is installed."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        print("docs/hdf5.md example: skipped (pandas is not installed for this python)")
+        return
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "hdf5.md")
+    with open(doc) as fh:
+        text = fh.read()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0].replace("results/run.h5", h5_path)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, "docs/hdf5.md example runs", r.stderr.strip()[-2000:], "exit code 0")
+
+
 def leftovers(d):
     return glob.glob(os.path.join(d, "**", "*.tmp-*"), recursive=True)
 
@@ -257,6 +272,8 @@ def main():
             check_quantiles(f, j, per_path=True)
             check_policy_data(f, j, per_path=True, bins=50)
             check_all_units(f)
+
+        check_docs_example(out)
 
         # Without output.per_path: summary and histograms only; the rerun replaces the file.
         small_text = CONFIG.format(paths=300, file=out, per_path="false")

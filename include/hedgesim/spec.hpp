@@ -86,8 +86,11 @@ struct HedgeSpec {
 
 /// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)
 /// × 1e-9 × the ETH price in USD. The gas price is market-wide (one per path) and follows a
-/// mean-reverting log process whose spikes follow absolute returns:
-///   ln g_{n+1} = ln g_n + κ(ln ḡ − ln g_n)Δ + σ_g √Δ ε + β |ln(S_{n+1}/S_n)|,   g_0 = ḡ.
+/// mean-reverting log process whose spikes follow absolute returns beyond their expected size:
+///   ln g_{n+1} = ln g_n + κ(ln ḡ − ln g_n)Δ + σ_g √Δ ε + β (|r_n| − σ_h √(2Δ/π)),   g_0 = ḡ,
+/// with r_n = ln(S_{n+1}/S_n) and σ_h the hedge volatility, so E|r_n| is subtracted and ln g reverts to
+/// ln ḡ in a market that moves as expected. κ is per year: hourly-decaying spikes need κ in the
+/// thousands.
 struct GasSpec {
   double units = 0.0;               ///< gas units per rebalance; 0: no gas cost
   double price_gwei = 0.0;          ///< ḡ, the long-run and initial gas price

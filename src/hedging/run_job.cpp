@@ -131,21 +131,22 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
       for (auto& v : results[p].per_path) v.reserve(total);
   }
 
-  std::vector<double> out;
+  HedgingBatch batch;
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
     const PathRange range{first, std::min(total, first + kBatchPaths)};
-    simulate_hedging(job, hp, range, backend, out);
+    simulate_hedging(job, hp, range, backend, per_path, batch);
     const std::size_t n = range.size();
     for (unsigned p = 0; p < n_pol; ++p) {
+      const double* batch_pnl = batch.pnl.data() + p * n;
+      const double* batch_cost = batch.cost.data() + p * n;
+      pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
+      cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
       for (unsigned f = 0; f < kPathFields; ++f) {
-        const double* values = out.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
-        Moments batch;
-        for (std::size_t i = 0; i < n; ++i) batch.add(values[i]);
-        results[p].fields[f].merge(batch);
-        if (per_path) results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
-        if (f == static_cast<unsigned>(PathField::pnl)) pnl[p].insert(pnl[p].end(), values, values + n);
-        if (f == static_cast<unsigned>(PathField::cost)) cost[p].insert(cost[p].end(), values, values + n);
+        results[p].fields[f].merge(batch.moments[static_cast<std::size_t>(f) * n_pol + p]);
+        if (!per_path) continue;
+        const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
+        results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
       }
     }
     if (progress) progress(range.end, total);

@@ -7,6 +7,7 @@
 
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/stats/summary.hpp"
 
 namespace hedgesim {
 
@@ -25,8 +26,21 @@ void cuda_simulate_terminal(const SimulationJob& job, PathRange range, int devic
 /// n_policies × range.size() values, index (field·n_policies + policy)·range.size() + (path − begin).
 void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
                           std::vector<double>& out);
+
+/// A batch of hedged paths reduced where they were simulated: moments of every field (on the device
+/// for CUDA runs), the P&L and cost of every path (their quantiles need all values), and every field
+/// per path only when asked for.
+struct HedgingBatch {
+  PathRange range;
+  unsigned policies = 0;
+  std::vector<Moments> moments;  ///< [field · policies + policy]
+  std::vector<double> pnl;       ///< [policy · range.size() + (path − begin)]
+  std::vector<double> cost;      ///< same layout
+  std::vector<double> all;       ///< the raw layout of cpu_simulate_hedging; empty unless keep_all
+};
+
 void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, int device,
-                           std::vector<double>& out);
+                           bool keep_all, HedgingBatch& out);
 
 /// Picks the backend for a request: automatic means CUDA when a device is present, else CPU.
 /// Asking for cuda without a CUDA build or device throws RuntimeFailure (exit code 3).
@@ -35,7 +49,7 @@ BackendInfo resolve_backend(BackendKind requested, unsigned threads);
 /// Dispatch to the resolved backend.
 void simulate_terminal(const SimulationJob& job, PathRange range, const BackendInfo& backend, TerminalSamples& out);
 void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, const BackendInfo& backend,
-                      std::vector<double>& out);
+                      bool keep_all, HedgingBatch& out);
 
 }  // namespace hedgesim
 

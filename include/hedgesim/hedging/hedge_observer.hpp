@@ -150,7 +150,9 @@ struct HedgeObserver {
       const double shock = hp.funding_rho * z_ret + sqrt(1.0 - hp.funding_rho * hp.funding_rho) * b.z1;
       funding_rate += hp.funding_kappa * (hp.funding_rate - funding_rate) * hp.dt + hp.funding_sigma * sqrt_dt * shock;
     }
-    log_gas += hp.gas_kappa * (hp.gas_log_mean - log_gas) * hp.dt + hp.gas_sigma * sqrt_dt * b.z0 + hp.gas_beta * m::fabs(r);
+    const double expected_abs_return = sigma_prev * sqrt_dt * 0.7978845608028654;  // σ√(2Δ/π)
+    log_gas += hp.gas_kappa * (hp.gas_log_mean - log_gas) * hp.dt + hp.gas_sigma * sqrt_dt * b.z0 +
+               hp.gas_beta * (m::fabs(r) - expected_abs_return);
   }
 
   /// Uniform for policy p's rebalance attempt at step n (execution failure).

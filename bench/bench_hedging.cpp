@@ -1,0 +1,832 @@
+// Hedging-simulation throughput benchmark (DESIGN.md §6 "Measuring speed"; issue "Hedging simulation").
+//
+// Standard case: Bates (S0 = 65000, v0 = θ = 0.36, κ = 2, ξ = 1, ρ = −0.3, λ = 5, μ_J = −0.05,
+// σ_J = 0.1) under the risk-neutral measure, 30 days of hourly steps (720), a book of one short call
+// (K = 70000, quantity −1) hedged with a perpetual at the delta of implied vol 0.6, fee 5 bps, and 8
+// policies on the same paths: none, every_step, time 4h, time 24h, delta_band 0.05, delta_band 0.15,
+// whalley_wilmott, move 2%. It times the whole run_hedging_job call (simulation + hedging + reduction)
+// on 1 thread and all hardware threads (one untimed warm-up, then the best of --reps) and reports
+// path-steps/s = paths × steps / wall time; the same with only the every_step policy, for the cost of
+// extra policies on shared paths (goal: time(8) / time(1) < 2).
+//
+// In the same run it times the loop a user would write with QuantLib — BatesProcess driven by
+// MultiPathGenerator<PseudoRandom> over TimeGrid(T, 720), a BlackCalculator delta per step, rebalancing
+// every step with the fee and P&L accounting, one thread — and reports our 1-thread rates as ratios to
+// it (goal ≥ 20× per core). It measures the peak RSS of a run without per-path output in a fresh child
+// process at --mem-paths and half that, and extrapolates linearly to 10M paths (goal ≤ 2 GB). With a
+// CUDA device it also times the CUDA backend. --markdown FILE writes the report with its provenance.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ql/instruments/payoffs.hpp>
+#include <ql/math/randomnumbers/rngtraits.hpp>
+#include <ql/methods/montecarlo/multipathgenerator.hpp>
+#include <ql/pricingengines/blackcalculator.hpp>
+#include <ql/processes/batesprocess.hpp>
+#include <ql/quotes/simplequote.hpp>
+#include <ql/termstructures/yield/flatforward.hpp>
+#include <ql/time/daycounters/actual365fixed.hpp>
+#include <ql/timegrid.hpp>
+#include <ql/version.hpp>
+
+#include "hedgesim/config.hpp"
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
+#include "hedgesim/spec.hpp"
+#include "hedgesim/version.hpp"
+
+namespace {
+
+using namespace hedgesim;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kDays = 30.0;
+constexpr double kStepsPerDay = 24.0;
+constexpr std::uint32_t kSteps = 30 * 24;  // 30 days, hourly
+constexpr double kMaturity = kDays / kDaysPerYear;
+constexpr double kRate = 0.04;  // risk-neutral drift r − q; QuantLib and we simulate the same law
+constexpr double kSpot = 65000;
+constexpr double kStrike = 70000;
+constexpr double kQuantity = -1.0;
+constexpr double kImpliedVol = 0.6;
+constexpr double kFeeBps = 5.0;
+constexpr double kRiskAversion = 1e-3;
+constexpr std::uint64_t kSeed = 20240601;
+constexpr unsigned long kQuantLibSeed = 42;
+constexpr double kTargetPaths = 10e6;  // the memory goal: 10M paths in 2 GB
+constexpr double kMemoryGoalBytes = 2.0 * (1ull << 30);
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+struct Options {
+  std::uint64_t paths = 20000;
+  std::uint64_t gpu_paths = std::uint64_t(1) << 20;  // 1,048,576
+  std::uint64_t ql_paths = 0;                       // 0: as many as fit in ql_seconds, at most `paths`
+  double ql_seconds = 8.0;
+  std::uint64_t mem_paths = 1000000;
+  unsigned reps = 3;
+  Precision precision = Precision::float32;
+  std::string markdown;
+  std::string note;
+  bool quantlib = true;
+  bool cuda = true;
+  bool memory = true;
+  bool profile_run = false;     // only the 1-thread 8-policy job, --reps times (for perf record)
+  std::uint64_t mem_child = 0;  // internal: run one job of this many paths and print peak RSS
+};
+
+[[noreturn]] void usage(int rc) {
+  std::printf(
+      "usage: bench_hedging [options]\n"
+      "  --paths N          CPU paths per timed run (default 20000)\n"
+      "  --gpu-paths N      CUDA paths per timed run (default 1048576)\n"
+      "  --ql-paths N       QuantLib paths (default: as many as fit in --ql-seconds, at most --paths)\n"
+      "  --ql-seconds S     time budget of the QuantLib run when --ql-paths is not given (default 8)\n"
+      "  --mem-paths N      paths of the peak-RSS run (a second run uses N/2; default 1000000)\n"
+      "  --precision P      float32 (default) or float64 path precision (accounting is double)\n"
+      "  --reps N           timed repetitions per configuration, best taken (default 3)\n"
+      "  --markdown FILE    write the report as Markdown to FILE\n"
+      "  --note TEXT        free text added to the report (e.g. how the binary was built)\n"
+      "  --no-quantlib      skip the QuantLib peer\n"
+      "  --no-cuda          skip the CUDA backend even when a device is present\n"
+      "  --no-memory        skip the peak-RSS runs\n"
+      "  --profile-run      only time the 1-thread 8-policy job --reps times (for a profiler)\n");
+  std::exit(rc);
+}
+
+std::uint64_t parse_count(const char* flag, const char* s) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);  // accepts 1e6
+  if (end == s || *end != '\0' || !(v >= 1) || v > 1e12) {
+    std::fprintf(stderr, "bench_hedging: %s needs a positive count, got '%s'\n", flag, s);
+    std::exit(2);
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "bench_hedging: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--paths") {
+      o.paths = parse_count("--paths", value());
+    } else if (a == "--gpu-paths") {
+      o.gpu_paths = parse_count("--gpu-paths", value());
+    } else if (a == "--ql-paths") {
+      o.ql_paths = parse_count("--ql-paths", value());
+    } else if (a == "--ql-seconds") {
+      o.ql_seconds = std::atof(value());
+      if (!(o.ql_seconds > 0)) usage(2);
+    } else if (a == "--mem-paths") {
+      o.mem_paths = parse_count("--mem-paths", value());
+    } else if (a == "--precision") {
+      const std::string p = value();
+      if (p == "float32") {
+        o.precision = Precision::float32;
+      } else if (p == "float64") {
+        o.precision = Precision::float64;
+      } else {
+        std::fprintf(stderr, "bench_hedging: --precision is float32 or float64, got '%s'\n", p.c_str());
+        std::exit(2);
+      }
+    } else if (a == "--reps") {
+      o.reps = static_cast<unsigned>(parse_count("--reps", value()));
+    } else if (a == "--markdown") {
+      o.markdown = value();
+    } else if (a == "--note") {
+      o.note = value();
+    } else if (a == "--no-quantlib") {
+      o.quantlib = false;
+    } else if (a == "--no-cuda") {
+      o.cuda = false;
+    } else if (a == "--no-memory") {
+      o.memory = false;
+    } else if (a == "--profile-run") {
+      o.profile_run = true;
+    } else if (a == "--mem-child") {
+      o.mem_child = parse_count("--mem-child", value());
+    } else if (a == "-h" || a == "--help") {
+      usage(0);
+    } else {
+      std::fprintf(stderr, "bench_hedging: unknown option '%s'\n", a.c_str());
+      usage(2);
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The standard case
+
+ModelParams bates_btc() {
+  ModelParams p;
+  p.type = ModelType::bates;
+  p.spot = kSpot;
+  p.rate = kRate;
+  p.dividend = 0;
+  p.drift = 0.1;  // unused: the benchmark runs under the risk-neutral measure
+  p.v0 = 0.36;
+  p.kappa = 2;
+  p.theta = 0.36;
+  p.xi = 1;
+  p.rho = -0.3;
+  p.scheme = VarianceScheme::qe;
+  p.jump_intensity = 5;
+  p.jump_mean = -0.05;
+  p.jump_stdev = 0.1;
+  return p;
+}
+
+PolicySpec policy(const std::string& name, PolicyType type) {
+  PolicySpec p;
+  p.name = name;
+  p.type = type;
+  return p;
+}
+
+std::vector<PolicySpec> eight_policies() {
+  std::vector<PolicySpec> ps;
+  ps.push_back(policy("none", PolicyType::none));
+  ps.push_back(policy("every_step", PolicyType::every_step));
+  PolicySpec t4 = policy("time_4h", PolicyType::time);
+  t4.every_hours = 4;
+  ps.push_back(t4);
+  PolicySpec t24 = policy("time_24h", PolicyType::time);
+  t24.every_hours = 24;
+  ps.push_back(t24);
+  PolicySpec b5 = policy("delta_band_0.05", PolicyType::delta_band);
+  b5.width = 0.05;
+  ps.push_back(b5);
+  PolicySpec b15 = policy("delta_band_0.15", PolicyType::delta_band);
+  b15.width = 0.15;
+  ps.push_back(b15);
+  PolicySpec ww = policy("whalley_wilmott", PolicyType::whalley_wilmott);
+  ww.risk_aversion = kRiskAversion;
+  ww.rebalance_to = RebalanceTo::edge;  // the config default for whalley_wilmott
+  ps.push_back(ww);
+  PolicySpec mv = policy("move_2pct", PolicyType::move);
+  mv.move_pct = 2;
+  ps.push_back(mv);
+  return ps;
+}
+
+RunSpec make_spec(std::uint64_t paths, unsigned threads, bool all_policies, Precision precision,
+                  BackendKind backend = BackendKind::cpu) {
+  RunSpec s;
+  s.simulation.paths = paths;
+  s.simulation.steps_per_day = kStepsPerDay;
+  s.simulation.seed = kSeed;
+  s.simulation.backend = backend;
+  s.simulation.precision = precision;
+  s.simulation.measure = Measure::risk_neutral;
+  s.simulation.threads = threads;
+  s.model = bates_btc();
+  s.book = {{OptionType::call, kStrike, kDays, kQuantity, Settlement::linear}};
+  s.hedge.instrument = HedgeInstrument::perpetual;
+  s.hedge.delta = DeltaSource::implied;
+  s.hedge.implied_vol = kImpliedVol;
+  s.costs.fee_bps = kFeeBps;
+  s.policies = all_policies ? eight_policies() : std::vector<PolicySpec>{policy("every_step", PolicyType::every_step)};
+  validate_for_run(s);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// CPU time of the whole process (all threads), to tell a run that had its cores from one that
+/// shared them with other work on the machine.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Measurement {
+  double rate = 0;         ///< best path-steps/s
+  double seconds = 0;      ///< best wall time of the run_hedging_job call
+  double job_seconds = 0;  ///< RunReport::elapsed_s of that call (its own clock, same span less set-up)
+  double utilisation = 0;  ///< of the best run: process CPU time / (wall time × threads)
+  RunReport report;
+};
+
+/// One warm-up call, then `reps` timed calls (up to 2·reps while the best one shared its cores with
+/// other work), the best kept.
+Measurement time_job(const RunSpec& spec, const BackendInfo& backend, unsigned reps, unsigned threads) {
+  Measurement m;
+  m.report = run_hedging_job(spec, backend);  // warm-up: first touch of buffers, caches, clocks
+  m.seconds = 1e300;
+  for (unsigned r = 0; r < reps || (r < 2 * reps && m.utilisation < 0.9); ++r) {
+    const double c0 = process_cpu_seconds();
+    const auto t0 = Clock::now();
+    RunReport rep = run_hedging_job(spec, backend);
+    const double wall = seconds_since(t0);
+    if (wall < m.seconds) {
+      m.seconds = wall;
+      m.job_seconds = rep.elapsed_s;
+      m.utilisation = (process_cpu_seconds() - c0) / (wall * threads);
+      m.report = std::move(rep);
+    }
+  }
+  m.rate = static_cast<double>(spec.simulation.paths) * kSteps / m.seconds;
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// QuantLib peer: the loop a user would write
+
+struct QuantLibResult {
+  std::uint64_t paths = 0;
+  double seconds = 0;
+  double utilisation = 0;  ///< process CPU time / wall time
+  double rate = 0;
+  double pnl_mean = 0, pnl_std = 0, pnl_se = 0;
+  double fees_mean = 0;
+  double trades_mean = 0;
+  double premium = 0;
+};
+
+class QuantLibHedge {
+ public:
+  QuantLibHedge() {
+    using namespace QuantLib;
+    const Date today(3, June, 2024);
+    Settings::instance().evaluationDate() = today;
+    const DayCounter dc = Actual365Fixed();
+    const ModelParams p = bates_btc();
+    // BatesProcess(…, λ, ν, δ, discretization): ν is the mean and δ the stdev of the log jump, as μ_J
+    // and σ_J of our Bates; the variance uses the same QE scheme family as ours.
+    process_ = ext::make_shared<BatesProcess>(
+        Handle<YieldTermStructure>(ext::make_shared<FlatForward>(today, p.rate, dc)),
+        Handle<YieldTermStructure>(ext::make_shared<FlatForward>(today, p.dividend, dc)),
+        Handle<Quote>(ext::make_shared<SimpleQuote>(p.spot)), p.v0, p.kappa, p.theta, p.xi, p.rho,
+        p.jump_intensity, p.jump_mean, p.jump_stdev, HestonProcess::QuadraticExponentialMartingale);
+  }
+
+  std::size_t dimension() const { return process_->factors() * kSteps; }
+
+  /// Generates and hedges `paths` paths; returns the wall time and the P&L statistics of the hedge.
+  QuantLibResult run(std::uint64_t paths) const {
+    using namespace QuantLib;
+    const TimeGrid grid(kMaturity, kSteps);
+    using rsg_type = PseudoRandom::rsg_type;
+    MultiPathGenerator<rsg_type> gen(process_, grid, PseudoRandom::make_sequence_generator(dimension(), kQuantLibSeed),
+                                     false);
+    const ext::shared_ptr<StrikedTypePayoff> payoff = ext::make_shared<PlainVanillaPayoff>(Option::Call, kStrike);
+    const Real r = kRate, q = 0.0, vol = kImpliedVol, fee_rate = kFeeBps * 1e-4, funding_rate = 0.0;
+    const Real T = grid.back();
+    const Real premium =
+        BlackCalculator(payoff, kSpot * std::exp((r - q) * T), vol * std::sqrt(T), std::exp(-r * T)).value();
+
+    double sum = 0, sum2 = 0, fee_sum = 0, trade_sum = 0;
+    const double c0 = process_cpu_seconds();
+    const auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < paths; ++i) {
+      const Path& s = gen.next().value[0];
+      double book_cash = -kQuantity * premium;  // premium received for the short call
+      double cash = 0, hedge = 0, fees = 0, trades = 0;
+      for (Size n = 0; n <= kSteps; ++n) {
+        const Real spot = s[n];
+        if (n > 0) {
+          const Real dt = grid.dt(n - 1), growth = std::exp(r * dt), spot_prev = s[n - 1];
+          book_cash *= growth;
+          cash *= growth;
+          cash += hedge * (spot - spot_prev);                // perpetual settles its P&L each step
+          cash -= hedge * spot_prev * funding_rate * dt;     // funding paid by longs
+        }
+        if (n == kSteps) {
+          book_cash += kQuantity * std::max(spot - kStrike, 0.0);
+          break;
+        }
+        const Real tau = T - grid[n];
+        const BlackCalculator bs(payoff, spot * std::exp((r - q) * tau), vol * std::sqrt(tau), std::exp(-r * tau));
+        const Real target = -kQuantity * bs.delta(spot);
+        const Real traded = target - hedge;
+        if (traded != 0.0) {  // time policy, every step
+          const Real fee = fee_rate * std::fabs(traded) * spot;
+          cash -= fee;
+          fees += fee;
+          trades += 1;
+          hedge = target;
+        }
+      }
+      const double pnl = book_cash + cash;
+      sum += pnl;
+      sum2 += pnl * pnl;
+      fee_sum += fees;
+      trade_sum += trades;
+    }
+    QuantLibResult res;
+    res.paths = paths;
+    res.seconds = seconds_since(t0);
+    res.utilisation = (process_cpu_seconds() - c0) / res.seconds;
+    res.rate = static_cast<double>(paths) * kSteps / res.seconds;
+    const double n = static_cast<double>(paths);
+    res.pnl_mean = sum / n;
+    res.pnl_std = std::sqrt(std::max(0.0, sum2 / n - res.pnl_mean * res.pnl_mean));
+    res.pnl_se = res.pnl_std / std::sqrt(n);
+    res.fees_mean = fee_sum / n;
+    res.trades_mean = trade_sum / n;
+    res.premium = premium;
+    return res;
+  }
+
+ private:
+  QuantLib::ext::shared_ptr<QuantLib::BatesProcess> process_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Peak memory, in a fresh process
+
+long max_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;  // KiB on Linux
+}
+
+/// The child's side: one all-thread 8-policy job of `paths` paths, no per-path output.
+int mem_child(std::uint64_t paths, Precision precision) {
+  const RunSpec spec = make_spec(paths, 0, true, precision);
+  const long before = max_rss_kb();
+  const auto t0 = Clock::now();
+  const RunReport r = run_hedging_job(spec, resolve_backend(BackendKind::cpu, 0));
+  const double wall = seconds_since(t0);
+  std::printf("%ld %ld %.6f %.17g\n", before, max_rss_kb(), wall, r.policies.at(1).pnl.mean);
+  return 0;
+}
+
+struct MemoryPoint {
+  std::uint64_t paths = 0;
+  long baseline_kb = 0;  ///< peak RSS before the job (libraries, static data)
+  long peak_kb = 0;      ///< peak RSS after it
+  double seconds = 0;
+  bool ok = false;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+MemoryPoint measure_memory(std::uint64_t paths, Precision precision) {
+  MemoryPoint m;
+  m.paths = paths;
+  char exe[4096];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) return m;
+  exe[len] = '\0';
+  const std::string cmd = shell_quote(exe) + " --mem-child " + std::to_string(paths) + " --precision " +
+                          to_string(precision);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return m;
+  double mean = 0;
+  m.ok = std::fscanf(pipe, "%ld %ld %lf %lf", &m.baseline_kb, &m.peak_kb, &m.seconds, &mean) == 4;
+  m.ok = pclose(pipe) == 0 && m.ok;
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+std::string fmt_rate(double r) {  // path-steps/s in millions
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
+  return buf;
+}
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+std::string mib(double bytes) { return fmt("%.0f MiB", bytes / (1 << 20)); }
+
+std::size_t display_width(const std::string& s) {  // UTF-8 code points (× and the like are one column)
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
+/// A Markdown pipe table; printed to stdout as is (it reads fine as plain text).
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+
+  std::string str() const {
+    std::vector<std::size_t> w(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) w[c] = display_width(header[c]);
+    for (const auto& r : rows)
+      for (std::size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], display_width(r[c]));
+    auto line = [&](const std::vector<std::string>& cells) {
+      std::string s = "|";
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        const std::string& x = c < cells.size() ? cells[c] : std::string();
+        s += " " + x + std::string(w[c] - display_width(x), ' ') + " |";
+      }
+      return s + "\n";
+    };
+    std::string s = line(header);
+    s += "|";
+    for (std::size_t c = 0; c < header.size(); ++c) s += std::string(w[c] + 2, '-') + "|";
+    s += "\n";
+    for (const auto& r : rows) s += line(r);
+    return s;
+  }
+};
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string compiler_version() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("GCC ") + __VERSION__;
+#else
+  return "unknown compiler";
+#endif
+}
+
+/// Code-generation macros of this translation unit (the engine's TUs share the build's flags).
+std::string build_flags() {
+  std::string s;
+#if defined(__OPTIMIZE__)
+  s += "optimised";
+#else
+  s += "NOT optimised";
+#endif
+#if defined(NDEBUG)
+  s += ", NDEBUG";
+#endif
+#if defined(__AVX512F__)
+  s += ", AVX-512";
+#elif defined(__AVX2__)
+  s += ", AVX2";
+#elif defined(__AVX__)
+  s += ", AVX";
+#elif defined(__SSE4_2__)
+  s += ", SSE4.2";
+#else
+  s += ", baseline x86-64 (SSE2)";
+#endif
+#if defined(__FMA__)
+  s += ", FMA";
+#endif
+  return s;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i) s += ' ';
+    if (a.find_first_of(" \t\"'$") != std::string::npos) a = shell_quote(a);
+    s += a;
+  }
+  return s;
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  if (!(in >> a >> b >> c)) return "unavailable";
+  return a + " " + b + " " + c;
+}
+
+std::string commit_string() {
+  const std::string c = HEDGESIM_GIT_COMMIT;
+  return c == "unknown" ? "uncommitted (no git commit yet)" : c;
+}
+
+std::string policy_label(const PolicySpec& p) {
+  switch (p.type) {
+    case PolicyType::none:
+      return "none";
+    case PolicyType::every_step:
+      return "every_step";
+    case PolicyType::time:
+      return fmt("time %gh", p.every_hours);
+    case PolicyType::delta_band:
+      return fmt("delta_band %g", p.width);
+    case PolicyType::whalley_wilmott:
+      return fmt("whalley_wilmott a=%g", p.risk_aversion);
+    case PolicyType::move:
+      return fmt("move %g%%", p.move_pct);
+    default:
+      return p.name;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  if (opt.mem_child > 0) return mem_child(opt.mem_child, opt.precision);
+  const unsigned threads = cpu_hardware_threads();
+
+  if (opt.profile_run) {  // for `perf record`: only the 1-thread 8-policy job
+    const RunSpec spec = make_spec(opt.paths, 1, true, opt.precision);
+    const Measurement m = time_job(spec, resolve_backend(BackendKind::cpu, 1), opt.reps, 1);
+    std::printf("8 policies, 1 thread, %llu paths: %.3f s, %s path-steps/s (CPU use %.0f%%)\n",
+                static_cast<unsigned long long>(opt.paths), m.seconds, fmt_rate(m.rate).c_str(), 100 * m.utilisation);
+    return 0;
+  }
+
+  const auto t_start = Clock::now();
+  const std::string load_start = load_average();
+  const std::vector<PolicySpec> policies = eight_policies();
+
+  std::ostringstream head;
+  head << "- Date: " << utc_now() << "\n"
+       << "- hedgesim " << HEDGESIM_VERSION << ", commit " << commit_string() << "\n"
+       << "- CPU: " << cpu_model_name() << ", " << threads << " hardware threads\n"
+       << "- Compiler: " << compiler_version() << " (bench TU: " << build_flags() << ")\n"
+       << "- QuantLib: " << QL_VERSION << "\n"
+       << "- Command: `" << command_line(argc, argv) << "`\n";
+  if (!opt.note.empty()) head << "- Note: " << opt.note << "\n";
+  head << "- Workload: Bates (QE variance) S0 = " << kSpot << ", v0 = 0.36, κ = 2, θ = 0.36, ξ = 1, ρ = −0.3, "
+       << "λ = 5, μ_J = −0.05, σ_J = 0.1; risk-neutral (r = " << kRate << ", q = 0), " << to_string(opt.precision)
+       << " paths, seed " << kSeed << "; " << kSteps << " steps of 1 h (30 days); book: one short call (K = "
+       << kStrike << ", quantity −1, 30 days, linear); perpetual hedge (funding 0) at the Black–Scholes delta "
+       << "of implied vol " << kImpliedVol << "; fee " << kFeeBps << " bps; policies";
+  for (std::size_t i = 0; i < policies.size(); ++i) head << (i ? ", " : ": ") << policy_label(policies[i]);
+  head << " (whalley_wilmott trades to the band edge)\n"
+       << "- Rate: path-steps/s = paths × " << kSteps << " / wall time of one `run_hedging_job` call "
+       << "(simulation + hedging + reduction: moments, quantiles, VaR/ES, histograms of every policy; no "
+       << "per-path output, no file); one warm-up call, then the best of " << opt.reps << " calls (up to "
+       << 2 * opt.reps << " while the best one shared its cores with other work)\n";
+  std::cout << "# hedgesim hedging-simulation benchmark\n\n" << head.str() << std::endl;
+
+  // ---- our CPU backend: 8 policies and 1 policy, 1 thread and all threads
+  const BackendInfo cpu1 = resolve_backend(BackendKind::cpu, 1);
+  const BackendInfo cpu_all = resolve_backend(BackendKind::cpu, threads);
+  const RunSpec spec8_1 = make_spec(opt.paths, 1, true, opt.precision);
+  const RunSpec spec8_all = make_spec(opt.paths, threads, true, opt.precision);
+  const RunSpec spec1_1 = make_spec(opt.paths, 1, false, opt.precision);
+  const RunSpec spec1_all = make_spec(opt.paths, threads, false, opt.precision);
+  Measurement m8_1 = time_job(spec8_1, cpu1, opt.reps, 1);
+  std::fprintf(stderr, "  cpu 8 policies 1 thread: %s path-steps/s (CPU use %.0f%%)\n", fmt_rate(m8_1.rate).c_str(),
+               100 * m8_1.utilisation);
+  Measurement m1_1 = time_job(spec1_1, cpu1, opt.reps, 1);
+  std::fprintf(stderr, "  cpu 1 policy 1 thread: %s path-steps/s (CPU use %.0f%%)\n", fmt_rate(m1_1.rate).c_str(),
+               100 * m1_1.utilisation);
+  Measurement m8_all = time_job(spec8_all, cpu_all, opt.reps, threads);
+  std::fprintf(stderr, "  cpu 8 policies %u threads: %s path-steps/s (CPU use %.0f%%)\n", threads,
+               fmt_rate(m8_all.rate).c_str(), 100 * m8_all.utilisation);
+  Measurement m1_all = time_job(spec1_all, cpu_all, opt.reps, threads);
+  std::fprintf(stderr, "  cpu 1 policy %u threads: %s path-steps/s (CPU use %.0f%%)\n", threads,
+               fmt_rate(m1_all.rate).c_str(), 100 * m1_all.utilisation);
+
+  // Same paths whatever the thread count or the set of policies (common random numbers): the
+  // every_step policy's P&L must be bit-identical across all four runs.
+  const double es8_1 = m8_1.report.policies.at(1).pnl.mean, es8_all = m8_all.report.policies.at(1).pnl.mean;
+  const double es1_1 = m1_1.report.policies.at(0).pnl.mean, es1_all = m1_all.report.policies.at(0).pnl.mean;
+  const bool same_paths = es8_1 == es8_all && es8_1 == es1_1 && es8_1 == es1_all;
+
+  std::ostringstream body;
+  body << "## CPU backend\n\n";
+  Table cpu_table;
+  cpu_table.header = {"policies", "paths", "1 thread [path-steps/s]", "1 thread [s]",
+                      std::to_string(threads) + " threads [path-steps/s]", std::to_string(threads) + " threads [s]",
+                      "scaling", "CPU use 1 / " + std::to_string(threads) + " thr"};
+  auto cpu_row = [&](const char* name, const Measurement& one, const Measurement& all) {
+    cpu_table.rows.push_back({name, std::to_string(opt.paths), fmt_rate(one.rate), fmt("%.3f", one.seconds),
+                              fmt_rate(all.rate), fmt("%.3f", all.seconds), fmt("%.2f×", all.rate / one.rate),
+                              fmt("%.0f%%", 100 * one.utilisation) + " / " + fmt("%.0f%%", 100 * all.utilisation)});
+  };
+  cpu_row("8 (standard case)", m8_1, m8_all);
+  cpu_row("1 (every_step)", m1_1, m1_all);
+  body << cpu_table.str() << "\n"
+       << "**Policies share the path: time(8 policies) / time(1 policy) = " << fmt("%.2f", m8_1.seconds / m1_1.seconds)
+       << " on 1 thread, " << fmt("%.2f", m8_all.seconds / m1_all.seconds) << " on " << threads
+       << " threads** (goal < 2).\n\n"
+       << "CPU use = process CPU time / (wall time × threads) of the best run; well below 100% means the run "
+       << "shared its cores with other work on the machine and its rate is understated. The job's own clock "
+       << "(RunReport::elapsed_s) read " << fmt("%.3f", m8_1.job_seconds) << " s of the "
+       << fmt("%.3f", m8_1.seconds) << " s 1-thread 8-policy call. The every_step policy's mean P&L is "
+       << (same_paths ? "bit-identical" : "**NOT identical**")
+       << " across the four runs (1 or 8 policies, 1 or " << threads << " threads): the same paths.\n\n";
+
+  Table pol;
+  pol.header = {"policy", "mean P&L [USD]", "std P&L", "VaR 95%", "ES 95%", "mean cost", "mean trades"};
+  for (const PolicyResult& p : m8_all.report.policies) {
+    pol.rows.push_back({policy_label(p.spec), fmt("%.1f", p.pnl.mean), fmt("%.1f", p.pnl.std),
+                        fmt("%.1f", p.pnl.var_95), fmt("%.1f", p.pnl.es_95), fmt("%.1f", p.cost.mean),
+                        fmt("%.1f", p.fields[static_cast<unsigned>(PathField::trades)].mean())});
+  }
+  body << "Results of the " << threads << "-thread 8-policy run (" << opt.paths << " paths; premium "
+       << fmt("%.2f", m8_all.report.premiums.at(0)) << " USD at σ = " << kImpliedVol << "), a sanity check that "
+       << "every policy ran:\n\n"
+       << pol.str() << "\n";
+
+  // ---- QuantLib peer
+  body << "## QuantLib peer (Bates path + BlackCalculator delta + every-step rebalancing, one thread)\n\n";
+  if (opt.quantlib) {
+    QuantLibHedge ql;
+    std::uint64_t ql_paths = opt.ql_paths;
+    const QuantLibResult pilot = ql.run(std::min<std::uint64_t>(opt.paths, 200));  // warm-up and sizing
+    if (ql_paths == 0) {
+      const double fit = 0.9 * opt.ql_seconds * pilot.rate / kSteps;
+      ql_paths = std::min<std::uint64_t>(opt.paths, std::max<std::uint64_t>(200, static_cast<std::uint64_t>(fit) / 100 * 100));
+    }
+    const QuantLibResult q = ql.run(ql_paths);
+    std::fprintf(stderr, "  quantlib bates hedge loop: %llu paths in %.2f s, %s path-steps/s\n",
+                 static_cast<unsigned long long>(q.paths), q.seconds, fmt_rate(q.rate).c_str());
+    const PolicyResult& ours = m8_all.report.policies.at(1);
+    const double ours_se = ours.pnl.std / std::sqrt(static_cast<double>(opt.paths));
+    body << "QuantLib " << QL_VERSION << " `BatesProcess` (QuadraticExponentialMartingale variance, λ, ν = μ_J, "
+         << "δ = σ_J), `MultiPathGenerator<PseudoRandom>` (Mersenne Twister + inverse cumulative normal, dimension "
+         << ql.dimension() << " = 4 factors × " << kSteps << "), `TimeGrid(T, " << kSteps << ")`; per path and step: "
+         << "interest on both cash accounts, the perpetual's settlement h·ΔS and funding, then a `BlackCalculator` "
+         << "(payoff, forward, σ√τ, discount) built for the step and its `delta(spot)` as the target, the 5 bps fee "
+         << "on the traded notional; at expiry the call's payoff. One thread, " << q.paths << " paths"
+         << (opt.ql_paths != 0 ? " (set by --ql-paths; rates are per path-step)"
+             : q.paths != opt.paths ? " (fewer than ours, to keep its run near --ql-seconds; rates are per path-step)"
+                                    : "")
+         << ": " << fmt("%.2f", q.seconds) << " s, **" << fmt_rate(q.rate) << " path-steps/s** (CPU use "
+         << fmt("%.0f%%", 100 * q.utilisation) << ").\n\n"
+         << "Same hedge, both sides (a check that the loops do the same work): QuantLib mean P&L "
+         << fmt("%.1f", q.pnl_mean) << " ± " << fmt("%.1f", q.pnl_se) << ", std " << fmt("%.1f", q.pnl_std)
+         << ", mean fees " << fmt("%.2f", q.fees_mean) << ", trades " << fmt("%.1f", q.trades_mean) << "; ours "
+         << "(every_step) " << fmt("%.1f", ours.pnl.mean) << " ± " << fmt("%.1f", ours_se) << ", std "
+         << fmt("%.1f", ours.pnl.std) << ", mean fees "
+         << fmt("%.2f", ours.fields[static_cast<unsigned>(PathField::fees)].mean()) << ", trades "
+         << fmt("%.1f", ours.fields[static_cast<unsigned>(PathField::trades)].mean()) << " (premium "
+         << fmt("%.2f", q.premium) << " vs " << fmt("%.2f", m8_all.report.premiums.at(0)) << ").\n\n";
+
+    Table ratio;
+    ratio.header = {"ours", "1 thread [path-steps/s]", "× QuantLib per core",
+                    std::to_string(threads) + " threads [path-steps/s]", "× QuantLib",
+                    "× QuantLib per hw thread"};
+    auto ratio_row = [&](const char* name, const Measurement& one, const Measurement& all) {
+      ratio.rows.push_back({name, fmt_rate(one.rate), fmt("%.1f", one.rate / q.rate), fmt_rate(all.rate),
+                            fmt("%.1f", all.rate / q.rate), fmt("%.1f", all.rate / threads / q.rate)});
+    };
+    ratio_row("8 policies", m8_1, m8_all);
+    ratio_row("1 policy (every_step)", m1_1, m1_all);
+    body << ratio.str() << "\n"
+         << "Goal: ≥ 20× per core. The QuantLib loop hedges one policy; our 8-policy row does eight times the "
+         << "hedging work on the same paths. Per hw thread = the " << threads << "-thread rate / " << threads
+         << " hardware threads / QuantLib's 1-thread rate (hardware threads may be SMT siblings).\n\n";
+  } else {
+    body << "Skipped (--no-quantlib).\n\n";
+  }
+
+  // ---- memory
+  body << "## Memory (no per-path output)\n\n";
+  if (opt.memory) {
+    const std::uint64_t n1 = opt.mem_paths, n2 = std::max<std::uint64_t>(1, opt.mem_paths / 2);
+    const MemoryPoint a = measure_memory(n1, opt.precision);
+    const MemoryPoint b = measure_memory(n2, opt.precision);
+    std::fprintf(stderr, "  memory: %llu paths peak %ld KiB, %llu paths peak %ld KiB\n",
+                 static_cast<unsigned long long>(n1), a.peak_kb, static_cast<unsigned long long>(n2), b.peak_kb);
+    if (a.ok && b.ok) {
+      const double pa = 1024.0 * static_cast<double>(a.peak_kb), pb = 1024.0 * static_cast<double>(b.peak_kb);
+      const double slope = (pa - pb) / static_cast<double>(n1 - n2);  // bytes per path
+      const double at10m = pa + slope * (kTargetPaths - static_cast<double>(n1));
+      const unsigned np = static_cast<unsigned>(policies.size());
+      const double kept = 2.0 * np * sizeof(double);  // P&L and cost per path per policy
+      const double batch = static_cast<double>(kPathFields) * np * (1u << 18) * sizeof(double);
+      Table mem;
+      mem.header = {"paths", "threads", "baseline RSS", "peak RSS", "job wall time [s]", "path-steps/s"};
+      for (const MemoryPoint* p : {&b, &a}) {
+        mem.rows.push_back({std::to_string(p->paths), std::to_string(threads), mib(1024.0 * p->baseline_kb),
+                            mib(1024.0 * p->peak_kb), fmt("%.2f", p->seconds),
+                            fmt_rate(static_cast<double>(p->paths) * kSteps / p->seconds)});
+      }
+      body << "Peak RSS (getrusage ru_maxrss) of a fresh child process running one " << threads
+           << "-thread 8-policy job; baseline = its peak before the job (binary, libraries).\n\n"
+           << mem.str() << "\n"
+           << "Marginal cost: " << fmt("%.1f", slope) << " bytes per path. **Linear extrapolation (not a "
+           << "measurement) to 10M paths: " << mib(at10m) << " = " << fmt("%.2f", at10m / (1 << 30)) << " GiB — "
+           << (at10m <= kMemoryGoalBytes ? "within" : "**exceeds**") << " the 2 GB goal.** "
+           << "Where it goes (run_job.cpp): P&L and cost are kept per path for every policy for the quantiles, "
+           << fmt("%.0f", kept) << " bytes per path for " << np << " policies (" << mib(kept * kTargetPaths)
+           << " at 10M); `summarize` copies one policy's P&L (8 bytes per path, " << mib(8 * kTargetPaths)
+           << " at 10M, transient); the batch output buffer is fixed at " << kPathFields << " fields × " << np
+           << " policies × 2^18 paths × 8 bytes = " << mib(batch) << ", whatever the path count.\n\n";
+    } else {
+      body << "The memory child process failed.\n\n";
+    }
+  } else {
+    body << "Skipped (--no-memory).\n\n";
+  }
+
+  // ---- CUDA backend
+  body << "## CUDA backend\n\n";
+  const int devices = opt.cuda ? cuda_device_count() : 0;
+  if (!opt.cuda) {
+    body << "CUDA timing skipped (--no-cuda).\n";
+  } else if (devices <= 0) {
+    body << "CUDA timing skipped: no CUDA device (cuda_compiled() = " << (cuda_compiled() ? "true" : "false")
+         << ", cuda_device_count() = " << devices << ").\n";
+    std::fprintf(stderr, "  cuda: skipped (no device)\n");
+  } else {
+    const BackendInfo gpu = resolve_backend(BackendKind::cuda, 0);
+    body << "Device 0: " << cuda_device_name(0) << " (" << devices << " visible), " << opt.gpu_paths
+         << " paths per call; the rate includes the host-side reduction of run_hedging_job.\n\n";
+    Table g;
+    g.header = {"policies", "paths", "CUDA [path-steps/s]", "CUDA [s]", "× CPU " + std::to_string(threads) + " threads",
+                "every_step mean P&L (CPU run)"};
+    for (bool all : {true, false}) {
+      const Measurement& c = all ? m8_all : m1_all;
+      try {
+        const RunSpec spec = make_spec(opt.gpu_paths, 0, all, opt.precision, BackendKind::cuda);
+        const Measurement m = time_job(spec, gpu, opt.reps, 1);
+        std::fprintf(stderr, "  cuda %s: %s path-steps/s\n", all ? "8 policies" : "1 policy", fmt_rate(m.rate).c_str());
+        g.rows.push_back({all ? "8" : "1", std::to_string(opt.gpu_paths), fmt_rate(m.rate), fmt("%.3f", m.seconds),
+                          fmt("%.1f", m.rate / c.rate),
+                          fmt("%.1f", m.report.policies.at(all ? 1 : 0).pnl.mean) + " (" +
+                              fmt("%.1f", c.report.policies.at(all ? 1 : 0).pnl.mean) + ")"});
+      } catch (const std::exception& e) {
+        g.rows.push_back({all ? "8" : "1", std::to_string(opt.gpu_paths), "failed", e.what(), "", ""});
+      }
+    }
+    body << g.str();
+  }
+  body << "\nTotal benchmark wall time: " << fmt("%.1f", seconds_since(t_start)) << " s. Load average (1/5/15 min) "
+       << "at start " << load_start << ", at end " << load_average() << ".\n";
+
+  std::cout << body.str() << std::flush;
+  if (!opt.markdown.empty()) {
+    std::ofstream md(opt.markdown);
+    md << "# hedgesim hedging-simulation benchmark\n\n" << head.str() << "\n" << body.str();
+    if (!md) {
+      std::fprintf(stderr, "bench_hedging: cannot write %s\n", opt.markdown.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
