@@ -94,6 +94,25 @@ std::string backend_label(const hs::BackendInfo& b) {
                                          : fmt::format("cpu ({} threads, {})", b.threads, b.device);
 }
 
+/// The JSON fields every command's result starts with (DESIGN.md §4).
+nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, hs::Measure measure) {
+  nlohmann::json j;
+  j["hedgesim_version"] = HEDGESIM_VERSION;
+  j["git_commit"] = HEDGESIM_GIT_COMMIT;
+  j["backend"] = hs::to_string(info.backend.kind);
+  j["device"] = info.backend.device;
+  j["threads"] = info.backend.kind == hs::BackendKind::cpu ? info.backend.threads : 0;
+  j["precision"] = hs::to_string(info.precision);
+  j["model"] = hs::to_string(spec.model.type);
+  j["measure"] = hs::to_string(measure);
+  j["paths"] = info.paths;
+  j["steps"] = info.steps;
+  j["seed"] = info.seed;
+  j["elapsed_s"] = info.elapsed_s;
+  j["path_steps_per_s"] = info.path_steps_per_s;
+  return j;
+}
+
 int cmd_price(const CommonFlags& flags) {
   const hs::RunSpec spec = load_with_overrides(flags);
   const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
@@ -106,20 +125,7 @@ int cmd_price(const CommonFlags& flags) {
     report = hs::run_price_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
   if (flags.json) {
-    nlohmann::json j;
-    j["hedgesim_version"] = HEDGESIM_VERSION;
-    j["git_commit"] = HEDGESIM_GIT_COMMIT;
-    j["backend"] = hs::to_string(backend.kind);
-    j["device"] = backend.device;
-    j["threads"] = backend.kind == hs::BackendKind::cpu ? backend.threads : 0;
-    j["precision"] = hs::to_string(report.precision);
-    j["model"] = hs::to_string(spec.model.type);
-    j["measure"] = "risk_neutral";
-    j["paths"] = report.paths;
-    j["steps"] = report.steps;
-    j["seed"] = report.seed;
-    j["elapsed_s"] = report.elapsed_s;
-    j["path_steps_per_s"] = report.path_steps_per_s;
+    nlohmann::json j = run_info_json(report, spec, hs::Measure::risk_neutral);
     j["options"] = nlohmann::json::array();
     for (const hs::OptionPrice& o : report.options) {
       j["options"].push_back({{"index", o.index},
@@ -150,20 +156,7 @@ int cmd_price(const CommonFlags& flags) {
 }
 
 nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
-  nlohmann::json j;
-  j["hedgesim_version"] = HEDGESIM_VERSION;
-  j["git_commit"] = HEDGESIM_GIT_COMMIT;
-  j["backend"] = hs::to_string(report.backend.kind);
-  j["device"] = report.backend.device;
-  j["threads"] = report.backend.kind == hs::BackendKind::cpu ? report.backend.threads : 0;
-  j["precision"] = hs::to_string(report.precision);
-  j["model"] = hs::to_string(spec.model.type);
-  j["measure"] = hs::to_string(spec.simulation.measure);
-  j["paths"] = report.paths;
-  j["steps"] = report.steps;
-  j["seed"] = report.seed;
-  j["elapsed_s"] = report.elapsed_s;
-  j["path_steps_per_s"] = report.path_steps_per_s;
+  nlohmann::json j = run_info_json(report, spec, spec.simulation.measure);
   j["premiums"] = report.premiums;
   j["policies"] = nlohmann::json::array();
   for (const hs::PolicyResult& r : report.policies) {

@@ -90,13 +90,7 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   PriceReport report;
-  report.backend = backend;
-  report.paths = total;
-  report.steps = job.steps;
-  report.seed = job.seed;
-  report.precision = job.precision;
-  report.elapsed_s = elapsed;
-  report.path_steps_per_s = elapsed > 0 ? static_cast<double>(total) * job.steps / elapsed : 0.0;
+  static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   for (std::size_t i = 0; i < n_opt; ++i) {
     const OptionSpec& o = spec.book[i];
     report.options.push_back({i, o, acc[i].mean, acc[i].stderr_of_mean(),

@@ -159,13 +159,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   RunReport report;
-  report.backend = backend;
-  report.paths = total;
-  report.steps = job.steps;
-  report.seed = job.seed;
-  report.precision = job.precision;
-  report.elapsed_s = elapsed;
-  report.path_steps_per_s = elapsed > 0 ? static_cast<double>(total) * job.steps / elapsed : 0.0;
+  static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
   report.policies = std::move(results);
   return report;

@@ -48,4 +48,25 @@ struct BackendInfo {
   int cuda_device = 0;
 };
 
+/// What a job ran and how fast; every job's report starts with it.
+struct RunInfo {
+  BackendInfo backend;
+  std::uint64_t paths = 0;
+  std::uint32_t steps = 0;
+  std::uint64_t seed = 0;
+  Precision precision = Precision::float32;
+  double elapsed_s = 0.0;         ///< simulation and reduction, excluding start-up and output
+  double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+
+  RunInfo() = default;
+  RunInfo(const SimulationJob& job, const BackendInfo& b, std::uint64_t n_paths, double seconds)
+      : backend(b),
+        paths(n_paths),
+        steps(job.steps),
+        seed(job.seed),
+        precision(job.precision),
+        elapsed_s(seconds),
+        path_steps_per_s(seconds > 0 ? static_cast<double>(n_paths) * job.steps / seconds : 0.0) {}
+};
+
 }  // namespace hedgesim

@@ -18,14 +18,7 @@ struct OptionPrice {
   double analytic_price = 0.0;
 };
 
-struct PriceReport {
-  BackendInfo backend;
-  std::uint64_t paths = 0;
-  std::uint32_t steps = 0;
-  std::uint64_t seed = 0;
-  Precision precision = Precision::float32;
-  double elapsed_s = 0.0;         ///< simulation and reduction, excluding start-up and output
-  double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+struct PriceReport : RunInfo {
   std::vector<OptionPrice> options;
 };
 

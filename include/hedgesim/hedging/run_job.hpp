@@ -27,14 +27,7 @@ struct PolicyResult {
   std::array<std::vector<double>, kPathFields> per_path;  ///< filled when output.per_path
 };
 
-struct RunReport {
-  BackendInfo backend;
-  std::uint64_t paths = 0;
-  std::uint32_t steps = 0;
-  std::uint64_t seed = 0;
-  Precision precision = Precision::float32;
-  double elapsed_s = 0.0;         ///< simulation, hedging and reduction
-  double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+struct RunReport : RunInfo {
   std::vector<double> premiums;   ///< USD per unit, per book option
   std::vector<PolicyResult> policies;
 };
