@@ -80,7 +80,7 @@ struct Options {
   std::uint64_t gpu_paths = std::uint64_t(1) << 20;  // 1,048,576
   std::uint64_t ql_paths = 0;                       // 0: as many as fit in ql_seconds, at most `paths`
   double ql_seconds = 8.0;
-  std::uint64_t mem_paths = 1000000;
+  std::uint64_t mem_paths = std::uint64_t(1) << 20;  // 4 whole batches of 2^18 paths
   unsigned reps = 3;
   Precision precision = Precision::float32;
   std::string markdown;
@@ -99,7 +99,7 @@ struct Options {
       "  --gpu-paths N      CUDA paths per timed run (default 1048576)\n"
       "  --ql-paths N       QuantLib paths (default: as many as fit in --ql-seconds, at most --paths)\n"
       "  --ql-seconds S     time budget of the QuantLib run when --ql-paths is not given (default 8)\n"
-      "  --mem-paths N      paths of the peak-RSS run (a second run uses N/2; default 1000000)\n"
+      "  --mem-paths N      paths of the peak-RSS run (a second run uses N/2; default 1048576)\n"
       "  --precision P      float32 (default) or float64 path precision (accounting is double)\n"
       "  --reps N           timed repetitions per configuration, best taken (default 3)\n"
       "  --markdown FILE    write the report as Markdown to FILE\n"
@@ -414,10 +414,12 @@ long max_rss_kb() {
 int mem_child(std::uint64_t paths, Precision precision) {
   const RunSpec spec = make_spec(paths, 0, true, precision);
   const long before = max_rss_kb();
+  const double c0 = process_cpu_seconds();
   const auto t0 = Clock::now();
   const RunReport r = run_hedging_job(spec, resolve_backend(BackendKind::cpu, 0));
   const double wall = seconds_since(t0);
-  std::printf("%ld %ld %.6f %.17g\n", before, max_rss_kb(), wall, r.policies.at(1).pnl.mean);
+  const double use = (process_cpu_seconds() - c0) / (wall * cpu_hardware_threads());
+  std::printf("%ld %ld %.6f %.6f %.17g\n", before, max_rss_kb(), wall, use, r.policies.at(1).pnl.mean);
   return 0;
 }
 
@@ -426,6 +428,7 @@ struct MemoryPoint {
   long baseline_kb = 0;  ///< peak RSS before the job (libraries, static data)
   long peak_kb = 0;      ///< peak RSS after it
   double seconds = 0;
+  double utilisation = 0;  ///< process CPU time / (wall time × threads) of the job
   bool ok = false;
 };
 
@@ -447,7 +450,7 @@ MemoryPoint measure_memory(std::uint64_t paths, Precision precision) {
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return m;
   double mean = 0;
-  m.ok = std::fscanf(pipe, "%ld %ld %lf %lf", &m.baseline_kb, &m.peak_kb, &m.seconds, &mean) == 4;
+  m.ok = std::fscanf(pipe, "%ld %ld %lf %lf %lf", &m.baseline_kb, &m.peak_kb, &m.seconds, &m.utilisation, &mean) == 5;
   m.ok = pclose(pipe) == 0 && m.ok;
   return m;
 }
@@ -747,7 +750,13 @@ int main(int argc, char** argv) {
   // ---- memory
   body << "## Memory (no per-path output)\n\n";
   if (opt.memory) {
-    const std::uint64_t n1 = opt.mem_paths, n2 = std::max<std::uint64_t>(1, opt.mem_paths / 2);
+    // Two points for the slope: N and N/2. With N a multiple of 2^19 (default 2^20) both runs are whole
+    // batches of 2^18 paths, at least two each, so the per-batch buffers (and the previous batch's P&L
+    // and cost copies, alive while the next batch is built) are in the intercept, and the slope is the
+    // per-path memory only.
+    constexpr std::uint64_t kBatch = std::uint64_t{1} << 18;
+    const std::uint64_t n1 = opt.mem_paths;
+    const std::uint64_t n2 = std::max<std::uint64_t>(1, n1 / 2);
     const MemoryPoint a = measure_memory(n1, opt.precision);
     const MemoryPoint b = measure_memory(n2, opt.precision);
     std::fprintf(stderr, "  memory: %llu paths peak %ld KiB, %llu paths peak %ld KiB\n",
@@ -758,25 +767,41 @@ int main(int argc, char** argv) {
       const double at10m = pa + slope * (kTargetPaths - static_cast<double>(n1));
       const unsigned np = static_cast<unsigned>(policies.size());
       const double kept = 2.0 * np * sizeof(double);  // P&L and cost per path per policy
-      const double batch = static_cast<double>(kPathFields) * np * (1u << 18) * sizeof(double);
+      const double batch = static_cast<double>(kPathFields) * np * kBatch * sizeof(double);
+      // P&L and cost copied out of the batch buffer: the previous batch's two copies and one new one are
+      // alive at once while the next batch is copied out.
+      const double batch_kept = 1.5 * 2.0 * np * kBatch * sizeof(double);
+      const double bound = 1024.0 * static_cast<double>(b.baseline_kb) + batch + batch_kept + (kept + 8) * kTargetPaths;
       Table mem;
-      mem.header = {"paths", "threads", "baseline RSS", "peak RSS", "job wall time [s]", "path-steps/s"};
+      mem.header = {"paths", "threads", "baseline RSS", "peak RSS", "job wall time [s]", "path-steps/s", "CPU use"};
       for (const MemoryPoint* p : {&b, &a}) {
         mem.rows.push_back({std::to_string(p->paths), std::to_string(threads), mib(1024.0 * p->baseline_kb),
                             mib(1024.0 * p->peak_kb), fmt("%.2f", p->seconds),
-                            fmt_rate(static_cast<double>(p->paths) * kSteps / p->seconds)});
+                            fmt_rate(static_cast<double>(p->paths) * kSteps / p->seconds),
+                            fmt("%.0f%%", 100 * p->utilisation)});
       }
       body << "Peak RSS (getrusage ru_maxrss) of a fresh child process running one " << threads
            << "-thread 8-policy job; baseline = its peak before the job (binary, libraries).\n\n"
            << mem.str() << "\n"
+           << (n2 < 2 * kBatch || n1 % kBatch != 0 || n2 % kBatch != 0
+                   ? "(These runs are not both whole batches of 2^18 paths, at least two each, so the slope also "
+                     "carries part of the per-batch buffers: use a multiple of 2^19 of at least 2^20 for --mem-paths.) "
+                   : "")
            << "Marginal cost: " << fmt("%.1f", slope) << " bytes per path. **Linear extrapolation (not a "
            << "measurement) to 10M paths: " << mib(at10m) << " = " << fmt("%.2f", at10m / (1 << 30)) << " GiB — "
            << (at10m <= kMemoryGoalBytes ? "within" : "**exceeds**") << " the 2 GB goal.** "
-           << "Where it goes (run_job.cpp): P&L and cost are kept per path for every policy for the quantiles, "
-           << fmt("%.0f", kept) << " bytes per path for " << np << " policies (" << mib(kept * kTargetPaths)
-           << " at 10M); `summarize` copies one policy's P&L (8 bytes per path, " << mib(8 * kTargetPaths)
-           << " at 10M, transient); the batch output buffer is fixed at " << kPathFields << " fields × " << np
-           << " policies × 2^18 paths × 8 bytes = " << mib(batch) << ", whatever the path count.\n\n";
+           << "Where it goes (src/hedging/run_job.cpp, src/engine/engine.cpp): P&L and cost are kept per path "
+           << "for every policy for the quantiles, " << fmt("%.0f", kept) << " bytes per path for " << np
+           << " policies (" << mib(kept * kTargetPaths) << " at 10M) — the only part that grows with the path "
+           << "count; `summarize` copies one policy's P&L at a time (8 bytes per path, " << mib(8 * kTargetPaths)
+           << " at 10M, transient). Per batch of 2^18 paths the CPU backend fills a buffer of all " << kPathFields
+           << " per-path fields × " << np << " policies (" << mib(batch) << ", freed after the batch) and copies "
+           << "P&L and cost out of it (" << mib(batch_kept / 1.5) << " per batch; the previous batch's copies are "
+           << "still alive while the next are made, up to " << mib(batch_kept) << "): a fixed "
+           << mib(batch + batch_kept) << " whatever the path count. Upper bound from the "
+           << "buffer sizes (baseline + " << mib(batch + batch_kept) << " + " << fmt("%.0f", kept + 8)
+           << " bytes per path): " << mib(bound) << " = " << fmt("%.2f", bound / (1 << 30)) << " GiB at 10M, "
+           << (bound <= kMemoryGoalBytes ? "also within" : "**over**") << " 2 GB.\n\n";
     } else {
       body << "The memory child process failed.\n\n";
     }
