@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -52,6 +53,31 @@ ModelParams btc(ModelType type) {
   return p;
 }
 
+/// Feller-violating Bates with frequent jumps (2κθ = 0.5 < ξ² = 2.25, λ = 20) and Fang–Oosterlee's
+/// Feller-violating Heston: variance near 0 makes the delta's diffusive step narrow and the jump tails
+/// relatively large.
+ModelParams bates_feller_violating() {
+  ModelParams p = btc(ModelType::bates);
+  p.kappa = 1;
+  p.theta = 0.25;
+  p.v0 = 0.2;
+  p.xi = 1.5;
+  p.rho = -0.6;
+  p.jump_intensity = 20;
+  p.jump_mean = -0.02;
+  p.jump_stdev = 0.05;
+  return p;
+}
+ModelParams heston_fang_oosterlee() {
+  ModelParams p = btc(ModelType::heston);
+  p.v0 = 0.0175;
+  p.kappa = 1.5768;
+  p.theta = 0.0398;
+  p.xi = 0.5751;
+  p.rho = -0.5711;
+  return p;
+}
+
 /// A 30-day call, a 10-day put and a 1-day call, on an hourly grid.
 const std::vector<DeltaTableOption> kBook = {
     {OptionType::call, 70000, 720}, {OptionType::put, 60000, 240}, {OptionType::call, 65000, 24}};
@@ -60,13 +86,14 @@ struct FdGreeks {
   double delta, gamma;
 };
 
-/// Central differences of analytic_price in spot at (S, v, τ), with a step of 1e-3 of the standard
-/// deviation to expiry: truncation ~1e-7 in delta, price rounding (1e-14·S) ~1e-9.
+/// Central differences of analytic_price in spot at (S, v, τ), with a step of 1e-3 of the diffusive
+/// standard deviation to expiry sd: truncation ~1e-7 in delta, price rounding (1e-14·S) ~1e-9 —
+/// except at v ≈ 0 and τ of hours, where the pricer's error reaches ~1e-12·S; hence h ≥ 1e-5·S.
 FdGreeks fd_greeks(const ModelParams& model, OptionType type, double strike, double spot, double v, double tau,
-                   double sd) {
+                   double sd, double step_factor = 1.0) {
   ModelParams p = model;
   p.v0 = v;
-  const double h = 1e-3 * sd * spot;
+  const double h = step_factor * std::max(1e-3 * sd, 1e-5) * spot;
   p.spot = spot + h;
   const double up = analytic_price(p, type, strike, tau);
   p.spot = spot - h;
@@ -111,6 +138,44 @@ TEST(AnalyticGreeks, MatchFiniteDifferencesOfThePrice) {
   }
 }
 
+/// √ of the diffusive variance expected to expiry, θτ + (v − θ)(1 − e^{−κτ})/κ (jumps aside).
+double diffusive_sd(const ModelParams& p, double v, double tau) {
+  return std::sqrt(p.theta * tau + (v - p.theta) * -std::expm1(-p.kappa * tau) / p.kappa);
+}
+
+TEST(AnalyticGreeks, JumpTailsAtShortMaturityAndLowVariance) {
+  // Strikes the jumps reach, far outside the diffusive distribution: these take the tail split. At
+  // low v and τ of hours the diffusive step of delta is about as narrow as a usable difference step
+  // (≥ 1e-5·S), so the reference is extrapolated and the tolerance widened by its own error.
+  std::vector<ModelParams> models = {btc(ModelType::bates), btc(ModelType::svcj), bates_feller_violating()};
+  for (ModelParams model : models) {
+    for (double v : {0.0, 0.003, 0.2}) {
+      model.v0 = v;
+      for (double tau : {2.0 * kDt, 48.0 * kDt, 0.05}) {
+        const double sd = diffusive_sd(model, v, tau);
+        for (double x : {-0.6, -0.25, -0.08, -0.02, 0.0, 0.03, 0.1, 0.3, 0.7}) {
+          const double strike = model.spot * std::exp(-x);
+          const std::vector<OptionType> types = {OptionType::call, OptionType::put};
+          const std::vector<double> strikes = {strike, strike};
+          const std::vector<AnalyticGreeks> g = analytic_greeks(model, tau, types, strikes);
+          // Richardson extrapolation of steps h and 2h; what is left of their difference bounds the
+          // reference's error.
+          const double fd1 = fd_greeks(model, OptionType::call, strike, model.spot, v, tau, sd).delta;
+          const double fd2 = fd_greeks(model, OptionType::call, strike, model.spot, v, tau, sd, 2.0).delta;
+          const double reference = fd1 + (fd1 - fd2) / 3.0;
+          const std::string what = std::string(to_string(model.type)) + " λ=" + std::to_string(model.jump_intensity) +
+                                   " v=" + std::to_string(v) + " tau=" + std::to_string(tau) +
+                                   " x=" + std::to_string(x);
+          EXPECT_TRUE(near(what + " call delta", g[0].delta, reference, 1e-6 + 0.5 * std::fabs(fd1 - fd2)));
+          EXPECT_TRUE(
+              near(what + " put delta (parity)", g[1].delta, g[0].delta - std::exp(-model.dividend * tau), 1e-12));
+          EXPECT_EQ(g[1].gamma, g[0].gamma) << what;
+        }
+      }
+    }
+  }
+}
+
 TEST(AnalyticGreeks, GbmAndExpiryAreBlackScholes) {
   ModelParams gbm;
   gbm.type = ModelType::gbm;
@@ -131,61 +196,94 @@ TEST(AnalyticGreeks, GbmAndExpiryAreBlackScholes) {
 // ---- The table against direct finite differences.
 
 struct Accuracy {
-  double max_delta = 0, mean_delta = 0, max_gamma = 0;
+  double max_delta = 0, mean_delta = 0, max_gamma = 0;  ///< core: |ln(S/K)| within 5 sd
+  double max_tail = 0;                                  ///< beyond, out to |ln(S/K)| = 1
 };
 
-/// Random (option, step, v, S) inside the grid: every hedge step before expiry, v in [0, v_max],
-/// ln(S/K) within ±5 standard deviations of the time left.
-Accuracy measure(const ModelParams& model, const DeltaTable& table, int samples, std::uint64_t seed) {
+/// Random (option, step, v, S): every hedge step before expiry, v in [0, v_max] (a quarter of the
+/// draws in its lowest 5%), and ln(S/K) within ±5 diffusive standard deviations of the time left
+/// (two draws in three) or log-uniformly beyond, out to ±1.
+Accuracy measure(const ModelParams& model, const std::vector<DeltaTableOption>& book, const DeltaTable& table,
+                 int samples, std::uint64_t seed, double tolerance) {
   const DeltaTableView view = table.view();
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Accuracy acc;
+  int core = 0;
   for (int k = 0; k < samples; ++k) {
-    const unsigned o = static_cast<unsigned>(k) % kBook.size();
-    const DeltaTableOption& opt = kBook[o];
+    const unsigned o = static_cast<unsigned>(k) % book.size();
+    const DeltaTableOption& opt = book[o];
     const auto step = static_cast<std::uint32_t>(unit(rng) * opt.expiry_step);
     const double tau = (opt.expiry_step - step) * kDt;
-    const double v = unit(rng) * table.variance_max();
+    const double v = unit(rng) * table.variance_max() * (k % 4 == 0 ? 0.05 : 1.0);
     const double sd = std::sqrt(delta_table_variance(view, v, tau));
-    const double spot = opt.strike * std::exp((2 * unit(rng) - 1) * 5 * sd);
+    const bool in_core = k % 3 != 0;
+    const double x =
+        in_core ? (2 * unit(rng) - 1) * 5 * sd
+                : std::exp(std::log(5 * sd) + unit(rng) * std::log(1.0 / (5 * sd))) * (unit(rng) < 0.5 ? -1 : 1);
+    const double spot = opt.strike * std::exp(x);
     const FdGreeks fd = fd_greeks(model, opt.type, opt.strike, spot, v, tau, sd);
     const TableGreeks g = table_greeks(view, o, spot, v, step);
     const double err = std::fabs(g.delta - fd.delta);
     const std::string what = std::string(to_string(model.type)) + " option " + std::to_string(o) + " step " +
                              std::to_string(step) + " v " + std::to_string(v) + " S " + std::to_string(spot);
-    EXPECT_TRUE(near(what + " delta", g.delta, fd.delta, 2e-3));
-    acc.max_delta = std::max(acc.max_delta, err);
-    acc.mean_delta += err / samples;
-    acc.max_gamma = std::max(acc.max_gamma, std::fabs(g.gamma - fd.gamma) * spot * sd);
+    EXPECT_TRUE(near(what + " delta", g.delta, fd.delta, tolerance));
+    if (in_core) {
+      ++core;
+      acc.max_delta = std::max(acc.max_delta, err);
+      acc.mean_delta += err;
+      acc.max_gamma = std::max(acc.max_gamma, std::fabs(g.gamma - fd.gamma) * spot * sd);
+    } else {
+      acc.max_tail = std::max(acc.max_tail, err);
+    }
   }
+  acc.mean_delta /= core;
   return acc;
 }
 
-class TableAccuracy : public ::testing::TestWithParam<ModelType> {};
+struct AccuracyCase {
+  std::string name;
+  ModelParams model;
+  std::vector<DeltaTableOption> book;
+  double max_tolerance, mean_tolerance;
+};
+
+void PrintTo(const AccuracyCase& c, std::ostream* os) { *os << c.name; }
+
+class TableAccuracy : public ::testing::TestWithParam<AccuracyCase> {};
 
 TEST_P(TableAccuracy, DeltaAndGammaMatchFiniteDifferencesOfThePrice) {
-  const ModelParams model = btc(GetParam());
+  const AccuracyCase& c = GetParam();
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<DeltaTable> built;
-  const double cpu = cpu_seconds([&] { built.emplace(model, kBook, kDt); });
+  const double cpu = cpu_seconds([&] { built.emplace(c.model, c.book, kDt); });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const DeltaTable& table = *built;
-  const Accuracy acc = measure(model, table, 300, 7);
-  std::printf("  %s: %u x %u x %u nodes (%zu kB), build %.2f s CPU (%.2f s wall); "
-              "|delta error| max %.2e mean %.2e; |gamma error|·S·sd max %.2e\n",
-              to_string(model.type), table.view().n_time, table.view().n_var, table.view().n_z,
-              table.buffer().size() * sizeof(double) / 1024, cpu, wall, acc.max_delta, acc.mean_delta, acc.max_gamma);
-  // Measured (300 samples): max 2–5e-4, mean 2–4e-5, gamma 1–3e-3. Tolerances leave ~4x.
-  EXPECT_TRUE(near(std::string(to_string(model.type)) + " max |delta error|", acc.max_delta, 0.0, 2e-3));
-  EXPECT_TRUE(near(std::string(to_string(model.type)) + " mean |delta error|", acc.mean_delta, 0.0, 1.5e-4));
-  EXPECT_TRUE(near(std::string(to_string(model.type)) + " max |gamma error|·S·sd", acc.max_gamma, 0.0, 1e-2));
-  EXPECT_LT(cpu, 5.0) << "build CPU seconds";
+  const Accuracy acc = measure(c.model, c.book, table, 240, 7, c.max_tolerance);
+  std::printf(
+      "  %s: %u x %u x %u nodes (%zu kB), build %.2f s CPU (%.2f s wall); |delta error| core max %.2e "
+      "mean %.2e, tails max %.2e; |gamma error|·S·sd core max %.2e\n",
+      c.name.c_str(), table.view().n_time, table.view().n_var, table.view().n_z,
+      table.buffer().size() * sizeof(double) / 1024, cpu, wall, acc.max_delta, acc.mean_delta, acc.max_tail,
+      acc.max_gamma);
+  EXPECT_TRUE(near(c.name + " max |delta error|", std::max(acc.max_delta, acc.max_tail), 0.0, c.max_tolerance));
+  EXPECT_TRUE(near(c.name + " mean |delta error| (core)", acc.mean_delta, 0.0, c.mean_tolerance));
+  EXPECT_TRUE(near(c.name + " max |gamma error|·S·sd (core)", acc.max_gamma, 0.0, 2e-2));
+  EXPECT_LT(cpu, 6.0) << "build CPU seconds";
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TableAccuracy,
-                         ::testing::Values(ModelType::heston, ModelType::bates, ModelType::svcj),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+// Measured (240 samples each; see the printed line): core max 6e-5 to 2.7e-4, mean 4e-6 to 3.3e-5,
+// tails max 1e-6 to 1e-4; denser scans (2000 samples) find up to 8e-4 for the Feller-violating Bates.
+// The tolerances leave 3x or more.
+const std::vector<DeltaTableOption> kLongBook = {{OptionType::call, 65000, 8760}, {OptionType::put, 60000, 720}};
+INSTANTIATE_TEST_SUITE_P(
+    Models, TableAccuracy,
+    ::testing::Values(AccuracyCase{"heston", btc(ModelType::heston), kBook, 1e-3, 5e-5},
+                      AccuracyCase{"bates", btc(ModelType::bates), kBook, 1e-3, 1e-4},
+                      AccuracyCase{"svcj", btc(ModelType::svcj), kBook, 1e-3, 1e-4},
+                      AccuracyCase{"bates_feller_violating_1y", bates_feller_violating(), kLongBook, 2e-3, 2e-4},
+                      AccuracyCase{"heston_fang_oosterlee_1y", heston_fang_oosterlee(), kLongBook, 1e-3, 1e-4}),
+    [](const auto& info) { return info.param.name; });
 
 // ---- Shape and limits.
 
@@ -210,8 +308,9 @@ TEST_F(TableShape, CallDeltaIsMonotoneInSpotAndGammaNonNegative) {
         for (double x = -1.5; x <= 1.5; x += 1e-3) {
           const double spot = kBook[o].strike * std::exp(x);
           const TableGreeks g = table_greeks(view, o, spot, v, step);
-          ASSERT_GE(g.delta, previous - 1e-12) << "option " << o << " step " << step << " v " << v << " S " << spot;
-          ASSERT_GE(g.gamma, -1e-12) << "option " << o << " step " << step << " v " << v << " S " << spot;
+          // Allowances: the Fourier greeks' own accuracy (1e-11 in delta) in the far tails.
+          ASSERT_GE(g.delta, previous - 1e-9) << "option " << o << " step " << step << " v " << v << " S " << spot;
+          ASSERT_GE(g.gamma * spot, -1e-9) << "option " << o << " step " << step << " v " << v << " S " << spot;
           previous = g.delta;
         }
       }
@@ -228,12 +327,12 @@ TEST_F(TableShape, DeepInAndOutOfTheMoneyAndExpiryLimits) {
     for (std::uint32_t step : {0u, opt.expiry_step / 2, opt.expiry_step - 1}) {
       const double carry = std::exp(-q * (opt.expiry_step - step) * kDt);
       for (double v : {0.01, 0.36, 2.0}) {
-        const std::string what = "option " + std::to_string(o) + " step " + std::to_string(step) + " v " +
-                                 std::to_string(v);
+        const std::string what =
+            "option " + std::to_string(o) + " step " + std::to_string(step) + " v " + std::to_string(v);
         const TableGreeks itm = table_greeks(view, o, opt.strike * std::exp(sign * 3.0), v, step);
         const TableGreeks otm = table_greeks(view, o, opt.strike * std::exp(-sign * 3.0), v, step);
-        EXPECT_TRUE(near(what + " deep ITM delta", itm.delta, sign * carry, 1e-6));
-        EXPECT_TRUE(near(what + " deep OTM delta", otm.delta, 0.0, 1e-6));
+        EXPECT_TRUE(near(what + " deep ITM delta", itm.delta, sign * carry, 2e-6));
+        EXPECT_TRUE(near(what + " deep OTM delta", otm.delta, 0.0, 2e-6));
         EXPECT_TRUE(near(what + " deep ITM gamma·S", itm.gamma * opt.strike, 0.0, 1e-6));
       }
     }
@@ -294,7 +393,8 @@ TEST(DeltaTable, BlackScholesLimitAsVolOfVolVanishes) {
   const DeltaTable gbm_table(gbm, kBook, kDt);
   for (double spot : {55000.0, 65000.0, 72000.0}) {
     const Greeks<double> bs = black_scholes_linear(OptionType::call, spot, 70000.0, 400 * kDt, 0.03, 0.01, 0.6);
-    EXPECT_TRUE(near("gbm delta S=" + std::to_string(spot), table_delta(gbm_table.view(), 0, spot, 7.0, 320), bs.delta, 1e-5));
+    EXPECT_TRUE(
+        near("gbm delta S=" + std::to_string(spot), table_delta(gbm_table.view(), 0, spot, 7.0, 320), bs.delta, 5e-5));
     EXPECT_TRUE(near("gbm gamma·S S=" + std::to_string(spot), table_gamma(gbm_table.view(), 0, spot, 0.0, 320) * spot,
                      bs.gamma * spot, 1e-3));
   }
@@ -308,15 +408,15 @@ TEST(DeltaTable, ViewIsPlainDataOverOneBuffer) {
   const DeltaTable table(btc(ModelType::heston), kBook, kDt);
   const DeltaTableView view = table.view();
   EXPECT_EQ(view.data, table.buffer().data());
-  EXPECT_EQ(table.buffer().size(),
-            4 * kBook.size() + std::size_t{2} * view.n_time * view.n_var * view.n_z);
+  EXPECT_EQ(table.buffer().size(), 4 * kBook.size() + std::size_t{1} * view.n_time * view.n_var * (2 * view.n_z + 2));
   // A copy of the buffer elsewhere (as on a device) gives the same numbers through view(pointer).
   const std::vector<double> copy(table.buffer().begin(), table.buffer().end());
   const DeltaTableView moved = table.view(copy.data());
   EXPECT_EQ(moved.data, copy.data());
   EXPECT_EQ(table_delta(moved, 1, 61000, 0.3, 17), table_delta(view, 1, 61000, 0.3, 17));
-  // The first time slice is exactly one step before expiry, the last at the last expiry.
-  EXPECT_EQ(view.n_time, 32u);
+  // Slices at most 0.8 apart in √n: the first exactly one step before expiry, the last at the last
+  // expiry.
+  EXPECT_EQ(view.n_time, 34u);
   EXPECT_NEAR(1.0 + (view.n_time - 1) / view.inv_du, std::sqrt(720.0), 1e-12);
 }
 

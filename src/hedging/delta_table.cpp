@@ -1,14 +1,14 @@
 // Builds the model delta table (delta_table.hpp for the axes and layout).
 //
-// The spot axis is normalised by delta_table_variance: the diffusive variance expected to expiry,
-// plus the jump variance λτ·E[J²] only once a jump is likely (λτ ≥ 1, scaled by λτ below), so that
-// near expiry (λτ ≪ 1) the axis resolves the diffusive step of delta, and further out it is wide
-// enough for the jump tails.
+// The spot axis is normalised by delta_table_variance (diffusive variance only); each row's tail
+// scale stretches its outer nodes out to
+//   reach = 8√w + jump_reach(τ),
+// jump_reach covering a Poisson upper quantile of jumps of their mean plus 5 standard deviations.
 //
 // Filling a (slice, variance) row: with the price homogeneous in (S, K), set S = 1 and price the
 // strikes K_m = e^{−x_m}, x_m = z_m√w − (r − q)τ_j − w/2, in one analytic_greeks call (one smile
-// shares the characteristic function); ∂Δ/∂z = ∂Δ/∂x·√w = S·Γ·√w. Rows are independent and built on
-// all hardware threads.
+// shares the characteristic function); ∂Δ/∂ζ = ∂Δ/∂x·√w·∂z/∂ζ = S·Γ·√w·∂z/∂ζ. Rows are
+// independent and built on all hardware threads.
 #include "hedgesim/hedging/delta_table_builder.hpp"
 
 #include <algorithm>
@@ -40,16 +40,57 @@ double long_run_variance(const ModelParams& p) {
   return p.theta;
 }
 
-/// E[J²] of a log-price jump.
-double jump_second_moment(const ModelParams& p) {
-  if (p.type == ModelType::bates) return p.jump_mean * p.jump_mean + p.jump_stdev * p.jump_stdev;
-  if (p.type == ModelType::svcj) {
-    // J = μ_S + ρ_J Z_v + σ_S ε with Z_v ~ Exp(μ_v).
-    const double mean = p.jump_mean + p.jump_rho * p.var_jump_mean;
-    const double rj = p.jump_rho * p.var_jump_mean;
-    return mean * mean + rj * rj + p.jump_stdev * p.jump_stdev;
+/// How far in ln(S/K) from the core jumps can carry the spot before expiry: a Poisson upper quantile of
+/// the jump count, n = λτ + 5√(λτ) + 1, times the mean jump, plus 5 standard deviations of n jumps,
+/// plus for svcj 10 scales of the exponential variance-jump loading.
+double jump_reach(const ModelParams& p, double tau) {
+  if (p.type != ModelType::bates && p.type != ModelType::svcj) return 0.0;
+  const double lt = p.jump_intensity * tau;
+  if (!(lt > 0.0)) return 0.0;
+  const double n = lt + 5.0 * std::sqrt(lt) + 1.0;
+  const double loading = p.type == ModelType::svcj ? std::fabs(p.jump_rho) * p.var_jump_mean : 0.0;
+  const double mean = std::fabs(p.jump_mean) + loading;
+  const double sd = std::sqrt(p.jump_stdev * p.jump_stdev + loading * loading);
+  return n * mean + 5.0 * std::sqrt(n) * sd + 10.0 * loading;
+}
+
+/// The row's tail scale a: c + a·(e^{(ζ_max − c)/a} − 1) = reach (in z units), so the last node sits at
+/// the reach; a huge a (z = ζ) when the reach is within ζ_max.
+double tail_scale(double c, double zeta_max, double reach) {
+  const double huge = 1e12;
+  const auto end = [&](double a) { return c + a * std::expm1((zeta_max - c) / a); };
+  if (reach <= end(huge)) return huge;
+  double lo = 1e-6, hi = huge;  // end(lo) > reach ≥ end(hi); end decreases in a
+  for (int k = 0; k < 200 && hi / lo > 1.0 + 1e-12; ++k) {
+    const double mid = std::sqrt(lo * hi);
+    (end(mid) > reach ? lo : hi) = mid;
   }
-  return 0.0;
+  return hi;
+}
+
+/// Fritsch–Carlson: shrinks the exact slopes where a cubic Hermite piece would overshoot (steep,
+/// quickly flattening delta over a wide geometric tail interval), so the interpolated call delta is
+/// monotone in spot and its gamma non-negative. Slopes against the data's direction (only where the
+/// delta is flat to the pricer's 1e-11) become 0. `pairs` holds [value, slope] × n, nodes h apart.
+void limit_slopes(double* pairs, unsigned n, double h) {
+  for (unsigned m = 0; m + 1 < n; ++m) {
+    double* d0 = &pairs[2 * m + 1];
+    double* d1 = &pairs[2 * m + 3];
+    const double secant = (pairs[2 * m + 2] - pairs[2 * m]) / h;
+    if (secant == 0.0) {
+      *d0 = *d1 = 0.0;
+      continue;
+    }
+    if (*d0 * secant < 0.0) *d0 = 0.0;
+    if (*d1 * secant < 0.0) *d1 = 0.0;
+    const double a = *d0 / secant, b = *d1 / secant;
+    const double r2 = a * a + b * b;
+    if (r2 > 9.0) {
+      const double shrink = 3.0 / std::sqrt(r2);
+      *d0 *= shrink;
+      *d1 *= shrink;
+    }
+  }
 }
 
 }  // namespace
@@ -59,9 +100,12 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
   require(!options.empty(), "number of options", options.size(), ">= 1");
   require(std::isfinite(dt) && dt > 0, "dt", dt, "finite and > 0 (years per step)");
   require(res.time_slices >= 1, "time_slices", res.time_slices, ">= 1");
+  require(std::isfinite(res.sqrt_step) && res.sqrt_step > 0, "sqrt_step", res.sqrt_step, "finite and > 0");
   require(res.variance_nodes >= 2, "variance_nodes", res.variance_nodes, ">= 2");
   require(res.spot_nodes >= 4, "spot_nodes", res.spot_nodes, ">= 4");
-  require(std::isfinite(res.z_max) && res.z_max > 0, "z_max", res.z_max, "finite and > 0");
+  require(std::isfinite(res.z_core) && res.z_core > 0, "z_core", res.z_core, "finite and > 0");
+  require(std::isfinite(res.zeta_max) && res.zeta_max > res.z_core, "zeta_max", res.zeta_max, "finite and > z_core");
+  require(std::isfinite(res.max_reach) && res.max_reach > 0, "max_reach", res.max_reach, "finite and > 0");
   require(std::isfinite(res.sigma_knee) && res.sigma_knee > 0, "sigma_knee", res.sigma_knee, "finite and > 0");
   require(std::isfinite(res.variance_max) && res.variance_max >= 0, "variance_max", res.variance_max,
           "finite and >= 0 (0: automatic)");
@@ -79,27 +123,29 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
   require(std::isfinite(v_top) && v_top > 0, "variance_max", v_top, "finite and > 0 (set model theta or v0)");
 
   view_.n_options = static_cast<unsigned>(options.size());
-  view_.n_time = std::min<unsigned>(res.time_slices, last_expiry);
+  // Slices Δ√n ≤ sqrt_step apart, at most time_slices, at most one per step.
+  const double sqrt_span = std::sqrt(static_cast<double>(last_expiry)) - 1.0;
+  const auto wanted = static_cast<unsigned>(std::ceil(sqrt_span / res.sqrt_step)) + 1;
+  view_.n_time = std::min({res.time_slices, wanted, last_expiry});
   view_.n_var = res.variance_nodes;
   view_.n_z = res.spot_nodes;
   view_.dt = dt;
   view_.dividend = model.dividend;
-  const double du = view_.n_time > 1 ? (std::sqrt(static_cast<double>(last_expiry)) - 1.0) / (view_.n_time - 1) : 0.0;
+  const double du = view_.n_time > 1 ? sqrt_span / (view_.n_time - 1) : 0.0;
   view_.inv_du = du > 0 ? 1.0 / du : 0.0;
   view_.sigma_max = std::sqrt(v_top);
   view_.sigma_knee = res.sigma_knee * view_.sigma_max;
   view_.inv_ds = (view_.n_var - 1) / std::log1p(view_.sigma_max / view_.sigma_knee);
-  view_.z_max = res.z_max;
-  view_.dz = 2.0 * res.z_max / (view_.n_z - 1);
+  view_.z_core = res.z_core;
+  view_.zeta_max = res.zeta_max;
+  view_.dzeta = 2.0 * res.zeta_max / (view_.n_z - 1);
 
   view_.carry = model.rate - model.dividend;
   view_.long_run_variance = gbm ? model.vol * model.vol : theta;
   view_.kappa = gbm ? 0.0 : model.kappa;
   view_.v_weight = gbm ? 0.0 : 1.0;
-  view_.jump_rate = gbm || model.type == ModelType::heston ? 0.0 : model.jump_intensity;
-  view_.jump_m2 = jump_second_moment(model);
 
-  const std::size_t row_len = 2 * static_cast<std::size_t>(view_.n_z);
+  const std::size_t row_len = 2 * static_cast<std::size_t>(view_.n_z) + 2;
   const std::size_t grid_off = 4 * options.size();
   buffer_.assign(grid_off + static_cast<std::size_t>(view_.n_time) * view_.n_var * row_len, 0.0);
   for (std::size_t k = 0; k < options.size(); ++k) {
@@ -129,16 +175,24 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
         p.v0 = sigma * sigma;
         const double w = delta_table_variance(view_, p.v0, tau);
         const double sd = std::sqrt(w);
+        // Reach: 8 diffusive standard deviations plus the jumps'.
+        const double reach = 8.0 * sd + jump_reach(model, tau);
+        double* row = &buffer_[grid_off + r * row_len];
+        const double a = tail_scale(view_.z_core, view_.zeta_max, std::min(reach / sd, res.max_reach));
+        row[0] = a;
+        std::vector<double> dz_dzeta(view_.n_z);
         for (unsigned m = 0; m < view_.n_z; ++m) {
-          const double z = -view_.z_max + m * view_.dz;
+          const double zeta = -view_.zeta_max + m * view_.dzeta;
+          const double z = delta_table_z(view_, a, zeta);
+          dz_dzeta[m] = std::fabs(zeta) <= view_.z_core ? 1.0 : 1.0 + (std::fabs(z) - view_.z_core) / a;
           strikes[m] = std::exp(-(z * sd - view_.carry * tau - 0.5 * w));
         }
         const std::vector<AnalyticGreeks> g = analytic_greeks(p, tau, calls, strikes);
-        double* row = &buffer_[grid_off + r * row_len];
         for (unsigned m = 0; m < view_.n_z; ++m) {
-          row[2 * m] = g[m].delta;
-          row[2 * m + 1] = g[m].gamma * sd;  // S·Γ·√w with S = 1
+          row[2 + 2 * m] = g[m].delta;
+          row[3 + 2 * m] = g[m].gamma * sd * dz_dzeta[m];  // ∂Δ/∂ζ = S·Γ·√w·∂z/∂ζ with S = 1
         }
+        limit_slopes(row + 2, view_.n_z, view_.dzeta);
       } catch (...) {
         const std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -158,7 +212,8 @@ namespace {
 
 std::vector<DeltaTableOption> book_options(const HedgeParams& hp) {
   std::vector<DeltaTableOption> out(hp.n_options);
-  for (unsigned k = 0; k < hp.n_options; ++k) out[k] = {hp.options[k].type, hp.options[k].strike, hp.options[k].expiry_step};
+  for (unsigned k = 0; k < hp.n_options; ++k)
+    out[k] = {hp.options[k].type, hp.options[k].strike, hp.options[k].expiry_step};
   return out;
 }
 

@@ -110,6 +110,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     const bool scheduled = p.type == PolicyType::time || p.type == PolicyType::hybrid;
     pp.leland_sqrt_dt = std::sqrt((scheduled ? pp.every_steps : 1u) * grid.dt_years);
     hp.policies[i] = pp;
+    hp.needs_gamma = hp.needs_gamma || p.type == PolicyType::whalley_wilmott || p.width_per_gamma;
   }
   return hp;
 }

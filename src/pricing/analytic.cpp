@@ -413,48 +413,139 @@ double analytic_price(const ModelParams& model, OptionType type, double strike, 
 //   Δ = e^{−qT} − √(FK) e^{−rT}/(π S) ∫_0^∞ Re[e^{iuk} φ(u − i/2) / (1/2 − iu)] du,
 //   Γ = √(FK) e^{−rT}/(π S²) ∫_0^∞ Re[e^{iuk} φ(u − i/2)] du.
 // The same Black–Scholes control variate as the price: Δ_BS(σ̄), Γ_BS(σ̄) outside, φ − φ_BS inside.
+//
+// Tail split (bates, svcj). Short maturities at low variance make φ decay only where u reaches the
+// inverse of the tiny diffusive standard deviation, and strikes the jumps reach lie far out, so the
+// integrand e^{iuk}φ oscillates thousands of times. But φ = A + (φ − A) with
+// A(u) = e^{−λτ(1 + iu k̄)}·φ_H(u), the paths without a jump (φ_H the Heston part: no price or
+// variance jump), and φ − A decays with the jump-size characteristic function. A is e^{−λτ} times the
+// law of X_H + c, c = −λτk̄, whose delta integral is e^{−λτ}e^{c/2}·G_H(k + c); beyond kHestonTailSds
+// standard deviations of X_H, G_H(k') is its deep-strike limit, π e^{k'/2} out of the money and 0 in
+// it (Δ_H = 0 or e^{−qT}), and the gamma integral 0. Those strikes integrate only φ − A, over the
+// jump CF's short range, and add that limit; the error is the Heston tail probability beyond
+// kHestonTailSds standard deviations (below 1e-6 in delta even for ξ = 1.5, 2κθ = 0.5 at v = 0).
 namespace hedgesim {
 namespace {
 
 /// Absolute accuracy aimed at for delta, and for gamma in units of 1/(S·σ̄√T).
 constexpr double kGreekTolerance = 1e-11;
+/// Jump models: strikes beyond this many standard deviations of the no-jump distribution take the
+/// tail split (below).
+constexpr double kHestonTailSds = 24.0;
 
-/// integrate_adaptive with a panel buffer that grows as panels are made instead of being sized for
-/// the worst case up front: the delta table calls this thousands of times with ~100 integrands.
-template <class F>
-void integrate_adaptive_growing(const F& f, double a, double b, int panels, std::span<const double> tol,
-                                std::span<double> result) {
-  const std::size_t n = tol.size();
-  const auto by_error = [](const Panel& x, const Panel& y) { return x.error < y.error; };
-  std::vector<Panel> heap;
-  std::vector<double> sums(n * static_cast<std::size_t>(panels));
-  std::vector<double> scratch(3 * n);
-  double total_error = 0.0;
-  for (int i = 0; i < panels; ++i) {
-    heap.push_back(kronrod_panel(f, tol, a + (b - a) * i / panels, a + (b - a) * (i + 1) / panels,
-                                 heap.size(), sums, scratch));
-    total_error += heap.back().error;
-  }
-  std::make_heap(heap.begin(), heap.end(), by_error);
-  for (int k = 0; k < kMaxBisections && total_error > 1.0; ++k) {
-    std::pop_heap(heap.begin(), heap.end(), by_error);
-    const Panel worst = heap.back();
-    heap.pop_back();
-    const double mid = 0.5 * (worst.a + worst.b);
-    const std::size_t fresh = static_cast<std::size_t>(panels) + k;
-    sums.resize(n * (fresh + 1));
-    for (const Panel& half : {kronrod_panel(f, tol, worst.a, mid, worst.slot, sums, scratch),
-                              kronrod_panel(f, tol, mid, worst.b, fresh, sums, scratch)}) {
-      heap.push_back(half);
-      std::push_heap(heap.begin(), heap.end(), by_error);
-      total_error += half.error;
+/// The delta and gamma integrals of one ψ for strikes k_g,
+///   ∫_0^{u_max} Re[e^{iuk_g} ψ(u)/(1/2 − iu)] du  and  ∫_0^{u_max} Re[e^{iuk_g} ψ(u)] du,
+/// by the globally adaptive Gauss–Kronrod scheme of integrate_adaptive. At the nodes
+/// u = mid ± h·x_i of a panel, e^{iuk} = e^{i·mid·k}·e^{±i·h·x_i·k}; the second factor depends only
+/// on the panel's width, which is the initial width halved `level` times, so it is tabulated once per
+/// level and a panel costs one sincos per strike instead of one per node and strike.
+class FourierGreekIntegrals {
+ public:
+  FourierGreekIntegrals(std::span<const double> k, std::span<const double> tol) : k_(k), tol_(tol) {}
+
+  template <class Psi>
+  std::vector<double> integrate(const Psi& psi, double u_max, int panels) {
+    const std::size_t m = k_.size();
+    half0_ = 0.5 * u_max / panels;
+    const auto by_error = [](const Panel& x, const Panel& y) { return x.error < y.error; };
+    std::vector<Panel> heap;
+    sums_.clear();
+    double total_error = 0.0;
+    for (int i = 0; i < panels; ++i) {
+      heap.push_back(panel(psi, 2.0 * half0_ * i, 0, heap.size()));
+      total_error += heap.back().error;
     }
-    total_error -= worst.error;
+    std::make_heap(heap.begin(), heap.end(), by_error);
+    for (int k = 0; k < kMaxBisections && total_error > 1.0; ++k) {
+      std::pop_heap(heap.begin(), heap.end(), by_error);
+      const Panel worst = heap.back();
+      heap.pop_back();
+      // Panel::b holds the level; the halves start at a and a + width/2.
+      const int level = static_cast<int>(worst.b) + 1;
+      const double half = std::ldexp(half0_, -level);
+      const std::size_t fresh = static_cast<std::size_t>(panels) + k;
+      for (const Panel& p : {panel(psi, worst.a, level, worst.slot), panel(psi, worst.a + 2.0 * half, level, fresh)}) {
+        heap.push_back(p);
+        std::push_heap(heap.begin(), heap.end(), by_error);
+        total_error += p.error;
+      }
+      total_error -= worst.error;
+    }
+    std::vector<double> result(2 * m, 0.0);
+    for (const Panel& p : heap)
+      for (std::size_t j = 0; j < 2 * m; ++j) result[j] += sums_[p.slot * 2 * m + j];
+    return result;
   }
-  std::fill(result.begin(), result.end(), 0.0);
-  for (const Panel& panel : heap)
-    for (std::size_t j = 0; j < n; ++j) result[j] += sums[panel.slot * n + j];
-}
+
+ private:
+  using Rule = boost::math::quadrature::gauss_kronrod<double, kKronrodPoints>;
+  using Gauss = boost::math::quadrature::gauss<double, (kKronrodPoints - 1) / 2>;
+
+  /// e^{i·h·x_i·k_g} for the panel width of `level`, i = 1 … 15 (row i − 1).
+  const std::vector<cplx>& rotations(int level) {
+    while (static_cast<int>(rotations_.size()) <= level) {
+      const double half = std::ldexp(half0_, -static_cast<int>(rotations_.size()));
+      const auto& x = Rule::abscissa();
+      std::vector<cplx> r((x.size() - 1) * k_.size());
+      for (std::size_t i = 1; i < x.size(); ++i)
+        for (std::size_t g = 0; g < k_.size(); ++g) r[(i - 1) * k_.size() + g] = std::polar(1.0, half * x[i] * k_[g]);
+      rotations_.push_back(std::move(r));
+    }
+    return rotations_[level];
+  }
+
+  /// One panel [a, a + 2h], h = half0·2^{−level}; its Kronrod sums go to slot `slot`. The returned
+  /// Panel keeps the level in `b`.
+  template <class Psi>
+  Panel panel(const Psi& psi, double a, int level, std::size_t slot) {
+    const std::size_t m = k_.size();
+    const double half = std::ldexp(half0_, -level);
+    const double mid = a + half;
+    const auto& x = Rule::abscissa();
+    const auto& wk = Rule::weights();
+    const auto& wg = Gauss::weights();
+    const std::vector<cplx>& rot = rotations(level);
+    if (sums_.size() < (slot + 1) * 2 * m) sums_.resize((slot + 1) * 2 * m);
+    base_.resize(m);
+    gauss_.assign(2 * m, 0.0);
+    double* kronrod = &sums_[slot * 2 * m];
+    std::fill(kronrod, kronrod + 2 * m, 0.0);
+    for (std::size_t g = 0; g < m; ++g) base_[g] = std::polar(1.0, mid * k_[g]);
+    // Adds Re[e·w], Re[e·ψ] with weights to the sums, e = e^{iuk_g} = base·(rotation or 1).
+    const auto add = [&](double u, const cplx* rot_row, bool conj, double w_k, double w_g) {
+      const cplx p = psi(u);
+      const cplx w = p * cplx(0.5, u) / (u * u + 0.25);  // ψ/(1/2 − iu)
+      for (std::size_t g = 0; g < m; ++g) {
+        cplx e = base_[g];
+        if (rot_row != nullptr) e *= conj ? std::conj(rot_row[g]) : rot_row[g];
+        const double d = e.real() * w.real() - e.imag() * w.imag();
+        const double c = e.real() * p.real() - e.imag() * p.imag();
+        kronrod[2 * g] += w_k * d;
+        kronrod[2 * g + 1] += w_k * c;
+        gauss_[2 * g] += w_g * d;
+        gauss_[2 * g + 1] += w_g * c;
+      }
+    };
+    add(mid, nullptr, false, wk[0], wg[0]);
+    for (std::size_t i = 1; i < x.size(); ++i) {
+      const double w_g = i % 2 == 0 ? wg[i / 2] : 0.0;
+      add(mid + half * x[i], &rot[(i - 1) * m], false, wk[i], w_g);
+      add(mid - half * x[i], &rot[(i - 1) * m], true, wk[i], w_g);
+    }
+    double error = 0.0;
+    for (std::size_t j = 0; j < 2 * m; ++j) {
+      error = std::max(error, half * std::fabs(kronrod[j] - gauss_[j]) / tol_[j]);
+      kronrod[j] *= half;
+    }
+    return {a, static_cast<double>(level), error, slot};
+  }
+
+  std::span<const double> k_, tol_;
+  double half0_ = 0.0;
+  std::vector<std::vector<cplx>> rotations_;
+  std::vector<double> sums_, gauss_;
+  std::vector<cplx> base_;
+};
 
 /// Fourier delta and gamma of several options of one maturity (formulas above).
 void greeks_fourier(const ModelParams& p, double tau, std::span<const OptionType> types,
@@ -463,46 +554,101 @@ void greeks_fourier(const ModelParams& p, double tau, std::span<const OptionType
   const double fwd = p.spot * std::exp((p.rate - p.dividend) * tau);
   const double cv_var = control_variance(p, tau);
   const double cv_sd = std::sqrt(cv_var * tau);
+  const double df_q = std::exp(-p.dividend * tau);
   std::vector<double> log_moneyness(n), scale(n), tol(2 * n);
-  double max_abs_k = 0.0;
   for (std::size_t j = 0; j < n; ++j) {
     log_moneyness[j] = std::log(fwd / strikes[j]);
-    max_abs_k = std::max(max_abs_k, std::fabs(log_moneyness[j]));
     scale[j] = std::sqrt(fwd * strikes[j]) * std::exp(-p.rate * tau) / kPi;
     // Integral tolerances: delta error = scale/S · integral error; gamma error = scale/S² · integral
     // error, aimed at kGreekTolerance/(S·σ̄√T).
     tol[2 * j] = kGreekTolerance * p.spot / scale[j];
     tol[2 * j + 1] = kGreekTolerance * p.spot / (scale[j] * cv_sd);
   }
-  const auto integrand = [&](double u, double* out) {
-    const double u2q = u * u + 0.25;
-    const cplx psi = std::exp(log_cf_sv(p, cplx(u, -0.5), tau)) - std::exp(-0.5 * cv_var * tau * u2q);
-    const cplx w = psi * cplx(0.5, u) / u2q;  // ψ/(1/2 − iu)
-    for (std::size_t j = 0; j < n; ++j) {
-      const double c = std::cos(u * log_moneyness[j]), s = std::sin(u * log_moneyness[j]);
-      out[2 * j] = c * w.real() - s * w.imag();
-      out[2 * j + 1] = c * psi.real() - s * psi.imag();
+
+  // Jump models: strikes far outside the no-jump (Heston) distribution take the split described at
+  // greeks_fourier_tail_split; the rest the full integrand.
+  const bool split = (p.type == ModelType::bates || p.type == ModelType::svcj) && p.jump_intensity > 0.0 &&
+                     p.jump_stdev > 0.0;
+  double kbar = 0.0, shift = 0.0, tail_from = HUGE_VAL;
+  if (split) {
+    const double sj2 = p.jump_stdev * p.jump_stdev;
+    kbar = p.type == ModelType::svcj && p.var_jump_mean > 0.0
+               ? std::exp(p.jump_mean + 0.5 * sj2) / (1.0 - p.jump_rho * p.var_jump_mean) - 1.0
+               : std::expm1(p.jump_mean + 0.5 * sj2);
+    shift = -p.jump_intensity * tau * kbar;
+    const double kt = p.kappa * tau;
+    const double heston_var = p.theta * tau + (p.v0 - p.theta) * (kt > 1e-8 ? -std::expm1(-kt) / p.kappa : tau);
+    tail_from = kHestonTailSds * std::sqrt(std::max(heston_var, 0.0));
+  }
+  std::vector<std::size_t> core, tail;
+  for (std::size_t j = 0; j < n; ++j)
+    (std::fabs(log_moneyness[j] + shift) > tail_from ? tail : core).push_back(j);
+
+  // ∫_0^{u_max} of the delta and gamma integrands of ψ for the strikes in `group`, u_max where
+  // envelope(u)·(1 + u) (the gamma integrand has no 1/u² factor) is below a hundredth of the
+  // tightest tolerance.
+  const auto integrate = [&](const std::vector<std::size_t>& group, const auto& psi_of, const auto& envelope) {
+    const std::size_t m = group.size();
+    std::vector<double> k(m), group_tol(2 * m);
+    double max_abs_k = 0.0;
+    for (std::size_t g = 0; g < m; ++g) {
+      k[g] = log_moneyness[group[g]];
+      max_abs_k = std::max(max_abs_k, std::fabs(k[g]));
+      group_tol[2 * g] = tol[2 * group[g]];
+      group_tol[2 * g + 1] = tol[2 * group[g] + 1];
     }
+    const double min_tol = *std::min_element(group_tol.begin(), group_tol.end());
+    double u_max = 1.0;
+    while (envelope(u_max) * (1.0 + u_max) > 0.01 * min_tol && u_max < kMaxFrequency) u_max *= 1.5;
+    const int panels = std::clamp(static_cast<int>(max_abs_k * u_max / (4 * kPi)) + 1, 2, kMaxInitialPanels);
+    return FourierGreekIntegrals(k, group_tol).integrate(psi_of, u_max, panels);
   };
-  // The gamma integrand has no 1/u² factor: truncate where the envelope times (1 + u) is below a
-  // hundredth of the tightest tolerance.
-  const auto envelope = [&](double u) {
-    const double u2q = u * u + 0.25;
-    const double log_bound = heston_part(p, cplx(u, -0.5), tau).log_cf.real() + jump_log_bound(p, u, tau);
-    return std::exp(log_bound) + std::exp(-0.5 * cv_var * tau * u2q);
-  };
-  const double min_tol = *std::min_element(tol.begin(), tol.end());
-  double u_max = 1.0;
-  while (envelope(u_max) * (1.0 + u_max) > 0.01 * min_tol && u_max < kMaxFrequency) u_max *= 1.5;
-  const int panels = std::clamp(static_cast<int>(max_abs_k * u_max / (4 * kPi)) + 1, 2, kMaxInitialPanels);
-  std::vector<double> integral(2 * n);
-  integrate_adaptive_growing(integrand, 0.0, u_max, panels, tol, integral);
-  const double sigma_cv = std::sqrt(cv_var);
-  for (std::size_t j = 0; j < n; ++j) {
-    const Greeks<double> bs =
-        black_scholes_linear(types[j], p.spot, strikes[j], tau, p.rate, p.dividend, sigma_cv);
-    greeks[j].delta = bs.delta - scale[j] / p.spot * integral[2 * j];
-    greeks[j].gamma = bs.gamma + scale[j] / (p.spot * p.spot) * integral[2 * j + 1];
+
+  if (!core.empty()) {
+    const auto psi = [&](double u) {
+      return std::exp(log_cf_sv(p, cplx(u, -0.5), tau)) - std::exp(-0.5 * cv_var * tau * (u * u + 0.25));
+    };
+    const auto envelope = [&](double u) {
+      const double log_bound = heston_part(p, cplx(u, -0.5), tau).log_cf.real() + jump_log_bound(p, u, tau);
+      return std::exp(log_bound) + std::exp(-0.5 * cv_var * tau * (u * u + 0.25));
+    };
+    const std::vector<double> integral = integrate(core, psi, envelope);
+    const double sigma_cv = std::sqrt(cv_var);
+    for (std::size_t g = 0; g < core.size(); ++g) {
+      const std::size_t j = core[g];
+      const Greeks<double> bs = black_scholes_linear(types[j], p.spot, strikes[j], tau, p.rate, p.dividend, sigma_cv);
+      greeks[j].delta = bs.delta - scale[j] / p.spot * integral[2 * g];
+      greeks[j].gamma = bs.gamma + scale[j] / (p.spot * p.spot) * integral[2 * g + 1];
+    }
+  }
+  if (!tail.empty()) {
+    const double lt = p.jump_intensity * tau;
+    // ψ = φ − A, A = φ_H e^{−λτ(1 + i(u − i/2)k̄)}: e^{ln φ_jump + λτ(1 + iu k̄)} − 1 is the part of the
+    // jump factor that decays with the jump-size characteristic function.
+    const auto psi = [&](double u) {
+      const HestonPart h = heston_part(p, cplx(u, -0.5), tau);
+      const cplx compensator = lt * (1.0 + h.iu * kbar);
+      return std::exp(h.log_cf - compensator) * expm1(jump_log_cf(p, cplx(u, -0.5), tau, h) + compensator);
+    };
+    // |e^x − 1| ≤ |x| e^{|x|} with |x| ≤ λτ·|jump CF|·(svcj loading), as in jump_log_bound.
+    const double sj2 = p.jump_stdev * p.jump_stdev;
+    const double loading = p.type == ModelType::svcj && p.var_jump_mean > 0.0
+                               ? 1.0 / (1.0 - std::max(p.jump_rho, 0.0) * 0.5 * p.var_jump_mean)
+                               : 1.0;
+    const auto envelope = [&](double u) {
+      const double x = lt * loading * std::exp(0.5 * p.jump_mean + 0.125 * sj2 - 0.5 * u * u * sj2);
+      return std::exp(heston_part(p, cplx(u, -0.5), tau).log_cf.real() - lt * (1.0 + 0.5 * kbar)) * x * std::exp(x);
+    };
+    const std::vector<double> integral = integrate(tail, psi, envelope);
+    const double a_weight = std::exp(-lt + 0.5 * shift);  // e^{−λτ} e^{c/2}
+    for (std::size_t g = 0; g < tail.size(); ++g) {
+      const std::size_t j = tail[g];
+      const double kc = log_moneyness[j] + shift;
+      const double a_delta = kc < 0.0 ? a_weight * kPi * std::exp(0.5 * kc) : 0.0;
+      const double call_delta = df_q - scale[j] / p.spot * (integral[2 * g] + a_delta);
+      greeks[j].delta = types[j] == OptionType::call ? call_delta : call_delta - df_q;
+      greeks[j].gamma = scale[j] / (p.spot * p.spot) * integral[2 * g + 1];
+    }
   }
 }
 

@@ -12,7 +12,7 @@ namespace hedgesim {
 
 struct BookGreeks {
   double delta;  ///< USD value per USD of spot move (coins of underlying)
-  double gamma;
+  double gamma;  ///< only when the job's policies need it (HedgeParams::needs_gamma), else 0
   double tau_last;  ///< years to the last live expiry (0 when none is live)
 };
 
@@ -22,7 +22,8 @@ HS_HD BookGreeks book_greeks(const HedgeParams& hp, std::uint32_t step, double s
     const BookOption& o = hp.options[i];
     if (o.expiry_step <= step) continue;
     const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
-    const Greeks<double> bs = black_scholes_linear(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma);
+    const DeltaGamma<double> bs =
+        black_scholes_delta_gamma(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma, hp.needs_gamma);
     g.delta += o.quantity * bs.delta;
     g.gamma += o.quantity * bs.gamma;
     g.tau_last = m::max(g.tau_last, tau);

@@ -9,7 +9,7 @@
 // parity, Δ_p = Δ_c − e^{−qτ}; gamma is shared. Values are USD (linear) greeks; the hedge observer
 // adds the coin exposure of inverse options as it does for Black–Scholes.
 //
-// Axes (all uniform, so a lookup is arithmetic, no search):
+// Axes (uniform in a mapped coordinate, so a lookup is arithmetic, no search):
 //   time     u = √n, n = expiry_step − step the steps left (1 ≤ n ≤ the last expiry); slices at
 //            u_j = 1 + j/inv_du, τ_j = u_j²·dt: denser near expiry, where delta changes fastest. The
 //            first slice is exactly one step before expiry, the last time an option is hedged.
@@ -17,18 +17,22 @@
 //            geometric above the knee σ₀, uniform below it. Delta at fixed z departs from N(z) by
 //            terms like ρξ√τ/σ and (jump size)/(σ√τ), smooth in ln σ but not in σ, so equal ratios
 //            between nodes spread the interpolation error evenly over the axis.
-//   spot     z = (x + (r − q)τ + w/2)/√w, the Black–Scholes d₁ at the total variance
-//            w = delta_table_variance(v, τ) (the model's expected variance to expiry given v); nodes
-//            z_m = −z_max + m·dz. Row (j, i) holds the delta at τ_j, v_i on the z nodes of w(v_i, τ_j).
-// Each node holds Δ_c and ∂Δ_c/∂z (from the Fourier greeks, analytic_greeks). A lookup computes the
-// query's z with its own v and τ, evaluates the 2 × 2 bracketing (slice, σ) rows at that z by cubic
-// Hermite interpolation, and blends them linearly in σ and in u. In the Black–Scholes limit
-// (Δ = N(d₁) at every node) the v and τ interpolation is then exact: only the model's smooth
-// departures from N(d₁) are interpolated. Gamma is the exact spot derivative of the interpolated
-// delta: Σ weights·∂Δ/∂z/(√w·S).
+//   spot     z = (x + (r − q)τ + w/2)/√w, the Black–Scholes d₁ at the diffusive variance to expiry
+//            w = delta_table_variance(v, τ). Nodes are uniform in ζ, ζ_m = −ζ_max + m·dζ, with
+//            z = ζ on the core |ζ| ≤ c and |z| = c + a·(e^{(|ζ|−c)/a} − 1) beyond (delta_table_z):
+//            each row's tail scale a puts its last node at the reach of the jumps (and 8 diffusive
+//            standard deviations), so short maturities resolve the diffusive step finely and still
+//            carry the jump tails, which can be 10⁻² of delta far out of the money.
+// Row (j, i) holds, at τ_j and v_i on its own spot nodes, Δ_c and ∂Δ_c/∂ζ (from the Fourier greeks,
+// analytic_greeks). A lookup computes the query's z with its own v and τ, evaluates the 2 × 2
+// bracketing (slice, σ) rows at that z by cubic Hermite interpolation in ζ, and blends them linearly
+// in σ's coordinate and in u. In the Black–Scholes limit (Δ = N(d₁) at every node) the v and τ
+// interpolation is then exact: only the model's smooth departures from N(d₁) are interpolated.
+// Gamma is the exact spot derivative of the interpolated delta: Σ weights·∂Δ/∂z/(√w·S). A call's
+// delta stays non-decreasing in spot (linear blends of monotone rows).
 //
-// Outside the grid: v < 0 reads as 0 and v > v_max as v_max; |z| > z_max takes the edge value (delta
-// is 0 or 1 there to ~1e-15 plus the jump tail) and zero gamma. At and after expiry (step ≥
+// Outside the grid: v < 0 reads as 0 and v > v_max as v_max; |ζ| > ζ_max takes the row's edge value
+// (delta within ~1e-6 of 0 or e^{−qτ} there) and zero gamma. At and after expiry (step ≥
 // expiry_step) delta is the intrinsic one (1 call / −1 put in the money, else 0) and gamma 0, as
 // black_scholes_linear at τ = 0. Every hedge time before expiry (n ≥ 1) lies inside the time axis,
 // so no Black–Scholes fallback is needed near expiry.
@@ -36,10 +40,10 @@
 // Buffer layout (doubles, one allocation, so a device copy is one memcpy and a view is pointer +
 // sizes + scalars):
 //   [0, 4·n_options)   per option: ln K, +1 call / −1 put, expiry_step, K
-//   then the grid      [j][i][m][Δ_c, ∂Δ_c/∂z], j < n_time, i < n_var, m < n_z
+//   then the rows      row (j, i) at ((j·n_var + i)·(2·n_z + 2)): a, 0, then [Δ_c, ∂Δ_c/∂ζ] × n_z
 //
-// Cost of a lookup: one log, one log1p, two sqrt, one expm1 (one exp more for a put) and 4 Hermite cubics
-// reading 4 × 32 contiguous bytes.
+// Cost of a lookup: one log, one log1p, two sqrt, one expm1 (one exp more for a put; one log1p per
+// row in the tails) and 4 Hermite cubics reading 4 × 32 contiguous bytes (plus 4 row headers).
 #include <cstddef>
 #include <cstdint>
 
@@ -66,27 +70,34 @@ struct DeltaTableView {
   double sigma_knee = 0.0;  ///< σ₀
   double inv_ds = 0.0;      ///< 1/ds, ds = ln(1 + σ_max/σ₀)/(n_var − 1)
   double sigma_max = 0.0;   ///< √v_max
-  double z_max = 0.0;       ///< spot nodes span [−z_max, z_max]
-  double dz = 0.0;
+  double z_core = 0.0;      ///< c: the spot axis is uniform in z on [−c, c]
+  double zeta_max = 0.0;    ///< nodes ζ_m = −ζ_max + m·dζ
+  double dzeta = 0.0;
   // The normalising variance (delta_table_variance).
   double long_run_variance = 0.0;  ///< θ' (gbm: σ²)
   double kappa = 0.0;
-  double v_weight = 0.0;    ///< 1, or 0 for gbm (the variance state is ignored)
-  double jump_rate = 0.0;   ///< λ
-  double jump_m2 = 0.0;     ///< E[J²] of a log-price jump
+  double v_weight = 0.0;  ///< 1, or 0 for gbm (the variance state is ignored)
 };
 
 /// The total variance w the spot axis is normalised by at instantaneous variance v and time left tau
-/// (years): the expected diffusive variance to expiry, plus the jump variance once a jump is likely,
-///   w = θ'τ + (v − θ')(1 − e^{−κτ})/κ + λτ·E[J²]·min(1, λτ),
-/// floored at kDeltaTableMinVariance. Shared by the builder and the lookup.
+/// (years): the diffusive variance expected to expiry,
+///   w = θ'τ + (v − θ')(1 − e^{−κτ})/κ   (gbm: σ²τ),
+/// floored at kDeltaTableMinVariance. Jumps are left out: they would widen the axis and blur the
+/// diffusive step of delta, which is its sharpest feature; the axis reaches them through its
+/// geometric tails instead. Shared by the builder and the lookup.
 HS_HD double delta_table_variance(const DeltaTableView& t, double v, double tau) {
   const double kt = t.kappa * tau;
   const double frac = kt > 1e-8 ? -m::expm1(-kt) / kt : 1.0 - 0.5 * kt;  // (1 − e^{−κτ})/(κτ)
-  const double lt = t.jump_rate * tau;
-  const double w = tau * (t.long_run_variance + t.v_weight * (v - t.long_run_variance) * frac) +
-                   lt * t.jump_m2 * m::min(1.0, lt);
+  const double w = tau * (t.long_run_variance + t.v_weight * (v - t.long_run_variance) * frac);
   return m::max(w, kDeltaTableMinVariance);
+}
+
+/// z of spot node ζ in a row with tail scale a (the inverse of the map in detail::delta_row):
+/// z = ζ on the core |ζ| ≤ c, then |z| = c + a·(e^{(|ζ|−c)/a} − 1), nodes spaced geometrically.
+HS_HD double delta_table_z(const DeltaTableView& t, double a, double zeta) {
+  const double az = m::fabs(zeta);
+  const double z = az <= t.z_core ? az : t.z_core + a * m::expm1((az - t.z_core) / a);
+  return zeta < 0.0 ? -z : z;
 }
 
 /// σ = √v of variance node i.
@@ -107,21 +118,31 @@ struct HermiteSample {
   double slope;  ///< ∂/∂z
 };
 
-/// Cubic Hermite interpolation along z of one (slice, variance) row of [value, ∂/∂z] pairs; constant
-/// beyond the ends.
+/// Cubic Hermite interpolation of one (slice, variance) row at z: the row's tail scale a, a spare
+/// double, then [Δ, ∂Δ/∂ζ] at the n_z nodes ζ_m. Constant beyond the ends.
 HS_HD HermiteSample delta_row(const double* row, const DeltaTableView& t, double z) {
-  const double p = (z + t.z_max) / t.dz;
-  if (!(p > 0.0)) return {row[0], 0.0};
-  if (p >= static_cast<double>(t.n_z - 1)) return {row[2 * (t.n_z - 1)], 0.0};
-  unsigned m = static_cast<unsigned>(p);
-  if (m > t.n_z - 2) m = t.n_z - 2;
-  const double s = p - static_cast<double>(m);
-  const double* r = row + 2 * m;
-  const double f0 = r[0], d0 = r[1] * t.dz, f1 = r[2], d1 = r[3] * t.dz;
+  const double a = row[0];
+  const double az = m::fabs(z);
+  double zeta = az, dz_dzeta = 1.0;
+  if (az > t.z_core) {
+    const double y = (az - t.z_core) / a;
+    zeta = t.z_core + a * m::log1p(y);
+    dz_dzeta = 1.0 + y;
+  }
+  const double p = ((z < 0.0 ? -zeta : zeta) + t.zeta_max) / t.dzeta;
+  const double* r = row + 2;
+  if (!(p > 0.0)) return {r[0], 0.0};
+  if (p >= static_cast<double>(t.n_z - 1)) return {r[2 * (t.n_z - 1)], 0.0};
+  unsigned k = static_cast<unsigned>(p);
+  if (k > t.n_z - 2) k = t.n_z - 2;
+  const double s = p - static_cast<double>(k);
+  r += 2 * k;
+  const double f0 = r[0], d0 = r[1] * t.dzeta, f1 = r[2], d1 = r[3] * t.dzeta;
   const double s2 = s * s, s3 = s2 * s;
   const double value = (2 * s3 - 3 * s2 + 1) * f0 + (s3 - 2 * s2 + s) * d0 + (3 * s2 - 2 * s3) * f1 + (s3 - s2) * d1;
-  const double slope = ((6 * s2 - 6 * s) * (f0 - f1) + (3 * s2 - 4 * s + 1) * d0 + (3 * s2 - 2 * s) * d1) / t.dz;
-  return {value, slope};
+  const double slope_zeta =
+      ((6 * s2 - 6 * s) * (f0 - f1) + (3 * s2 - 4 * s + 1) * d0 + (3 * s2 - 2 * s) * d1) / t.dzeta;
+  return {value, slope_zeta / dz_dzeta};
 }
 
 }  // namespace detail
@@ -140,7 +161,7 @@ HS_HD TableGreeks table_greeks(const DeltaTableView& t, unsigned option, double 
   const std::uint32_t n = expiry - step;
   const double tau = static_cast<double>(n) * t.dt;
   const double* grid = t.data + 4 * t.n_options;
-  const std::size_t row_len = 2 * static_cast<std::size_t>(t.n_z);
+  const std::size_t row_len = 2 * static_cast<std::size_t>(t.n_z) + 2;
 
   // Time: u = √n between slices j0 and j1.
   unsigned j0 = 0;
@@ -177,14 +198,12 @@ HS_HD TableGreeks table_greeks(const DeltaTableView& t, unsigned option, double 
 }
 
 /// Delta only (table_greeks; the gamma arithmetic is dropped when inlined).
-HS_HD double table_delta(const DeltaTableView& t, unsigned option, double spot, double variance,
-                         std::uint32_t step) {
+HS_HD double table_delta(const DeltaTableView& t, unsigned option, double spot, double variance, std::uint32_t step) {
   return table_greeks(t, option, spot, variance, step).delta;
 }
 
 /// Gamma only.
-HS_HD double table_gamma(const DeltaTableView& t, unsigned option, double spot, double variance,
-                         std::uint32_t step) {
+HS_HD double table_gamma(const DeltaTableView& t, unsigned option, double spot, double variance, std::uint32_t step) {
   return table_greeks(t, option, spot, variance, step).gamma;
 }
 

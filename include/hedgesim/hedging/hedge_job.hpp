@@ -73,6 +73,7 @@ struct HedgeParams {
   double slippage_coefficient, slippage_depth;
   double failure_probability;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
+  bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma)
   unsigned n_options;
   BookOption options[kMaxBookOptions];
   unsigned n_policies;

@@ -39,7 +39,8 @@ struct AnalyticGreeks {
 /// Delta and gamma of several options of one maturity, sharing the characteristic-function
 /// evaluations like analytic_prices. Fourier formulas (the Lewis integral differentiated in S) for
 /// heston, bates and svcj; Black–Scholes for gbm; maturity 0 gives the intrinsic delta and zero gamma.
-/// Accurate to about 1e-11 absolute in delta and 1e-10/(S·σ̄√T) in gamma, σ̄² the model's mean variance.
+/// Accurate to about 1e-11 absolute in delta and 1e-10/(S·σ̄√T) in gamma, σ̄² the model's mean variance;
+/// jump-model strikes far outside the no-jump distribution use a tail split good to about 1e-6.
 std::vector<AnalyticGreeks> analytic_greeks(const ModelParams& model, double maturity_years,
                                             std::span<const OptionType> types, std::span<const double> strikes);
 

@@ -53,6 +53,25 @@ HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T
   return g;
 }
 
+/// Delta and, when asked, gamma of a linear option alone — the hedge loop's hot path, which needs
+/// neither the price nor the second normal CDF. Same expressions as black_scholes_linear, same bits.
+template <class T>
+struct DeltaGamma {
+  T delta, gamma;
+};
+template <class T>
+HS_HD DeltaGamma<T> black_scholes_delta_gamma(OptionType type, T spot, T strike, T tau, T rate, T dividend, T sigma,
+                                              bool with_gamma) {
+  const T sign = type == OptionType::call ? T(1) : T(-1);
+  if (!(tau > T(0)) || !(sigma > T(0))) return {sign * (spot - strike) > T(0) ? sign : T(0), T(0)};
+  const T sqrt_tau = m::sqrt(tau);
+  const T sig_sqrt = sigma * sqrt_tau;
+  const T d_plus = (m::log(spot / strike) + (rate - dividend + T(0.5) * sigma * sigma) * tau) / sig_sqrt;
+  const T df_q = m::exp(-dividend * tau);
+  const T delta = sign * df_q * m::norm_cdf(sign * d_plus);
+  return {delta, with_gamma ? df_q * m::norm_pdf(d_plus) / (spot * sig_sqrt) : T(0)};
+}
+
 /// Converts linear greeks to the coin-denominated ones of an inverse option (see file comment).
 template <class T>
 HS_HD Greeks<T> to_inverse(const Greeks<T>& lin, T spot) {
