@@ -120,9 +120,16 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
   const std::size_t n = range.size();
   const unsigned policies = hedge.n_policies;
   DeviceBuffer<double> d_out(static_cast<std::size_t>(kPathFields) * policies * n);
+  // The model's delta table, when hedging with it, moves to device memory; the view points there.
+  HedgeParams device_hedge = hedge;
+  DeviceBuffer<double> d_table(hedge.table.data != nullptr ? hedge.table_size : 0);
+  if (hedge.table.data != nullptr) {
+    HS_CUDA_CHECK(cudaMemcpy(d_table.get(), hedge.table.data, hedge.table_size * sizeof(double), cudaMemcpyHostToDevice));
+    device_hedge.table.data = d_table.get();
+  }
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     const unsigned grid = static_cast<unsigned>((n + kThreads - 1) / kThreads);
-    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, hedge, range.begin, n, d_out.get());
+    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, device_hedge, range.begin, n, d_out.get());
     HS_CUDA_CHECK(cudaGetLastError());
   });
   out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});

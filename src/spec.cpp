@@ -76,6 +76,7 @@ const char* to_string(DeltaSource v) {
   switch (v) {
     case DeltaSource::implied: return "implied";
     case DeltaSource::instantaneous: return "instantaneous";
+    case DeltaSource::model: return "model";
   }
   return "?";
 }

@@ -934,6 +934,14 @@ TEST(RunConfigErrors, HedgeRules) {
   // Implied vol with instantaneous deltas.
   expect_has(error_of(replace_line(kRun, 7, "  delta: instantaneous")),
              {"hedge.implied_vol at line 8 is used only with hedge.delta: implied, not instantaneous"});
+  expect_has(error_of(replace_line(kRun, 7, "  delta: model")),
+             {"hedge.implied_vol at line 8 is used only with hedge.delta: implied, not model"});
+  expect_has(error_of(replace_line(kRun, 7, "  delta: modle")), {"hedge.delta = 'modle' at line 7", "model"});
+  // Leland adjusts a Black-Scholes vol: it cannot apply to a Heston-family model's own deltas.
+  expect_has(error_of(replace_line(replace_line(replace_line(kRun, 7, "  delta: model"), 8, ""), 2,
+                                   "model: {type: heston, spot: 100, v0: 0.25, kappa: 2, theta: 0.25, xi: 0.5, "
+                                   "rho: -0.5}")),
+             {"policies[1].leland = true", "hedge.delta = model uses the model's own delta"});
   expect_has(error_of(replace_line(kRun, 8, "  implied_vol: 0")), {"hedge.implied_vol = 0 at line 8", "must be > 0"});
   expect_has(error_of(replace_line(kRun, 8, "  implied_vol: -0.6")), {"hedge.implied_vol = -0.6 at line 8", "must be > 0"});
   expect_has(error_of(replace_line(kRun, 6, "  instrument: perp")),

@@ -314,3 +314,39 @@ TEST(Hedging, DeltaGammaShortcutMatchesFullGreeks) {
 
 }  // namespace
 }  // namespace hedgesim
+
+namespace hedgesim {
+namespace {
+
+// Model deltas (the Heston table) in the Black–Scholes limit: with a vanishing vol of vol and
+// v0 = θ, hedging with the model's delta must track hedging with Black–Scholes at √v path by path.
+// The table's delta error (≤ 1e-3, tests/test_delta_table.cpp) bounds the per-path gap of continuous
+// rebalancing to a small fraction of the P&L's spread; a band policy's trade times flip on such small
+// differences, so there the distributions are compared.
+TEST(Hedging, ModelDeltasMatchBlackScholesInTheGbmLimit) {
+  RunSpec s = cost_spec(2000);
+  s.model.type = ModelType::heston;
+  s.model.v0 = 0.49;
+  s.model.theta = 0.49;
+  s.model.kappa = 2.0;
+  s.model.xi = 1e-4;
+  s.model.rho = -0.3;
+  s.hedge.implied_vol = 0.0;
+  s.book.push_back({OptionType::put, 2700.0, 20.0, 5.0, Settlement::inverse});
+  s.policies = {policy("every_step", PolicyType::every_step), band("band", 0.5)};
+  s.hedge.delta = DeltaSource::instantaneous;
+  const RunReport bs = run_hedging_job(s, cpu());
+  s.hedge.delta = DeltaSource::model;
+  const RunReport model = run_hedging_job(s, cpu());
+  const auto& a = bs.policies[0].per_path[field(PathField::pnl)];
+  const auto& b = model.policies[0].per_path[field(PathField::pnl)];
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+  EXPECT_TRUE(test::near("every_step: max per-path |P&L(model) - P&L(BS at sqrt v)| / P&L std",
+                         worst / bs.policies[0].pnl.std, 0.0, 0.01));
+  EXPECT_TRUE(test::near("band: P&L std, model deltas / BS deltas", model.policies[1].pnl.std / bs.policies[1].pnl.std,
+                         1.0, 0.05));
+}
+
+}  // namespace
+}  // namespace hedgesim

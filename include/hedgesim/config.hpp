@@ -15,8 +15,9 @@
 //   book:       non-empty list of {type: call|put, strike, expiry_days, quantity (default 1),
 //               settlement: linear|inverse (default linear)}
 // Sections of the `run` command (all optional for `price`; parsed and checked whenever present):
-//   hedge:      instrument (spot|perpetual, default perpetual), delta (implied|instantaneous, default
-//               implied), implied_vol (> 0; only with delta implied, and required there as soon as a
+//   hedge:      instrument (spot|perpetual, default perpetual), delta (implied|instantaneous|model,
+//               default implied; model = the model's own delta, tabulated from the closed form, and
+//               not combinable with leland for the Heston family), implied_vol (> 0; only with delta implied, and required there as soon as a
 //               policy other than none exists), funding (perpetual only): {rate (finite, per year,
 //               longs pay; default 0), stochastic (true|false, default false), kappa (> 0), sigma (>= 0),
 //               rho ([-1, 1]) — kappa, sigma and rho are required with stochastic: true, errors without}

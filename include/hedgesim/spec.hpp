@@ -62,8 +62,10 @@ struct SimulationSpec {
 // ---- Hedging (the `run` command). DESIGN.md §3 for units and sign conventions.
 
 enum class HedgeInstrument { spot, perpetual };
-/// Where hedge ratios come from: Black–Scholes at the fixed implied vol, or at the path's √v_t.
-enum class DeltaSource { implied, instantaneous };
+/// Where hedge ratios come from: Black–Scholes at the fixed implied vol, Black–Scholes at the path's
+/// √v_t, or the model's own delta (Heston/Bates/SVCJ closed form, tabulated before the run and
+/// interpolated per path; Black–Scholes at model.vol for GBM).
+enum class DeltaSource { implied, instantaneous, model };
 
 /// Funding on a perpetual position: longs pay `rate` per year of notional (continuously, every step);
 /// shorts receive it. With `stochastic`, the rate follows an Ornstein–Uhlenbeck process around `rate`,

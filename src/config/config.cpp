@@ -142,7 +142,7 @@ struct AllValues<HedgeInstrument> {
 };
 template <>
 struct AllValues<DeltaSource> {
-  static constexpr DeltaSource v[] = {DeltaSource::implied, DeltaSource::instantaneous};
+  static constexpr DeltaSource v[] = {DeltaSource::implied, DeltaSource::instantaneous, DeltaSource::model};
 };
 template <>
 struct AllValues<PolicyType> {
@@ -446,8 +446,9 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
     }
   } else if (h.implied_vol != 0.0) {
     r.fail("hedge.implied_vol", h.implied_vol,
-           "is used only with hedge.delta = implied, not instantaneous (the hedge ratios then use the path's "
-           "own volatility): remove it or set hedge.delta: implied");
+           std::string("is used only with hedge.delta = implied, not ") + to_string(h.delta) +
+               " (the hedge ratios then come from the path's volatility or the model): remove it or set "
+               "hedge.delta: implied");
   }
 
   const FundingSpec& f = h.funding;
@@ -705,6 +706,11 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
         r.fail(k + "leland", "true",
                "Leland's adjusted volatility needs a proportional cost, but " + fee_text(r, s.costs) +
                    " (the adjustment would be 0); set costs.fee_bps > 0 or remove leland");
+      }
+      if (s.hedge.delta == DeltaSource::model && s.model.type != ModelType::gbm) {
+        r.fail(k + "leland", "true",
+               "Leland adjusts a Black-Scholes volatility, and hedge.delta = model uses the model's own "
+               "delta: set hedge.delta: implied or instantaneous, or remove leland");
       }
     }
   }
@@ -1169,8 +1175,9 @@ class Parser {
       if (e.key == "implied_vol") {
         if (h.delta != DeltaSource::implied) {
           not_used(key, e,
-                   "is used only with hedge.delta: implied, not instantaneous (the hedge ratios then use the "
-                   "path's own volatility): remove it or set hedge.delta: implied");
+                   std::string("is used only with hedge.delta: implied, not ") + to_string(h.delta) +
+                       " (the hedge ratios then come from the path's volatility or the model): remove it or set "
+                       "hedge.delta: implied");
         }
         h.implied_vol = number(key, e, "a volatility > 0 (annualised, e.g. 0.6)");
         // 0 means "not given" in the HedgeSpec; written out it is a mistake, not that default.

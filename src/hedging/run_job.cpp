@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
@@ -117,7 +119,14 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
   const SimulationJob job = make_simulation_job(spec);
-  const HedgeParams hp = make_hedge_params(spec);
+  HedgeParams hp = make_hedge_params(spec);
+  // Model deltas of the Heston family: tabulated once from the closed form, read per path.
+  std::optional<DeltaTable> table;
+  if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
+    table.emplace(spec.model, hp);
+    hp.table = table->view();
+    hp.table_size = table->buffer().size();
+  }
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = hp.n_policies;
   const bool per_path = spec.output.per_path;

@@ -3,6 +3,7 @@
 // the book, the hedge instrument, the costs and the policies, built once on the host from a RunSpec.
 #include <cstdint>
 
+#include "hedgesim/hedging/delta_table.hpp"
 #include "hedgesim/spec.hpp"
 
 namespace hedgesim {
@@ -74,6 +75,8 @@ struct HedgeParams {
   double failure_probability;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma)
+  DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
+  std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;
   BookOption options[kMaxBookOptions];
   unsigned n_policies;

@@ -172,16 +172,18 @@ struct HedgeObserver {
   }
 
   HS_HD void decide_all(std::uint32_t n, double spot, double variance) {
+    // implied: the fixed vol; instantaneous and model: the path's (model deltas read the table at v).
     const double sigma = hp.delta == DeltaSource::implied ? hp.implied_vol : sqrt(m::max(variance, 0.0));
     sigma_prev = sigma;
-    const BookGreeks g = book_greeks(hp, n, spot, sigma);
+    const BookGreeks g = book_greeks(hp, n, spot, sigma, variance);
     const double gas_cost = hp.gas_units > 0.0
                                 ? hp.gas_units * exp(log_gas) * 1e-9 * (hp.gas_eth_price > 0.0 ? hp.gas_eth_price : spot)
                                 : 0.0;
     const double base_target = -(g.delta + coin);
     for (unsigned p = 0; p < hp.n_policies; ++p) {
       const PolicyParams& pp = hp.policies[p];
-      const double target = pp.leland ? -(book_greeks(hp, n, spot, leland_vol(sigma, pp)).delta + coin) : base_target;
+      const double target =
+          pp.leland ? -(book_greeks(hp, n, spot, leland_vol(sigma, pp), variance).delta + coin) : base_target;
       PolicyState& st = state[p];
       max_error[p] = m::max(max_error[p], m::fabs(st.hedge - target));
       const DecisionContext ctx{n, spot, target, g.gamma, g.tau_last, &hp};
