@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,17 +24,17 @@ constexpr std::uint64_t kChunk = 256;
 /// goes through the same code whatever range or thread it falls in.
 constexpr unsigned kLanes = 16;
 
-/// Simulates paths [first, first + kLanes) step by step; rows for the first `valid` are written.
-/// The diffusion of all lanes is one loop the compiler vectorises (Philox, Box–Muller and the model
-/// step are branch-free per lane); the rare steps with jumps are then finished lane by lane from the
-/// same stream, exactly as advance() does for a single path.
-template <class T, class Model>
+/// Simulates paths [first, first + kLanes) step by step; the first `valid` lanes are real paths and
+/// `observers[l]` sees lane l's state after every step (as simulate_path's observer does). The
+/// diffusion of all lanes is one loop the compiler vectorises (Philox, Box–Muller and the model step
+/// are branch-free per lane); the rare steps with jumps are then finished lane by lane from the same
+/// stream, exactly as advance() does for a single path, so a path's bits do not depend on its lane.
+template <class T, class Model, class Observer>
 void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64_t first, unsigned valid,
-                   double* log_return, double* variance) {
+                   std::optional<Observer>* observers) {
   // Local copies: the vectoriser must see that nothing in the lane loop can change them.
   const Model model = model_ref;
   const std::uint64_t seed = job.seed;
-  const RecordSteps& record = job.record;
   alignas(64) T x[kLanes];
   alignas(64) T v[kLanes];
   alignas(64) T u_jump[kLanes];
@@ -41,7 +43,7 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     x[l] = init.x;
     v[l] = init.v;
   }
-  unsigned next = 0;
+  for (unsigned l = 0; l < valid; ++l) observers[l]->begin(init);
   for (std::uint32_t n = 0; n < job.steps; ++n) {
 #pragma GCC ivdep
     for (unsigned l = 0; l < kLanes; ++l) {
@@ -63,16 +65,21 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
         v[l] = s.v;
       }
     }
-    if (next < record.count && record.step[next] == n + 1) {
-      for (unsigned l = 0; l < valid; ++l) {
-        log_return[l * record.count + next] = static_cast<double>(x[l]);
-        variance[l * record.count + next] = static_cast<double>(v[l]);
-      }
-      ++next;
-    }
+    for (unsigned l = 0; l < valid; ++l) observers[l]->after_step(n + 1, PathState<T>{x[l], v[l]});
   }
 }
 
+/// Tiles of kLanes paths over [chunk_first, chunk_last); `make(path)` builds each path's observer.
+template <class T, class Model, class Observer, class Make>
+void simulate_tiles(const Model& model, const SimulationJob& job, std::uint64_t chunk_first, std::uint64_t chunk_last,
+                    Make&& make) {
+  std::optional<Observer> observers[kLanes];
+  for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
+    const unsigned valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+    for (unsigned l = 0; l < valid; ++l) observers[l].emplace(make(first + l));
+    simulate_tile<T>(model, job, first, valid, observers);
+  }
+}
 
 /// Runs `body(first, last)` over [range) in chunks of kChunk paths on `threads` threads.
 template <class Body>
@@ -95,10 +102,9 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
                  std::vector<double>& out) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     parallel_chunks(range, threads, [&](std::uint64_t first, std::uint64_t last) {
-      for (std::uint64_t path = first; path < last; ++path) {
-        HedgeObserver<T> obs{hedge, out.data(), range.size(), path - range.begin, job.seed, path};
-        simulate_path<T>(model, job.steps, job.seed, path, obs);
-      }
+      simulate_tiles<T, std::decay_t<decltype(model)>, HedgeObserver<T>>(model, job, first, last, [&](std::uint64_t path) {
+        return HedgeObserver<T>{hedge, out.data(), range.size(), path - range.begin, job.seed, path};
+      });
     });
   });
 }
@@ -108,11 +114,11 @@ void run_precision(const SimulationJob& job, PathRange range, unsigned threads, 
   const unsigned records = job.record.count;
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
-      for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
-        const unsigned valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
-        const std::uint64_t row = (first - range.begin) * records;
-        simulate_tile<T>(model, job, first, valid, out.log_return.data() + row, out.variance.data() + row);
-      }
+      simulate_tiles<T, std::decay_t<decltype(model)>, TerminalRecorder<T>>(
+          model, job, chunk_first, chunk_last, [&](std::uint64_t path) {
+            const std::uint64_t row = (path - range.begin) * records;
+            return TerminalRecorder<T>{job.record, out.log_return.data() + row, out.variance.data() + row};
+          });
     });
   });
 }
