@@ -120,6 +120,42 @@ TEST(Cli, BadFlagsAndMissingFileAreExitTwo) {
   EXPECT_EQ(run("").code, 2);
 }
 
+const char* kRun = R"(simulation: {paths: 3000, steps_per_day: 24, seed: 5}
+model: {type: bates, spot: 65000, v0: 0.36, kappa: 2, theta: 0.36, xi: 1, rho: -0.3,
+        jump_intensity: 5, jump_mean: -0.05, jump_stdev: 0.1}
+book:
+  - {type: call, strike: 70000, expiry_days: 7, quantity: -10}
+hedge: {instrument: perpetual, delta: implied, implied_vol: 0.6, funding: {rate: 0.1}}
+costs: {fee_bps: 5}
+policies:
+  - {name: none, type: none}
+  - {name: hourly, type: time, every_hours: 1}
+  - {name: band, type: delta_band, width: 0.5}
+)";
+
+// `run` is reproducible across thread counts (the same paths, reduced in path order), and its JSON
+// carries one entry per policy in config order.
+TEST(Cli, RunJsonIsReproducibleAcrossThreads) {
+  const std::string cfg = write_config("run.yaml", kRun);
+  const Result a = run("run " + cfg + " --json --threads 1");
+  const Result b = run("run " + cfg + " --json --threads 2");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  ASSERT_EQ(ja["policies"].size(), 3u);
+  EXPECT_EQ(ja["policies"][1]["name"], "hourly");
+  EXPECT_EQ(ja["policies"], jb["policies"]);
+  EXPECT_EQ(ja["policies"][0]["trades_mean"], 0.0);
+  EXPECT_GT(ja["policies"][1]["pnl_std"].get<double>(), 0.0);
+  EXPECT_LT(ja["policies"][1]["pnl_std"].get<double>(), ja["policies"][0]["pnl_std"].get<double>());
+}
+
+TEST(Cli, RunWithoutPoliciesIsExitTwo) {
+  const Result r = run("run " + write_config("nopol.yaml", kGood));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("policies"), std::string::npos) << r.err;
+}
+
 TEST(Cli, CudaWithoutDeviceIsExitThree) {
   if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");
