@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
 #include <set>
@@ -106,7 +107,17 @@ const std::string kRun =
     "  per_path: true\n"                                                 // 23
     "  histogram_bins: 50\n";                                            // 24
 
-std::filesystem::path configs_dir() { return std::filesystem::path(__FILE__).parent_path().parent_path() / "configs"; }
+/// The repository's configs/: from HEDGESIM_SOURCE_DIR (CTest sets it), else the first folder at or
+/// above the working directory that has one — never a path compiled in, so a test binary carried to
+/// another machine finds the data of the checkout it runs in.
+std::filesystem::path configs_dir() {
+  if (const char* root = std::getenv("HEDGESIM_SOURCE_DIR")) return std::filesystem::path(root) / "configs";
+  for (auto dir = std::filesystem::current_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / "configs" / "price_heston.yaml")) return dir / "configs";
+    if (dir == dir.parent_path()) break;
+  }
+  return "configs";
+}
 
 /// `text` with 1-based line `n` replaced by `line` (no newline).
 std::string replace_line(const std::string& text, int n, const std::string& line) {
