@@ -19,15 +19,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <exception>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -44,17 +40,17 @@
 #include <ql/timegrid.hpp>
 #include <ql/version.hpp>
 
+#include "bench_report.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 #include "hedgesim/spec.hpp"
-#include "hedgesim/version.hpp"
 
 namespace {
 
 using namespace hedgesim;
-using Clock = std::chrono::steady_clock;
+using namespace hedgesim::bench;
 
 constexpr double kDays = 30.0;
 constexpr double kStepsPerDay = 24.0;
@@ -75,18 +71,14 @@ constexpr double kMemoryGoalBytes = 2.0 * (1ull << 30);
 // ---------------------------------------------------------------------------------------------
 // Options
 
-struct Options {
-  std::uint64_t paths = 20000;
-  std::uint64_t gpu_paths = std::uint64_t(1) << 20;  // 1,048,576
-  std::uint64_t ql_paths = 0;                       // 0: as many as fit in ql_seconds, at most `paths`
-  double ql_seconds = 8.0;
+struct Options : CommonOptions {
+  Options() {
+    paths = 20000;
+    gpu_paths = std::uint64_t(1) << 20;  // 1,048,576
+    ql_seconds = 8.0;
+  }
   std::uint64_t mem_paths = std::uint64_t(1) << 20;  // 4 whole batches of 2^18 paths
-  unsigned reps = 3;
   Precision precision = Precision::float32;
-  std::string markdown;
-  std::string note;
-  bool quantlib = true;
-  bool cuda = true;
   bool memory = true;
   bool profile_run = false;     // only the 1-thread 8-policy job, --reps times (for perf record)
   std::uint64_t mem_child = 0;  // internal: run one job of this many paths and print peak RSS
@@ -111,37 +103,15 @@ struct Options {
   std::exit(rc);
 }
 
-std::uint64_t parse_count(const char* flag, const char* s) {
-  char* end = nullptr;
-  const double v = std::strtod(s, &end);  // accepts 1e6
-  if (end == s || *end != '\0' || !(v >= 1) || v > 1e12) {
-    std::fprintf(stderr, "bench_hedging: %s needs a positive count, got '%s'\n", flag, s);
-    std::exit(2);
-  }
-  return static_cast<std::uint64_t>(v);
-}
+std::uint64_t parse_count(const char* flag, const char* s) { return bench::parse_count("bench_hedging", flag, s); }
 
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
+    if (parse_common_option("bench_hedging", argc, argv, i, o, usage)) continue;
     const std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "bench_hedging: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--paths") {
-      o.paths = parse_count("--paths", value());
-    } else if (a == "--gpu-paths") {
-      o.gpu_paths = parse_count("--gpu-paths", value());
-    } else if (a == "--ql-paths") {
-      o.ql_paths = parse_count("--ql-paths", value());
-    } else if (a == "--ql-seconds") {
-      o.ql_seconds = std::atof(value());
-      if (!(o.ql_seconds > 0)) usage(2);
-    } else if (a == "--mem-paths") {
+    auto value = [&] { return option_value("bench_hedging", argc, argv, i); };
+    if (a == "--mem-paths") {
       o.mem_paths = parse_count("--mem-paths", value());
     } else if (a == "--precision") {
       const std::string p = value();
@@ -153,27 +123,14 @@ Options parse(int argc, char** argv) {
         std::fprintf(stderr, "bench_hedging: --precision is float32 or float64, got '%s'\n", p.c_str());
         std::exit(2);
       }
-    } else if (a == "--reps") {
-      o.reps = static_cast<unsigned>(parse_count("--reps", value()));
-    } else if (a == "--markdown") {
-      o.markdown = value();
-    } else if (a == "--note") {
-      o.note = value();
-    } else if (a == "--no-quantlib") {
-      o.quantlib = false;
-    } else if (a == "--no-cuda") {
-      o.cuda = false;
     } else if (a == "--no-memory") {
       o.memory = false;
     } else if (a == "--profile-run") {
       o.profile_run = true;
     } else if (a == "--mem-child") {
       o.mem_child = parse_count("--mem-child", value());
-    } else if (a == "-h" || a == "--help") {
-      usage(0);
     } else {
-      std::fprintf(stderr, "bench_hedging: unknown option '%s'\n", a.c_str());
-      usage(2);
+      unknown_option("bench_hedging", argv[i], usage);
     }
   }
   return o;
@@ -201,37 +158,27 @@ ModelParams bates_btc() {
   return p;
 }
 
-PolicySpec policy(const std::string& name, PolicyType type) {
+/// A policy named `name`; `parameter`, when given, set to `value`.
+PolicySpec policy(const std::string& name, PolicyType type, double PolicySpec::*parameter = nullptr,
+                  double value = 0) {
   PolicySpec p;
   p.name = name;
   p.type = type;
+  if (parameter) p.*parameter = value;
   return p;
 }
 
 std::vector<PolicySpec> eight_policies() {
-  std::vector<PolicySpec> ps;
-  ps.push_back(policy("none", PolicyType::none));
-  ps.push_back(policy("every_step", PolicyType::every_step));
-  PolicySpec t4 = policy("time_4h", PolicyType::time);
-  t4.every_hours = 4;
-  ps.push_back(t4);
-  PolicySpec t24 = policy("time_24h", PolicyType::time);
-  t24.every_hours = 24;
-  ps.push_back(t24);
-  PolicySpec b5 = policy("delta_band_0.05", PolicyType::delta_band);
-  b5.width = 0.05;
-  ps.push_back(b5);
-  PolicySpec b15 = policy("delta_band_0.15", PolicyType::delta_band);
-  b15.width = 0.15;
-  ps.push_back(b15);
-  PolicySpec ww = policy("whalley_wilmott", PolicyType::whalley_wilmott);
-  ww.risk_aversion = kRiskAversion;
+  PolicySpec ww = policy("whalley_wilmott", PolicyType::whalley_wilmott, &PolicySpec::risk_aversion, kRiskAversion);
   ww.rebalance_to = RebalanceTo::edge;  // the config default for whalley_wilmott
-  ps.push_back(ww);
-  PolicySpec mv = policy("move_2pct", PolicyType::move);
-  mv.move_pct = 2;
-  ps.push_back(mv);
-  return ps;
+  return {policy("none", PolicyType::none),
+          policy("every_step", PolicyType::every_step),
+          policy("time_4h", PolicyType::time, &PolicySpec::every_hours, 4),
+          policy("time_24h", PolicyType::time, &PolicySpec::every_hours, 24),
+          policy("delta_band_0.05", PolicyType::delta_band, &PolicySpec::width, 0.05),
+          policy("delta_band_0.15", PolicyType::delta_band, &PolicySpec::width, 0.15),
+          ww,
+          policy("move_2pct", PolicyType::move, &PolicySpec::move_pct, 2)};
 }
 
 RunSpec make_spec(std::uint64_t paths, unsigned threads, bool all_policies, Precision precision,
@@ -258,16 +205,6 @@ RunSpec make_spec(std::uint64_t paths, unsigned threads, bool all_policies, Prec
 // ---------------------------------------------------------------------------------------------
 // Timing
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-/// CPU time of the whole process (all threads), to tell a run that had its cores from one that
-/// shared them with other work on the machine.
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 struct Measurement {
   double rate = 0;         ///< best path-steps/s
   double seconds = 0;      ///< best wall time of the run_hedging_job call
@@ -281,19 +218,15 @@ struct Measurement {
 Measurement time_job(const RunSpec& spec, const BackendInfo& backend, unsigned reps, unsigned threads) {
   Measurement m;
   m.report = run_hedging_job(spec, backend);  // warm-up: first touch of buffers, caches, clocks
-  m.seconds = 1e300;
-  for (unsigned r = 0; r < reps || (r < 2 * reps && m.utilisation < 0.9); ++r) {
-    const double c0 = process_cpu_seconds();
-    const auto t0 = Clock::now();
-    RunReport rep = run_hedging_job(spec, backend);
-    const double wall = seconds_since(t0);
-    if (wall < m.seconds) {
-      m.seconds = wall;
-      m.job_seconds = rep.elapsed_s;
-      m.utilisation = (process_cpu_seconds() - c0) / (wall * threads);
-      m.report = std::move(rep);
-    }
-  }
+  RunReport rep;
+  const Best best = best_of(
+      reps, threads, [&] { rep = run_hedging_job(spec, backend); },
+      [&] {
+        m.job_seconds = rep.elapsed_s;
+        m.report = std::move(rep);
+      });
+  m.seconds = best.seconds;
+  m.utilisation = best.utilisation;
   m.rate = static_cast<double>(spec.simulation.paths) * kSteps / m.seconds;
   return m;
 }
@@ -301,11 +234,7 @@ Measurement time_job(const RunSpec& spec, const BackendInfo& backend, unsigned r
 // ---------------------------------------------------------------------------------------------
 // QuantLib peer: the loop a user would write
 
-struct QuantLibResult {
-  std::uint64_t paths = 0;
-  double seconds = 0;
-  double utilisation = 0;  ///< process CPU time / wall time
-  double rate = 0;
+struct QuantLibResult : PeerTiming {
   double pnl_mean = 0, pnl_std = 0, pnl_se = 0;
   double fees_mean = 0;
   double trades_mean = 0;
@@ -345,8 +274,7 @@ class QuantLibHedge {
         BlackCalculator(payoff, kSpot * std::exp((r - q) * T), vol * std::sqrt(T), std::exp(-r * T)).value();
 
     double sum = 0, sum2 = 0, fee_sum = 0, trade_sum = 0;
-    const double c0 = process_cpu_seconds();
-    const auto t0 = Clock::now();
+    const Stopwatch sw;
     for (std::uint64_t i = 0; i < paths; ++i) {
       const Path& s = gen.next().value[0];
       double book_cash = -kQuantity * premium;  // premium received for the short call
@@ -383,10 +311,7 @@ class QuantLibHedge {
       trade_sum += trades;
     }
     QuantLibResult res;
-    res.paths = paths;
-    res.seconds = seconds_since(t0);
-    res.utilisation = (process_cpu_seconds() - c0) / res.seconds;
-    res.rate = static_cast<double>(paths) * kSteps / res.seconds;
+    res.stop(sw, paths, kSteps);
     const double n = static_cast<double>(paths);
     res.pnl_mean = sum / n;
     res.pnl_std = std::sqrt(std::max(0.0, sum2 / n - res.pnl_mean * res.pnl_mean));
@@ -414,11 +339,10 @@ long max_rss_kb() {
 int mem_child(std::uint64_t paths, Precision precision) {
   const RunSpec spec = make_spec(paths, 0, true, precision);
   const long before = max_rss_kb();
-  const double c0 = process_cpu_seconds();
-  const auto t0 = Clock::now();
+  const Stopwatch sw;
   const RunReport r = run_hedging_job(spec, resolve_backend(BackendKind::cpu, 0));
-  const double wall = seconds_since(t0);
-  const double use = (process_cpu_seconds() - c0) / (wall * cpu_hardware_threads());
+  const double wall = sw.wall();
+  const double use = sw.cpu_use(wall, cpu_hardware_threads());
   std::printf("%ld %ld %.6f %.6f %.17g\n", before, max_rss_kb(), wall, use, r.policies.at(1).pnl.mean);
   return 0;
 }
@@ -431,12 +355,6 @@ struct MemoryPoint {
   double utilisation = 0;  ///< process CPU time / (wall time × threads) of the job
   bool ok = false;
 };
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
 
 MemoryPoint measure_memory(std::uint64_t paths, Precision precision) {
   MemoryPoint m;
@@ -458,120 +376,7 @@ MemoryPoint measure_memory(std::uint64_t paths, Precision precision) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-std::string fmt_rate(double r) {  // path-steps/s in millions
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
-  return buf;
-}
-std::string fmt(const char* f, double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, x);
-  return buf;
-}
 std::string mib(double bytes) { return fmt("%.0f MiB", bytes / (1 << 20)); }
-
-std::size_t display_width(const std::string& s) {  // UTF-8 code points (× and the like are one column)
-  std::size_t n = 0;
-  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
-  return n;
-}
-
-/// A Markdown pipe table; printed to stdout as is (it reads fine as plain text).
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-
-  std::string str() const {
-    std::vector<std::size_t> w(header.size());
-    for (std::size_t c = 0; c < header.size(); ++c) w[c] = display_width(header[c]);
-    for (const auto& r : rows)
-      for (std::size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], display_width(r[c]));
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string s = "|";
-      for (std::size_t c = 0; c < header.size(); ++c) {
-        const std::string& x = c < cells.size() ? cells[c] : std::string();
-        s += " " + x + std::string(w[c] - display_width(x), ' ') + " |";
-      }
-      return s + "\n";
-    };
-    std::string s = line(header);
-    s += "|";
-    for (std::size_t c = 0; c < header.size(); ++c) s += std::string(w[c] + 2, '-') + "|";
-    s += "\n";
-    for (const auto& r : rows) s += line(r);
-    return s;
-  }
-};
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-std::string compiler_version() {
-#if defined(__clang__)
-  return std::string("clang ") + __clang_version__;
-#elif defined(__GNUC__)
-  return std::string("GCC ") + __VERSION__;
-#else
-  return "unknown compiler";
-#endif
-}
-
-/// Code-generation macros of this translation unit (the engine's TUs share the build's flags).
-std::string build_flags() {
-  std::string s;
-#if defined(__OPTIMIZE__)
-  s += "optimised";
-#else
-  s += "NOT optimised";
-#endif
-#if defined(NDEBUG)
-  s += ", NDEBUG";
-#endif
-#if defined(__AVX512F__)
-  s += ", AVX-512";
-#elif defined(__AVX2__)
-  s += ", AVX2";
-#elif defined(__AVX__)
-  s += ", AVX";
-#elif defined(__SSE4_2__)
-  s += ", SSE4.2";
-#else
-  s += ", baseline x86-64 (SSE2)";
-#endif
-#if defined(__FMA__)
-  s += ", FMA";
-#endif
-  return s;
-}
-
-std::string command_line(int argc, char** argv) {
-  std::string s;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i) s += ' ';
-    if (a.find_first_of(" \t\"'$") != std::string::npos) a = shell_quote(a);
-    s += a;
-  }
-  return s;
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  if (!(in >> a >> b >> c)) return "unavailable";
-  return a + " " + b + " " + c;
-}
-
-std::string commit_string() {
-  const std::string c = HEDGESIM_GIT_COMMIT;
-  return c == "unknown" ? "uncommitted (no git commit yet)" : c;
-}
 
 std::string policy_label(const PolicySpec& p) {
   switch (p.type) {
@@ -612,13 +417,7 @@ int main(int argc, char** argv) {
   const std::vector<PolicySpec> policies = eight_policies();
 
   std::ostringstream head;
-  head << "- Date: " << utc_now() << "\n"
-       << "- hedgesim " << HEDGESIM_VERSION << ", commit " << commit_string() << "\n"
-       << "- CPU: " << cpu_model_name() << ", " << threads << " hardware threads\n"
-       << "- Compiler: " << compiler_version() << " (bench TU: " << build_flags() << ")\n"
-       << "- QuantLib: " << QL_VERSION << "\n"
-       << "- Command: `" << command_line(argc, argv) << "`\n";
-  if (!opt.note.empty()) head << "- Note: " << opt.note << "\n";
+  head << provenance(argc, argv, threads, QL_VERSION, opt.note);
   head << "- Workload: Bates (QE variance) S0 = " << kSpot << ", v0 = 0.36, κ = 2, θ = 0.36, ξ = 1, ρ = −0.3, "
        << "λ = 5, μ_J = −0.05, σ_J = 0.1; risk-neutral (r = " << kRate << ", q = 0), " << to_string(opt.precision)
        << " paths, seed " << kSeed << "; " << kSteps << " steps of 1 h (30 days); book: one short call (K = "
@@ -698,13 +497,8 @@ int main(int argc, char** argv) {
   body << "## QuantLib peer (Bates path + BlackCalculator delta + every-step rebalancing, one thread)\n\n";
   if (opt.quantlib) {
     QuantLibHedge ql;
-    std::uint64_t ql_paths = opt.ql_paths;
     const QuantLibResult pilot = ql.run(std::min<std::uint64_t>(opt.paths, 200));  // warm-up and sizing
-    if (ql_paths == 0) {
-      const double fit = 0.9 * opt.ql_seconds * pilot.rate / kSteps;
-      ql_paths = std::min<std::uint64_t>(opt.paths, std::max<std::uint64_t>(200, static_cast<std::uint64_t>(fit) / 100 * 100));
-    }
-    const QuantLibResult q = ql.run(ql_paths);
+    const QuantLibResult q = ql.run(quantlib_paths(opt, pilot.rate, kSteps, 200));
     std::fprintf(stderr, "  quantlib bates hedge loop: %llu paths in %.2f s, %s path-steps/s\n",
                  static_cast<unsigned long long>(q.paths), q.seconds, fmt_rate(q.rate).c_str());
     const PolicyResult& ours = m8_all.report.policies.at(1);
@@ -715,9 +509,7 @@ int main(int argc, char** argv) {
          << "interest on both cash accounts, the perpetual's settlement h·ΔS and funding, then a `BlackCalculator` "
          << "(payoff, forward, σ√τ, discount) built for the step and its `delta(spot)` as the target, the 5 bps fee "
          << "on the traded notional; at expiry the call's payoff. One thread, " << q.paths << " paths"
-         << (opt.ql_paths != 0 ? " (set by --ql-paths; rates are per path-step)"
-             : q.paths != opt.paths ? " (fewer than ours, to keep its run near --ql-seconds; rates are per path-step)"
-                                    : "")
+         << quantlib_paths_note(opt, q.paths)
          << ": " << fmt("%.2f", q.seconds) << " s, **" << fmt_rate(q.rate) << " path-steps/s** (CPU use "
          << fmt("%.0f%%", 100 * q.utilisation) << ").\n\n"
          << "Same hedge, both sides (a check that the loops do the same work): QuantLib mean P&L "
@@ -810,15 +602,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- CUDA backend
-  body << "## CUDA backend\n\n";
   const int devices = opt.cuda ? cuda_device_count() : 0;
-  if (!opt.cuda) {
-    body << "CUDA timing skipped (--no-cuda).\n";
-  } else if (devices <= 0) {
-    body << "CUDA timing skipped: no CUDA device (cuda_compiled() = " << (cuda_compiled() ? "true" : "false")
-         << ", cuda_device_count() = " << devices << ").\n";
-    std::fprintf(stderr, "  cuda: skipped (no device)\n");
-  } else {
+  if (!cuda_section_skipped(body, opt.cuda, devices)) {
     const BackendInfo gpu = resolve_backend(BackendKind::cuda, 0);
     body << "Device 0: " << cuda_device_name(0) << " (" << devices << " visible), " << opt.gpu_paths
          << " paths per call; the rate includes the host-side reduction of run_hedging_job.\n\n";
@@ -841,17 +626,9 @@ int main(int argc, char** argv) {
     }
     body << g.str();
   }
-  body << "\nTotal benchmark wall time: " << fmt("%.1f", seconds_since(t_start)) << " s. Load average (1/5/15 min) "
-       << "at start " << load_start << ", at end " << load_average() << ".\n";
+  body << closing_line(t_start, load_start);
 
   std::cout << body.str() << std::flush;
-  if (!opt.markdown.empty()) {
-    std::ofstream md(opt.markdown);
-    md << "# hedgesim hedging-simulation benchmark\n\n" << head.str() << "\n" << body.str();
-    if (!md) {
-      std::fprintf(stderr, "bench_hedging: cannot write %s\n", opt.markdown.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return write_markdown("bench_hedging", opt.markdown, "hedgesim hedging-simulation benchmark", head.str(),
+                        body.str());
 }

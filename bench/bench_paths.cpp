@@ -9,15 +9,12 @@
 // Heston-QE rates as ratios to it. With a CUDA device it also times cuda_simulate_terminal on many
 // more paths. --markdown FILE writes the report with its provenance (date, commit, machine, command).
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <exception>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -34,13 +31,13 @@
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/job.hpp"
+#include "bench_report.hpp"
 #include "hedgesim/spec.hpp"
-#include "hedgesim/version.hpp"
 
 namespace {
 
 using namespace hedgesim;
-using Clock = std::chrono::steady_clock;
+using namespace hedgesim::bench;
 
 constexpr std::uint32_t kSteps = 30 * 24;  // 30 days, hourly
 constexpr double kMaturity = 30.0 / kDaysPerYear;
@@ -51,16 +48,12 @@ constexpr unsigned long kQuantLibSeed = 42;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-struct Options {
-  std::uint64_t paths = 50000;
-  std::uint64_t gpu_paths = std::uint64_t(1) << 22;  // 4,194,304
-  std::uint64_t ql_paths = 0;                       // 0: as many as fit in ql_seconds, at most `paths`
-  double ql_seconds = 5.0;
-  unsigned reps = 3;
-  std::string markdown;
-  std::string note;
-  bool quantlib = true;
-  bool cuda = true;
+struct Options : CommonOptions {
+  Options() {
+    paths = 50000;
+    gpu_paths = std::uint64_t(1) << 22;  // 4,194,304
+    ql_seconds = 5.0;
+  }
 };
 
 [[noreturn]] void usage(int rc) {
@@ -78,52 +71,10 @@ struct Options {
   std::exit(rc);
 }
 
-std::uint64_t parse_count(const char* flag, const char* s) {
-  char* end = nullptr;
-  const double v = std::strtod(s, &end);  // accepts 4e6
-  if (end == s || *end != '\0' || !(v >= 1) || v > 1e12) {
-    std::fprintf(stderr, "bench_paths: %s needs a positive count, got '%s'\n", flag, s);
-    std::exit(2);
-  }
-  return static_cast<std::uint64_t>(v);
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "bench_paths: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--paths") {
-      o.paths = parse_count("--paths", value());
-    } else if (a == "--gpu-paths") {
-      o.gpu_paths = parse_count("--gpu-paths", value());
-    } else if (a == "--ql-paths") {
-      o.ql_paths = parse_count("--ql-paths", value());
-    } else if (a == "--ql-seconds") {
-      o.ql_seconds = std::atof(value());
-      if (!(o.ql_seconds > 0)) usage(2);
-    } else if (a == "--reps") {
-      o.reps = static_cast<unsigned>(parse_count("--reps", value()));
-    } else if (a == "--markdown") {
-      o.markdown = value();
-    } else if (a == "--note") {
-      o.note = value();
-    } else if (a == "--no-quantlib") {
-      o.quantlib = false;
-    } else if (a == "--no-cuda") {
-      o.cuda = false;
-    } else if (a == "-h" || a == "--help") {
-      usage(0);
-    } else {
-      std::fprintf(stderr, "bench_paths: unknown option '%s'\n", a.c_str());
-      usage(2);
-    }
+    if (!parse_common_option("bench_paths", argc, argv, i, o, usage)) unknown_option("bench_paths", argv[i], usage);
   }
   return o;
 }
@@ -194,16 +145,6 @@ SimulationJob make_job(const ModelParams& model, Precision precision) {
 // ---------------------------------------------------------------------------------------------
 // Timing
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-/// CPU time of the whole process (all threads), to tell a run that had its cores from one that
-/// shared them with other work on the machine.
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 /// Sample mean of S_T/S0 and its standard error in units of the mean's standard error: under the
 /// risk-neutral measure E[S_T/S0] = e^{rT}, so |z| of a few at most says the run simulated the law.
 struct Check {
@@ -247,20 +188,10 @@ template <class Run>
 Measurement time_best(std::uint64_t paths, unsigned reps, unsigned threads, TerminalSamples& out, Run&& run) {
   const PathRange range{0, paths};
   run(range, out);  // warm-up: first touch of the output, caches, clocks
+  const Best best = best_of(reps, threads, [&] { run(range, out); }, [] {});
   Measurement m;
-  m.seconds = 1e300;
-  // `reps` timed runs; while the best of them shared its cores with other work (CPU use < 90%), up to
-  // `reps` more, so a busy moment on a shared machine does not decide the figure.
-  for (unsigned r = 0; r < reps || (r < 2 * reps && m.utilisation < 0.9); ++r) {
-    const double c0 = process_cpu_seconds();
-    const auto t0 = Clock::now();
-    run(range, out);
-    const double wall = seconds_since(t0);
-    if (wall < m.seconds) {
-      m.seconds = wall;
-      m.utilisation = (process_cpu_seconds() - c0) / (wall * threads);
-    }
-  }
+  m.seconds = best.seconds;
+  m.utilisation = best.utilisation;
   m.rate = static_cast<double>(paths) * kSteps / m.seconds;
   m.check = martingale_check(out);
   return m;
@@ -269,11 +200,7 @@ Measurement time_best(std::uint64_t paths, unsigned reps, unsigned threads, Term
 // ---------------------------------------------------------------------------------------------
 // QuantLib peer
 
-struct QuantLibResult {
-  std::uint64_t paths = 0;
-  double seconds = 0;
-  double utilisation = 0;  ///< process CPU time / wall time
-  double rate = 0;
+struct QuantLibResult : PeerTiming {
   double mean = 0;  ///< mean S_T/S0
   double z = 0;
 };
@@ -303,8 +230,7 @@ class QuantLibHeston {
     MultiPathGenerator<rsg_type> gen(process_, grid,
                                      PseudoRandom::make_sequence_generator(2 * kSteps, kQuantLibSeed), false);
     double sum = 0, sum2 = 0, vsum = 0;
-    const double c0 = process_cpu_seconds();
-    const auto t0 = Clock::now();
+    const Stopwatch sw;
     for (std::uint64_t i = 0; i < paths; ++i) {
       const MultiPath& mp = gen.next().value;
       const double r = mp[0].back() / spot_;
@@ -313,10 +239,7 @@ class QuantLibHeston {
       vsum += mp[1].back();
     }
     QuantLibResult q;
-    q.paths = paths;
-    q.seconds = seconds_since(t0);
-    q.utilisation = (process_cpu_seconds() - c0) / q.seconds;
-    q.rate = static_cast<double>(paths) * kSteps / q.seconds;
+    q.stop(sw, paths, kSteps);
     q.mean = sum / static_cast<double>(paths);
     const double var = std::max(0.0, sum2 / static_cast<double>(paths) - q.mean * q.mean);
     const double se = std::sqrt(var / static_cast<double>(paths));
@@ -333,131 +256,10 @@ class QuantLibHeston {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-std::string fmt_rate(double r) {  // path-steps/s in millions
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f M", r / 1e6);
-  return buf;
-}
-std::string fmt(const char* f, double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, x);
-  return buf;
-}
-
 std::string hex64(std::uint64_t x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
   return buf;
-}
-
-/// A Markdown pipe table; printed to stdout as is (it reads fine as plain text).
-std::size_t display_width(const std::string& s) {  // UTF-8 code points (× and the like are one column)
-  std::size_t n = 0;
-  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
-  return n;
-}
-
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-
-  std::string str() const {
-    std::vector<std::size_t> w(header.size());
-    for (std::size_t c = 0; c < header.size(); ++c) w[c] = display_width(header[c]);
-    for (const auto& r : rows)
-      for (std::size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], display_width(r[c]));
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string s = "|";
-      for (std::size_t c = 0; c < header.size(); ++c) {
-        const std::string& x = c < cells.size() ? cells[c] : std::string();
-        s += " " + x + std::string(w[c] - display_width(x), ' ') + " |";
-      }
-      return s + "\n";
-    };
-    std::string s = line(header);
-    s += "|";
-    for (std::size_t c = 0; c < header.size(); ++c) s += std::string(w[c] + 2, '-') + "|";
-    s += "\n";
-    for (const auto& r : rows) s += line(r);
-    return s;
-  }
-};
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-std::string compiler_version() {
-#if defined(__clang__)
-  return std::string("clang ") + __clang_version__;
-#elif defined(__GNUC__)
-  return std::string("GCC ") + __VERSION__;
-#else
-  return "unknown compiler";
-#endif
-}
-
-/// Code-generation macros of this translation unit (the engine's own TUs share the build's flags
-/// when built with CMake or the same g++ line).
-std::string build_flags() {
-  std::string s;
-#if defined(__OPTIMIZE__)
-  s += "optimised";
-#else
-  s += "NOT optimised";
-#endif
-#if defined(NDEBUG)
-  s += ", NDEBUG";
-#endif
-#if defined(__AVX512F__)
-  s += ", AVX-512";
-#elif defined(__AVX2__)
-  s += ", AVX2";
-#elif defined(__AVX__)
-  s += ", AVX";
-#elif defined(__SSE4_2__)
-  s += ", SSE4.2";
-#else
-  s += ", baseline x86-64 (SSE2)";
-#endif
-#if defined(__FMA__)
-  s += ", FMA";
-#endif
-  return s;
-}
-
-std::string command_line(int argc, char** argv) {
-  std::string s;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i) s += ' ';
-    if (a.find_first_of(" \t\"'$") != std::string::npos) {
-      std::string q = "'";
-      for (char ch : a) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-      a = q + "'";
-    }
-    s += a;
-  }
-  return s;
-}
-
-/// The 1-, 5- and 15-minute load averages: other work on the machine depresses wall-time rates, so
-/// the report records how busy the machine was around the run.
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  if (!(in >> a >> b >> c)) return "unavailable";
-  return a + " " + b + " " + c;
-}
-
-std::string commit_string() {
-  const std::string c = HEDGESIM_GIT_COMMIT;
-  return c == "unknown" ? "uncommitted (no git commit yet)" : c;
 }
 
 }  // namespace
@@ -469,13 +271,7 @@ int main(int argc, char** argv) {
   const std::string load_start = load_average();
 
   std::ostringstream head;
-  head << "- Date: " << utc_now() << "\n"
-       << "- hedgesim " << HEDGESIM_VERSION << ", commit " << commit_string() << "\n"
-       << "- CPU: " << cpu_model_name() << ", " << threads << " hardware threads\n"
-       << "- Compiler: " << compiler_version() << " (bench TU: " << build_flags() << ")\n"
-       << "- QuantLib: " << QL_VERSION << "\n"
-       << "- Command: `" << command_line(argc, argv) << "`\n";
-  if (!opt.note.empty()) head << "- Note: " << opt.note << "\n";
+  head << provenance(argc, argv, threads, QL_VERSION, opt.note);
   head << "- Workload: " << kSteps << " steps of 1 h (30 days), terminal step recorded, risk-neutral measure "
        << "(r = " << kRate << ", q = 0), seed " << kSeed << "; S0 = 65000, Heston v0 = 0.36, κ = 2, θ = 0.36, "
        << "ξ = 1, ρ = −0.3; Bates λ = 5, μ_J = −0.05, σ_J = 0.1; SVCJ adds μ_v = 0.05, ρ_J = −0.5; GBM σ = 0.6\n"
@@ -566,23 +362,16 @@ int main(int argc, char** argv) {
   body << "## QuantLib peer (Heston QE)\n\n";
   if (opt.quantlib) {
     QuantLibHeston ql;
-    std::uint64_t ql_paths = opt.ql_paths;
     // Pilot run: warms QuantLib up and, without --ql-paths, sizes the timed run to the time budget.
     const QuantLibResult pilot = ql.run(std::min<std::uint64_t>(opt.paths, 1000));
-    if (ql_paths == 0) {
-      const double fit = 0.9 * opt.ql_seconds * pilot.rate / kSteps;
-      ql_paths = std::min<std::uint64_t>(opt.paths, std::max<std::uint64_t>(1000, static_cast<std::uint64_t>(fit) / 100 * 100));
-    }
-    const QuantLibResult q = ql.run(ql_paths);
+    const QuantLibResult q = ql.run(quantlib_paths(opt, pilot.rate, kSteps, 1000));
     std::fprintf(stderr, "  quantlib heston qe: %llu paths in %.2f s, %s path-steps/s\n",
                  static_cast<unsigned long long>(q.paths), q.seconds, fmt_rate(q.rate).c_str());
     body << "QuantLib " << QL_VERSION
          << " `HestonProcess` (QuadraticExponentialMartingale), `MultiPathGenerator<PseudoRandom>` "
          << "(Mersenne Twister + inverse cumulative normal, dimension " << 2 * kSteps << "), `TimeGrid(T, "
          << kSteps << ")`, one thread, " << q.paths << " paths"
-         << (opt.ql_paths != 0 ? " (set by --ql-paths; rates are per path-step)"
-             : q.paths != opt.paths ? " (fewer than ours, to keep its run near --ql-seconds; rates are per path-step)"
-                                    : "")
+         << quantlib_paths_note(opt, q.paths)
          << ": " << fmt("%.2f", q.seconds) << " s, **" << fmt_rate(q.rate) << " path-steps/s** (mean S_T/S0 "
          << fmt("%.5f", q.mean) << ", z " << fmt("%+.2f", q.z) << ", CPU use " << fmt("%.0f%%", 100 * q.utilisation)
          << ").\n\n";
@@ -608,15 +397,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- CUDA backend
-  body << "## CUDA backend\n\n";
   const int devices = opt.cuda ? cuda_device_count() : 0;
-  if (!opt.cuda) {
-    body << "CUDA timing skipped (--no-cuda).\n";
-  } else if (devices <= 0) {
-    body << "CUDA timing skipped: no CUDA device (cuda_compiled() = " << (cuda_compiled() ? "true" : "false")
-         << ", cuda_device_count() = " << devices << ").\n";
-    std::fprintf(stderr, "  cuda: skipped (no device)\n");
-  } else {
+  if (!cuda_section_skipped(body, opt.cuda, devices)) {
     body << "Device 0: " << cuda_device_name(0) << " (" << devices << " visible), " << opt.gpu_paths
          << " paths per call.\n\n";
     Table gpu;
@@ -645,17 +427,8 @@ int main(int argc, char** argv) {
          << "The CUDA rate includes the copy of the samples back to the host (wall time of "
          << "cuda_simulate_terminal).\n";
   }
-  body << "\nTotal benchmark wall time: " << fmt("%.1f", seconds_since(t_start)) << " s. Load average (1/5/15 min) "
-       << "at start " << load_start << ", at end " << load_average() << ".\n";
+  body << closing_line(t_start, load_start);
 
   std::cout << body.str() << std::flush;
-  if (!opt.markdown.empty()) {
-    std::ofstream md(opt.markdown);
-    md << "# hedgesim path-engine benchmark\n\n" << head.str() << "\n" << body.str();
-    if (!md) {
-      std::fprintf(stderr, "bench_paths: cannot write %s\n", opt.markdown.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return write_markdown("bench_paths", opt.markdown, "hedgesim path-engine benchmark", head.str(), body.str());
 }

@@ -32,18 +32,41 @@ inline ModelParams heston_lewis(VarianceScheme s) {
   return p;
 }
 
-/// Fang–Oosterlee's case: 2κθ = 0.126 < ξ² = 0.331, the Feller condition fails.
-inline ModelParams heston_fang_oosterlee(VarianceScheme s) {
-  ModelParams p;
-  p.type = ModelType::heston;
-  p.spot = 100;
+/// `p` with Fang–Oosterlee's variance: 2κθ = 0.126 < ξ² = 0.331, the Feller condition fails.
+inline ModelParams with_fang_oosterlee_variance(ModelParams p) {
   p.v0 = 0.0175;
   p.kappa = 1.5768;
   p.theta = 0.0398;
   p.xi = 0.5751;
   p.rho = -0.5711;
+  return p;
+}
+
+/// Fang–Oosterlee's case: 2κθ = 0.126 < ξ² = 0.331, the Feller condition fails.
+inline ModelParams heston_fang_oosterlee(VarianceScheme s) {
+  ModelParams p;
+  p.type = ModelType::heston;
+  p.spot = 100;
   p.drift = 0.05;
   p.scheme = s;
+  return with_fang_oosterlee_variance(p);
+}
+
+/// `p` with the DESIGN.md example's Heston variance: v0 = θ = 0.36, κ = 2, ξ = 1, ρ = −0.3.
+inline ModelParams with_btc_variance(ModelParams p) {
+  p.v0 = 0.36;
+  p.kappa = 2;
+  p.theta = 0.36;
+  p.xi = 1;
+  p.rho = -0.3;
+  return p;
+}
+
+/// `p` with the DESIGN.md example's Bates jumps: λ = 5, μ_J = −0.05, σ_J = 0.1.
+inline ModelParams with_btc_jumps(ModelParams p) {
+  p.jump_intensity = 5;
+  p.jump_mean = -0.05;
+  p.jump_stdev = 0.1;
   return p;
 }
 
@@ -53,21 +76,11 @@ inline ModelParams bates_btc() {
   p.spot = 65000;
   p.rate = 0.04;
   p.drift = 0.2;
-  p.v0 = 0.36;
-  p.kappa = 2;
-  p.theta = 0.36;
-  p.xi = 1;
-  p.rho = -0.3;
-  p.jump_intensity = 5;
-  p.jump_mean = -0.05;
-  p.jump_stdev = 0.1;
-  return p;
+  return with_btc_jumps(with_btc_variance(p));
 }
 
-/// Feller-violating Bates with frequent jumps: 2κθ = 0.5 < ξ² = 2.25.
-inline ModelParams bates_feller_violating() {
-  ModelParams p = bates_btc();
-  p.spot = 100;
+/// `p` with a Feller-violating variance and frequent jumps: 2κθ = 0.5 < ξ² = 2.25, λ = 20.
+inline ModelParams with_feller_violating_jumps(ModelParams p) {
   p.kappa = 1;
   p.theta = 0.25;
   p.v0 = 0.2;
@@ -77,6 +90,13 @@ inline ModelParams bates_feller_violating() {
   p.jump_mean = -0.02;
   p.jump_stdev = 0.05;
   return p;
+}
+
+/// Feller-violating Bates with frequent jumps: 2κθ = 0.5 < ξ² = 2.25.
+inline ModelParams bates_feller_violating() {
+  ModelParams p = bates_btc();
+  p.spot = 100;
+  return with_feller_violating_jumps(p);
 }
 
 inline ModelParams svcj_crypto() {

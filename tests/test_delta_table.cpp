@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "model_cases.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/delta_table.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
@@ -36,16 +37,8 @@ ModelParams btc(ModelType type) {
   p.spot = 65000;
   p.rate = 0.03;
   p.dividend = 0.01;
-  p.v0 = 0.36;
-  p.kappa = 2;
-  p.theta = 0.36;
-  p.xi = 1;
-  p.rho = -0.3;
-  if (type == ModelType::bates || type == ModelType::svcj) {
-    p.jump_intensity = 5;
-    p.jump_mean = -0.05;
-    p.jump_stdev = 0.1;
-  }
+  p = test::with_btc_variance(p);
+  if (type == ModelType::bates || type == ModelType::svcj) p = test::with_btc_jumps(p);
   if (type == ModelType::svcj) {
     p.var_jump_mean = 0.05;
     p.jump_rho = -0.5;
@@ -56,27 +49,8 @@ ModelParams btc(ModelType type) {
 /// Feller-violating Bates with frequent jumps (2κθ = 0.5 < ξ² = 2.25, λ = 20) and Fang–Oosterlee's
 /// Feller-violating Heston: variance near 0 makes the delta's diffusive step narrow and the jump tails
 /// relatively large.
-ModelParams bates_feller_violating() {
-  ModelParams p = btc(ModelType::bates);
-  p.kappa = 1;
-  p.theta = 0.25;
-  p.v0 = 0.2;
-  p.xi = 1.5;
-  p.rho = -0.6;
-  p.jump_intensity = 20;
-  p.jump_mean = -0.02;
-  p.jump_stdev = 0.05;
-  return p;
-}
-ModelParams heston_fang_oosterlee() {
-  ModelParams p = btc(ModelType::heston);
-  p.v0 = 0.0175;
-  p.kappa = 1.5768;
-  p.theta = 0.0398;
-  p.xi = 0.5751;
-  p.rho = -0.5711;
-  return p;
-}
+ModelParams bates_feller_violating() { return test::with_feller_violating_jumps(btc(ModelType::bates)); }
+ModelParams heston_fang_oosterlee() { return test::with_fang_oosterlee_variance(btc(ModelType::heston)); }
 
 /// A 30-day call, a 10-day put and a 1-day call, on an hourly grid.
 const std::vector<DeltaTableOption> kBook = {
