@@ -376,14 +376,24 @@ std::complex<double> log_forward_cf(const ModelParams& model, std::complex<doubl
   return std::exp(log_cf_sv(model, u, maturity_years));
 }
 
-std::vector<double> analytic_prices(const ModelParams& model, double maturity_years,
-                                    std::span<const OptionType> types, std::span<const double> strikes) {
+namespace {
+
+/// The checks every batch entry point makes: one type per strike, then the model, maturity and strikes.
+void validate_batch(const char* name, const ModelParams& model, double maturity_years,
+                    std::span<const OptionType> types, std::span<const double> strikes) {
   if (types.size() != strikes.size()) {
-    throw InputError("analytic_prices: " + std::to_string(types.size()) + " option types for " +
+    throw InputError(std::string(name) + ": " + std::to_string(types.size()) + " option types for " +
                      std::to_string(strikes.size()) + " strikes; allowed: one type per strike");
   }
   validate(model, maturity_years);
   for (double k : strikes) validate_strike(model, k);
+}
+
+}  // namespace
+
+std::vector<double> analytic_prices(const ModelParams& model, double maturity_years,
+                                    std::span<const OptionType> types, std::span<const double> strikes) {
+  validate_batch("analytic_prices", model, maturity_years, types, strikes);
   std::vector<double> prices(strikes.size());
   if (strikes.empty()) return prices;
   if (maturity_years == 0.0 || model.type == ModelType::gbm) {
@@ -656,12 +666,7 @@ void greeks_fourier(const ModelParams& p, double tau, std::span<const OptionType
 
 std::vector<AnalyticGreeks> analytic_greeks(const ModelParams& model, double maturity_years,
                                             std::span<const OptionType> types, std::span<const double> strikes) {
-  if (types.size() != strikes.size()) {
-    throw InputError("analytic_greeks: " + std::to_string(types.size()) + " option types for " +
-                     std::to_string(strikes.size()) + " strikes; allowed: one type per strike");
-  }
-  validate(model, maturity_years);
-  for (double k : strikes) validate_strike(model, k);
+  validate_batch("analytic_greeks", model, maturity_years, types, strikes);
   std::vector<AnalyticGreeks> greeks(strikes.size());
   if (strikes.empty()) return greeks;
   if (maturity_years == 0.0 || model.type == ModelType::gbm) {
