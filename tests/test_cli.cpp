@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -82,13 +83,17 @@ TEST(Cli, PriceJsonIsTheWholeStdout) {
   EXPECT_EQ(j["options"][1]["settlement"], "inverse");
 }
 
+/// The --json results of `command` on 1 and on 2 threads (each must succeed).
+std::pair<nlohmann::json, nlohmann::json> json_on_1_and_2_threads(const std::string& command) {
+  const Result a = run(command + " --json --threads 1");
+  const Result b = run(command + " --json --threads 2");
+  EXPECT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(b.code, 0) << b.err;
+  return {nlohmann::json::parse(a.out), nlohmann::json::parse(b.out)};
+}
+
 TEST(Cli, FlagsOverrideConfigAndRunsAreReproducible) {
-  const std::string cfg = write_config("good2.yaml", kGood);
-  const Result a = run("price " + cfg + " --json --paths 3000 --seed 9 --threads 1");
-  const Result b = run("price " + cfg + " --json --paths 3000 --seed 9 --threads 2");
-  ASSERT_EQ(a.code, 0) << a.err;
-  ASSERT_EQ(b.code, 0) << b.err;
-  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  const auto [ja, jb] = json_on_1_and_2_threads("price " + write_config("good2.yaml", kGood) + " --paths 3000 --seed 9");
   EXPECT_EQ(ja["paths"], 3000);
   EXPECT_EQ(ja["seed"], 9);
   EXPECT_EQ(ja["options"][0]["mc_price"], jb["options"][0]["mc_price"]) << "thread count changed the estimate";
@@ -136,12 +141,7 @@ policies:
 // `run` is reproducible across thread counts (the same paths, reduced in path order), and its JSON
 // carries one entry per policy in config order.
 TEST(Cli, RunJsonIsReproducibleAcrossThreads) {
-  const std::string cfg = write_config("run.yaml", kRun);
-  const Result a = run("run " + cfg + " --json --threads 1");
-  const Result b = run("run " + cfg + " --json --threads 2");
-  ASSERT_EQ(a.code, 0) << a.err;
-  ASSERT_EQ(b.code, 0) << b.err;
-  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  const auto [ja, jb] = json_on_1_and_2_threads("run " + write_config("run.yaml", kRun));
   ASSERT_EQ(ja["policies"].size(), 3u);
   EXPECT_EQ(ja["policies"][1]["name"], "hourly");
   EXPECT_EQ(ja["policies"], jb["policies"]);
