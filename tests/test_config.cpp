@@ -995,6 +995,9 @@ TEST(RunConfigErrors, CostsAndOutput) {
   expect_has(error_of(replace_line(kRun, 24, "  histogram_bins: 100001")), {"output.histogram_bins = 100001 at line 24"});
   expect_has(error_of(replace_line(kRun, 24, "  histogram_bins: 2.5")),
              {"output.histogram_bins = '2.5' at line 24", "an integer from 1 to 100000"});
+  expect_has(error_of(replace_line(kRun, 24, "  sample_paths: 1001")),
+             {"output.sample_paths = 1001 at line 24", "must be from 0 to 1000"});
+  EXPECT_EQ(parse_config(replace_line(kRun, 24, "  sample_paths: 0"), "t").output.sample_paths, 0u);
   expect_has(error_of(replace_line(kRun, 23, "  per_path: on")), {"output.per_path = 'on' at line 23", "true or false"});
   expect_has(error_of(replace_line(kRun, 22, "  file:")), {"output.file at line 22 is empty", "file path"});
   expect_has(error_of(replace_line(kRun, 22, "  fiel: a.h5")), {"unknown key 'output.fiel' at line 22", "did you mean 'file'?"});

@@ -240,6 +240,21 @@ def check_docs_example(h5_path):
     check(r.returncode == 0, "docs/hdf5.md example runs", r.stderr.strip()[-2000:], "exit code 0")
 
 
+def check_sample_paths(f, n, steps, spot0, variance):
+    """/sample_paths: n paths over steps + 1 grid times, starting at spot0, with GBM's constant variance."""
+    if not check("sample_paths" in f, "/sample_paths exists", list(f)):
+        return
+    g = f["sample_paths"]
+    check(g["time"].shape == (steps + 1,), "sample_paths/time shape", g["time"].shape, (steps + 1,))
+    check(g["spot"].shape == (n, steps + 1), "sample_paths/spot shape", g["spot"].shape, (n, steps + 1))
+    check(g["variance"].shape == (n, steps + 1), "sample_paths/variance shape", g["variance"].shape, (n, steps + 1))
+    close(float(g["time"][-1]), steps / 24.0, "sample_paths/time at the horizon (days)")
+    check(bool(np.all(g["spot"][:, 0] == spot0)), "sample paths start at the spot", g["spot"][:, 0], spot0)
+    check(bool(np.all(g["spot"][()] > 0)), "sample spots are positive")
+    close(float(np.max(np.abs(g["variance"][()] - variance))), 0.0, "GBM sample variance is sigma^2", scale=variance)
+    check(len(set(np.round(g["spot"][:, -1], 6))) == n, "sample paths differ from each other")
+
+
 def leftovers(d):
     return glob.glob(os.path.join(d, "**", "*.tmp-*"), recursive=True)
 
@@ -272,6 +287,7 @@ def main():
             check_quantiles(f, j, per_path=True)
             check_policy_data(f, j, per_path=True, bins=50)
             check_all_units(f)
+            check_sample_paths(f, n=10, steps=7 * 24, spot0=65000.0, variance=0.36)
 
         check_docs_example(out)
 

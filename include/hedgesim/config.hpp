@@ -48,7 +48,8 @@
 //               Every every_hours / max_hours must be a whole number (>= 1) of time steps:
 //               hours x steps_per_day / 24 within 1e-9 relative. Keys of another type are errors.
 //   output:     file (HDF5 results; default empty = none), per_path (true|false, default false),
-//               histogram_bins (1 to 100000, default 100)
+//               histogram_bins (1 to 100000, default 100), sample_paths (0 to 1000, default 10:
+//               spot and variance of the first paths at every step, for plots)
 // Booleans are YAML 1.2's true/false only (yes/no/on/off are rejected).
 #include <cstddef>
 #include <optional>
@@ -68,6 +69,8 @@ RunSpec load_config(const std::string& path);
 
 /// The largest output.histogram_bins.
 constexpr unsigned kMaxHistogramBins = 100000;
+/// The largest output.sample_paths.
+constexpr unsigned kMaxSamplePaths = 1000;
 
 /// The semantic checks (ranges, the time grid, model consistency, and the hedge, costs, policies and
 /// output rules above, which hold for whatever policies there are — none is fine, as for `price`).

@@ -146,6 +146,7 @@ struct OutputSpec {
   std::string file;        ///< HDF5 results; empty: none
   bool per_path = false;   ///< write per-path datasets
   unsigned histogram_bins = 100;
+  unsigned sample_paths = 10;  ///< spot and variance of paths 0 … n−1 at every step, for plots
 };
 
 struct RunSpec {

@@ -721,6 +721,10 @@ void validate_output(const Reporter& r, const OutputSpec& o) {
     r.fail("output.histogram_bins", std::to_string(o.histogram_bins),
            "must be from 1 to " + std::to_string(kMaxHistogramBins));
   }
+  if (o.sample_paths > kMaxSamplePaths) {
+    r.fail("output.sample_paths", std::to_string(o.sample_paths),
+           "must be from 0 to " + std::to_string(kMaxSamplePaths) + " (paths stored at every step)");
+  }
 }
 
 void validate_with(const RunSpec& spec, const KeyLines* where) {
@@ -775,7 +779,7 @@ constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol",
 constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
 constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade", "gas", "slippage", "failure_probability"};
 constexpr std::string_view kGasKeys[] = {"units", "price_gwei", "eth_price_usd", "kappa", "sigma", "return_sensitivity"};
-constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins"};
+constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins", "sample_paths"};
 constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
                                                 "backend", "precision",     "measure",      "threads"};
 constexpr std::string_view kOptionKeys[] = {"type", "strike", "expiry_days", "quantity", "settlement"};
@@ -1407,6 +1411,10 @@ class Parser {
         o.histogram_bins = static_cast<unsigned>(integer(key, e, "an integer from 1 to " +
                                                                      std::to_string(kMaxHistogramBins),
                                                          std::numeric_limits<unsigned>::max()));
+      } else if (e.key == "sample_paths") {
+        o.sample_paths = static_cast<unsigned>(integer(key, e, "an integer from 0 to " +
+                                                                   std::to_string(kMaxSamplePaths),
+                                                       std::numeric_limits<unsigned>::max()));
       }
     }
   }

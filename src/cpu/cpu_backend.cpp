@@ -3,6 +3,7 @@
 // counter (dynamic balance; jump steps make paths uneven), and each path writes only its own row of
 // the output, so results do not depend on the number of threads or on path ranges.
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <fstream>
 #include <optional>
@@ -134,6 +135,50 @@ void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, Pa
   } else {
     run_hedging<double>(job, hedge, range, threads, out);
   }
+}
+
+namespace {
+
+/// Observer that writes spot and variance after every step.
+template <class T>
+struct PathRecorder {
+  double spot0;
+  double* spot;
+  double* variance;
+  void begin(const PathState<T>& s) { after_step(0, s); }
+  void after_step(std::uint32_t n, const PathState<T>& s) {
+    spot[n] = spot0 * std::exp(static_cast<double>(s.x));
+    variance[n] = static_cast<double>(s.v);
+  }
+};
+
+template <class T>
+void sample_paths_at(const SimulationJob& job, SamplePaths& out) {
+  const std::size_t row = job.steps + 1;
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    for (std::uint64_t p = 0; p < out.count; ++p) {
+      PathRecorder<T> rec{job.model.spot, out.spot.data() + p * row, out.variance.data() + p * row};
+      simulate_path<T>(model, job.steps, job.seed, p, rec);
+    }
+  });
+}
+
+}  // namespace
+
+SamplePaths cpu_sample_paths(const SimulationJob& job, std::uint64_t count) {
+  SamplePaths out;
+  out.count = count;
+  const std::size_t row = job.steps + 1;
+  out.time_days.resize(row);
+  for (std::size_t k = 0; k < row; ++k) out.time_days[k] = static_cast<double>(k) * job.dt_years * kDaysPerYear;
+  out.spot.assign(count * row, 0.0);
+  out.variance.assign(count * row, 0.0);
+  if (job.precision == Precision::float32) {
+    sample_paths_at<float>(job, out);
+  } else {
+    sample_paths_at<double>(job, out);
+  }
+  return out;
 }
 
 unsigned cpu_hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }

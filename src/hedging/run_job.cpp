@@ -172,6 +172,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
   report.policies = std::move(results);
+  report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
   return report;
 }
 

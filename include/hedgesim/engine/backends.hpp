@@ -14,6 +14,16 @@ namespace hedgesim {
 /// Simulates job over range on `threads` CPU threads (0: all hardware threads).
 void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out);
 unsigned cpu_hardware_threads();
+
+/// Paths 0 … n−1 of the job at every step (the same paths every backend simulates), for plots:
+/// time[k] in days, spot and variance row-major [path][k], k = 0 … steps.
+struct SamplePaths {
+  std::uint64_t count = 0;
+  std::vector<double> time_days;
+  std::vector<double> spot;
+  std::vector<double> variance;
+};
+SamplePaths cpu_sample_paths(const SimulationJob& job, std::uint64_t count);
 std::string cpu_model_name();
 
 bool cuda_compiled();

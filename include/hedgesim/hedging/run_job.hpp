@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
@@ -30,6 +31,7 @@ struct PolicyResult {
 struct RunReport : RunInfo {
   std::vector<double> premiums;   ///< USD per unit, per book option
   std::vector<PolicyResult> policies;
+  SamplePaths sample_paths;  ///< output.sample_paths of the same paths, for plots
 };
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
