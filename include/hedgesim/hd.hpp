@@ -10,3 +10,11 @@
 #else
 #define HS_HD inline
 #endif
+
+// A lane loop over the paths of a CPU tile: iterations are independent (each touches only its own
+// lane), which the vectoriser cannot always prove through arrays of a struct.
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+#define HS_LANES _Pragma("GCC ivdep")
+#else
+#define HS_LANES
+#endif

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <string>
@@ -25,14 +26,13 @@ constexpr std::uint64_t kChunk = 256;
 /// goes through the same code whatever range or thread it falls in.
 constexpr unsigned kLanes = 16;
 
-/// Simulates paths [first, first + kLanes) step by step; the first `valid` lanes are real paths and
-/// `observers[l]` sees lane l's state after every step (as simulate_path's observer does). The
-/// diffusion of all lanes is one loop the compiler vectorises (Philox, Box–Muller and the model step
-/// are branch-free per lane); the rare steps with jumps are then finished lane by lane from the same
-/// stream, exactly as advance() does for a single path, so a path's bits do not depend on its lane.
-template <class T, class Model, class Observer>
-void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64_t first, unsigned valid,
-                   std::optional<Observer>* observers) {
+/// Simulates paths [first, first + kLanes) step by step; `tile` sees every lane's state after every
+/// step (tile.begin(x, v), tile.after_step(n, x, v) with one value per lane). The diffusion of all
+/// lanes is one loop the compiler vectorises (Philox, Box–Muller and the model step are branch-free
+/// per lane); the rare steps with jumps are then finished lane by lane from the same stream, exactly as
+/// advance() does for a single path, so a path's bits do not depend on its lane.
+template <class T, class Model, class Tile>
+void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64_t first, Tile& tile) {
   // Local copies: the vectoriser must see that nothing in the lane loop can change them.
   const Model model = model_ref;
   const std::uint64_t seed = job.seed;
@@ -44,7 +44,7 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     x[l] = init.x;
     v[l] = init.v;
   }
-  for (unsigned l = 0; l < valid; ++l) observers[l]->begin(init);
+  tile.begin(x, v);
   for (std::uint32_t n = 0; n < job.steps; ++n) {
 #pragma GCC ivdep
     for (unsigned l = 0; l < kLanes; ++l) {
@@ -66,19 +66,32 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
         v[l] = s.v;
       }
     }
-    for (unsigned l = 0; l < valid; ++l) observers[l]->after_step(n + 1, PathState<T>{x[l], v[l]});
+    tile.after_step(n + 1, x, v);
   }
 }
+
+/// A tile observer made of one per-path observer per real lane (simulate_path's kind).
+template <class T, class Observer>
+struct PerLane {
+  std::optional<Observer> lanes[kLanes];
+  unsigned valid = 0;
+  void begin(const T* x, const T* v) {
+    for (unsigned l = 0; l < valid; ++l) lanes[l]->begin(PathState<T>{x[l], v[l]});
+  }
+  void after_step(std::uint32_t n, const T* x, const T* v) {
+    for (unsigned l = 0; l < valid; ++l) lanes[l]->after_step(n, PathState<T>{x[l], v[l]});
+  }
+};
 
 /// Tiles of kLanes paths over [chunk_first, chunk_last); `make(path)` builds each path's observer.
 template <class T, class Model, class Observer, class Make>
 void simulate_tiles(const Model& model, const SimulationJob& job, std::uint64_t chunk_first, std::uint64_t chunk_last,
                     Make&& make) {
-  std::optional<Observer> observers[kLanes];
+  PerLane<T, Observer> tile;
   for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
-    const unsigned valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
-    for (unsigned l = 0; l < valid; ++l) observers[l].emplace(make(first + l));
-    simulate_tile<T>(model, job, first, valid, observers);
+    tile.valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+    for (unsigned l = 0; l < tile.valid; ++l) tile.lanes[l].emplace(make(first + l));
+    simulate_tile<T>(model, job, first, tile);
   }
 }
 
@@ -102,10 +115,15 @@ template <class T>
 void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
                  std::vector<double>& out) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
-    parallel_chunks(range, threads, [&](std::uint64_t first, std::uint64_t last) {
-      simulate_tiles<T, std::decay_t<decltype(model)>, HedgeObserver<T>>(model, job, first, last, [&](std::uint64_t path) {
-        return HedgeObserver<T>{hedge, out.data(), range.size(), path - range.begin, job.seed, path};
-      });
+    parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
+      // ~60 KB of lanes per tile: on the heap, one per chunk, not on the thread's stack.
+      auto tile = std::make_unique<HedgeTile<T, kLanes>>(hedge, out.data(), range.size(), 0, job.seed, 0, 0);
+      for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
+        tile->row0 = first - range.begin;
+        tile->path0 = first;
+        tile->valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+        simulate_tile<T>(model, job, first, *tile);
+      }
     });
   });
 }

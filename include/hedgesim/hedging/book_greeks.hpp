@@ -1,7 +1,9 @@
 #pragma once
-// Value, delta and gamma of the live part of the book at one time on one path, by Black–Scholes at a
-// given volatility. Linear and inverse options share the USD value (black_scholes.hpp); the coin held
-// for inverse premiums and payoffs is a separate exposure the hedge observer adds.
+// Delta and gamma of the live part of the book at one time, on a tile of L paths at once (L = 1 on
+// the GPU, one path per thread), by Black–Scholes at a per-path volatility or from the model's delta
+// table. Linear and inverse options share the USD greeks (black_scholes.hpp); the coin held for
+// inverse premiums and payoffs is a separate exposure the hedge observer adds. Everything that is the
+// same on every path (which options are live, τ, e^{−qτ}) is computed once per option and step.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -10,36 +12,44 @@
 
 namespace hedgesim {
 
-struct BookGreeks {
-  double delta;  ///< USD value per USD of spot move (coins of underlying)
-  double gamma;  ///< only when the job's policies need it (HedgeParams::needs_gamma), else 0
-  double tau_last;  ///< years to the last live expiry (0 when none is live)
-};
+/// Years to the book's last live expiry at `step` (0 when none is live).
+HS_HD double book_tau_last(const HedgeParams& hp, std::uint32_t step) {
+  double tau_last = 0.0;
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step > step) tau_last = m::max(tau_last, static_cast<double>(o.expiry_step - step) * hp.dt);
+  }
+  return tau_last;
+}
 
-/// Greeks by Black–Scholes at `sigma`, or from the model's delta table at the path's variance when
-/// the job hedges with model deltas (hp.table.data set).
-HS_HD BookGreeks book_greeks(const HedgeParams& hp, std::uint32_t step, double spot, double sigma, double variance) {
-  BookGreeks g{0.0, 0.0, 0.0};
+/// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
+/// at variance[l] from the delta table when the job hedges with model deltas (hp.table.data set).
+/// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
+template <unsigned L>
+HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* sigma,
+                       const double* variance, double* delta, double* gamma) {
+  for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
     if (o.expiry_step <= step) continue;
     const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
-    double delta, gamma;
+    const double q_gamma = hp.needs_gamma ? o.quantity : 0.0;
     if (hp.table.data != nullptr) {
-      const TableGreeks t = table_greeks(hp.table, i, spot, variance, step);
-      delta = t.delta;
-      gamma = t.gamma;
+      for (unsigned l = 0; l < L; ++l) {
+        const TableGreeks t = table_greeks(hp.table, i, spot[l], variance[l], step);
+        delta[l] += o.quantity * t.delta;
+        gamma[l] += q_gamma * t.gamma;
+      }
     } else {
-      const DeltaGamma<double> bs =
-          black_scholes_delta_gamma(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma, hp.needs_gamma);
-      delta = bs.delta;
-      gamma = bs.gamma;
+      const double df_q = m::exp_finite(-hp.dividend * tau);
+HS_LANES
+      for (unsigned l = 0; l < L; ++l) {
+        const DeltaGamma bs = black_scholes_delta_gamma(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l], df_q);
+        delta[l] += o.quantity * bs.delta;
+        gamma[l] += q_gamma * bs.gamma;
+      }
     }
-    g.delta += o.quantity * delta;
-    g.gamma += o.quantity * gamma;
-    g.tau_last = m::max(g.tau_last, tau);
   }
-  return g;
 }
 
 }  // namespace hedgesim

@@ -1,6 +1,7 @@
 #pragma once
-// Dispatch from a policy's type to its rule: each rule is one small unit in policies/; adding one is
-// its file, an enum entry in spec.hpp, its config keys and a case here.
+// Dispatch from a policy's type to its rule: each rule is one small unit in policies/ (a struct with
+// a static decide); adding one is its file, an enum entry in spec.hpp, its config keys and a case
+// here.
 #include "hedgesim/hedging/policies/context.hpp"
 #include "hedgesim/hedging/policies/delta_band.hpp"
 #include "hedgesim/hedging/policies/hybrid.hpp"
@@ -10,25 +11,33 @@
 
 namespace hedgesim {
 
-/// The position the policy holds after deciding at this time (unchanged when it does not trade).
-HS_HD double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-  switch (p.type) {
+struct NoneRule {
+  HS_HD static double decide(const PolicyParams&, const DecisionContext&, const PolicyState& s) { return s.hedge; }
+};
+struct EveryStepRule {
+  HS_HD static double decide(const PolicyParams&, const DecisionContext& c, const PolicyState&) { return c.target; }
+};
+
+/// Calls visitor(Rule{}) with the rule of `type`: the caller's loop over paths then runs inside one
+/// rule, with no switch per path.
+template <class Visitor>
+HS_HD void visit_rule(PolicyType type, Visitor&& visitor) {
+  switch (type) {
     case PolicyType::none:
-      return s.hedge;
+      return visitor(NoneRule{});
     case PolicyType::every_step:
-      return c.target;
+      return visitor(EveryStepRule{});
     case PolicyType::time:
-      return decide_time(p, c, s);
+      return visitor(TimeRule{});
     case PolicyType::delta_band:
-      return decide_delta_band(p, c, s);
+      return visitor(DeltaBandRule{});
     case PolicyType::whalley_wilmott:
-      return decide_whalley_wilmott(p, c, s);
+      return visitor(WhalleyWilmottRule{});
     case PolicyType::move:
-      return decide_move(p, c, s);
+      return visitor(MoveRule{});
     case PolicyType::hybrid:
-      return decide_hybrid(p, c, s);
+      return visitor(HybridRule{});
   }
-  return s.hedge;
 }
 
 }  // namespace hedgesim

@@ -25,6 +25,8 @@ struct Greeks {
 };
 
 /// Linear (USD-settled) price and greeks. tau ≤ 0 or sigma ≤ 0 give the intrinsic value and its delta.
+/// Normal CDF, density and discount factors come from math.hpp's branch-free functions, which the
+/// hedge loop's deltas share bit for bit on both backends.
 template <class T>
 HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T rate, T dividend,
                                      T sigma) {
@@ -36,13 +38,14 @@ HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T
   }
   const T sqrt_tau = m::sqrt(tau);
   const T sig_sqrt = sigma * sqrt_tau;
-  const T d_plus = (m::log(spot / strike) + (rate - dividend + T(0.5) * sigma * sigma) * tau) / sig_sqrt;
+  const T d_plus = (m::log_pos(spot / strike) + (rate - dividend + T(0.5) * sigma * sigma) * tau) / sig_sqrt;
   const T d_minus = d_plus - sig_sqrt;
-  const T df_q = m::exp(-dividend * tau);
-  const T df_r = m::exp(-rate * tau);
-  const T nd_plus = m::norm_cdf(sign * d_plus);
-  const T nd_minus = m::norm_cdf(sign * d_minus);
-  const T pdf_plus = m::norm_pdf(d_plus);
+  const T df_q = m::exp_finite(-dividend * tau);
+  const T df_r = m::exp_finite(-rate * tau);
+  const m::CdfPdf<T> plus = m::norm_cdf_pdf(sign * d_plus);
+  const T nd_plus = plus.cdf;
+  const T nd_minus = m::norm_cdf_pdf(sign * d_minus).cdf;
+  const T pdf_plus = plus.pdf;
   Greeks<T> g;
   g.price = sign * (spot * df_q * nd_plus - strike * df_r * nd_minus);
   g.delta = sign * df_q * nd_plus;
@@ -53,23 +56,25 @@ HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T
   return g;
 }
 
-/// Delta and, when asked, gamma of a linear option alone — the hedge loop's hot path, which needs
-/// neither the price nor the second normal CDF. Same expressions as black_scholes_linear, same bits.
-template <class T>
+/// Delta and gamma of a linear option alone — the hedge loop's hot path, which needs neither the
+/// price nor the second normal CDF. Same expressions as black_scholes_linear, same bits, but without
+/// branches on the arguments (the intrinsic case is a select), so a lane loop over paths vectorises;
+/// log is math.hpp's log_pos for the same reason. df_q = e^{−qτ} is the caller's (one per option and
+/// step, not per path).
 struct DeltaGamma {
-  T delta, gamma;
+  double delta, gamma;
 };
-template <class T>
-HS_HD DeltaGamma<T> black_scholes_delta_gamma(OptionType type, T spot, T strike, T tau, T rate, T dividend, T sigma,
-                                              bool with_gamma) {
-  const T sign = type == OptionType::call ? T(1) : T(-1);
-  if (!(tau > T(0)) || !(sigma > T(0))) return {sign * (spot - strike) > T(0) ? sign : T(0), T(0)};
-  const T sqrt_tau = m::sqrt(tau);
-  const T sig_sqrt = sigma * sqrt_tau;
-  const T d_plus = (m::log(spot / strike) + (rate - dividend + T(0.5) * sigma * sigma) * tau) / sig_sqrt;
-  const T df_q = m::exp(-dividend * tau);
-  const T delta = sign * df_q * m::norm_cdf(sign * d_plus);
-  return {delta, with_gamma ? df_q * m::norm_pdf(d_plus) / (spot * sig_sqrt) : T(0)};
+HS_HD DeltaGamma black_scholes_delta_gamma(OptionType type, double spot, double strike, double tau, double rate,
+                                           double dividend, double sigma, double df_q) {
+  const double sign = type == OptionType::call ? 1.0 : -1.0;
+  const bool live = tau > 0.0 && sigma > 0.0;
+  const double sig = live ? sigma : 1.0;
+  const double sqrt_tau = m::sqrt(live ? tau : 1.0);
+  const double sig_sqrt = sig * sqrt_tau;
+  const double d_plus = (m::log_pos(spot / strike) + (rate - dividend + 0.5 * sig * sig) * tau) / sig_sqrt;
+  const m::CdfPdf<double> plus = m::norm_cdf_pdf(sign * d_plus);
+  const double intrinsic = sign * (spot - strike) > 0.0 ? sign : 0.0;
+  return {live ? sign * df_q * plus.cdf : intrinsic, live ? df_q * plus.pdf / (spot * sig_sqrt) : 0.0};
 }
 
 /// Converts linear greeks to the coin-denominated ones of an inverse option (see file comment).

@@ -1,5 +1,7 @@
 #pragma once
 // What a rebalancing rule sees at a decision time, and what it remembers between decisions.
+// Rules are written without branches on per-path values (selects instead), so the CPU backend's
+// lane loop over a tile of paths stays one vectorised loop per policy.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -14,22 +16,23 @@ struct DecisionContext {
   double target;    ///< the policy's full hedge −(book delta + coin held), in coins
   double gamma;     ///< book gamma (coins per USD)
   double tau_last;  ///< years to the last live expiry
+  double discount_last;  ///< e^{−r·tau_last}
   const HedgeParams* hedge;
 };
 
 struct PolicyState {
-  double hedge;                  ///< position in the hedge instrument, coins
-  std::uint32_t last_trade_step;
+  double hedge;            ///< position in the hedge instrument, coins
+  double last_trade_step;  ///< step of the last trade (an integer; double to share the lanes' width)
   double last_trade_spot;
-  bool traded;                   ///< at least one trade so far
+  double traded;           ///< 1 after the first trade, else 0 (a double, like the other lanes)
 };
 
 /// Band rule: outside [target − w, target + w] trade to the target (center) or the nearer edge.
 HS_HD double band_decision(double hedge, double target, double half_width, RebalanceTo to) {
   const double error = hedge - target;
-  if (!(m::fabs(error) > half_width)) return hedge;
-  if (to == RebalanceTo::center) return target;
-  return target + (error > 0 ? half_width : -half_width);
+  const double edge = target + (error > 0 ? half_width : -half_width);
+  const double moved = to == RebalanceTo::center ? target : edge;
+  return m::fabs(error) > half_width ? moved : hedge;
 }
 
 }  // namespace hedgesim

@@ -10,8 +10,10 @@ HS_HD double delta_band_half_width(const PolicyParams& p, const DecisionContext&
   return p.width_per_gamma ? p.width * m::fabs(c.gamma) * c.spot : p.width;
 }
 
-HS_HD double decide_delta_band(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-  return band_decision(s.hedge, c.target, delta_band_half_width(p, c), p.rebalance_to);
-}
+struct DeltaBandRule {
+  HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
+    return band_decision(s.hedge, c.target, delta_band_half_width(p, c), p.rebalance_to);
+  }
+};
 
 }  // namespace hedgesim

@@ -6,10 +6,15 @@
 
 namespace hedgesim {
 
-HS_HD double decide_hybrid(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-  if (p.max_steps > 0 && (!s.traded || c.step - s.last_trade_step >= p.max_steps)) return c.target;
-  if (c.step % p.every_steps != 0) return s.hedge;
-  return band_decision(s.hedge, c.target, delta_band_half_width(p, c), p.rebalance_to);
-}
+struct HybridRule {
+  HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
+    const bool overdue =
+        p.max_steps > 0 && (s.traded == 0.0 || static_cast<double>(c.step) - s.last_trade_step >= static_cast<double>(p.max_steps));
+    const double banded = c.step % p.every_steps != 0
+                              ? s.hedge
+                              : band_decision(s.hedge, c.target, delta_band_half_width(p, c), p.rebalance_to);
+    return overdue ? c.target : banded;
+  }
+};
 
 }  // namespace hedgesim

@@ -5,9 +5,11 @@
 
 namespace hedgesim {
 
-HS_HD double decide_move(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-  if (!s.traded) return c.target;
-  return m::fabs(c.spot / s.last_trade_spot - 1.0) > p.move ? c.target : s.hedge;
-}
+struct MoveRule {
+  HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
+    const bool moved = m::fabs(c.spot / s.last_trade_spot - 1.0) > p.move;
+    return s.traded == 0.0 || moved ? c.target : s.hedge;
+  }
+};
 
 }  // namespace hedgesim

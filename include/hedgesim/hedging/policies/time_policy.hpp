@@ -4,8 +4,10 @@
 
 namespace hedgesim {
 
-HS_HD double decide_time(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-  return c.step % p.every_steps == 0 ? c.target : s.hedge;
-}
+struct TimeRule {
+  HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
+    return c.step % p.every_steps == 0 ? c.target : s.hedge;
+  }
+};
 
 }  // namespace hedgesim
