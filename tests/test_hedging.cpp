@@ -306,7 +306,7 @@ TEST(Hedging, DeltaGammaShortcutMatchesFullGreeks) {
     for (double s : {50.0, 99.0, 100.0, 140.0})
       for (double tau : {0.0, 1e-4, 0.1, 2.0}) {
         const Greeks<double> full = black_scholes_linear(type, s, 100.0, tau, 0.03, 0.01, 0.7);
-        const DeltaGamma dg = black_scholes_delta_gamma(type, s, 100.0, tau, 0.03, 0.01, 0.7, m::exp_finite(-0.01 * tau));
+        const DeltaGamma<double> dg = black_scholes_delta_gamma(type, s, 100.0, tau, 0.03, 0.01, 0.7, m::exp_finite(-0.01 * tau));
         EXPECT_EQ(full.delta, dg.delta) << to_string(type) << " S=" << s << " tau=" << tau;
         EXPECT_EQ(full.gamma, dg.gamma) << to_string(type) << " S=" << s << " tau=" << tau;
       }

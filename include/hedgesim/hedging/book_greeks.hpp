@@ -25,7 +25,9 @@ HS_HD double book_tau_last(const HedgeParams& hp, std::uint32_t step) {
 /// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
 /// at variance[l] from the delta table when the job hedges with model deltas (hp.table.data set).
 /// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
-template <unsigned L>
+/// Black–Scholes greeks are computed in precision G, the path's (float32 runs get 8-wide float lanes
+/// and deltas within ~1e-6 of double ones, far inside any hedging tolerance); sums are double.
+template <class G, unsigned L>
 HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* sigma,
                        const double* variance, double* delta, double* gamma) {
   for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
@@ -41,12 +43,15 @@ HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* 
         gamma[l] += q_gamma * t.gamma;
       }
     } else {
-      const double df_q = m::exp_finite(-hp.dividend * tau);
-HS_LANES
+      const G tau_g = static_cast<G>(tau), strike = static_cast<G>(o.strike);
+      const G rate = static_cast<G>(hp.rate), dividend = static_cast<G>(hp.dividend);
+      const G df_q = m::exp_finite(-dividend * tau_g);
+      HS_LANES
       for (unsigned l = 0; l < L; ++l) {
-        const DeltaGamma bs = black_scholes_delta_gamma(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l], df_q);
-        delta[l] += o.quantity * bs.delta;
-        gamma[l] += q_gamma * bs.gamma;
+        const DeltaGamma<G> bs = black_scholes_delta_gamma(o.type, static_cast<G>(spot[l]), strike, tau_g, rate, dividend,
+                                                           static_cast<G>(sigma[l]), df_q);
+        delta[l] += o.quantity * static_cast<double>(bs.delta);
+        gamma[l] += q_gamma * static_cast<double>(bs.gamma);
       }
     }
   }

@@ -220,7 +220,7 @@ struct HedgeTile {
     const bool implied = hp.delta == DeltaSource::implied;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
-    book_greeks<L>(hp, n, spot, sigma, variance, delta, gamma);
+    book_greeks<T, L>(hp, n, spot, sigma, variance, delta, gamma);
     const double tau_last = book_tau_last(hp, n);
     const double discount_last = hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last);
     const bool gas = hp.gas_units > 0.0;
@@ -237,7 +237,7 @@ struct HedgeTile {
       if (pp.leland) {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
-        book_greeks<L>(hp, n, spot, alt_sigma, variance, alt_delta, alt_gamma);
+        book_greeks<T, L>(hp, n, spot, alt_sigma, variance, alt_delta, alt_gamma);
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_delta[l] = -(alt_delta[l] + coin[l]);
         tgt = alt_delta;

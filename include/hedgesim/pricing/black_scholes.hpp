@@ -61,20 +61,22 @@ HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T
 /// branches on the arguments (the intrinsic case is a select), so a lane loop over paths vectorises;
 /// log is math.hpp's log_pos for the same reason. df_q = e^{−qτ} is the caller's (one per option and
 /// step, not per path).
+template <class T>
 struct DeltaGamma {
-  double delta, gamma;
+  T delta, gamma;
 };
-HS_HD DeltaGamma black_scholes_delta_gamma(OptionType type, double spot, double strike, double tau, double rate,
-                                           double dividend, double sigma, double df_q) {
-  const double sign = type == OptionType::call ? 1.0 : -1.0;
-  const bool live = tau > 0.0 && sigma > 0.0;
-  const double sig = live ? sigma : 1.0;
-  const double sqrt_tau = m::sqrt(live ? tau : 1.0);
-  const double sig_sqrt = sig * sqrt_tau;
-  const double d_plus = (m::log_pos(spot / strike) + (rate - dividend + 0.5 * sig * sig) * tau) / sig_sqrt;
-  const m::CdfPdf<double> plus = m::norm_cdf_pdf(sign * d_plus);
-  const double intrinsic = sign * (spot - strike) > 0.0 ? sign : 0.0;
-  return {live ? sign * df_q * plus.cdf : intrinsic, live ? df_q * plus.pdf / (spot * sig_sqrt) : 0.0};
+template <class T>
+HS_HD DeltaGamma<T> black_scholes_delta_gamma(OptionType type, T spot, T strike, T tau, T rate, T dividend, T sigma,
+                                              T df_q) {
+  const T sign = type == OptionType::call ? T(1) : T(-1);
+  const bool live = tau > T(0) && sigma > T(0);
+  const T sig = live ? sigma : T(1);
+  const T sqrt_tau = m::sqrt(live ? tau : T(1));
+  const T sig_sqrt = sig * sqrt_tau;
+  const T d_plus = (m::log_pos(spot / strike) + (rate - dividend + T(0.5) * sig * sig) * tau) / sig_sqrt;
+  const m::CdfPdf<T> plus = m::norm_cdf_pdf(sign * d_plus);
+  const T intrinsic = sign * (spot - strike) > T(0) ? sign : T(0);
+  return {live ? sign * df_q * plus.cdf : intrinsic, live ? df_q * plus.pdf / (spot * sig_sqrt) : T(0)};
 }
 
 /// Converts linear greeks to the coin-denominated ones of an inverse option (see file comment).
