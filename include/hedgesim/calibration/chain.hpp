@@ -62,8 +62,8 @@ struct SelectionSpec {
   std::string currency = "BTC";
   double min_days = 7.0;
   double max_days = 365.0;
-  double min_moneyness = 0.0;   ///< K/F
-  double max_moneyness = 1e300;
+  double min_moneyness = 0.5;   ///< K/F
+  double max_moneyness = 2.0;
 };
 
 /// One option chosen for the fit. Prices are forward-normalised (coin prices); vols are decimals.

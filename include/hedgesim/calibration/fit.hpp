@@ -36,7 +36,7 @@ struct FitSpec {
   FitSpace space = FitSpace::vol;
   FitWeights weights = FitWeights::none;
   unsigned starts = 4;              ///< >= 1
-  unsigned max_evaluations = 400;   ///< chain pricings per start (Jacobian columns included)
+  unsigned max_iterations = 100;    ///< Levenberg–Marquardt iterations per start
 };
 
 /// A fitted parameter with the bounds it was held in.
