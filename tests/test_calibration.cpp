@@ -132,7 +132,7 @@ std::string input_error(F&& f) {
 
 }  // namespace
 
-TEST(ImpliedVol, RoundTripsAcrossStrikesAndMaturities) {
+TEST(CalibrationImpliedVol, RoundTripsAcrossStrikesAndMaturities) {
   for (double tau : {2.0 / 365, 0.1, 1.0})
     for (double x : {0.5, 0.9, 1.0, 1.2, 2.5})
       for (double sigma : {0.1, 0.6, 2.0}) {
@@ -147,7 +147,7 @@ TEST(ImpliedVol, RoundTripsAcrossStrikesAndMaturities) {
 
 // The fixed grid must reproduce the adaptive reference pricer wherever the fit goes: the models of
 // the synthetic tests and the extreme ones real BTC fits reach (xi up to ~10, kappa ~30).
-TEST(SmilePricer, MatchesReferencePricer) {
+TEST(CalibrationSmilePricer, MatchesReferencePricer) {
   hs::ModelParams wild = bates();
   wild.v0 = 0.4;
   wild.kappa = 30;
@@ -177,7 +177,7 @@ TEST(SmilePricer, MatchesReferencePricer) {
   }
 }
 
-TEST(Chain, MessagesNameFileLineAndColumn) {
+TEST(CalibrationChain, MessagesNameFileLineAndColumn) {
   const std::string good_row =
       "2026-01-01T00:00:00+00:00,BTC-X-1-C,70000,BTC-X,call,80000,2026-02-01T08:00:00+00:00,0.1,0.01,0.011,0.0105,0.0105,"
       "70000,BTC-X,0.5,0.3,10,1,1,0.001,BTC,69900,0";
@@ -199,7 +199,7 @@ TEST(Chain, MessagesNameFileLineAndColumn) {
   EXPECT_NE(input_error([] { hs::read_chain("/nonexistent/chain.csv"); }).find("cannot open"), std::string::npos);
 }
 
-TEST(Chain, SelectionCountsEveryDroppedRow) {
+TEST(CalibrationChain, SelectionCountsEveryDroppedRow) {
   const hs::Chain chain = hs::read_chain((source_dir() / "tests/data/deribit_btc_20260302T093957Z_excerpt.csv").string());
   const hs::Selection sel = hs::select_options(chain, {});
   std::size_t dropped = 0;
@@ -246,6 +246,29 @@ TEST(Calibration, RecoversParametersWithoutNoise) {
     EXPECT_TRUE(near(m + " Feller", r.feller, 2 * truth.kappa * truth.theta / (truth.xi * truth.xi), 1e-5));
     EXPECT_LT(r.pricer_check, 1e-6);
   }
+}
+
+// Every objective (vol or price space; none, vega or spread weights) is zero at the truth of an exact
+// chain, so each must find it; this catches a weight or residual that points the fit elsewhere.
+TEST(Calibration, EveryObjectiveRecoversHeston) {
+  const hs::ModelParams truth = heston();
+  const hs::Selection sel = select_all(synthetic_chain(truth, 0.0));
+  for (hs::FitSpace space : {hs::FitSpace::vol, hs::FitSpace::price})
+    for (hs::FitWeights w : {hs::FitWeights::none, hs::FitWeights::vega, hs::FitWeights::spread}) {
+      hs::FitSpec spec;
+      spec.model = hs::ModelType::heston;
+      spec.space = space;
+      spec.weights = w;
+      spec.starts = 2;
+      const hs::FitResult r = hs::calibrate(sel, spec);
+      const std::string what = fmt::format("{} space, {} weights", hs::to_string(space), hs::to_string(w));
+      EXPECT_TRUE(near(what + " rmse", r.rmse_vol, 0.0, 1e-6));
+      EXPECT_TRUE(near(what + " xi", param(r, "xi"), truth.xi, 1e-4 * truth.xi));
+      EXPECT_TRUE(near(what + " rho", param(r, "rho"), truth.rho, 1e-4));
+      double mean_w = 0.0;
+      for (double x : r.weight) mean_w += x / double(r.weight.size());
+      EXPECT_TRUE(near(what + " mean weight", mean_w, 1.0, 1e-12));
+    }
 }
 
 // With noise of σ_n vol points on every quote, the least-squares estimate has covariance

@@ -80,6 +80,22 @@ TEST(CliCalibrate, JsonIsTheWholeStdout) {
   EXPECT_NE(j["model_yaml"].get<std::string>().find("type: heston"), std::string::npos);
 }
 
+// The model: block drives a `price` run as it stands.
+TEST(CliCalibrate, ModelBlockRunsInPrice) {
+  const Result fit = run("calibrate " + excerpt() + " --model bates --starts 2 --json");
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const std::string yaml = "simulation: {paths: 2000, steps_per_day: 4, measure: risk_neutral}\n" +
+                           nlohmann::json::parse(fit.out)["model_yaml"].get<std::string>() +
+                           "book:\n  - {type: put, strike: 60000, expiry_days: 25, settlement: inverse}\n";
+  const auto cfg = temp_dir() / "calibrated.yaml";
+  std::ofstream(cfg) << yaml;
+  const Result price = run("price " + cfg.string() + " --json --backend cpu --threads 1");
+  ASSERT_EQ(price.code, 0) << price.err << "\n" << yaml;
+  const auto j = nlohmann::json::parse(price.out);
+  EXPECT_EQ(j["model"], "bates");
+  EXPECT_GT(j["options"][0]["analytic_price"].get<double>(), 0.0);
+}
+
 TEST(CliCalibrate, TablePrintsErrorsDropsAndModelBlock) {
   const Result r = run("calibrate " + excerpt() + " --model gbm --weights vega --space price");
   ASSERT_EQ(r.code, 0) << r.err;
