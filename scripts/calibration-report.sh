@@ -81,6 +81,17 @@ L.append("|---|---|" + "---|" * len(bn))
 for (snap, ccy), m in sorted(by.items()):
     p = m["bates"]["parameters"]
     L.append(f"| {snap} | {ccy} | " + " | ".join(f"{p[k]['value']:.4g}" for k in bn) + " |")
+L.append("")
+at = []
+for (snap, ccy), m in sorted(by.items()):
+    for k, p in m["bates"]["parameters"].items():
+        if min(abs(p["value"] - p["lower"]), abs(p["value"] - p["upper"])) <= 1e-4 * (p["upper"] - p["lower"]):
+            at.append(f"{snap} {ccy} {k} = {p['value']:.4g}")
+L.append("Bates parameters at a bound of the fit's box (include/hedgesim/calibration/fit.cpp): " +
+         ("; ".join(at) if at else "none") + ". Short-dated crypto smiles push the fit towards fast, "
+         "very volatile variance (large kappa and xi, Feller ratio well below 1) and rare large crashes "
+         "(small jump_intensity, jump_mean near -1); such parameters fit the quotes but make a stiff "
+         "simulation: check `hedgesim price` on the calibrated config before a `run`.")
 open(out, "w").write("\n".join(L) + "\n")
 print(f"wrote {out}", file=sys.stderr)
 PY

@@ -55,7 +55,7 @@ struct RowReader {
   [[noreturn]] void fail(Col c, std::string_view value, std::string_view allowed) const {
     throw InputError(fmt::format("{} line {}, column {} = '{}': {}", source, line, kColumns[c], value, allowed));
   }
-  /// A finite number; an empty field is `empty_value` when allowed (optional columns), else an error.
+  /// A finite number; an empty field reads as 0 in optional columns (no bid, no index) and is an error elsewhere.
   double number(Col c, bool optional = false) const {
     const std::string_view t = text(c);
     if (t.empty()) {

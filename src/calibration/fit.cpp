@@ -222,7 +222,7 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
     }
     Functor f(pb, &res.evaluations);
     Eigen::LevenbergMarquardt<Functor> lm(f);
-    lm.setMaxfev(spec.max_iterations);  // with an analytic df, one function value per iteration
+    lm.setMaxfev(spec.max_iterations);  // function values outside df: one per iteration, more on rejected steps
     lm.setFtol(1e-10);
     lm.setXtol(1e-10);
     const auto status = lm.minimize(y);
