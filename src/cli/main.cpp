@@ -20,6 +20,7 @@
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/io/hdf5_writer.hpp"
 #include "hedgesim/version.hpp"
+#include "calibrate_command.hpp"
 
 namespace hs = hedgesim;
 
@@ -236,6 +237,8 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Hedge the book with every policy on common paths; risk and cost per policy");
   add_common_flags(*run, run_flags);
   run->add_option("--out", run_flags.out, "HDF5 results file (overrides output.file)");
+  hs::cli::CalibrateFlags calibrate_flags;
+  CLI::App* calibrate = hs::cli::add_calibrate_command(app, calibrate_flags);
 
   try {
     app.parse(argc, argv);
@@ -253,6 +256,7 @@ int main(int argc, char** argv) {
   try {
     if (price->parsed()) return cmd_price(price_flags);
     if (run->parsed()) return cmd_run(run_flags);
+    if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
   } catch (const hs::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

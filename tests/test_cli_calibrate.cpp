@@ -1,0 +1,165 @@
+// `hedgesim calibrate` as a user meets it: --json is the whole stdout, the table carries the model:
+// block, malformed chains and bad flags exit 2 with one message naming the line/flag, and --out
+// leaves either the complete HDF5 file or nothing. The binary comes from HEDGESIM_BIN, the excerpt
+// from HEDGESIM_SOURCE_DIR (both set by CTest).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+std::filesystem::path temp_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("hedgesim_cli_calibrate_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+Result run(const std::string& args) {
+  const char* bin = std::getenv("HEDGESIM_BIN");
+  if (!bin) throw std::runtime_error("HEDGESIM_BIN is not set (CTest sets it to the built hedgesim)");
+  const auto err_file = temp_dir() / "stderr.txt";
+  const std::string cmd = std::string(bin) + " " + args + " 2>" + err_file.string();
+  Result r{};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), {});
+  return r;
+}
+
+std::string excerpt() {
+  const char* root = std::getenv("HEDGESIM_SOURCE_DIR");
+  if (!root) throw std::runtime_error("HEDGESIM_SOURCE_DIR is not set (CTest sets it to the checkout)");
+  return (std::filesystem::path(root) / "tests/data/deribit_btc_20260302T093957Z_excerpt.csv").string();
+}
+
+/// The excerpt's first `lines` lines with line `bad_line` (1-based) replaced by `replacement`.
+std::string edited_excerpt(const std::string& name, int lines, int bad_line, const std::string& replacement) {
+  std::ifstream in(excerpt());
+  std::string text, line;
+  for (int i = 1; i <= lines && std::getline(in, line); ++i) text += (i == bad_line ? replacement : line) + "\n";
+  const auto path = temp_dir() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(CliCalibrate, JsonIsTheWholeStdout) {
+  const Result r = run("calibrate " + excerpt() + " --model heston --starts 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"], "heston");
+  EXPECT_EQ(j["currency"], "BTC");
+  EXPECT_EQ(j["rows"], 380);
+  EXPECT_EQ(j["dropped"]["other_currency"], 3);
+  EXPECT_EQ(j["expiries"].size(), 4u);
+  EXPECT_EQ(j["option_fits"].size(), j["options"].get<std::size_t>());
+  EXPECT_GT(j["rmse_vol_points"].get<double>(), 0.0);
+  EXPECT_LT(j["rmse_vol_points"].get<double>(), 3.0);
+  EXPECT_TRUE(j["parameters"].contains("xi"));
+  EXPECT_NE(j["model_yaml"].get<std::string>().find("type: heston"), std::string::npos);
+}
+
+// The model: block drives a `price` run as it stands.
+TEST(CliCalibrate, ModelBlockRunsInPrice) {
+  const Result fit = run("calibrate " + excerpt() + " --model bates --starts 2 --json");
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  const std::string yaml = "simulation: {paths: 2000, steps_per_day: 4, measure: risk_neutral}\n" +
+                           nlohmann::json::parse(fit.out)["model_yaml"].get<std::string>() +
+                           "book:\n  - {type: put, strike: 60000, expiry_days: 25, settlement: inverse}\n";
+  const auto cfg = temp_dir() / "calibrated.yaml";
+  std::ofstream(cfg) << yaml;
+  const Result price = run("price " + cfg.string() + " --json --backend cpu --threads 1");
+  ASSERT_EQ(price.code, 0) << price.err << "\n" << yaml;
+  const auto j = nlohmann::json::parse(price.out);
+  EXPECT_EQ(j["model"], "bates");
+  EXPECT_GT(j["options"][0]["analytic_price"].get<double>(), 0.0);
+}
+
+TEST(CliCalibrate, TablePrintsErrorsDropsAndModelBlock) {
+  const Result r = run("calibrate " + excerpt() + " --model gbm --weights vega --space price");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s : {"parameter", "RMSE vp", "in_the_money", "model:\n  type: gbm", "vol: "})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << " missing from:\n" << r.out;
+}
+
+TEST(CliCalibrate, MalformedChainsNameTheLineAndExit2) {
+  struct Case {
+    std::string file, expected;
+  };
+  const Case cases[] = {
+      {edited_excerpt("nonnumeric.csv", 10, 6, "2026-03-02T09:39:57+00:00,BTC-X,abc,BTC-X,call,1,x,0.1,1,1,1,1,1,X,1,1,1,1,1,1,BTC,1,1"),
+       "nonnumeric.csv line 6, column underlying = 'abc'"},
+      {edited_excerpt("missing.csv", 10, 1, "timestamp,instrument_name"), "missing.csv line 1: missing column 'underlying'"},
+      {edited_excerpt("empty.csv", 0, 0, ""), "empty.csv line 1: the file is empty"},
+      {edited_excerpt("short.csv", 10, 4, "a,b,c"), "short.csv line 4: 3 fields"},
+  };
+  for (const Case& c : cases) {
+    const Result r = run("calibrate " + c.file);
+    EXPECT_EQ(r.code, 2) << c.file;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST(CliCalibrate, BadFlagsExit2WithTheFlag) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"--model hestn", "--model = 'hestn'"},
+      {"--weights equal", "--weights = 'equal': expected one of none, vega, spread"},
+      {"--space iv", "--space = 'iv': expected one of vol, price"},
+      {"--starts 0", "--starts"},
+      {"--min-days 30 --max-days 7", "--min-days"},
+      {"--min-moneyness 2 --max-moneyness 1", "moneyness window"},
+      {"--currency SOL", "no SOL option left"},
+      {"--min-days abc", "--min-days"},
+      {"--bogus", "--bogus"},
+  };
+  for (const auto& [flags, expected] : cases) {
+    const Result r = run("calibrate " + excerpt() + " " + flags);
+    EXPECT_EQ(r.code, 2) << flags;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << flags << ": " << r.err;
+  }
+}
+
+TEST(CliCalibrate, OutWritesTheFileOrNothing) {
+  const auto bad = temp_dir() / "no_such_dir" / "fit.h5";
+  Result r = run("calibrate " + excerpt() + " --model heston --starts 1 --out " + bad.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot be written"), std::string::npos) << r.err;
+  const auto good = temp_dir() / "fit.h5";
+  r = run("calibrate " + excerpt() + " --model heston --starts 1 --out " + good.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(std::filesystem::file_size(good), 1000u);
+  for (const auto& entry : std::filesystem::directory_iterator(temp_dir()))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+TEST(CliCalibrate, HelpListsTheFlags) {
+  const Result r = run("calibrate --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* s : {"--model", "--currency", "--min-days", "--max-days", "--min-moneyness", "--weights", "--space",
+                        "--starts", "--json", "--out"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+}  // namespace
