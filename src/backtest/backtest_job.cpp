@@ -85,9 +85,13 @@ std::size_t first_nan(const std::vector<double>& v, std::size_t a, std::size_t b
   return b + 1;
 }
 
+/// "'FILE' covers the hours ending A to B" (funding) or "'FILE' covers the days A to B" (gas).
 std::string coverage(const TimeSeries& s) {
-  return fmt::format("'{}' covers {} to {}", s.file, format_utc(s.time.front() - s.interval_s + (s.kind == SeriesKind::gas ? s.interval_s : kHour)),
-                     format_utc(s.time.back() + (s.kind == SeriesKind::gas ? s.interval_s - kHour : 0)));
+  if (s.kind == SeriesKind::gas)
+    return fmt::format("'{}' covers the UTC days {} to {}", s.file, format_utc(s.time.front()).substr(0, 10),
+                       format_utc(s.time.back()).substr(0, 10));
+  return fmt::format("'{}' covers the hours ending {} to {}", s.file,
+                     format_utc(s.time.front() - s.interval_s + kHour), format_utc(s.time.back()));
 }
 
 /// One window's parameters: the base parameters with the book struck at the window's spot.
