@@ -457,4 +457,25 @@ TEST(BacktestConfig, BacktestRulesNameTheKey) {
   std::string stoch = deep_itm_config(24);
   stoch.replace(stoch.find("implied_vol: 0.6}"), 17, "implied_vol: 0.6, funding: {stochastic: true, kappa: 1, sigma: 0.1, rho: 0}}");
   EXPECT_TRUE(contains(error_of(stoch), "hedge.funding.stochastic"));
+  std::string inst = deep_itm_config(24);
+  inst.replace(inst.find("delta: implied, implied_vol: 0.6"), 32, "delta: instantaneous");
+  EXPECT_TRUE(contains(error_of(inst), "hedge.delta = instantaneous: in a backtest needs backtest.vol: realized"))
+      << error_of(inst);
+}
+
+// hedge.delta: instantaneous hedges each hour at the realised variance of the W returns before it;
+// for a deep-in-the-money call the delta is 1 whatever the vol, so the P&L is the hand value of
+// EveryStepOnDeepInTheMoneyCallMatchesTheHandComputedPnl without funding.
+TEST(Backtest, InstantaneousDeltasUseTheTrailingRealisedVariance) {
+  std::string yaml = deep_itm_config(3);
+  yaml.replace(yaml.find("delta: implied, implied_vol: 0.6"), 32, "delta: instantaneous");
+  yaml.replace(yaml.find("backtest: {stride_hours: 1}"), 27, "backtest: {stride_hours: 1, vol: realized, realized_window_hours: 6}");
+  hs::RunSpec spec = spec_of(yaml);
+  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
+  const hs::BacktestReport r = hs::run_backtest(spec, prices, nullptr, nullptr, 1);
+  ASSERT_GT(r.history.paths, 0u);
+  const double s0 = prices.value[6];
+  EXPECT_EQ(r.start_spot[0], s0);
+  EXPECT_TRUE(near("P&L", field(r, 1, hs::PathField::pnl, 0), -0.0005 * s0, 1e-8));
+  EXPECT_TRUE(near("none P&L", field(r, 0, hs::PathField::pnl, 0), s0 - prices.value[9], 1e-8));
 }

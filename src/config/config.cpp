@@ -1599,6 +1599,11 @@ void validate_for_backtest(const RunSpec& spec) {
            "is not available in a backtest (the model's delta table is built at model.spot for simulated "
            "variance); use implied (at backtest.vol) or instantaneous (at the trailing realised variance)");
   }
+  if (spec.hedge.delta == DeltaSource::instantaneous && b.vol != BacktestVol::realized) {
+    r.fail("hedge.delta", "instantaneous",
+           "in a backtest needs backtest.vol: realized (the instantaneous variance of a historical path is "
+           "its trailing realised variance); or use hedge.delta: implied");
+  }
   if (spec.hedge.funding.stochastic) {
     r.fail("hedge.funding.stochastic", "true",
            "a backtest replays history: give a funding file (backtest.funding or --funding) or a constant "
