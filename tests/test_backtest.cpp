@@ -479,3 +479,12 @@ TEST(Backtest, InstantaneousDeltasUseTheTrailingRealisedVariance) {
   EXPECT_TRUE(near("P&L", field(r, 1, hs::PathField::pnl, 0), -0.0005 * s0, 1e-8));
   EXPECT_TRUE(near("none P&L", field(r, 0, hs::PathField::pnl, 0), s0 - prices.value[9], 1e-8));
 }
+
+TEST(Backtest, TooShortAHistoryIsAnErrorThatSaysWhatAWindowNeeds) {
+  hs::RunSpec spec = spec_of(deep_itm_config(24 * 30));
+  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
+  const std::string msg = input_error([&] { hs::run_backtest(spec, prices, nullptr, nullptr, 1); });
+  EXPECT_TRUE(contains(msg, "no complete window: the prices run from 2024-06-01T01:00:00Z to 2024-06-08T00:00:00Z "
+                            "(167 hours) and a window needs 720 hours"))
+      << msg;
+}

@@ -208,10 +208,10 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
   const std::size_t nw = starts.size();
   if (nw == 0) {
     throw InputError(fmt::format(
-        "{}: no complete window: the prices run from {} to {} ({} hours) and a window needs {} hours{}{}, "
+        "{}: no complete window: the prices run from {} to {} ({} hours) and a window needs {} hours{}, "
         "starting every {} hours{}{} ({} tried, {} across gaps, {} without funding, {} without gas)",
         prices.file, format_utc(g.t0), format_utc(prices.time.back()), g.n - 1, steps,
-        realized ? fmt::format(" plus {} hours of realised-vol history", w_rv) : "", "", stride,
+        realized ? fmt::format(" plus {} hours of realised-vol history", w_rv) : "", stride,
         bt.has_start ? " from " + format_utc(bt.start) : "", bt.has_end ? " to " + format_utc(bt.end) : "",
         rep.candidates, rep.skipped_gap, rep.skipped_funding, rep.skipped_gas));
   }
