@@ -182,6 +182,24 @@ TEST(MarketData, GasIsReadFromQuotedCrlfInGwei) {
   EXPECT_EQ(g.value[1], 10295409535.0 * 1e-9);
 }
 
+// Etherscan's series starts with zero gas prices (2015-07-30 …): a bad row where it is used, but
+// outside the span of the prices it is only counted.
+TEST(MarketData, RowsOutsideTheSpanAreCountedNotChecked) {
+  std::vector<std::string> lines = lines_of(slurp(kGas));
+  lines.insert(lines.begin() + 1, "\"7/30/2015\",\"1438214400\",\"0\"\r");
+  const std::string text = join_lines(lines);
+  const std::string msg = input_error([&] { hs::parse_series(text, "gas.csv", hs::SeriesKind::gas, opts()); });
+  EXPECT_TRUE(contains(msg, "gas.csv line 2: Value (Wei) = 0 at 2015-07-30T00:00:00Z is not positive")) << msg;
+  hs::ReadOptions span = opts();
+  span.has_span = true;
+  span.span_from = 1717200000;  // 2024-06-01
+  span.span_to = 1717804800;    // 2024-06-08
+  const hs::TimeSeries g = hs::parse_series(text, "gas.csv", hs::SeriesKind::gas, span);
+  EXPECT_EQ(g.issues.outside, 2u);  // 2015-07-30 and 2024-05-31
+  EXPECT_EQ(g.time.size(), 8u);
+  EXPECT_EQ(g.time.front(), 1717200000);
+}
+
 // Bad rows, made by altering lines of the OKX excerpt (line 1 is the header; line k + 2 holds bar k).
 struct BadCase {
   const char* name;

@@ -109,7 +109,11 @@ class Reader {
     }
     if (!header) throw InputError(fmt::format("{}: the file is empty: expected a CSV header line", s_.file));
     if (s_.time.empty())
-      throw InputError(fmt::format("{}: no data rows{}", s_.file, s_.issues.rows ? " left after dropping bad rows" : ""));
+      throw InputError(fmt::format("{}: no data rows{}", s_.file,
+                                   s_.issues.outside ? fmt::format(" in the span {} to {} of the prices",
+                                                                   format_utc(options_.span_from), format_utc(options_.span_to))
+                                   : s_.issues.rows  ? " left after dropping bad rows"
+                                                     : ""));
     s_.issues.kept = s_.time.size();
     return std::move(s_);
   }
@@ -196,6 +200,10 @@ class Reader {
     double v = number_of(line, value_text);
     if (s_.kind == SeriesKind::funding) v *= kHoursPerYear * static_cast<double>(kHour) / static_cast<double>(interval_);
     if (s_.kind == SeriesKind::gas) v *= 1e-9;
+    if (options_.has_span && (t < options_.span_from || t > options_.span_to)) {
+      ++s_.issues.outside;
+      return;
+    }
     const std::string when = format_utc(t);
     if (t % interval_ != 0) {
       bad(line, &DataIssues::misaligned,

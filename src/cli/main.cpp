@@ -237,13 +237,14 @@ struct BacktestFlags {
 nlohmann::json issues_json(const hs::DataIssues& d) {
   return {{"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
           {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
-          {"gaps", d.gaps},         {"missing", d.missing}};
+          {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
 }
 
 std::string issues_text(const hs::DataIssues& d) {
   return fmt::format("{} rows, {} kept; dropped: {} duplicate, {} out of order, {} misaligned, {} non-positive; "
-                     "{} gaps ({} missing)",
-                     d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.gaps, d.missing);
+                     "{} gaps ({} missing){}",
+                     d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.gaps, d.missing,
+                     d.outside ? fmt::format("; {} outside the prices' span, not used", d.outside) : "");
 }
 
 nlohmann::json backtest_json(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
@@ -365,9 +366,14 @@ int cmd_backtest(const BacktestFlags& flags) {
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   const hs::ReadOptions options = hs::read_options(b);
   const hs::TimeSeries prices = hs::read_series(b.prices, hs::SeriesKind::prices, options);
+  // Funding and gas rows matter only where there are prices: a day either side covers every interval.
+  hs::ReadOptions aux = options;
+  aux.has_span = true;
+  aux.span_from = prices.time.front() - 86400;
+  aux.span_to = prices.time.back() + 86400;
   std::optional<hs::TimeSeries> funding, gas;
-  if (!b.funding.empty()) funding = hs::read_series(b.funding, hs::SeriesKind::funding, options);
-  if (!b.gas.empty()) gas = hs::read_series(b.gas, hs::SeriesKind::gas, options);
+  if (!b.funding.empty()) funding = hs::read_series(b.funding, hs::SeriesKind::funding, aux);
+  if (!b.gas.empty()) gas = hs::read_series(b.gas, hs::SeriesKind::gas, aux);
   hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
                                                spec.simulation.threads);
   if (b.model_check) {

@@ -22,7 +22,8 @@
 // counted). With BadData::fail the first of these is an InputError naming the file and line (exit 2);
 // with BadData::skip bad rows are dropped, gaps kept, and everything counted in DataIssues, so the
 // report can say what was not used. A malformed row (missing field, text where a number belongs, a
-// timestamp in no known form) is always an InputError with the line.
+// timestamp in no known form) is always an InputError with the line. Funding and gas files are read
+// over the span of the prices only (ReadOptions::has_span).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct DataIssues {
   std::uint64_t non_positive = 0;  ///< dropped: price or gas price <= 0
   std::uint64_t gaps = 0;          ///< steps of more than one interval between kept rows
   std::uint64_t missing = 0;       ///< intervals missing inside those gaps
+  std::uint64_t outside = 0;       ///< not checked or kept: outside ReadOptions' span (funding, gas)
 };
 
 enum class SeriesKind { prices, funding, gas };
@@ -60,6 +62,11 @@ struct ReadOptions {
   BadData on_bad_data = BadData::fail;
   bool has_naive_offset = false;
   double naive_utc_offset_hours = 0.0;
+  /// With has_span, rows whose time is outside [span_from, span_to] are read (a malformed one is still
+  /// an error) but neither checked nor kept, only counted: a funding or gas file's rows outside the
+  /// price history's span are never used, and their quirks (Etherscan's zero gas of 2015) do not matter.
+  bool has_span = false;
+  std::int64_t span_from = 0, span_to = 0;
 };
 
 ReadOptions read_options(const BacktestSpec& b);
