@@ -112,4 +112,21 @@ const char* to_string(SlippageModel v) {
   return "?";
 }
 
+
+const char* to_string(BacktestVol v) {
+  switch (v) {
+    case BacktestVol::implied: return "implied";
+    case BacktestVol::realized: return "realized";
+  }
+  return "?";
+}
+
+const char* to_string(BadData v) {
+  switch (v) {
+    case BadData::fail: return "fail";
+    case BadData::skip: return "skip";
+  }
+  return "?";
+}
+
 }  // namespace hedgesim

@@ -47,6 +47,13 @@
 //                                  step), max_hours (trade at least this often) — one of the two required
 //               Every every_hours / max_hours must be a whole number (>= 1) of time steps:
 //               hours x steps_per_day / 24 within 1e-9 relative. Keys of another type are errors.
+//   backtest:   (the backtest command; optional otherwise) prices, funding, gas (file paths; --prices,
+//               --funding, --gas override), stride_hours (whole hours >= 1, default 24), start, end
+//               (UTC dates or times with Z/offset; end > start), vol (implied|realized, default implied),
+//               realized_window_hours (whole hours >= 2, default 720; only with vol realized),
+//               on_bad_data (fail|skip, default fail), naive_utc_offset_hours (multiple of 0.25 in
+//               [-14, 14]; without it a timestamp with no offset is an error), model_check (true|false,
+//               default true)
 //   output:     file (HDF5 results; default empty = none), per_path (true|false, default false),
 //               histogram_bins (1 to 100000, default 100), sample_paths (0 to 1000, default 10:
 //               spot and variance of the first paths at every step, for plots)
@@ -81,6 +88,12 @@ void validate(const RunSpec& spec);
 /// validate() plus the rules of the `run` command: at least one policy, and output.per_path only
 /// with an output file (output.file or --out). Call it after the flags are applied.
 void validate_for_run(const RunSpec& spec);
+
+/// validate_for_run() plus the rules of the `backtest` command: a price file, hourly steps
+/// (steps_per_day 24), hedge.delta implied or instantaneous, no stochastic funding or gas (history
+/// supplies them: backtest.funding and backtest.gas), funding only for a perpetual hedge, and a gas
+/// series only with costs.gas. Call it after the flags are applied.
+void validate_for_backtest(const RunSpec& spec);
 
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
 /// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,

@@ -149,6 +149,35 @@ struct OutputSpec {
   unsigned sample_paths = 10;  ///< spot and variance of paths 0 … n−1 at every step, for plots
 };
 
+// ---- Backtest (the `backtest` command): the book and policies replayed on historical prices.
+
+/// The volatility each window's option is sold and hedged at: hedge.implied_vol, or the realised
+/// volatility of the `realized_window_hours` hourly log returns before the window starts.
+enum class BacktestVol { implied, realized };
+/// What to do with bad rows of a data file (duplicate, out-of-order or misaligned timestamps,
+/// non-positive values) and gaps: stop with the file and line, or drop the rows / skip the windows
+/// that would use them, and count them in the report.
+enum class BadData { fail, skip };
+
+/// The `backtest:` section. Book strikes are relative to model.spot: each window's strikes are
+/// strike × S_start / model.spot (moneyness), so the same book serves the Monte Carlo comparison.
+struct BacktestSpec {
+  std::string prices;            ///< hourly price file (--prices overrides)
+  std::string funding;           ///< funding-rate file for a perpetual hedge; empty: hedge.funding.rate
+  std::string gas;               ///< daily gas-price file; empty: costs.gas.price_gwei
+  double stride_hours = 24.0;    ///< hours between window starts
+  bool has_start = false;        ///< windows start at or after `start`
+  std::int64_t start = 0;        ///< Unix seconds, UTC
+  bool has_end = false;          ///< windows end at or before `end`
+  std::int64_t end = 0;          ///< Unix seconds, UTC
+  BacktestVol vol = BacktestVol::implied;
+  double realized_window_hours = 720.0;
+  BadData on_bad_data = BadData::fail;
+  bool has_naive_offset = false;       ///< timestamps without an offset are local time at this offset
+  double naive_utc_offset_hours = 0.0;  ///< local − UTC, hours (Binance funding 2020-2023: 3)
+  bool model_check = true;  ///< compare with the Monte Carlo distribution of the config's model
+};
+
 struct RunSpec {
   SimulationSpec simulation;
   ModelParams model;
@@ -157,6 +186,7 @@ struct RunSpec {
   CostSpec costs;
   std::vector<PolicySpec> policies;
   OutputSpec output;
+  BacktestSpec backtest;
   std::string config_text;  ///< the YAML as given, kept for provenance in outputs
   std::string config_path;
 };
@@ -173,5 +203,7 @@ const char* to_string(DeltaSource);
 const char* to_string(PolicyType);
 const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);
+const char* to_string(BacktestVol);
+const char* to_string(BadData);
 
 }  // namespace hedgesim

@@ -13,11 +13,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hedgesim/backtest/backtest_job.hpp"
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/io/hdf5_writer.hpp"
 #include "hedgesim/version.hpp"
 #include "calibrate_command.hpp"
@@ -224,6 +227,173 @@ int cmd_run(const CommonFlags& flags) {
   return kOk;
 }
 
+// ---- backtest
+
+struct BacktestFlags {
+  CommonFlags common;
+  std::optional<std::string> prices, funding, gas, on_bad_data;
+  bool no_model_check = false;
+};
+
+nlohmann::json issues_json(const hs::DataIssues& d) {
+  return {{"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
+          {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
+          {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
+}
+
+std::string issues_text(const hs::DataIssues& d) {
+  return fmt::format("{} rows, {} kept; dropped: {} duplicate, {} out of order, {} misaligned, {} non-positive; "
+                     "{} gaps ({} missing){}",
+                     d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.gaps, d.missing,
+                     d.outside ? fmt::format("; {} outside the prices' span, not used", d.outside) : "");
+}
+
+nlohmann::json backtest_json(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
+  nlohmann::json j = run_json(spec, rep.history);
+  j.erase("premiums");
+  j["command"] = "backtest";
+  j["windows"] = rep.history.paths;
+  j["stride_hours"] = rep.stride_hours;
+  j["vol_source"] = hs::to_string(spec.backtest.vol);
+  j["on_bad_data"] = hs::to_string(spec.backtest.on_bad_data);
+  j["data"] = {{"prices_file", rep.prices_file},
+               {"first_utc", hs::format_utc(rep.data_first)},
+               {"last_utc", hs::format_utc(rep.data_last)},
+               {"prices", issues_json(rep.price_issues)}};
+  if (!rep.funding_file.empty()) {
+    j["data"]["funding_file"] = rep.funding_file;
+    j["data"]["funding"] = issues_json(rep.funding_issues);
+  }
+  if (!rep.gas_file.empty()) {
+    j["data"]["gas_file"] = rep.gas_file;
+    j["data"]["gas"] = issues_json(rep.gas_issues);
+  }
+  j["window_candidates"] = rep.candidates;
+  j["windows_skipped"] = {{"gap", rep.skipped_gap}, {"funding", rep.skipped_funding}, {"gas", rep.skipped_gas}};
+  std::vector<std::string> starts;
+  for (const std::int64_t t : rep.window_start) starts.push_back(hs::format_utc(t));
+  j["per_window"] = {{"start_utc", starts}, {"start_spot", rep.start_spot}, {"end_spot", rep.end_spot},
+                     {"vol", rep.vol}};
+  for (std::size_t p = 0; p < rep.history.policies.size(); ++p) {
+    const hs::PolicyResult& r = rep.history.policies[p];
+    nlohmann::json& jp = j["policies"][p];
+    jp["per_window"] = {{"pnl", r.per_path[static_cast<unsigned>(hs::PathField::pnl)]},
+                        {"pnl_scaled", rep.pnl_scaled[p]},
+                        {"cost", r.per_path[static_cast<unsigned>(hs::PathField::cost)]},
+                        {"funding", r.per_path[static_cast<unsigned>(hs::PathField::funding)]},
+                        {"trades", r.per_path[static_cast<unsigned>(hs::PathField::trades)]}};
+    if (!rep.model_checked) continue;
+    const hs::ModelCheck& c = rep.checks[p];
+    nlohmann::json q = nlohmann::json::array();
+    for (std::size_t i = 0; i < c.levels.size(); ++i)
+      q.push_back({{"level", c.levels[i]}, {"backtest", c.backtest_quantiles[i]}, {"model", c.model_quantiles[i]}});
+    jp["model_check"] = {{"quantiles", q},
+                         {"backtest_mean", c.backtest_mean},
+                         {"backtest_std", c.backtest_std},
+                         {"model_mean", c.model_mean},
+                         {"model_std", c.model_std},
+                         {"ks_statistic", c.ks_statistic},
+                         {"ks_p_value", c.ks_p_value},
+                         {"ks_p_value_independent", c.ks_p_value_independent},
+                         {"effective_windows", c.effective_windows}};
+  }
+  if (rep.model_checked) j["model_check"] = run_info_json(rep.model, spec, spec.simulation.measure);
+  return j;
+}
+
+void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
+  const hs::RunReport& h = rep.history;
+  std::cout << fmt::format("hedgesim backtest: {} windows of {} hours every {} hours, {} to {}, vol {}, {}\n",
+                           h.paths, h.steps, rep.stride_hours, hs::format_utc(rep.window_start.front()),
+                           hs::format_utc(rep.window_start.back()), hs::to_string(spec.backtest.vol),
+                           backend_label(h.backend));
+  std::cout << fmt::format("prices  {}: {}\n", rep.prices_file, issues_text(rep.price_issues));
+  if (!rep.funding_file.empty()) std::cout << fmt::format("funding {}: {}\n", rep.funding_file, issues_text(rep.funding_issues));
+  if (!rep.gas_file.empty()) std::cout << fmt::format("gas     {}: {}\n", rep.gas_file, issues_text(rep.gas_issues));
+  std::cout << fmt::format("windows: {} tried, {} used; skipped {} across gaps, {} without funding, {} without gas\n",
+                           rep.candidates, h.paths, rep.skipped_gap, rep.skipped_funding, rep.skipped_gas);
+  std::cout << "P&L and costs in USD per window (book + hedge + cash, strikes scaled to each window's spot); "
+               "VaR/ES are losses.\n";
+  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
+                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
+  for (const hs::PolicyResult& r : h.policies) {
+    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
+                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
+                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
+                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
+  }
+  if (rep.model_checked) {
+    std::cout << fmt::format("\nmodel check: P&L at model.spot = {} USD, backtest windows vs {} {} paths (seed {}); "
+                             "KS p(indep.) counts overlapping windows as {:.1f} independent ones\n",
+                             spec.model.spot, rep.model.paths, hs::to_string(spec.model.type), rep.model.seed,
+                             rep.checks.empty() ? 0.0 : rep.checks.front().effective_windows);
+    std::cout << fmt::format("{:<16} {:<8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7} {:>9} {:>9}\n",
+                             "policy", "sample", "mean", "std", "q01", "q05", "q50", "q95", "q99", "KS D", "p",
+                             "p(indep)");
+    const auto at = [](const std::vector<double>& levels, const std::vector<double>& q, double level) {
+      for (std::size_t i = 0; i < levels.size(); ++i)
+        if (std::abs(levels[i] - level) < 1e-12) return q[i];
+      return std::nan("");
+    };
+    for (std::size_t p = 0; p < h.policies.size(); ++p) {
+      const hs::ModelCheck& c = rep.checks[p];
+      for (int model = 0; model < 2; ++model) {
+        const std::vector<double>& q = model ? c.model_quantiles : c.backtest_quantiles;
+        const std::string tail = model ? std::string()
+                                       : fmt::format(" {:>7.3f} {:>9.3g} {:>9.3g}", c.ks_statistic, c.ks_p_value,
+                                                     c.ks_p_value_independent);
+        std::cout << fmt::format("{:<16} {:<8} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f}{}\n",
+                                 model ? "" : h.policies[p].spec.name, model ? "model" : "history",
+                                 model ? c.model_mean : c.backtest_mean, model ? c.model_std : c.backtest_std,
+                                 at(c.levels, q, 0.01), at(c.levels, q, 0.05), at(c.levels, q, 0.5),
+                                 at(c.levels, q, 0.95), at(c.levels, q, 0.99), tail);
+      }
+    }
+  }
+  std::cout << fmt::format("elapsed {:.3f} s backtest ({:.3g} window-steps/s){}\n", h.elapsed_s, h.path_steps_per_s,
+                           rep.model_checked ? fmt::format(", {:.3f} s model", rep.model.elapsed_s) : "");
+}
+
+int cmd_backtest(const BacktestFlags& flags) {
+  hs::RunSpec spec = load_with_overrides(flags.common);
+  hs::BacktestSpec& b = spec.backtest;
+  if (flags.prices) b.prices = *flags.prices;
+  if (flags.funding) b.funding = *flags.funding;
+  if (flags.gas) b.gas = *flags.gas;
+  if (flags.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*flags.on_bad_data, "--on-bad-data");
+  if (flags.no_model_check) b.model_check = false;
+  if (flags.common.out) spec.output.file = *flags.common.out;
+  hs::validate_for_backtest(spec);
+  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+  const hs::ReadOptions options = hs::read_options(b);
+  const hs::TimeSeries prices = hs::read_series(b.prices, hs::SeriesKind::prices, options);
+  // Funding and gas rows matter only where there are prices: a day either side covers every interval.
+  hs::ReadOptions aux = options;
+  aux.has_span = true;
+  aux.span_from = prices.time.front() - 86400;
+  aux.span_to = prices.time.back() + 86400;
+  std::optional<hs::TimeSeries> funding, gas;
+  if (!b.funding.empty()) funding = hs::read_series(b.funding, hs::SeriesKind::funding, aux);
+  if (!b.gas.empty()) gas = hs::read_series(b.gas, hs::SeriesKind::gas, aux);
+  hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
+                                               spec.simulation.threads);
+  if (b.model_check) {
+    const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
+    Progress progress(flags.common.json);
+    hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  }
+  if (!spec.output.file.empty()) {
+    hs::write_backtest_hdf5(spec.output.file, spec, report);
+    std::cerr << "wrote " << spec.output.file << "\n";
+  }
+  if (flags.common.json) {
+    std::cout << backtest_json(spec, report).dump(2) << "\n";
+  } else {
+    print_backtest(spec, report);
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,6 +409,16 @@ int main(int argc, char** argv) {
   run->add_option("--out", run_flags.out, "HDF5 results file (overrides output.file)");
   hs::cli::CalibrateFlags calibrate_flags;
   CLI::App* calibrate = hs::cli::add_calibrate_command(app, calibrate_flags);
+  BacktestFlags bt_flags;
+  CLI::App* backtest = app.add_subcommand(
+      "backtest", "Replay historical prices through every policy in rolling windows; compare with the model");
+  add_common_flags(*backtest, bt_flags.common);
+  backtest->add_option("--out", bt_flags.common.out, "HDF5 results file (overrides output.file)");
+  backtest->add_option("--prices", bt_flags.prices, "hourly price CSV (overrides backtest.prices)");
+  backtest->add_option("--funding", bt_flags.funding, "funding-rate CSV for a perpetual hedge (overrides backtest.funding)");
+  backtest->add_option("--gas", bt_flags.gas, "daily gas-price CSV (overrides backtest.gas)");
+  backtest->add_option("--on-bad-data", bt_flags.on_bad_data, "fail | skip (overrides backtest.on_bad_data)");
+  backtest->add_flag("--no-model-check", bt_flags.no_model_check, "skip the Monte Carlo comparison");
 
   try {
     app.parse(argc, argv);
@@ -257,6 +437,7 @@ int main(int argc, char** argv) {
     if (price->parsed()) return cmd_price(price_flags);
     if (run->parsed()) return cmd_run(run_flags);
     if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
+    if (backtest->parsed()) return cmd_backtest(bt_flags);
   } catch (const hs::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

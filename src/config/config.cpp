@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 
@@ -158,6 +159,15 @@ template <>
 struct AllValues<SlippageModel> {
   static constexpr SlippageModel v[] = {SlippageModel::none, SlippageModel::linear, SlippageModel::sqrt,
                                         SlippageModel::amm};
+};
+
+template <>
+struct AllValues<BacktestVol> {
+  static constexpr BacktestVol v[] = {BacktestVol::implied, BacktestVol::realized};
+};
+template <>
+struct AllValues<BadData> {
+  static constexpr BadData v[] = {BadData::fail, BadData::skip};
 };
 
 template <class E>
@@ -727,6 +737,30 @@ void validate_output(const Reporter& r, const OutputSpec& o) {
   }
 }
 
+// ───────────────────────────── backtest ─────────────────────────────
+
+constexpr double kMaxUtcOffsetHours = 14.0;  // the widest offset in use (UTC+14, Kiribati)
+
+void require_whole_hours(const Reporter& r, const std::string& key, double hours, double minimum) {
+  if (!std::isfinite(hours) || hours < minimum || hours != std::round(hours) || hours > 1e7) {
+    r.fail(key, hours, "must be a whole number of hours >= " + format_number(minimum) + " (the price data is hourly)");
+  }
+}
+
+void validate_backtest(const Reporter& r, const BacktestSpec& b) {
+  require_whole_hours(r, "backtest.stride_hours", b.stride_hours, 1.0);
+  require_whole_hours(r, "backtest.realized_window_hours", b.realized_window_hours, 2.0);
+  if (b.has_start && b.has_end && b.end <= b.start) {
+    r.fail("backtest.end", format_utc(b.end), "must be after backtest.start = " + format_utc(b.start));
+  }
+  if (b.has_naive_offset && (!std::isfinite(b.naive_utc_offset_hours) ||
+                             std::fabs(b.naive_utc_offset_hours) > kMaxUtcOffsetHours ||
+                             b.naive_utc_offset_hours * 4.0 != std::round(b.naive_utc_offset_hours * 4.0))) {
+    r.fail("backtest.naive_utc_offset_hours", b.naive_utc_offset_hours,
+           "must be a multiple of 0.25 hours in [-14, 14] (local time minus UTC)");
+  }
+}
+
 void validate_with(const RunSpec& spec, const KeyLines* where) {
   const Reporter r(where);
   validate_simulation(r, spec.simulation);
@@ -737,6 +771,7 @@ void validate_with(const RunSpec& spec, const KeyLines* where) {
   validate_costs(r, spec);
   validate_policies(r, spec);
   validate_output(r, spec.output);
+  validate_backtest(r, spec.backtest);
 }
 
 /// The checks only `run` needs, after validate_with: something to compare, somewhere to write.
@@ -773,7 +808,11 @@ const char* kind_of(const YAML::Node& n) {
   }
 }
 
-constexpr std::string_view kSections[] = {"simulation", "model", "book", "hedge", "costs", "policies", "output"};
+constexpr std::string_view kSections[] = {"simulation", "model", "book",   "hedge",
+                                          "costs",      "policies", "output", "backtest"};
+constexpr std::string_view kBacktestKeys[] = {"prices", "funding", "gas", "stride_hours", "start", "end", "vol",
+                                              "realized_window_hours", "on_bad_data", "naive_utc_offset_hours",
+                                              "model_check"};
 constexpr std::string_view kRequiredSections[] = {"simulation", "model", "book"};
 constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol", "funding"};
 constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
@@ -925,6 +964,7 @@ class Parser {
     if (const auto it = sections.find("costs"); it != sections.end()) parse_costs(it->second, spec.costs);
     if (const auto it = sections.find("policies"); it != sections.end()) parse_policies(it->second, spec.policies);
     if (const auto it = sections.find("output"); it != sections.end()) parse_output(it->second, spec.output);
+    if (const auto it = sections.find("backtest"); it != sections.end()) parse_backtest(it->second, spec.backtest);
     validate_with(spec, &where_);
     return spec;
   }
@@ -1419,6 +1459,57 @@ class Parser {
     }
   }
 
+  /// A UTC time: an ISO date or date-time with Z or an offset (a naive time is taken as UTC only
+  /// when it is a bare date).
+  std::int64_t utc_time(const std::string& key, const Entry& e) const {
+    const std::string expected = "a UTC date or time, e.g. 2024-01-01 or 2024-01-01T08:00:00Z";
+    if (!e.value.IsScalar()) type_error(key, e, expected);
+    const auto t = parse_utc_time(e.value.Scalar());
+    if (!t) type_error(key, e, expected);
+    const bool bare_date = e.value.Scalar().size() == 10;
+    if (t->naive && !bare_date) type_error(key, e, expected + " (a time of day needs Z or an offset such as +00:00)");
+    return t->seconds;
+  }
+
+  void parse_backtest(const Entry& section, BacktestSpec& b) {
+    bool window_given = false;
+    for (const Entry& e : map_entries(section, "backtest", kBacktestKeys,
+                                      "a map of backtest keys (" + join(kBacktestKeys) + ")")) {
+      const std::string key = "backtest." + e.key;
+      if (e.key == "prices") {
+        b.prices = text(key, e, "a file path (hourly prices)");
+      } else if (e.key == "funding") {
+        b.funding = text(key, e, "a file path (funding rates)");
+      } else if (e.key == "gas") {
+        b.gas = text(key, e, "a file path (daily gas prices)");
+      } else if (e.key == "stride_hours") {
+        b.stride_hours = number(key, e, "a whole number of hours >= 1");
+      } else if (e.key == "start") {
+        b.start = utc_time(key, e);
+        b.has_start = true;
+      } else if (e.key == "end") {
+        b.end = utc_time(key, e);
+        b.has_end = true;
+      } else if (e.key == "vol") {
+        b.vol = enumeration<BacktestVol>(key, e);
+      } else if (e.key == "realized_window_hours") {
+        b.realized_window_hours = number(key, e, "a whole number of hours >= 2");
+        window_given = true;
+      } else if (e.key == "on_bad_data") {
+        b.on_bad_data = enumeration<BadData>(key, e);
+      } else if (e.key == "naive_utc_offset_hours") {
+        b.naive_utc_offset_hours = number(key, e, "a number of hours in [-14, 14]");
+        b.has_naive_offset = true;
+      } else if (e.key == "model_check") {
+        b.model_check = boolean(key, e);
+      }
+    }
+    if (window_given && b.vol != BacktestVol::realized) {
+      fail("backtest.realized_window_hours at line " + std::to_string(where_.line.at("backtest.realized_window_hours")) +
+           " is used only with backtest.vol = realized: remove it or set vol: realized");
+    }
+  }
+
   KeyLines where_;
 };
 
@@ -1461,6 +1552,8 @@ HEDGESIM_INSTANTIATE_ENUM(DeltaSource)
 HEDGESIM_INSTANTIATE_ENUM(PolicyType)
 HEDGESIM_INSTANTIATE_ENUM(RebalanceTo)
 HEDGESIM_INSTANTIATE_ENUM(SlippageModel)
+HEDGESIM_INSTANTIATE_ENUM(BacktestVol)
+HEDGESIM_INSTANTIATE_ENUM(BadData)
 #undef HEDGESIM_INSTANTIATE_ENUM
 
 RunSpec parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -1488,6 +1581,53 @@ void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
 void validate_for_run(const RunSpec& spec) {
   validate_with(spec, nullptr);
   validate_run_only(spec);
+}
+
+void validate_for_backtest(const RunSpec& spec) {
+  validate_for_run(spec);
+  const Reporter r(nullptr);
+  const BacktestSpec& b = spec.backtest;
+  if (b.prices.empty()) {
+    r.fail_message("the backtest needs an hourly price file: give --prices FILE or backtest.prices");
+  }
+  if (spec.simulation.steps_per_day != 24.0) {
+    r.fail("simulation.steps_per_day", spec.simulation.steps_per_day,
+           "must be 24 for a backtest: the historical prices are hourly and every hour is a hedging step");
+  }
+  if (spec.hedge.delta == DeltaSource::model) {
+    r.fail("hedge.delta", "model",
+           "is not available in a backtest (the model's delta table is built at model.spot for simulated "
+           "variance); use implied (at backtest.vol) or instantaneous (at the trailing realised variance)");
+  }
+  if (spec.hedge.delta == DeltaSource::instantaneous && b.vol != BacktestVol::realized) {
+    r.fail("hedge.delta", "instantaneous",
+           "in a backtest needs backtest.vol: realized (the instantaneous variance of a historical path is "
+           "its trailing realised variance); or use hedge.delta: implied");
+  }
+  if (spec.hedge.funding.stochastic) {
+    r.fail("hedge.funding.stochastic", "true",
+           "a backtest replays history: give a funding file (backtest.funding or --funding) or a constant "
+           "hedge.funding.rate");
+  }
+  const GasSpec& g = spec.costs.gas;
+  using Field = std::pair<const char*, double>;
+  for (const auto& [name, value] : std::initializer_list<Field>{
+           {"kappa", g.kappa}, {"sigma", g.sigma}, {"return_sensitivity", g.return_sensitivity}}) {
+    if (value != 0.0) {
+      r.fail(std::string("costs.gas.") + name, value,
+             "a backtest replays history: the gas price is costs.gas.price_gwei, or the series of backtest.gas "
+             "(--gas); remove the stochastic gas parameters");
+    }
+  }
+  if (!b.funding.empty() && spec.hedge.instrument != HedgeInstrument::perpetual) {
+    r.fail("backtest.funding", "'" + b.funding + "'",
+           "funding applies only to hedge.instrument = perpetual, not spot: remove it or hedge with the perpetual");
+  }
+  if (!b.gas.empty() && g.units <= 0.0) {
+    r.fail("backtest.gas", "'" + b.gas + "'",
+           "a gas-price series needs costs.gas.units (gas per rebalance) and costs.gas.price_gwei (for the "
+           "Monte Carlo comparison)");
+  }
 }
 
 // ───────────────────────────── grid.hpp ─────────────────────────────

@@ -24,7 +24,9 @@
 
 #include <fmt/format.h>
 
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/version.hpp"
 
 namespace hedgesim {
@@ -140,6 +142,11 @@ template <>
 struct H5Type<std::uint32_t> {
   static hid_t file() { return H5T_STD_U32LE; }
   static hid_t mem() { return H5T_NATIVE_UINT32; }
+};
+template <>
+struct H5Type<std::int64_t> {
+  static hid_t file() { return H5T_STD_I64LE; }
+  static hid_t mem() { return H5T_NATIVE_INT64; }
 };
 template <>
 struct H5Type<std::int32_t> {
@@ -489,6 +496,136 @@ void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunRepor
   const SilenceHdf5Errors silence;
   try {
     write_file(tmp, spec, report);
+    sync_file(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
+  } catch (const RuntimeFailure& e) {
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+// ───────────────────────────── backtest (docs/hdf5.md, /backtest) ─────────────────────────────
+
+namespace {
+
+void write_issue_attrs(hid_t group, const std::string& prefix, const DataIssues& d) {
+  const std::pair<const char*, std::uint64_t> fields[] = {
+      {"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
+      {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
+      {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
+  for (const auto& [name, value] : fields) write_attr(group, (prefix + "_" + name).c_str(), value);
+}
+
+void write_backtest_group(hid_t file, const RunSpec& spec, const BacktestReport& rep) {
+  const Handle group = create_group(file, "backtest");
+  const RunReport& h = rep.history;
+  const std::size_t nw = h.paths;
+  const std::size_t n_opt = spec.book.size();
+  const std::size_t np = h.policies.size();
+  write_attr(group, "prices_file", rep.prices_file);
+  write_attr(group, "funding_file", rep.funding_file);
+  write_attr(group, "gas_file", rep.gas_file);
+  write_attr(group, "data_first_utc", format_utc(rep.data_first));
+  write_attr(group, "data_last_utc", format_utc(rep.data_last));
+  write_attr(group, "stride_hours", rep.stride_hours);
+  write_attr(group, "steps", static_cast<std::uint32_t>(h.steps));
+  write_attr(group, "vol_source", std::string(to_string(spec.backtest.vol)));
+  write_attr(group, "realized_window_hours", spec.backtest.realized_window_hours);
+  write_attr(group, "on_bad_data", std::string(to_string(spec.backtest.on_bad_data)));
+  write_attr(group, "windows", static_cast<std::uint64_t>(nw));
+  write_attr(group, "window_candidates", rep.candidates);
+  write_attr(group, "windows_skipped_gap", rep.skipped_gap);
+  write_attr(group, "windows_skipped_funding", rep.skipped_funding);
+  write_attr(group, "windows_skipped_gas", rep.skipped_gas);
+  write_attr(group, "elapsed_s", h.elapsed_s);
+  write_attr(group, "threads", static_cast<std::uint32_t>(h.backend.threads));
+  write_issue_attrs(group, "prices", rep.price_issues);
+  if (!rep.funding_file.empty()) write_issue_attrs(group, "funding", rep.funding_issues);
+  if (!rep.gas_file.empty()) write_issue_attrs(group, "gas", rep.gas_issues);
+  {
+    const Handle w = create_group(group, "windows");
+    write_dataset<std::int64_t>(w, "start_time", rep.window_start, {nw}, "s since 1970-01-01T00:00:00Z");
+    write_dataset<double>(w, "start_spot", rep.start_spot, {nw}, "USD");
+    write_dataset<double>(w, "end_spot", rep.end_spot, {nw}, "USD");
+    write_dataset<double>(w, "vol", rep.vol, {nw}, "1/sqrt(year)");
+    write_dataset<double>(w, "strike", rep.strike, {nw, n_opt}, "USD");
+    write_dataset<double>(w, "premium", rep.premium, {nw, n_opt}, "USD per unit");
+  }
+  write_summary(group, h);
+  write_summary_quantiles(group, h);
+  {
+    RunSpec per_window = spec;
+    per_window.output.per_path = true;
+    const Handle policies = create_group(group, "policies", true);
+    for (std::size_t p = 0; p < np; ++p) {
+      write_policy(policies, per_window, h, p);
+      const Handle g(H5Gopen2(policies, h.policies[p].spec.name.c_str(), H5P_DEFAULT), H5Gclose, "opening policy group");
+      write_dataset<double>(g, "pnl_scaled", rep.pnl_scaled[p], {nw}, "USD at model.spot");
+    }
+  }
+  if (!rep.model_checked) return;
+  const Handle mc = create_group(group, "model_check");
+  write_attr(mc, "test", "two-sample Kolmogorov-Smirnov, asymptotic p-value (Stephens 1970)");
+  write_attr(mc, "model", std::string(to_string(spec.model.type)));
+  write_attr(mc, "paths", static_cast<std::uint64_t>(rep.model.paths));
+  write_attr(mc, "seed", static_cast<std::uint64_t>(rep.model.seed));
+  write_attr(mc, "backend", std::string(to_string(rep.model.backend.kind)));
+  write_attr(mc, "elapsed_s", rep.model.elapsed_s);
+  std::vector<std::string> names;
+  std::vector<double> bq, mq, d, pv, pvi, eff, bmean, bstd, mmean, mstd;
+  for (std::size_t p = 0; p < np; ++p) {
+    const ModelCheck& c = rep.checks[p];
+    names.push_back(h.policies[p].spec.name);
+    bq.insert(bq.end(), c.backtest_quantiles.begin(), c.backtest_quantiles.end());
+    mq.insert(mq.end(), c.model_quantiles.begin(), c.model_quantiles.end());
+    d.push_back(c.ks_statistic);
+    pv.push_back(c.ks_p_value);
+    pvi.push_back(c.ks_p_value_independent);
+    eff.push_back(c.effective_windows);
+    bmean.push_back(c.backtest_mean);
+    bstd.push_back(c.backtest_std);
+    mmean.push_back(c.model_mean);
+    mstd.push_back(c.model_std);
+  }
+  write_attr_strings(mc, "policies", names, false);
+  const std::vector<double> levels = np ? rep.checks.front().levels : std::vector<double>();
+  const std::size_t nl = levels.size();
+  write_dataset<double>(mc, "levels", levels, {nl}, "1");
+  write_dataset<double>(mc, "backtest_quantiles", bq, {np, nl}, "USD at model.spot");
+  write_dataset<double>(mc, "model_quantiles", mq, {np, nl}, "USD");
+  write_dataset<double>(mc, "backtest_mean", bmean, {np}, "USD at model.spot");
+  write_dataset<double>(mc, "backtest_std", bstd, {np}, "USD at model.spot");
+  write_dataset<double>(mc, "model_mean", mmean, {np}, "USD");
+  write_dataset<double>(mc, "model_std", mstd, {np}, "USD");
+  write_dataset<double>(mc, "ks_statistic", d, {np}, "1");
+  write_dataset<double>(mc, "ks_p_value", pv, {np}, "1");
+  write_dataset<double>(mc, "ks_p_value_independent", pvi, {np}, "1");
+  write_dataset<double>(mc, "effective_windows", eff, {np}, "count");
+}
+
+void write_backtest_file(const std::string& file_path, const RunSpec& spec, const BacktestReport& rep) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate(file access)");
+  check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "H5Pset_fclose_degree");
+  Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose,
+              fmt::format("creating '{}'", file_path));
+  write_root_attributes(file, spec, rep.history);
+  write_attr(file, "command", "backtest");
+  write_backtest_group(file, spec, rep);
+  file.close(fmt::format("closing '{}'", file_path));
+}
+
+}  // namespace
+
+void write_backtest_hdf5(const std::string& path, const RunSpec& spec, const BacktestReport& report) {
+  H5dont_atexit();
+  const std::string tmp = temp_name(path);
+  const SilenceHdf5Errors silence;
+  try {
+    write_backtest_file(tmp, spec, report);
     sync_file(tmp);
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
       throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
