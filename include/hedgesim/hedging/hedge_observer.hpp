@@ -58,7 +58,8 @@ struct PolicyLanes {
   double hedge[L];  ///< position in the hedge instrument, coins
   double cash[L];
   double fees[L], fixed[L], funding[L], gas[L], slippage[L], turnover[L], max_error[L];
-  double trades[L], failures[L];  ///< counts (exact in double)
+  std::int64_t trades[L];  ///< integer lanes: a trade adds its 0/1 mask without a conversion
+  double failures[L];
   double last_trade_step[L], last_trade_spot[L], traded[L];  ///< traded: 0 or 1
 };
 
@@ -82,6 +83,7 @@ struct HedgeTile {
   double delta[L], gamma[L], target[L], gas_cost[L];
   double alt_delta[L], alt_gamma[L], alt_sigma[L];  ///< Leland's greeks
   double next[L];
+  double spot_change[L], carry_unit[L];  ///< per unit of hedge over the last step: settlement, carry cost
   PolicyLanes<L> pol[kMaxPolicies];
 
   HS_HD HedgeTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
@@ -113,7 +115,8 @@ struct HedgeTile {
       PolicyLanes<L>& a = pol[p];
       for (unsigned l = 0; l < L; ++l) {
         a.hedge[l] = a.cash[l] = a.fees[l] = a.fixed[l] = a.funding[l] = a.gas[l] = a.slippage[l] = 0.0;
-        a.turnover[l] = a.max_error[l] = a.trades[l] = a.failures[l] = 0.0;
+        a.turnover[l] = a.max_error[l] = a.failures[l] = 0.0;
+        a.trades[l] = 0;
         a.last_trade_step[l] = 0.0;
         a.last_trade_spot[l] = hp.spot0;
         a.traded[l] = 0.0;
@@ -153,27 +156,31 @@ struct HedgeTile {
   }
 
   /// Interest on every policy's cash, the perpetual's settlement h·ΔS and funding h·S·f·Δ (longs pay),
-  /// or a spot hedge's carry −h·S·q·Δ, over the step that just ended.
+  /// or a spot hedge's carry −h·S·q·Δ, over the step that just ended. The per-path factors are
+  /// computed once for all policies; without interest (r = 0) the growth factor is left out.
   HS_HD void accrue_hedges() {
     const bool perpetual = hp.instrument == HedgeInstrument::perpetual;
-    for (unsigned p = 0; p < hp.n_policies; ++p) {
-      PolicyLanes<L>& a = pol[p];
-      if (perpetual) {
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) {
-          const double h = a.hedge[l];
-          const double carry_cost = h * spot_prev[l] * funding_rate[l] * hp.dt;
-          a.cash[l] = a.cash[l] * hp.growth + h * (spot[l] - spot_prev[l]) - carry_cost;
-          a.funding[l] += carry_cost;
-        }
-      } else {
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) {
-          const double carry_cost = -a.hedge[l] * spot_prev[l] * hp.dividend * hp.dt;
-          a.cash[l] = a.cash[l] * hp.growth - carry_cost;
-          a.funding[l] += carry_cost;
-        }
-      }
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      spot_change[l] = perpetual ? spot[l] - spot_prev[l] : 0.0;
+      carry_unit[l] = perpetual ? spot_prev[l] * funding_rate[l] * hp.dt : -spot_prev[l] * hp.dividend * hp.dt;
+    }
+    if (hp.growth == 1.0) {
+      for (unsigned p = 0; p < hp.n_policies; ++p) accrue_policy<false>(pol[p]);
+    } else {
+      for (unsigned p = 0; p < hp.n_policies; ++p) accrue_policy<true>(pol[p]);
+    }
+  }
+
+  template <bool kInterest>
+  HS_HD void accrue_policy(PolicyLanes<L>& a) {
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      const double h = a.hedge[l];
+      const double carry_cost = h * carry_unit[l];
+      const double grown = kInterest ? a.cash[l] * hp.growth : a.cash[l];
+      a.cash[l] = grown + h * spot_change[l] - carry_cost;
+      a.funding[l] += carry_cost;
     }
   }
 
@@ -257,30 +264,39 @@ struct HedgeTile {
       if (any == 0) continue;
       if (costs) {
         for (unsigned l = 0; l < L; ++l) trade_with_impact(a, p, l, n);
+      } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
+        HS_LANES
+        for (unsigned l = 0; l < L; ++l) trade<true>(a, l, n);
       } else {
         HS_LANES
-        for (unsigned l = 0; l < L; ++l) trade(a, l, n);
+        for (unsigned l = 0; l < L; ++l) trade<false>(a, l, n);
       }
     }
   }
 
   /// Lane l's rebalance to next[l] when it differs from the position, without slippage or failures:
   /// gas per attempt, the proportional fee and the fixed cost; a lane that does not trade adds zeros.
+  /// kCharges = false leaves out gas, the fixed cost and a spot hedge's cash (all zero for the job).
+  template <bool kCharges>
   HS_HD void trade(PolicyLanes<L>& a, unsigned l, std::uint32_t n) {
     const bool attempt = next[l] != a.hedge[l];
     const double traded = next[l] - a.hedge[l];
-    const double g = attempt ? gas_cost[l] : 0.0;
     const double notional = m::fabs(traded) * spot[l];
     const double fee = hp.fee_rate * notional;
-    const double fixed = attempt ? hp.fixed_cost : 0.0;
-    a.cash[l] -= g;
-    a.gas[l] += g;
-    a.cash[l] -= fee + fixed + 0.0;
-    a.cash[l] -= hp.instrument == HedgeInstrument::spot ? traded * spot[l] : 0.0;
+    if (kCharges) {
+      const double g = attempt ? gas_cost[l] : 0.0;
+      const double fixed = attempt ? hp.fixed_cost : 0.0;
+      a.cash[l] -= g;
+      a.gas[l] += g;
+      a.cash[l] -= fee + fixed + 0.0;
+      a.cash[l] -= hp.instrument == HedgeInstrument::spot ? traded * spot[l] : 0.0;
+      a.fixed[l] += fixed;
+    } else {
+      a.cash[l] -= fee + 0.0 + 0.0;
+    }
     a.fees[l] += fee;
-    a.fixed[l] += fixed;
     a.turnover[l] += notional;
-    a.trades[l] += attempt ? 1.0 : 0.0;
+    a.trades[l] += attempt;
     a.hedge[l] = next[l];
     a.last_trade_step[l] = attempt ? static_cast<double>(n) : a.last_trade_step[l];
     a.last_trade_spot[l] = attempt ? spot[l] : a.last_trade_spot[l];
@@ -307,7 +323,7 @@ struct HedgeTile {
     a.fixed[l] += hp.fixed_cost;
     a.slippage[l] += impact;
     a.turnover[l] += notional;
-    a.trades[l] += 1.0;
+    a.trades[l] += 1;
     a.hedge[l] = next[l];
     a.last_trade_step[l] = static_cast<double>(n);
     a.last_trade_spot[l] = spot[l];
@@ -329,7 +345,7 @@ struct HedgeTile {
                                             a.gas[l],
                                             a.slippage[l],
                                             a.funding[l],
-                                            a.trades[l],
+                                            static_cast<double>(a.trades[l]),
                                             a.failures[l],
                                             a.turnover[l],
                                             a.max_error[l]};
