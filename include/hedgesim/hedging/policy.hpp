@@ -5,6 +5,7 @@
 #include "hedgesim/hedging/policies/delta_band.hpp"
 #include "hedgesim/hedging/policies/hybrid.hpp"
 #include "hedgesim/hedging/policies/move_policy.hpp"
+#include "hedgesim/hedging/policies/state_band.hpp"
 #include "hedgesim/hedging/policies/time_policy.hpp"
 #include "hedgesim/hedging/policies/whalley_wilmott.hpp"
 
@@ -27,6 +28,8 @@ HS_HD double decide(const PolicyParams& p, const DecisionContext& c, const Polic
       return decide_move(p, c, s);
     case PolicyType::hybrid:
       return decide_hybrid(p, c, s);
+    case PolicyType::state_band:
+      return decide_state_band(p, c, s);
   }
   return s.hedge;
 }

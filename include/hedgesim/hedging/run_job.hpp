@@ -36,4 +36,15 @@ struct RunReport : RunInfo {
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
 
+/// Per-path P&L and cost of every policy (path order) and the moments of each field, without
+/// summaries, histograms or sample paths: the optimiser's candidate evaluation (risk measures at any
+/// level need every path).
+struct PolicyPaths : RunInfo {
+  std::vector<std::vector<double>> pnl;   ///< [policy][path], USD
+  std::vector<std::vector<double>> cost;  ///< [policy][path], USD
+  std::vector<std::array<Moments, kPathFields>> fields;  ///< [policy][field]
+};
+
+PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+
 }  // namespace hedgesim
