@@ -97,7 +97,29 @@ SearchResult cma_es(const BatchObjective& f, const Point& x0, double sigma0, con
     }
     std::vector<Fitness> fit = f(clipped);
     check_batch(clipped, fit);
-    for (int k = 0; k < lambda; ++k) fit[k].penalty += outside[k];
+    // Box: a point outside is scored at its projection plus its squared distance from the box in units
+    // of σ², weighted by the batch's spread of values (median absolute deviation), so a step out of the
+    // box costs about what a typical step inside it changes (Hansen et al. 2009's boundary handling,
+    // with a fixed rather than adapted weight).
+    {
+      std::vector<double> vals;
+      for (const Fitness& x : fit) {
+        if (std::isfinite(x.value)) vals.push_back(x.value);
+      }
+      double spread = 0.0;
+      if (!vals.empty()) {
+        std::vector<double> v = vals;
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        const double med = v[v.size() / 2];
+        for (double& x : v) x = std::fabs(x - med);
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        spread = v[v.size() / 2];
+      }
+      if (!(spread > 0.0)) spread = 1e-12;
+      for (int k = 0; k < lambda; ++k) {
+        if (outside[k] > 0.0) fit[k].value += spread * outside[k] / (sigma * sigma);
+      }
+    }
     result.evaluations += lambda;
     ++result.iterations;
 

@@ -39,7 +39,8 @@ struct SearchResult {
 
 /// CMA-ES (Hansen 2016, "The CMA Evolution Strategy: A Tutorial", (μ/μ_w, λ) with rank-one and rank-μ
 /// updates and cumulative step-size adaptation), started at x0 with step σ0. Points outside the box are
-/// scored at their projection onto it plus a penalty equal to their squared distance from it. Stops
+/// scored at their projection onto it plus their squared distance from it over σ², times the batch's
+/// median absolute deviation of values. Stops
 /// when σ·√max diag(C) < tolerance, when the best value has not changed over 10 + ⌈30n/λ⌉ batches by
 /// more than 1e-12 relative, or when the next batch would exceed max_evaluations. Samples come from
 /// std::mt19937_64(seed) through Box–Muller, so a seed gives the same bits on every run.
