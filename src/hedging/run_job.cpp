@@ -120,9 +120,10 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     pp.leland_sqrt_dt = std::sqrt((scheduled ? pp.every_steps : 1u) * grid.dt_years);
     for (unsigned k = 0; k < kStateFeatures; ++k) pp.theta[k] = p.theta[k];
     pp.rebalance_fraction = p.rebalance_fraction;
+    if (p.type == PolicyType::state_band) pp.width = std::exp(p.theta[0]);  // policies/state_band.hpp
     hp.policies[i] = pp;
     hp.needs_gamma = hp.needs_gamma || p.type == PolicyType::whalley_wilmott || p.width_per_gamma ||
-                     p.type == PolicyType::state_band;
+                     (p.type == PolicyType::state_band && p.theta[2] != 0.0);
   }
   return hp;
 }

@@ -15,13 +15,16 @@
 
 namespace hedgesim {
 
+/// p.width holds e^{θ_const} (set on the host), so a band with no state loadings costs no
+/// transcendental per step; each feature is computed only when its loading is non-zero.
 HS_HD double state_band_half_width(const PolicyParams& p, const DecisionContext& c) {
   const HedgeParams& hp = *c.hedge;
-  const double x_tau = c.tau_last / hp.state_tau0;
-  const double x_gamma = log(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
-  const double x_vol = log(m::max(c.sqrt_v, 1e-300) / hp.state_vol0);
-  return exp(p.theta[0] + p.theta[1] * x_tau + p.theta[2] * x_gamma + p.theta[3] * x_vol +
-             p.theta[4] * c.log_gas_ratio);
+  double e = 0.0;
+  if (p.theta[1] != 0.0) e += p.theta[1] * (c.tau_last / hp.state_tau0);
+  if (p.theta[2] != 0.0) e += p.theta[2] * log(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
+  if (p.theta[3] != 0.0) e += p.theta[3] * log(m::max(c.sqrt_v, 1e-300) / hp.state_vol0);
+  if (p.theta[4] != 0.0) e += p.theta[4] * c.log_gas_ratio;
+  return e == 0.0 ? p.width : p.width * exp(e);
 }
 
 HS_HD double decide_state_band(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
