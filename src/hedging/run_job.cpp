@@ -184,6 +184,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
   for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
   report.policies = std::move(results);
   report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
+  report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
   return report;
 }
 

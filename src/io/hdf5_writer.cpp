@@ -423,13 +423,16 @@ void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& rep
 
 /// Writes the whole file at `file_path` and closes it (the close flushes: its failure is reported).
 /// /sample_paths: the first paths at every step, for plots.
-void write_sample_paths(hid_t file, const SamplePaths& s) {
+void write_sample_paths(hid_t file, const SamplePaths& s, const SampleTrades& t) {
   if (s.count == 0) return;
   const Handle group = create_group(file, "sample_paths");
   const hsize_t points = s.time_days.size();
   write_dataset<double>(group, "time", s.time_days, {points}, "days");
   write_dataset<double>(group, "spot", s.spot, {s.count, points}, "USD");
   write_dataset<double>(group, "variance", s.variance, {s.count, points}, "1/year");
+  if (t.policies > 0 && t.count == s.count && t.points == points)
+    write_dataset<std::uint32_t>(group, "trades", t.executed, {t.policies, t.count, points},
+                                 "1 = the policy (/summary order) executed a trade at that step");
 }
 
 void write_file(const std::string& file_path, const RunSpec& spec, const RunReport& report) {
@@ -445,7 +448,7 @@ void write_file(const std::string& file_path, const RunSpec& spec, const RunRepo
     const Handle policies = create_group(file, "policies", true);
     for (std::size_t p = 0; p < report.policies.size(); ++p) write_policy(policies, spec, report, p);
   }
-  write_sample_paths(file, report.sample_paths);
+  write_sample_paths(file, report.sample_paths, report.sample_trades);
   file.close(fmt::format("closing '{}'", file_path));
 }
 

@@ -9,6 +9,7 @@
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/hedging/sample_trades.hpp"
 #include "hedgesim/spec.hpp"
 #include "hedgesim/stats/summary.hpp"
 
@@ -32,6 +33,7 @@ struct RunReport : RunInfo {
   std::vector<double> premiums;   ///< USD per unit, per book option
   std::vector<PolicyResult> policies;
   SamplePaths sample_paths;  ///< output.sample_paths of the same paths, for plots
+  SampleTrades sample_trades;  ///< when each policy traded on those sample paths
 };
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
