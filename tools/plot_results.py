@@ -135,6 +135,14 @@ def plot_frontier(f, path):
                + ", ".join(f"{n}={v:.3g}" for n, v in zip(strings(opt.attrs["parameter_names"]), opt.attrs["parameters"])))
     ax.scatter([outs[2]], [outs[4]], s=90, marker="*", color="none", edgecolor="k", zorder=5,
                label="chosen, out of sample")
+    # Near-unhedged optima at tiny lambda can dwarf the rest: clip the risk axis at twice the median
+    # optimum risk (the clipped points are still in the file) and say so.
+    opt_risk = se["in_sample"]["risk"][:]
+    top = 2.0 * float(np.median(opt_risk))
+    if np.nanmax(risk[sample == 0]) > top:
+        lo = float(np.nanmin(risk))
+        ax.set_ylim(lo - 0.05 * (top - lo), top)
+        ax.text(0.01, 0.99, f"risk axis clipped at {top:.4g}", transform=ax.transAxes, va="top", fontsize=8)
     ax.set_xlabel("mean cost [USD]")
     ax.set_ylabel(f"{risk_name} of P&L [USD]")
     ax.set_title("Cost versus risk: every candidate (dots), optima (lines), out of sample (x)")
