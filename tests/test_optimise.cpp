@@ -159,7 +159,9 @@ TEST(Optimise, BandFrontierLiesBelowTimeFrontierOnGbm) {
 }
 
 TEST(Optimise, SameSeedSameOptimumBitForBitAcrossThreads) {
-  const std::string yaml = std::string(kGbm) + "  out_of_sample: {seed: 99, paths: 1000}\n";
+  std::string yaml = std::string(kGbm) + "  out_of_sample: {seed: 99, paths: 1000}\n";
+  yaml.replace(yaml.find("paths: 3000"), 11, "paths: 1500");
+  yaml.replace(yaml.find("[0.05, 0.2, 1.0, 3.0]"), 21, "[2.0]");
   const hs::OptimiseReport a = optimise(yaml, 1), b = optimise(yaml, 2), c = optimise(yaml, 2);
   ASSERT_EQ(a.rows.size(), b.rows.size());
   for (std::size_t i = 0; i < a.rows.size(); ++i) {
@@ -197,6 +199,25 @@ optimise:
     EXPECT_GT(s.evaluations, 0u);
     EXPECT_TRUE(std::isfinite(s.objective_in.value));
     EXPECT_EQ(r.rows[s.best_row].policy.type, hs::PolicyType::state_band);
+  }
+}
+
+// Minimum risk subject to a mean-cost budget: the chosen point keeps to the budget, and a larger
+// budget never gives more risk (the larger budget's feasible set contains the smaller one's).
+TEST(Optimise, BudgetFormKeepsTheBudget) {
+  std::string yaml = kGbm;
+  yaml.replace(yaml.find("paths: 3000"), 11, "paths: 1500");
+  yaml.replace(yaml.find("objective: {risk: std, lambda: 0.5}"), 35, "objective: {risk: var, level: 0.95, cost_budget: 10}");
+  yaml.replace(yaml.find("lambdas: [0.05, 0.2, 1.0, 3.0]"), 30, "budgets: [15]");
+  const hs::OptimiseReport r = optimise(yaml, 0);
+  const hs::SearchRecord& c = r.searches[r.chosen];
+  EXPECT_TRUE(c.objective_in.feasible);
+  EXPECT_LE(r.in_sample[r.rows[c.best_row].stats].cost_mean, 10.0);
+  for (const hs::SearchRecord& s : r.searches) {
+    if (s.level != 15.0) continue;
+    for (const hs::SearchRecord& t : r.searches) {
+      if (t.family == s.family && t.level == 10.0) EXPECT_LE(s.objective_in.value, t.objective_in.value);
+    }
   }
 }
 
@@ -239,6 +260,17 @@ TEST(OptimiseConfig, BadInputNamesKeyValueAndWhatIsAllowed) {
                      {"optimise.families[0].type", "parameters to optimise"});
   expect_input_error(with_optimise("optimise:\n  families:\n    - {name: t, type: time, parameters: {every_hours: [1, 1.2]}}\n"),
                      {"single whole number of time steps"});
+}
+
+TEST(OptimiseConfig, BudgetBelowOneBatchIsAnErrorBeforeSimulating) {
+  std::string yaml = kGbm;
+  yaml.replace(yaml.find("max_evaluations: 64"), 19, "max_evaluations: 1");
+  try {
+    optimise(yaml, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const hs::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("optimise.search.max_evaluations = 1"), std::string::npos) << e.what();
+  }
 }
 
 // ---- The command line: exit codes and the HDF5 file.

@@ -193,6 +193,19 @@ OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend,
   std::sort(levels.begin(), levels.end());
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
 
+  // A budget below one batch would evaluate nothing: say so before simulating anything.
+  for (const FamilySpec& fam : o.families) {
+    const std::size_t n = fam.free.size();
+    const std::uint64_t batch =
+        n == 1 ? 2 : (o.population >= 2 ? o.population
+                                        : std::max<std::uint64_t>(8, 4 + static_cast<std::uint64_t>(std::floor(3.0 * std::log(double(n))))));
+    if (o.max_evaluations < batch) {
+      throw InputError(fmt::format("optimise.search.max_evaluations = {} is smaller than one batch of family '{}' ({} "
+                                   "candidates with {} free parameters): raise it or lower optimise.search.population",
+                                   o.max_evaluations, fam.name, batch, n));
+    }
+  }
+
   Evaluator in_sample(spec, backend);
   std::map<std::pair<unsigned, std::vector<double>>, std::size_t> cache;  // (family, values) → in_sample index
   const auto start = std::chrono::steady_clock::now();
@@ -302,7 +315,12 @@ OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend,
     if (!s.chosen_level) continue;
     const ObjectiveValue& v = s.objective_in;
     const ObjectiveValue& c = report.searches[report.chosen].objective_in;
-    if (!have || (v.feasible && !c.feasible) || (v.feasible == c.feasible && v.value < c.value)) {
+    // Both over the budget: the cheaper one is nearer to it.
+    const double v_key = v.feasible || !o.budget_form ? v.value : report.in_sample[report.rows[s.best_row].stats].cost_mean;
+    const double c_key = c.feasible || !o.budget_form
+                             ? c.value
+                             : report.in_sample[report.rows[report.searches[report.chosen].best_row].stats].cost_mean;
+    if (!have || (v.feasible && !c.feasible) || (v.feasible == c.feasible && v_key < c_key)) {
       report.chosen = i;
       have = true;
     }
