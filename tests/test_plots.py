@@ -72,6 +72,8 @@ def main():
                 return 1
             files[kind] = out
 
+        leftovers = [n for n in os.listdir(d) if ".tmp-" in n]
+        check(not leftovers, f"no temporary files left behind: {leftovers}")
         with h5py.File(files["run"], "r") as f:
             trades = f["sample_paths/trades"][:]
             names = [n.decode() for n in f["summary"]["name"]]
