@@ -16,6 +16,7 @@
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 #include "hedgesim/optimise/search.hpp"
@@ -219,6 +220,52 @@ TEST(Optimise, BudgetFormKeepsTheBudget) {
       if (t.family == s.family && t.level == 10.0) EXPECT_LE(s.objective_in.value, t.objective_in.value);
     }
   }
+}
+
+void expect_input_error(const std::string& yaml, const std::vector<std::string>& fragments);
+
+// ---- The state_band policy.
+
+// With only the constant loading, state_band is delta_band of width e^θ_const: fraction 0 trades to the
+// target (rebalance_to: center), 1 to the edge. e^{ln 4} is 4 to an ulp, so the two rules decide alike
+// on every path and step (a tie within an ulp has probability ~0): the per-path results agree to
+// rounding. Loadings on gamma and vol change the rule.
+TEST(StateBand, ConstantLoadingIsTheDeltaBand) {
+  const std::string yaml = R"(simulation: {paths: 1000, steps_per_day: 24, horizon_days: 5, seed: 21}
+model: {type: heston, spot: 100, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}
+book:
+  - {type: call, strike: 100, expiry_days: 5, quantity: -100}
+hedge: {instrument: perpetual, delta: instantaneous}
+costs: {fee_bps: 5}
+policies:
+  - {name: band_c, type: delta_band, width: 4}
+  - {name: sb_c, type: state_band, theta: {const: 1.3862943611198906}}
+  - {name: band_e, type: delta_band, width: 4, rebalance_to: edge}
+  - {name: sb_e, type: state_band, theta: {const: 1.3862943611198906}, rebalance_fraction: 1}
+  - {name: sb_state, type: state_band, theta: {const: 1.3862943611198906, gamma: 0.7, vol: -1, tau: 0.5}}
+)";
+  const hs::RunSpec spec = hs::parse_config(yaml, "<test>");
+  const hs::PolicyPaths r = hs::run_hedging_paths(spec, hs::resolve_backend(hs::BackendKind::cpu, 0));
+  for (auto [a, b] : {std::pair{0, 1}, std::pair{2, 3}}) {
+    const auto ta = r.fields[a][static_cast<unsigned>(hs::PathField::trades)].mean();
+    const auto tb = r.fields[b][static_cast<unsigned>(hs::PathField::trades)].mean();
+    EXPECT_EQ(ta, tb) << spec.policies[a].name << " vs " << spec.policies[b].name;
+    for (std::size_t i = 0; i < r.pnl[a].size(); ++i) {
+      ASSERT_TRUE(near("pnl path " + std::to_string(i), r.pnl[b][i], r.pnl[a][i], 1e-9 * (1.0 + std::fabs(r.pnl[a][i]))));
+    }
+  }
+  EXPECT_NE(r.fields[4][static_cast<unsigned>(hs::PathField::trades)].mean(),
+            r.fields[1][static_cast<unsigned>(hs::PathField::trades)].mean());
+}
+
+TEST(StateBand, BadKeysAreInputErrors) {
+  const std::string head = std::string(kGbm).substr(0, std::string(kGbm).find("optimise:")) + "policies:\n  - ";
+  expect_input_error(head + "{name: s, type: state_band, theta: {cnst: 1}}\n",
+                     {"unknown key 'policies[0].theta.cnst'", "did you mean 'const'"});
+  expect_input_error(head + "{name: s, type: state_band, theta: {const: 1}, rebalance_fraction: 1.5}\n",
+                     {"policies[0].rebalance_fraction = 1.5", "[0, 1]"});
+  expect_input_error(head + "{name: s, type: state_band}\n", {"policies[0].theta is required"});
+  expect_input_error(head + "{name: s, type: delta_band, width: 1, theta: {const: 1}}\n", {"theta", "only by type state_band"});
 }
 
 // ---- Bad input: a clear message naming the key, exit code 2.
