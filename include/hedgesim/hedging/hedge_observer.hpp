@@ -180,14 +180,13 @@ struct HedgeObserver {
                                 ? hp.gas_units * exp(log_gas) * 1e-9 * (hp.gas_eth_price > 0.0 ? hp.gas_eth_price : spot)
                                 : 0.0;
     const double base_target = -(g.delta + coin);
-    const double sqrt_v = sqrt(m::max(variance, 0.0));
     for (unsigned p = 0; p < hp.n_policies; ++p) {
       const PolicyParams& pp = hp.policies[p];
       const double target =
           pp.leland ? -(book_greeks(hp, n, spot, leland_vol(sigma, pp), variance).delta + coin) : base_target;
       PolicyState& st = state[p];
       max_error[p] = m::max(max_error[p], m::fabs(st.hedge - target));
-      const DecisionContext ctx{n, spot, target, g.gamma, g.tau_last, &hp, sqrt_v, log_gas - hp.gas_log_mean};
+      const DecisionContext ctx{n, spot, target, g.gamma, g.tau_last, &hp, variance, log_gas - hp.gas_log_mean};
       const double next = decide(pp, ctx, st);
       if (next == st.hedge) continue;
       const double traded = next - st.hedge;

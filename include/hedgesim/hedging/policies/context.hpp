@@ -15,7 +15,7 @@ struct DecisionContext {
   double gamma;     ///< book gamma (coins per USD)
   double tau_last;  ///< years to the last live expiry
   const HedgeParams* hedge;
-  double sqrt_v;         ///< √v_t of the path (GBM: its vol); state_band reads it
+  double variance;       ///< v_t of the path (GBM: σ²); state_band reads it
   double log_gas_ratio;  ///< ln(gas price / long-run gas price), 0 without gas; state_band reads it
 };
 

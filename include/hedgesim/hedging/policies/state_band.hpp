@@ -22,7 +22,7 @@ HS_HD double state_band_half_width(const PolicyParams& p, const DecisionContext&
   double e = 0.0;
   if (p.theta[1] != 0.0) e += p.theta[1] * (c.tau_last / hp.state_tau0);
   if (p.theta[2] != 0.0) e += p.theta[2] * log(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
-  if (p.theta[3] != 0.0) e += p.theta[3] * log(m::max(c.sqrt_v, 1e-300) / hp.state_vol0);
+  if (p.theta[3] != 0.0) e += p.theta[3] * (0.5 * log(m::max(c.variance, 1e-300)) - log(hp.state_vol0));
   if (p.theta[4] != 0.0) e += p.theta[4] * c.log_gas_ratio;
   return e == 0.0 ? p.width : p.width * exp(e);
 }
