@@ -81,7 +81,7 @@ struct HedgeParams {
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
   double state_tau0;    ///< state_band feature scales: years to the last expiry at inception,
   double state_gamma0;  ///<   |Γ_book|·S at inception (1 when 0),
-  double state_vol0;    ///<   the hedge vol at inception
+  double state_vol0;    ///<   √v_0 of the model (GBM: its vol)
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;
