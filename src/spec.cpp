@@ -90,6 +90,7 @@ const char* to_string(PolicyType v) {
     case PolicyType::whalley_wilmott: return "whalley_wilmott";
     case PolicyType::move: return "move";
     case PolicyType::hybrid: return "hybrid";
+    case PolicyType::state_band: return "state_band";
   }
   return "?";
 }
@@ -125,6 +126,17 @@ const char* to_string(BadData v) {
   switch (v) {
     case BadData::fail: return "fail";
     case BadData::skip: return "skip";
+  }
+  return "?";
+}
+
+const char* to_string(RiskMeasure v) {
+  switch (v) {
+    case RiskMeasure::stdev: return "std";
+    case RiskMeasure::variance: return "variance";
+    case RiskMeasure::var: return "var";
+    case RiskMeasure::es: return "es";
+    case RiskMeasure::entropic: return "entropic";
   }
   return "?";
 }

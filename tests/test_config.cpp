@@ -1243,13 +1243,15 @@ TEST(Enums, NamesRoundTrip) {
   expect_round_trip({HedgeInstrument::spot, HedgeInstrument::perpetual});
   expect_round_trip({DeltaSource::implied, DeltaSource::instantaneous});
   expect_round_trip({PolicyType::none, PolicyType::every_step, PolicyType::time, PolicyType::delta_band,
-                     PolicyType::whalley_wilmott, PolicyType::move, PolicyType::hybrid});
+                     PolicyType::whalley_wilmott, PolicyType::move, PolicyType::hybrid, PolicyType::state_band});
   expect_round_trip({RebalanceTo::center, RebalanceTo::edge});
+  expect_round_trip({RiskMeasure::stdev, RiskMeasure::variance, RiskMeasure::var, RiskMeasure::es, RiskMeasure::entropic});
+  EXPECT_EQ(enum_names<RiskMeasure>(), "std, variance, var, es, entropic");
   expect_round_trip({SlippageModel::none, SlippageModel::linear, SlippageModel::sqrt, SlippageModel::amm});
   EXPECT_EQ(enum_names<SlippageModel>(), "none, linear, sqrt, amm");
   EXPECT_STREQ(to_string(SlippageModel::amm), "amm");
   EXPECT_EQ(parse_enum<SlippageModel>("sqrt", "--slippage"), SlippageModel::sqrt);
-  EXPECT_EQ(enum_names<PolicyType>(), "none, every_step, time, delta_band, whalley_wilmott, move, hybrid");
+  EXPECT_EQ(enum_names<PolicyType>(), "none, every_step, time, delta_band, whalley_wilmott, move, hybrid, state_band");
   EXPECT_EQ(enum_names<HedgeInstrument>(), "spot, perpetual");
   EXPECT_EQ(parse_enum<DeltaSource>("instantaneous", "--delta"), DeltaSource::instantaneous);
   EXPECT_EQ(parse_enum<RebalanceTo>("edge", "rebalance_to"), RebalanceTo::edge);

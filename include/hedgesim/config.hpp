@@ -57,6 +57,18 @@
 //   output:     file (HDF5 results; default empty = none), per_path (true|false, default false),
 //               histogram_bins (1 to 100000, default 100), sample_paths (0 to 1000, default 10:
 //               spot and variance of the first paths at every step, for plots)
+//   policies also take type state_band: theta {const, tau, gamma, vol, gas} (required; loadings of the
+//               log half-width, policies/state_band.hpp; left-out loadings 0), rebalance_fraction ([0, 1],
+//               default 0 = to the target).
+//   optimise:   (the optimise command; docs/optimise.md) families (required, non-empty list of {name, type
+//               (time|delta_band|whalley_wilmott|move|hybrid|state_band), parameters: {NAME: value | [min,
+//               max]} with at least one [min, max] (optimise/parameters.hpp names them), width_per_gamma,
+//               rebalance_to, leland}), objective {risk (std|variance|var|es|entropic, default std), level
+//               (var/es, (0.5, 1), default 0.95), risk_aversion (entropic, > 0, required there), lambda (>= 0,
+//               default 1) or cost_budget (> 0 USD)}, frontier {lambdas: [...] or budgets: [...]}, search
+//               {max_evaluations (1 to 1e6, default 300), tolerance ((0, 1), default 1e-3), population (0 =
+//               automatic, or 2 to 32), seed}, out_of_sample {seed (default simulation.seed + 1), paths
+//               (>= 100, default simulation.paths)}.
 // Booleans are YAML 1.2's true/false only (yes/no/on/off are rejected).
 #include <cstddef>
 #include <optional>
@@ -94,10 +106,12 @@ void validate_for_run(const RunSpec& spec);
 /// supplies them: backtest.funding and backtest.gas), funding only for a perpetual hedge, and a gas
 /// series only with costs.gas. Call it after the flags are applied.
 void validate_for_backtest(const RunSpec& spec);
+/// validate() plus the rules of the `optimise` command: an optimise section with at least one family.
+void validate_for_optimise(const RunSpec& spec);
 
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
 /// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,
-/// Settlement, HedgeInstrument, DeltaSource, PolicyType, RebalanceTo and SlippageModel.
+/// Settlement, HedgeInstrument, DeltaSource, PolicyType, RebalanceTo, SlippageModel and RiskMeasure.
 template <class Enum>
 std::optional<Enum> enum_from_string(std::string_view text);
 

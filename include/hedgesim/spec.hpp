@@ -2,6 +2,7 @@
 // The whole specification of a run as plain values (DESIGN.md §2): parsed and validated once on the
 // host from YAML and flags, then passed down explicitly. Units follow DESIGN.md §3: time in years of
 // 365 × 24 hours, rates continuously compounded, volatilities annualised, variance v = σ².
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -125,7 +126,7 @@ struct CostSpec {
   double failure_probability = 0.0;  ///< a rebalance fails: gas is paid, the position is unchanged
 };
 
-enum class PolicyType { none, every_step, time, delta_band, whalley_wilmott, move, hybrid };
+enum class PolicyType { none, every_step, time, delta_band, whalley_wilmott, move, hybrid, state_band };
 enum class RebalanceTo { center, edge };
 
 /// One rebalancing rule (DESIGN.md §4 `policies:`). Fields not used by `type` stay at their defaults.
@@ -140,6 +141,10 @@ struct PolicySpec {
   double move_pct = 0.0;       ///< move: rebalance when |S/S_last − 1| exceeds this, in percent
   double max_hours = 0.0;      ///< hybrid: trade at least this often (0: no limit)
   bool leland = false;         ///< hedge ratio at Leland's adjusted volatility
+  /// state_band: loadings on (const, tau, gamma, vol, gas), policies/state_band.hpp; default: a band of
+  /// half-width e^0 = 1 coin whatever the state.
+  std::array<double, 5> theta{};
+  double rebalance_fraction = 0.0;  ///< state_band: 0 trades to the target, 1 to the band edge
 };
 
 struct OutputSpec {
@@ -178,6 +183,46 @@ struct BacktestSpec {
   bool model_check = true;  ///< compare with the Monte Carlo distribution of the config's model
 };
 
+// ---- Band optimiser (the `optimise` command, docs/optimise.md).
+
+/// The risk of the P&L distribution X (USD) that the optimiser trades against mean cost:
+/// std and variance of X; VaR_α = −q_{1−α}(X); ES_α = −E[X | X ≤ q_{1−α}]; entropic
+/// ρ_γ(X) = (1/γ)·ln E[e^{−γX}] with risk aversion γ per USD.
+enum class RiskMeasure { stdev, variance, var, es, entropic };
+
+/// One free parameter of a family, searched in [lo, hi] (policies/*.hpp name the parameters).
+struct ParameterBound {
+  std::string name;
+  double lo = 0.0;
+  double hi = 0.0;
+};
+
+/// A policy family: a policy type with some parameters fixed (in `base`) and some free.
+struct FamilySpec {
+  std::string name;
+  PolicySpec base;
+  std::vector<ParameterBound> free;
+  bool fraction_given = false;  ///< delta_band: rebalance_fraction set (fixed or free), see optimise/parameters.hpp
+};
+
+struct OptimiseSpec {
+  std::vector<FamilySpec> families;  ///< empty: no optimise section
+  RiskMeasure risk = RiskMeasure::stdev;
+  double level = 0.95;         ///< var, es: confidence level α
+  double risk_aversion = 0.0;  ///< entropic: γ per USD
+  /// false: minimise mean cost + λ·risk; true: minimise risk subject to mean cost <= budget.
+  bool budget_form = false;
+  double lambda = 1.0;       ///< the chosen point's λ (penalty form)
+  double cost_budget = 0.0;  ///< the chosen point's budget, USD (budget form)
+  std::vector<double> frontier;  ///< further λ values (penalty form) or budgets (budget form)
+  std::uint64_t max_evaluations = 300;  ///< candidate evaluations per search (one family, one λ or budget)
+  double tolerance = 1e-3;  ///< stop when the search's step is below this, in parameters scaled to [0, 1]
+  unsigned population = 0;  ///< candidates per batch (one pass over the paths); 0: automatic
+  std::uint64_t seed = 1;   ///< the search's own random numbers (CMA-ES samples)
+  std::uint64_t oos_seed = 0;   ///< out-of-sample paths' seed; 0: simulation.seed + 1
+  std::uint64_t oos_paths = 0;  ///< out-of-sample paths; 0: simulation.paths
+};
+
 struct RunSpec {
   SimulationSpec simulation;
   ModelParams model;
@@ -187,6 +232,7 @@ struct RunSpec {
   std::vector<PolicySpec> policies;
   OutputSpec output;
   BacktestSpec backtest;
+  OptimiseSpec optimise;
   std::string config_text;  ///< the YAML as given, kept for provenance in outputs
   std::string config_path;
 };
@@ -205,5 +251,6 @@ const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);
 const char* to_string(BacktestVol);
 const char* to_string(BadData);
+const char* to_string(RiskMeasure);
 
 }  // namespace hedgesim

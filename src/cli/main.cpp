@@ -22,6 +22,7 @@
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/io/hdf5_writer.hpp"
+#include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/version.hpp"
 #include "calibrate_command.hpp"
 
@@ -394,6 +395,117 @@ int cmd_backtest(const BacktestFlags& flags) {
   return kOk;
 }
 
+std::string parameters_text(const hs::FamilySpec& f, const std::vector<double>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < f.free.size(); ++i)
+    out += fmt::format("{}{}={:.4g}", out.empty() ? "" : " ", f.free[i].name, values[i]);
+  return out;
+}
+
+nlohmann::json stats_json(const hs::CandidateStats& s, const hs::ObjectiveValue& v) {
+  return {{"objective", v.value}, {"objective_se", v.se},   {"feasible", v.feasible},    {"cost_mean", s.cost_mean},
+          {"cost_se", s.cost_se},  {"risk", s.risk},         {"risk_se", s.risk_se},       {"pnl_mean", s.pnl_mean},
+          {"pnl_std", s.pnl_std},  {"trades_mean", s.trades_mean}, {"paths", s.paths}};
+}
+
+nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& report) {
+  const hs::OptimiseSpec& o = spec.optimise;
+  nlohmann::json j = run_info_json(report, spec, spec.simulation.measure);
+  j["objective"] = {{"form", o.budget_form ? "budget" : "lambda"},
+                    {"risk", hs::to_string(o.risk)},
+                    {"level", o.level},
+                    {"risk_aversion", o.risk_aversion},
+                    {"lambda", o.lambda},
+                    {"cost_budget", o.cost_budget}};
+  j["oos_seed"] = report.oos_seed;
+  j["oos_paths"] = report.oos_paths;
+  j["passes"] = report.passes;
+  j["candidates"] = report.unique_candidates;
+  j["evaluations"] = report.rows.size();
+  j["candidates_per_s"] = report.candidates_per_s;
+  j["oos_elapsed_s"] = report.oos_elapsed_s;
+  j["warnings"] = report.warnings;
+  j["frontier"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < report.searches.size(); ++i) {
+    const hs::SearchRecord& s = report.searches[i];
+    const hs::CandidateRow& b = report.rows[s.best_row];
+    const hs::FamilySpec& f = o.families[s.family];
+    nlohmann::json params = nlohmann::json::object();
+    for (std::size_t k = 0; k < f.free.size(); ++k) params[f.free[k].name] = b.values[k];
+    j["frontier"].push_back({{"family", f.name},
+                             {"type", hs::to_string(f.base.type)},
+                             {"level", s.level},
+                             {"chosen_level", s.chosen_level},
+                             {"method", s.method},
+                             {"evaluations", s.evaluations},
+                             {"converged", s.converged},
+                             {"parameters", params},
+                             {"in_sample", stats_json(report.in_sample[b.stats], s.objective_in)},
+                             {"out_of_sample", stats_json(s.out_of_sample, s.objective_out)},
+                             {"difference_z", s.difference_z}});
+  }
+  j["optimum"] = j["frontier"][report.chosen];
+  return j;
+}
+
+int cmd_optimise(const CommonFlags& flags) {
+  hs::RunSpec spec = load_with_overrides(flags);
+  if (flags.out) spec.output.file = *flags.out;
+  hs::validate_for_optimise(spec);
+  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
+  hs::OptimiseReport report;
+  {
+    Progress progress(flags.json);
+    report = hs::run_optimise_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  }
+  if (!spec.output.file.empty()) {
+    hs::write_optimise_hdf5(spec.output.file, spec, report);
+    std::cerr << "wrote " << spec.output.file << "\n";
+  }
+  for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
+  if (flags.json) {
+    std::cout << optimise_json(spec, report).dump(2) << "\n";
+    return kOk;
+  }
+  const hs::OptimiseSpec& o = spec.optimise;
+  const std::string risk_name =
+      o.risk == hs::RiskMeasure::var || o.risk == hs::RiskMeasure::es
+          ? fmt::format("{}{:g}", o.risk == hs::RiskMeasure::var ? "VaR" : "ES", o.level * 100)
+      : o.risk == hs::RiskMeasure::entropic ? fmt::format("entropic(g={:g})", o.risk_aversion)
+                                            : std::string(hs::to_string(o.risk));
+  std::cout << fmt::format("hedgesim optimise: {} model, {} paths x {} steps, seed {}, {}, {}\n",
+                           hs::to_string(spec.model.type), report.paths, report.steps, report.seed,
+                           hs::to_string(report.precision), backend_label(backend));
+  std::cout << (o.budget_form ? fmt::format("objective: minimise {} of P&L subject to mean cost <= budget (USD)\n", risk_name)
+                              : fmt::format("objective: mean cost + lambda x {} of P&L (USD)\n", risk_name));
+  std::cout << fmt::format("frontier: in-sample optimum of each family and {}; out of sample on {} fresh paths (seed {})\n",
+                           o.budget_form ? "budget" : "lambda", report.oos_paths, report.oos_seed);
+  std::cout << fmt::format("{:<12} {:>9}  {:<34} {:>9} {:>10} {:>11} {:>10} | {:>9} {:>10} {:>11} {:>6}\n", "family",
+                           o.budget_form ? "budget" : "lambda", "parameters", "cost", risk_name, "objective", "+-s.e.",
+                           "oos cost", "oos risk", "oos obj", "z");
+  for (std::size_t i = 0; i < report.searches.size(); ++i) {
+    const hs::SearchRecord& s = report.searches[i];
+    const hs::CandidateRow& b = report.rows[s.best_row];
+    const hs::CandidateStats& in = report.in_sample[b.stats];
+    std::cout << fmt::format("{:<12} {:>9.4g}  {:<34} {:>9.2f} {:>10.2f} {:>11.2f} {:>10.2f} | {:>9.2f} {:>10.2f} {:>11.2f} {:>6.2f}{}\n",
+                             o.families[s.family].name, s.level, parameters_text(o.families[s.family], b.values),
+                             in.cost_mean, in.risk, s.objective_in.value, s.objective_in.se, s.out_of_sample.cost_mean,
+                             s.out_of_sample.risk, s.objective_out.value, s.difference_z,
+                             i == report.chosen ? "  <- chosen" : (s.objective_in.feasible ? "" : "  (over budget)"));
+  }
+  const hs::SearchRecord& c = report.searches[report.chosen];
+  std::cout << fmt::format("chosen: family '{}' ({}) {} at {} {:g}: objective {:.2f} +- {:.2f} in sample, {:.2f} +- {:.2f} out of sample\n",
+                           o.families[c.family].name, hs::to_string(o.families[c.family].base.type),
+                           parameters_text(o.families[c.family], report.rows[c.best_row].values),
+                           o.budget_form ? "budget" : "lambda", c.level, c.objective_in.value, c.objective_in.se,
+                           c.objective_out.value, c.objective_out.se);
+  std::cout << fmt::format("{} candidates ({} evaluations) in {} passes, {:.3f} s, {:.3g} candidates/s; out of sample {:.3f} s\n",
+                           report.unique_candidates, report.rows.size(), report.passes, report.search_elapsed_s,
+                           report.candidates_per_s, report.oos_elapsed_s);
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -419,6 +531,11 @@ int main(int argc, char** argv) {
   backtest->add_option("--gas", bt_flags.gas, "daily gas-price CSV (overrides backtest.gas)");
   backtest->add_option("--on-bad-data", bt_flags.on_bad_data, "fail | skip (overrides backtest.on_bad_data)");
   backtest->add_flag("--no-model-check", bt_flags.no_model_check, "skip the Monte Carlo comparison");
+  CommonFlags optimise_flags;
+  CLI::App* optimise = app.add_subcommand(
+      "optimise", "Choose band parameters by mean cost versus risk; efficient frontier and out-of-sample check");
+  add_common_flags(*optimise, optimise_flags);
+  optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
 
   try {
     app.parse(argc, argv);
@@ -438,6 +555,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(run_flags);
     if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
     if (backtest->parsed()) return cmd_backtest(bt_flags);
+    if (optimise->parsed()) return cmd_optimise(optimise_flags);
   } catch (const hs::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

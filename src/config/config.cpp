@@ -30,6 +30,7 @@
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/optimise/parameters.hpp"
 
 namespace hedgesim {
 namespace {
@@ -149,7 +150,12 @@ template <>
 struct AllValues<PolicyType> {
   static constexpr PolicyType v[] = {PolicyType::none,           PolicyType::every_step, PolicyType::time,
                                      PolicyType::delta_band,     PolicyType::whalley_wilmott,
-                                     PolicyType::move,           PolicyType::hybrid};
+                                     PolicyType::move,           PolicyType::hybrid,     PolicyType::state_band};
+};
+template <>
+struct AllValues<RiskMeasure> {
+  static constexpr RiskMeasure v[] = {RiskMeasure::stdev, RiskMeasure::variance, RiskMeasure::var, RiskMeasure::es,
+                                      RiskMeasure::entropic};
 };
 template <>
 struct AllValues<RebalanceTo> {
@@ -698,6 +704,13 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
       case PolicyType::move:
         require_positive(r, k + "move_pct", p.move_pct);
         break;
+      case PolicyType::state_band:
+        for (std::size_t f = 0; f < p.theta.size(); ++f) require_finite(r, k + "theta", p.theta[f]);
+        if (!(p.rebalance_fraction >= 0.0 && p.rebalance_fraction <= 1.0)) {
+          r.fail(k + "rebalance_fraction", p.rebalance_fraction,
+                 "must be in [0, 1] (0: trade to the target, 1: to the band edge)");
+        }
+        break;
       case PolicyType::hybrid:
         require_width(r, k + "width", p.width);
         if (p.every_hours != 0.0) require_hours_on_grid(r, k + "every_hours", p.every_hours, spd, all_days);
@@ -809,15 +822,25 @@ const char* kind_of(const YAML::Node& n) {
 }
 
 constexpr std::string_view kSections[] = {"simulation", "model", "book",   "hedge",
-                                          "costs",      "policies", "output", "backtest"};
+                                          "costs",      "policies", "output", "backtest", "optimise"};
 constexpr std::string_view kBacktestKeys[] = {"prices", "funding", "gas", "stride_hours", "start", "end", "vol",
                                               "realized_window_hours", "on_bad_data", "naive_utc_offset_hours",
                                               "model_check"};
+constexpr std::string_view kOptimiseKeys[] = {"families", "objective", "frontier", "search", "out_of_sample"};
+constexpr std::string_view kFamilyKeys[] = {"name", "type", "parameters", "width_per_gamma", "rebalance_to", "leland"};
+constexpr std::string_view kObjectiveKeys[] = {"risk", "level", "risk_aversion", "lambda", "cost_budget"};
+constexpr std::string_view kFrontierKeys[] = {"lambdas", "budgets"};
+constexpr std::string_view kSearchKeys[] = {"max_evaluations", "tolerance", "population", "seed"};
+constexpr std::string_view kOutOfSampleKeys[] = {"seed", "paths"};
+/// Most free parameters of one family (state_band: five loadings and the rebalance fraction).
+constexpr std::size_t kMaxFreeParameters = 6;
 constexpr std::string_view kRequiredSections[] = {"simulation", "model", "book"};
 constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol", "funding"};
 constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
 constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade", "gas", "slippage", "failure_probability"};
 constexpr std::string_view kGasKeys[] = {"units", "price_gwei", "eth_price_usd", "kappa", "sigma", "return_sensitivity"};
+/// state_band loadings, in PolicySpec::theta order (policies/state_band.hpp).
+constexpr std::string_view kThetaKeys[] = {"const", "tau", "gamma", "vol", "gas"};
 constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins", "sample_paths"};
 constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
                                                 "backend", "precision",     "measure",      "threads"};
@@ -872,7 +895,7 @@ struct PolicyKey {
 constexpr unsigned bit(PolicyType t) { return 1u << static_cast<unsigned>(t); }
 constexpr unsigned kAllPolicies = bit(PolicyType::none) | bit(PolicyType::every_step) | bit(PolicyType::time) |
                                   bit(PolicyType::delta_band) | bit(PolicyType::whalley_wilmott) |
-                                  bit(PolicyType::move) | bit(PolicyType::hybrid);
+                                  bit(PolicyType::move) | bit(PolicyType::hybrid) | bit(PolicyType::state_band);
 constexpr unsigned kTrading = kAllPolicies & ~bit(PolicyType::none);
 constexpr unsigned kBands = bit(PolicyType::delta_band) | bit(PolicyType::hybrid);
 constexpr PolicyKey kPolicyKeys[] = {
@@ -886,6 +909,8 @@ constexpr PolicyKey kPolicyKeys[] = {
     {"move_pct", bit(PolicyType::move), bit(PolicyType::move)},
     {"max_hours", bit(PolicyType::hybrid), 0},
     {"leland", kTrading, 0},
+    {"theta", bit(PolicyType::state_band), bit(PolicyType::state_band)},
+    {"rebalance_fraction", bit(PolicyType::state_band), 0},
 };
 
 /// One slippage key: the models that use it, each of which requires it (bit per SlippageModel).
@@ -965,6 +990,7 @@ class Parser {
     if (const auto it = sections.find("policies"); it != sections.end()) parse_policies(it->second, spec.policies);
     if (const auto it = sections.find("output"); it != sections.end()) parse_output(it->second, spec.output);
     if (const auto it = sections.find("backtest"); it != sections.end()) parse_backtest(it->second, spec.backtest);
+    if (const auto it = sections.find("optimise"); it != sections.end()) parse_optimise(it->second, spec);
     validate_with(spec, &where_);
     return spec;
   }
@@ -1422,6 +1448,10 @@ class Parser {
           }
         } else if (e.key == "leland") {
           p.leland = boolean(key, e);
+        } else if (e.key == "theta") {
+          parse_theta(e, key, p.theta);
+        } else if (e.key == "rebalance_fraction") {
+          p.rebalance_fraction = number(key, e, "a number in [0, 1] (0: trade to the target, 1: to the band edge)");
         }
       }
       for (const PolicyKey& k : kPolicyKeys) {
@@ -1436,6 +1466,275 @@ class Parser {
     if (policies.empty()) {
       fail("policies at line " + std::to_string(section.line) +
            " is an empty list: expected at least one policy (leave the section out when there is none)");
+    }
+  }
+
+  // ── optimise (docs/optimise.md) ──
+
+  /// A YAML list of finite numbers (frontier λ values or budgets), each checked by `ok`.
+  std::vector<double> number_list(const std::string& key, const Entry& e, const std::string& expected,
+                                  bool (*ok)(double)) {
+    if (!e.value.IsSequence() || e.value.size() == 0) type_error(key, e, "a non-empty list of " + expected);
+    std::vector<double> out;
+    std::size_t i = 0;
+    for (const YAML::Node& item : e.value) {
+      const std::string k = key + "[" + std::to_string(i++) + "]";
+      const Entry element{k, item, line_of(item)};
+      const double x = number(k, element, expected);
+      if (!ok(x)) fail(k + " = " + item.Scalar() + " at line " + std::to_string(element.line) + ": expected " + expected);
+      out.push_back(x);
+    }
+    return out;
+  }
+
+  void parse_optimise(const Entry& section, RunSpec& spec) {
+    OptimiseSpec& o = spec.optimise;
+    const std::vector<Entry> es = map_entries(section, "optimise", kOptimiseKeys,
+                                              "a map of optimiser keys (" + join(kOptimiseKeys) + ")");
+    const Entry* families = find(es, "families");
+    if (!families) {
+      fail("optimise.families is required (optimise at line " + std::to_string(section.line) +
+           "): a list such as - {name: band, type: delta_band, parameters: {width: [0.01, 1.0]}}");
+    }
+    parse_families(*families, spec);
+    if (const Entry* e = find(es, "objective")) parse_objective(*e, o);
+    if (const Entry* e = find(es, "frontier")) {
+      for (const Entry& f : map_entries(*e, "optimise.frontier", kFrontierKeys, "a map {lambdas: [...]} or {budgets: [...]}")) {
+        const std::string key = "optimise.frontier." + f.key;
+        if (f.key == "lambdas") {
+          if (o.budget_form) {
+            not_used(key, f, "is for the objective mean cost + lambda x risk, but optimise.objective.cost_budget is "
+                             "given: use optimise.frontier.budgets");
+          }
+          o.frontier = number_list(key, f, "numbers >= 0 (lambda, USD of mean cost per USD of risk)",
+                                   [](double x) { return x >= 0.0; });
+        } else {
+          if (!o.budget_form) {
+            not_used(key, f, "is for the objective minimum risk subject to mean cost <= budget: set "
+                             "optimise.objective.cost_budget, or use optimise.frontier.lambdas");
+          }
+          o.frontier = number_list(key, f, "numbers > 0 (mean-cost budgets, USD)", [](double x) { return x > 0.0; });
+        }
+      }
+    }
+    if (const Entry* e = find(es, "search")) {
+      for (const Entry& f : map_entries(*e, "optimise.search", kSearchKeys, "a map of search keys (" + join(kSearchKeys) + ")")) {
+        const std::string key = "optimise.search." + f.key;
+        if (f.key == "max_evaluations") {
+          o.max_evaluations = integer(key, f, "an integer from 1 to 1000000 (candidates per search)", 1000000);
+          if (o.max_evaluations == 0) type_error(key, f, "an integer from 1 to 1000000 (candidates per search)");
+        } else if (f.key == "tolerance") {
+          o.tolerance = number(key, f, "a number > 0 and < 1 (step size in parameters scaled to [0, 1])");
+          if (!(o.tolerance > 0.0 && o.tolerance < 1.0)) {
+            type_error(key, f, "a number > 0 and < 1 (step size in parameters scaled to [0, 1])");
+          }
+        } else if (f.key == "population") {
+          o.population = static_cast<unsigned>(integer(key, f, "0 (automatic) or an integer from 2 to 32", 32));
+          if (o.population == 1) type_error(key, f, "0 (automatic) or an integer from 2 to 32");
+        } else if (f.key == "seed") {
+          o.seed = integer(key, f, "an unsigned 64-bit integer");
+        }
+      }
+    }
+    if (const Entry* e = find(es, "out_of_sample")) {
+      for (const Entry& f : map_entries(*e, "optimise.out_of_sample", kOutOfSampleKeys, "a map {seed: S, paths: N}")) {
+        const std::string key = "optimise.out_of_sample." + f.key;
+        if (f.key == "seed") {
+          o.oos_seed = integer(key, f, "an unsigned 64-bit integer");
+        } else {
+          o.oos_paths = integer(key, f, "an integer >= 100");
+          if (o.oos_paths < 100) type_error(key, f, "an integer >= 100 (standard errors need paths)");
+        }
+      }
+    }
+  }
+
+  void parse_objective(const Entry& section, OptimiseSpec& o) {
+    const std::vector<Entry> es = map_entries(section, "optimise.objective", kObjectiveKeys,
+                                              "a map such as {risk: es, level: 0.95, lambda: 0.5}");
+    if (const Entry* r = find(es, "risk")) o.risk = enumeration<RiskMeasure>("optimise.objective.risk", *r);
+    const bool tail = o.risk == RiskMeasure::var || o.risk == RiskMeasure::es;
+    const Entry* lambda = find(es, "lambda");
+    const Entry* budget = find(es, "cost_budget");
+    if (lambda && budget) {
+      not_used("optimise.objective.cost_budget", *budget,
+               "cannot be given with optimise.objective.lambda at line " + std::to_string(lambda->line) +
+                   ": lambda minimises mean cost + lambda x risk, cost_budget minimises risk subject to mean cost "
+                   "<= budget; keep one");
+    }
+    bool has_aversion = false;
+    for (const Entry& e : es) {
+      const std::string key = "optimise.objective." + e.key;
+      if (e.key == "level") {
+        if (!tail) not_used(key, e, "is used only by risk var and es, not by risk " + std::string(to_string(o.risk)));
+        o.level = number(key, e, "a number > 0.5 and < 1 (e.g. 0.95)");
+        if (!(o.level > 0.5 && o.level < 1.0)) type_error(key, e, "a number > 0.5 and < 1 (e.g. 0.95)");
+      } else if (e.key == "risk_aversion") {
+        if (o.risk != RiskMeasure::entropic) {
+          not_used(key, e, "is used only by risk entropic, not by risk " + std::string(to_string(o.risk)));
+        }
+        o.risk_aversion = number(key, e, "a number > 0 (per USD of P&L)");
+        if (!(o.risk_aversion > 0.0)) type_error(key, e, "a number > 0 (per USD of P&L)");
+        has_aversion = true;
+      } else if (e.key == "lambda") {
+        o.lambda = number(key, e, "a number >= 0 (USD of mean cost per USD of risk)");
+        if (!(o.lambda >= 0.0)) type_error(key, e, "a number >= 0 (USD of mean cost per USD of risk)");
+      } else if (e.key == "cost_budget") {
+        o.cost_budget = number(key, e, "a number > 0 (USD of mean cost)");
+        if (!(o.cost_budget > 0.0)) type_error(key, e, "a number > 0 (USD of mean cost)");
+        o.budget_form = true;
+      }
+    }
+    if (o.risk == RiskMeasure::entropic && !has_aversion) {
+      fail("optimise.objective.risk_aversion is required for risk entropic (objective at line " +
+           std::to_string(section.line) + "): a number > 0 per USD, e.g. 1e-3");
+    }
+  }
+
+  void parse_families(const Entry& section, RunSpec& spec) {
+    const std::string example = "a list such as - {name: band, type: delta_band, parameters: {width: [0.01, 1.0]}}";
+    if (!section.value.IsSequence() || section.value.size() == 0) {
+      fail("optimise.families at line " + std::to_string(section.line) + " is " +
+           (section.value.IsSequence() ? std::string("an empty list") : std::string(kind_of(section.value))) +
+           ": expected " + example);
+    }
+    std::map<std::string, std::string> used;
+    std::size_t index = 0;
+    for (const YAML::Node& item : section.value) {
+      const std::string path = "optimise.families[" + std::to_string(index++) + "]";
+      const Entry element{path, item, line_of(item)};
+      where_.line[path] = element.line;
+      const std::vector<Entry> es = map_entries(element, path, kFamilyKeys, example);
+      const Entry* type_entry = find(es, "type");
+      const Entry* name_entry = find(es, "name");
+      const Entry* params = find(es, "parameters");
+      const std::string at = " (element at line " + std::to_string(element.line) + ")";
+      if (!name_entry) fail(path + ".name is required" + at);
+      if (!type_entry) fail(path + ".type is required" + at + ": one of time, delta_band, whalley_wilmott, move, hybrid, state_band");
+      if (!params) fail(path + ".parameters is required" + at + ": a map of parameters, [min, max] for free ones");
+      FamilySpec f;
+      f.name = text(path + ".name", *name_entry, "a family name (letters, digits, _ . -)");
+      if (f.name.empty() || f.name.size() > 48 || !std::all_of(f.name.begin(), f.name.end(), is_name_char) ||
+          f.name == "." || f.name == "..") {
+        type_error(path + ".name", *name_entry, "1 to 48 of the characters A-Z a-z 0-9 _ . - (not . or ..)");
+      }
+      if (const auto [it, inserted] = used.emplace(f.name, path); !inserted) {
+        type_error(path + ".name", *name_entry, "a name not used by another family (" + it->second + " has it)");
+      }
+      PolicySpec& p = f.base;
+      p.type = enumeration<PolicyType>(path + ".type", *type_entry);
+      if (family_parameters(p.type).empty()) {
+        type_error(path + ".type", *type_entry,
+                   "a policy type with parameters to optimise: time, delta_band, whalley_wilmott, move, hybrid or "
+                   "state_band");
+      }
+      if (p.type == PolicyType::whalley_wilmott) p.rebalance_to = RebalanceTo::edge;
+      for (const Entry& e : es) {
+        const std::string key = path + "." + e.key;
+        if (e.key == "width_per_gamma") {
+          if (p.type != PolicyType::delta_band && p.type != PolicyType::hybrid)
+            not_used(key, e, "is used only by types delta_band and hybrid");
+          p.width_per_gamma = boolean(key, e);
+        } else if (e.key == "rebalance_to") {
+          if (p.type != PolicyType::delta_band && p.type != PolicyType::hybrid && p.type != PolicyType::whalley_wilmott)
+            not_used(key, e, "is used only by types delta_band, hybrid and whalley_wilmott");
+          p.rebalance_to = enumeration<RebalanceTo>(key, e);
+        } else if (e.key == "leland") {
+          p.leland = boolean(key, e);
+        }
+      }
+      parse_family_parameters(*params, path + ".parameters", f, spec.simulation.steps_per_day);
+      // The policy the family evaluates must be a valid policy at both ends of its box.
+      const std::string what = path + " (family '" + f.name + "')";
+      if (f.fraction_given && p.width_per_gamma) {
+        fail(what + ": rebalance_fraction is not available with width_per_gamma: true; use rebalance_to instead");
+      }
+      spec.optimise.families.push_back(std::move(f));
+    }
+  }
+
+  void parse_family_parameters(const Entry& section, const std::string& path, FamilySpec& f, double spd) {
+    const auto infos = family_parameters(f.base.type);
+    std::vector<std::string_view> names;
+    for (const ParameterInfo& i : infos) names.push_back(i.name);
+    if (!section.value.IsMap()) {
+      fail(path + " at line " + std::to_string(section.line) + " is " + kind_of(section.value) +
+           ": expected a map of " + to_string(f.base.type) + " parameters (" + join(names) + "), [min, max] for free ones");
+    }
+    std::set<std::string> given;
+    for (const Entry& e : entries(section.value, path, names)) {
+      const std::string key = path + "." + e.key;
+      const ParameterInfo info = *find_parameter(f.base.type, e.key);
+      given.insert(e.key);
+      const bool fraction = e.key == "rebalance_fraction";
+      const std::string range = info.scale == ParameterScale::log     ? "> 0"
+                                : info.scale == ParameterScale::steps ? "> 0 hours"
+                                : fraction                           ? "in [0, 1]"
+                                                                     : "finite";
+      auto check = [&](double x, const std::string& k, const Entry& at) {
+        const bool ok = fraction ? (x >= 0.0 && x <= 1.0) : info.scale == ParameterScale::linear ? std::isfinite(x) : x > 0.0;
+        if (!ok) type_error(k, at, "a number " + range);
+      };
+      if (e.value.IsSequence()) {
+        const std::string expected = "[min, max] with min < max, both " + range;
+        if (e.value.size() != 2) type_error(key, e, expected);
+        const Entry lo{key + "[0]", e.value[0], e.line}, hi{key + "[1]", e.value[1], e.line};
+        const double a = number(key + "[0]", lo, expected), b = number(key + "[1]", hi, expected);
+        check(a, key + "[0]", lo);
+        check(b, key + "[1]", hi);
+        if (!(a < b)) {
+          fail(key + " = [" + e.value[0].Scalar() + ", " + e.value[1].Scalar() + "] at line " + std::to_string(e.line) +
+               ": the bounds are " + (a == b ? "empty (min = max: give the value alone to fix it)" : "inverted (min > max)") +
+               "; expected [min, max] with min < max");
+        }
+        if (info.scale == ParameterScale::steps && std::max(1.0, std::round(b * spd / 24.0)) == std::max(1.0, std::round(a * spd / 24.0))) {
+          fail(key + " = [" + e.value[0].Scalar() + ", " + e.value[1].Scalar() + "] at line " + std::to_string(e.line) +
+               ": the bounds hold a single whole number of time steps of " + format_number(24.0 / spd) +
+               " h; widen them or give the value alone to fix it");
+        }
+        f.free.push_back({e.key, a, b});
+      } else {
+        const double x = number(key, e, "a number " + range + " (fixed) or [min, max] (free)", e.key == "width");
+        if (!(e.key == "width" && std::isinf(x))) check(x, key, e);
+        set_parameter(f.base, e.key, x);
+      }
+      if (fraction) f.fraction_given = true;
+    }
+    if (f.free.empty()) {
+      fail(path + " at line " + std::to_string(section.line) + " frees no parameter: give at least one as [min, max] (" +
+           join(names) + ")");
+    }
+    if (f.free.size() > kMaxFreeParameters) fail(path + ": at most " + std::to_string(kMaxFreeParameters) + " free parameters");
+    // What the policy type requires, fixed or free.
+    auto need = [&](std::string_view name) {
+      if (!given.contains(std::string(name))) {
+        fail(path + "." + std::string(name) + " is required for type " + to_string(f.base.type) + " (parameters at line " +
+             std::to_string(section.line) + "): a value, or [min, max] to optimise it");
+      }
+    };
+    switch (f.base.type) {
+      case PolicyType::time: need("every_hours"); break;
+      case PolicyType::delta_band: need("width"); break;
+      case PolicyType::whalley_wilmott: need("risk_aversion"); break;
+      case PolicyType::move: need("move_pct"); break;
+      case PolicyType::state_band: need("theta.const"); break;
+      case PolicyType::hybrid:
+        need("width");
+        if (!given.contains("every_hours") && !given.contains("max_hours")) {
+          fail(path + " at line " + std::to_string(section.line) + ": type hybrid needs every_hours, max_hours or both");
+        }
+        break;
+      default: break;
+    }
+  }
+
+  /// state_band loadings: {const, tau, gamma, vol, gas}, each a finite number, left out = 0.
+  void parse_theta(const Entry& section, const std::string& path, std::array<double, 5>& theta) {
+    for (const Entry& e : map_entries(section, path, kThetaKeys,
+                                      "a map of loadings such as {const: -3.0, tau: 0.5, gamma: 0.67}")) {
+      const auto at = std::find(std::begin(kThetaKeys), std::end(kThetaKeys), e.key);
+      theta[static_cast<std::size_t>(at - std::begin(kThetaKeys))] =
+          number(path + "." + e.key, e, "a finite number (loading of the band's log half-width)");
     }
   }
 
@@ -1554,6 +1853,7 @@ HEDGESIM_INSTANTIATE_ENUM(RebalanceTo)
 HEDGESIM_INSTANTIATE_ENUM(SlippageModel)
 HEDGESIM_INSTANTIATE_ENUM(BacktestVol)
 HEDGESIM_INSTANTIATE_ENUM(BadData)
+HEDGESIM_INSTANTIATE_ENUM(RiskMeasure)
 #undef HEDGESIM_INSTANTIATE_ENUM
 
 RunSpec parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -1627,6 +1927,15 @@ void validate_for_backtest(const RunSpec& spec) {
     r.fail("backtest.gas", "'" + b.gas + "'",
            "a gas-price series needs costs.gas.units (gas per rebalance) and costs.gas.price_gwei (for the "
            "Monte Carlo comparison)");
+  }
+}
+
+void validate_for_optimise(const RunSpec& spec) {
+  validate_with(spec, nullptr);
+  if (spec.optimise.families.empty()) {
+    throw InputError(
+        "section 'optimise' is required by the optimise command: list the policy families to optimise, e.g. "
+        "optimise: {families: [{name: band, type: delta_band, parameters: {width: [0.01, 1.0]}}]}");
   }
 }
 

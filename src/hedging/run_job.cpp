@@ -94,6 +94,13 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     gamma0 += o.quantity * black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).gamma;
   }
   hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
+  // state_band feature scales (policies/state_band.hpp): the state at inception.
+  double tau0 = 0.0;
+  for (const OptionSpec& o : spec.book) tau0 = std::max(tau0, o.expiry_days / kDaysPerYear);
+  hp.state_tau0 = tau0 > 0.0 ? tau0 : 1.0;
+  hp.state_gamma0 = std::fabs(gamma0) * model.spot > 0.0 ? std::fabs(gamma0) * model.spot : 1.0;
+  hp.state_vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
+  if (!(hp.state_vol0 > 0.0)) hp.state_vol0 = 1.0;
 
   hp.n_policies = static_cast<unsigned>(spec.policies.size());
   for (std::size_t i = 0; i < spec.policies.size(); ++i) {
@@ -111,8 +118,12 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     pp.leland = p.leland;
     const bool scheduled = p.type == PolicyType::time || p.type == PolicyType::hybrid;
     pp.leland_sqrt_dt = std::sqrt((scheduled ? pp.every_steps : 1u) * grid.dt_years);
+    for (unsigned k = 0; k < kStateFeatures; ++k) pp.theta[k] = p.theta[k];
+    pp.rebalance_fraction = p.rebalance_fraction;
+    if (p.type == PolicyType::state_band) pp.width = std::exp(p.theta[0]);  // policies/state_band.hpp
     hp.policies[i] = pp;
-    hp.needs_gamma = hp.needs_gamma || p.type == PolicyType::whalley_wilmott || p.width_per_gamma;
+    hp.needs_gamma = hp.needs_gamma || p.type == PolicyType::whalley_wilmott || p.width_per_gamma ||
+                     (p.type == PolicyType::state_band && p.theta[2] != 0.0);
   }
   return hp;
 }
@@ -173,7 +184,45 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
   for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
   report.policies = std::move(results);
   report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
+  report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
   return report;
+}
+
+PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+  const SimulationJob job = make_simulation_job(spec);
+  HedgeParams hp = make_hedge_params(spec);
+  std::optional<DeltaTable> table;
+  if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
+    table.emplace(spec.model, hp);
+    hp.table = table->view();
+    hp.table_size = table->buffer().size();
+  }
+  const std::uint64_t total = spec.simulation.paths;
+  const unsigned n_pol = hp.n_policies;
+  PolicyPaths out;
+  out.pnl.resize(n_pol);
+  out.cost.resize(n_pol);
+  out.fields.resize(n_pol);
+  for (unsigned p = 0; p < n_pol; ++p) {
+    out.pnl[p].reserve(total);
+    out.cost[p].reserve(total);
+  }
+  HedgingBatch batch;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
+    const PathRange range{first, std::min(total, first + kBatchPaths)};
+    simulate_hedging(job, hp, range, backend, false, batch);
+    const std::size_t n = range.size();
+    for (unsigned p = 0; p < n_pol; ++p) {
+      out.pnl[p].insert(out.pnl[p].end(), batch.pnl.data() + p * n, batch.pnl.data() + (p + 1) * n);
+      out.cost[p].insert(out.cost[p].end(), batch.cost.data() + p * n, batch.cost.data() + (p + 1) * n);
+      for (unsigned f = 0; f < kPathFields; ++f) out.fields[p][f].merge(batch.moments[static_cast<std::size_t>(f) * n_pol + p]);
+    }
+    if (progress) progress(range.end, total);
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  static_cast<RunInfo&>(out) = RunInfo(job, backend, total, elapsed);
+  return out;
 }
 
 }  // namespace hedgesim

@@ -430,13 +430,16 @@ void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& rep
 
 /// Writes the whole file at `file_path` and closes it (the close flushes: its failure is reported).
 /// /sample_paths: the first paths at every step, for plots.
-void write_sample_paths(hid_t file, const SamplePaths& s) {
+void write_sample_paths(hid_t file, const SamplePaths& s, const SampleTrades& t) {
   if (s.count == 0) return;
   const Handle group = create_group(file, "sample_paths");
   const hsize_t points = s.time_days.size();
   write_dataset<double>(group, "time", s.time_days, {points}, "days");
   write_dataset<double>(group, "spot", s.spot, {s.count, points}, "USD");
   write_dataset<double>(group, "variance", s.variance, {s.count, points}, "1/year");
+  if (t.policies > 0 && t.count == s.count && t.points == points)
+    write_dataset<std::uint32_t>(group, "trades", t.executed, {t.policies, t.count, points},
+                                 "1 = the policy (/summary order) executed a trade at that step");
 }
 
 void write_file(const std::string& file_path, const RunSpec& spec, const RunReport& report) {
@@ -452,7 +455,178 @@ void write_file(const std::string& file_path, const RunSpec& spec, const RunRepo
     const Handle policies = create_group(file, "policies", true);
     for (std::size_t p = 0; p < report.policies.size(); ++p) write_policy(policies, spec, report, p);
   }
-  write_sample_paths(file, report.sample_paths);
+  write_sample_paths(file, report.sample_paths, report.sample_trades);
+  file.close(fmt::format("closing '{}'", file_path));
+}
+
+// ---- The optimise report (docs/hdf5.md, "Optimise files").
+
+void write_optimise_root(hid_t file, const RunSpec& spec, const OptimiseReport& report) {
+  write_attr(file, "format", kFormatName);
+  write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
+  write_attr(file, "kind", "optimise");
+  write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
+  write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
+  write_attr(file, "created_utc", utc_now_iso8601());
+  write_attr(file, "backend", std::string(to_string(report.backend.kind)));
+  write_attr(file, "device", report.backend.device);
+  write_attr(file, "threads",
+             static_cast<std::uint32_t>(report.backend.kind == BackendKind::cpu ? report.backend.threads : 0));
+  write_attr(file, "seed", static_cast<std::uint64_t>(report.seed));
+  write_attr(file, "paths", static_cast<std::uint64_t>(report.paths));
+  write_attr(file, "steps", static_cast<std::uint32_t>(report.steps));
+  write_attr(file, "precision", std::string(to_string(report.precision)));
+  write_attr(file, "model", std::string(to_string(spec.model.type)));
+  write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+  write_attr(file, "oos_seed", static_cast<std::uint64_t>(report.oos_seed));
+  write_attr(file, "oos_paths", static_cast<std::uint64_t>(report.oos_paths));
+  write_attr(file, "elapsed_s", report.search_elapsed_s);
+  write_attr(file, "oos_elapsed_s", report.oos_elapsed_s);
+  write_attr(file, "candidates_per_s", report.candidates_per_s);
+  write_attr(file, "passes", static_cast<std::uint64_t>(report.passes));
+  const OptimiseSpec& o = spec.optimise;
+  write_attr(file, "risk", std::string(to_string(o.risk)));
+  write_attr(file, "risk_level", o.level);
+  write_attr(file, "risk_aversion", o.risk_aversion);
+  write_attr(file, "objective", o.budget_form ? "min risk subject to mean cost <= budget" : "mean cost + lambda * risk");
+  write_attr(file, "config", spec.config_text);
+  write_attr(file, "config_path", spec.config_path);
+  std::vector<std::string> names, types;
+  for (const FamilySpec& f : o.families) {
+    names.push_back(f.name);
+    types.push_back(to_string(f.base.type));
+  }
+  write_attr_strings(file, "family_names", names, false);
+  write_attr_strings(file, "family_types", types, false);
+  if (!report.warnings.empty()) write_attr_strings(file, "warnings", report.warnings, false);
+}
+
+/// Column-per-dataset table: one value per row in every dataset of the group.
+struct Columns {
+  std::vector<std::uint32_t> family, search, pass, sample, feasible;
+  std::vector<double> level, parameters, objective, objective_se, cost_mean, cost_se, risk, risk_se, pnl_mean, pnl_std,
+      trades_mean;
+  void add(const OptimiseReport& rep, const OptimiseSpec& o, unsigned fam, unsigned srch, unsigned ps, bool oos,
+           const std::vector<double>& values, const CandidateStats& s, const ObjectiveValue& v) {
+    family.push_back(fam);
+    search.push_back(srch);
+    pass.push_back(ps);
+    sample.push_back(oos ? 1u : 0u);
+    feasible.push_back(v.feasible ? 1u : 0u);
+    level.push_back(rep.searches[srch].level);
+    for (std::size_t i = 0; i < kMaxParams; ++i) parameters.push_back(i < values.size() ? values[i] : std::nan(""));
+    objective.push_back(v.value);
+    objective_se.push_back(v.se);
+    cost_mean.push_back(s.cost_mean);
+    cost_se.push_back(s.cost_se);
+    risk.push_back(s.risk);
+    risk_se.push_back(s.risk_se);
+    pnl_mean.push_back(s.pnl_mean);
+    pnl_std.push_back(s.pnl_std);
+    trades_mean.push_back(s.trades_mean);
+    (void)o;
+  }
+  void write(hid_t g, const std::string& risk_units, const std::string& objective_units) const {
+    const hsize_t n = family.size();
+    write_dataset<std::uint32_t>(g, "family", family, {n}, "index into /.family_names");
+    write_dataset<std::uint32_t>(g, "search", search, {n}, "row of /searches");
+    write_dataset<std::uint32_t>(g, "pass", pass, {n}, "pass over the paths (0-based)");
+    write_dataset<std::uint32_t>(g, "sample", sample, {n}, "0 in-sample, 1 out-of-sample");
+    write_dataset<std::uint32_t>(g, "feasible", feasible, {n}, "1 when mean cost <= budget (always 1 for lambda)");
+    write_dataset<double>(g, "level", level, {n}, "lambda (USD per USD of risk) or cost budget (USD)");
+    write_dataset<double>(g, "parameters", parameters, {n, kMaxParams}, "per /searches parameter_names; NaN unused");
+    write_dataset<double>(g, "objective", objective, {n}, objective_units);
+    write_dataset<double>(g, "objective_se", objective_se, {n}, objective_units);
+    write_dataset<double>(g, "cost_mean", cost_mean, {n}, "USD");
+    write_dataset<double>(g, "cost_se", cost_se, {n}, "USD");
+    write_dataset<double>(g, "risk", risk, {n}, risk_units);
+    write_dataset<double>(g, "risk_se", risk_se, {n}, risk_units);
+    write_dataset<double>(g, "pnl_mean", pnl_mean, {n}, "USD");
+    write_dataset<double>(g, "pnl_std", pnl_std, {n}, "USD");
+    write_dataset<double>(g, "trades_mean", trades_mean, {n}, "trades per path");
+  }
+  static constexpr std::size_t kMaxParams = 6;
+};
+
+void write_optimise_file(const std::string& file_path, const RunSpec& spec, const OptimiseReport& report) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate(file access)");
+  check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "H5Pset_fclose_degree");
+  Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose,
+              fmt::format("creating '{}'", file_path));
+  write_optimise_root(file, spec, report);
+  const OptimiseSpec& o = spec.optimise;
+  const std::string risk_units = o.risk == RiskMeasure::variance ? "USD^2" : "USD";
+  const std::string objective_units = o.budget_form ? risk_units : (o.risk == RiskMeasure::variance ? "USD (cost) + lambda * USD^2" : "USD");
+  {
+    Columns c;
+    for (const CandidateRow& r : report.rows)
+      c.add(report, o, r.family, r.search, r.pass, false, r.values, report.in_sample[r.stats], r.objective);
+    for (std::size_t i = 0; i < report.searches.size(); ++i) {
+      const SearchRecord& s = report.searches[i];
+      const CandidateRow& best = report.rows[s.best_row];
+      c.add(report, o, s.family, static_cast<unsigned>(i), static_cast<unsigned>(report.passes), true, best.values,
+            s.out_of_sample, s.objective_out);
+    }
+    const Handle g = create_group(file, "frontier");
+    c.write(g, risk_units, objective_units);
+  }
+  {
+    // One row per search: the in-sample optimum of a family at a level and its out-of-sample value.
+    Columns in, out;
+    std::vector<std::uint32_t> best_row, evaluations, converged;
+    std::vector<std::string> method, names;
+    std::vector<double> z;
+    for (std::size_t i = 0; i < report.searches.size(); ++i) {
+      const SearchRecord& s = report.searches[i];
+      const CandidateRow& b = report.rows[s.best_row];
+      in.add(report, o, s.family, static_cast<unsigned>(i), b.pass, false, b.values, report.in_sample[b.stats], s.objective_in);
+      out.add(report, o, s.family, static_cast<unsigned>(i), 0, true, b.values, s.out_of_sample, s.objective_out);
+      best_row.push_back(static_cast<std::uint32_t>(s.best_row));
+      evaluations.push_back(static_cast<std::uint32_t>(s.evaluations));
+      converged.push_back(s.converged ? 1u : 0u);
+      method.push_back(s.method);
+      z.push_back(s.difference_z);
+      std::string pn;
+      for (const ParameterBound& p : o.families[s.family].free) pn += (pn.empty() ? "" : ",") + p.name;
+      names.push_back(pn);
+    }
+    const Handle g = create_group(file, "searches");
+    const hsize_t n = best_row.size();
+    {
+      const Handle gi = create_group(g, "in_sample");
+      in.write(gi, risk_units, objective_units);
+      const Handle go = create_group(g, "out_of_sample");
+      out.write(go, risk_units, objective_units);
+    }
+    write_dataset<std::uint32_t>(g, "best_row", best_row, {n}, "row of /frontier");
+    write_dataset<std::uint32_t>(g, "evaluations", evaluations, {n}, "candidates");
+    write_dataset<std::uint32_t>(g, "converged", converged, {n}, "1 stopped on tolerance, 0 on budget");
+    write_dataset<double>(g, "difference_z", z, {n}, "standard errors of the difference (out - in)");
+    write_attr_strings(g, "method", method, false);
+    write_attr_strings(g, "parameter_names", names, false);
+  }
+  {
+    const SearchRecord& s = report.searches[report.chosen];
+    const CandidateRow& b = report.rows[s.best_row];
+    const CandidateStats& in = report.in_sample[b.stats];
+    const Handle g = create_group(file, "optimum");
+    write_attr(g, "family", o.families[s.family].name);
+    write_attr(g, "type", std::string(to_string(o.families[s.family].base.type)));
+    write_attr(g, "policy_type", std::string(to_string(b.policy.type)));
+    write_attr(g, "search", static_cast<std::uint32_t>(report.chosen));
+    write_attr(g, "level", s.level);
+    std::vector<std::string> names;
+    for (const ParameterBound& p : o.families[s.family].free) names.push_back(p.name);
+    write_attr_strings(g, "parameter_names", names, false);
+    write_attr_array(g, "parameters", b.values);
+    const double in_vals[] = {s.objective_in.value, s.objective_in.se, in.cost_mean, in.cost_se, in.risk, in.risk_se};
+    const double out_vals[] = {s.objective_out.value, s.objective_out.se, s.out_of_sample.cost_mean,
+                               s.out_of_sample.cost_se, s.out_of_sample.risk, s.out_of_sample.risk_se};
+    write_attr_array(g, "in_sample", in_vals);
+    write_attr_array(g, "out_of_sample", out_vals);
+    write_attr_strings(g, "columns", {"objective", "objective_se", "cost_mean", "cost_se", "risk", "risk_se"}, false);
+    write_attr(g, "difference_z", s.difference_z);
+  }
   file.close(fmt::format("closing '{}'", file_path));
 }
 
@@ -626,6 +800,25 @@ void write_backtest_hdf5(const std::string& path, const RunSpec& spec, const Bac
   const SilenceHdf5Errors silence;
   try {
     write_backtest_file(tmp, spec, report);
+    sync_file(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
+  } catch (const RuntimeFailure& e) {
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+
+void write_optimise_hdf5(const std::string& path, const RunSpec& spec, const OptimiseReport& report) {
+  H5dont_atexit();
+  const std::string tmp = temp_name(path);
+  const SilenceHdf5Errors silence;
+  try {
+    write_optimise_file(tmp, spec, report);
     sync_file(tmp);
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
       throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));

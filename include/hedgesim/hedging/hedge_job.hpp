@@ -10,6 +10,8 @@ namespace hedgesim {
 
 constexpr unsigned kMaxBookOptions = 16;
 constexpr unsigned kMaxPolicies = 32;
+/// state_band features: const, time to expiry, log gamma, log vol, log gas (policies/state_band.hpp).
+constexpr unsigned kStateFeatures = 5;
 
 struct BookOption {
   OptionType type;
@@ -32,6 +34,8 @@ struct PolicyParams {
   double move;            ///< move: fraction (move_pct / 100)
   bool leland;
   double leland_sqrt_dt;  ///< √ of the policy's rebalancing interval in years (Leland's Δt)
+  double theta[kStateFeatures];  ///< state_band: loadings on (const, tau, gamma, vol, gas)
+  double rebalance_fraction;     ///< state_band: 0 trades to the target, 1 to the band edge
 };
 
 /// Per-path results, one value per (field, policy, path). cost = fees + fixed + gas + slippage + funding.
@@ -74,7 +78,10 @@ struct HedgeParams {
   double slippage_coefficient, slippage_depth;
   double failure_probability;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
-  bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma)
+  bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
+  double state_tau0;    ///< state_band feature scales: years to the last expiry at inception,
+  double state_gamma0;  ///<   |Γ_book|·S at inception (1 when 0),
+  double state_vol0;    ///<   √v_0 of the model (GBM: its vol)
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;

@@ -255,7 +255,8 @@ struct HedgeTile {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) {
           a.max_error[l] = m::max(a.max_error[l], m::fabs(a.hedge[l] - tgt[l]));
-          const DecisionContext ctx{n, spot[l], tgt[l], gamma[l], tau_last, discount_last, &hp};
+          const DecisionContext ctx{n,  spot[l], tgt[l], gamma[l], tau_last, discount_last, &hp, variance[l],
+                                    log_gas[l] - hp.gas_log_mean};
           const PolicyState st{a.hedge[l], a.last_trade_step[l], a.last_trade_spot[l], a.traded[l]};
           next[l] = decltype(rule)::decide(pp, ctx, st);
           any |= next[l] != a.hedge[l] ? 1u : 0u;

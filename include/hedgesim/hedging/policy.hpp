@@ -6,6 +6,7 @@
 #include "hedgesim/hedging/policies/delta_band.hpp"
 #include "hedgesim/hedging/policies/hybrid.hpp"
 #include "hedgesim/hedging/policies/move_policy.hpp"
+#include "hedgesim/hedging/policies/state_band.hpp"
 #include "hedgesim/hedging/policies/time_policy.hpp"
 #include "hedgesim/hedging/policies/whalley_wilmott.hpp"
 
@@ -37,6 +38,8 @@ HS_HD void visit_rule(PolicyType type, Visitor&& visitor) {
       return visitor(MoveRule{});
     case PolicyType::hybrid:
       return visitor(HybridRule{});
+    case PolicyType::state_band:
+      return visitor(StateBandRule{});
   }
 }
 

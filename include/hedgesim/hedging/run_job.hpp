@@ -9,6 +9,7 @@
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/hedging/sample_trades.hpp"
 #include "hedgesim/spec.hpp"
 #include "hedgesim/stats/summary.hpp"
 
@@ -32,8 +33,20 @@ struct RunReport : RunInfo {
   std::vector<double> premiums;   ///< USD per unit, per book option
   std::vector<PolicyResult> policies;
   SamplePaths sample_paths;  ///< output.sample_paths of the same paths, for plots
+  SampleTrades sample_trades;  ///< when each policy traded on those sample paths
 };
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+
+/// Per-path P&L and cost of every policy (path order) and the moments of each field, without
+/// summaries, histograms or sample paths: the optimiser's candidate evaluation (risk measures at any
+/// level need every path).
+struct PolicyPaths : RunInfo {
+  std::vector<std::vector<double>> pnl;   ///< [policy][path], USD
+  std::vector<std::vector<double>> cost;  ///< [policy][path], USD
+  std::vector<std::array<Moments, kPathFields>> fields;  ///< [policy][field]
+};
+
+PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
 
 }  // namespace hedgesim

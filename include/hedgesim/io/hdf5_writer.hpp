@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/spec.hpp"
 
 namespace hedgesim {
@@ -22,5 +23,10 @@ void check_output_writable(const std::string& path);
 /// temporary file is removed and RuntimeFailure names the HDF5 or OS reason (exit code 3). HDF5's own
 /// error printing is silenced for the duration of the call.
 void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report);
+
+/// Writes an `optimise` report: the root attributes of a run file (paths, seed, config, …), /frontier
+/// (every evaluated candidate, in and out of sample), /searches (the optimum of each family and level)
+/// and /optimum (the chosen point); docs/hdf5.md. Same temporary-name-and-rename rule as write_run_hdf5.
+void write_optimise_hdf5(const std::string& path, const RunSpec& spec, const OptimiseReport& report);
 
 }  // namespace hedgesim

@@ -18,6 +18,8 @@ struct DecisionContext {
   double tau_last;  ///< years to the last live expiry
   double discount_last;  ///< e^{−r·tau_last}
   const HedgeParams* hedge;
+  double variance;       ///< v_t of the path (GBM: σ²); state_band reads it
+  double log_gas_ratio;  ///< ln(gas price / long-run gas price), 0 without gas; state_band reads it
 };
 
 struct PolicyState {
