@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -380,6 +381,79 @@ TEST(Hedging, LelandVolatilityReducesTheReplicationError) {
   const double initial_fee = 50e-4 * black_scholes_linear(OptionType::call, 100.0, 100.0, tau, 0.05, 0.0, sigma_l).delta * 100;
   const double expected = price(sigma) - price(sigma_l) - initial_fee;
   EXPECT_TRUE(test::near("mean P&L of Leland hedging", b.mean, expected, 0.1 * std::fabs(expected) + 4 * b.mean_stderr));
+}
+
+}  // namespace
+}  // namespace hedgesim
+
+#include "hedgesim/config.hpp"
+#include "hedgesim/engine/path.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
+#include "hedgesim/models/model.hpp"
+
+namespace hedgesim {
+namespace {
+
+// The CPU backend hedges 16 paths per tile in SIMD lanes; the GPU (and backtests) run the same code
+// one path at a time (HedgeObserver, a one-lane tile). Every field of every policy must agree bit for
+// bit, whatever the path's lane — the property the CPU-vs-CUDA test relies on — for each way a trade
+// is booked (no charges, gas/fixed/spot cash, slippage with failures), both precisions, all policy
+// types, Leland, and a path count that leaves the last tile part-empty.
+template <class T>
+void expect_tile_matches_single_path(const std::string& costs, const std::string& hedge, Precision precision) {
+  const std::string yaml =
+      "simulation: {paths: 21, steps_per_day: 24, seed: 7, precision: " + std::string(to_string(precision)) +
+      "}\n"
+      "model: {type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
+      "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}\n"
+      "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+      "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
+      "hedge: {" + hedge + ", delta: instantaneous}\n"
+      "costs: " + costs + "\n"
+      "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
+      "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
+      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
+      "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: true},\n"
+      "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}, rebalance_fraction: 0.5}]\n";
+  const RunSpec spec = parse_config(yaml, "<test>");
+  const SimulationJob job = make_simulation_job(spec);
+  const HedgeParams hp = make_hedge_params(spec);
+  const std::uint64_t n = spec.simulation.paths;
+  std::vector<double> tiled;
+  cpu_simulate_hedging(job, hp, PathRange{0, n}, 2, tiled);
+  std::vector<double> single(tiled.size(), std::nan(""));
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    for (std::uint64_t k = 0; k < n; ++k) {
+      HedgeObserver<T> obs(hp, single.data(), n, k, job.seed, k);
+      simulate_path<T>(model, job.steps, job.seed, k, obs);
+    }
+  });
+  double trades = 0.0;
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < tiled.size(); ++i) {
+    if (std::memcmp(&tiled[i], &single[i], sizeof(double)) != 0 && ++mismatches <= 5) {
+      const std::size_t field = i / (n * hp.n_policies), policy = i / n % hp.n_policies, path = i % n;
+      ADD_FAILURE() << costs << ", " << to_string(precision) << ": " << to_string(static_cast<PathField>(field))
+                    << " of policy " << spec.policies[policy].name << " on path " << path << ": tile "
+                    << tiled[i] << ", one path " << single[i];
+    }
+    if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += tiled[i];
+  }
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_GT(trades, 500.0) << "the policies must trade for the test to exercise the trade paths";
+}
+
+TEST(Hedging, TileLanesMatchOnePathAtATime) {
+  const std::string plain = "{fee_bps: 5}";
+  const std::string charges = "{fee_bps: 5, fixed_per_trade: 0.5, gas: {units: 150000, price_gwei: 20, kappa: 5, sigma: 1}}";
+  const std::string impact =
+      "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}";
+  const std::string perpetual = "instrument: perpetual, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}";
+  for (const std::string& c : {plain, charges, impact}) {
+    expect_tile_matches_single_path<float>(c, perpetual, Precision::float32);
+    expect_tile_matches_single_path<double>(c, perpetual, Precision::float64);
+  }
+  expect_tile_matches_single_path<float>(plain, "instrument: spot", Precision::float32);
 }
 
 }  // namespace
