@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHEDGESIM_CPU_ARCH=x86-64-v3 \
   -DCMAKE_CUDA_ARCHITECTURES=90-real -DBUILD_SHARED_LIBS=ON -DHEDGESIM_ENABLE_CUDA=ON >/dev/null
-targets=(tests/test_rng tests/test_engine tests/test_hedging bench/bench_paths bench/bench_hedging hedgesim)
+targets=(tests/test_rng tests/test_engine tests/test_hedging bench/bench_paths bench/bench_hedging bench/bench_optimise
+         hedgesim)
 cmake --build build/gpu -j "$(nproc)" --target "${targets[@]##*/}"
 bundle=${HEDGESIM_DEVICE_BUNDLE:-../shared/tools/device-bundle}
 rm -rf build/gpu-bundle
