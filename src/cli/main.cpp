@@ -94,6 +94,38 @@ class Progress {
   Clock::time_point start_;
 };
 
+/// Writes the results file when the config or --out names one, and says so on stderr.
+template <class Report>
+void write_output(const hs::RunSpec& spec, const Report& report,
+                  void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+  if (spec.output.file.empty()) return;
+  write(spec.output.file, spec, report);
+  std::cerr << "wrote " << spec.output.file << "\n";
+}
+
+template <class Report>
+struct JobOutcome {
+  hs::BackendInfo backend;
+  Report report;
+};
+
+/// The frame `run` and `optimise` share around their job: the output file is checked before the long
+/// simulation so a bad path fails at once, the job runs on the resolved backend under the progress
+/// bar, and its results file is written.
+template <class Report>
+JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, bool quiet,
+                                      Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, const hs::ProgressFn&),
+                                      void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+  JobOutcome<Report> o{hs::resolve_backend(spec.simulation.backend, spec.simulation.threads), {}};
+  {
+    Progress progress(quiet);
+    o.report = job(spec, o.backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  }
+  write_output(spec, o.report, write);
+  return o;
+}
+
 std::string backend_label(const hs::BackendInfo& b) {
   return b.kind == hs::BackendKind::cuda ? fmt::format("cuda ({})", b.device)
                                          : fmt::format("cpu ({} threads, {})", b.threads, b.device);
@@ -196,17 +228,7 @@ int cmd_run(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_run(spec);
-  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
-  hs::RunReport report;
-  {
-    Progress progress(flags.json);
-    report = hs::run_hedging_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
-  if (!spec.output.file.empty()) {
-    hs::write_run_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_hedging_job, hs::write_run_hdf5);
   if (flags.json) {
     std::cout << run_json(spec, report).dump(2) << "\n";
     return kOk;
@@ -383,10 +405,7 @@ int cmd_backtest(const BacktestFlags& flags) {
     Progress progress(flags.common.json);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
-  if (!spec.output.file.empty()) {
-    hs::write_backtest_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  write_output(spec, report, hs::write_backtest_hdf5);
   if (flags.common.json) {
     std::cout << backtest_json(spec, report).dump(2) << "\n";
   } else {
@@ -452,17 +471,7 @@ int cmd_optimise(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_optimise(spec);
-  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
-  hs::OptimiseReport report;
-  {
-    Progress progress(flags.json);
-    report = hs::run_optimise_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
-  if (!spec.output.file.empty()) {
-    hs::write_optimise_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_optimise_job, hs::write_optimise_hdf5);
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
     std::cout << optimise_json(spec, report).dump(2) << "\n";
