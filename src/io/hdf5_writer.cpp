@@ -394,9 +394,12 @@ void write_policy(hid_t policies, const RunSpec& spec, const RunReport& report, 
   }
 }
 
-void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& report) {
+/// The root attributes every results file starts with: format, provenance and the simulation's size.
+/// `kind`, when given, follows format_version (optimise files).
+void write_provenance(hid_t file, const RunSpec& spec, const RunInfo& report, const char* kind = nullptr) {
   write_attr(file, "format", kFormatName);
   write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
+  if (kind != nullptr) write_attr(file, "kind", kind);
   write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
   write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
   write_attr(file, "created_utc", format_utc(std::time(nullptr)));
@@ -410,6 +413,10 @@ void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& rep
   write_attr(file, "precision", std::string(to_string(report.precision)));
   write_attr(file, "model", std::string(to_string(spec.model.type)));
   write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+}
+
+void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& report) {
+  write_provenance(file, spec, report);
   write_attr(file, "elapsed_s", report.elapsed_s);
   write_attr(file, "path_steps_per_s", report.path_steps_per_s);
   write_attr_array(file, "premiums", report.premiums);
@@ -451,22 +458,7 @@ void write_file(const std::string& file_path, const RunSpec& spec, const RunRepo
 // ---- The optimise report (docs/hdf5.md, "Optimise files").
 
 void write_optimise_root(hid_t file, const RunSpec& spec, const OptimiseReport& report) {
-  write_attr(file, "format", kFormatName);
-  write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
-  write_attr(file, "kind", "optimise");
-  write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
-  write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
-  write_attr(file, "created_utc", format_utc(std::time(nullptr)));
-  write_attr(file, "backend", std::string(to_string(report.backend.kind)));
-  write_attr(file, "device", report.backend.device);
-  write_attr(file, "threads",
-             static_cast<std::uint32_t>(report.backend.kind == BackendKind::cpu ? report.backend.threads : 0));
-  write_attr(file, "seed", static_cast<std::uint64_t>(report.seed));
-  write_attr(file, "paths", static_cast<std::uint64_t>(report.paths));
-  write_attr(file, "steps", static_cast<std::uint32_t>(report.steps));
-  write_attr(file, "precision", std::string(to_string(report.precision)));
-  write_attr(file, "model", std::string(to_string(spec.model.type)));
-  write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+  write_provenance(file, spec, report, "optimise");
   write_attr(file, "oos_seed", static_cast<std::uint64_t>(report.oos_seed));
   write_attr(file, "oos_paths", static_cast<std::uint64_t>(report.oos_paths));
   write_attr(file, "elapsed_s", report.search_elapsed_s);
