@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -224,6 +225,18 @@ nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
   return j;
 }
 
+/// One line per policy: P&L statistics and mean cost in USD, VaR/ES as losses, mean trade count.
+void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
+  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
+                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
+  for (const hs::PolicyResult& r : policies) {
+    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
+                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
+                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
+                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
+  }
+}
+
 int cmd_run(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
@@ -238,14 +251,7 @@ int cmd_run(const CommonFlags& flags) {
                            report.steps, report.seed, hs::to_string(report.precision), backend_label(backend));
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
                "VaR/ES are losses.\n";
-  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
-                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
-  for (const hs::PolicyResult& r : report.policies) {
-    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
-                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
-                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
-                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
-  }
+  print_policy_table(report.policies);
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s\n", report.elapsed_s, report.path_steps_per_s);
   return kOk;
 }
@@ -337,14 +343,7 @@ void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
                            rep.candidates, h.paths, rep.skipped_gap, rep.skipped_funding, rep.skipped_gas);
   std::cout << "P&L and costs in USD per window (book + hedge + cash, strikes scaled to each window's spot); "
                "VaR/ES are losses.\n";
-  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
-                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
-  for (const hs::PolicyResult& r : h.policies) {
-    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
-                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
-                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
-                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
-  }
+  print_policy_table(h.policies);
   if (rep.model_checked) {
     std::cout << fmt::format("\nmodel check: P&L at model.spot = {} USD, backtest windows vs {} {} paths (seed {}); "
                              "KS p(indep.) counts overlapping windows as {:.1f} independent ones\n",
