@@ -104,6 +104,7 @@ void write_output(const hs::RunSpec& spec, const Report& report,
   std::cerr << "wrote " << spec.output.file << "\n";
 }
 
+/// A job's report and the backend it ran on (the text output names the backend).
 template <class Report>
 struct JobOutcome {
   hs::BackendInfo backend;
