@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "input_error.hpp"
 #include "hedgesim/backtest/backtest_job.hpp"
 #include "hedgesim/backtest/market_data.hpp"
 #include "hedgesim/backtest/utc_time.hpp"
@@ -25,6 +26,7 @@
 #include "hedgesim/stats/two_sample.hpp"
 
 namespace hs = hedgesim;
+using hedgesim::test::input_error;
 using hedgesim::test::near;
 
 namespace {
@@ -69,17 +71,6 @@ hs::ReadOptions opts(hs::BadData bad = hs::BadData::fail) { return hs::ReadOptio
 
 hs::TimeSeries read(const char* name, hs::SeriesKind kind, hs::BadData bad = hs::BadData::fail) {
   return hs::read_series(path_of(name), kind, opts(bad));
-}
-
-/// The InputError message of `f`, or "" when it does not throw one.
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const hs::InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "check.hpp"
+#include "input_error.hpp"
 #include "hedgesim/calibration/chain.hpp"
 #include "hedgesim/calibration/fit.hpp"
 #include "hedgesim/calibration/implied_vol.hpp"
@@ -24,6 +25,7 @@
 #include "hedgesim/pricing/analytic.hpp"
 
 namespace hs = hedgesim;
+using hedgesim::test::input_error;
 using hedgesim::test::near;
 
 namespace {
@@ -117,17 +119,6 @@ double param(const hs::FitResult& r, const std::string& name) {
     if (p.name == name) return p.value;
   ADD_FAILURE() << "no parameter " << name;
   return NAN;
-}
-
-/// The InputError message of `f`, or "" if it does not throw one.
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const hs::InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

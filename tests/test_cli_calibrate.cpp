@@ -3,11 +3,7 @@
 // leaves either the complete HDF5 file or nothing. The binary comes from HEDGESIM_BIN, the excerpt
 // from HEDGESIM_SOURCE_DIR (both set by CTest).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,38 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_run.hpp"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = hedgesim::test::CliResult;
 
 std::filesystem::path temp_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("hedgesim_cli_calibrate_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
+  static const std::filesystem::path dir = hedgesim::test::make_temp_dir("hedgesim_cli_calibrate_");
   return dir;
 }
 
-Result run(const std::string& args) {
-  const char* bin = std::getenv("HEDGESIM_BIN");
-  if (!bin) throw std::runtime_error("HEDGESIM_BIN is not set (CTest sets it to the built hedgesim)");
-  const auto err_file = temp_dir() / "stderr.txt";
-  const std::string cmd = std::string(bin) + " " + args + " 2>" + err_file.string();
-  Result r{};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
-}
+Result run(const std::string& args) { return hedgesim::test::run_hedgesim(args, temp_dir() / "stderr.txt"); }
 
 std::string excerpt() {
   const char* root = std::getenv("HEDGESIM_SOURCE_DIR");

@@ -2,17 +2,15 @@
 // their definitions, the optimised band dominates time hedging on GBM with proportional costs, results
 // are bit-for-bit reproducible across runs and thread counts, and bad input is exit code 2.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "check.hpp"
+#include "cli_run.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
@@ -322,24 +320,11 @@ TEST(OptimiseConfig, BudgetBelowOneBatchIsAnErrorBeforeSimulating) {
 
 // ---- The command line: exit codes and the HDF5 file.
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = hs::test::CliResult;
 
 Result run_cli(const std::string& args) {
-  const char* bin = std::getenv("HEDGESIM_BIN");
-  if (!bin) throw std::runtime_error("HEDGESIM_BIN is not set (CTest sets it to the built hedgesim)");
-  const auto err_file = std::filesystem::temp_directory_path() / ("hedgesim_opt_err_" + std::to_string(::getpid()));
-  FILE* pipe = popen((std::string(bin) + " " + args + " 2>" + err_file.string()).c_str(), "r");
-  Result r{};
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
+  return hs::test::run_hedgesim(
+      args, std::filesystem::temp_directory_path() / ("hedgesim_opt_err_" + std::to_string(::getpid())));
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {

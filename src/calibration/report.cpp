@@ -2,24 +2,21 @@
 // HDF5 through its C API with a small owning handle; every call is checked.
 #include "hedgesim/calibration/report.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <ctime>
 #include <span>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/version.hpp"
 
 namespace hedgesim {
@@ -108,15 +105,6 @@ void dataset(hid_t parent, const char* name, const std::vector<T>& v, const char
   d.close(fmt::format("closing {}", name));
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void write_file(const std::string& file_path, const CalibrationRun& run) {
   const Selection& sel = run.selection;
   const FitResult& fit = run.fit;
@@ -125,7 +113,7 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
   attr_u64(file, "format_version", 1);
   attr_string(file, "hedgesim_version", HEDGESIM_VERSION);
   attr_string(file, "git_commit", HEDGESIM_GIT_COMMIT);
-  attr_string(file, "created_utc", utc_now());
+  attr_string(file, "created_utc", format_utc(std::time(nullptr)));
   attr_string(file, "chain_file", run.chain_path);
   attr_string(file, "currency", run.selection_spec.currency);
   attr_string(file, "model", to_string(run.fit_spec.model));
@@ -319,22 +307,17 @@ std::string calibration_json(const CalibrationRun& run) {
 
 void write_calibration_hdf5(const std::string& path, const CalibrationRun& run) {
   H5dont_atexit();
-  const std::string tmp = fmt::format("{}.tmp-{}", path, static_cast<long>(::getpid()));
   H5E_auto2_t func = nullptr;
   void* data = nullptr;
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   try {
-    write_file(tmp, run);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path,
-                                       std::error_code(errno, std::generic_category()).message()));
+    write_atomically(path, "calibration file", [&](const std::string& tmp) { write_file(tmp, run); });
+  } catch (...) {
     H5Eset_auto2(H5E_DEFAULT, func, data);
-  } catch (const std::exception& e) {
-    ::unlink(tmp.c_str());
-    H5Eset_auto2(H5E_DEFAULT, func, data);
-    throw RuntimeFailure(fmt::format("cannot write calibration file '{}': {}", path, e.what()));
+    throw;
   }
+  H5Eset_auto2(H5E_DEFAULT, func, data);
 }
 
 }  // namespace hedgesim

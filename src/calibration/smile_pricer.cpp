@@ -18,20 +18,6 @@ constexpr double kDecayExponent = 30.0;  ///< L: e^{−30} ≈ 1e-13 left of the
 constexpr int kPanelPoints = 16;
 constexpr int kMinPanels = 8;
 
-/// Mean variance per year over [0, T] including jumps: the control variate of analytic.cpp.
-double control_variance(const ModelParams& p, double tau) {
-  const double kt = p.kappa * tau;
-  const double mean_reversion = kt > 1e-8 ? -std::expm1(-kt) / kt : 1.0 - 0.5 * kt;
-  double theta = p.theta;
-  double jump_var = 0.0;
-  if (p.type == ModelType::bates || p.type == ModelType::svcj) {
-    jump_var = p.jump_intensity * (p.jump_mean * p.jump_mean + p.jump_stdev * p.jump_stdev);
-    if (p.type == ModelType::svcj) theta += p.jump_intensity * p.var_jump_mean / p.kappa;
-  }
-  const double var = theta + (p.v0 - theta) * mean_reversion + jump_var;
-  return var > 1e-8 ? var : 1e-8;
-}
-
 }  // namespace
 
 SmilePricer::SmilePricer(std::vector<SmileExpiry> expiries, std::vector<SmileQuote> quotes)
@@ -98,7 +84,7 @@ void SmilePricer::prices(const ModelParams& model, std::span<double> out) const 
   for (const Grid& g : grids_) {
     if (g.quotes.empty()) continue;
     const double tau = g.maturity;
-    const double cv_var = control_variance(m, tau);
+    const double cv_var = lewis_control_variance(m, tau);
     const std::size_t n = g.u.size();
     re.resize(n);
     im.resize(n);

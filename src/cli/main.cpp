@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -93,6 +94,39 @@ class Progress {
   bool drawn_ = false;
   Clock::time_point start_;
 };
+
+/// Writes the results file when the config or --out names one, and says so on stderr.
+template <class Report>
+void write_output(const hs::RunSpec& spec, const Report& report,
+                  void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+  if (spec.output.file.empty()) return;
+  write(spec.output.file, spec, report);
+  std::cerr << "wrote " << spec.output.file << "\n";
+}
+
+/// A job's report and the backend it ran on (the text output names the backend).
+template <class Report>
+struct JobOutcome {
+  hs::BackendInfo backend;
+  Report report;
+};
+
+/// The frame `run` and `optimise` share around their job: the output file is checked before the long
+/// simulation so a bad path fails at once, the job runs on the resolved backend under the progress
+/// bar, and its results file is written.
+template <class Report>
+JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, bool quiet,
+                                      Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, const hs::ProgressFn&),
+                                      void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+  JobOutcome<Report> o{hs::resolve_backend(spec.simulation.backend, spec.simulation.threads), {}};
+  {
+    Progress progress(quiet);
+    o.report = job(spec, o.backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  }
+  write_output(spec, o.report, write);
+  return o;
+}
 
 std::string backend_label(const hs::BackendInfo& b) {
   return b.kind == hs::BackendKind::cuda ? fmt::format("cuda ({})", b.device)
@@ -192,21 +226,23 @@ nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
   return j;
 }
 
+/// One line per policy: P&L statistics and mean cost in USD, VaR/ES as losses, mean trade count.
+void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
+  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
+                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
+  for (const hs::PolicyResult& r : policies) {
+    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
+                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
+                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
+                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
+  }
+}
+
 int cmd_run(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_run(spec);
-  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
-  hs::RunReport report;
-  {
-    Progress progress(flags.json);
-    report = hs::run_hedging_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
-  if (!spec.output.file.empty()) {
-    hs::write_run_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_hedging_job, hs::write_run_hdf5);
   if (flags.json) {
     std::cout << run_json(spec, report).dump(2) << "\n";
     return kOk;
@@ -216,14 +252,7 @@ int cmd_run(const CommonFlags& flags) {
                            report.steps, report.seed, hs::to_string(report.precision), backend_label(backend));
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
                "VaR/ES are losses.\n";
-  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
-                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
-  for (const hs::PolicyResult& r : report.policies) {
-    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
-                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
-                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
-                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
-  }
+  print_policy_table(report.policies);
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s\n", report.elapsed_s, report.path_steps_per_s);
   return kOk;
 }
@@ -315,14 +344,7 @@ void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
                            rep.candidates, h.paths, rep.skipped_gap, rep.skipped_funding, rep.skipped_gas);
   std::cout << "P&L and costs in USD per window (book + hedge + cash, strikes scaled to each window's spot); "
                "VaR/ES are losses.\n";
-  std::cout << fmt::format("{:<16} {:<15} {:>12} {:>9} {:>11} {:>11} {:>11} {:>11} {:>10} {:>8}\n", "policy", "type",
-                           "P&L mean", "+-s.e.", "P&L std", "VaR 95", "ES 95", "VaR 99", "cost mean", "trades");
-  for (const hs::PolicyResult& r : h.policies) {
-    std::cout << fmt::format("{:<16} {:<15} {:>12.2f} {:>9.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>10.2f} {:>8.1f}\n",
-                             r.spec.name, hs::to_string(r.spec.type), r.pnl.mean, r.pnl.mean_stderr, r.pnl.std,
-                             r.pnl.var_95, r.pnl.es_95, r.pnl.var_99, r.cost.mean,
-                             r.fields[static_cast<unsigned>(hs::PathField::trades)].mean());
-  }
+  print_policy_table(h.policies);
   if (rep.model_checked) {
     std::cout << fmt::format("\nmodel check: P&L at model.spot = {} USD, backtest windows vs {} {} paths (seed {}); "
                              "KS p(indep.) counts overlapping windows as {:.1f} independent ones\n",
@@ -383,10 +405,7 @@ int cmd_backtest(const BacktestFlags& flags) {
     Progress progress(flags.common.json);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
-  if (!spec.output.file.empty()) {
-    hs::write_backtest_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  write_output(spec, report, hs::write_backtest_hdf5);
   if (flags.common.json) {
     std::cout << backtest_json(spec, report).dump(2) << "\n";
   } else {
@@ -452,17 +471,7 @@ int cmd_optimise(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_optimise(spec);
-  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
-  hs::OptimiseReport report;
-  {
-    Progress progress(flags.json);
-    report = hs::run_optimise_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
-  if (!spec.output.file.empty()) {
-    hs::write_optimise_hdf5(spec.output.file, spec, report);
-    std::cerr << "wrote " << spec.output.file << "\n";
-  }
+  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_optimise_job, hs::write_optimise_hdf5);
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
     std::cout << optimise_json(spec, report).dump(2) << "\n";

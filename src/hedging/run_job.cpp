@@ -128,16 +128,47 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   return hp;
 }
 
-RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
-  const SimulationJob job = make_simulation_job(spec);
-  HedgeParams hp = make_hedge_params(spec);
-  // Model deltas of the Heston family: tabulated once from the closed form, read per path.
-  std::optional<DeltaTable> table;
-  if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
-    table.emplace(spec.model, hp);
-    hp.table = table->view();
-    hp.table_size = table->buffer().size();
+namespace {
+
+/// A run's simulation job and hedge parameters, with the table of model deltas `hp` points into when
+/// the Heston family's deltas are asked for (tabulated once from the closed form, read per path).
+/// Neither copied nor moved, so hp.table stays valid.
+struct HedgeSetup {
+  explicit HedgeSetup(const RunSpec& spec) : job(make_simulation_job(spec)), hp(make_hedge_params(spec)) {
+    if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
+      table.emplace(spec.model, hp);
+      hp.table = table->view();
+      hp.table_size = table->buffer().size();
+    }
   }
+  HedgeSetup(const HedgeSetup&) = delete;
+  HedgeSetup& operator=(const HedgeSetup&) = delete;
+
+  SimulationJob job;
+  HedgeParams hp;
+  std::optional<DeltaTable> table;
+};
+
+/// Simulates paths [0, total) in batches of kBatchPaths, in path order, hands each batch and its path
+/// count to take(batch, n) (read only), then reports progress.
+template <class Take>
+void for_each_batch(const HedgeSetup& setup, std::uint64_t total, const BackendInfo& backend, bool per_path,
+                    const ProgressFn& progress, Take&& take) {
+  HedgingBatch batch;
+  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
+    const PathRange range{first, std::min(total, first + kBatchPaths)};
+    simulate_hedging(setup.job, setup.hp, range, backend, per_path, batch);
+    take(batch, range.size());
+    if (progress) progress(range.end, total);
+  }
+}
+
+}  // namespace
+
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+  const HedgeSetup setup(spec);
+  const SimulationJob& job = setup.job;
+  const HedgeParams& hp = setup.hp;
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = hp.n_policies;
   const bool per_path = spec.output.per_path;
@@ -152,12 +183,8 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
       for (auto& v : results[p].per_path) v.reserve(total);
   }
 
-  HedgingBatch batch;
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
-    const PathRange range{first, std::min(total, first + kBatchPaths)};
-    simulate_hedging(job, hp, range, backend, per_path, batch);
-    const std::size_t n = range.size();
+  for_each_batch(setup, total, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
     for (unsigned p = 0; p < n_pol; ++p) {
       const double* batch_pnl = batch.pnl.data() + p * n;
       const double* batch_cost = batch.cost.data() + p * n;
@@ -170,8 +197,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
         results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
       }
     }
-    if (progress) progress(range.end, total);
-  }
+  });
   for (unsigned p = 0; p < n_pol; ++p) {
     results[p].pnl = summarize(pnl[p]);
     results[p].cost = summarize(cost[p]);
@@ -189,16 +215,9 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
 }
 
 PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
-  const SimulationJob job = make_simulation_job(spec);
-  HedgeParams hp = make_hedge_params(spec);
-  std::optional<DeltaTable> table;
-  if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
-    table.emplace(spec.model, hp);
-    hp.table = table->view();
-    hp.table_size = table->buffer().size();
-  }
+  const HedgeSetup setup(spec);
   const std::uint64_t total = spec.simulation.paths;
-  const unsigned n_pol = hp.n_policies;
+  const unsigned n_pol = setup.hp.n_policies;
   PolicyPaths out;
   out.pnl.resize(n_pol);
   out.cost.resize(n_pol);
@@ -207,21 +226,16 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
     out.pnl[p].reserve(total);
     out.cost[p].reserve(total);
   }
-  HedgingBatch batch;
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
-    const PathRange range{first, std::min(total, first + kBatchPaths)};
-    simulate_hedging(job, hp, range, backend, false, batch);
-    const std::size_t n = range.size();
+  for_each_batch(setup, total, backend, false, progress, [&](const HedgingBatch& batch, std::size_t n) {
     for (unsigned p = 0; p < n_pol; ++p) {
       out.pnl[p].insert(out.pnl[p].end(), batch.pnl.data() + p * n, batch.pnl.data() + (p + 1) * n);
       out.cost[p].insert(out.cost[p].end(), batch.cost.data() + p * n, batch.cost.data() + (p + 1) * n);
       for (unsigned f = 0; f < kPathFields; ++f) out.fields[p][f].merge(batch.moments[static_cast<std::size_t>(f) * n_pol + p]);
     }
-    if (progress) progress(range.end, total);
-  }
+  });
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  static_cast<RunInfo&>(out) = RunInfo(job, backend, total, elapsed);
+  static_cast<RunInfo&>(out) = RunInfo(setup.job, backend, total, elapsed);
   return out;
 }
 

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -26,6 +25,7 @@
 
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/version.hpp"
 
@@ -39,8 +39,6 @@ constexpr std::size_t kNameWidth = 64;   ///< /summary `name`: the config's long
 constexpr std::size_t kTypeWidth = 32;   ///< /summary `type`: longer than any policy type name
 
 std::string os_reason(int err) { return std::error_code(err, std::generic_category()).message(); }
-
-std::string temp_name(const std::string& path) { return fmt::format("{}.tmp-{}", path, static_cast<long>(::getpid())); }
 
 // ---- HDF5 errors: silence the automatic printing, turn the error stack into a message.
 
@@ -396,21 +394,15 @@ void write_policy(hid_t policies, const RunSpec& spec, const RunReport& report, 
   }
 }
 
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& report) {
+/// The root attributes every results file starts with: format, provenance and the simulation's size.
+/// `kind`, when given, follows format_version (optimise files).
+void write_provenance(hid_t file, const RunSpec& spec, const RunInfo& report, const char* kind = nullptr) {
   write_attr(file, "format", kFormatName);
   write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
+  if (kind != nullptr) write_attr(file, "kind", kind);
   write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
   write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
-  write_attr(file, "created_utc", utc_now_iso8601());
+  write_attr(file, "created_utc", format_utc(std::time(nullptr)));
   write_attr(file, "backend", std::string(to_string(report.backend.kind)));
   write_attr(file, "device", report.backend.device);
   write_attr(file, "threads",
@@ -421,6 +413,10 @@ void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& rep
   write_attr(file, "precision", std::string(to_string(report.precision)));
   write_attr(file, "model", std::string(to_string(spec.model.type)));
   write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+}
+
+void write_root_attributes(hid_t file, const RunSpec& spec, const RunReport& report) {
+  write_provenance(file, spec, report);
   write_attr(file, "elapsed_s", report.elapsed_s);
   write_attr(file, "path_steps_per_s", report.path_steps_per_s);
   write_attr_array(file, "premiums", report.premiums);
@@ -462,22 +458,7 @@ void write_file(const std::string& file_path, const RunSpec& spec, const RunRepo
 // ---- The optimise report (docs/hdf5.md, "Optimise files").
 
 void write_optimise_root(hid_t file, const RunSpec& spec, const OptimiseReport& report) {
-  write_attr(file, "format", kFormatName);
-  write_attr(file, "format_version", static_cast<std::int32_t>(kHdf5FormatVersion));
-  write_attr(file, "kind", "optimise");
-  write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
-  write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
-  write_attr(file, "created_utc", utc_now_iso8601());
-  write_attr(file, "backend", std::string(to_string(report.backend.kind)));
-  write_attr(file, "device", report.backend.device);
-  write_attr(file, "threads",
-             static_cast<std::uint32_t>(report.backend.kind == BackendKind::cpu ? report.backend.threads : 0));
-  write_attr(file, "seed", static_cast<std::uint64_t>(report.seed));
-  write_attr(file, "paths", static_cast<std::uint64_t>(report.paths));
-  write_attr(file, "steps", static_cast<std::uint32_t>(report.steps));
-  write_attr(file, "precision", std::string(to_string(report.precision)));
-  write_attr(file, "model", std::string(to_string(spec.model.type)));
-  write_attr(file, "measure", std::string(to_string(spec.simulation.measure)));
+  write_provenance(file, spec, report, "optimise");
   write_attr(file, "oos_seed", static_cast<std::uint64_t>(report.oos_seed));
   write_attr(file, "oos_paths", static_cast<std::uint64_t>(report.oos_paths));
   write_attr(file, "elapsed_s", report.search_elapsed_s);
@@ -630,14 +611,14 @@ void write_optimise_file(const std::string& file_path, const RunSpec& spec, cons
   file.close(fmt::format("closing '{}'", file_path));
 }
 
-/// Makes the written bytes durable before the rename publishes them.
-void sync_file(const std::string& file_path) {
-  const int fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw RuntimeFailure(fmt::format("reopening '{}' to sync it: {}", file_path, os_reason(errno)));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw RuntimeFailure(fmt::format("fsync('{}'): {}", file_path, os_reason(err)));
+/// Writes a results file through `write(tmp)` by write_atomically, with HDF5's error printing off.
+void write_results_file(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
+  // A file whose flush failed (disk full) stays registered in HDF5 1.10 and its exit-time cleanup then
+  // crashes flushing it again; without that cleanup the process exits with its own code. Effective only
+  // before HDF5's first use (it fails harmlessly afterwards); files are always closed explicitly here.
+  H5dont_atexit();
+  const SilenceHdf5Errors silence;
+  write_atomically(path, "results file", write);
 }
 
 }  // namespace
@@ -650,7 +631,7 @@ void check_output_writable(const std::string& path) {
         fmt::format("output file '{}' (output.file or --out) is a directory: give the name of the HDF5 file", path));
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  const std::string tmp = temp_name(path);
+  const std::string tmp = atomic_temp_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
     throw InputError(fmt::format("output file '{}' (output.file or --out) cannot be written: creating a file in "
@@ -662,24 +643,7 @@ void check_output_writable(const std::string& path) {
 }
 
 void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report) {
-  // A file whose flush failed (disk full) stays registered in HDF5 1.10 and its exit-time cleanup then
-  // crashes flushing it again; without that cleanup the process exits with its own code. Effective only
-  // before HDF5's first use (it fails harmlessly afterwards); files are always closed explicitly here.
-  H5dont_atexit();
-  const std::string tmp = temp_name(path);
-  const SilenceHdf5Errors silence;
-  try {
-    write_file(tmp, spec, report);
-    sync_file(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
-  } catch (const RuntimeFailure& e) {
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  write_results_file(path, [&](const std::string& tmp) { write_file(tmp, spec, report); });
 }
 
 // ───────────────────────────── backtest (docs/hdf5.md, /backtest) ─────────────────────────────
@@ -795,40 +759,12 @@ void write_backtest_file(const std::string& file_path, const RunSpec& spec, cons
 }  // namespace
 
 void write_backtest_hdf5(const std::string& path, const RunSpec& spec, const BacktestReport& report) {
-  H5dont_atexit();
-  const std::string tmp = temp_name(path);
-  const SilenceHdf5Errors silence;
-  try {
-    write_backtest_file(tmp, spec, report);
-    sync_file(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
-  } catch (const RuntimeFailure& e) {
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  write_results_file(path, [&](const std::string& tmp) { write_backtest_file(tmp, spec, report); });
 }
 
 
 void write_optimise_hdf5(const std::string& path, const RunSpec& spec, const OptimiseReport& report) {
-  H5dont_atexit();
-  const std::string tmp = temp_name(path);
-  const SilenceHdf5Errors silence;
-  try {
-    write_optimise_file(tmp, spec, report);
-    sync_file(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw RuntimeFailure(fmt::format("renaming '{}' to '{}': {}", tmp, path, os_reason(errno)));
-  } catch (const RuntimeFailure& e) {
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure(fmt::format("cannot write results file '{}': {}", path, e.what()));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  write_results_file(path, [&](const std::string& tmp) { write_optimise_file(tmp, spec, report); });
 }
 
 }  // namespace hedgesim

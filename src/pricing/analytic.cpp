@@ -216,21 +216,6 @@ double jump_log_bound(const ModelParams& p, double u, double tau) {
   return p.jump_intensity * tau * (size * loading - 1.0 - 0.5 * kbar);
 }
 
-/// Variance per year of the Black–Scholes control variate: the model's mean variance over [0, T],
-/// jumps included, so φ − φ_BS is small and the integrand decays fast.
-double control_variance(const ModelParams& p, double tau) {
-  const double kt = p.kappa * tau;
-  const double mean_reversion = kt > 1e-8 ? -std::expm1(-kt) / kt : 1.0 - 0.5 * kt;
-  double theta = p.theta;
-  double jump_var = 0.0;
-  if (p.type == ModelType::bates || p.type == ModelType::svcj) {
-    jump_var = p.jump_intensity * (p.jump_mean * p.jump_mean + p.jump_stdev * p.jump_stdev);
-    if (p.type == ModelType::svcj) theta += p.jump_intensity * p.var_jump_mean / p.kappa;
-  }
-  const double var = theta + (p.v0 - theta) * mean_reversion + jump_var;
-  return var > 1e-8 ? var : 1e-8;
-}
-
 /// A panel of the adaptive quadrature. Its n integral estimates live in a shared buffer at
 /// [slot·n, slot·n + n); error is the largest |Kronrod − Gauss| over the n integrands, each in units
 /// of that integrand's tolerance.
@@ -323,7 +308,7 @@ void price_fourier(const ModelParams& p, double tau, std::span<const OptionType>
                    std::span<const double> strikes, std::span<double> prices) {
   const std::size_t n = strikes.size();
   const double fwd = p.spot * std::exp((p.rate - p.dividend) * tau);
-  const double cv_var = control_variance(p, tau);
+  const double cv_var = lewis_control_variance(p, tau);
   std::vector<double> log_moneyness(n), scale(n), tol(n);
   double max_abs_k = 0.0;
   for (std::size_t j = 0; j < n; ++j) {
@@ -365,6 +350,19 @@ void price_fourier(const ModelParams& p, double tau, std::span<const OptionType>
 }
 
 }  // namespace
+
+double lewis_control_variance(const ModelParams& p, double tau) {
+  const double kt = p.kappa * tau;
+  const double mean_reversion = kt > 1e-8 ? -std::expm1(-kt) / kt : 1.0 - 0.5 * kt;
+  double theta = p.theta;
+  double jump_var = 0.0;
+  if (p.type == ModelType::bates || p.type == ModelType::svcj) {
+    jump_var = p.jump_intensity * (p.jump_mean * p.jump_mean + p.jump_stdev * p.jump_stdev);
+    if (p.type == ModelType::svcj) theta += p.jump_intensity * p.var_jump_mean / p.kappa;
+  }
+  const double var = theta + (p.v0 - theta) * mean_reversion + jump_var;
+  return var > 1e-8 ? var : 1e-8;
+}
 
 std::complex<double> log_forward_cf(const ModelParams& model, std::complex<double> u,
                                     double maturity_years) {
@@ -562,7 +560,7 @@ void greeks_fourier(const ModelParams& p, double tau, std::span<const OptionType
                     std::span<const double> strikes, std::span<AnalyticGreeks> greeks) {
   const std::size_t n = strikes.size();
   const double fwd = p.spot * std::exp((p.rate - p.dividend) * tau);
-  const double cv_var = control_variance(p, tau);
+  const double cv_var = lewis_control_variance(p, tau);
   const double cv_sd = std::sqrt(cv_var * tau);
   const double df_q = std::exp(-p.dividend * tau);
   std::vector<double> log_moneyness(n), scale(n), tol(2 * n);

@@ -25,6 +25,11 @@ std::vector<double> analytic_prices(const ModelParams& model, double maturity_ye
 /// F_T = S e^{(r−q)T}, under the risk-neutral measure, for gbm, heston, bates and svcj.
 std::complex<double> log_forward_cf(const ModelParams& model, std::complex<double> u, double maturity_years);
 
+/// Variance per year of the Black–Scholes control variate of the Lewis integral: the model's mean
+/// variance over [0, T], jumps included (floored at 1e-8), so φ − φ_BS is small and the integrand
+/// decays fast. Shared by analytic_price and the calibration's fixed-grid smile pricer.
+double lewis_control_variance(const ModelParams& model, double maturity_years);
+
 }  // namespace hedgesim
 
 namespace hedgesim {
