@@ -232,10 +232,15 @@ struct HedgeTile {
     const double discount_last = hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last);
     const bool gas = hp.gas_units > 0.0;
     HS_LANES
-    for (unsigned l = 0; l < L; ++l) {
-      target[l] = -(delta[l] + coin[l]);
-      const double eth = hp.gas_eth_price > 0.0 ? hp.gas_eth_price : spot[l];
-      gas_cost[l] = gas ? hp.gas_units * m::exp_finite(log_gas[l]) * 1e-9 * eth : 0.0;
+    for (unsigned l = 0; l < L; ++l) target[l] = -(delta[l] + coin[l]);
+    if (gas) {  // the exponential only for jobs with gas
+      HS_LANES
+      for (unsigned l = 0; l < L; ++l) {
+        const double eth = hp.gas_eth_price > 0.0 ? hp.gas_eth_price : spot[l];
+        gas_cost[l] = hp.gas_units * m::exp_finite(log_gas[l]) * 1e-9 * eth;
+      }
+    } else {
+      for (unsigned l = 0; l < L; ++l) gas_cost[l] = 0.0;
     }
     const bool costs = hp.slippage != SlippageModel::none || hp.failure_probability > 0.0;
     for (unsigned p = 0; p < hp.n_policies; ++p) {
