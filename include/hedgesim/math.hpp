@@ -36,11 +36,11 @@ HS_HD T max(T a, T b) { return a > b ? a : b; }
 template <class T>
 HS_HD T min(T a, T b) { return a < b ? a : b; }
 
-/// Standard normal cumulative distribution function.
+/// Standard normal cumulative distribution function and density by libm, for host-side pricing
+/// (implied vols); the hedge loop uses the branch-free norm_cdf_pdf below.
 template <class T>
 HS_HD T norm_cdf(T x) { return T(0.5) * erfc(-x * T(0.70710678118654752440)); }
 
-/// Standard normal density.
 template <class T>
 HS_HD T norm_pdf(T x) { return T(0.39894228040143267794) * exp(T(-0.5) * x * x); }
 

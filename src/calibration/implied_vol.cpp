@@ -6,11 +6,13 @@
 #include <cmath>
 #include <limits>
 
+#include "hedgesim/math.hpp"
+
 namespace hedgesim {
 namespace {
 
-double norm_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-double norm_pdf(double x) { return 0.3989422804014327 * std::exp(-0.5 * x * x); }
+using m::norm_cdf;
+using m::norm_pdf;
 
 /// Normalised price at total volatility s > 0.
 double price_at(OptionType type, double x, double s) {
