@@ -46,7 +46,7 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
   }
   tile.begin(x, v);
   for (std::uint32_t n = 0; n < job.steps; ++n) {
-#pragma GCC ivdep
+    HS_LANES
     for (unsigned l = 0; l < kLanes; ++l) {
       StepRng<T> rng(seed, first + l, n);
       const MixedBlock<T> b = rng.mixed();
