@@ -130,7 +130,7 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, bool quiet,
 
 std::string backend_label(const hs::BackendInfo& b) {
   return b.kind == hs::BackendKind::cuda ? fmt::format("cuda ({})", b.device)
-                                         : fmt::format("cpu ({} threads, {})", b.threads, b.device);
+                                         : fmt::format("cpu ({} threads, {}, {})", b.threads, hs::cpu_isa_name(b.cpu_isa), b.device);
 }
 
 /// The JSON fields every command's result starts with (DESIGN.md §4).

@@ -2,6 +2,12 @@
 // the compiler can step the tile's paths in SIMD lanes. Paths are handed out in chunks from an atomic
 // counter (dynamic balance; jump steps make paths uneven), and each path writes only its own row of
 // the output, so results do not depend on the number of threads or on path ranges.
+//
+// The loops over a chunk's tiles are compiled twice on x86-64 with GCC: for the build's -march and,
+// as a [[gnu::target]] clone that inlines everything it calls ([[gnu::flatten]]), for x86-64-v4 with
+// 512-bit vectors; the CPU picks at run time (CpuIsa in engine/job.hpp). The clones are functions of
+// this file's anonymous namespace, so no AVX-512 copy of a shared inline function can reach the rest
+// of the program; and with FP contraction off the two give the same bits (tests/test_cpu_isa.cpp).
 #include <algorithm>
 #include <cmath>
 #include <atomic>
@@ -15,8 +21,16 @@
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/path.hpp"
+#include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/hedge_observer.hpp"
 #include "hedgesim/models/model.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(HEDGESIM_NO_CPU_DISPATCH)
+#define HS_CPU_V4 1
+#define HS_TARGET_V4 [[gnu::target("arch=x86-64-v4,prefer-vector-width=512"), gnu::flatten]]
+#else
+#define HS_CPU_V4 0
+#endif
 
 namespace hedgesim {
 namespace {
@@ -111,47 +125,108 @@ void parallel_chunks(PathRange range, unsigned threads, Body&& body) {
   worker();
 }
 
+/// The hedged tiles of paths [chunk_first, chunk_last) of range.
+template <class T, class Model>
+void hedge_chunk(const Model& model, const SimulationJob& job, PathRange range, std::uint64_t chunk_first,
+                 std::uint64_t chunk_last, HedgeTile<T, kLanes>& tile) {
+  for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
+    tile.row0 = first - range.begin;
+    tile.path0 = first;
+    tile.valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+    simulate_tile<T>(model, job, first, tile);
+  }
+}
+
+/// Terminal samples of paths [chunk_first, chunk_last) of range.
+template <class T, class Model>
+void terminal_chunk(const Model& model, const SimulationJob& job, PathRange range, std::uint64_t chunk_first,
+                    std::uint64_t chunk_last, TerminalSamples& out) {
+  const unsigned records = job.record.count;
+  simulate_tiles<T, Model, TerminalRecorder<T>>(model, job, chunk_first, chunk_last, [&](std::uint64_t path) {
+    const std::uint64_t row = (path - range.begin) * records;
+    return TerminalRecorder<T>{job.record, out.log_return.data() + row, out.variance.data() + row};
+  });
+}
+
+#if HS_CPU_V4
+template <class T, class Model>
+HS_TARGET_V4 void hedge_chunk_v4(const Model& model, const SimulationJob& job, PathRange range,
+                                 std::uint64_t chunk_first, std::uint64_t chunk_last, HedgeTile<T, kLanes>& tile) {
+  hedge_chunk<T>(model, job, range, chunk_first, chunk_last, tile);
+}
+template <class T, class Model>
+HS_TARGET_V4 void terminal_chunk_v4(const Model& model, const SimulationJob& job, PathRange range,
+                                    std::uint64_t chunk_first, std::uint64_t chunk_last, TerminalSamples& out) {
+  terminal_chunk<T>(model, job, range, chunk_first, chunk_last, out);
+}
+#endif
+
 template <class T>
 void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
-                 std::vector<double>& out) {
+                 std::vector<double>& out, CpuIsa isa) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
       // ~60 KB of lanes per tile: on the heap, one per chunk, not on the thread's stack.
       auto tile = std::make_unique<HedgeTile<T, kLanes>>(hedge, out.data(), range.size(), 0, job.seed, 0, 0);
-      for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
-        tile->row0 = first - range.begin;
-        tile->path0 = first;
-        tile->valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
-        simulate_tile<T>(model, job, first, *tile);
-      }
+#if HS_CPU_V4
+      if (isa == CpuIsa::x86_64_v4) return hedge_chunk_v4<T>(model, job, range, chunk_first, chunk_last, *tile);
+#endif
+      (void)isa;
+      hedge_chunk<T>(model, job, range, chunk_first, chunk_last, *tile);
     });
   });
 }
 
 template <class T>
-void run_precision(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out) {
-  const unsigned records = job.record.count;
+void run_precision(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out, CpuIsa isa) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
-      simulate_tiles<T, std::decay_t<decltype(model)>, TerminalRecorder<T>>(
-          model, job, chunk_first, chunk_last, [&](std::uint64_t path) {
-            const std::uint64_t row = (path - range.begin) * records;
-            return TerminalRecorder<T>{job.record, out.log_return.data() + row, out.variance.data() + row};
-          });
+#if HS_CPU_V4
+      if (isa == CpuIsa::x86_64_v4) return terminal_chunk_v4<T>(model, job, range, chunk_first, chunk_last, out);
+#endif
+      (void)isa;
+      terminal_chunk<T>(model, job, range, chunk_first, chunk_last, out);
     });
   });
 }
 
 }  // namespace
 
+bool cpu_isa_available(CpuIsa isa) {
+  if (isa == CpuIsa::build) return true;
+#if HS_CPU_V4
+  return __builtin_cpu_supports("x86-64-v4");
+#else
+  return false;
+#endif
+}
+
+CpuIsa cpu_best_isa() { return cpu_isa_available(CpuIsa::x86_64_v4) ? CpuIsa::x86_64_v4 : CpuIsa::build; }
+
+std::string cpu_isa_name(CpuIsa isa) {
+  if (isa == CpuIsa::x86_64_v4) return "x86-64-v4 (AVX-512)";
+  const std::string arch = HEDGESIM_CPU_ARCH_NAME;
+  return arch.empty() ? "compiler default" : arch;
+}
+
+namespace {
+void require_isa(CpuIsa isa) {
+  if (!cpu_isa_available(isa)) {
+    throw RuntimeFailure("the CPU loops for " + cpu_isa_name(isa) +
+                         " are not in this build or not supported by this CPU");
+  }
+}
+}  // namespace
+
 void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
-                          std::vector<double>& out) {
+                          std::vector<double>& out, CpuIsa isa) {
+  require_isa(isa);
   out.assign(static_cast<std::size_t>(kPathFields) * hedge.n_policies * range.size(), 0.0);
   if (threads == 0) threads = cpu_hardware_threads();
   if (job.precision == Precision::float32) {
-    run_hedging<float>(job, hedge, range, threads, out);
+    run_hedging<float>(job, hedge, range, threads, out, isa);
   } else {
-    run_hedging<double>(job, hedge, range, threads, out);
+    run_hedging<double>(job, hedge, range, threads, out, isa);
   }
 }
 
@@ -213,13 +288,15 @@ std::string cpu_model_name() {
   return "unknown CPU";
 }
 
-void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out) {
+void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out,
+                           CpuIsa isa) {
+  require_isa(isa);
   out.resize(range, job.record.count);
   if (threads == 0) threads = cpu_hardware_threads();
   if (job.precision == Precision::float32) {
-    run_precision<float>(job, range, threads, out);
+    run_precision<float>(job, range, threads, out, isa);
   } else {
-    run_precision<double>(job, range, threads, out);
+    run_precision<double>(job, range, threads, out, isa);
   }
 }
 

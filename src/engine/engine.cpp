@@ -26,6 +26,7 @@ BackendInfo resolve_backend(BackendKind requested, unsigned threads) {
   }
   info.kind = BackendKind::cpu;
   info.device = cpu_model_name();
+  info.cpu_isa = cpu_best_isa();
   return info;
 }
 
@@ -33,7 +34,7 @@ void simulate_terminal(const SimulationJob& job, PathRange range, const BackendI
   if (backend.kind == BackendKind::cuda) {
     cuda_simulate_terminal(job, range, backend.cuda_device, out);
   } else {
-    cpu_simulate_terminal(job, range, backend.threads, out);
+    cpu_simulate_terminal(job, range, backend.threads, out, backend.cpu_isa);
   }
 }
 
@@ -48,7 +49,7 @@ void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRa
     return;
   }
   std::vector<double> raw;
-  cpu_simulate_hedging(job, hedge, range, backend.threads, raw);
+  cpu_simulate_hedging(job, hedge, range, backend.threads, raw, backend.cpu_isa);
   const std::size_t n = range.size();
   const unsigned policies = hedge.n_policies;
   out.range = range;

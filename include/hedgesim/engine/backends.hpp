@@ -11,8 +11,16 @@
 
 namespace hedgesim {
 
+/// The fastest CPU loop variant this build has and this CPU runs.
+CpuIsa cpu_best_isa();
+/// Whether this build has the variant and this CPU can run it.
+bool cpu_isa_available(CpuIsa isa);
+/// "x86-64-v4 (AVX-512)", or the build's -march ("x86-64-v3", "compiler default").
+std::string cpu_isa_name(CpuIsa isa);
+
 /// Simulates job over range on `threads` CPU threads (0: all hardware threads).
-void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out);
+void cpu_simulate_terminal(const SimulationJob& job, PathRange range, unsigned threads, TerminalSamples& out,
+                           CpuIsa isa = cpu_best_isa());
 unsigned cpu_hardware_threads();
 
 /// Paths 0 … n−1 of the job at every step (the same paths every backend simulates), for plots:
@@ -35,7 +43,7 @@ void cuda_simulate_terminal(const SimulationJob& job, PathRange range, int devic
 /// Hedges paths `range` of `job` with every policy of `hedge`. `out` receives kPathFields ×
 /// n_policies × range.size() values, index (field·n_policies + policy)·range.size() + (path − begin).
 void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
-                          std::vector<double>& out);
+                          std::vector<double>& out, CpuIsa isa = cpu_best_isa());
 
 /// A batch of hedged paths reduced where they were simulated: moments of every field (on the device
 /// for CUDA runs), the P&L and cost of every path (their quantiles need all values), and every field

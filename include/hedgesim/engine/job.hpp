@@ -41,10 +41,17 @@ struct TerminalSamples {
   }
 };
 
+/// Instruction sets the CPU backend's per-path loops are compiled for (src/cpu/cpu_backend.cpp):
+/// the build's own (HEDGESIM_CPU_ARCH), and on x86-64 with GCC also x86-64-v4 (AVX-512, 512-bit
+/// vectors), chosen at run time when the CPU has it. Every variant gives the same bits: FP
+/// contraction is off and the loops use only IEEE operations (tests/test_cpu_isa.cpp).
+enum class CpuIsa { build, x86_64_v4 };
+
 struct BackendInfo {
   BackendKind kind = BackendKind::cpu;  ///< cpu or cuda, never automatic
   std::string device;                   ///< CPU model / GPU name
   unsigned threads = 1;                 ///< CPU worker threads
+  CpuIsa cpu_isa = CpuIsa::build;       ///< the CPU loops' instruction set
   int cuda_device = 0;
 };
 
