@@ -59,16 +59,38 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     v[l] = init.v;
   }
   tile.begin(x, v);
-  for (std::uint32_t n = 0; n < job.steps; ++n) {
+  // Heston family (QE): while every lane's variance step takes the quadratic branch, the lane loop
+  // leaves out the exponential one (the same bits; heston.hpp). Each step finds it out for the next.
+  constexpr bool kRegimes = requires { model.quadratic_regime(T{}); };
+  bool quadratic = false;
+  if constexpr (kRegimes) quadratic = model.quadratic_regime(init.v);
+  // One step of every lane; kQuadratic: the lanes' variance steps all take the quadratic branch.
+  // Returns 1 when they all will again at the next step.
+  const auto diffuse_lanes = [&](std::uint32_t n, auto quadratic_only) __attribute__((always_inline)) {
+    std::uint32_t next_quadratic = 1;
     HS_LANES
     for (unsigned l = 0; l < kLanes; ++l) {
       StepRng<T> rng(seed, first + l, n);
       const MixedBlock<T> b = rng.mixed();
       PathState<T> s{x[l], v[l]};
-      model.diffuse(s, b);
+      if constexpr (decltype(quadratic_only)::value) {
+        model.diffuse_quadratic(s, b);
+      } else {
+        model.diffuse(s, b);
+      }
       x[l] = s.x;
       v[l] = s.v;
       u_jump[l] = b.u3;
+      if constexpr (kRegimes) next_quadratic &= model.quadratic_regime(s.v) ? 1u : 0u;
+    }
+    return next_quadratic;
+  };
+  for (std::uint32_t n = 0; n < job.steps; ++n) {
+    std::uint32_t next_quadratic;
+    if constexpr (kRegimes) {
+      next_quadratic = quadratic ? diffuse_lanes(n, std::true_type{}) : diffuse_lanes(n, std::false_type{});
+    } else {
+      next_quadratic = diffuse_lanes(n, std::false_type{});
     }
     if constexpr (Model::kJumps) {
       for (unsigned l = 0; l < kLanes; ++l) {
@@ -78,8 +100,10 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
         model.jump(s, u_jump[l], rng);
         x[l] = s.x;
         v[l] = s.v;
+        if constexpr (kRegimes) next_quadratic &= model.quadratic_regime(s.v) ? 1u : 0u;  // SVCJ's v jumps
       }
     }
+    quadratic = next_quadratic != 0;
     tile.after_step(n + 1, x, v);
   }
 }

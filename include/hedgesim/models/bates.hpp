@@ -26,6 +26,9 @@ struct BatesModel {
   HS_HD PathState<T> initial() const { return {T(0), v0}; }
 
   HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { diffusion.step(s, b.z0, b.z1, b.u2); }
+  /// The diffusion's quadratic-regime step (heston.hpp): the same bits as diffuse where quadratic_regime.
+  HS_HD bool quadratic_regime(T v) const { return diffusion.quadratic_regime(v); }
+  HS_HD void diffuse_quadratic(PathState<T>& s, MixedBlock<T> b) const { diffusion.step_quadratic(s, b.z0, b.z1); }
 
   /// Whether the step's jump uniform gives at least one jump.
   HS_HD bool jumps_at(T u_jump) const { return jumps.at_least_one(u_jump); }

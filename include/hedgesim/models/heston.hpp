@@ -38,37 +38,87 @@ struct HestonDiffusion {
     }
   }
 
-  HS_HD void step_qe(PathState<T>& s, T z_price, T z_var, T u_var) const {
-    const T v = s.v;
-    const T mean = theta + (v - theta) * e;
+  /// QE's ψ = s²/m² of the variance step from v, and m.
+  HS_HD T qe_psi(T v, T& mean) const {
+    mean = theta + (v - theta) * e;
     const T var = c1 * v + c2;
-    const T psi = var / (mean * mean);
-    T v_next;
-    T log_m;  // ln E[exp(A v') | v]
-    bool corrected;
-    if (psi <= T(1.5)) {
-      const T inv = T(2) / psi;
-      const T b2 = inv - T(1) + m::sqrt(inv * (inv - T(1)));
-      const T a = mean / (T(1) + b2);
-      const T b = m::sqrt(b2);
-      const T w = b + z_var;
-      v_next = a * w * w;
-      // ln M = A b² a/(1 − 2Aa) − ½ ln(1 − 2Aa); 2Aa is O(Δ), so ln(1 − 2Aa) is taken as log1p: in
-      // float32 rounding 1 − 2Aa would bias every step the same way.
-      const T two_aa = T(2) * a_mgf * a;
-      corrected = two_aa < T(1);
-      log_m = corrected ? a_mgf * b2 * a / (T(1) - two_aa) - T(0.5) * m::log1p_pos(-two_aa) : T(0);
+    return var / (mean * mean);
+  }
+
+  /// Whether a step from v takes QE's quadratic branch (ψ ≤ ψ_c = 1.5): everywhere but where v is small
+  /// against its step's spread. A CPU tile whose lanes all do skips the exponential branch's logs and
+  /// divisions (step_quadratic, same bits). Euler: always.
+  HS_HD bool quadratic_regime(T v) const {
+    if constexpr (Scheme == VarianceScheme::qe) {
+      T mean;
+      return qe_psi(v, mean) <= T(1.5);
     } else {
-      const T p = (psi - T(1)) / (psi + T(1));
-      const T beta = (T(1) - p) / mean;
-      v_next = u_var <= p ? T(0) : m::log_pos((T(1) - p) / (T(1) - u_var)) / beta;
-      corrected = a_mgf < beta;
-      // ln M = ln(p + β(1 − p)/(β − A)) = log1p((1 − p)A/(β − A)).
-      log_m = corrected ? m::log1p_pos((T(1) - p) * a_mgf / (beta - a_mgf)) : T(0);
+      return true;
     }
-    const T k0_star = corrected ? -log_m - (k1 + T(0.5) * k3) * v : k0;
-    s.x += mu_dt + k0_star + k1 * v + k2 * v_next + m::sqrt(k3 * v + k4 * v_next) * z_price;
+  }
+
+  /// step() for a v in the quadratic regime: the same operations on the branch it takes.
+  HS_HD void step_quadratic(PathState<T>& s, T z_price, T z_var) const {
+    if constexpr (Scheme == VarianceScheme::qe) {
+      T mean;
+      const T psi = qe_psi(s.v, mean);
+      const QeBranch q = qe_quadratic(s.v, mean, psi, z_var);
+      qe_finish(s, q.v_next, q.k0_star, z_price);
+    } else {
+      step_euler(s, z_price, z_var);
+    }
+  }
+
+  /// v' of one QE branch and the log-price drift term K0* that goes with it (K0 where the
+  /// martingale correction's moment does not exist).
+  struct QeBranch {
+    T v_next, k0_star;
+  };
+
+  HS_HD T k0_star(T v, T log_m, bool corrected) const { return corrected ? -log_m - (k1 + T(0.5) * k3) * v : k0; }
+
+  HS_HD QeBranch qe_quadratic(T v, T mean, T psi, T z_var) const {
+    const T inv = T(2) / psi;
+    const T b2 = inv - T(1) + m::sqrt(inv * (inv - T(1)));
+    const T a = mean / (T(1) + b2);
+    const T b = m::sqrt(b2);
+    const T w = b + z_var;
+    // ln M = A b² a/(1 − 2Aa) − ½ ln(1 − 2Aa); 2Aa is O(Δ), so ln(1 − 2Aa) is taken as log1p: in
+    // float32 rounding 1 − 2Aa would bias every step the same way.
+    const T two_aa = T(2) * a_mgf * a;
+    const bool corrected = two_aa < T(1);
+    const T log_m = corrected ? a_mgf * b2 * a / (T(1) - two_aa) - T(0.5) * m::log1p_pos(-two_aa) : T(0);
+    return {a * w * w, k0_star(v, log_m, corrected)};
+  }
+
+  HS_HD QeBranch qe_exponential(T v, T mean, T psi, T u_var) const {
+    const T p = (psi - T(1)) / (psi + T(1));
+    const T beta = (T(1) - p) / mean;
+    const bool corrected = a_mgf < beta;
+    // ln M = ln(p + β(1 − p)/(β − A)) = log1p((1 − p)A/(β − A)).
+    const T log_m = corrected ? m::log1p_pos((T(1) - p) * a_mgf / (beta - a_mgf)) : T(0);
+    return {u_var <= p ? T(0) : m::log_pos((T(1) - p) / (T(1) - u_var)) / beta, k0_star(v, log_m, corrected)};
+  }
+
+  HS_HD void qe_finish(PathState<T>& s, T v_next, T k0s, T z_price) const {
+    const T v = s.v;
+    s.x += mu_dt + k0s + k1 * v + k2 * v_next + m::sqrt(k3 * v + k4 * v_next) * z_price;
     s.v = v_next;
+  }
+
+  HS_HD void step_qe(PathState<T>& s, T z_price, T z_var, T u_var) const {
+    T mean;
+    const T psi = qe_psi(s.v, mean);
+#if defined(__CUDA_ARCH__)
+    const QeBranch q = psi <= T(1.5) ? qe_quadratic(s.v, mean, psi, z_var) : qe_exponential(s.v, mean, psi, u_var);
+    qe_finish(s, q.v_next, q.k0_star, z_price);
+#else
+    // Both branches, then selects: the CPU's lane loop stays branch-free and vectorises.
+    const QeBranch qq = qe_quadratic(s.v, mean, psi, z_var);
+    const QeBranch qx = qe_exponential(s.v, mean, psi, u_var);
+    const bool quad = psi <= T(1.5);
+    qe_finish(s, quad ? qq.v_next : qx.v_next, quad ? qq.k0_star : qx.k0_star, z_price);
+#endif
   }
 
   HS_HD void step_euler(PathState<T>& s, T z_price, T z_var) const {
@@ -122,6 +172,8 @@ struct HestonModel {
   HS_HD PathState<T> initial() const { return {T(0), v0}; }
 
   HS_HD void diffuse(PathState<T>& s, MixedBlock<T> b) const { diffusion.step(s, b.z0, b.z1, b.u2); }
+  HS_HD bool quadratic_regime(T v) const { return diffusion.quadratic_regime(v); }
+  HS_HD void diffuse_quadratic(PathState<T>& s, MixedBlock<T> b) const { diffusion.step_quadratic(s, b.z0, b.z1); }
 };
 
 template <class T, VarianceScheme Scheme>
