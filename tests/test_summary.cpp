@@ -118,6 +118,26 @@ TEST(Moments, OnePassMatchesTwoPass) {
   EXPECT_TRUE(near_rel("kurtosis", m.kurtosis(), ref.kurtosis, 1e-10));
 }
 
+TEST(Moments, BlockOfMatchesOneValueAtATimeAndMerges) {
+  const auto v = skewed_sample(200000, 3);
+  const Moments one = one_pass(v, 0, v.size());
+  const Moments block = Moments::of(v);
+  EXPECT_EQ(block.count, v.size());
+  EXPECT_TRUE(near_rel("mean", block.mean(), one.mean(), 1e-13));
+  EXPECT_TRUE(near_rel("variance", block.variance(), one.variance(), 1e-11));
+  EXPECT_TRUE(near_rel("skewness", block.skewness(), one.skewness(), 1e-10));
+  EXPECT_TRUE(near_rel("kurtosis", block.kurtosis(), one.kurtosis(), 1e-10));
+  Moments merged = Moments::of({v.data(), 1234});
+  merged.merge(Moments::of({v.data() + 1234, v.size() - 1234}));
+  EXPECT_TRUE(near_rel("merged variance", merged.variance(), one.variance(), 1e-11));
+  EXPECT_EQ(Moments::of({}).count, 0u);
+  Moments hand = Moments::of(std::vector<double>{2, 4, 4, 4, 5, 5, 7, 9});
+  EXPECT_EQ(hand.mean(), 5.0);
+  EXPECT_EQ(hand.m2, 32.0);
+  EXPECT_EQ(hand.m3, 42.0);
+  EXPECT_EQ(hand.m4, 356.0);
+}
+
 TEST(Moments, MergeOfUnevenSplitsEqualsOnePass) {
   const auto v = skewed_sample(100000, 2);
   const Moments whole = one_pass(v, 0, v.size());

@@ -279,7 +279,7 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
     for (unsigned f = 0; f < kPathFields; ++f) {
       const double* v = out.data() + (static_cast<std::size_t>(f) * n_pol + p) * nw;
       r.per_path[f].assign(v, v + nw);
-      for (std::size_t w = 0; w < nw; ++w) r.fields[f].add(v[w]);
+      r.fields[f] = Moments::of({v, nw});
     }
     const std::vector<double>& pnl = r.per_path[static_cast<unsigned>(PathField::pnl)];
     r.pnl = summarize(pnl);

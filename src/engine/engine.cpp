@@ -55,8 +55,7 @@ void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRa
   out.range = range;
   out.policies = policies;
   out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});
-  for (std::size_t k = 0; k < out.moments.size(); ++k)
-    for (std::size_t i = 0; i < n; ++i) out.moments[k].add(raw[k * n + i]);
+  for (std::size_t k = 0; k < out.moments.size(); ++k) out.moments[k] = Moments::of({raw.data() + k * n, n});
   const auto segment = [&](PathField f) {
     const auto first = raw.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(f) * policies * n);
     return std::vector<double>(first, first + static_cast<std::ptrdiff_t>(policies * n));

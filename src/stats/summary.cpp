@@ -101,6 +101,22 @@ double expected_shortfall(const std::vector<double>& buf, std::size_t n, std::si
 
 }  // namespace
 
+Moments Moments::of(std::span<const double> values) {
+  Moments m;
+  if (values.empty()) return m;
+  double sum = 0.0;
+  for (const double x : values) sum += x;
+  m.count = values.size();
+  m.mu = sum / static_cast<double>(values.size());
+  for (const double x : values) {
+    const double d = x - m.mu, d2 = d * d;
+    m.m2 += d2;
+    m.m3 += d2 * d;
+    m.m4 += d2 * d2;
+  }
+  return m;
+}
+
 double Moments::mean() const { return count == 0 ? kNaN : mu; }
 
 double Moments::variance() const { return count < 2 ? kNaN : m2 / static_cast<double>(count - 1); }
@@ -138,10 +154,9 @@ Summary summarize(std::span<const double> values, std::span<const double> quanti
     return s;
   }
 
-  Moments mom;
+  const Moments mom = Moments::of(values);
   double lo = values[0], hi = values[0];
   for (const double x : values) {
-    mom.add(x);
     lo = std::min(lo, x);
     hi = std::max(hi, x);
   }

@@ -42,6 +42,11 @@ struct Moments {
     m2 += term1;
   }
 
+  /// The moments of a block of values in two passes (the mean, then the sums of powers of deviations
+  /// from it): no division per value, and at least as accurate as add() one value at a time; blocks
+  /// then merge() like any accumulators.
+  static Moments of(std::span<const double> values);
+
   /// Combines with an accumulator of other values, as if they had been added to this one.
   HS_HD void merge(const Moments& b) {
     if (b.count == 0) return;
