@@ -301,16 +301,22 @@ TEST(Hedging, CudaIsEquivalentToCpu) {
 namespace hedgesim {
 namespace {
 
-// The hedge loop's delta/gamma shortcut gives the same bits as the full Black–Scholes greeks.
+// The hedge loop's delta/gamma shortcut (ln S/K and 1/(σ√τ) from the caller) agrees with the full
+// Black–Scholes greeks to rounding, also at expiry (intrinsic delta) and at zero vol.
 TEST(Hedging, DeltaGammaShortcutMatchesFullGreeks) {
   for (OptionType type : {OptionType::call, OptionType::put})
     for (double s : {50.0, 99.0, 100.0, 140.0})
-      for (double tau : {0.0, 1e-4, 0.1, 2.0}) {
-        const Greeks<double> full = black_scholes_linear(type, s, 100.0, tau, 0.03, 0.01, 0.7);
-        const DeltaGamma<double> dg = black_scholes_delta_gamma(type, s, 100.0, tau, 0.03, 0.01, 0.7, m::exp_finite(-0.01 * tau));
-        EXPECT_EQ(full.delta, dg.delta) << to_string(type) << " S=" << s << " tau=" << tau;
-        EXPECT_EQ(full.gamma, dg.gamma) << to_string(type) << " S=" << s << " tau=" << tau;
-      }
+      for (double tau : {0.0, 1e-4, 0.1, 2.0})
+        for (double sigma : {0.0, 0.7}) {
+          const Greeks<double> full = black_scholes_linear(type, s, 100.0, tau, 0.03, 0.01, sigma);
+          const double inv = 1.0 / (sigma * std::sqrt(tau));
+          const DeltaGamma<double> dg = black_scholes_delta_gamma(type, s, 100.0, std::log(s / 100.0), tau, 0.03, 0.01,
+                                                                  sigma, inv, m::exp_finite(-0.01 * tau));
+          const std::string at = std::string(to_string(type)) + " S=" + std::to_string(s) + " tau=" + std::to_string(tau) +
+                                 " sigma=" + std::to_string(sigma);
+          EXPECT_TRUE(test::near("delta, " + at, dg.delta, full.delta, 1e-13));
+          EXPECT_TRUE(test::near("gamma, " + at, dg.gamma, full.gamma, 1e-13 * std::max(1.0, std::fabs(full.gamma))));
+        }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // inverse premiums and payoffs is a separate exposure the hedge observer adds. Everything that is the
 // same on every path (which options are live, τ, e^{−qτ}) is computed once per option and step.
 #include <cstdint>
+#include <type_traits>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
@@ -24,12 +25,14 @@ HS_HD double book_tau_last(const HedgeParams& hp, std::uint32_t step) {
 
 /// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
 /// at variance[l] from the delta table when the job hedges with model deltas (hp.table.data set).
+/// log_spot[l] = ln(S/S0) is the path's own log price, so ln(S/K) needs no logarithm; with
+/// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option.
 /// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
 /// Black–Scholes greeks are computed in precision G, the path's (float32 runs get 8-wide float lanes
 /// and deltas within ~1e-6 of double ones, far inside any hedging tolerance); sums are double.
 template <class G, unsigned L>
-HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* sigma,
-                       const double* variance, double* delta, double* gamma) {
+HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* log_spot,
+                       const double* sigma, bool uniform_sigma, const double* variance, double* delta, double* gamma) {
   for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
@@ -42,17 +45,31 @@ HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* 
         delta[l] += o.quantity * t.delta;
         gamma[l] += q_gamma * t.gamma;
       }
-    } else {
-      const G tau_g = static_cast<G>(tau), strike = static_cast<G>(o.strike);
-      const G rate = static_cast<G>(hp.rate), dividend = static_cast<G>(hp.dividend);
-      const G df_q = m::exp_finite(-dividend * tau_g);
+      continue;
+    }
+    const G tau_g = static_cast<G>(tau), strike = static_cast<G>(o.strike);
+    const G rate = static_cast<G>(hp.rate), dividend = static_cast<G>(hp.dividend);
+    const G df_q = m::exp_finite(-dividend * tau_g);
+    const G log_s0k = static_cast<G>(m::log(hp.spot0 / o.strike));
+    const G sqrt_tau = m::sqrt(tau_g);
+    // Two loops rather than a select, so the per-lane division is left out when σ is uniform.
+    const auto lanes = [&](auto uniform) {
+      const G inv_uniform = decltype(uniform)::value ? G(1) / (static_cast<G>(sigma[0]) * sqrt_tau) : G(0);
       HS_LANES
       for (unsigned l = 0; l < L; ++l) {
-        const DeltaGamma<G> bs = black_scholes_delta_gamma(o.type, static_cast<G>(spot[l]), strike, tau_g, rate, dividend,
-                                                           static_cast<G>(sigma[l]), df_q);
+        const G sig = static_cast<G>(sigma[l]);
+        const G inv = decltype(uniform)::value ? inv_uniform : G(1) / (sig * sqrt_tau);
+        const DeltaGamma<G> bs = black_scholes_delta_gamma(o.type, static_cast<G>(spot[l]), strike,
+                                                           static_cast<G>(log_spot[l]) + log_s0k, tau_g, rate,
+                                                           dividend, sig, inv, df_q);
         delta[l] += o.quantity * static_cast<double>(bs.delta);
         gamma[l] += q_gamma * static_cast<double>(bs.gamma);
       }
+    };
+    if (uniform_sigma) {
+      lanes(std::true_type{});
+    } else {
+      lanes(std::false_type{});
     }
   }
 }

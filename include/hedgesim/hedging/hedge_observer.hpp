@@ -74,6 +74,7 @@ struct HedgeTile {
   unsigned valid;        ///< lanes [0, valid) are real paths; the rest are never written out
 
   double spot[L], spot_prev[L];
+  double log_spot[L];  ///< ln(S/S0), the path's own state
   double book_cash[L];
   double coin[L];
   double funding_rate[L];  ///< current rate (stochastic funding moves it)
@@ -104,13 +105,14 @@ struct HedgeTile {
     }
     for (unsigned l = 0; l < L; ++l) {
       spot[l] = spot_prev[l] = hp.spot0;
+      log_spot[l] = 0.0;
       book_cash[l] = premium_cash;
       coin[l] = premium_coin;
       funding_rate[l] = hp.funding_rate;
       log_gas[l] = hp.gas_log_mean;
       variance[l] = static_cast<double>(v[l]);
     }
-    (void)x;
+    (void)x;  // ln(S0/S0) = 0 on every path
     for (unsigned p = 0; p < hp.n_policies; ++p) {
       PolicyLanes<L>& a = pol[p];
       for (unsigned l = 0; l < L; ++l) {
@@ -129,7 +131,8 @@ struct HedgeTile {
   HS_HD void after_step(std::uint32_t n, const T* x, const T* v) {
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
-      spot[l] = hp.spot0 * m::exp_finite(static_cast<double>(x[l]));
+      log_spot[l] = static_cast<double>(x[l]);
+      spot[l] = hp.spot0 * m::exp_finite(log_spot[l]);
       variance[l] = static_cast<double>(v[l]);
       book_cash[l] *= hp.growth;
     }
@@ -227,7 +230,7 @@ struct HedgeTile {
     const bool implied = hp.delta == DeltaSource::implied;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
-    book_greeks<T, L>(hp, n, spot, sigma, variance, delta, gamma);
+    book_greeks<T, L>(hp, n, spot, log_spot, sigma, implied, variance, delta, gamma);
     const double tau_last = book_tau_last(hp, n);
     const double discount_last = hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last);
     const bool gas = hp.gas_units > 0.0;
@@ -249,7 +252,7 @@ struct HedgeTile {
       if (pp.leland) {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
-        book_greeks<T, L>(hp, n, spot, alt_sigma, variance, alt_delta, alt_gamma);
+        book_greeks<T, L>(hp, n, spot, log_spot, alt_sigma, implied, variance, alt_delta, alt_gamma);
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_delta[l] = -(alt_delta[l] + coin[l]);
         tgt = alt_delta;

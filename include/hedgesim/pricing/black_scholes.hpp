@@ -57,26 +57,25 @@ HS_HD Greeks<T> black_scholes_linear(OptionType type, T spot, T strike, T tau, T
 }
 
 /// Delta and gamma of a linear option alone — the hedge loop's hot path, which needs neither the
-/// price nor the second normal CDF. Same expressions as black_scholes_linear, same bits, but without
-/// branches on the arguments (the intrinsic case is a select), so a lane loop over paths vectorises;
-/// log is math.hpp's log_pos for the same reason. df_q = e^{−qτ} is the caller's (one per option and
-/// step, not per path).
+/// price nor the second normal CDF, and takes from the caller what it knows already or what is the
+/// same on many paths: ln(S/K) (from the path's log price), 1/(σ√τ) (once per step when every path
+/// hedges at one vol) and df_q = e^{−qτ}. Without branches on the arguments (the intrinsic case is a
+/// select), so a lane loop over paths vectorises. Agrees with black_scholes_linear to rounding
+/// (tests/test_hedging.cpp).
 template <class T>
 struct DeltaGamma {
   T delta, gamma;
 };
 template <class T>
-HS_HD DeltaGamma<T> black_scholes_delta_gamma(OptionType type, T spot, T strike, T tau, T rate, T dividend, T sigma,
-                                              T df_q) {
+HS_HD DeltaGamma<T> black_scholes_delta_gamma(OptionType type, T spot, T strike, T log_moneyness, T tau, T rate,
+                                              T dividend, T sigma, T inv_sig_sqrt, T df_q) {
   const T sign = type == OptionType::call ? T(1) : T(-1);
   const bool live = tau > T(0) && sigma > T(0);
-  const T sig = live ? sigma : T(1);
-  const T sqrt_tau = m::sqrt(live ? tau : T(1));
-  const T sig_sqrt = sig * sqrt_tau;
-  const T d_plus = (m::log_pos(spot / strike) + (rate - dividend + T(0.5) * sig * sig) * tau) / sig_sqrt;
+  const T inv = live ? inv_sig_sqrt : T(0);
+  const T d_plus = (log_moneyness + (rate - dividend + T(0.5) * sigma * sigma) * tau) * inv;
   const m::CdfPdf<T> plus = m::norm_cdf_pdf(sign * d_plus);
   const T intrinsic = sign * (spot - strike) > T(0) ? sign : T(0);
-  return {live ? sign * df_q * plus.cdf : intrinsic, live ? df_q * plus.pdf / (spot * sig_sqrt) : T(0)};
+  return {live ? sign * df_q * plus.cdf : intrinsic, live ? df_q * plus.pdf * inv / spot : T(0)};
 }
 
 /// Converts linear greeks to the coin-denominated ones of an inverse option (see file comment).
