@@ -15,8 +15,11 @@ namespace {
 
 template <class Rule>
 constexpr PolicyInfo info_of(PolicyType type, std::string_view name) {
+  if constexpr (requires { Rule::kSlots; }) {
+    static_assert(Rule::kSlots <= kPolicyValues, "a rule reads at most kPolicyValues PolicyParams::value slots");
+  }
   using C = PolicyConfig<Rule>;
-  PolicyInfo i{type, name, {}, {}, true, nullptr, nullptr, nullptr, nullptr, nullptr, };
+  PolicyInfo i{type, name, {}, {}, true, nullptr, nullptr, nullptr, nullptr, nullptr};
   if constexpr (requires { C::keys; }) i.keys = C::keys;
   if constexpr (requires { C::parameters; }) i.parameters = C::parameters;
   if constexpr (requires { C::trades; }) i.trades = C::trades;
