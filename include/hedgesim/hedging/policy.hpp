@@ -19,15 +19,16 @@
 
 /// X(name, Rule) per policy: `name` is its enumerator and its spelling in configs and outputs. The
 /// order is PolicyType's (append new policies: "one of ..." messages list them in this order).
-#define HEDGESIM_POLICIES(X)                 \
-  X(none, NoneRule)                          \
-  X(every_step, EveryStepRule)               \
-  X(time, TimeRule)                          \
-  X(delta_band, DeltaBandRule)               \
-  X(whalley_wilmott, WhalleyWilmottRule)     \
-  X(move, MoveRule)                          \
-  X(hybrid, HybridRule)                      \
-  X(state_band, StateBandRule)
+#define HEDGESIM_POLICIES(X)             \
+  X(none, NoneRule)                      \
+  X(every_step, EveryStepRule)           \
+  X(time, TimeRule)                      \
+  X(delta_band, DeltaBandRule)           \
+  X(whalley_wilmott, WhalleyWilmottRule) \
+  X(move, MoveRule)                      \
+  X(hybrid, HybridRule)                  \
+  X(state_band, StateBandRule)           \
+  /* new policies above this line */
 
 namespace hedgesim {
 
