@@ -1243,8 +1243,7 @@ TEST(Enums, NamesRoundTrip) {
   expect_round_trip({Settlement::linear, Settlement::inverse});
   expect_round_trip({HedgeInstrument::spot, HedgeInstrument::perpetual});
   expect_round_trip({DeltaSource::implied, DeltaSource::instantaneous});
-  expect_round_trip({PolicyType::none, PolicyType::every_step, PolicyType::time, PolicyType::delta_band,
-                     PolicyType::whalley_wilmott, PolicyType::move, PolicyType::hybrid, PolicyType::state_band});
+  for (PolicyType t : kPolicyTypes) EXPECT_EQ(enum_from_string<PolicyType>(to_string(t)), t) << to_string(t);
   expect_round_trip({RebalanceTo::center, RebalanceTo::edge});
   expect_round_trip({RiskMeasure::stdev, RiskMeasure::variance, RiskMeasure::var, RiskMeasure::es, RiskMeasure::entropic});
   EXPECT_EQ(enum_names<RiskMeasure>(), "std, variance, var, es, entropic");
@@ -1252,7 +1251,10 @@ TEST(Enums, NamesRoundTrip) {
   EXPECT_EQ(enum_names<SlippageModel>(), "none, linear, sqrt, amm");
   EXPECT_STREQ(to_string(SlippageModel::amm), "amm");
   EXPECT_EQ(parse_enum<SlippageModel>("sqrt", "--slippage"), SlippageModel::sqrt);
-  EXPECT_EQ(enum_names<PolicyType>(), "none, every_step, time, delta_band, whalley_wilmott, move, hybrid, state_band");
+  // The built-in policies keep their spellings and order; newly registered ones follow (policy.hpp).
+  EXPECT_TRUE(enum_names<PolicyType>().starts_with(
+      "none, every_step, time, delta_band, whalley_wilmott, move, hybrid, state_band"))
+      << enum_names<PolicyType>();
   EXPECT_EQ(enum_names<HedgeInstrument>(), "spot, perpetual");
   EXPECT_EQ(parse_enum<DeltaSource>("instantaneous", "--delta"), DeltaSource::instantaneous);
   EXPECT_EQ(parse_enum<RebalanceTo>("edge", "rebalance_to"), RebalanceTo::edge);
