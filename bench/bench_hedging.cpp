@@ -44,6 +44,7 @@
 #include "bench_report.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 #include "hedgesim/spec.hpp"
@@ -159,27 +160,26 @@ ModelParams bates_btc() {
   return p;
 }
 
-/// A policy named `name`; `parameter`, when given, set to `value`.
-PolicySpec policy(const std::string& name, PolicyType type, double PolicySpec::*parameter = nullptr,
-                  double value = 0) {
+/// A policy named `name`; its key `parameter`, when given, set to `value`.
+PolicySpec policy(const std::string& name, PolicyType type, const char* parameter = nullptr, double value = 0) {
   PolicySpec p;
   p.name = name;
   p.type = type;
-  if (parameter) p.*parameter = value;
+  if (parameter) p.set(parameter, value);
   return p;
 }
 
 std::vector<PolicySpec> eight_policies() {
-  PolicySpec ww = policy("whalley_wilmott", PolicyType::whalley_wilmott, &PolicySpec::risk_aversion, kRiskAversion);
-  ww.rebalance_to = RebalanceTo::edge;  // the config default for whalley_wilmott
+  PolicySpec ww = policy("whalley_wilmott", PolicyType::whalley_wilmott, "risk_aversion", kRiskAversion);
+  ww.set("rebalance_to", static_cast<double>(RebalanceTo::edge));  // the config default for whalley_wilmott
   return {policy("none", PolicyType::none),
           policy("every_step", PolicyType::every_step),
-          policy("time_4h", PolicyType::time, &PolicySpec::every_hours, 4),
-          policy("time_24h", PolicyType::time, &PolicySpec::every_hours, 24),
-          policy("delta_band_0.05", PolicyType::delta_band, &PolicySpec::width, 0.05),
-          policy("delta_band_0.15", PolicyType::delta_band, &PolicySpec::width, 0.15),
+          policy("time_4h", PolicyType::time, "every_hours", 4),
+          policy("time_24h", PolicyType::time, "every_hours", 24),
+          policy("delta_band_0.05", PolicyType::delta_band, "width", 0.05),
+          policy("delta_band_0.15", PolicyType::delta_band, "width", 0.15),
           ww,
-          policy("move_2pct", PolicyType::move, &PolicySpec::move_pct, 2)};
+          policy("move_2pct", PolicyType::move, "move_pct", 2)};
 }
 
 RunSpec make_spec(std::uint64_t paths, unsigned threads, bool all_policies, Precision precision,
@@ -449,13 +449,13 @@ std::string policy_label(const PolicySpec& p) {
     case PolicyType::every_step:
       return "every_step";
     case PolicyType::time:
-      return fmt("time %gh", p.every_hours);
+      return fmt("time %gh", p.get("every_hours"));
     case PolicyType::delta_band:
-      return fmt("delta_band %g", p.width);
+      return fmt("delta_band %g", p.get("width"));
     case PolicyType::whalley_wilmott:
-      return fmt("whalley_wilmott a=%g", p.risk_aversion);
+      return fmt("whalley_wilmott a=%g", p.get("risk_aversion"));
     case PolicyType::move:
-      return fmt("move %g%%", p.move_pct);
+      return fmt("move %g%%", p.get("move_pct"));
     default:
       return p.name;
   }

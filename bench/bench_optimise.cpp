@@ -12,6 +12,7 @@
 
 #include "bench_report.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/spec.hpp"
 
@@ -90,7 +91,6 @@ RunSpec make_spec(const Options& o, std::uint64_t paths) {
   band.name = "band";
   band.base.type = PolicyType::delta_band;
   band.free = {{"width", 0.1, 10.0}, {"rebalance_fraction", 0.0, 1.0}};
-  band.fraction_given = true;
   s.optimise.families = {band};
   s.optimise.risk = RiskMeasure::es;
   s.optimise.level = 0.95;

@@ -2,6 +2,8 @@
 // outputs, so that every place prints and accepts the same words (parsing: config.hpp).
 #include "hedgesim/spec.hpp"
 
+#include "hedgesim/hedging/policy.hpp"  // the policies' names
+
 namespace hedgesim {
 
 const char* to_string(ModelType v) {
@@ -83,14 +85,11 @@ const char* to_string(DeltaSource v) {
 
 const char* to_string(PolicyType v) {
   switch (v) {
-    case PolicyType::none: return "none";
-    case PolicyType::every_step: return "every_step";
-    case PolicyType::time: return "time";
-    case PolicyType::delta_band: return "delta_band";
-    case PolicyType::whalley_wilmott: return "whalley_wilmott";
-    case PolicyType::move: return "move";
-    case PolicyType::hybrid: return "hybrid";
-    case PolicyType::state_band: return "state_band";
+#define HEDGESIM_POLICY_NAME(name, Rule) \
+  case PolicyType::name:                 \
+    return #name;
+    HEDGESIM_POLICIES(HEDGESIM_POLICY_NAME)
+#undef HEDGESIM_POLICY_NAME
   }
   return "?";
 }

@@ -10,6 +10,7 @@
 
 #include "check.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
@@ -25,13 +26,13 @@ PolicySpec policy(const std::string& name, PolicyType type) {
 
 PolicySpec time_policy(const std::string& name, double hours) {
   PolicySpec p = policy(name, PolicyType::time);
-  p.every_hours = hours;
+  p.set("every_hours", hours);
   return p;
 }
 
 PolicySpec band(const std::string& name, double width) {
   PolicySpec p = policy(name, PolicyType::delta_band);
-  p.width = width;
+  p.set("width", width);
   return p;
 }
 
@@ -134,8 +135,8 @@ TEST(Hedging, WhalleyWilmottBeatsTimeHedgingAtEqualCost) {
   s.book[0].quantity = -100;
   s.costs.fee_bps = 20;
   PolicySpec ww = policy("ww", PolicyType::whalley_wilmott);
-  ww.risk_aversion = 0.5;
-  ww.rebalance_to = RebalanceTo::edge;
+  ww.set("risk_aversion", 0.5);
+  ww.set("rebalance_to", static_cast<double>(RebalanceTo::edge));
   s.policies = {ww};
   for (double h : {1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0}) s.policies.push_back(time_policy("t" + std::to_string(h), h));
   const RunReport r = run_hedging_job(s, cpu());

@@ -14,6 +14,7 @@
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/optimise/parameters.hpp"

@@ -33,20 +33,13 @@
 //               required for linear and sqrt, an error for amm and none), depth_usd (> 0; required for
 //               sqrt and amm, an error for linear and none)}
 //   policies:   list (1 to 32) of {name (required, unique, 1-64 of A-Z a-z 0-9 _ . -, not
-//               . or ..: it names the HDF5 group), type (required: none|every_step|time|delta_band|
-//               whalley_wilmott|move|hybrid), leland (true|false, default false; any type but none;
-//               needs costs.fee_bps > 0)} and per type:
-//                 time:            every_hours (> 0, required)
-//                 delta_band:      width (>= 0, required; .inf allowed), width_per_gamma (default
-//                                  false), rebalance_to (center|edge, default center)
-//                 whalley_wilmott: risk_aversion (> 0, required), rebalance_to (default edge); needs
-//                                  costs.fee_bps > 0
-//                 move:            move_pct (> 0, required; percent)
-//                 hybrid:          width (required), width_per_gamma, rebalance_to (default center),
-//                                  every_hours (band checked only at that interval; default every
-//                                  step), max_hours (trade at least this often) — one of the two required
-//               Every every_hours / max_hours must be a whole number (>= 1) of time steps:
-//               hours x steps_per_day / 24 within 1e-9 relative. Keys of another type are errors.
+//               . or ..: it names the HDF5 group), type (required: a policy registered in
+//               hedging/policy.hpp, e.g. time or delta_band), leland (true|false, default false; any
+//               type but none; needs costs.fee_bps > 0)} and the
+//               type's own keys, which its header in hedging/policies/ lists with their defaults and
+//               ranges (docs/hedging.md has the table). Keys of another type are errors; every
+//               every_hours / max_hours must be a whole number (>= 1) of time steps: hours x
+//               steps_per_day / 24 within 1e-9 relative.
 //   backtest:   (the backtest command; optional otherwise) prices, funding, gas (file paths; --prices,
 //               --funding, --gas override), stride_hours (whole hours >= 1, default 24), start, end
 //               (UTC dates or times with Z/offset; end > start), vol (implied|realized, default implied),
@@ -57,12 +50,9 @@
 //   output:     file (HDF5 results; default empty = none), per_path (true|false, default false),
 //               histogram_bins (1 to 100000, default 100), sample_paths (0 to 1000, default 10:
 //               spot and variance of the first paths at every step, for plots)
-//   policies also take type state_band: theta {const, tau, gamma, vol, gas} (required; loadings of the
-//               log half-width, policies/state_band.hpp; left-out loadings 0), rebalance_fraction ([0, 1],
-//               default 0 = to the target).
 //   optimise:   (the optimise command; docs/optimise.md) families (required, non-empty list of {name, type
-//               (time|delta_band|whalley_wilmott|move|hybrid|state_band), parameters: {NAME: value | [min,
-//               max]} with at least one [min, max] (optimise/parameters.hpp names them), width_per_gamma,
+//               (a policy type with optimiser parameters), parameters: {NAME: value | [min,
+//               max]} with at least one [min, max] (each policy header names its parameters), width_per_gamma,
 //               rebalance_to, leland}), objective {risk (std|variance|var|es|entropic, default std), level
 //               (var/es, (0.5, 1), default 0.95), risk_aversion (entropic, > 0, required there), lambda (>= 0,
 //               default 1) or cost_budget (> 0 USD)}, frontier {lambdas: [...] or budgets: [...]}, search

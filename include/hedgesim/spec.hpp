@@ -4,7 +4,10 @@
 // 365 × 24 hours, rates continuously compounded, volatilities annualised, variance v = σ².
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hedgesim {
@@ -126,25 +129,30 @@ struct CostSpec {
   double failure_probability = 0.0;  ///< a rebalance fails: gas is paid, the position is unchanged
 };
 
-enum class PolicyType { none, every_step, time, delta_band, whalley_wilmott, move, hybrid, state_band };
+/// The registered rebalancing policies: the enumerators, their names and their rules are derived from
+/// one list in hedging/policy.hpp (include it to name an enumerator such as PolicyType::time).
+enum class PolicyType : std::uint8_t;
 enum class RebalanceTo { center, edge };
 
-/// One rebalancing rule (DESIGN.md §4 `policies:`). Fields not used by `type` stay at their defaults.
+/// One rebalancing rule (DESIGN.md §4 `policies:`): its type and the values of its config keys, by
+/// name as in the YAML (a group's items as "theta.const"); the policy's header in hedging/policies/
+/// names the keys, their defaults and what they allow.
 struct PolicySpec {
   std::string name;
-  PolicyType type = PolicyType::none;
-  double every_hours = 0.0;  ///< time: interval; hybrid: band checked only at this interval (0: every step)
-  double width = 0.0;        ///< delta_band / hybrid: half-width of the no-trade band (infinity allowed)
-  bool width_per_gamma = false;  ///< width is a relative price move: band = width·|Γ_book|·S
-  RebalanceTo rebalance_to = RebalanceTo::center;
-  double risk_aversion = 0.0;  ///< whalley_wilmott: a in DESIGN.md §5
-  double move_pct = 0.0;       ///< move: rebalance when |S/S_last − 1| exceeds this, in percent
-  double max_hours = 0.0;      ///< hybrid: trade at least this often (0: no limit)
-  bool leland = false;         ///< hedge ratio at Leland's adjusted volatility
-  /// state_band: loadings on (const, tau, gamma, vol, gas), policies/state_band.hpp; default: a band of
-  /// half-width e^0 = 1 coin whatever the state.
-  std::array<double, 5> theta{};
-  double rebalance_fraction = 0.0;  ///< state_band: 0 trades to the target, 1 to the band edge
+  PolicyType type{};    ///< default: the first registered policy, none
+  bool leland = false;  ///< hedge ratio at Leland's adjusted volatility (any policy that trades)
+  std::map<std::string, double, std::less<>> values;  ///< keys given; flags 1/0, choices their index
+
+  /// The value of `key`: as given, else the type's default (hedging/policies/policy_config.hpp). A
+  /// key the type does not have is a std::logic_error.
+  double get(std::string_view key) const;
+  bool flag(std::string_view key) const { return get(key) != 0.0; }
+  template <class E>
+  E choice(std::string_view key) const {
+    return static_cast<E>(static_cast<int>(get(key)));
+  }
+  /// Sets `key` (a key of the type or one of its optimiser parameters), else InputError.
+  void set(std::string_view key, double value);
 };
 
 struct OutputSpec {
@@ -202,7 +210,6 @@ struct FamilySpec {
   std::string name;
   PolicySpec base;
   std::vector<ParameterBound> free;
-  bool fraction_given = false;  ///< delta_band: rebalance_fraction set (fixed or free), see optimise/parameters.hpp
 };
 
 struct OptimiseSpec {

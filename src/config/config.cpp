@@ -30,6 +30,7 @@
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 
 namespace hedgesim {
@@ -148,9 +149,7 @@ struct AllValues<DeltaSource> {
 };
 template <>
 struct AllValues<PolicyType> {
-  static constexpr PolicyType v[] = {PolicyType::none,           PolicyType::every_step, PolicyType::time,
-                                     PolicyType::delta_band,     PolicyType::whalley_wilmott,
-                                     PolicyType::move,           PolicyType::hybrid,     PolicyType::state_band};
+  static constexpr const auto& v = kPolicyTypes;  // the registry's order (hedging/policy.hpp)
 };
 template <>
 struct AllValues<RiskMeasure> {
@@ -440,7 +439,7 @@ constexpr std::size_t kMaxPolicyNameLength = 64;
 /// The first policy that trades (any type but none), if any.
 std::optional<std::size_t> first_hedging_policy(const std::vector<PolicySpec>& policies) {
   for (std::size_t i = 0; i < policies.size(); ++i) {
-    if (policies[i].type != PolicyType::none) return i;
+    if (policy_info(policies[i].type).trades) return i;
   }
   return std::nullopt;
 }
@@ -637,10 +636,35 @@ void require_hours_on_grid(const Reporter& r, const std::string& key, double hou
   r.fail(key, hours, msg);
 }
 
-void require_width(const Reporter& r, const std::string& key, double width) {
-  // +infinity is allowed: a band that never triggers.
-  if (std::isnan(width) || width < 0.0) r.fail(key, width, "must be >= 0 (.inf: never rebalance)");
-}
+/// What a policy's validate() checks through (policies/policy_config.hpp): keys named
+/// policies[i].KEY, lines from the Reporter.
+class PolicyChecker final : public PolicyChecks {
+ public:
+  PolicyChecker(const Reporter& r, const RunSpec& s, std::string path, std::span<const double> all_days)
+      : r_(r), s_(s), path_(std::move(path)), all_days_(all_days) {}
+
+  void require_positive(std::string_view key, double x) const override { hedgesim::require_positive(r_, full(key), x); }
+  void require_finite(std::string_view key, double x) const override { hedgesim::require_finite(r_, full(key), x); }
+  void require_hours_on_grid(std::string_view key, double hours) const override {
+    hedgesim::require_hours_on_grid(r_, full(key), hours, s_.simulation.steps_per_day, all_days_);
+  }
+  [[noreturn]] void fail(std::string_view key, double value, const std::string& what) const override {
+    r_.fail(full(key), value, what);
+  }
+  [[noreturn]] void fail(std::string_view key, const std::string& value, const std::string& what) const override {
+    r_.fail(full(key), value, what);
+  }
+  [[noreturn]] void fail_policy(const std::string& what) const override { r_.fail_key(path_, what); }
+  double fee_bps() const override { return s_.costs.fee_bps; }
+  std::string fee_text() const override { return hedgesim::fee_text(r_, s_.costs); }
+
+ private:
+  std::string full(std::string_view key) const { return path_ + "." + std::string(key); }
+  const Reporter& r_;
+  const RunSpec& s_;
+  std::string path_;
+  std::span<const double> all_days_;
+};
 
 void validate_policies(const Reporter& r, const RunSpec& s) {
   const std::vector<PolicySpec>& ps = s.policies;
@@ -649,13 +673,14 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
                                std::to_string(kMaxPolicyCount) +
                                " (they are evaluated together on every path); split the study into several configs");
   }
-  const double spd = s.simulation.steps_per_day;
   // Every date the grid must hit, so that a steps_per_day suggestion fits them all.
   std::vector<double> all_days;
   for (const OptionSpec& o : s.book) all_days.push_back(o.expiry_days);
   if (s.simulation.horizon_days > 0.0) all_days.push_back(s.simulation.horizon_days);
   for (const PolicySpec& p : ps) {
-    for (double h : {p.every_hours, p.max_hours}) {
+    for (const PolicyKey& key : policy_info(p.type).keys) {
+      if (!key.in_hours) continue;
+      const double h = p.get(key.name);
       if (std::isfinite(h) && h > 0.0) all_days.push_back(h / 24.0);
     }
   }
@@ -682,48 +707,12 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
       r.fail(k + "name", quoted, "already used by " + other + r.at(other) + ": policy names must be unique");
     }
 
-    switch (p.type) {
-      case PolicyType::none:
-      case PolicyType::every_step:
-        break;
-      case PolicyType::time:
-        require_hours_on_grid(r, k + "every_hours", p.every_hours, spd, all_days);
-        break;
-      case PolicyType::delta_band:
-        require_width(r, k + "width", p.width);
-        break;
-      case PolicyType::whalley_wilmott:
-        require_positive(r, k + "risk_aversion", p.risk_aversion);
-        if (!(s.costs.fee_bps > 0.0)) {
-          r.fail(k + "type", "whalley_wilmott",
-                 "needs a proportional cost, but " + fee_text(r, s.costs) +
-                     ": the Whalley-Wilmott half-band (3 c Gamma^2 S e^(-r(T-t)) / (2 a))^(1/3) would be 0, i.e. "
-                     "hedging every step; set costs.fee_bps > 0 or use type every_step");
-        }
-        break;
-      case PolicyType::move:
-        require_positive(r, k + "move_pct", p.move_pct);
-        break;
-      case PolicyType::state_band:
-        for (std::size_t f = 0; f < p.theta.size(); ++f) require_finite(r, k + "theta", p.theta[f]);
-        if (!(p.rebalance_fraction >= 0.0 && p.rebalance_fraction <= 1.0)) {
-          r.fail(k + "rebalance_fraction", p.rebalance_fraction,
-                 "must be in [0, 1] (0: trade to the target, 1: to the band edge)");
-        }
-        break;
-      case PolicyType::hybrid:
-        require_width(r, k + "width", p.width);
-        if (p.every_hours != 0.0) require_hours_on_grid(r, k + "every_hours", p.every_hours, spd, all_days);
-        if (p.max_hours != 0.0) require_hours_on_grid(r, k + "max_hours", p.max_hours, spd, all_days);
-        if (p.every_hours == 0.0 && p.max_hours == 0.0) {
-          r.fail_key(path, "type hybrid needs every_hours (check the band only at that interval), max_hours "
-                           "(trade at least this often) or both");
-        }
-        break;
-    }
+    const PolicyInfo& info = policy_info(p.type);
+    info.validate(p, PolicyChecker(r, s, path, all_days));
     if (p.leland) {
-      if (p.type == PolicyType::none) {
-        r.fail(k + "leland", "true", "policy type none never trades, so Leland's volatility does not apply");
+      if (!info.trades) {
+        r.fail(k + "leland", "true",
+               "policy type " + std::string(info.name) + " never trades, so Leland's volatility does not apply");
       }
       if (!(s.costs.fee_bps > 0.0)) {
         r.fail(k + "leland", "true",
@@ -827,7 +816,6 @@ constexpr std::string_view kBacktestKeys[] = {"prices", "funding", "gas", "strid
                                               "realized_window_hours", "on_bad_data", "naive_utc_offset_hours",
                                               "model_check"};
 constexpr std::string_view kOptimiseKeys[] = {"families", "objective", "frontier", "search", "out_of_sample"};
-constexpr std::string_view kFamilyKeys[] = {"name", "type", "parameters", "width_per_gamma", "rebalance_to", "leland"};
 constexpr std::string_view kObjectiveKeys[] = {"risk", "level", "risk_aversion", "lambda", "cost_budget"};
 constexpr std::string_view kFrontierKeys[] = {"lambdas", "budgets"};
 constexpr std::string_view kSearchKeys[] = {"max_evaluations", "tolerance", "population", "seed"};
@@ -839,8 +827,6 @@ constexpr std::string_view kHedgeKeys[] = {"instrument", "delta", "implied_vol",
 constexpr std::string_view kFundingKeys[] = {"rate", "stochastic", "kappa", "sigma", "rho"};
 constexpr std::string_view kCostKeys[] = {"fee_bps", "fixed_per_trade", "gas", "slippage", "failure_probability"};
 constexpr std::string_view kGasKeys[] = {"units", "price_gwei", "eth_price_usd", "kappa", "sigma", "return_sensitivity"};
-/// state_band loadings, in PolicySpec::theta order (policies/state_band.hpp).
-constexpr std::string_view kThetaKeys[] = {"const", "tau", "gamma", "vol", "gas"};
 constexpr std::string_view kOutputKeys[] = {"file", "per_path", "histogram_bins", "sample_paths"};
 constexpr std::string_view kSimulationKeys[] = {"paths",   "steps_per_day", "horizon_days", "seed",
                                                 "backend", "precision",     "measure",      "threads"};
@@ -886,32 +872,78 @@ std::vector<std::string_view> model_key_names() {
   return out;
 }
 
-/// One policy key: the types that accept it and the types that must give it (bit per PolicyType).
-struct PolicyKey {
-  std::string_view name;
-  unsigned types;
-  unsigned required;
-};
+// Policy keys come from the registry (hedging/policy.hpp): name and type for every policy, leland for
+// every policy that trades, and each type's own keys (its PolicyConfig::keys).
 constexpr unsigned bit(PolicyType t) { return 1u << static_cast<unsigned>(t); }
-constexpr unsigned kAllPolicies = bit(PolicyType::none) | bit(PolicyType::every_step) | bit(PolicyType::time) |
-                                  bit(PolicyType::delta_band) | bit(PolicyType::whalley_wilmott) |
-                                  bit(PolicyType::move) | bit(PolicyType::hybrid) | bit(PolicyType::state_band);
-constexpr unsigned kTrading = kAllPolicies & ~bit(PolicyType::none);
-constexpr unsigned kBands = bit(PolicyType::delta_band) | bit(PolicyType::hybrid);
-constexpr PolicyKey kPolicyKeys[] = {
-    {"name", kAllPolicies, kAllPolicies},
-    {"type", kAllPolicies, kAllPolicies},
-    {"every_hours", bit(PolicyType::time) | bit(PolicyType::hybrid), bit(PolicyType::time)},
-    {"width", kBands, kBands},
-    {"width_per_gamma", kBands, 0},
-    {"rebalance_to", kBands | bit(PolicyType::whalley_wilmott), 0},
-    {"risk_aversion", bit(PolicyType::whalley_wilmott), bit(PolicyType::whalley_wilmott)},
-    {"move_pct", bit(PolicyType::move), bit(PolicyType::move)},
-    {"max_hours", bit(PolicyType::hybrid), 0},
-    {"leland", kTrading, 0},
-    {"theta", bit(PolicyType::state_band), bit(PolicyType::state_band)},
-    {"rebalance_fraction", bit(PolicyType::state_band), 0},
-};
+static_assert(std::size(kPolicyTypes) <= 32, "one bit per policy type");
+
+/// The types that have key `name` (bit per PolicyType): `pick` says which of a type's keys count.
+template <class Pick>
+unsigned policy_types_with(std::string_view name, Pick&& pick) {
+  unsigned types = 0;
+  for (const PolicyInfo& info : registered_policies()) {
+    if (name == "name" || name == "type" || (name == "leland" && info.trades)) types |= bit(info.type);
+    for (const PolicyKey& k : info.keys) {
+      if (k.name == name && pick(k)) types |= bit(info.type);
+    }
+  }
+  return types;
+}
+unsigned policy_types_with(std::string_view name) {
+  return policy_types_with(name, [](const PolicyKey&) { return true; });
+}
+
+/// The keys a policy element may have: name, type, every type's keys in registry order, leland.
+std::vector<std::string_view> policy_key_names() {
+  std::vector<std::string_view> out{"name", "type"};
+  for (const PolicyInfo& info : registered_policies()) {
+    for (const PolicyKey& k : info.keys) {
+      if (std::find(out.begin(), out.end(), k.name) == out.end()) out.push_back(k.name);
+    }
+  }
+  out.push_back("leland");
+  return out;
+}
+
+/// The settings a family may fix besides its parameters: every type's flag and choice keys, and leland.
+bool family_setting(const PolicyKey& k) { return k.kind == KeyKind::flag || k.kind == KeyKind::choice; }
+std::vector<std::string_view> family_key_names() {
+  std::vector<std::string_view> out{"name", "type", "parameters"};
+  for (const PolicyInfo& info : registered_policies()) {
+    for (const PolicyKey& k : info.keys) {
+      if (family_setting(k) && std::find(out.begin(), out.end(), k.name) == out.end()) out.push_back(k.name);
+    }
+  }
+  out.push_back("leland");
+  return out;
+}
+
+/// The policy types a family can optimise (those with parameters), in registry order.
+std::vector<std::string_view> family_type_names() {
+  std::vector<std::string_view> out;
+  for (const PolicyInfo& info : registered_policies()) {
+    if (!info.parameters.empty()) out.push_back(info.name);
+  }
+  return out;
+}
+
+/// "a, b and c" (`last`: "and", "or").
+std::string join_last(std::span<const std::string_view> names, std::string_view last) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " " + std::string(last) + " " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+/// The key of `info` named exactly `name` (a group by its own name), or nullptr.
+const PolicyKey* own_key(const PolicyInfo& info, std::string_view name) {
+  for (const PolicyKey& k : info.keys) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
 
 /// One slippage key: the models that use it, each of which requires it (bit per SlippageModel).
 struct SlippageKey {
@@ -1385,13 +1417,46 @@ class Parser {
     }
   }
 
+  /// One of `names` (a choice key's value), as its index.
+  double choice(const std::string& key, const Entry& e, std::span<const std::string_view> names) const {
+    if (!e.value.IsScalar()) type_error(key, e, "one of " + join(names));
+    const auto it = std::find(names.begin(), names.end(), e.value.Scalar());
+    if (it != names.end()) return static_cast<double>(it - names.begin());
+    std::string expected = "one of " + join(names);
+    if (const auto hint = nearest(e.value.Scalar(), names)) expected += "; did you mean '" + std::string(*hint) + "'?";
+    type_error(key, e, expected);
+  }
+
+  /// The value of policy key `k` (at key path `key`) into p.values.
+  void policy_value(const std::string& key, const Entry& e, const PolicyKey& k, PolicySpec& p) {
+    const std::string name(k.name);
+    switch (k.kind) {
+      case KeyKind::number: {
+        const double x = number(key, e, std::string(k.expected), k.allow_infinity);
+        // 0 means "left out" for such keys; written out it is a mistake, not that default.
+        if (!k.zero_error.empty() && x == 0.0) {
+          fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) + ": " + std::string(k.zero_error));
+        }
+        p.values[name] = x;
+        break;
+      }
+      case KeyKind::flag: p.values[name] = boolean(key, e) ? 1.0 : 0.0; break;
+      case KeyKind::choice: p.values[name] = choice(key, e, k.items); break;
+      case KeyKind::group:
+        for (const Entry& item : map_entries(e, key, k.items, std::string(k.group_expected))) {
+          p.values[name + "." + item.key] = number(key + "." + item.key, item, std::string(k.expected));
+        }
+        break;
+    }
+  }
+
   void parse_policies(const Entry& section, std::vector<PolicySpec>& policies) {
     const std::string example = "a list of policies such as - {name: hourly, type: time, every_hours: 1}";
     if (!section.value.IsSequence()) {
       fail("policies at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
            example);
     }
-    const auto names = key_names(kPolicyKeys);
+    const auto names = policy_key_names();
     std::size_t index = 0;
     for (const YAML::Node& item : section.value) {
       const std::string path = "policies[" + std::to_string(index++) + "]";
@@ -1406,59 +1471,34 @@ class Parser {
       }
       PolicySpec p;
       p.type = enumeration<PolicyType>(path + ".type", *type_entry);
-      // Whalley–Wilmott trades to the edge of its band by default (the utility-optimal rule).
-      if (p.type == PolicyType::whalley_wilmott) p.rebalance_to = RebalanceTo::edge;
+      const PolicyInfo& info = policy_info(p.type);
       const unsigned mine = bit(p.type);
 
-      std::set<std::string_view> given;
+      std::set<std::string, std::less<>> given;
       for (const Entry& e : es) {
         const std::string key = path + "." + e.key;
-        const PolicyKey& spec = *std::find_if(std::begin(kPolicyKeys), std::end(kPolicyKeys),
-                                              [&](const PolicyKey& k) { return k.name == e.key; });
-        if (!(spec.types & mine)) {
+        const unsigned types = policy_types_with(e.key);
+        if (!(types & mine)) {
           not_used(key, e,
-                   "is used only by " + type_list<PolicyType>(spec.types) + ", not by type " + to_string(p.type) +
+                   "is used only by " + type_list<PolicyType>(types) + ", not by type " + to_string(p.type) +
                        ": remove it or change " + path + ".type");
         }
-        given.insert(spec.name);
+        given.insert(e.key);
         if (e.key == "name") {
           p.name = text(key, e, "a policy name (letters, digits, _ . -)");
-        } else if (e.key == "every_hours") {
-          p.every_hours = number(key, e, "a number of hours > 0");
-          // For hybrid, 0 means "left out" in the PolicySpec; written out it is a mistake, not that default.
-          if (p.type == PolicyType::hybrid && p.every_hours == 0.0) {
-            fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
-                 ": must be > 0 (leave it out to check the band every step)");
-          }
-        } else if (e.key == "width") {
-          p.width = number(key, e, "a number >= 0 (.inf: never rebalance)", true);
-        } else if (e.key == "width_per_gamma") {
-          p.width_per_gamma = boolean(key, e);
-        } else if (e.key == "rebalance_to") {
-          p.rebalance_to = enumeration<RebalanceTo>(key, e);
-        } else if (e.key == "risk_aversion") {
-          p.risk_aversion = number(key, e, "a number > 0 (per USD)");
-        } else if (e.key == "move_pct") {
-          p.move_pct = number(key, e, "a percentage > 0");
-        } else if (e.key == "max_hours") {
-          p.max_hours = number(key, e, "a number of hours > 0");
-          if (p.max_hours == 0.0) {
-            fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) +
-                 ": must be > 0 (leave it out for no limit)");
-          }
         } else if (e.key == "leland") {
           p.leland = boolean(key, e);
-        } else if (e.key == "theta") {
-          parse_theta(e, key, p.theta);
-        } else if (e.key == "rebalance_fraction") {
-          p.rebalance_fraction = number(key, e, "a number in [0, 1] (0: trade to the target, 1: to the band edge)");
+        } else if (e.key != "type") {
+          policy_value(key, e, *own_key(info, e.key), p);
         }
       }
-      for (const PolicyKey& k : kPolicyKeys) {
-        if ((k.required & mine) && !given.contains(k.name)) {
-          const std::string for_type = k.required == kAllPolicies ? "" : std::string(" for type ") + to_string(p.type);
-          fail(path + "." + std::string(k.name) + " is required" + for_type + " (element at line " +
-               std::to_string(element.line) + ")");
+      if (!given.contains("name")) {
+        fail(path + ".name is required (element at line " + std::to_string(element.line) + ")");
+      }
+      for (const PolicyKey& k : info.keys) {
+        if (k.is_required && !given.contains(k.name)) {
+          fail(path + "." + std::string(k.name) + " is required for type " + to_string(p.type) +
+               " (element at line " + std::to_string(element.line) + ")");
         }
       }
       policies.push_back(p);
@@ -1599,18 +1639,20 @@ class Parser {
            ": expected " + example);
     }
     std::map<std::string, std::string> used;
+    const auto family_keys = family_key_names();
+    const auto family_types = family_type_names();
     std::size_t index = 0;
     for (const YAML::Node& item : section.value) {
       const std::string path = "optimise.families[" + std::to_string(index++) + "]";
       const Entry element{path, item, line_of(item)};
       where_.line[path] = element.line;
-      const std::vector<Entry> es = map_entries(element, path, kFamilyKeys, example);
+      const std::vector<Entry> es = map_entries(element, path, family_keys, example);
       const Entry* type_entry = find(es, "type");
       const Entry* name_entry = find(es, "name");
       const Entry* params = find(es, "parameters");
       const std::string at = " (element at line " + std::to_string(element.line) + ")";
       if (!name_entry) fail(path + ".name is required" + at);
-      if (!type_entry) fail(path + ".type is required" + at + ": one of time, delta_band, whalley_wilmott, move, hybrid, state_band");
+      if (!type_entry) fail(path + ".type is required" + at + ": one of " + join(family_types));
       if (!params) fail(path + ".parameters is required" + at + ": a map of parameters, [min, max] for free ones");
       FamilySpec f;
       f.name = text(path + ".name", *name_entry, "a family name (letters, digits, _ . -)");
@@ -1625,35 +1667,56 @@ class Parser {
       p.type = enumeration<PolicyType>(path + ".type", *type_entry);
       if (family_parameters(p.type).empty()) {
         type_error(path + ".type", *type_entry,
-                   "a policy type with parameters to optimise: time, delta_band, whalley_wilmott, move, hybrid or "
-                   "state_band");
+                   "a policy type with parameters to optimise: " + join_last(family_types, "or"));
       }
-      if (p.type == PolicyType::whalley_wilmott) p.rebalance_to = RebalanceTo::edge;
+      const PolicyInfo& info = policy_info(p.type);
       for (const Entry& e : es) {
         const std::string key = path + "." + e.key;
-        if (e.key == "width_per_gamma") {
-          if (p.type != PolicyType::delta_band && p.type != PolicyType::hybrid)
-            not_used(key, e, "is used only by types delta_band and hybrid");
-          p.width_per_gamma = boolean(key, e);
-        } else if (e.key == "rebalance_to") {
-          if (p.type != PolicyType::delta_band && p.type != PolicyType::hybrid && p.type != PolicyType::whalley_wilmott)
-            not_used(key, e, "is used only by types delta_band, hybrid and whalley_wilmott");
-          p.rebalance_to = enumeration<RebalanceTo>(key, e);
-        } else if (e.key == "leland") {
+        if (e.key == "leland") {
           p.leland = boolean(key, e);
+        } else if (e.key != "name" && e.key != "type" && e.key != "parameters") {
+          const PolicyKey* k = own_key(info, e.key);
+          if (!k) {
+            std::vector<std::string_view> types;
+            for (const PolicyInfo& other : registered_policies()) {
+              if (own_key(other, e.key)) types.push_back(other.name);
+            }
+            not_used(key, e, std::string("is used only by type") + (types.size() == 1 ? " " : "s ") + join_last(types, "and"));
+          }
+          policy_value(key, e, *k, p);
         }
       }
-      parse_family_parameters(*params, path + ".parameters", f, spec.simulation.steps_per_day);
-      // The policy the family evaluates must be a valid policy at both ends of its box.
-      const std::string what = path + " (family '" + f.name + "')";
-      if (f.fraction_given && p.width_per_gamma) {
-        fail(what + ": rebalance_fraction is not available with width_per_gamma: true; use rebalance_to instead");
-      }
+      parse_family_parameters(*params, path, f, spec.simulation.steps_per_day);
       spec.optimise.families.push_back(std::move(f));
     }
   }
 
-  void parse_family_parameters(const Entry& section, const std::string& path, FamilySpec& f, double spd) {
+  /// What a policy's check_family() sees (policies/policy_config.hpp).
+  class FamilyChecker final : public FamilyChecks {
+   public:
+    FamilyChecker(const Parser& parser, const std::set<std::string, std::less<>>& given, std::string family_path,
+                  std::string family_name, int parameters_line)
+        : parser_(parser), given_(given), path_(std::move(family_path)), name_(std::move(family_name)),
+          line_(parameters_line) {}
+    bool given(std::string_view parameter) const override { return given_.contains(parameter); }
+    [[noreturn]] void fail_parameters(const std::string& what) const override {
+      parser_.fail(path_ + ".parameters at line " + std::to_string(line_) + ": " + what);
+    }
+    [[noreturn]] void fail_family(const std::string& what) const override {
+      parser_.fail(path_ + " (family '" + name_ + "'): " + what);
+    }
+
+   private:
+    const Parser& parser_;
+    const std::set<std::string, std::less<>>& given_;
+    std::string path_, name_;
+    int line_;
+  };
+
+  /// The family's parameters section (at `family_path`.parameters): fixed values into f.base, free
+  /// ones into f.free.
+  void parse_family_parameters(const Entry& section, const std::string& family_path, FamilySpec& f, double spd) {
+    const std::string path = family_path + ".parameters";
     const auto infos = family_parameters(f.base.type);
     std::vector<std::string_view> names;
     for (const ParameterInfo& i : infos) names.push_back(i.name);
@@ -1661,12 +1724,12 @@ class Parser {
       fail(path + " at line " + std::to_string(section.line) + " is " + kind_of(section.value) +
            ": expected a map of " + to_string(f.base.type) + " parameters (" + join(names) + "), [min, max] for free ones");
     }
-    std::set<std::string> given;
+    std::set<std::string, std::less<>> given;
     for (const Entry& e : entries(section.value, path, names)) {
       const std::string key = path + "." + e.key;
       const ParameterInfo info = *find_parameter(f.base.type, e.key);
       given.insert(e.key);
-      const bool fraction = e.key == "rebalance_fraction";
+      const bool fraction = info.unit_interval;
       const std::string range = info.scale == ParameterScale::log     ? "> 0"
                                 : info.scale == ParameterScale::steps ? "> 0 hours"
                                 : fraction                           ? "in [0, 1]"
@@ -1694,11 +1757,10 @@ class Parser {
         }
         f.free.push_back({e.key, a, b});
       } else {
-        const double x = number(key, e, "a number " + range + " (fixed) or [min, max] (free)", e.key == "width");
-        if (!(e.key == "width" && std::isinf(x))) check(x, key, e);
-        set_parameter(f.base, e.key, x);
+        const double x = number(key, e, "a number " + range + " (fixed) or [min, max] (free)", info.allow_infinity);
+        if (!(info.allow_infinity && std::isinf(x))) check(x, key, e);
+        f.base.set(e.key, x);
       }
-      if (fraction) f.fraction_given = true;
     }
     if (f.free.empty()) {
       fail(path + " at line " + std::to_string(section.line) + " frees no parameter: give at least one as [min, max] (" +
@@ -1712,30 +1774,10 @@ class Parser {
              std::to_string(section.line) + "): a value, or [min, max] to optimise it");
       }
     };
-    switch (f.base.type) {
-      case PolicyType::time: need("every_hours"); break;
-      case PolicyType::delta_band: need("width"); break;
-      case PolicyType::whalley_wilmott: need("risk_aversion"); break;
-      case PolicyType::move: need("move_pct"); break;
-      case PolicyType::state_band: need("theta.const"); break;
-      case PolicyType::hybrid:
-        need("width");
-        if (!given.contains("every_hours") && !given.contains("max_hours")) {
-          fail(path + " at line " + std::to_string(section.line) + ": type hybrid needs every_hours, max_hours or both");
-        }
-        break;
-      default: break;
+    for (const ParameterInfo& info : infos) {
+      if (info.is_required) need(info.name);
     }
-  }
-
-  /// state_band loadings: {const, tau, gamma, vol, gas}, each a finite number, left out = 0.
-  void parse_theta(const Entry& section, const std::string& path, std::array<double, 5>& theta) {
-    for (const Entry& e : map_entries(section, path, kThetaKeys,
-                                      "a map of loadings such as {const: -3.0, tau: 0.5, gamma: 0.67}")) {
-      const auto at = std::find(std::begin(kThetaKeys), std::end(kThetaKeys), e.key);
-      theta[static_cast<std::size_t>(at - std::begin(kThetaKeys))] =
-          number(path + "." + e.key, e, "a finite number (loading of the band's log half-width)");
-    }
+    policy_info(f.base.type).check_family(f.base, FamilyChecker(*this, given, family_path, f.name, section.line));
   }
 
   void parse_output(const Entry& section, OutputSpec& o) {

@@ -14,6 +14,7 @@
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
+#include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
@@ -21,14 +22,6 @@ namespace hedgesim {
 namespace {
 
 constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 18;
-
-std::uint32_t hours_to_steps(double hours, double steps_per_day, const std::string& key) {
-  const auto steps = whole_steps(hours / 24.0, steps_per_day);
-  if (!steps || *steps == 0)
-    throw InputError(fmt::format("{} = {} hours is not a whole, positive number of steps of 1/{} day", key, hours,
-                                 steps_per_day));
-  return *steps;
-}
 
 }  // namespace
 
@@ -105,25 +98,14 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.n_policies = static_cast<unsigned>(spec.policies.size());
   for (std::size_t i = 0; i < spec.policies.size(); ++i) {
     const PolicySpec& p = spec.policies[i];
-    const std::string key = fmt::format("policies[{}]", i);
+    const PolicyInfo& info = policy_info(p.type);
     PolicyParams pp{};
     pp.type = p.type;
-    pp.rebalance_to = p.rebalance_to;
-    pp.every_steps = p.every_hours > 0 ? hours_to_steps(p.every_hours, spec.simulation.steps_per_day, key + ".every_hours") : 1;
-    pp.max_steps = p.max_hours > 0 ? hours_to_steps(p.max_hours, spec.simulation.steps_per_day, key + ".max_hours") : 0;
-    pp.width = p.width;
-    pp.width_per_gamma = p.width_per_gamma;
-    pp.risk_aversion = p.risk_aversion;
-    pp.move = p.move_pct / 100.0;
     pp.leland = p.leland;
-    const bool scheduled = p.type == PolicyType::time || p.type == PolicyType::hybrid;
-    pp.leland_sqrt_dt = std::sqrt((scheduled ? pp.every_steps : 1u) * grid.dt_years);
-    for (unsigned k = 0; k < kStateFeatures; ++k) pp.theta[k] = p.theta[k];
-    pp.rebalance_fraction = p.rebalance_fraction;
-    if (p.type == PolicyType::state_band) pp.width = std::exp(p.theta[0]);  // policies/state_band.hpp
+    pp.leland_sqrt_dt = std::sqrt(grid.dt_years);  // Leland's Δt: one step, unless the policy has an interval
+    info.to_params(p, PolicyGrid{spec.simulation.steps_per_day, grid.dt_years, fmt::format("policies[{}]", i)}, pp);
     hp.policies[i] = pp;
-    hp.needs_gamma = hp.needs_gamma || p.type == PolicyType::whalley_wilmott || p.width_per_gamma ||
-                     (p.type == PolicyType::state_band && p.theta[2] != 0.0);
+    hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
   }
   return hp;
 }

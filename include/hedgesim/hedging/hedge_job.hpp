@@ -10,8 +10,8 @@ namespace hedgesim {
 
 constexpr unsigned kMaxBookOptions = 16;
 constexpr unsigned kMaxPolicies = 32;
-/// state_band features: const, time to expiry, log gamma, log vol, log gas (policies/state_band.hpp).
-constexpr unsigned kStateFeatures = 5;
+/// Per-path parameter slots of one policy (PolicyParams::value); each rule names its own.
+constexpr unsigned kPolicyValues = 8;
 
 struct BookOption {
   OptionType type;
@@ -22,20 +22,14 @@ struct BookOption {
   double premium;  ///< USD per unit at inception
 };
 
-/// One policy as the per-path code sees it. Intervals are in steps (converted from hours on the host).
+/// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any
+/// policy) and the rule's own parameters in `value`, each rule naming its slots (policies/*.hpp) and
+/// filling them on the host (its PolicyConfig::to_params). Intervals are in steps.
 struct PolicyParams {
   PolicyType type;
-  RebalanceTo rebalance_to;
-  std::uint32_t every_steps;  ///< time: interval; hybrid: band check interval (1: every step)
-  std::uint32_t max_steps;    ///< hybrid: longest time without a trade (0: none)
-  double width;               ///< band half-width (coins, or relative move when width_per_gamma)
-  bool width_per_gamma;
-  double risk_aversion;   ///< whalley_wilmott
-  double move;            ///< move: fraction (move_pct / 100)
   bool leland;
   double leland_sqrt_dt;  ///< √ of the policy's rebalancing interval in years (Leland's Δt)
-  double theta[kStateFeatures];  ///< state_band: loadings on (const, tau, gamma, vol, gas)
-  double rebalance_fraction;     ///< state_band: 0 trades to the target, 1 to the band edge
+  double value[kPolicyValues];
 };
 
 /// Per-path results, one value per (field, policy, path). cost = fees + fixed + gas + slippage + funding.

@@ -1,22 +1,49 @@
 #pragma once
-// Dispatch from a policy's type to its rule: each rule is one small unit in policies/ (a struct with
-// a static decide); adding one is its file, an enum entry in spec.hpp, its config keys and a case
-// here.
+// The policy registry. Each policy is one header in policies/: its rule (a struct with HS_HD static
+// decide and the PolicyParams::value slots it reads) and, for host compilers, its PolicyConfig (config
+// keys, validation, conversion to PolicyParams, optimiser parameters; policies/policy_config.hpp).
+// Registering it is its #include and its line in HEDGESIM_POLICIES below, from which the PolicyType
+// enum, the names in configs and outputs, the dispatch visit_rule and the host registry
+// (src/hedging/policy_registry.cpp) are derived. docs/hedging.md: "Adding a policy".
+#include <cstdint>
+
 #include "hedgesim/hedging/policies/context.hpp"
 #include "hedgesim/hedging/policies/delta_band.hpp"
+#include "hedgesim/hedging/policies/every_step.hpp"
 #include "hedgesim/hedging/policies/hybrid.hpp"
 #include "hedgesim/hedging/policies/move_policy.hpp"
+#include "hedgesim/hedging/policies/none.hpp"
 #include "hedgesim/hedging/policies/state_band.hpp"
 #include "hedgesim/hedging/policies/time_policy.hpp"
 #include "hedgesim/hedging/policies/whalley_wilmott.hpp"
 
+/// X(name, Rule) per policy: `name` is its enumerator and its spelling in configs and outputs. The
+/// order is PolicyType's (append new policies: "one of ..." messages list them in this order).
+#define HEDGESIM_POLICIES(X)             \
+  X(none, NoneRule)                      \
+  X(every_step, EveryStepRule)           \
+  X(time, TimeRule)                      \
+  X(delta_band, DeltaBandRule)           \
+  X(whalley_wilmott, WhalleyWilmottRule) \
+  X(move, MoveRule)                      \
+  X(hybrid, HybridRule)                  \
+  X(state_band, StateBandRule)           \
+  /* new policies above this line */
+
 namespace hedgesim {
 
-struct NoneRule {
-  HS_HD static double decide(const PolicyParams&, const DecisionContext&, const PolicyState& s) { return s.hedge; }
+// The definition of spec.hpp's opaque declaration.
+enum class PolicyType : std::uint8_t {
+#define HEDGESIM_POLICY_ENUMERATOR(name, Rule) name,
+  HEDGESIM_POLICIES(HEDGESIM_POLICY_ENUMERATOR)
+#undef HEDGESIM_POLICY_ENUMERATOR
 };
-struct EveryStepRule {
-  HS_HD static double decide(const PolicyParams&, const DecisionContext& c, const PolicyState&) { return c.target; }
+
+/// Every PolicyType, in order.
+inline constexpr PolicyType kPolicyTypes[] = {
+#define HEDGESIM_POLICY_VALUE(name, Rule) PolicyType::name,
+    HEDGESIM_POLICIES(HEDGESIM_POLICY_VALUE)
+#undef HEDGESIM_POLICY_VALUE
 };
 
 /// Calls visitor(Rule{}) with the rule of `type`: the caller's loop over paths then runs inside one
@@ -24,22 +51,11 @@ struct EveryStepRule {
 template <class Visitor>
 HS_HD void visit_rule(PolicyType type, Visitor&& visitor) {
   switch (type) {
-    case PolicyType::none:
-      return visitor(NoneRule{});
-    case PolicyType::every_step:
-      return visitor(EveryStepRule{});
-    case PolicyType::time:
-      return visitor(TimeRule{});
-    case PolicyType::delta_band:
-      return visitor(DeltaBandRule{});
-    case PolicyType::whalley_wilmott:
-      return visitor(WhalleyWilmottRule{});
-    case PolicyType::move:
-      return visitor(MoveRule{});
-    case PolicyType::hybrid:
-      return visitor(HybridRule{});
-    case PolicyType::state_band:
-      return visitor(StateBandRule{});
+#define HEDGESIM_POLICY_CASE(name, Rule) \
+  case PolicyType::name:                 \
+    return visitor(Rule{});
+    HEDGESIM_POLICIES(HEDGESIM_POLICY_CASE)
+#undef HEDGESIM_POLICY_CASE
   }
 }
 

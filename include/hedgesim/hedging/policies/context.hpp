@@ -7,6 +7,9 @@
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/math.hpp"
+#if !defined(__CUDACC__)
+#include "hedgesim/hedging/policies/policy_config.hpp"  // the policies' host parts
+#endif
 
 namespace hedgesim {
 
@@ -29,11 +32,12 @@ struct PolicyState {
   double traded;           ///< 1 after the first trade, else 0 (a double, like the other lanes)
 };
 
-/// Band rule: outside [target − w, target + w] trade to the target (center) or the nearer edge.
-HS_HD double band_decision(double hedge, double target, double half_width, RebalanceTo to) {
+/// Band rule: outside [target − w, target + w] trade to the target (to_edge 0, rebalance_to: center)
+/// or the nearer edge (to_edge 1).
+HS_HD double band_decision(double hedge, double target, double half_width, double to_edge) {
   const double error = hedge - target;
   const double edge = target + (error > 0 ? half_width : -half_width);
-  const double moved = to == RebalanceTo::center ? target : edge;
+  const double moved = to_edge == 0.0 ? target : edge;
   return m::fabs(error) > half_width ? moved : hedge;
 }
 

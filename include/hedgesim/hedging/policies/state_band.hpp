@@ -9,32 +9,81 @@
 // so exp(θ_const) is the width at inception and θ_gamma, θ_vol, θ_gas are power-law exponents
 // (θ_gamma = 2/3 is Whalley–Wilmott's Γ^{2/3}). Outside the band it trades to
 // target + f·w·sign(error): f = 0 to the target, f = 1 to the band edge.
+// Keys: theta {const, tau, gamma, vol, gas} (required; finite loadings, left-out ones 0),
+// rebalance_fraction f ([0, 1], default 0). Optimiser: theta.const, theta.tau, theta.gamma,
+// theta.vol, theta.gas, rebalance_fraction (linear).
+#include <cmath>
+
 #include "hedgesim/hedging/policies/context.hpp"
 
 namespace hedgesim {
 
-/// p.width holds e^{θ_const} (set on the host). Each feature enters only when its loading is
-/// non-zero (a select, so the lane loop stays branch-free); logs and exponentials are math.hpp's.
-HS_HD double state_band_half_width(const PolicyParams& p, const DecisionContext& c) {
-  const HedgeParams& hp = *c.hedge;
-  const double x_tau = c.tau_last / hp.state_tau0;
-  const double x_gamma = m::log_pos(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
-  const double x_vol = 0.5 * m::log_pos(m::max(c.variance, 1e-300)) - m::log_pos(hp.state_vol0);
-  double e = 0.0;
-  e += p.theta[1] != 0.0 ? p.theta[1] * x_tau : 0.0;
-  e += p.theta[2] != 0.0 ? p.theta[2] * x_gamma : 0.0;
-  e += p.theta[3] != 0.0 ? p.theta[3] * x_vol : 0.0;
-  e += p.theta[4] != 0.0 ? p.theta[4] * c.log_gas_ratio : 0.0;
-  return e == 0.0 ? p.width : p.width * m::exp_finite(e);
-}
-
 struct StateBandRule {
+  /// PolicyParams::value: kWidth holds e^{θ_const} (set on the host), then the other loadings.
+  enum Slot : unsigned { kWidth, kThetaTau, kThetaGamma, kThetaVol, kThetaGas, kFraction, kSlots };
+
+  /// Each feature enters only when its loading is non-zero (a select, so the lane loop stays
+  /// branch-free); logs and exponentials are math.hpp's.
+  HS_HD static double half_width(const PolicyParams& p, const DecisionContext& c) {
+    const HedgeParams& hp = *c.hedge;
+    const double x_tau = c.tau_last / hp.state_tau0;
+    const double x_gamma = m::log_pos(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
+    const double x_vol = 0.5 * m::log_pos(m::max(c.variance, 1e-300)) - m::log_pos(hp.state_vol0);
+    double e = 0.0;
+    e += p.value[kThetaTau] != 0.0 ? p.value[kThetaTau] * x_tau : 0.0;
+    e += p.value[kThetaGamma] != 0.0 ? p.value[kThetaGamma] * x_gamma : 0.0;
+    e += p.value[kThetaVol] != 0.0 ? p.value[kThetaVol] * x_vol : 0.0;
+    e += p.value[kThetaGas] != 0.0 ? p.value[kThetaGas] * c.log_gas_ratio : 0.0;
+    return e == 0.0 ? p.value[kWidth] : p.value[kWidth] * m::exp_finite(e);
+  }
+
   HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
-    const double w = state_band_half_width(p, c);
+    const double w = half_width(p, c);
     const double error = s.hedge - c.target;
-    const double moved = c.target + (error > 0 ? 1.0 : -1.0) * p.rebalance_fraction * w;
+    const double moved = c.target + (error > 0 ? 1.0 : -1.0) * p.value[kFraction] * w;
     return m::fabs(error) > w ? moved : s.hedge;
   }
 };
+
+#if !defined(__CUDACC__)
+/// The loadings' names, in the order const, then the Slot order from kThetaTau.
+inline constexpr std::string_view kStateBandFeatures[] = {"const", "tau", "gamma", "vol", "gas"};
+
+template <>
+struct PolicyConfig<StateBandRule> {
+  static constexpr PolicyKey keys[] = {
+      PolicyKey::group("theta", kStateBandFeatures, "a map of loadings such as {const: -3.0, tau: 0.5, gamma: 0.67}",
+                       "a finite number (loading of the band's log half-width)")
+          .required(),
+      PolicyKey::number("rebalance_fraction", "a number in [0, 1] (0: trade to the target, 1: to the band edge)"),
+  };
+  static constexpr ParameterInfo parameters[] = {
+      ParameterInfo{"theta.const", ParameterScale::linear}.required(),
+      ParameterInfo{"theta.tau", ParameterScale::linear},
+      ParameterInfo{"theta.gamma", ParameterScale::linear},
+      ParameterInfo{"theta.vol", ParameterScale::linear},
+      ParameterInfo{"theta.gas", ParameterScale::linear},
+      ParameterInfo{"rebalance_fraction", ParameterScale::linear}.in_unit_interval()};
+
+  static double theta(const PolicySpec& p, std::size_t i) {
+    return p.get("theta." + std::string(kStateBandFeatures[i]));
+  }
+  static void validate(const PolicySpec& p, const PolicyChecks& c) {
+    for (std::size_t i = 0; i < std::size(kStateBandFeatures); ++i) c.require_finite("theta", theta(p, i));
+    const double f = p.get("rebalance_fraction");
+    if (!(f >= 0.0 && f <= 1.0)) {
+      c.fail("rebalance_fraction", f, "must be in [0, 1] (0: trade to the target, 1: to the band edge)");
+    }
+  }
+  static void to_params(const PolicySpec& p, const PolicyGrid&, PolicyParams& out) {
+    out.value[StateBandRule::kWidth] = std::exp(theta(p, 0));
+    for (std::size_t i = 1; i < std::size(kStateBandFeatures); ++i) {
+      out.value[StateBandRule::kThetaTau + i - 1] = theta(p, i);
+    }
+    out.value[StateBandRule::kFraction] = p.get("rebalance_fraction");
+  }
+  static bool needs_gamma(const PolicySpec& p) { return theta(p, 2) != 0.0; }
+};
+#endif
 
 }  // namespace hedgesim
