@@ -1,5 +1,5 @@
 #pragma once
-// The hedging of a tile of L paths (L = 1 on the GPU, a CPU tile of 16 on the host): an observer of
+// The hedging of a tile of L paths (L = 1 on the GPU, a CPU tile of 32 on the host): an observer of
 // the path engine (engine/path.hpp) that, at every step, settles expiring options, accrues interest,
 // hedge P&L and funding, and lets every policy decide its trade against the same prices — common
 // random numbers across policies by construction. State is laid out per policy as lanes (one value
