@@ -269,24 +269,26 @@ struct HedgeTile {
           next[l] = decltype(rule)::decide(pp, ctx, st);
           any |= next[l] != a.hedge[l] ? 1u : 0u;
         }
+        if (any == 0) return;
+        constexpr bool kTrack = reads_last_trade<decltype(rule)>();
+        if (costs) {
+          for (unsigned l = 0; l < L; ++l) trade_with_impact(a, p, l, n);
+        } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
+          HS_LANES
+          for (unsigned l = 0; l < L; ++l) trade<true, kTrack>(a, l, n);
+        } else {
+          HS_LANES
+          for (unsigned l = 0; l < L; ++l) trade<false, kTrack>(a, l, n);
+        }
       });
-      if (any == 0) continue;
-      if (costs) {
-        for (unsigned l = 0; l < L; ++l) trade_with_impact(a, p, l, n);
-      } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) trade<true>(a, l, n);
-      } else {
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) trade<false>(a, l, n);
-      }
     }
   }
 
   /// Lane l's rebalance to next[l] when it differs from the position, without slippage or failures:
   /// gas per attempt, the proportional fee and the fixed cost; a lane that does not trade adds zeros.
-  /// kCharges = false leaves out gas, the fixed cost and a spot hedge's cash (all zero for the job).
-  template <bool kCharges>
+  /// kCharges = false leaves out gas, the fixed cost and a spot hedge's cash (all zero for the job);
+  /// kTrack = false leaves out the last trade's step and spot, which only some rules read.
+  template <bool kCharges, bool kTrack>
   HS_HD void trade(PolicyLanes<L>& a, unsigned l, std::uint32_t n) {
     const bool attempt = next[l] != a.hedge[l];
     const double traded = next[l] - a.hedge[l];
@@ -307,9 +309,11 @@ struct HedgeTile {
     a.turnover[l] += notional;
     a.trades[l] += attempt;
     a.hedge[l] = next[l];
-    a.last_trade_step[l] = attempt ? static_cast<double>(n) : a.last_trade_step[l];
-    a.last_trade_spot[l] = attempt ? spot[l] : a.last_trade_spot[l];
-    a.traded[l] = attempt ? 1.0 : a.traded[l];
+    if (kTrack) {
+      a.last_trade_step[l] = attempt ? static_cast<double>(n) : a.last_trade_step[l];
+      a.last_trade_spot[l] = attempt ? spot[l] : a.last_trade_spot[l];
+      a.traded[l] = attempt ? 1.0 : a.traded[l];
+    }
   }
 
   /// The same with slippage and execution failures: every attempt pays gas; it fails with the

@@ -25,8 +25,20 @@ struct DecisionContext {
   double log_gas_ratio;  ///< ln(gas price / long-run gas price), 0 without gas; state_band reads it
 };
 
+/// Whether a rule reads PolicyState's last_trade_step, last_trade_spot or traded (it declares
+/// `static constexpr bool kReadsLastTrade = true;`); the trade loop keeps them only then.
+template <class Rule>
+constexpr bool reads_last_trade() {
+  if constexpr (requires { Rule::kReadsLastTrade; }) {
+    return Rule::kReadsLastTrade;
+  } else {
+    return false;
+  }
+}
+
 struct PolicyState {
   double hedge;            ///< position in the hedge instrument, coins
+  // Kept up to date only for rules that declare kReadsLastTrade (reads_last_trade above).
   double last_trade_step;  ///< step of the last trade (an integer; double to share the lanes' width)
   double last_trade_spot;
   double traded;           ///< 1 after the first trade, else 0 (a double, like the other lanes)

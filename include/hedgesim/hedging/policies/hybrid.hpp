@@ -13,6 +13,7 @@
 namespace hedgesim {
 
 struct HybridRule {
+  static constexpr bool kReadsLastTrade = true;
   /// PolicyParams::value; kMaxSteps 0: no limit.
   enum Slot : unsigned { kWidth, kPerGamma, kToEdge, kEverySteps, kMaxSteps, kSlots };
   HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {

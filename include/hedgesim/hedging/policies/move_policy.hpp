@@ -7,6 +7,7 @@
 namespace hedgesim {
 
 struct MoveRule {
+  static constexpr bool kReadsLastTrade = true;
   enum Slot : unsigned { kMove, kSlots };  ///< PolicyParams::value: the fraction, move_pct / 100
   HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
     const bool moved = m::fabs(c.spot / s.last_trade_spot - 1.0) > p.value[kMove];
