@@ -23,16 +23,23 @@ HS_HD double book_tau_last(const HedgeParams& hp, std::uint32_t step) {
   return tau_last;
 }
 
+/// ln(S0/K) of each option of the book, out[i] for hp.options[i].
+HS_HD void log_spot0_strike(const HedgeParams& hp, double* out) {
+  for (unsigned i = 0; i < hp.n_options; ++i) out[i] = m::log(hp.spot0 / hp.options[i].strike);
+}
+
 /// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
 /// at variance[l] from the delta table when the job hedges with model deltas (hp.table.data set).
-/// log_spot[l] = ln(S/S0) is the path's own log price, so ln(S/K) needs no logarithm; with
+/// ln(S/K) = log_spot[l] + log_spot0_strike[i]: the path's own log price ln(S/S0) plus option i's
+/// ln(S0/K), taken once per tile (log_spot0_strike below), so the step needs no logarithm; with
 /// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option.
 /// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
 /// Black–Scholes greeks are computed in precision G, the path's (float32 runs get 8-wide float lanes
 /// and deltas within ~1e-6 of double ones, far inside any hedging tolerance); sums are double.
 template <class G, unsigned L>
 HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* log_spot,
-                       const double* sigma, bool uniform_sigma, const double* variance, double* delta, double* gamma) {
+                       const double* log_spot0_strike, const double* sigma, bool uniform_sigma, const double* variance,
+                       double* delta, double* gamma) {
   for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
@@ -50,7 +57,7 @@ HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* 
     const G tau_g = static_cast<G>(tau), strike = static_cast<G>(o.strike);
     const G rate = static_cast<G>(hp.rate), dividend = static_cast<G>(hp.dividend);
     const G df_q = m::exp_finite(-dividend * tau_g);
-    const G log_s0k = static_cast<G>(m::log(hp.spot0 / o.strike));
+    const G log_s0k = static_cast<G>(log_spot0_strike[i]);
     const G sqrt_tau = m::sqrt(tau_g);
     // Two loops rather than a select, so the per-lane division is left out when σ is uniform.
     const auto lanes = [&](auto uniform) {

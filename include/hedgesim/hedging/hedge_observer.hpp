@@ -75,6 +75,7 @@ struct HedgeTile {
 
   double spot[L], spot_prev[L];
   double log_spot[L];  ///< ln(S/S0), the path's own state
+  double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   double book_cash[L];
   double coin[L];
   double funding_rate[L];  ///< current rate (stochastic funding moves it)
@@ -113,6 +114,7 @@ struct HedgeTile {
       variance[l] = static_cast<double>(v[l]);
     }
     (void)x;  // ln(S0/S0) = 0 on every path
+    log_spot0_strike(hp, log_s0k);
     for (unsigned p = 0; p < hp.n_policies; ++p) {
       PolicyLanes<L>& a = pol[p];
       for (unsigned l = 0; l < L; ++l) {
@@ -230,7 +232,7 @@ struct HedgeTile {
     const bool implied = hp.delta == DeltaSource::implied;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
-    book_greeks<T, L>(hp, n, spot, log_spot, sigma, implied, variance, delta, gamma);
+    book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
     const double tau_last = book_tau_last(hp, n);
     const double discount_last = hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last);
     const bool gas = hp.gas_units > 0.0;
@@ -252,7 +254,7 @@ struct HedgeTile {
       if (pp.leland) {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
-        book_greeks<T, L>(hp, n, spot, log_spot, alt_sigma, implied, variance, alt_delta, alt_gamma);
+        book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, alt_sigma, implied, variance, alt_delta, alt_gamma);
         HS_LANES
         for (unsigned l = 0; l < L; ++l) alt_delta[l] = -(alt_delta[l] + coin[l]);
         tgt = alt_delta;
