@@ -1,5 +1,5 @@
-// CUDA backend: launch code only. The per-path code is include/hedgesim/engine/path.hpp, the same
-// source the CPU backend runs; one thread simulates one path.
+// CUDA backend: launch code only. The per-path code is include/hedgesim/engine/path.hpp and
+// hedging/, the same source the CPU backend runs; hedging splits a block's work (kernels/hedging_kernel.cuh).
 #include <cuda_runtime.h>
 #include <thrust/device_ptr.h>
 #include <thrust/execution_policy.h>
@@ -15,6 +15,7 @@
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/hedge_observer.hpp"
 #include "hedgesim/models/model.hpp"
+#include "hedging_kernel.cuh"
 
 namespace hedgesim {
 namespace {
@@ -54,15 +55,6 @@ __global__ void terminal_kernel(Model model, std::uint32_t steps, std::uint64_t 
   if (i >= count) return;
   TerminalRecorder<T> rec{record, log_return + i * record.count, variance + i * record.count};
   simulate_path<T>(model, steps, seed, first_path + i, rec);
-}
-
-template <class T, class Model>
-__global__ void hedging_kernel(Model model, std::uint32_t steps, std::uint64_t seed, HedgeParams hedge,
-                               std::uint64_t first_path, std::uint64_t count, double* out) {
-  const std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= count) return;
-  HedgeObserver<T> obs{hedge, out, count, i, seed, first_path + i};
-  simulate_path<T>(model, steps, seed, first_path + i, obs);
 }
 
 __global__ void philox_kernel(const std::uint32_t* counters, std::uint32_t k0, std::uint32_t k1, std::size_t blocks,
@@ -128,9 +120,7 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
     device_hedge.table.data = d_table.get();
   }
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
-    const unsigned grid = static_cast<unsigned>((n + kThreads - 1) / kThreads);
-    hedging_kernel<T><<<grid, kThreads>>>(model, job.steps, job.seed, device_hedge, range.begin, n, d_out.get());
-    HS_CUDA_CHECK(cudaGetLastError());
+    HS_CUDA_CHECK(launch_hedging<T>(model, job.steps, job.seed, device_hedge, range.begin, n, d_out.get(), 0));
   });
   out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});
   for (std::size_t k = 0; k < out.moments.size(); ++k) {

@@ -26,8 +26,8 @@ void hedge_price_path(const HedgeParams& hp, std::span<const double> spot, std::
   HedgeObserver<double> obs(local, out, stride, row, seed, path);
   obs.begin(PathState<double>{0.0, variance[0]});
   for (std::uint32_t n = 1; n <= hp.steps; ++n) {
-    if (!funding.empty()) obs.tile.funding_rate[0] = funding[n - 1];
-    if (!gas.empty() && n < hp.steps) obs.tile.log_gas[0] = std::log(gas[n]);
+    if (!funding.empty()) obs.tile.market.funding_rate[0] = funding[n - 1];
+    if (!gas.empty() && n < hp.steps) obs.tile.market.log_gas[0] = std::log(gas[n]);
     obs.after_step(n, PathState<double>{std::log(spot[n] / local.spot0), variance[n]});
   }
 }

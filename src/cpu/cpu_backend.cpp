@@ -156,9 +156,7 @@ template <class T, class Model>
 void hedge_chunk(const Model& model, const SimulationJob& job, PathRange range, std::uint64_t chunk_first,
                  std::uint64_t chunk_last, HedgeTile<T, kLanes>& tile) {
   for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
-    tile.row0 = first - range.begin;
-    tile.path0 = first;
-    tile.valid = static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first));
+    tile.place(first - range.begin, first, static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first)));
     simulate_tile<T>(model, job, first, tile);
   }
 }

@@ -26,11 +26,11 @@ struct TradeRecorder : HedgeObserver<T> {
   }
   void after_step(std::uint32_t n, const PathState<T>& s) {
     Base::after_step(n, s);
-    if (n < this->tile.hp.steps) note(n);
+    if (n < this->tile.market.hp.steps) note(n);
   }
   void note(std::uint32_t n) {
-    for (unsigned p = 0; p < this->tile.hp.n_policies; ++p) {
-      const std::int64_t trades = this->tile.pol[p].trades[0];
+    for (unsigned p = 0; p < this->tile.market.hp.n_policies; ++p) {
+      const std::int64_t trades = this->tile.policies.pol[p].trades[0];
       if (trades != seen[p]) {
         flags[p * stride + n] = 1;
         seen[p] = trades;

@@ -63,19 +63,30 @@ struct PolicyLanes {
   double last_trade_step[L], last_trade_spot[L], traded[L];  ///< traded: 0 or 1
 };
 
+/// Years to the book's last live expiry at decision step n and its discount factor e^{−r·τ}: the same
+/// on every path.
+struct DecisionTimes {
+  double tau_last;
+  double discount_last;
+};
+HS_HD DecisionTimes decision_times(const HedgeParams& hp, std::uint32_t n) {
+  const double tau_last = book_tau_last(hp, n);
+  return {tau_last, hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last)};
+}
+
+/// The market of a tile of L paths, as every policy reads it: the path's price and variance, the
+/// book's cash and coin, funding and gas, and at each decision the hedge vol, the book greeks and the
+/// target. It is the same for every policy, so the GPU computes it once per path and hands it to one
+/// thread per (path, policy) (hedge_block.hpp); the CPU tile keeps it beside its policies.
 template <class T, unsigned L>
-struct HedgeTile {
+struct MarketTile {
   const HedgeParams& hp;
-  double* out;           ///< results base: out[(field·n_policies + policy)·stride + row]
-  std::uint64_t stride;  ///< rows per field and policy (the batch size)
-  std::uint64_t row0;    ///< lane 0's row; lane l writes row0 + l
   std::uint64_t seed;
-  std::uint64_t path0;   ///< lane 0's path; lane l is path0 + l
-  unsigned valid;        ///< lanes [0, valid) are real paths; the rest are never written out
+  std::uint64_t path0;      ///< lane 0's path; lane l is path0 + l
+  const double* log_s0k;    ///< ln(S0/K) per option (log_spot0_strike), owned by the caller
 
   double spot[L], spot_prev[L];
   double log_spot[L];  ///< ln(S/S0), the path's own state
-  double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   double book_cash[L];
   double coin[L];
   double funding_rate[L];  ///< current rate (stochastic funding moves it)
@@ -83,18 +94,14 @@ struct HedgeTile {
   double sigma[L];         ///< hedge vol at the last decision, also to standardise returns
   double variance[L];
   double delta[L], gamma[L], target[L], gas_cost[L];
-  double alt_delta[L], alt_gamma[L], alt_sigma[L];  ///< Leland's greeks
-  double next[L];
   double spot_change[L], carry_unit[L];  ///< per unit of hedge over the last step: settlement, carry cost
-  PolicyLanes<L> pol[kMaxPolicies];
+  DecisionTimes times;
 
-  HS_HD HedgeTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
-                  std::uint64_t run_seed, std::uint64_t first_path, unsigned valid_lanes)
-      : hp(params), out(results), stride(rows), row0(first_row), seed(run_seed), path0(first_path),
-        valid(valid_lanes) {}
+  HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
+      : hp(params), seed(run_seed), path0(first_path), log_s0k(s0k) {}
 
-  /// x[l], v[l]: lane l's state at t = 0.
-  HS_HD void begin(const T* x, const T* v) {
+  /// v[l]: lane l's variance at t = 0 (ln(S0/S0) = 0 on every path).
+  HS_HD void begin(const T* v) {
     double premium_cash = 0.0, premium_coin = 0.0;
     for (unsigned i = 0; i < hp.n_options; ++i) {
       const BookOption& o = hp.options[i];
@@ -113,24 +120,12 @@ struct HedgeTile {
       log_gas[l] = hp.gas_log_mean;
       variance[l] = static_cast<double>(v[l]);
     }
-    (void)x;  // ln(S0/S0) = 0 on every path
-    log_spot0_strike(hp, log_s0k);
-    for (unsigned p = 0; p < hp.n_policies; ++p) {
-      PolicyLanes<L>& a = pol[p];
-      for (unsigned l = 0; l < L; ++l) {
-        a.hedge[l] = a.cash[l] = a.fees[l] = a.fixed[l] = a.funding[l] = a.gas[l] = a.slippage[l] = 0.0;
-        a.turnover[l] = a.max_error[l] = a.failures[l] = 0.0;
-        a.trades[l] = 0;
-        a.last_trade_step[l] = 0.0;
-        a.last_trade_spot[l] = hp.spot0;
-        a.traded[l] = 0.0;
-      }
-    }
-    decide_all(0);
   }
 
-  /// The state x[l], v[l] of every lane after step n.
-  HS_HD void after_step(std::uint32_t n, const T* x, const T* v) {
+  /// The state x[l], v[l] of every lane after step n: the price, interest on the book's cash, the
+  /// hedge's settlement and carry per unit over the step (at the funding rate in force during it),
+  /// expiring options, then funding and gas move.
+  HS_HD void advance(std::uint32_t n, const T* x, const T* v) {
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
       log_spot[l] = static_cast<double>(x[l]);
@@ -138,7 +133,7 @@ struct HedgeTile {
       variance[l] = static_cast<double>(v[l]);
       book_cash[l] *= hp.growth;
     }
-    accrue_hedges();
+    carry_units();
     for (unsigned i = 0; i < hp.n_options; ++i) {
       const BookOption& o = hp.options[i];
       if (o.expiry_step != n) continue;
@@ -153,39 +148,16 @@ struct HedgeTile {
     }
     evolve_market(n);
     for (unsigned l = 0; l < L; ++l) spot_prev[l] = spot[l];
-    if (n < hp.steps) {
-      decide_all(n);
-    } else {
-      finish();
-    }
   }
 
-  /// Interest on every policy's cash, the perpetual's settlement h·ΔS and funding h·S·f·Δ (longs pay),
-  /// or a spot hedge's carry −h·S·q·Δ, over the step that just ended. The per-path factors are
-  /// computed once for all policies; without interest (r = 0) the growth factor is left out.
-  HS_HD void accrue_hedges() {
+  /// Per unit of hedge over the step from spot_prev to spot: the perpetual's settlement ΔS and its
+  /// funding S·f·Δ (longs pay), or a spot hedge's carry −S·q·Δ.
+  HS_HD void carry_units() {
     const bool perpetual = hp.instrument == HedgeInstrument::perpetual;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
       spot_change[l] = perpetual ? spot[l] - spot_prev[l] : 0.0;
       carry_unit[l] = perpetual ? spot_prev[l] * funding_rate[l] * hp.dt : -spot_prev[l] * hp.dividend * hp.dt;
-    }
-    if (hp.growth == 1.0) {
-      for (unsigned p = 0; p < hp.n_policies; ++p) accrue_policy<false>(pol[p]);
-    } else {
-      for (unsigned p = 0; p < hp.n_policies; ++p) accrue_policy<true>(pol[p]);
-    }
-  }
-
-  template <bool kInterest>
-  HS_HD void accrue_policy(PolicyLanes<L>& a) {
-    HS_LANES
-    for (unsigned l = 0; l < L; ++l) {
-      const double h = a.hedge[l];
-      const double carry_cost = h * carry_unit[l];
-      const double grown = kInterest ? a.cash[l] * hp.growth : a.cash[l];
-      a.cash[l] = grown + h * spot_change[l] - carry_cost;
-      a.funding[l] += carry_cost;
     }
   }
 
@@ -211,12 +183,12 @@ struct HedgeTile {
     }
   }
 
-  /// Uniform for policy p's rebalance attempt at step n on lane l (execution failure).
-  HS_HD double failure_uniform(std::uint32_t n, unsigned p, unsigned l) const {
-    StepRng<double> rng(seed, path0 + l, n, kHedgeBlock + 1 + p / 4);
-    double u[4];
-    rng.uniforms4(u);
-    return u[p % 4];
+  /// The hedge vol of a decision: implied, the fixed vol; instantaneous and model, the path's (model
+  /// deltas read the table at v).
+  HS_HD void decision_vol() {
+    const bool implied = hp.delta == DeltaSource::implied;
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
   }
 
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
@@ -227,18 +199,24 @@ struct HedgeTile {
     return sqrt(m::max(adj, 0.0));
   }
 
-  HS_HD void decide_all(std::uint32_t n) {
-    // implied: the fixed vol; instantaneous and model: the path's (model deltas read the table at v).
+  /// Policy pp's Leland target at decision n: out[l] = −(book delta at σ̃ + coin) (alt_* are scratch).
+  HS_HD void leland_target(std::uint32_t n, const PolicyParams& pp, double* alt_sigma, double* alt_gamma,
+                           double* out) const {
     const bool implied = hp.delta == DeltaSource::implied;
     HS_LANES
-    for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
+    for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
+    book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, alt_sigma, implied, variance, out, alt_gamma);
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) out[l] = -(out[l] + coin[l]);
+  }
+
+  /// The book's greeks at the decision vol, the full hedge −(delta + coin) and the gas of an attempt.
+  HS_HD void decision_greeks(std::uint32_t n) {
+    const bool implied = hp.delta == DeltaSource::implied;
     book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
-    const double tau_last = book_tau_last(hp, n);
-    const double discount_last = hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last);
-    const bool gas = hp.gas_units > 0.0;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) target[l] = -(delta[l] + coin[l]);
-    if (gas) {  // the exponential only for jobs with gas
+    if (hp.gas_units > 0.0) {  // the exponential only for jobs with gas
       HS_LANES
       for (unsigned l = 0; l < L; ++l) {
         const double eth = hp.gas_eth_price > 0.0 ? hp.gas_eth_price : spot[l];
@@ -247,26 +225,98 @@ struct HedgeTile {
     } else {
       for (unsigned l = 0; l < L; ++l) gas_cost[l] = 0.0;
     }
+  }
+};
+
+/// The accounts of policies [first, first + count) on a tile of L paths (NP ≥ count slots): the CPU
+/// tile holds every policy, a GPU thread one. Every loop over paths is branch-free. kLelandGiven: a
+/// Leland policy's target is already in mk.target (the GPU computes it with the greeks).
+template <class T, unsigned L, unsigned NP, bool kLelandGiven = false>
+struct PolicyTile {
+  const HedgeParams& hp;
+  double* out;           ///< results base: out[(field·n_policies + policy)·stride + row]
+  std::uint64_t stride;  ///< rows per field and policy (the batch size)
+  std::uint64_t row0;    ///< lane 0's row; lane l writes row0 + l
+  unsigned valid;        ///< lanes [0, valid) are real paths; the rest are never written out
+  unsigned first;        ///< policy index of slot 0
+  unsigned count;        ///< policies held, ≤ NP
+
+  double next[L];
+  double alt_delta[L], alt_gamma[L], alt_sigma[L];  ///< Leland's greeks
+  PolicyLanes<L> pol[NP];
+
+  HS_HD PolicyTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
+                   unsigned valid_lanes, unsigned first_policy, unsigned policies)
+      : hp(params), out(results), stride(rows), row0(first_row), valid(valid_lanes), first(first_policy),
+        count(policies) {}
+
+  HS_HD void begin() {
+    for (unsigned k = 0; k < NP && k < count; ++k) {
+      PolicyLanes<L>& a = pol[k];
+      for (unsigned l = 0; l < L; ++l) {
+        a.hedge[l] = a.cash[l] = a.fees[l] = a.fixed[l] = a.funding[l] = a.gas[l] = a.slippage[l] = 0.0;
+        a.turnover[l] = a.max_error[l] = a.failures[l] = 0.0;
+        a.trades[l] = 0;
+        a.last_trade_step[l] = 0.0;
+        a.last_trade_spot[l] = hp.spot0;
+        a.traded[l] = 0.0;
+      }
+    }
+  }
+
+  /// Interest on every policy's cash, the hedge's settlement and carry over the step that just ended
+  /// (mk.spot_change, mk.carry_unit); without interest (r = 0) the growth factor is left out.
+  HS_HD void accrue(const MarketTile<T, L>& mk) {
+    if (hp.growth == 1.0) {
+      for (unsigned k = 0; k < NP && k < count; ++k) accrue_policy<false>(pol[k], mk);
+    } else {
+      for (unsigned k = 0; k < NP && k < count; ++k) accrue_policy<true>(pol[k], mk);
+    }
+  }
+
+  template <bool kInterest>
+  HS_HD void accrue_policy(PolicyLanes<L>& a, const MarketTile<T, L>& mk) {
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      const double h = a.hedge[l];
+      const double carry_cost = h * mk.carry_unit[l];
+      const double grown = kInterest ? a.cash[l] * hp.growth : a.cash[l];
+      a.cash[l] = grown + h * mk.spot_change[l] - carry_cost;
+      a.funding[l] += carry_cost;
+    }
+  }
+
+  /// Uniform for policy p's rebalance attempt at step n on lane l (execution failure).
+  HS_HD double failure_uniform(const MarketTile<T, L>& mk, std::uint32_t n, unsigned p, unsigned l) const {
+    StepRng<double> rng(mk.seed, mk.path0 + l, n, kHedgeBlock + 1 + p / 4);
+    double u[4];
+    rng.uniforms4(u);
+    const unsigned i = p % 4;  // selects, not u[i]: a dynamic index would put u in local memory on the GPU
+    return i == 0 ? u[0] : i == 1 ? u[1] : i == 2 ? u[2] : u[3];
+  }
+
+  /// Every held policy's decision at step n against the market mk (decision_vol, decision_greeks and
+  /// times taken), and its trade.
+  HS_HD void decide(std::uint32_t n, MarketTile<T, L>& mk) {
+    const double tau_last = mk.times.tau_last, discount_last = mk.times.discount_last;
+    const bool gas = hp.gas_units > 0.0;
     const bool costs = hp.slippage != SlippageModel::none || hp.failure_probability > 0.0;
-    for (unsigned p = 0; p < hp.n_policies; ++p) {
+    for (unsigned k = 0; k < NP && k < count; ++k) {
+      const unsigned p = first + k;
       const PolicyParams& pp = hp.policies[p];
-      const double* tgt = target;
-      if (pp.leland) {
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
-        book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, alt_sigma, implied, variance, alt_delta, alt_gamma);
-        HS_LANES
-        for (unsigned l = 0; l < L; ++l) alt_delta[l] = -(alt_delta[l] + coin[l]);
+      const double* tgt = mk.target;
+      if (!kLelandGiven && pp.leland) {
+        mk.leland_target(n, pp, alt_sigma, alt_gamma, alt_delta);
         tgt = alt_delta;
       }
-      PolicyLanes<L>& a = pol[p];
+      PolicyLanes<L>& a = pol[k];
       std::uint64_t any = 0;  // 64-bit like the lanes' doubles, so the OR reduction vectorises
       visit_rule(pp.type, [&](auto rule) {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) {
           a.max_error[l] = m::max(a.max_error[l], m::fabs(a.hedge[l] - tgt[l]));
-          const DecisionContext ctx{n,  spot[l], tgt[l], gamma[l], tau_last, discount_last, &hp, variance[l],
-                                    log_gas[l] - hp.gas_log_mean};
+          const DecisionContext ctx{n,  mk.spot[l], tgt[l], mk.gamma[l], tau_last, discount_last, &hp, mk.variance[l],
+                                    mk.log_gas[l] - hp.gas_log_mean};
           const PolicyState st{a.hedge[l], a.last_trade_step[l], a.last_trade_spot[l], a.traded[l]};
           next[l] = decltype(rule)::decide(pp, ctx, st);
           any |= next[l] != a.hedge[l] ? 1u : 0u;
@@ -274,13 +324,13 @@ struct HedgeTile {
         if (any == 0) return;
         constexpr bool kTrack = reads_last_trade<decltype(rule)>();
         if (costs) {
-          for (unsigned l = 0; l < L; ++l) trade_with_impact(a, p, l, n);
+          for (unsigned l = 0; l < L; ++l) trade_with_impact(a, mk, p, l, n);
         } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
           HS_LANES
-          for (unsigned l = 0; l < L; ++l) trade<true, kTrack>(a, l, n);
+          for (unsigned l = 0; l < L; ++l) trade<true, kTrack>(a, mk, l, n);
         } else {
           HS_LANES
-          for (unsigned l = 0; l < L; ++l) trade<false, kTrack>(a, l, n);
+          for (unsigned l = 0; l < L; ++l) trade<false, kTrack>(a, mk, l, n);
         }
       });
     }
@@ -291,18 +341,18 @@ struct HedgeTile {
   /// kCharges = false leaves out gas, the fixed cost and a spot hedge's cash (all zero for the job);
   /// kTrack = false leaves out the last trade's step and spot, which only some rules read.
   template <bool kCharges, bool kTrack>
-  HS_HD void trade(PolicyLanes<L>& a, unsigned l, std::uint32_t n) {
+  HS_HD void trade(PolicyLanes<L>& a, const MarketTile<T, L>& mk, unsigned l, std::uint32_t n) {
     const bool attempt = next[l] != a.hedge[l];
     const double traded = next[l] - a.hedge[l];
-    const double notional = m::fabs(traded) * spot[l];
+    const double notional = m::fabs(traded) * mk.spot[l];
     const double fee = hp.fee_rate * notional;
     if (kCharges) {
-      const double g = attempt ? gas_cost[l] : 0.0;
+      const double g = attempt ? mk.gas_cost[l] : 0.0;
       const double fixed = attempt ? hp.fixed_cost : 0.0;
       a.cash[l] -= g;
       a.gas[l] += g;
       a.cash[l] -= fee + fixed + 0.0;
-      a.cash[l] -= hp.instrument == HedgeInstrument::spot ? traded * spot[l] : 0.0;
+      a.cash[l] -= hp.instrument == HedgeInstrument::spot ? traded * mk.spot[l] : 0.0;
       a.fixed[l] += fixed;
     } else {
       a.cash[l] -= fee + 0.0 + 0.0;
@@ -313,27 +363,28 @@ struct HedgeTile {
     a.hedge[l] = next[l];
     if (kTrack) {
       a.last_trade_step[l] = attempt ? static_cast<double>(n) : a.last_trade_step[l];
-      a.last_trade_spot[l] = attempt ? spot[l] : a.last_trade_spot[l];
+      a.last_trade_spot[l] = attempt ? mk.spot[l] : a.last_trade_spot[l];
       a.traded[l] = attempt ? 1.0 : a.traded[l];
     }
   }
 
   /// The same with slippage and execution failures: every attempt pays gas; it fails with the
   /// configured probability, or when an AMM pool cannot fill it, leaving the position unchanged.
-  HS_HD void trade_with_impact(PolicyLanes<L>& a, unsigned p, unsigned l, std::uint32_t n) {
+  HS_HD void trade_with_impact(PolicyLanes<L>& a, const MarketTile<T, L>& mk, unsigned p, unsigned l,
+                               std::uint32_t n) {
     if (next[l] == a.hedge[l]) return;
     const double traded = next[l] - a.hedge[l];
-    a.cash[l] -= gas_cost[l];
-    a.gas[l] += gas_cost[l];
-    const double impact = slippage_cost(hp, traded, spot[l]);
-    if (impact < 0.0 || (hp.failure_probability > 0.0 && failure_uniform(n, p, l) < hp.failure_probability)) {
+    a.cash[l] -= mk.gas_cost[l];
+    a.gas[l] += mk.gas_cost[l];
+    const double impact = slippage_cost(hp, traded, mk.spot[l]);
+    if (impact < 0.0 || (hp.failure_probability > 0.0 && failure_uniform(mk, n, p, l) < hp.failure_probability)) {
       a.failures[l] += 1.0;
       return;
     }
-    const double notional = m::fabs(traded) * spot[l];
+    const double notional = m::fabs(traded) * mk.spot[l];
     const double fee = hp.fee_rate * notional;
     a.cash[l] -= fee + hp.fixed_cost + impact;
-    if (hp.instrument == HedgeInstrument::spot) a.cash[l] -= traded * spot[l];
+    if (hp.instrument == HedgeInstrument::spot) a.cash[l] -= traded * mk.spot[l];
     a.fees[l] += fee;
     a.fixed[l] += hp.fixed_cost;
     a.slippage[l] += impact;
@@ -341,19 +392,20 @@ struct HedgeTile {
     a.trades[l] += 1;
     a.hedge[l] = next[l];
     a.last_trade_step[l] = static_cast<double>(n);
-    a.last_trade_spot[l] = spot[l];
+    a.last_trade_spot[l] = mk.spot[l];
     a.traded[l] = 1.0;
   }
 
   /// P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot), and the other fields.
-  HS_HD void finish() {
+  HS_HD void finish(const MarketTile<T, L>& mk) {
     const std::uint64_t block = stride * hp.n_policies;
     const bool spot_hedge = hp.instrument == HedgeInstrument::spot;
-    for (unsigned p = 0; p < hp.n_policies; ++p) {
-      const PolicyLanes<L>& a = pol[p];
+    for (unsigned k = 0; k < NP && k < count; ++k) {
+      const unsigned p = first + k;
+      const PolicyLanes<L>& a = pol[k];
       for (unsigned l = 0; l < valid; ++l) {
-        const double hedge_value = spot_hedge ? a.hedge[l] * spot[l] : 0.0;
-        const double values[kPathFields] = {book_cash[l] + coin[l] * spot[l] + a.cash[l] + hedge_value,
+        const double hedge_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
+        const double values[kPathFields] = {mk.book_cash[l] + mk.coin[l] * mk.spot[l] + a.cash[l] + hedge_value,
                                             a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l],
                                             a.fees[l],
                                             a.fixed[l],
@@ -367,6 +419,56 @@ struct HedgeTile {
         for (unsigned f = 0; f < kPathFields; ++f) out[f * block + p * stride + row0 + l] = values[f];
       }
     }
+  }
+};
+
+/// The hedging of a tile of L paths by every policy (the CPU backend's tile, and one path at a time
+/// for backtests and sample trades), as an observer of the path engine.
+template <class T, unsigned L>
+struct HedgeTile {
+  double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
+  MarketTile<T, L> market;
+  PolicyTile<T, L, kMaxPolicies> policies;
+
+  HS_HD HedgeTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
+                  std::uint64_t run_seed, std::uint64_t first_path, unsigned valid_lanes)
+      : market(params, run_seed, first_path, log_s0k),
+        policies(params, results, rows, first_row, valid_lanes, 0, params.n_policies) {}
+  HedgeTile(const HedgeTile&) = delete;  // market.log_s0k points into this object
+  HedgeTile& operator=(const HedgeTile&) = delete;
+
+  /// Moves the tile to the paths [first_path, first_path + valid) at rows from first_row.
+  HS_HD void place(std::uint64_t first_row, std::uint64_t first_path, unsigned valid_lanes) {
+    policies.row0 = first_row;
+    market.path0 = first_path;
+    policies.valid = valid_lanes;
+  }
+
+  /// x[l], v[l]: lane l's state at t = 0.
+  HS_HD void begin(const T* x, const T* v) {
+    (void)x;  // ln(S0/S0) = 0 on every path
+    market.begin(v);
+    log_spot0_strike(market.hp, log_s0k);
+    policies.begin();
+    decide(0);
+  }
+
+  /// The state x[l], v[l] of every lane after step n.
+  HS_HD void after_step(std::uint32_t n, const T* x, const T* v) {
+    market.advance(n, x, v);
+    policies.accrue(market);
+    if (n < market.hp.steps) {
+      decide(n);
+    } else {
+      policies.finish(market);
+    }
+  }
+
+  HS_HD void decide(std::uint32_t n) {
+    market.decision_vol();
+    market.decision_greeks(n);
+    market.times = decision_times(market.hp, n);
+    policies.decide(n, market);
   }
 };
 

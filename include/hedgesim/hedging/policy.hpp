@@ -59,4 +59,11 @@ HS_HD void visit_rule(PolicyType type, Visitor&& visitor) {
   }
 }
 
+/// reads_market_state of the rule of `type`.
+HS_HD bool rule_reads_market_state(PolicyType type) {
+  bool reads = false;
+  visit_rule(type, [&](auto rule) { reads = reads_market_state<decltype(rule)>(); });
+  return reads;
+}
+
 }  // namespace hedgesim

@@ -36,6 +36,17 @@ constexpr bool reads_last_trade() {
   }
 }
 
+/// Whether a rule reads DecisionContext's variance or log_gas_ratio (it declares
+/// `static constexpr bool kReadsMarketState = true;`); the GPU's policy threads load them only then.
+template <class Rule>
+constexpr bool reads_market_state() {
+  if constexpr (requires { Rule::kReadsMarketState; }) {
+    return Rule::kReadsMarketState;
+  } else {
+    return false;
+  }
+}
+
 struct PolicyState {
   double hedge;            ///< position in the hedge instrument, coins
   // Kept up to date only for rules that declare kReadsLastTrade (reads_last_trade above).

@@ -21,6 +21,7 @@ namespace hedgesim {
 struct StateBandRule {
   /// PolicyParams::value: kWidth holds e^{θ_const} (set on the host), then the other loadings.
   enum Slot : unsigned { kWidth, kThetaTau, kThetaGamma, kThetaVol, kThetaGas, kFraction, kSlots };
+  static constexpr bool kReadsMarketState = true;
 
   /// Each feature enters only when its loading is non-zero (a select, so the lane loop stays
   /// branch-free); logs and exponentials are math.hpp's.

@@ -1,0 +1,460 @@
+#pragma once
+// The GPU's hedging of a block of paths, written once for the device and for a host emulation that
+// tests it (tests/test_hedge_block.cpp). One thread per path made every thread carry every policy's
+// accounts (local memory, 12% occupancy); here the work splits by what it depends on:
+//   market   one thread per path steps the model and the book's cash, coin, funding and gas
+//            (MarketTile::advance) — the only sequential recurrence shared by the policies;
+//   greeks   every thread of the block takes (step, path) items of the chunk: the hedge target, gamma
+//            and gas of each decision (MarketTile::decision_greeks), and the decision times per step;
+//   policy   one thread per (path, policy) replays the chunk's decisions from shared memory with one
+//            policy's accounts in registers (PolicyTile with one slot).
+// A chunk is K decision steps; the three phases are separated by block barriers. Every value comes from
+// the same functions as the CPU tile's (hedge_observer.hpp), in the same order, so the emulation is
+// bit-identical to the CPU backend and the device differs only by its own rounding (FMA contraction,
+// libdevice).
+//
+// Threads: paths_per_block · policies_per_block, policy-major: thread t takes path t mod paths and
+// policy (t / paths) of the block's policy group, so a warp holds one policy (no divergence between
+// rules) and 32 consecutive paths (coalesced records and results). Threads t < paths are also the
+// market threads. A run with more policies than one block holds splits them into groups (grid y),
+// each repeating the market work.
+#include <cstdint>
+#if !defined(__CUDACC__)
+#include <vector>
+#endif
+
+#include "hedgesim/engine/path.hpp"
+#include "hedgesim/hd.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
+#include "hedgesim/hedging/policy.hpp"
+
+namespace hedgesim {
+
+/// The market records of a chunk in shared memory, field-major [field][step of chunk][path].
+enum RecordField : unsigned {
+  kRecSpot,
+  kRecLogSpot,
+  kRecVariance,
+  kRecSigma,
+  kRecCoin,
+  kRecFunding,  ///< the funding rate after the step's move: in force over the next step
+  kRecLogGas,
+  kRecBookCash,
+  kRecTarget,
+  kRecGamma,
+  kRecGasCost,
+  kRecordFields  ///< then one field per Leland policy of the group: its own target
+};
+
+/// A market thread's state between chunks, kept in shared memory so that its registers are free
+/// while the block's policy threads run: [field][path].
+enum MarketStateField : unsigned {
+  kStX,
+  kStV,
+  kStSpotPrev,
+  kStBookCash,
+  kStCoin,
+  kStFunding,
+  kStLogGas,
+  kStSigma,
+  kMarketStateFields
+};
+
+/// A policy thread's state between chunks, in shared memory like the market's: [field][thread].
+enum PolicyStateField : unsigned {
+  kPsHedge,
+  kPsCash,
+  kPsFees,
+  kPsFixed,
+  kPsFunding,
+  kPsGas,
+  kPsSlippage,
+  kPsTurnover,
+  kPsMaxError,
+  kPsTrades,
+  kPsFailures,
+  kPsLastTradeStep,
+  kPsLastTradeSpot,
+  kPsTraded,
+  kPsSpotPrev,
+  kPsFundingRate,
+  kPolicyStateFields
+};
+
+/// How a launch divides the work (block_shape picks it).
+struct BlockShape {
+  unsigned paths;     ///< paths per block: a multiple of 32
+  unsigned policies;  ///< policies per block (the group size)
+  unsigned groups;    ///< policy groups (grid y): policies [g·policies, min(n, (g+1)·policies))
+  unsigned chunk;     ///< decision steps per chunk (K)
+  unsigned leland;    ///< Leland targets recorded per path and step: the most Leland policies of a group
+
+  HS_HD unsigned threads() const { return paths * policies; }
+  HS_HD unsigned record_fields() const { return kRecordFields + leland; }
+  /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
+  /// market threads' state and the policy threads'.
+  HS_HD unsigned shared_doubles() const {
+    return record_fields() * chunk * paths + 2 * chunk + kMaxBookOptions + kMarketStateFields * paths +
+           kPolicyStateFields * threads();
+  }
+};
+
+/// At most this many threads per block (the kernel's launch bound: 128 registers a thread).
+constexpr unsigned kBlockThreadsMax = 512;
+/// Records per chunk (steps × paths): 256 records of 11 doubles are 22.5 KB of shared memory.
+constexpr unsigned kChunkRecords = 256;
+
+/// The shape for hp's policies: groups of at most 16 policies, 32 paths per block from 5 policies a
+/// group, more paths (up to 128) for fewer, so a block keeps 128–512 threads.
+inline BlockShape block_shape(const HedgeParams& hp) {
+  BlockShape s{};
+  const unsigned n = hp.n_policies > 0 ? hp.n_policies : 1;
+  s.groups = (n + 15) / 16;
+  s.policies = (n + s.groups - 1) / s.groups;
+  const unsigned warps = s.policies >= 5 ? 1 : s.policies >= 3 ? 2 : 4;
+  s.paths = 32 * warps;
+  s.chunk = kChunkRecords / s.paths;
+  for (unsigned g = 0; g < s.groups; ++g) {
+    unsigned leland = 0;
+    for (unsigned p = g * s.policies; p < hp.n_policies && p < (g + 1) * s.policies; ++p) leland += hp.policies[p].leland;
+    s.leland = leland > s.leland ? leland : s.leland;
+  }
+  return s;
+}
+
+/// A view of one block's shared memory.
+struct ChunkRecords {
+  double* base;
+  unsigned paths;
+  unsigned chunk;
+  unsigned fields;  ///< BlockShape::record_fields
+
+  HS_HD double& at(unsigned f, unsigned k, unsigned j) const { return base[(f * chunk + k) * paths + j]; }
+  HS_HD double* tau_last() const { return base + fields * chunk * paths; }
+  HS_HD double* discount_last() const { return tau_last() + chunk; }
+  HS_HD double* log_s0k() const { return discount_last() + chunk; }
+  HS_HD double& state(MarketStateField f, unsigned j) const { return log_s0k()[kMaxBookOptions + f * paths + j]; }
+  /// Policy thread tid's state (threads: the block's).
+  HS_HD double& policy_state(PolicyStateField f, unsigned tid, unsigned threads) const {
+    return log_s0k()[kMaxBookOptions + kMarketStateFields * paths + f * threads + tid];
+  }
+};
+
+/// The market of one path: steps the model and records each decision step's market state. It lives
+/// for one chunk: load() takes the state the previous chunk saved (or t = 0's), save() puts it back.
+template <class T, class Model>
+struct MarketThread {
+  const Model& model;
+  std::uint64_t seed;
+  std::uint64_t path;
+  PathState<T> state;
+  MarketTile<T, 1> mk;
+
+  HS_HD MarketThread(const Model& m, const HedgeParams& hp, std::uint64_t run_seed, std::uint64_t path_index,
+                     const double* log_s0k)
+      : model(m), seed(run_seed), path(path_index), mk(hp, run_seed, path_index, log_s0k) {}
+
+  /// The state at t = 0.
+  HS_HD void start() {
+    state = model.initial();
+    mk.begin(&state.v);
+  }
+  HS_HD void load(const ChunkRecords& r, unsigned j) {
+    state.x = static_cast<T>(r.state(kStX, j));
+    state.v = static_cast<T>(r.state(kStV, j));
+    mk.spot_prev[0] = r.state(kStSpotPrev, j);
+    mk.book_cash[0] = r.state(kStBookCash, j);
+    mk.coin[0] = r.state(kStCoin, j);
+    mk.funding_rate[0] = r.state(kStFunding, j);
+    mk.log_gas[0] = r.state(kStLogGas, j);
+    mk.sigma[0] = r.state(kStSigma, j);
+  }
+  HS_HD void save(const ChunkRecords& r, unsigned j) const {
+    r.state(kStX, j) = static_cast<double>(state.x);
+    r.state(kStV, j) = static_cast<double>(state.v);
+    r.state(kStSpotPrev, j) = mk.spot_prev[0];
+    r.state(kStBookCash, j) = mk.book_cash[0];
+    r.state(kStCoin, j) = mk.coin[0];
+    r.state(kStFunding, j) = mk.funding_rate[0];
+    r.state(kStLogGas, j) = mk.log_gas[0];
+    r.state(kStSigma, j) = mk.sigma[0];
+  }
+
+  /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
+  /// each: the state after step n, and at n = steps the horizon (no decision).
+  HS_HD void run(const ChunkRecords& r, unsigned j, std::uint32_t n0, std::uint32_t n1) {
+    for (std::uint32_t n = n0; n < n1; ++n) {
+      if (n > 0) {
+        advance<T>(model, state, seed, path, n - 1);
+        mk.advance(n, &state.x, &state.v);
+      } else {
+        start();  // the price and variance at t = 0 are not part of the saved state
+      }
+      if (n < mk.hp.steps) mk.decision_vol();
+      const unsigned k = n - n0;
+      r.at(kRecSpot, k, j) = mk.spot[0];
+      r.at(kRecLogSpot, k, j) = mk.log_spot[0];
+      r.at(kRecVariance, k, j) = mk.variance[0];
+      r.at(kRecSigma, k, j) = mk.sigma[0];
+      r.at(kRecCoin, k, j) = mk.coin[0];
+      r.at(kRecFunding, k, j) = mk.funding_rate[0];
+      r.at(kRecLogGas, k, j) = mk.log_gas[0];
+      r.at(kRecBookCash, k, j) = mk.book_cash[0];
+    }
+  }
+};
+
+/// The greeks item (slot k, path j) of decision step n < steps: target, gamma and gas of the decision,
+/// and the target of each Leland policy among policies [p0, p1).
+template <class T>
+HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
+                         unsigned p0, unsigned p1) {
+  MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
+  mk.spot[0] = r.at(kRecSpot, k, j);
+  mk.log_spot[0] = r.at(kRecLogSpot, k, j);
+  mk.variance[0] = r.at(kRecVariance, k, j);
+  mk.sigma[0] = r.at(kRecSigma, k, j);
+  mk.coin[0] = r.at(kRecCoin, k, j);
+  mk.log_gas[0] = r.at(kRecLogGas, k, j);
+  mk.decision_greeks(n);
+  r.at(kRecTarget, k, j) = mk.target[0];
+  r.at(kRecGamma, k, j) = mk.gamma[0];
+  r.at(kRecGasCost, k, j) = mk.gas_cost[0];
+  unsigned slot = kRecordFields;
+  for (unsigned p = p0; p < p1; ++p) {
+    if (!hp.policies[p].leland) continue;
+    double alt_sigma[1], alt_gamma[1], target[1];
+    mk.leland_target(n, hp.policies[p], alt_sigma, alt_gamma, target);
+    r.at(slot++, k, j) = target[0];
+  }
+}
+
+/// Decision times of slot k (step n < steps), the same on every path.
+HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k, std::uint32_t n) {
+  const DecisionTimes t = decision_times(hp, n);
+  r.tau_last()[k] = t.tau_last;
+  r.discount_last()[k] = t.discount_last;
+}
+
+/// One policy's accounts on one path, replaying the recorded market.
+template <class T>
+struct PolicyThread {
+  MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
+  PolicyTile<T, 1, 1, true> acc;
+  bool reads_state;      ///< the rule reads the variance and the gas price
+  unsigned target_field;  ///< kRecTarget, or the policy's Leland target
+
+  /// group_first: the first policy of the thread's group (Leland targets are numbered from it).
+  HS_HD PolicyThread(const HedgeParams& hp, double* out, std::uint64_t stride, std::uint64_t row, std::uint64_t seed,
+                     std::uint64_t path, unsigned policy, unsigned group_first, const double* log_s0k)
+      : mk(hp, seed, path, log_s0k), acc(hp, out, stride, row, 1, policy, 1),
+        reads_state(rule_reads_market_state(hp.policies[policy].type)), target_field(kRecTarget) {
+    if (hp.policies[policy].leland) {
+      target_field = kRecordFields;
+      for (unsigned p = group_first; p < policy; ++p) target_field += hp.policies[p].leland;
+    }
+    mk.spot[0] = mk.spot_prev[0] = hp.spot0;
+    mk.log_spot[0] = mk.variance[0] = mk.sigma[0] = mk.coin[0] = mk.book_cash[0] = 0.0;
+    mk.gamma[0] = mk.gas_cost[0] = 0.0;
+    mk.funding_rate[0] = hp.funding_rate;
+    mk.log_gas[0] = hp.gas_log_mean;
+    acc.begin();
+  }
+
+  HS_HD void save(const ChunkRecords& r, unsigned tid, unsigned threads) const {
+    const PolicyLanes<1>& a = acc.pol[0];
+    const auto put = [&](PolicyStateField f, double x) { r.policy_state(f, tid, threads) = x; };
+    put(kPsHedge, a.hedge[0]);
+    put(kPsCash, a.cash[0]);
+    put(kPsFees, a.fees[0]);
+    put(kPsFixed, a.fixed[0]);
+    put(kPsFunding, a.funding[0]);
+    put(kPsGas, a.gas[0]);
+    put(kPsSlippage, a.slippage[0]);
+    put(kPsTurnover, a.turnover[0]);
+    put(kPsMaxError, a.max_error[0]);
+    put(kPsTrades, static_cast<double>(a.trades[0]));  // a count of steps: exact in a double
+    put(kPsFailures, a.failures[0]);
+    put(kPsLastTradeStep, a.last_trade_step[0]);
+    put(kPsLastTradeSpot, a.last_trade_spot[0]);
+    put(kPsTraded, a.traded[0]);
+    put(kPsSpotPrev, mk.spot_prev[0]);
+    put(kPsFundingRate, mk.funding_rate[0]);
+  }
+  HS_HD void load(const ChunkRecords& r, unsigned tid, unsigned threads) {
+    PolicyLanes<1>& a = acc.pol[0];
+    const auto get = [&](PolicyStateField f) { return r.policy_state(f, tid, threads); };
+    a.hedge[0] = get(kPsHedge);
+    a.cash[0] = get(kPsCash);
+    a.fees[0] = get(kPsFees);
+    a.fixed[0] = get(kPsFixed);
+    a.funding[0] = get(kPsFunding);
+    a.gas[0] = get(kPsGas);
+    a.slippage[0] = get(kPsSlippage);
+    a.turnover[0] = get(kPsTurnover);
+    a.max_error[0] = get(kPsMaxError);
+    a.trades[0] = static_cast<std::int64_t>(get(kPsTrades));
+    a.failures[0] = get(kPsFailures);
+    a.last_trade_step[0] = get(kPsLastTradeStep);
+    a.last_trade_spot[0] = get(kPsLastTradeSpot);
+    a.traded[0] = get(kPsTraded);
+    mk.spot_prev[0] = get(kPsSpotPrev);
+    mk.funding_rate[0] = get(kPsFundingRate);
+  }
+
+  /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
+  /// n = steps the results).
+  HS_HD void run(const ChunkRecords& r, unsigned j, std::uint32_t n0, std::uint32_t n1) {
+    const HedgeParams& hp = mk.hp;
+    const bool perpetual = hp.instrument == HedgeInstrument::perpetual;
+    for (std::uint32_t n = n0; n < n1; ++n) {
+      const unsigned k = n - n0;
+      mk.spot[0] = r.at(kRecSpot, k, j);
+      if (n > 0) {
+        mk.carry_units();  // spot_prev and funding_rate still hold step n − 1's
+        acc.accrue(mk);
+      }
+      if (n < hp.steps) {
+        // Each value is loaded only when the policy reads it, and is 0 otherwise rather than kept from
+        // an earlier step, so that it is not live (a register) across steps.
+        mk.target[0] = r.at(target_field, k, j);
+        mk.gamma[0] = hp.needs_gamma ? r.at(kRecGamma, k, j) : 0.0;
+        mk.variance[0] = reads_state ? r.at(kRecVariance, k, j) : 0.0;
+        mk.log_gas[0] = reads_state ? r.at(kRecLogGas, k, j) : hp.gas_log_mean;
+        mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
+        mk.times = {r.tau_last()[k], r.discount_last()[k]};
+        acc.decide(n, mk);
+      } else {
+        mk.book_cash[0] = r.at(kRecBookCash, k, j);
+        mk.coin[0] = r.at(kRecCoin, k, j);
+        acc.finish(mk);
+      }
+      mk.spot_prev[0] = mk.spot[0];
+      if (perpetual) mk.funding_rate[0] = r.at(kRecFunding, k, j);
+    }
+  }
+};
+
+/// Where a thread of the block works.
+struct BlockThread {
+  unsigned path;      ///< path slot j in the block
+  unsigned policy;    ///< policy index in the run
+  bool market;        ///< steps path j's market (the first `paths` threads, on batch paths)
+  bool policy_valid;  ///< keeps a policy's accounts (the last group may be short; batch paths only)
+  std::uint64_t row;  ///< batch row of the path
+};
+
+/// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
+/// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
+/// kernel with __syncthreads, the host emulation one thread after another.
+template <class T, class Model>
+struct HedgeBlock {
+  const Model& model;
+  const HedgeParams& hp;
+  BlockShape shape;
+  ChunkRecords records;
+  std::uint32_t steps;
+  std::uint64_t seed;
+  std::uint64_t first_path;  ///< the batch's first path
+  std::uint64_t count;       ///< paths in the batch (rows of out)
+  double* out;               ///< out[(field·n_policies + policy)·count + row]
+  unsigned block;
+  unsigned group;
+
+  HS_HD BlockThread thread(unsigned tid) const {
+    BlockThread t;
+    t.path = tid % shape.paths;
+    t.policy = group * shape.policies + tid / shape.paths;
+    t.row = static_cast<std::uint64_t>(block) * shape.paths + t.path;
+    const bool in_batch = t.row < count;
+    t.market = tid < shape.paths && in_batch;
+    t.policy_valid = t.policy < hp.n_policies && in_batch;
+    return t;
+  }
+
+  /// Before the first chunk, on one thread.
+  HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
+
+  HS_HD MarketThread<T, Model> market_thread(const BlockThread& t) const {
+    return MarketThread<T, Model>(model, hp, seed, first_path + t.row, records.log_s0k());
+  }
+  /// Before the first chunk, on every thread: the market and policy threads' state at t = 0.
+  HS_HD void start(const BlockThread& t, unsigned tid) const {
+    if (t.policy_valid) policy_thread(t).save(records, tid, shape.threads());
+    if (!t.market) return;
+    MarketThread<T, Model> mt = market_thread(t);
+    mt.start();
+    mt.save(records, t.path);
+  }
+  HS_HD PolicyThread<T> policy_thread(const BlockThread& t) const {
+    return PolicyThread<T>(hp, out, count, t.row, seed, first_path + t.row, t.policy_valid ? t.policy : 0,
+                           group * shape.policies, records.log_s0k());
+  }
+
+  /// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
+  HS_HD std::uint32_t chunk_end(std::uint32_t n0) const {
+    const std::uint32_t end = n0 + shape.chunk;
+    return end < steps + 1 ? end : steps + 1;
+  }
+
+  /// Phase ph of the chunk from n0 on thread tid of n_threads (= shape.threads()).
+  HS_HD void phase(unsigned ph, unsigned tid, unsigned n_threads, std::uint32_t n0, const BlockThread& t) const {
+    const std::uint32_t n1 = chunk_end(n0);
+    if (ph == 0) {
+      if (!t.market) return;
+      MarketThread<T, Model> mt = market_thread(t);
+      mt.load(records, t.path);
+      mt.run(records, t.path, n0, n1);
+      mt.save(records, t.path);
+    } else if (ph == 1) {
+      // Items (slot k, path j), consecutive threads on consecutive paths.
+      const std::uint32_t decisions = (n1 < steps ? n1 : steps) > n0 ? (n1 < steps ? n1 : steps) - n0 : 0;
+      const unsigned items = decisions * shape.paths;
+      const unsigned p0 = group * shape.policies;
+      const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
+      for (unsigned i = tid; i < items; i += n_threads) {
+        const unsigned k = i / shape.paths, j = i % shape.paths;
+        if (static_cast<std::uint64_t>(block) * shape.paths + j < count) record_greeks<T>(hp, records, k, j, n0 + k, p0, p1);
+      }
+      if (tid < decisions) record_times(hp, records, tid, n0 + tid);
+    } else {
+      if (!t.policy_valid) return;
+      PolicyThread<T> pt = policy_thread(t);
+      pt.load(records, tid, n_threads);
+      pt.run(records, t.path, n0, n1);
+      pt.save(records, tid, n_threads);
+    }
+  }
+};
+
+/// Blocks and groups of a launch over `count` paths.
+inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { return (count + s.paths - 1) / s.paths; }
+
+#if !defined(__CUDACC__)
+/// The kernel's work on the host, block by block and phase by phase (tests): what the device computes,
+/// up to its own rounding.
+template <class T, class Model>
+void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64_t seed, const HedgeParams& hp,
+                            std::uint64_t first_path, std::uint64_t count, double* out, const BlockShape& shape) {
+  std::vector<double> shared(shape.shared_doubles());
+  const unsigned n = shape.threads();
+  for (unsigned group = 0; group < shape.groups; ++group) {
+    for (std::uint64_t block = 0; block < hedge_blocks(shape, count); ++block) {
+      const HedgeBlock<T, Model> hb{model, hp, shape,
+                                    ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields()},
+                                    steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
+      hb.prepare();
+      std::vector<BlockThread> threads;
+      for (unsigned tid = 0; tid < n; ++tid) {
+        threads.push_back(hb.thread(tid));
+        hb.start(threads.back(), tid);
+      }
+      for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk)
+        for (unsigned ph = 0; ph < 3; ++ph)
+          for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0, threads[tid]);
+    }
+  }
+}
+#endif
+
+}  // namespace hedgesim

@@ -1,0 +1,141 @@
+// The GPU's division of hedging across a block (hedging/hedge_block.hpp: market threads, greeks items,
+// one thread per path and policy, chunks in shared memory) emulated on the host, phase by phase, must
+// give every field of every policy bit for bit what the CPU tile gives — so the device differs from the
+// CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
+// cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
+// type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, and
+// path counts that leave the last block part-empty.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "hedgesim/config.hpp"
+#include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/delta_table_builder.hpp"
+#include "hedgesim/hedging/hedge_block.hpp"
+#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/models/model.hpp"
+
+namespace hedgesim {
+namespace {
+
+const std::string kAllPolicies =
+    "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
+    "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
+    "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
+    "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: true},\n"
+    "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}, rebalance_fraction: 0.5}]\n";
+
+std::string config(const std::string& model, const std::string& hedge, const std::string& costs,
+                   const std::string& policies, std::uint64_t paths, Precision precision) {
+  return "simulation: {paths: " + std::to_string(paths) + ", steps_per_day: 24, seed: 7, precision: " +
+         std::string(to_string(precision)) + "}\n" + "model: " + model + "\n" +
+         "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+         "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
+         "hedge: {" + hedge + "}\n" + "costs: " + costs + "\n" + policies;
+}
+
+const std::string kBates =
+    "{type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
+    "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}";
+
+template <class T>
+void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
+  const RunSpec spec = parse_config(yaml, "<test>");
+  const SimulationJob job = make_simulation_job(spec);
+  HedgeParams hp = make_hedge_params(spec);
+  std::optional<DeltaTable> table;
+  if (spec.hedge.delta == DeltaSource::model) {
+    table.emplace(spec.model, hp);
+    hp.table = table->view();
+  }
+  const std::uint64_t n = spec.simulation.paths;
+  std::vector<double> cpu;
+  cpu_simulate_hedging(job, hp, PathRange{0, n}, 2, cpu);
+  std::vector<double> blocks(cpu.size(), std::nan(""));
+  const BlockShape shape = block_shape(hp);
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    emulate_hedging_blocks<T>(model, job.steps, job.seed, hp, 0, n, blocks.data(), shape);
+  });
+  double trades = 0.0;
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    if (std::memcmp(&cpu[i], &blocks[i], sizeof(double)) != 0 && ++mismatches <= 5) {
+      const std::size_t field = i / (n * hp.n_policies), policy = i / n % hp.n_policies, path = i % n;
+      ADD_FAILURE() << what << ": " << to_string(static_cast<PathField>(field)) << " of policy "
+                    << spec.policies[policy].name << " on path " << path << ": CPU tile " << cpu[i] << ", blocks "
+                    << blocks[i];
+    }
+    if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += cpu[i];
+  }
+  EXPECT_EQ(mismatches, 0u) << what << " (" << shape.groups << " group(s) of " << shape.policies << " policies, "
+                            << shape.paths << " paths a block, chunks of " << shape.chunk << " steps)";
+  EXPECT_GT(trades, 100.0) << what << ": the policies must trade for the test to exercise the trade paths";
+}
+
+TEST(HedgeBlock, EmulationMatchesCpuTileForEveryCostAndPolicy) {
+  const std::string plain = "{fee_bps: 5}";
+  const std::string charges =
+      "{fee_bps: 5, fixed_per_trade: 0.5, gas: {units: 150000, price_gwei: 20, kappa: 5, sigma: 1, return_sensitivity: 2}}";
+  const std::string impact =
+      "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}";
+  const std::string amm = "{fee_bps: 5, slippage: {model: amm, depth_usd: 2e5}}";
+  const std::string perpetual =
+      "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}";
+  for (const std::string& c : {plain, charges, impact, amm}) {
+    expect_blocks_match_cpu<float>(config(kBates, perpetual, c, kAllPolicies, 45, Precision::float32), "float32, " + c);
+    expect_blocks_match_cpu<double>(config(kBates, perpetual, c, kAllPolicies, 45, Precision::float64), "float64, " + c);
+  }
+  expect_blocks_match_cpu<float>(
+      config(kBates, "instrument: spot, delta: implied, implied_vol: 0.6", plain, kAllPolicies, 37, Precision::float32),
+      "spot hedge at an implied vol");
+}
+
+TEST(HedgeBlock, EmulationMatchesCpuTileForEveryBlockShape) {
+  // 1 and 2 policies: 128 paths a block; 20 policies: two groups of 10, each repeating the market work.
+  const std::string one = "policies: [{name: ww, type: whalley_wilmott, risk_aversion: 0.01, leland: true}]\n";
+  const std::string two = "policies: [{name: band, type: delta_band, width: 0.3}, {name: every, type: every_step}]\n";
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i) {
+    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
+              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
+  }
+  twenty += "]\n";
+  const std::string gbm = "{type: gbm, spot: 100, rate: 0.02, vol: 0.7}";
+  const std::string hedge = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.05}";
+  expect_blocks_match_cpu<double>(config(gbm, hedge, "{fee_bps: 5}", one, 300, Precision::float64), "1 policy");
+  expect_blocks_match_cpu<float>(config(kBates, hedge, "{fee_bps: 5}", two, 130, Precision::float32), "2 policies");
+  expect_blocks_match_cpu<float>(config(kBates, hedge, "{fee_bps: 5}", twenty, 33, Precision::float32), "20 policies");
+}
+
+TEST(HedgeBlock, EmulationMatchesCpuTileWithModelDeltas) {
+  // Leland adjusts a Black-Scholes vol: not with model deltas.
+  const std::string kNoLeland =
+      "policies: [{name: every, type: every_step}, {name: band, type: delta_band, width: 0.5},\n"
+      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: hybrid, type: hybrid, width: 0.3, max_hours: 6},\n"
+      "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}}]\n";
+  const std::string heston = "{type: heston, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}";
+  expect_blocks_match_cpu<double>(
+      config(heston, "instrument: perpetual, delta: model", "{fee_bps: 5}", kNoLeland, 40, Precision::float64),
+      "Heston model deltas");
+}
+
+TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {
+  HedgeParams hp{};
+  for (unsigned n = 1; n <= kMaxPolicies; ++n) {
+    hp.n_policies = n;
+    const BlockShape s = block_shape(hp);
+    EXPECT_LE(s.threads(), kBlockThreadsMax) << n << " policies";
+    EXPECT_GE(s.threads(), 96u) << n << " policies";
+    EXPECT_EQ(s.paths % 32, 0u) << n << " policies";
+    EXPECT_GE(s.groups * s.policies, n) << n << " policies";
+    EXPECT_LT((s.groups - 1) * s.policies, n) << n << " policies: an empty group";
+    EXPECT_LE(s.shared_doubles() * sizeof(double), 227u * 1024u) << n << " policies: more shared memory than an SM has";
+  }
+}
+
+}  // namespace
+}  // namespace hedgesim
