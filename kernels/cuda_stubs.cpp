@@ -1,6 +1,7 @@
 // CUDA entry points of a build without CUDA: no device, and NotCompiled for any work.
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/stats/device_summary.hpp"
 
 namespace hedgesim {
 
@@ -24,6 +25,23 @@ std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>&,
 namespace hedgesim {
 
 void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, int, bool, HedgingBatch&) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+}  // namespace hedgesim
+
+namespace hedgesim {
+
+CudaHedgingRun cuda_run_hedging(const SimulationJob&, const HedgeParams&, std::uint64_t, const CudaRunOptions&,
+                                const std::function<void(std::uint64_t, std::uint64_t)>&) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+std::vector<Moments> cuda_tile_moments(std::span<const double>, unsigned, int) {
+  throw NotCompiled("this hedgesim was built without CUDA");
+}
+
+DeviceSummary cuda_summarize(std::span<const double>, const Moments&, std::span<const double>, unsigned, int) {
   throw NotCompiled("this hedgesim was built without CUDA");
 }
 

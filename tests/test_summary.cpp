@@ -479,5 +479,143 @@ TEST(Histogram, AllEqualAndEmpty) {
   EXPECT_THROW(histogram(v, 0), InputError);
 }
 
+
+// ---- Summary and histogram from order statistics (what the CUDA backend hands over)
+
+bool same_bits(double x, double y) { return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y); }
+
+// The order statistics of v by a full sort, as a device that sorted the values would gather them.
+OrderStatistics by_full_sort(std::vector<double> v, std::span<const double> levels) {
+  std::sort(v.begin(), v.end());
+  OrderStatistics o;
+  o.count = v.size();
+  if (v.empty()) return o;
+  o.min = v.front();
+  o.max = v.back();
+  o.indices = summary_order_indices(v.size(), levels);
+  for (const std::uint64_t k : o.indices) o.values.push_back(v[k]);
+  o.tail.assign(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(summary_tail_size(v.size())));
+  return o;
+}
+
+// Heavy ties (a coarse grid) and no −0.0 (+ 0.0 turns it into +0.0: ±0 compare equal, so which zero a
+// minimum reports would depend on the input order).
+std::vector<double> tied_sample(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<double> v(n);
+  for (auto& x : v) x = std::round(rng.normal() * 4.0) / 4.0 + 0.0;
+  return v;
+}
+
+void expect_same_summary(const Summary& a, const Summary& b, const std::string& what) {
+  EXPECT_EQ(a.count, b.count) << what;
+  const std::pair<const char*, std::pair<double, double>> fields[] = {
+      {"mean", {a.mean, b.mean}},     {"mean_stderr", {a.mean_stderr, b.mean_stderr}},
+      {"std", {a.std, b.std}},        {"skewness", {a.skewness, b.skewness}},
+      {"kurtosis", {a.excess_kurtosis, b.excess_kurtosis}},
+      {"min", {a.min, b.min}},        {"max", {a.max, b.max}},
+      {"var_95", {a.var_95, b.var_95}}, {"es_95", {a.es_95, b.es_95}},
+      {"var_99", {a.var_99, b.var_99}}, {"es_99", {a.es_99, b.es_99}}};
+  for (const auto& [name, xy] : fields)
+    EXPECT_TRUE(same_bits(xy.first, xy.second)) << what << " " << name << ": " << xy.first << " vs " << xy.second;
+  EXPECT_EQ(a.quantile_levels, b.quantile_levels) << what;
+  ASSERT_EQ(a.quantiles.size(), b.quantiles.size()) << what;
+  for (std::size_t i = 0; i < a.quantiles.size(); ++i)
+    EXPECT_TRUE(same_bits(a.quantiles[i], b.quantiles[i]))
+        << what << " q" << a.quantile_levels[i] << ": " << a.quantiles[i] << " vs " << b.quantiles[i];
+}
+
+TEST(SummaryFromOrderStatistics, EqualsSummarizeBitForBit) {
+  const std::vector<double> odd_levels = {0.0, 0.013, 0.05, 0.0501, 1.0 / 3.0, 0.5, 0.77, 0.999, 1.0};
+  const std::vector<double> no_levels;
+  for (const std::size_t n : {0u, 1u, 2u, 3u, 19u, 20u, 21u, 1000u})
+    for (const std::uint64_t seed : {1u, 2u}) {
+      const std::vector<double> v = seed == 1 ? tied_sample(n, 11 + n) : skewed_sample(n, 12 + n);
+      for (const std::span<const double> levels :
+           {std::span<const double>(kDefaultQuantileLevels), std::span<const double>(odd_levels),
+            std::span<const double>(no_levels)}) {
+        const std::string what = "n " + std::to_string(n) + " seed " + std::to_string(seed) + " levels " +
+                                 std::to_string(levels.size());
+        expect_same_summary(summarize_order_statistics(Moments::of(v), by_full_sort(v, levels), levels),
+                            summarize(v, levels), what);
+      }
+    }
+}
+
+TEST(SummaryFromOrderStatistics, IndicesCoverEveryLevelAndVar) {
+  EXPECT_TRUE(summary_order_indices(0, kDefaultQuantileLevels).empty());
+  EXPECT_EQ(summary_order_indices(1, kDefaultQuantileLevels), (std::vector<std::uint64_t>{0}));
+  // n = 101: h = 100p is an integer for every default level, so only x_(h) is read.
+  EXPECT_EQ(summary_order_indices(101, kDefaultQuantileLevels),
+            (std::vector<std::uint64_t>{1, 5, 10, 25, 50, 75, 90, 95, 99}));
+  // n = 21, p = 0.5: h = 10; p = 0.01: h = 0.2 reads x_(0) and x_(1); p = 0.05: h = 1.
+  const std::vector<double> half = {0.5};
+  EXPECT_EQ(summary_order_indices(21, half), (std::vector<std::uint64_t>{0, 1, 10}));
+  EXPECT_EQ(summary_tail_size(0), 0u);
+  EXPECT_EQ(summary_tail_size(1), 1u);
+  EXPECT_EQ(summary_tail_size(19), 1u);
+  EXPECT_EQ(summary_tail_size(20), 2u);
+  EXPECT_EQ(summary_tail_size(1000), 51u);
+  const std::vector<double> bad = {1.5};
+  EXPECT_THROW(summary_order_indices(10, bad), InputError);
+}
+
+TEST(SummaryFromOrderStatistics, InputsThatDoNotFitThrow) {
+  const std::vector<double> v = skewed_sample(100, 3);
+  const OrderStatistics good = by_full_sort(v, kDefaultQuantileLevels);
+  const Moments m = Moments::of(v);
+  OrderStatistics o = good;
+  o.tail.pop_back();
+  EXPECT_THROW(summarize_order_statistics(m, o), InputError);
+  o = good;
+  o.indices.pop_back();
+  o.values.pop_back();
+  EXPECT_THROW(summarize_order_statistics(m, o), InputError);
+  Moments wrong = m;
+  wrong.count = 99;
+  EXPECT_THROW(summarize_order_statistics(wrong, good), InputError);
+  o = good;
+  o.max = std::numeric_limits<double>::quiet_NaN();  // a NaN sorts to an end
+  EXPECT_THROW(summarize_order_statistics(m, o), RuntimeFailure);
+}
+
+// The histogram from min/max and, per edge, how many sorted values lie below it.
+Histogram histogram_by_counts_below(std::vector<double> v, unsigned bins) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> edges = histogram_edges(v.size(), v.empty() ? 0.0 : v.front(), v.empty() ? 0.0 : v.back(), bins);
+  std::vector<std::uint64_t> below;
+  for (const double e : edges) below.push_back(static_cast<std::uint64_t>(std::lower_bound(v.begin(), v.end(), e) - v.begin()));
+  return histogram_from_counts_below(std::move(edges), below, v.size());
+}
+
+TEST(HistogramFromCounts, EqualsHistogramBitForBit) {
+  for (const std::size_t n : {0u, 1u, 2u, 3u, 19u, 20u, 21u, 1000u, 10007u})
+    for (const unsigned bins : {1u, 2u, 7u, 50u, 1000u})
+      for (const std::uint64_t seed : {1u, 2u}) {
+        const std::vector<double> v = seed == 1 ? tied_sample(n, 31 + n) : skewed_sample(n, 32 + n);
+        const Histogram a = histogram(v, bins), b = histogram_by_counts_below(v, bins);
+        const std::string what = "n " + std::to_string(n) + " bins " + std::to_string(bins) + " seed " + std::to_string(seed);
+        ASSERT_EQ(a.edges.size(), b.edges.size()) << what;
+        for (std::size_t i = 0; i < a.edges.size(); ++i) EXPECT_TRUE(same_bits(a.edges[i], b.edges[i])) << what << " edge " << i;
+        EXPECT_EQ(a.counts, b.counts) << what;
+      }
+  // Values exactly on edges: 1 and 2 go up, the max into the last bin (Histogram.HandExample).
+  const std::vector<double> on_edges = {0.0, 0.5, 1.0, 2.0, 2.5, 3.999, 4.0};
+  EXPECT_EQ(histogram_by_counts_below(on_edges, 4).counts, (std::vector<std::uint64_t>{2, 1, 2, 2}));
+}
+
+TEST(HistogramFromCounts, BadInputsThrow) {
+  EXPECT_THROW(histogram_edges(3, 0.0, 1.0, 0), InputError);
+  EXPECT_THROW(histogram_edges(3, 0.0, std::numeric_limits<double>::infinity(), 4), RuntimeFailure);
+  EXPECT_THROW(histogram_edges(3, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), 4),
+               RuntimeFailure);
+  const std::vector<std::uint64_t> short_below = {0, 1};
+  EXPECT_THROW(histogram_from_counts_below({0.0, 1.0, 2.0}, short_below, 3), InputError);
+  const std::vector<std::uint64_t> decreasing = {0, 2, 1};
+  EXPECT_THROW(histogram_from_counts_below({0.0, 1.0, 2.0}, decreasing, 3), InputError);
+  const std::vector<std::uint64_t> too_many = {0, 1, 4};
+  EXPECT_THROW(histogram_from_counts_below({0.0, 1.0, 2.0}, too_many, 3), InputError);
+}
+
 }  // namespace
 }  // namespace hedgesim

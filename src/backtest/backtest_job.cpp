@@ -289,7 +289,7 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
   }
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_clock).count();
   RunInfo& info = rep.history;
-  info.backend = BackendInfo{BackendKind::cpu, cpu_model_name(), n_threads == 0 ? 1u : n_threads, CpuIsa::build, 0};
+  info.backend = BackendInfo{BackendKind::cpu, cpu_model_name(), n_threads == 0 ? 1u : n_threads, CpuIsa::build, 0, {}, 0};
   info.paths = nw;
   info.steps = base.steps;
   info.seed = spec.simulation.seed;

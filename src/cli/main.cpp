@@ -40,6 +40,7 @@ struct CommonFlags {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> backend;
   std::optional<unsigned> threads;
+  std::optional<std::string> devices;  ///< CUDA devices: "0,1,…" or "all"; default device 0
   std::optional<std::string> precision;
   std::optional<std::string> out;  ///< run only: HDF5 results file (overrides output.file)
   bool json = false;
@@ -51,6 +52,8 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f) {
   cmd.add_option("--seed", f.seed, "random seed (overrides simulation.seed)");
   cmd.add_option("--backend", f.backend, "auto | cpu | cuda (overrides simulation.backend)");
   cmd.add_option("--threads", f.threads, "CPU threads, 0 = all (overrides simulation.threads)");
+  cmd.add_option("--devices", f.devices,
+                 "CUDA devices, e.g. 0,1 or all (default 0); run splits its paths over them, other commands use the first");
   cmd.add_option("--precision", f.precision, "float32 | float64 (overrides simulation.precision)");
   cmd.add_flag("--json", f.json, "machine-readable result on stdout, nothing else on stdout");
 }
@@ -104,6 +107,11 @@ void write_output(const hs::RunSpec& spec, const Report& report,
   std::cerr << "wrote " << spec.output.file << "\n";
 }
 
+/// The backend of a command: the config's (or --backend's) kind and threads, and --devices.
+hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags) {
+  return hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
+}
+
 /// A job's report and the backend it ran on (the text output names the backend).
 template <class Report>
 struct JobOutcome {
@@ -115,13 +123,13 @@ struct JobOutcome {
 /// simulation so a bad path fails at once, the job runs on the resolved backend under the progress
 /// bar, and its results file is written.
 template <class Report>
-JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, bool quiet,
+JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags& flags,
                                       Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, const hs::ProgressFn&),
                                       void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  JobOutcome<Report> o{hs::resolve_backend(spec.simulation.backend, spec.simulation.threads), {}};
+  JobOutcome<Report> o{resolve(spec, flags), {}};
   {
-    Progress progress(quiet);
+    Progress progress(flags.json);
     o.report = job(spec, o.backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
   write_output(spec, o.report, write);
@@ -149,12 +157,13 @@ nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, h
   j["seed"] = info.seed;
   j["elapsed_s"] = info.elapsed_s;
   j["path_steps_per_s"] = info.path_steps_per_s;
+  j["kernel_s"] = info.kernel_s;  // CUDA hedging kernel time (events); 0 on the CPU
   return j;
 }
 
 int cmd_price(const CommonFlags& flags) {
   const hs::RunSpec spec = load_with_overrides(flags);
-  const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
+  const hs::BackendInfo backend = resolve(spec, flags);
   if (spec.simulation.measure == hs::Measure::physical)
     std::cerr << "note: price simulates under the risk-neutral measure (drift r - q); "
                  "simulation.measure: physical applies to `run` only\n";
@@ -242,7 +251,7 @@ int cmd_run(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_run(spec);
-  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_hedging_job, hs::write_run_hdf5);
+  const auto [backend, report] = simulate_and_write(spec, flags, hs::run_hedging_job, hs::write_run_hdf5);
   if (flags.json) {
     std::cout << run_json(spec, report).dump(2) << "\n";
     return kOk;
@@ -253,7 +262,8 @@ int cmd_run(const CommonFlags& flags) {
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
                "VaR/ES are losses.\n";
   print_policy_table(report.policies);
-  std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s\n", report.elapsed_s, report.path_steps_per_s);
+  std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
+                           backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");
   return kOk;
 }
 
@@ -401,7 +411,7 @@ int cmd_backtest(const BacktestFlags& flags) {
   hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
                                                spec.simulation.threads);
   if (b.model_check) {
-    const hs::BackendInfo backend = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads);
+    const hs::BackendInfo backend = resolve(spec, flags.common);
     Progress progress(flags.common.json);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
@@ -471,7 +481,7 @@ int cmd_optimise(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
   if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_optimise(spec);
-  const auto [backend, report] = simulate_and_write(spec, flags.json, hs::run_optimise_job, hs::write_optimise_hdf5);
+  const auto [backend, report] = simulate_and_write(spec, flags, hs::run_optimise_job, hs::write_optimise_hdf5);
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
     std::cout << optimise_json(spec, report).dump(2) << "\n";

@@ -1,6 +1,7 @@
 // Host side of `hedgesim run`: the flat parameters, batches of paths on the chosen backend, and the
-// per-policy reductions. P&L and cost are kept per path (their quantiles need every value); the other
-// fields stream through mergeable moments unless per-path output is asked for.
+// per-policy reductions. On the CPU, P&L and cost are kept per path on the host (their quantiles need
+// every value) and the other fields stream through mergeable moments unless per-path output is asked
+// for; on CUDA the whole reduction stays on the devices (cuda_run_hedging).
 #include "hedgesim/hedging/run_job.hpp"
 
 #include <algorithm>
@@ -147,6 +148,35 @@ void for_each_batch(const HedgeSetup& setup, std::uint64_t total, const BackendI
 
 }  // namespace
 
+namespace {
+
+/// The run's reductions on the CUDA devices (cuda_run_hedging): only summaries, histograms and tile
+/// moments reach the host, and every path's values only when output.per_path asks.
+std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
+                                              const ProgressFn& progress, double& kernel_s) {
+  CudaRunOptions options;
+  if (!backend.cuda_devices.empty()) options.devices = backend.cuda_devices;
+  else options.devices = {backend.cuda_device};
+  options.batch_paths = backend.cuda_batch_paths;
+  options.keep_all = spec.output.per_path;
+  options.histogram_bins = spec.output.histogram_bins;
+  CudaHedgingRun run = cuda_run_hedging(setup.job, setup.hp, spec.simulation.paths, options, progress);
+  std::vector<PolicyResult> results(setup.hp.n_policies);
+  for (unsigned p = 0; p < setup.hp.n_policies; ++p) {
+    PolicyResult& r = results[p];
+    r.spec = spec.policies[p];
+    r.pnl = std::move(run.pnl[p]);
+    r.cost = std::move(run.cost[p]);
+    r.fields = run.fields[p];
+    r.pnl_histogram = std::move(run.pnl_histogram[p]);
+    if (spec.output.per_path) r.per_path = std::move(run.per_path[p]);
+  }
+  kernel_s = run.kernel_s;
+  return results;
+}
+
+}  // namespace
+
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
   const HedgeSetup setup(spec);
   const SimulationJob& job = setup.job;
@@ -154,6 +184,21 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = hp.n_policies;
   const bool per_path = spec.output.per_path;
+
+  if (backend.kind == BackendKind::cuda) {
+    const auto start = std::chrono::steady_clock::now();
+    double kernel_s = 0.0;
+    std::vector<PolicyResult> results = cuda_policy_results(spec, setup, backend, progress, kernel_s);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    RunReport report;
+    static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
+    report.kernel_s = kernel_s;
+    for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
+    report.policies = std::move(results);
+    report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
+    report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
+    return report;
+  }
 
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
@@ -209,7 +254,9 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
     out.cost[p].reserve(total);
   }
   const auto start = std::chrono::steady_clock::now();
+  double kernel_s = 0.0;
   for_each_batch(setup, total, backend, false, progress, [&](const HedgingBatch& batch, std::size_t n) {
+    kernel_s += batch.kernel_s;
     for (unsigned p = 0; p < n_pol; ++p) {
       out.pnl[p].insert(out.pnl[p].end(), batch.pnl.data() + p * n, batch.pnl.data() + (p + 1) * n);
       out.cost[p].insert(out.cost[p].end(), batch.cost.data() + p * n, batch.cost.data() + (p + 1) * n);
@@ -218,6 +265,7 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
   });
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   static_cast<RunInfo&>(out) = RunInfo(setup.job, backend, total, elapsed);
+  out.kernel_s = kernel_s;
   return out;
 }
 

@@ -52,7 +52,9 @@ struct BackendInfo {
   std::string device;                   ///< CPU model / GPU name
   unsigned threads = 1;                 ///< CPU worker threads
   CpuIsa cpu_isa = CpuIsa::build;       ///< the CPU loops' instruction set
-  int cuda_device = 0;
+  int cuda_device = 0;                  ///< the first of cuda_devices (single-device jobs run here)
+  std::vector<int> cuda_devices;        ///< CUDA devices a hedging run splits its batches over
+  std::uint64_t cuda_batch_paths = 0;   ///< paths per CUDA batch; 0: the default (tests vary it)
 };
 
 /// What a job ran and how fast; every job's report starts with it.
@@ -64,6 +66,7 @@ struct RunInfo {
   Precision precision = Precision::float32;
   double elapsed_s = 0.0;         ///< simulation and reduction, excluding start-up and output
   double path_steps_per_s = 0.0;  ///< paths × steps / elapsed_s
+  double kernel_s = 0.0;          ///< CUDA: hedging kernel time (events), summed over batches and devices; CPU: 0
 
   RunInfo() = default;
   RunInfo(const SimulationJob& job, const BackendInfo& b, std::uint64_t n_paths, double seconds)

@@ -136,6 +136,38 @@ struct Summary {
 Summary summarize(std::span<const double> values,
                   std::span<const double> quantile_levels = kDefaultQuantileLevels);
 
+/// The pieces of a Summary that need the values in sorted order, for callers that hold the values
+/// where sorting is cheap (the CUDA backend sorts on the device and hands over only these):
+/// summarize() computes the same pieces by selection and builds its Summary with
+/// summarize_order_statistics(), so both give the same bits from the same values.
+///
+/// Indices are into the ascending order x_(0) ≤ … ≤ x_(n−1).
+struct OrderStatistics {
+  std::uint64_t count = 0;           ///< n
+  double min = 0.0;                  ///< x_(0) (summarize: the first minimum in input order)
+  double max = 0.0;                  ///< x_(n−1)
+  std::vector<std::uint64_t> indices;  ///< summary_order_indices(n, levels)
+  std::vector<double> values;          ///< values[i] = x_(indices[i])
+  std::vector<double> tail;            ///< x_(0) … x_(summary_tail_size(n) − 1), ascending
+};
+
+/// The order-statistic indices a Summary of n values at `quantile_levels` reads: the type-7 pair
+/// x_(j), x_(j+1) (x_(j) alone when the weight of x_(j+1) is 0) of every level and of VaR95/VaR99
+/// (levels 0.05 and 0.01), ascending and unique. Empty when n = 0. Throws InputError if a level is
+/// outside [0, 1].
+std::vector<std::uint64_t> summary_order_indices(std::uint64_t n, std::span<const double> quantile_levels);
+
+/// How many of the smallest values ES95 and ES99 read: ⌊n/20⌋ + 1, at most n.
+std::uint64_t summary_tail_size(std::uint64_t n);
+
+/// The Summary of n values from their moments (count must be n) and order statistics: quantiles,
+/// VaR and ES exactly as summarize() computes them. The tail is summed in index order (Neumaier), so
+/// the bits depend only on the sorted values. n = 0 gives summarize()'s empty Summary.
+/// Throws InputError if a level is outside [0, 1] or the inputs do not fit each other (sizes, an
+/// index missing), RuntimeFailure if min or max is not finite (a non-finite value sorts to an end).
+Summary summarize_order_statistics(const Moments& moments, const OrderStatistics& order,
+                                   std::span<const double> quantile_levels = kDefaultQuantileLevels);
+
 /// Equal-width histogram: edges.size() = bins + 1, counts.size() = bins.
 struct Histogram {
   std::vector<double> edges;
@@ -151,5 +183,18 @@ struct Histogram {
 /// Throws InputError if bins = 0; RuntimeFailure (with the count) if any value is not finite, or if
 /// max − min overflows.
 Histogram histogram(std::span<const double> values, unsigned bins);
+
+/// The edges histogram() uses for n values with extremes min and max (n = 0: as if all were 0):
+/// equal width, edges[0] = lo and edges[bins] = hi exactly, non-decreasing. Throws InputError if
+/// bins = 0, RuntimeFailure if min or max is not finite or max − min overflows.
+std::vector<double> histogram_edges(std::uint64_t n, double min, double max, unsigned bins);
+
+/// The histogram of n values from `edges` (histogram_edges) and below[i] = how many values are
+/// < edges[i] (i = 0 … bins; with sorted values, std::lower_bound of the edge): bin i < bins − 1
+/// holds below[i + 1] − below[i], the last bin the rest, so the counts equal histogram()'s
+/// "edges[i] ≤ x < edges[i + 1], the last bin holds max". Throws InputError if the sizes disagree or
+/// below is not non-decreasing within [0, n].
+Histogram histogram_from_counts_below(std::vector<double> edges, std::span<const std::uint64_t> below,
+                                      std::uint64_t n);
 
 }  // namespace hedgesim
