@@ -19,19 +19,36 @@ inline void check(cudaError_t status, const char* what, const char* file, int li
                     "): " + cudaGetErrorString(status) + " (" + cudaGetErrorName(status) + ")");
 }
 
-/// Device memory owned for one scope.
-template <class T>
-class DeviceBuffer {
+/// Where an OwnedBuffer's memory lives: device memory, or page-locked host memory so that
+/// device-to-host copies run asynchronously beside kernels.
+struct DeviceMemory {
+  static cudaError_t allocate(void** p, std::size_t bytes) { return cudaMalloc(p, bytes); }
+  static void release(void* p) { cudaFree(p); }
+  static constexpr const char* kAllocate = "cudaMalloc";
+};
+struct PinnedMemory {
+  static cudaError_t allocate(void** p, std::size_t bytes) { return cudaMallocHost(p, bytes); }
+  static void release(void* p) { cudaFreeHost(p); }
+  static constexpr const char* kAllocate = "cudaMallocHost";
+};
+
+/// n values of T owned for one scope (movable, not copyable).
+template <class T, class Memory>
+class OwnedBuffer {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n) : n_(n) {
-    if (n_ > 0) check(cudaMalloc(&ptr_, n_ * sizeof(T)), "cudaMalloc", __FILE__, __LINE__);
+  OwnedBuffer() = default;
+  explicit OwnedBuffer(std::size_t n) : n_(n) {
+    if (n_ > 0) {
+      void* p = nullptr;
+      check(Memory::allocate(&p, n_ * sizeof(T)), Memory::kAllocate, __FILE__, __LINE__);
+      ptr_ = static_cast<T*>(p);
+    }
   }
-  ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);
+  ~OwnedBuffer() {
+    if (ptr_) Memory::release(ptr_);
   }
-  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(o.ptr_), n_(o.n_) { o.ptr_ = nullptr, o.n_ = 0; }
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  OwnedBuffer(OwnedBuffer&& o) noexcept : ptr_(o.ptr_), n_(o.n_) { o.ptr_ = nullptr, o.n_ = 0; }
+  OwnedBuffer& operator=(OwnedBuffer&& o) noexcept {
     std::swap(ptr_, o.ptr_);
     std::swap(n_, o.n_);
     return *this;
@@ -44,30 +61,10 @@ class DeviceBuffer {
   std::size_t n_ = 0;
 };
 
-/// Page-locked host memory, so device-to-host copies run asynchronously beside kernels.
 template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t n) : n_(n) {
-    if (n_ > 0) check(cudaMallocHost(&ptr_, n_ * sizeof(T)), "cudaMallocHost", __FILE__, __LINE__);
-  }
-  ~PinnedBuffer() {
-    if (ptr_) cudaFreeHost(ptr_);
-  }
-  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(o.ptr_), n_(o.n_) { o.ptr_ = nullptr, o.n_ = 0; }
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    std::swap(ptr_, o.ptr_);
-    std::swap(n_, o.n_);
-    return *this;
-  }
-  T* get() const { return ptr_; }
-  std::size_t size() const { return n_; }
-
- private:
-  T* ptr_ = nullptr;
-  std::size_t n_ = 0;
-};
+using DeviceBuffer = OwnedBuffer<T, DeviceMemory>;
+template <class T>
+using PinnedBuffer = OwnedBuffer<T, PinnedMemory>;
 
 /// A non-blocking stream of the current device (no implicit sync with the legacy default stream).
 class Stream {

@@ -14,6 +14,7 @@
 #include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedge_cases.hpp"
 #include "model_cases.hpp"
 
 namespace hedgesim {
@@ -78,21 +79,12 @@ void expect_hedging_same_bits(const std::string& model, const std::string& costs
       "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
       "hedge: {" + hedge + "}\n"
-      "costs: " + costs + "\n"
-      "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
-      "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
-      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
-      "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: " +
-      std::string(leland ? "true" : "false") + "},\n"
-      "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}, rebalance_fraction: 0.5}]\n";
-  const RunSpec spec = parse_config(yaml, "<test>");
-  const SimulationJob job = make_simulation_job(spec);
-  HedgeParams hp = make_hedge_params(spec);
-  std::optional<DeltaTable> table;
-  if (spec.hedge.delta == DeltaSource::model) {
-    table.emplace(spec.model, hp);
-    hp.table = table->view();
-  }
+      "costs: " + costs + "\n" +
+      test::all_policy_types(leland ? "true" : "false");
+  const test::HedgeCase c(yaml);
+  const RunSpec& spec = c.spec;
+  const SimulationJob& job = c.job;
+  const HedgeParams& hp = c.hp;
   std::vector<double> build, v4;
   cpu_simulate_hedging(job, hp, PathRange{0, spec.simulation.paths}, 2, build, CpuIsa::build);
   cpu_simulate_hedging(job, hp, PathRange{0, spec.simulation.paths}, 2, v4, CpuIsa::x86_64_v4);

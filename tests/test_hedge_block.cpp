@@ -12,22 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "hedgesim/config.hpp"
+#include "hedge_cases.hpp"
 #include "hedgesim/engine/backends.hpp"
-#include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/hedging/hedge_block.hpp"
-#include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/models/model.hpp"
 
 namespace hedgesim {
 namespace {
 
-const std::string kAllPolicies =
-    "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
-    "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
-    "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
-    "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: true},\n"
-    "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}, rebalance_fraction: 0.5}]\n";
+const std::string kAllPolicies = test::all_policy_types("true", "{const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}");
 
 std::string config(const std::string& model, const std::string& hedge, const std::string& costs,
                    const std::string& policies, std::uint64_t paths, Precision precision) {
@@ -44,14 +37,10 @@ const std::string kBates =
 
 template <class T>
 void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
-  const RunSpec spec = parse_config(yaml, "<test>");
-  const SimulationJob job = make_simulation_job(spec);
-  HedgeParams hp = make_hedge_params(spec);
-  std::optional<DeltaTable> table;
-  if (spec.hedge.delta == DeltaSource::model) {
-    table.emplace(spec.model, hp);
-    hp.table = table->view();
-  }
+  const test::HedgeCase c(yaml);
+  const RunSpec& spec = c.spec;
+  const SimulationJob& job = c.job;
+  const HedgeParams& hp = c.hp;
   const std::uint64_t n = spec.simulation.paths;
   std::vector<double> cpu;
   cpu_simulate_hedging(job, hp, PathRange{0, n}, 2, cpu);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "hedge_cases.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/hedging/policy.hpp"
@@ -317,12 +318,8 @@ void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
       "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
       "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}}\n"
       "costs: " + costs + "\n"
-      "output: {per_path: true}\n"
-      "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
-      "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
-      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
-      "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: true},\n"
-      "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}, rebalance_fraction: 0.5}]\n";
+      "output: {per_path: true}\n" +
+      test::all_policy_types();
   const RunSpec s = parse_config(yaml, "<test>");
   const RunReport a = run_hedging_job(s, cpu());
   const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
@@ -471,12 +468,8 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
       "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
       "hedge: {" + hedge + ", delta: instantaneous}\n"
-      "costs: " + costs + "\n"
-      "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
-      "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
-      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
-      "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: true},\n"
-      "  {name: state, type: state_band, theta: {const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}, rebalance_fraction: 0.5}]\n";
+      "costs: " + costs + "\n" +
+      test::all_policy_types();
   const RunSpec spec = parse_config(yaml, "<test>");
   const SimulationJob job = make_simulation_job(spec);
   const HedgeParams hp = make_hedge_params(spec);

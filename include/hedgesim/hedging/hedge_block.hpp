@@ -19,6 +19,7 @@
 // market threads. A run with more policies than one block holds splits them into groups (grid y),
 // each repeating the market work.
 #include <cstdint>
+#include <type_traits>
 #if !defined(__CUDACC__)
 #include <vector>
 #endif
@@ -141,7 +142,8 @@ struct ChunkRecords {
 };
 
 /// The market of one path: steps the model and records each decision step's market state. It lives
-/// for one chunk: load() takes the state the previous chunk saved (or t = 0's), save() puts it back.
+/// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
+/// then save().
 template <class T, class Model>
 struct MarketThread {
   const Model& model;
@@ -159,25 +161,23 @@ struct MarketThread {
     state = model.initial();
     mk.begin(&state.v);
   }
-  HS_HD void load(const ChunkRecords& r, unsigned j) {
-    state.x = static_cast<T>(r.state(kStX, j));
-    state.v = static_cast<T>(r.state(kStV, j));
-    mk.spot_prev[0] = r.state(kStSpotPrev, j);
-    mk.book_cash[0] = r.state(kStBookCash, j);
-    mk.coin[0] = r.state(kStCoin, j);
-    mk.funding_rate[0] = r.state(kStFunding, j);
-    mk.log_gas[0] = r.state(kStLogGas, j);
-    mk.sigma[0] = r.state(kStSigma, j);
+  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  template <class Visit>
+  HS_HD void visit_state(Visit&& v) {
+    v(kStX, state.x);
+    v(kStV, state.v);
+    v(kStSpotPrev, mk.spot_prev[0]);
+    v(kStBookCash, mk.book_cash[0]);
+    v(kStCoin, mk.coin[0]);
+    v(kStFunding, mk.funding_rate[0]);
+    v(kStLogGas, mk.log_gas[0]);
+    v(kStSigma, mk.sigma[0]);
   }
-  HS_HD void save(const ChunkRecords& r, unsigned j) const {
-    r.state(kStX, j) = static_cast<double>(state.x);
-    r.state(kStV, j) = static_cast<double>(state.v);
-    r.state(kStSpotPrev, j) = mk.spot_prev[0];
-    r.state(kStBookCash, j) = mk.book_cash[0];
-    r.state(kStCoin, j) = mk.coin[0];
-    r.state(kStFunding, j) = mk.funding_rate[0];
-    r.state(kStLogGas, j) = mk.log_gas[0];
-    r.state(kStSigma, j) = mk.sigma[0];
+  HS_HD void load(const ChunkRecords& r, unsigned j) {
+    visit_state([&](MarketStateField f, auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(r.state(f, j)); });
+  }
+  HS_HD void save(const ChunkRecords& r, unsigned j) {
+    visit_state([&](MarketStateField f, auto& x) { r.state(f, j) = static_cast<double>(x); });
   }
 
   /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
@@ -187,8 +187,6 @@ struct MarketThread {
       if (n > 0) {
         advance<T>(model, state, seed, path, n - 1);
         mk.advance(n, &state.x, &state.v);
-      } else {
-        start();  // the price and variance at t = 0 are not part of the saved state
       }
       if (n < mk.hp.steps) mk.decision_vol();
       const unsigned k = n - n0;
@@ -261,45 +259,34 @@ struct PolicyThread {
     acc.begin();
   }
 
-  HS_HD void save(const ChunkRecords& r, unsigned tid, unsigned threads) const {
-    const PolicyLanes<1>& a = acc.pol[0];
-    const auto put = [&](PolicyStateField f, double x) { r.policy_state(f, tid, threads) = x; };
-    put(kPsHedge, a.hedge[0]);
-    put(kPsCash, a.cash[0]);
-    put(kPsFees, a.fees[0]);
-    put(kPsFixed, a.fixed[0]);
-    put(kPsFunding, a.funding[0]);
-    put(kPsGas, a.gas[0]);
-    put(kPsSlippage, a.slippage[0]);
-    put(kPsTurnover, a.turnover[0]);
-    put(kPsMaxError, a.max_error[0]);
-    put(kPsTrades, static_cast<double>(a.trades[0]));  // a count of steps: exact in a double
-    put(kPsFailures, a.failures[0]);
-    put(kPsLastTradeStep, a.last_trade_step[0]);
-    put(kPsLastTradeSpot, a.last_trade_spot[0]);
-    put(kPsTraded, a.traded[0]);
-    put(kPsSpotPrev, mk.spot_prev[0]);
-    put(kPsFundingRate, mk.funding_rate[0]);
+  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  template <class Visit>
+  HS_HD void visit_state(Visit&& v) {
+    PolicyLanes<1>& a = acc.pol[0];
+    v(kPsHedge, a.hedge[0]);
+    v(kPsCash, a.cash[0]);
+    v(kPsFees, a.fees[0]);
+    v(kPsFixed, a.fixed[0]);
+    v(kPsFunding, a.funding[0]);
+    v(kPsGas, a.gas[0]);
+    v(kPsSlippage, a.slippage[0]);
+    v(kPsTurnover, a.turnover[0]);
+    v(kPsMaxError, a.max_error[0]);
+    v(kPsTrades, a.trades[0]);  // a count of steps: exact in a double
+    v(kPsFailures, a.failures[0]);
+    v(kPsLastTradeStep, a.last_trade_step[0]);
+    v(kPsLastTradeSpot, a.last_trade_spot[0]);
+    v(kPsTraded, a.traded[0]);
+    v(kPsSpotPrev, mk.spot_prev[0]);
+    v(kPsFundingRate, mk.funding_rate[0]);
+  }
+  HS_HD void save(const ChunkRecords& r, unsigned tid, unsigned threads) {
+    visit_state([&](PolicyStateField f, auto& x) { r.policy_state(f, tid, threads) = static_cast<double>(x); });
   }
   HS_HD void load(const ChunkRecords& r, unsigned tid, unsigned threads) {
-    PolicyLanes<1>& a = acc.pol[0];
-    const auto get = [&](PolicyStateField f) { return r.policy_state(f, tid, threads); };
-    a.hedge[0] = get(kPsHedge);
-    a.cash[0] = get(kPsCash);
-    a.fees[0] = get(kPsFees);
-    a.fixed[0] = get(kPsFixed);
-    a.funding[0] = get(kPsFunding);
-    a.gas[0] = get(kPsGas);
-    a.slippage[0] = get(kPsSlippage);
-    a.turnover[0] = get(kPsTurnover);
-    a.max_error[0] = get(kPsMaxError);
-    a.trades[0] = static_cast<std::int64_t>(get(kPsTrades));
-    a.failures[0] = get(kPsFailures);
-    a.last_trade_step[0] = get(kPsLastTradeStep);
-    a.last_trade_spot[0] = get(kPsLastTradeSpot);
-    a.traded[0] = get(kPsTraded);
-    mk.spot_prev[0] = get(kPsSpotPrev);
-    mk.funding_rate[0] = get(kPsFundingRate);
+    visit_state([&](PolicyStateField f, auto& x) {
+      x = static_cast<std::remove_reference_t<decltype(x)>>(r.policy_state(f, tid, threads));
+    });
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
@@ -378,13 +365,10 @@ struct HedgeBlock {
   HS_HD MarketThread<T, Model> market_thread(const BlockThread& t) const {
     return MarketThread<T, Model>(model, hp, seed, first_path + t.row, records.log_s0k());
   }
-  /// Before the first chunk, on every thread: the market and policy threads' state at t = 0.
+  /// Before the first chunk, on every thread: the policy threads' state at t = 0 (the market threads
+  /// start in the first chunk's phase 0).
   HS_HD void start(const BlockThread& t, unsigned tid) const {
     if (t.policy_valid) policy_thread(t).save(records, tid, shape.threads());
-    if (!t.market) return;
-    MarketThread<T, Model> mt = market_thread(t);
-    mt.start();
-    mt.save(records, t.path);
   }
   HS_HD PolicyThread<T> policy_thread(const BlockThread& t) const {
     return PolicyThread<T>(hp, out, count, t.row, seed, first_path + t.row, t.policy_valid ? t.policy : 0,
@@ -403,12 +387,17 @@ struct HedgeBlock {
     if (ph == 0) {
       if (!t.market) return;
       MarketThread<T, Model> mt = market_thread(t);
-      mt.load(records, t.path);
+      if (n0 == 0) {
+        mt.start();
+      } else {
+        mt.load(records, t.path);
+      }
       mt.run(records, t.path, n0, n1);
       mt.save(records, t.path);
     } else if (ph == 1) {
       // Items (slot k, path j), consecutive threads on consecutive paths.
-      const std::uint32_t decisions = (n1 < steps ? n1 : steps) > n0 ? (n1 < steps ? n1 : steps) - n0 : 0;
+      const std::uint32_t last = n1 < steps ? n1 : steps;  // the horizon has no decision
+      const std::uint32_t decisions = last > n0 ? last - n0 : 0;
       const unsigned items = decisions * shape.paths;
       const unsigned p0 = group * shape.policies;
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;

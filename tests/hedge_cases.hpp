@@ -1,0 +1,45 @@
+#pragma once
+// What the hedging equivalence tests share (tile vs one path, AVX-512 vs build ISA, GPU block program vs
+// CPU tile, CUDA vs CPU): a policies list with every policy type, and a config's simulation job and
+// hedge parameters with the model's delta table when the config hedges with model deltas.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hedgesim/config.hpp"
+#include "hedgesim/hedging/delta_table_builder.hpp"
+#include "hedgesim/hedging/run_job.hpp"
+
+namespace hedgesim::test {
+
+/// A `policies:` section with one policy of each type; `leland` is the Leland policy's flag and
+/// `state_theta` the state_band loadings.
+inline std::string all_policy_types(std::string_view leland = "true",
+                                    std::string_view state_theta = "{const: -1, tau: 0.5, gamma: 0.3, vol: 0.2}") {
+  return "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
+         "  {name: band, type: delta_band, width: 0.5}, {name: gband, type: delta_band, width: 0.02, width_per_gamma: true},\n"
+         "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1},\n"
+         "  {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}, {name: leland, type: time, every_hours: 2, leland: " +
+         std::string(leland) + "},\n  {name: state, type: state_band, theta: " + std::string(state_theta) +
+         ", rebalance_fraction: 0.5}]\n";
+}
+
+/// A parsed config as the backends take it. Not copied: hp.table points into `table`.
+struct HedgeCase {
+  RunSpec spec;
+  SimulationJob job;
+  HedgeParams hp;
+  std::optional<DeltaTable> table;
+
+  explicit HedgeCase(const std::string& yaml)
+      : spec(parse_config(yaml, "<test>")), job(make_simulation_job(spec)), hp(make_hedge_params(spec)) {
+    if (spec.hedge.delta == DeltaSource::model) {
+      table.emplace(spec.model, hp);
+      hp.table = table->view();
+    }
+  }
+  HedgeCase(const HedgeCase&) = delete;
+  HedgeCase& operator=(const HedgeCase&) = delete;
+};
+
+}  // namespace hedgesim::test
