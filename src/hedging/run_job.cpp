@@ -177,29 +177,15 @@ std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSe
 
 }  // namespace
 
-RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
-  const HedgeSetup setup(spec);
-  const SimulationJob& job = setup.job;
-  const HedgeParams& hp = setup.hp;
+namespace {
+
+/// The run's reductions on the host: P&L and cost of every path kept for their order statistics, the
+/// other fields merged batch by batch.
+std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
+                                              const ProgressFn& progress) {
   const std::uint64_t total = spec.simulation.paths;
-  const unsigned n_pol = hp.n_policies;
+  const unsigned n_pol = setup.hp.n_policies;
   const bool per_path = spec.output.per_path;
-
-  if (backend.kind == BackendKind::cuda) {
-    const auto start = std::chrono::steady_clock::now();
-    double kernel_s = 0.0;
-    std::vector<PolicyResult> results = cuda_policy_results(spec, setup, backend, progress, kernel_s);
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    RunReport report;
-    static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
-    report.kernel_s = kernel_s;
-    for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
-    report.policies = std::move(results);
-    report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
-    report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
-    return report;
-  }
-
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
   for (unsigned p = 0; p < n_pol; ++p) {
@@ -209,8 +195,6 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
     if (per_path)
       for (auto& v : results[p].per_path) v.reserve(total);
   }
-
-  const auto start = std::chrono::steady_clock::now();
   for_each_batch(setup, total, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
     for (unsigned p = 0; p < n_pol; ++p) {
       const double* batch_pnl = batch.pnl.data() + p * n;
@@ -230,10 +214,27 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
     results[p].cost = summarize(cost[p]);
     results[p].pnl_histogram = histogram(pnl[p], spec.output.histogram_bins);
   }
+  return results;
+}
+
+}  // namespace
+
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+  const HedgeSetup setup(spec);
+  const SimulationJob& job = setup.job;
+  const HedgeParams& hp = setup.hp;
+  const std::uint64_t total = spec.simulation.paths;
+
+  const auto start = std::chrono::steady_clock::now();
+  double kernel_s = 0.0;
+  std::vector<PolicyResult> results = backend.kind == BackendKind::cuda
+                                          ? cuda_policy_results(spec, setup, backend, progress, kernel_s)
+                                          : host_policy_results(spec, setup, backend, progress);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   RunReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
+  report.kernel_s = kernel_s;
   for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
   report.policies = std::move(results);
   report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
