@@ -11,25 +11,30 @@
 namespace hedgesim {
 
 // __grid_constant__: the parameters are read in place (the block code takes their address), not copied
-// to local memory per thread. The launch bound caps registers at 128 a thread (65536 / 512).
+// to local memory per thread. The launch bound (128 threads, 4 blocks an SM) caps registers at 128 a thread.
 template <class T, class Model>
-__global__ void __launch_bounds__(kBlockThreadsMax) hedging_kernel(const __grid_constant__ Model model,
-                                                                   const __grid_constant__ HedgeParams hp,
-                                                                   std::uint32_t steps, std::uint64_t seed,
-                                                                   BlockShape shape, std::uint64_t first_path,
-                                                                   std::uint64_t count, double* out) {
+__global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __grid_constant__ Model model,
+                                                                      const __grid_constant__ HedgeParams hp,
+                                                                      std::uint32_t steps, std::uint64_t seed,
+                                                                      BlockShape shape, std::uint64_t first_path,
+                                                                      std::uint64_t count, double* out) {
   extern __shared__ double shared[];
-  const HedgeBlock<T, Model> hb{model, hp,    shape, ChunkRecords{shared, shape.paths, shape.chunk, shape.record_fields()}, steps, seed,
-                                first_path, count, out,   blockIdx.x,   blockIdx.y};
-  const unsigned tid = threadIdx.x;
-  if (tid == 0) hb.prepare();
+  // Each phase starts from a seed, thread index and shared-memory base the compiler cannot see through
+  // (opaque): otherwise it computes the Philox round keys of the seed and the thread's shared-memory
+  // addresses once, before the chunk loop, and holds them in registers through all three phases, which
+  // cost ~20 registers and all of the kernel's spills.
+  const auto block = [&] {
+    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields()};
+    return HedgeBlock<T, Model>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
+                                blockIdx.x, blockIdx.y};
+  };
+  if (threadIdx.x == 0) block().prepare();
   __syncthreads();
-  const BlockThread t = hb.thread(tid);
-  hb.start(t, tid);
+  block().start(threadIdx.x, blockDim.x);
   __syncthreads();
   for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk) {
     for (unsigned ph = 0; ph < 3; ++ph) {
-      hb.phase(ph, tid, blockDim.x, n0, t);
+      block().phase(ph, opaque(threadIdx.x), blockDim.x, n0);
       __syncthreads();
     }
   }
@@ -48,6 +53,10 @@ cudaError_t launch_hedging(const Model& model, std::uint32_t steps, std::uint64_
   const cudaError_t opt_in = cudaFuncSetAttribute(hedging_kernel<T, Model>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                   static_cast<int>(shared_bytes));
   if (opt_in != cudaSuccess) return opt_in;
+  // The whole of an SM's shared memory: left to the driver, it picked a 64 KB split, one block per SM.
+  const cudaError_t carveout = cudaFuncSetAttribute(hedging_kernel<T, Model>, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                    static_cast<int>(cudaSharedmemCarveoutMaxShared));
+  if (carveout != cudaSuccess) return carveout;
   hedging_kernel<T, Model><<<grid, shape.threads(), shared_bytes, stream>>>(model, hp, steps, seed, shape, first_path,
                                                                             count, out);
   return cudaGetLastError();

@@ -131,14 +131,14 @@ timed optimise 150 "$bin/hedgesim" optimise "$cfg/optimise_btc_band.yaml" --back
 
 # ---------------------------------------------------------------- 5. memcheck and Nsight Compute (may be refused on some runtimes)
 step "compute-sanitizer memcheck"
-if command -v compute-sanitizer > /dev/null; then
-  timed memcheck 150 compute-sanitizer --tool memcheck --error-exitcode 99 "$bin/test_hedging" --gtest_color=no --gtest_filter='*Cuda*'
+if command -v compute-sanitizer > /dev/null && (( SECONDS - t0 < 330 )); then
+  timed memcheck 100 compute-sanitizer --tool memcheck --error-exitcode 99 "$bin/test_hedging" --gtest_color=no --gtest_filter='*Cuda*'
   mc_rc=$(val memcheck rc)
   mc_errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$logs/memcheck.log" | tail -1)
   [[ $mc_rc == 0 && -n $mc_errors && $mc_errors == 0 ]] || status=1
   mc="${mc_errors:-?} errors ($(verdict "$mc_rc"); $(grep -c '^\[       OK \]' "$logs/memcheck.log") tests ran, $(val memcheck wall_s) s)"
 else
-  mc="compute-sanitizer not found"
+  mc="skipped (compute-sanitizer not found or too little time left)"
 fi
 step "ncu"
 if command -v ncu > /dev/null && (( SECONDS - t0 < 420 )); then

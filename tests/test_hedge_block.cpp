@@ -119,6 +119,11 @@ TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {
     const BlockShape s = block_shape(hp);
     EXPECT_LE(s.threads(), kBlockThreadsMax) << n << " policies";
     EXPECT_GE(s.threads(), 96u) << n << " policies";
+    EXPECT_EQ(s.threads() % 32, 0u) << n << " policies";
+    EXPECT_EQ((s.items() + s.threads() - 1) / s.threads(), (s.items() / 32 + 3) / 4)
+        << n << " policies: the items in as few rounds as 4 warps take";
+    EXPECT_GE(s.chunk, 2u) << n << " policies";
+    if (n <= 11) EXPECT_LE(s.shared_doubles() * sizeof(double), kBlockSharedTarget) << n << " policies: 4 blocks an SM";
     EXPECT_EQ(s.paths % 32, 0u) << n << " policies";
     EXPECT_GE(s.groups * s.policies, n) << n << " policies";
     EXPECT_LT((s.groups - 1) * s.policies, n) << n << " policies: an empty group";

@@ -3,8 +3,10 @@
 // Whalley–Wilmott against time hedging, and inverse vs linear settlement.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <vector>
 
@@ -305,9 +307,16 @@ namespace hedgesim {
 namespace {
 
 // Every policy type, every way a trade is booked and both precisions on the device against the CPU
-// backend, path by path. The device's own rounding (FMA contraction, libdevice) can flip a band's
-// decision on a path now and then; such paths are counted, and at most 0.5% of them may differ (the
-// block program itself is bit-identical to the CPU tile on the host: tests/test_hedge_block.cpp).
+// backend, path by path. The device's own rounding (FMA contraction, libdevice) differs from the host's
+// by an ulp here and there: in float64 that moves a per-path value by ~1e-12 relative; in float32 the
+// path state itself (ln S, v: float) carries it, ~1e-8 a step on ln S, which over 72 steps moves the
+// P&L terms by ~1e-5 of the position's notional. So a value agrees when |x − y| ≤ rel·(1 + m + |x|),
+// m the field's mean |x| over the paths (its scale: a P&L near zero still carries the notional's
+// rounding), rel 1e-6 (float64) or 1e-4 (float32), ~100× those errors while a wrong value is off by its
+// own size. The rounding can also flip a band's decision on a path now and then, so at most 0.5% of the
+// paths may disagree. (The block program itself is bit-identical to the CPU tile on the host:
+// tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
+// and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200.md.
 void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
@@ -323,18 +332,33 @@ void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
   const RunSpec s = parse_config(yaml, "<test>");
   const RunReport a = run_hedging_job(s, cpu());
   const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
+  double worst_median = 0.0;
   for (std::size_t p = 0; p < a.policies.size(); ++p) {
     for (unsigned f = 0; f < kPathFields; ++f) {
       const auto& x = a.policies[p].per_path[f];
       const auto& y = b.policies[p].per_path[f];
       ASSERT_EQ(x.size(), y.size());
+      const double rel = precision == Precision::float32 ? 1e-4 : 1e-6;
+      double mean_abs = 0.0;
+      for (double v : x) mean_abs += std::fabs(v) / static_cast<double>(x.size());
       std::size_t off = 0;
-      for (std::size_t i = 0; i < x.size(); ++i) off += !(std::fabs(x[i] - y[i]) <= 1e-6 * (1.0 + std::fabs(x[i])));
+      std::vector<double> err(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        err[i] = std::fabs(x[i] - y[i]) / (1.0 + mean_abs + std::fabs(x[i]));
+        off += !(err[i] <= rel);
+      }
+      std::sort(err.begin(), err.end());
+      const double median = err[err.size() / 2], p99 = err[err.size() * 99 / 100], worst = err.back();
+      worst_median = std::max(worst_median, median);
       EXPECT_LE(off, x.size() / 200) << costs << ", " << to_string(precision) << ": " << a.policies[p].spec.name
-                                     << " " << to_string(static_cast<PathField>(f)) << " differs on " << off
-                                     << " of " << x.size() << " paths";
+                                     << " " << to_string(static_cast<PathField>(f)) << " differs by more than "
+                                     << rel << "·(1 + m + |x|) on " << off << " of " << x.size()
+                                     << " paths (m = " << mean_abs << "); |x−y|/(1 + m + |x|): median " << median << ", 99th percentile " << p99
+                                     << ", largest " << worst;
     }
   }
+  std::cout << "CUDA vs CPU per path, " << costs << ", " << to_string(precision)
+            << ": largest median over (policy, field) of |x−y|/(1 + m + |x|) = " << worst_median << "\n";
 }
 
 TEST(Hedging, CudaIsEquivalentToCpuForEveryPolicyAndCost) {

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+
 // One portability macro: __host__ __device__ under nvcc, inline for a host compiler, so the per-path
 // code in include/hedgesim/ compiles for both backends from one source. Both force inlining: the CPU
 // backend's lane loop only vectorises when the whole step, log and sincos included, is inlined into it.
@@ -18,3 +20,24 @@
 #else
 #define HS_LANES
 #endif
+
+namespace hedgesim {
+
+/// v, which the device compiler can no longer see through (an empty asm): what code derives from it is
+/// computed where it is used, instead of being hoisted out of every loop and held in registers through
+/// a whole kernel (the Philox round keys of a seed, shared-memory addresses: hedging_kernel.cuh). The
+/// host gets v as it is.
+HS_HD std::uint32_t opaque(std::uint32_t v) {
+#if defined(__CUDA_ARCH__)
+  asm("" : "+r"(v));
+#endif
+  return v;
+}
+HS_HD std::uint64_t opaque(std::uint64_t v) {
+#if defined(__CUDA_ARCH__)
+  asm("" : "+l"(v));
+#endif
+  return v;
+}
+
+}  // namespace hedgesim

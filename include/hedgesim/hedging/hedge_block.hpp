@@ -6,18 +6,20 @@
 //            (MarketTile::advance) — the only sequential recurrence shared by the policies;
 //   greeks   every thread of the block takes (step, path) items of the chunk: the hedge target, gamma
 //            and gas of each decision (MarketTile::decision_greeks), and the decision times per step;
-//   policy   one thread per (path, policy) replays the chunk's decisions from shared memory with one
-//            policy's accounts in registers (PolicyTile with one slot).
+//   policy   items (path, policy): a thread loads an item's accounts from shared memory, replays the
+//            chunk's decisions with one policy's accounts in registers (PolicyTile with one slot) and
+//            saves them back.
 // A chunk is K decision steps; the three phases are separated by block barriers. Every value comes from
 // the same functions as the CPU tile's (hedge_observer.hpp), in the same order, so the emulation is
 // bit-identical to the CPU backend and the device differs only by its own rounding (FMA contraction,
 // libdevice).
 //
-// Threads: paths_per_block · policies_per_block, policy-major: thread t takes path t mod paths and
-// policy (t / paths) of the block's policy group, so a warp holds one policy (no divergence between
-// rules) and 32 consecutive paths (coalesced records and results). Threads t < paths are also the
-// market threads. A run with more policies than one block holds splits them into groups (grid y),
-// each repeating the market work.
+// Work items are policy-major: item i is path i mod paths and policy i / paths of the block's policy
+// group, so a warp's item holds one policy (no divergence between rules) and 32 consecutive paths
+// (coalesced records and results). A block has at most 4 warps, which take the items in rounds: small
+// blocks let several blocks share an SM, one in its market phase while another replays policies (one
+// thread per item kept a 9-policy block at 288 threads, one block and 9 warps per SM). A run with more
+// policies than a group holds splits them into groups (grid y), each repeating the market work.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -61,7 +63,7 @@ enum MarketStateField : unsigned {
   kMarketStateFields
 };
 
-/// A policy thread's state between chunks, in shared memory like the market's: [field][thread].
+/// A policy item's state between chunks, in shared memory like the market's: [field][item].
 enum PolicyStateField : unsigned {
   kPsHedge,
   kPsCash,
@@ -89,37 +91,49 @@ struct BlockShape {
   unsigned groups;    ///< policy groups (grid y): policies [g·policies, min(n, (g+1)·policies))
   unsigned chunk;     ///< decision steps per chunk (K)
   unsigned leland;    ///< Leland targets recorded per path and step: the most Leland policies of a group
+  unsigned block_threads;  ///< threads per block: a multiple of 32, at most kBlockThreadsMax
 
-  HS_HD unsigned threads() const { return paths * policies; }
+  HS_HD unsigned threads() const { return block_threads; }
+  /// Policy items (path, policy) of a block.
+  HS_HD unsigned items() const { return paths * policies; }
   HS_HD unsigned record_fields() const { return kRecordFields + leland; }
   /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
-  /// market threads' state and the policy threads'.
+  /// market state of the paths and the policy items' state.
   HS_HD unsigned shared_doubles() const {
     return record_fields() * chunk * paths + 2 * chunk + kMaxBookOptions + kMarketStateFields * paths +
-           kPolicyStateFields * threads();
+           kPolicyStateFields * items();
   }
 };
 
-/// At most this many threads per block (the kernel's launch bound: 128 registers a thread).
-constexpr unsigned kBlockThreadsMax = 512;
-/// Records per chunk (steps × paths): 256 records of 11 doubles are 22.5 KB of shared memory.
+/// At most this many threads per block (the kernel's launch bound: 128 registers a thread, and 4
+/// blocks an SM when their shared memory fits).
+constexpr unsigned kBlockThreadsMax = 128;
+/// Records per chunk (steps × paths) at most: 256 records of 11 doubles are 22.5 KB of shared memory.
 constexpr unsigned kChunkRecords = 256;
+/// Shared memory a block aims to stay under, so that 4 blocks share an SM's 228 KB (1 KB each is the
+/// driver's): chunks get shorter when a group's policy state takes the room.
+constexpr unsigned kBlockSharedTarget = 55 * 1024;
 
-/// The shape for hp's policies: groups of at most 16 policies, 32 paths per block from 5 policies a
-/// group, more paths (up to 128) for fewer, so a block keeps 128–512 threads.
+/// The shape for hp's policies: groups of at most 16 policies; 32 paths per block from 4 policies a
+/// group, more (up to 128) for fewer, so that a block has about 4 warps of items; 3–4 warps a block
+/// taking the items in equal rounds; the longest chunk (up to kChunkRecords records) within
+/// kBlockSharedTarget, at least two steps (the barriers of a chunk cost as much as a step or two).
 inline BlockShape block_shape(const HedgeParams& hp) {
   BlockShape s{};
   const unsigned n = hp.n_policies > 0 ? hp.n_policies : 1;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
-  const unsigned warps = s.policies >= 5 ? 1 : s.policies >= 3 ? 2 : 4;
-  s.paths = 32 * warps;
-  s.chunk = kChunkRecords / s.paths;
+  s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
+  const unsigned item_warps = s.items() / 32, max_warps = kBlockThreadsMax / 32;
+  const unsigned rounds = (item_warps + max_warps - 1) / max_warps;
+  s.block_threads = 32 * ((item_warps + rounds - 1) / rounds);
   for (unsigned g = 0; g < s.groups; ++g) {
     unsigned leland = 0;
     for (unsigned p = g * s.policies; p < hp.n_policies && p < (g + 1) * s.policies; ++p) leland += hp.policies[p].leland;
     s.leland = leland > s.leland ? leland : s.leland;
   }
+  s.chunk = kChunkRecords / s.paths;
+  while (s.chunk > 2 && s.shared_doubles() * sizeof(double) > kBlockSharedTarget) --s.chunk;
   return s;
 }
 
@@ -135,9 +149,9 @@ struct ChunkRecords {
   HS_HD double* discount_last() const { return tau_last() + chunk; }
   HS_HD double* log_s0k() const { return discount_last() + chunk; }
   HS_HD double& state(MarketStateField f, unsigned j) const { return log_s0k()[kMaxBookOptions + f * paths + j]; }
-  /// Policy thread tid's state (threads: the block's).
-  HS_HD double& policy_state(PolicyStateField f, unsigned tid, unsigned threads) const {
-    return log_s0k()[kMaxBookOptions + kMarketStateFields * paths + f * threads + tid];
+  /// Policy item i's state (items: the block's).
+  HS_HD double& policy_state(PolicyStateField f, unsigned i, unsigned items) const {
+    return log_s0k()[kMaxBookOptions + kMarketStateFields * paths + f * items + i];
   }
 };
 
@@ -280,12 +294,12 @@ struct PolicyThread {
     v(kPsSpotPrev, mk.spot_prev[0]);
     v(kPsFundingRate, mk.funding_rate[0]);
   }
-  HS_HD void save(const ChunkRecords& r, unsigned tid, unsigned threads) {
-    visit_state([&](PolicyStateField f, auto& x) { r.policy_state(f, tid, threads) = static_cast<double>(x); });
+  HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
+    visit_state([&](PolicyStateField f, auto& x) { r.policy_state(f, item, items) = static_cast<double>(x); });
   }
-  HS_HD void load(const ChunkRecords& r, unsigned tid, unsigned threads) {
+  HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) {
     visit_state([&](PolicyStateField f, auto& x) {
-      x = static_cast<std::remove_reference_t<decltype(x)>>(r.policy_state(f, tid, threads));
+      x = static_cast<std::remove_reference_t<decltype(x)>>(r.policy_state(f, item, items));
     });
   }
 
@@ -322,15 +336,6 @@ struct PolicyThread {
   }
 };
 
-/// Where a thread of the block works.
-struct BlockThread {
-  unsigned path;      ///< path slot j in the block
-  unsigned policy;    ///< policy index in the run
-  bool market;        ///< steps path j's market (the first `paths` threads, on batch paths)
-  bool policy_valid;  ///< keeps a policy's accounts (the last group may be short; batch paths only)
-  std::uint64_t row;  ///< batch row of the path
-};
-
 /// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
@@ -348,52 +353,52 @@ struct HedgeBlock {
   unsigned block;
   unsigned group;
 
-  HS_HD BlockThread thread(unsigned tid) const {
-    BlockThread t;
-    t.path = tid % shape.paths;
-    t.policy = group * shape.policies + tid / shape.paths;
-    t.row = static_cast<std::uint64_t>(block) * shape.paths + t.path;
-    const bool in_batch = t.row < count;
-    t.market = tid < shape.paths && in_batch;
-    t.policy_valid = t.policy < hp.n_policies && in_batch;
-    return t;
-  }
+  /// Batch row of path slot j; slots past the batch's end (the last block's) do no work.
+  HS_HD std::uint64_t row(unsigned j) const { return static_cast<std::uint64_t>(block) * shape.paths + j; }
+  HS_HD unsigned item_path(unsigned i) const { return i % shape.paths; }
+  HS_HD unsigned item_policy(unsigned i) const { return group * shape.policies + i / shape.paths; }
+  /// Item i keeps a policy's accounts: a batch path, and a policy (the last group may be short).
+  HS_HD bool item_valid(unsigned i) const { return item_policy(i) < hp.n_policies && row(item_path(i)) < count; }
 
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model> market_thread(const BlockThread& t) const {
-    return MarketThread<T, Model>(model, hp, seed, first_path + t.row, records.log_s0k());
+  HS_HD MarketThread<T, Model> market_thread(unsigned j) const {
+    return MarketThread<T, Model>(model, hp, seed, first_path + row(j), records.log_s0k());
   }
-  /// Before the first chunk, on every thread: the policy threads' state at t = 0 (the market threads
+  /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
-  HS_HD void start(const BlockThread& t, unsigned tid) const {
-    if (t.policy_valid) policy_thread(t).save(records, tid, shape.threads());
+  HS_HD void start(unsigned tid, unsigned n_threads) const {
+    for (unsigned i = tid; i < shape.items(); i += n_threads)
+      if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  HS_HD PolicyThread<T> policy_thread(const BlockThread& t) const {
-    return PolicyThread<T>(hp, out, count, t.row, seed, first_path + t.row, t.policy_valid ? t.policy : 0,
-                           group * shape.policies, records.log_s0k());
+  HS_HD PolicyThread<T> policy_thread(unsigned i) const {
+    const std::uint64_t r = row(item_path(i));
+    return PolicyThread<T>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
+                           records.log_s0k());
   }
 
-  /// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
+/// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
   HS_HD std::uint32_t chunk_end(std::uint32_t n0) const {
     const std::uint32_t end = n0 + shape.chunk;
     return end < steps + 1 ? end : steps + 1;
   }
 
   /// Phase ph of the chunk from n0 on thread tid of n_threads (= shape.threads()).
-  HS_HD void phase(unsigned ph, unsigned tid, unsigned n_threads, std::uint32_t n0, const BlockThread& t) const {
+  HS_HD void phase(unsigned ph, unsigned tid, unsigned n_threads, std::uint32_t n0) const {
     const std::uint32_t n1 = chunk_end(n0);
     if (ph == 0) {
-      if (!t.market) return;
-      MarketThread<T, Model> mt = market_thread(t);
-      if (n0 == 0) {
-        mt.start();
-      } else {
-        mt.load(records, t.path);
+      for (unsigned j = tid; j < shape.paths; j += n_threads) {
+        if (row(j) >= count) break;
+        MarketThread<T, Model> mt = market_thread(j);
+        if (n0 == 0) {
+          mt.start();
+        } else {
+          mt.load(records, j);
+        }
+        mt.run(records, j, n0, n1);
+        mt.save(records, j);
       }
-      mt.run(records, t.path, n0, n1);
-      mt.save(records, t.path);
     } else if (ph == 1) {
       // Items (slot k, path j), consecutive threads on consecutive paths.
       const std::uint32_t last = n1 < steps ? n1 : steps;  // the horizon has no decision
@@ -403,15 +408,17 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (static_cast<std::uint64_t>(block) * shape.paths + j < count) record_greeks<T>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T>(hp, records, k, j, n0 + k, p0, p1);
       }
-      if (tid < decisions) record_times(hp, records, tid, n0 + tid);
+      for (unsigned k = tid; k < decisions; k += n_threads) record_times(hp, records, k, n0 + k);
     } else {
-      if (!t.policy_valid) return;
-      PolicyThread<T> pt = policy_thread(t);
-      pt.load(records, tid, n_threads);
-      pt.run(records, t.path, n0, n1);
-      pt.save(records, tid, n_threads);
+      for (unsigned i = tid; i < shape.items(); i += n_threads) {
+        if (!item_valid(i)) continue;
+        PolicyThread<T> pt = policy_thread(i);
+        pt.load(records, i, shape.items());
+        pt.run(records, item_path(i), n0, n1);
+        pt.save(records, i, shape.items());
+      }
     }
   }
 };
@@ -433,14 +440,10 @@ void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64
                                     ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields()},
                                     steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
       hb.prepare();
-      std::vector<BlockThread> threads;
-      for (unsigned tid = 0; tid < n; ++tid) {
-        threads.push_back(hb.thread(tid));
-        hb.start(threads.back(), tid);
-      }
+      for (unsigned tid = 0; tid < n; ++tid) hb.start(tid, n);
       for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk)
         for (unsigned ph = 0; ph < 3; ++ph)
-          for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0, threads[tid]);
+          for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0);
     }
   }
 }

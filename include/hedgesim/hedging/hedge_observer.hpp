@@ -288,11 +288,9 @@ struct PolicyTile {
 
   /// Uniform for policy p's rebalance attempt at step n on lane l (execution failure).
   HS_HD double failure_uniform(const MarketTile<T, L>& mk, std::uint32_t n, unsigned p, unsigned l) const {
-    StepRng<double> rng(mk.seed, mk.path0 + l, n, kHedgeBlock + 1 + p / 4);
-    double u[4];
-    rng.uniforms4(u);
-    const unsigned i = p % 4;  // selects, not u[i]: a dynamic index would put u in local memory on the GPU
-    return i == 0 ? u[0] : i == 1 ? u[1] : i == 2 ? u[2] : u[3];
+    // opaque: the GPU kernel would otherwise hold the seed's Philox round keys in registers all along.
+    StepRng<double> rng(opaque(mk.seed), mk.path0 + l, n, kHedgeBlock + 1 + p / 4);
+    return rng.uniform_of4(p % 4);
   }
 
   /// Every held policy's decision at step n against the market mk (decision_vol, decision_greeks and

@@ -91,6 +91,13 @@ class StepRng {
     for (int i = 0; i < 4; ++i) u[i] = uniform_open<T>(r.w[i]);
   }
 
+  /// Uniform i (0–3) of the next block, alone: uniforms4's u[i] without converting the other three.
+  HS_HD T uniform_of4(unsigned i) {
+    const Words4 r = next_words();
+    // Selects, not r.w[i]: a dynamic index would put the block in local memory on the GPU.
+    return uniform_open<T>(i == 0 ? r.w[0] : i == 1 ? r.w[1] : i == 2 ? r.w[2] : r.w[3]);
+  }
+
   /// Next block as two normals and two uniforms: (z0, z1) by Box–Muller from words 0–1, (u2, u3) raw.
   /// Built without an array so the block stays in registers (the CPU lane loop vectorises).
   HS_HD MixedBlock<T> mixed() {
