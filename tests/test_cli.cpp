@@ -132,6 +132,20 @@ TEST(Cli, RunWithoutPoliciesIsExitTwo) {
   EXPECT_NE(r.err.find("policies"), std::string::npos) << r.err;
 }
 
+// A price that is not a number is a failure, never printed with exit 0 (issue 11). A rate of 800 (until
+// plausible ranges reject it as input) makes every path overflow to S_T = inf in float64.
+TEST(Cli, NonFinitePriceIsExitThree) {
+  const Result r = run("price " + write_config("overflow.yaml", R"(simulation: {paths: 500, steps_per_day: 1, seed: 3, measure: risk_neutral, precision: float64}
+model: {type: gbm, spot: 100, rate: 800, vol: 0.2}
+book:
+  - {type: call, strike: 100, expiry_days: 365}
+)") + " --json");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("500 of 500 simulated payoffs are not finite"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+}
+
 TEST(Cli, CudaWithoutDeviceIsExitThree) {
   if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");

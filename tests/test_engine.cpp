@@ -2,8 +2,10 @@
 // counts), float32 against float64 on the same paths, and CPU against CUDA where a GPU exists.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "check.hpp"
@@ -77,6 +79,41 @@ TEST(Precision, Float32TracksFloat64OnSamePaths) {
     }
     EXPECT_LE(off, n / 1000) << c.name << ": paths whose float32 ln S_T is off by more than 1e-4";
     EXPECT_TRUE(test::near(c.name + " ATM call / spot, float32 vs float64", sum_b / n, sum_a / n, 2e-4));
+  }
+}
+
+// κΔ under float's ε (κ = 1e-5 at daily steps) rounded e^{−κΔ} to 1 and made the QE mean of a variance
+// far below θ exactly 0 (θ − θ), so float32 paths turned NaN and `price` printed -nan with exit 0
+// (issue 11). Every float32 path must stay finite, and the ATM call from the float32 paths must agree
+// with float64's on the same uniforms within 4 standard errors of one estimate (the two share their
+// random numbers, so the difference's own error is far smaller: the bound is generous, not loose
+// enough to pass NaN or a broken variance step).
+TEST(Precision, Float32QeStaysFiniteWithSlowMeanReversion) {
+  for (ModelType type : {ModelType::heston, ModelType::bates}) {
+    ModelParams m = test::heston_lewis(VarianceScheme::qe);
+    m.type = type;
+    m.kappa = 1e-5;
+    m.xi = 3;
+    if (type == ModelType::bates) m = test::with_btc_jumps(m);
+    SimulationJob job64 = make_job(m, Measure::risk_neutral, Precision::float64, 1.0, 365, 17);
+    SimulationJob job32 = job64;
+    job32.precision = Precision::float32;
+    const std::uint64_t n = 20000;
+    const TerminalSamples a = run_cpu(job64, {0, n}, 0);
+    const TerminalSamples b = run_cpu(job32, {0, n}, 0);
+    std::size_t non_finite = 0;
+    double sum_a = 0, sum_b = 0, sq_a = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      non_finite += !std::isfinite(b.log_return[i]) || !std::isfinite(b.variance[i]);
+      const double pa = std::max(std::exp(a.log_return[i]) - 1.0, 0.0);
+      sum_a += pa;
+      sq_a += pa * pa;
+      sum_b += std::max(std::exp(b.log_return[i]) - 1.0, 0.0);
+    }
+    const std::string name = to_string(type);
+    EXPECT_EQ(non_finite, 0u) << name << ": float32 paths that are not finite, of " << n;
+    const double mean_a = sum_a / n, se = std::sqrt((sq_a / n - mean_a * mean_a) / (n - 1));
+    EXPECT_TRUE(test::near(name + " ATM call / spot, float32 vs float64, kappa 1e-5, xi 3", sum_b / n, mean_a, 4 * se));
   }
 }
 

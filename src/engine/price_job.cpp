@@ -71,6 +71,7 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const
 
   const std::uint64_t total = spec.simulation.paths;
   std::vector<Welford> acc(n_opt);
+  std::vector<std::uint64_t> non_finite(n_opt, 0);
   TerminalSamples samples;
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
@@ -82,12 +83,27 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const
         const OptionSpec& o = spec.book[i];
         const double s_t = model.spot * std::exp(row[column[i]]);
         const double intrinsic = o.type == OptionType::call ? s_t - o.strike : o.strike - s_t;
-        acc[i].add(discount[i] * std::max(intrinsic, 0.0));
+        const double payoff = discount[i] * std::max(intrinsic, 0.0);
+        if (!std::isfinite(payoff)) ++non_finite[i];
+        acc[i].add(payoff);
       }
     }
     if (progress) progress(range.end, total);
   }
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // A NaN price with exit 0 would be taken for a number: a path that broke down fails the job.
+  for (std::size_t i = 0; i < n_opt; ++i) {
+    if (non_finite[i] == 0 && std::isfinite(acc[i].mean) && std::isfinite(acc[i].stderr_of_mean())) continue;
+    const OptionSpec& o = spec.book[i];
+    throw RuntimeFailure(fmt::format(
+        "price: option {} ({} K = {}, {} days): {} of {} simulated payoffs are not finite{}; the {} paths broke "
+        "down in {}{}",
+        i, to_string(o.type), o.strike, o.expiry_days, non_finite[i], total,
+        non_finite[i] == 0 ? " (their mean or standard error overflows)" : "", to_string(model.type),
+        to_string(spec.simulation.precision),
+        spec.simulation.precision == Precision::float32 ? ": simulate in float64 (simulation.precision: float64)" : ""));
+  }
 
   PriceReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);

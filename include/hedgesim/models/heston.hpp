@@ -10,6 +10,7 @@
 //        ln S' = ln S + (μ − v⁺/2)Δ + √(v⁺Δ)(ρ Z_v + √(1−ρ²) Z),  v' = v + κ(θ − v⁺)Δ + ξ√(v⁺Δ) Z_v.
 // The jump models (bates.hpp, svcj.hpp) reuse this diffusion step with a compensated drift.
 #include <cmath>
+#include <limits>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/math.hpp"
@@ -25,6 +26,7 @@ struct HestonDiffusion {
   T mu_dt;  ///< drift of ln S before the convexity terms, times Δ
   T dt, kappa_dt, theta, xi, rho, rho_bar, sqrt_dt;
   T e;       ///< e^{−κΔ}
+  T one_minus_e;  ///< 1 − e^{−κΔ}, from expm1 (float rounds e to 1 when κΔ is under ~6e-8)
   T c1, c2;  ///< conditional variance of v': s² = c1·v + c2
   T k0, k1, k2, k3, k4;
   T a_mgf;  ///< K2 + K4/2, the exponent the martingale correction needs
@@ -41,6 +43,10 @@ struct HestonDiffusion {
   /// QE's ψ = s²/m² of the variance step from v, and m.
   HS_HD T qe_psi(T v, T& mean) const {
     mean = theta + (v - theta) * e;
+    // With κΔ under float's ε (κ = 1e-5 at daily steps) e rounds to 1, and the mean from a v far below
+    // θ comes out as θ − θ = 0: ψ = s²/0 made the step NaN. Where the mean's square is not a normal
+    // number it is taken as v·e + θ(1 − e) instead; elsewhere it keeps its bits.
+    mean = mean * mean >= std::numeric_limits<T>::min() ? mean : v * e + theta * one_minus_e;
     const T var = c1 * v + c2;
     return var / (mean * mean);
   }
@@ -151,6 +157,7 @@ HestonDiffusion<T, Scheme> make_heston_diffusion(const ModelParams& p, double mu
   h.rho_bar = static_cast<T>(std::sqrt(rr));
   h.sqrt_dt = static_cast<T>(std::sqrt(dt));
   h.e = static_cast<T>(e);
+  h.one_minus_e = static_cast<T>(-std::expm1(-p.kappa * dt));
   h.c1 = static_cast<T>(xi2 * e * (1.0 - e) / p.kappa);
   h.c2 = static_cast<T>(p.theta * xi2 * (1.0 - e) * (1.0 - e) / (2.0 * p.kappa));
   h.k0 = static_cast<T>(-p.rho * p.kappa * p.theta / p.xi * dt);
