@@ -146,6 +146,64 @@ book:
   EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
 }
 
+// Statistics that overflow fail the run (issue 11): a gas cost of ~1e287 USD an attempt is finite per
+// path, but its square is not, so the cost's standard deviation would print as inf (null in JSON).
+TEST(Cli, OverflowingStatisticsAreExitThree) {
+  const std::string out = (temp_dir() / "overflow.h5").string();
+  const Result r = run("run " + write_config("gas_overflow.yaml", R"(simulation: {paths: 400, steps_per_day: 4, seed: 3}
+model: {type: gbm, spot: 3000, vol: 0.8}
+book:
+  - {type: call, strike: 3000, expiry_days: 7, quantity: -1}
+hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0}}
+costs: {fee_bps: 5, gas: {units: 1e290, price_gwei: 20, eth_price_usd: 3000}}
+policies:
+  - {name: every, type: every_step}
+)") + " --json --out " + out);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("policy 'every': the standard deviation of its P&L is inf"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the statistics overflow double precision"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "no result file from a failed run";
+}
+
+// A flag follows its config key's rules, one validator for both (issue 11): no wrap-around, clamping,
+// hexadecimal or silently ignored empty value; out of range is exit 2 naming the flag and what it takes.
+TEST(Cli, FlagValuesFollowTheConfigKeysRules) {
+  const std::string config = write_config("flags.yaml", kGood);
+  const std::pair<std::string, std::string> bad[] = {
+      {"--paths -5", "--paths = '-5': expected an integer > 0"},
+      {"--paths 0x10", "--paths = '0x10': expected an integer > 0"},
+      {"--paths ''", "--paths = '': expected an integer > 0"},
+      {"--paths 2.5", "--paths = '2.5': expected an integer > 0"},
+      {"--seed -1", "--seed = '-1': expected an unsigned 64-bit integer"},
+      {"--seed 18446744073709551616", "--seed = '18446744073709551616': expected an unsigned 64-bit integer"},
+      {"--threads 100000", "--threads = '100000': expected an integer from 0 to 1024"},
+      {"--threads -1", "--threads = '-1': expected an integer from 0 to 1024"},
+  };
+  for (const auto& [flags, message] : bad) {
+    const Result r = run("price " + config + " " + flags);
+    EXPECT_EQ(r.code, 2) << flags << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << flags << ": " << r.err;
+  }
+  // What the key accepts, the flag accepts: 1e3 is a whole number, 2^64 - 1 the largest seed.
+  EXPECT_EQ(run("price " + config + " --paths 1e3 --seed 18446744073709551615 --threads 1024").code, 0);
+  // And the key refuses what the flag refuses.
+  std::string many = kGood;
+  many.replace(many.find("seed: 3"), 7, "seed: 3, threads: 100000");
+  const Result in_config = run("price " + write_config("threads_key.yaml", many));
+  EXPECT_EQ(in_config.code, 2) << in_config.err;
+  EXPECT_NE(in_config.err.find("simulation.threads = '100000' at line 1: expected an integer from 0 to 1024"),
+            std::string::npos)
+      << in_config.err;
+  // An empty --out is not "no file".
+  const Result out = run("run " + write_config("out.yaml", std::string(kGood) +
+                                                              "hedge: {implied_vol: 0.2}\n"
+                                                              "policies: [{name: every, type: every_step}]\n") +
+                         " --out ''");
+  EXPECT_EQ(out.code, 2) << out.err;
+  EXPECT_NE(out.err.find("--out = '': expected the path of the HDF5 results file"), std::string::npos) << out.err;
+}
+
 TEST(Cli, CudaWithoutDeviceIsExitThree) {
   if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -217,6 +219,52 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
   return results;
 }
 
+/// A statistic that is not finite where it is defined is an overflow: per-path values beyond ~1e154 USD
+/// square to ∞ (a gas or cost parameter far outside anything real can get there). The run fails naming
+/// it, instead of printing inf (null in JSON) with exit 0.
+void require_finite(const std::string& policy, std::string_view what, const Summary& s) {
+  const auto check = [&](std::string_view stat, double v) {
+    if (std::isfinite(v)) return;
+    throw RuntimeFailure(fmt::format(
+        "policy '{}': the {} of its {} is {} (per-path values from {:g} to {:g} USD): the statistics overflow "
+        "double precision; a cost or model parameter is far outside any plausible range",
+        policy, stat, what, v, s.min, s.max));
+  };
+  if (s.count == 0) return;
+  check("min", s.min);
+  check("max", s.max);
+  check("mean", s.mean);
+  check("95% VaR", s.var_95);
+  check("95% ES", s.es_95);
+  check("99% VaR", s.var_99);
+  check("99% ES", s.es_99);
+  for (double q : s.quantiles) check("quantile", q);
+  if (s.count < 2) return;  // the spread of one value is NaN by definition
+  check("standard deviation", s.std);
+  check("standard error", s.mean_stderr);
+  if (s.std == 0.0) return;  // skewness and kurtosis of constant values are NaN by definition
+  check("skewness", s.skewness);
+  check("excess kurtosis", s.excess_kurtosis);
+}
+
+void require_finite(const PolicyResult& r) {
+  require_finite(r.spec.name, "P&L", r.pnl);
+  require_finite(r.spec.name, "cost", r.cost);
+  for (unsigned f = 0; f < kPathFields; ++f) {
+    const Moments& m = r.fields[f];
+    const std::string field = std::string(to_string(static_cast<PathField>(f))) + " per path";
+    if (m.count >= 1 && !std::isfinite(m.mean()))
+      throw RuntimeFailure(fmt::format("policy '{}': the mean of its {} is {}: the statistics overflow double "
+                                       "precision; a cost or model parameter is far outside any plausible range",
+                                       r.spec.name, field, m.mean()));
+    if (m.count >= 2 && !std::isfinite(m.stddev()))
+      throw RuntimeFailure(fmt::format("policy '{}': the standard deviation of its {} is {}: the statistics "
+                                       "overflow double precision; a cost or model parameter is far outside any "
+                                       "plausible range",
+                                       r.spec.name, field, m.stddev()));
+  }
+}
+
 }  // namespace
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
@@ -231,6 +279,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const
                                           ? cuda_policy_results(spec, setup, backend, progress, kernel_s)
                                           : host_policy_results(spec, setup, backend, progress);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const PolicyResult& r : results) require_finite(r);
 
   RunReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
