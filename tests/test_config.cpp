@@ -341,7 +341,7 @@ TEST(ConfigErrors, UnsignedFieldsRejectNegativesAndOverflow) {
   expect_has(error_of(replace_line(kGbm, 4, "  seed: -1")), {"simulation.seed = '-1' at line 4", "unsigned 64-bit"});
   expect_has(error_of(replace_line(kGbm, 4, "  seed: 18446744073709551616")),
              {"simulation.seed = '18446744073709551616' at line 4", "unsigned 64-bit"});
-  expect_has(error_of(replace_line(kGbm, 4, "  threads: -2")), {"simulation.threads = '-2' at line 4", ">= 0"});
+  expect_has(error_of(replace_line(kGbm, 4, "  threads: -2")), {"simulation.threads = '-2' at line 4", "an integer from 0 to 1024"});
 }
 
 TEST(ConfigErrors, NonFiniteNumbers) {

@@ -7,7 +7,7 @@
 // Accepted keys (anything else is an error with the nearest valid key suggested):
 //   simulation: paths (required), steps_per_day (default 24), horizon_days (default: last expiry),
 //               seed (default 0), backend (auto|cpu|cuda), precision (float32|float64),
-//               measure (physical|risk_neutral), threads (default 0 = all cores)
+//               measure (physical|risk_neutral), threads (0 to 1024, default 0 = all cores)
 //   model:      type (gbm|heston|bates|svcj) and spot required; rate, dividend, drift (default 0);
 //               gbm: vol; heston, bates, svcj: v0, kappa, theta, xi, rho, scheme (qe|euler);
 //               bates, svcj: jump_intensity, jump_mean, jump_stdev; svcj: var_jump_mean, jump_rho.
@@ -75,6 +75,19 @@ RunSpec parse_config(const std::string& yaml_text, const std::string& source_nam
 
 /// Reads the file at `path` (InputError naming it if missing or unreadable) and parses it.
 RunSpec load_config(const std::string& path);
+
+/// The most CPU threads simulation.threads (and --threads) accepts.
+constexpr unsigned kMaxThreads = 1024;
+
+/// Command-line values of simulation keys (--paths, --seed, --threads), as typed.
+struct SimulationOverrides {
+  std::optional<std::string> paths, seed, threads;
+};
+
+/// Sets the given keys by the rules the config file's keys follow (the same parsing, range and
+/// expectation text), so a flag can never mean something its key would refuse: InputError naming the
+/// flag otherwise, e.g. "--paths = '-5': expected an integer > 0". Call validate() afterwards.
+void apply_overrides(SimulationSpec& sim, const SimulationOverrides& overrides);
 
 /// The largest output.histogram_bins.
 constexpr unsigned kMaxHistogramBins = 100000;

@@ -36,10 +36,8 @@ enum ExitCode { kOk = 0, kOther = 1, kBadInput = 2, kRuntime = 3 };
 /// Flags common to every simulating command; each overrides its config key when given.
 struct CommonFlags {
   std::string config;
-  std::optional<std::uint64_t> paths;
-  std::optional<std::uint64_t> seed;
+  hs::SimulationOverrides simulation;  ///< --paths, --seed, --threads as typed: the config's rules apply
   std::optional<std::string> backend;
-  std::optional<unsigned> threads;
   std::optional<std::string> devices;  ///< CUDA devices: "0,1,…" or "all"; default device 0
   std::optional<std::string> precision;
   std::optional<std::string> out;  ///< run only: HDF5 results file (overrides output.file)
@@ -48,10 +46,10 @@ struct CommonFlags {
 
 void add_common_flags(CLI::App& cmd, CommonFlags& f) {
   cmd.add_option("CONFIG", f.config, "YAML run configuration")->required();
-  cmd.add_option("--paths", f.paths, "number of Monte Carlo paths (overrides simulation.paths)");
-  cmd.add_option("--seed", f.seed, "random seed (overrides simulation.seed)");
+  cmd.add_option("--paths", f.simulation.paths, "number of Monte Carlo paths (overrides simulation.paths)");
+  cmd.add_option("--seed", f.simulation.seed, "random seed (overrides simulation.seed)");
   cmd.add_option("--backend", f.backend, "auto | cpu | cuda (overrides simulation.backend)");
-  cmd.add_option("--threads", f.threads, "CPU threads, 0 = all (overrides simulation.threads)");
+  cmd.add_option("--threads", f.simulation.threads, "CPU threads, 0 = all (overrides simulation.threads)");
   cmd.add_option("--devices", f.devices,
                  "CUDA devices, e.g. 0,1 or all (default 0); run splits its paths over them, other commands use the first");
   cmd.add_option("--precision", f.precision, "float32 | float64 (overrides simulation.precision)");
@@ -61,9 +59,12 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f) {
 hs::RunSpec load_with_overrides(const CommonFlags& f) {
   hs::RunSpec spec = hs::load_config(f.config);
   hs::SimulationSpec& sim = spec.simulation;
-  if (f.paths) sim.paths = *f.paths;
-  if (f.seed) sim.seed = *f.seed;
-  if (f.threads) sim.threads = *f.threads;
+  hs::apply_overrides(sim, f.simulation);
+  if (f.out) {
+    // An empty --out would otherwise mean "no file" and be ignored in silence.
+    if (f.out->empty()) throw hs::InputError("--out = '': expected the path of the HDF5 results file");
+    spec.output.file = *f.out;
+  }
   if (f.backend) sim.backend = hs::parse_enum<hs::BackendKind>(*f.backend, "--backend");
   if (f.precision) sim.precision = hs::parse_enum<hs::Precision>(*f.precision, "--precision");
   hs::validate(spec);
@@ -249,7 +250,6 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
 
 int cmd_run(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
-  if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_run(spec);
   const auto [backend, report] = simulate_and_write(spec, flags, hs::run_hedging_job, hs::write_run_hdf5);
   if (flags.json) {
@@ -395,7 +395,6 @@ int cmd_backtest(const BacktestFlags& flags) {
   if (flags.gas) b.gas = *flags.gas;
   if (flags.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*flags.on_bad_data, "--on-bad-data");
   if (flags.no_model_check) b.model_check = false;
-  if (flags.common.out) spec.output.file = *flags.common.out;
   hs::validate_for_backtest(spec);
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   const hs::ReadOptions options = hs::read_options(b);
@@ -479,7 +478,6 @@ nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& 
 
 int cmd_optimise(const CommonFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags);
-  if (flags.out) spec.output.file = *flags.out;
   hs::validate_for_optimise(spec);
   const auto [backend, report] = simulate_and_write(spec, flags, hs::run_optimise_job, hs::write_optimise_hdf5);
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";

@@ -228,6 +228,16 @@ ScalarStatus parse_uint64(std::string_view text, std::uint64_t& out) {
   return ScalarStatus::ok;
 }
 
+/// An unsigned integer key and what it accepts: one text for the config file and its command-line flag.
+struct IntegerKey {
+  std::string_view expected;
+  std::uint64_t max;
+};
+constexpr IntegerKey kPathsKey{"an integer > 0", std::numeric_limits<std::uint64_t>::max()};
+constexpr IntegerKey kSeedKey{"an unsigned 64-bit integer (0 to 18446744073709551615)",
+                              std::numeric_limits<std::uint64_t>::max()};
+constexpr IntegerKey kThreadsKey{"an integer from 0 to 1024 (0: all cores)", kMaxThreads};
+
 // ───────────────────────────── locations ─────────────────────────────
 
 /// Where each key path ("simulation.paths", "book[2].strike") was written, for messages.
@@ -1108,6 +1118,9 @@ class Parser {
     type_error(key, e, expected);
   }
 
+  std::uint64_t integer(const std::string& key, const Entry& e, const IntegerKey& k) const {
+    return integer(key, e, std::string(k.expected), k.max);
+  }
   std::uint64_t integer(const std::string& key, const Entry& e, const std::string& expected,
                         std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const {
     if (!e.value.IsScalar()) type_error(key, e, expected);
@@ -1157,7 +1170,7 @@ class Parser {
                                       "a map of simulation keys (" + join(kSimulationKeys) + ")")) {
       const std::string key = "simulation." + e.key;
       if (e.key == "paths") {
-        sim.paths = integer(key, e, "an integer > 0");
+        sim.paths = integer(key, e, kPathsKey);
         has_paths = true;
       } else if (e.key == "steps_per_day") {
         sim.steps_per_day = number(key, e, "a number > 0");
@@ -1169,7 +1182,7 @@ class Parser {
                ": must be > 0 (leave it out to simulate up to the last expiry)");
         }
       } else if (e.key == "seed") {
-        sim.seed = integer(key, e, "an unsigned 64-bit integer (0 to 18446744073709551615)");
+        sim.seed = integer(key, e, kSeedKey);
       } else if (e.key == "backend") {
         sim.backend = enumeration<BackendKind>(key, e);
       } else if (e.key == "precision") {
@@ -1177,8 +1190,7 @@ class Parser {
       } else if (e.key == "measure") {
         sim.measure = enumeration<Measure>(key, e);
       } else if (e.key == "threads") {
-        sim.threads = static_cast<unsigned>(
-            integer(key, e, "an integer >= 0 (0: all cores)", std::numeric_limits<unsigned>::max()));
+        sim.threads = static_cast<unsigned>(integer(key, e, kThreadsKey));
       }
     }
     if (!has_paths) fail("simulation.paths is required (section at line " + std::to_string(section.line) + ")");
@@ -1916,6 +1928,19 @@ RunSpec load_config(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw InputError("cannot read config file '" + path + "': read error");
   return parse_config(text.str(), path);
+}
+
+void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
+  const auto value = [](std::string_view flag, const std::string& text, const IntegerKey& k) {
+    std::uint64_t x = 0;
+    if (parse_uint64(text, x) != ScalarStatus::ok || x > k.max) {
+      throw InputError(std::string(flag) + " = '" + text + "': expected " + std::string(k.expected));
+    }
+    return x;
+  };
+  if (o.paths) sim.paths = value("--paths", *o.paths, kPathsKey);
+  if (o.seed) sim.seed = value("--seed", *o.seed, kSeedKey);
+  if (o.threads) sim.threads = static_cast<unsigned>(value("--threads", *o.threads, kThreadsKey));
 }
 
 void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
