@@ -204,6 +204,28 @@ TEST(Cli, FlagValuesFollowTheConfigKeysRules) {
   EXPECT_NE(out.err.find("--out = '': expected the path of the HDF5 results file"), std::string::npos) << out.err;
 }
 
+// More paths than memory holds is bad input, refused before anything is allocated with the estimate and
+// what to change (issue 11): not "vector::reserve" (exit 1) or "out of memory" (exit 3).
+TEST(Cli, PathsBeyondMemoryAreRefusedWithTheEstimate) {
+  const std::string config = write_config("memory.yaml", std::string(kGood) +
+                                                             "hedge: {implied_vol: 0.2}\n"
+                                                             "policies: [{name: every, type: every_step}]\n");
+  for (const std::string paths : {"1e15", "18446744073709551615"}) {
+    const Result r = run("run " + config + " --backend cpu --paths " + paths);
+    EXPECT_EQ(r.code, 2) << paths << ": " << r.err;
+    EXPECT_NE(r.err.find("the run keeps 16 bytes per path in memory (P&L and cost of 1 policies for their quantiles)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("use fewer paths (at most about"), std::string::npos) << r.err;
+  }
+  std::string per_path = std::string(kGood) + "hedge: {implied_vol: 0.2}\npolicies: [{name: every, type: every_step}]\n"
+                                              "output: {per_path: true, file: " + (temp_dir() / "never.h5").string() + "}\n";
+  const Result r = run("run " + write_config("memory_per_path.yaml", per_path) + " --backend cpu --paths 1e15");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("or turn output.per_path off"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(temp_dir() / "never.h5"));
+}
+
 TEST(Cli, CudaWithoutDeviceIsExitThree) {
   if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");

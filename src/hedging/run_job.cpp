@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "hedgesim/engine/backends.hpp"
@@ -115,6 +117,34 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
 
 namespace {
 
+/// Refuses (InputError, exit 2) a run whose per-path values would not fit in this machine's memory,
+/// before anything is allocated: `per_path_bytes` is what it keeps per path on the host (`what` says
+/// what that is), and the message gives the estimate and what to change.
+void require_host_memory(const RunSpec& spec, std::uint64_t per_path_bytes, const std::string& what,
+                         const std::string& or_else) {
+  const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  const double paths = static_cast<double>(spec.simulation.paths);
+  const double need = paths * static_cast<double>(per_path_bytes);
+  if (!(have > 0.0) || need <= have) return;
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  throw InputError(fmt::format(
+      "simulation.paths = {}: the run keeps {} bytes per path in memory ({}), about {:.1f} GiB, more than this "
+      "machine's {:.1f} GiB; use fewer paths (at most about {:.0f}){}",
+      spec.simulation.paths, per_path_bytes, what, need / kGiB, have / kGiB, have / static_cast<double>(per_path_bytes),
+      or_else.empty() ? "" : ", or " + or_else));
+}
+
+std::uint64_t host_bytes_per_path(unsigned policies, bool per_path) {
+  return sizeof(double) * policies * (2 + (per_path ? kPathFields : 0));
+}
+
+std::string host_bytes_what(unsigned policies, bool per_path) {
+  return fmt::format("P&L and cost of {} policies for their quantiles{}", policies,
+                     per_path ? fmt::format(", and all {} fields of each for output.per_path", kPathFields) : "");
+}
+
+constexpr const char* kPerPathOff = "turn output.per_path off";
+
 /// A run's simulation job and hedge parameters, with the table of model deltas `hp` points into when
 /// the Heston family's deltas are asked for (tabulated once from the closed form, read per path).
 /// Neither copied nor moved, so hp.table stays valid.
@@ -156,6 +186,11 @@ namespace {
 /// moments reach the host, and every path's values only when output.per_path asks.
 std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
                                               const ProgressFn& progress, double& kernel_s) {
+  if (spec.output.per_path) {
+    require_host_memory(spec, sizeof(double) * setup.hp.n_policies * kPathFields,
+                        fmt::format("all {} fields of {} policies for output.per_path", kPathFields, setup.hp.n_policies),
+                        kPerPathOff);
+  }
   CudaRunOptions options;
   if (!backend.cuda_devices.empty()) options.devices = backend.cuda_devices;
   else options.devices = {backend.cuda_device};
@@ -188,6 +223,8 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = setup.hp.n_policies;
   const bool per_path = spec.output.per_path;
+  require_host_memory(spec, host_bytes_per_path(n_pol, per_path), host_bytes_what(n_pol, per_path),
+                      per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
   for (unsigned p = 0; p < n_pol; ++p) {
@@ -295,6 +332,7 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
   const HedgeSetup setup(spec);
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = setup.hp.n_policies;
+  require_host_memory(spec, host_bytes_per_path(n_pol, false), host_bytes_what(n_pol, false), "");
   PolicyPaths out;
   out.pnl.resize(n_pol);
   out.cost.resize(n_pol);
