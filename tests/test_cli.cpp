@@ -226,6 +226,43 @@ TEST(Cli, PathsBeyondMemoryAreRefusedWithTheEstimate) {
   EXPECT_FALSE(std::filesystem::exists(temp_dir() / "never.h5"));
 }
 
+// Unknown commands and flags name the nearest valid one; --version takes nothing else; optimize is
+// optimise (issue 11, defect 11; issue 15).
+TEST(Cli, UnknownCommandsAndFlagsSuggestTheNearest) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"runn x.yaml", "unknown command 'runn'; did you mean 'run'?"},
+      {"optimse x.yaml", "unknown command 'optimse'; did you mean 'optimise'?"},
+      {"frobnicate", "unknown command 'frobnicate'. Commands: run, optimise, price, calibrate, backtest"},
+      {"run x.yaml --pathz 10", "unknown flag '--pathz' for 'run'; did you mean '--paths'?"},
+      {"price x.yaml --out=f.h5", "unknown flag '--out' for 'price'"},
+      {"--version --foo", "--version takes no other arguments, got '--foo'"},
+  };
+  for (const auto& [args, message] : bad) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+  }
+  const Result alias = run("optimize " + write_config("no_optimise.yaml", kGood));
+  EXPECT_EQ(alias.code, 2) << alias.err;  // parsed as optimise: its config needs an optimise section
+  EXPECT_NE(alias.err.find("optimise"), std::string::npos) << alias.err;
+  EXPECT_EQ(alias.err.find("unknown command"), std::string::npos) << alias.err;
+}
+
+// The book-size limit is the config's, with file and line, for every command (issue 11: price took 17).
+TEST(Cli, BookOfSeventeenOptionsIsRefusedWithItsLine) {
+  std::string text = "simulation: {paths: 100, steps_per_day: 1, seed: 3, measure: risk_neutral}\n"
+                     "model: {type: gbm, spot: 100, vol: 0.5}\n"
+                     "book:\n";
+  for (int i = 0; i < 17; ++i) text += "  - {type: call, strike: " + std::to_string(80 + 2 * i) + ", expiry_days: 30}\n";
+  const std::string config = write_config("seventeen.yaml", text);
+  for (const std::string command : {"price", "run"}) {
+    const Result r = run(command + " " + config);
+    EXPECT_EQ(r.code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("seventeen.yaml: book at line 4: lists 17 options; at most 16 are supported"), std::string::npos)
+        << command << ": " << r.err;
+  }
+}
+
 TEST(Cli, CudaWithoutDeviceIsExitThree) {
   if (hedgesim::cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");

@@ -62,6 +62,7 @@
 // Booleans are YAML 1.2's true/false only (yes/no/on/off are rejected).
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -111,6 +112,10 @@ void validate_for_run(const RunSpec& spec);
 void validate_for_backtest(const RunSpec& spec);
 /// validate() plus the rules of the `optimise` command: an optimise section with at least one family.
 void validate_for_optimise(const RunSpec& spec);
+
+/// The candidate closest to `word` when it is a plausible typo of it (the "did you mean" of config keys,
+/// enum values, commands and flags), or nullopt.
+std::optional<std::string_view> nearest_name(std::string_view word, std::span<const std::string_view> candidates);
 
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
 /// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,

@@ -3,11 +3,13 @@
 // notes go to stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -525,6 +527,50 @@ int cmd_optimise(const CommonFlags& flags) {
 
 }  // namespace
 
+namespace {
+
+/// The commands, as typed (optimize is optimise's alias).
+constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest"};
+
+/// Messages CLI11 does not give: an unknown command or flag with the nearest valid one, and --version
+/// with anything else (CLI11 printed the version and exited 0, ignoring the rest). Empty: let CLI11
+/// parse.
+std::string usage_error(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return {};
+  const std::string_view first = argv[1];
+  if (first == "--version") {
+    return argc > 2 ? fmt::format("--version takes no other arguments, got '{}'", argv[2]) : std::string();
+  }
+  if (first.starts_with("-")) return {};
+  if (std::find(std::begin(kCommands), std::end(kCommands), first) == std::end(kCommands)) {
+    auto hint = hs::nearest_name(first, kCommands);
+    // nearest_name matches names of three letters only up to case; a command typed with a letter more or
+    // less ("runn", "ru") is still plainly that command.
+    for (std::string_view c : kCommands)
+      if (!hint && (first.starts_with(c) || c.starts_with(first))) hint = c;
+    return fmt::format("unknown command '{}'{}. Commands: run, optimise, price, calibrate, backtest (hedgesim --help)",
+                       first, hint ? fmt::format("; did you mean '{}'?", *hint) : std::string());
+  }
+  // Flags of the command: its options' long names.
+  const CLI::App* sub = app.get_subcommand(std::string(first == "optimize" ? "optimise" : first));
+  std::vector<std::string> names{"help"};
+  for (const CLI::Option* o : sub->get_options())
+    for (const std::string& n : o->get_lnames()) names.push_back(n);
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (!a.starts_with("--")) continue;
+    const std::string_view name = a.substr(2, a.find('=') == std::string_view::npos ? std::string_view::npos : a.find('=') - 2);
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    const std::vector<std::string_view> views(names.begin(), names.end());
+    const auto hint = hs::nearest_name(name, views);
+    return fmt::format("unknown flag '--{}' for '{}'{}. hedgesim {} --help lists its flags", name, first,
+                       hint ? fmt::format("; did you mean '--{}'?", *hint) : std::string(), first);
+  }
+  return {};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"hedgesim: Monte Carlo hedging risk for crypto option books"};
   app.set_version_flag("--version", std::string("hedgesim ") + HEDGESIM_VERSION + " (commit " + HEDGESIM_GIT_COMMIT + ")");
@@ -553,7 +599,12 @@ int main(int argc, char** argv) {
       "optimise", "Choose band parameters by mean cost versus risk; efficient frontier and out-of-sample check");
   add_common_flags(*optimise, optimise_flags);
   optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
+  optimise->alias("optimize");
 
+  if (const std::string error = usage_error(app, argc, argv); !error.empty()) {
+    std::cerr << "error: " << error << "\n";
+    return kBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -30,6 +30,7 @@
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 
@@ -389,6 +390,11 @@ void validate_model(const Reporter& r, const ModelParams& m) {
 
 void validate_book(const Reporter& r, const std::vector<OptionSpec>& book) {
   if (book.empty()) r.fail_key("book", "must list at least one option");
+  // Every command (price too) takes the same books, so that a book that prices also hedges.
+  if (book.size() > kMaxBookOptions) {
+    r.fail_key("book", "lists " + std::to_string(book.size()) + " options; at most " +
+                           std::to_string(kMaxBookOptions) + " are supported (the hedging kernels' fixed book size)");
+  }
   for (std::size_t i = 0; i < book.size(); ++i) {
     const std::string k = "book[" + std::to_string(i) + "].";
     require_positive(r, k + "strike", book[i].strike);
@@ -1928,6 +1934,10 @@ RunSpec load_config(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw InputError("cannot read config file '" + path + "': read error");
   return parse_config(text.str(), path);
+}
+
+std::optional<std::string_view> nearest_name(std::string_view word, std::span<const std::string_view> candidates) {
+  return nearest(word, candidates);
 }
 
 void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
