@@ -28,11 +28,15 @@ inline std::filesystem::path make_temp_dir(const std::string& prefix) {
   return d;
 }
 
-/// `$HEDGESIM_BIN args` through the shell; stderr goes through `err_file`, which is overwritten.
-inline CliResult run_hedgesim(const std::string& args, const std::filesystem::path& err_file) {
+/// `$HEDGESIM_BIN args` through the shell; stderr goes through `err_file`, which is overwritten. With
+/// `kill_after_s` > 0 the process is killed after that many seconds (exit code 137), for tests of
+/// inputs that once made it read forever: keep it a few seconds, so that a regression fails the test
+/// before the reading has taken gigabytes of memory.
+inline CliResult run_hedgesim(const std::string& args, const std::filesystem::path& err_file, int kill_after_s = 0) {
   const char* bin = std::getenv("HEDGESIM_BIN");
   if (!bin) throw std::runtime_error("HEDGESIM_BIN is not set (CTest sets it to the built hedgesim)");
-  const std::string cmd = std::string(bin) + " " + args + " 2>" + err_file.string();
+  const std::string limit = kill_after_s > 0 ? "timeout -s KILL " + std::to_string(kill_after_s) + " " : "";
+  const std::string cmd = limit + std::string(bin) + " " + args + " 2>" + err_file.string();
   CliResult r{};
   FILE* pipe = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};

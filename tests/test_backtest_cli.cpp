@@ -3,6 +3,7 @@
 // HDF5 file written whole or not at all. HEDGESIM_BIN is set by CTest.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -156,4 +157,35 @@ TEST(BacktestCli, BadConfigAndFlagsExitTwo) {
           data("backtest_binance_btc_funding_8h_2024-06-01_08.csv"));
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(contains(r.err, "backtest.funding")) << r.err;
+}
+
+// Input files are capped (issue 11, docs/backtest.md): a device is refused before it is read (/dev/zero
+// was read until memory ran out) and a file over 256 MiB by its size, for each of the three series.
+TEST(BacktestCli, DeviceOrOversizeDataFileIsExitTwo) {
+  std::string text = kConfig;
+  text.replace(text.find("costs: {fee_bps: 5}"), 19, "costs: {fee_bps: 5, gas: {units: 180000, price_gwei: 20}}");
+  const std::string cfg = write_file("gas.yaml", text);
+  const std::string big = write_file("big.csv", "");
+  std::filesystem::resize_file(big, (std::uintmax_t{256} << 20) + 1);  // sparse: no disk needed
+  for (const std::string kind : {"prices", "funding", "gas"}) {
+    const std::string prices = kind == "prices" ? "" : " --prices " + data(kPrices);
+    for (const std::string& file : {std::string("/dev/zero"), big}) {
+      const Result r = hedgesim::test::run_hedgesim(
+          "backtest " + cfg + prices + " --" + kind + " " + file + " --no-model-check", temp_dir() / "stderr.txt", 5);
+      EXPECT_EQ(r.code, 2) << kind << " " << file << ": " << r.err;
+      const std::string expected =
+          file == big ? "the " + kind + " file '" + big + "' is 268435457 bytes, over the 256 MiB cap"
+                      : "the " + kind + " file '/dev/zero' is a character device, not a regular file";
+      EXPECT_TRUE(contains(r.err, expected)) << r.err;
+    }
+  }
+  std::filesystem::remove(big);
+}
+
+// --out replaces only a regular file (issue 11): /dev/null is refused before the data are read.
+TEST(BacktestCli, OutOntoDevNullIsExitTwo) {
+  const Result r = run("backtest " + config() + " --prices " + data(kPrices) + " --out /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "'/dev/null' (output.file or --out) is a character device")) << r.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
 }

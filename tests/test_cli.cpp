@@ -1,12 +1,23 @@
 // The hedgesim command line as a user meets it: exit codes, --json on stdout and nothing else, and one
 // clear message for bad input (DESIGN.md §4). The binary is found via HEDGESIM_BIN, which CTest sets.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -268,6 +279,172 @@ TEST(Cli, CudaWithoutDeviceIsExitThree) {
   const Result r = run("price " + write_config("good4.yaml", kGood) + " --backend cuda");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("cuda"), std::string::npos) << r.err;
+}
+
+// ---- Files (issue 11): --out replaces only a regular file or a new name; signals during the write
+// leave no temporary file; a dead run's temporary file goes on the next write; the config is capped.
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(CliFiles, OutOntoDevNullIsExitTwoAndLeavesIt) {
+  const Result r = run("run " + write_config("devnull.yaml", kRun) + " --out /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "output file '/dev/null' (output.file or --out) is a character device: only a regular "
+                              "file (which is replaced) or a new name in a writable directory may be given"))
+      << r.err;
+  struct stat st {};
+  ASSERT_EQ(::lstat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/null is no longer a character device";
+}
+
+TEST(CliFiles, OutOntoFifoOrSymlinkIsExitTwoAndLeavesThem) {
+  const std::string cfg = write_config("fifo.yaml", kRun);
+  const auto fifo = temp_dir() / "fifo.h5";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Result r = run("run " + cfg + " --out " + fifo.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "'" + fifo.string() + "' (output.file or --out) is a FIFO (named pipe)")) << r.err;
+  EXPECT_TRUE(std::filesystem::is_fifo(std::filesystem::symlink_status(fifo)));
+
+  const auto target = temp_dir() / "target.h5";
+  const auto link = temp_dir() / "link.h5";
+  std::filesystem::remove(link);
+  std::ofstream(target) << "keep";
+  std::filesystem::create_symlink(target, link);
+  r = run("run " + cfg + " --out " + link.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "is a symbolic link to '" + target.string() + "'")) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(slurp(target), "keep");
+}
+
+TEST(CliFiles, OutInMissingDirectoryNamesTheDirectory) {
+  const auto out = temp_dir() / "no_such_dir" / "x.h5";
+  const Result r = run("run " + write_config("nodir.yaml", kRun) + " --out " + out.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "output file '" + out.string() + "' (output.file or --out) cannot be written: creating "
+                              "a file in directory '" + out.parent_path().string() + "' failed: No such file"))
+      << r.err;
+}
+
+// A run killed by SIGKILL leaves FILE.tmp-<pid>: the next write to FILE removes it, and only it.
+TEST(CliFiles, StaleTemporaryFileOfADeadRunIsRemovedAndALiveOneKept) {
+  const auto out = temp_dir() / "stale.h5";
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string dead_tmp = out.string() + ".tmp-" + std::to_string(dead);
+  const std::string live_tmp = out.string() + ".tmp-" + std::to_string(::getpid());  // this test is alive
+  std::ofstream(dead_tmp) << "partial";
+  std::ofstream(live_tmp) << "partial";
+  const Result r = run("run " + write_config("stale.yaml", kRun) + " --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dead_tmp)) << "the dead run's temporary file stayed";
+  EXPECT_TRUE(std::filesystem::exists(live_tmp)) << "a live process's temporary file was removed";
+  std::filesystem::remove(live_tmp);
+}
+
+/// Starts `$HEDGESIM_BIN args…` with SIGINT, SIGTERM and SIGHUP at their default actions (as from a
+/// terminal, whatever the test runner ignores), stdout and stderr to /dev/null.
+pid_t spawn_hedgesim(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_text{std::getenv("HEDGESIM_BIN")};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (const int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return rc == 0 ? pid : -1;
+}
+
+// Many paths with every per-path field and two steps: the simulation takes about 0.3 s and the HDF5
+// write (deflated per-path datasets) about 1 s on one core, so the signal arrives while
+// FILE.tmp-<pid> is being written.
+const char* kLongWrite = R"(simulation: {paths: 200000, steps_per_day: 1, seed: 5}
+model: {type: gbm, spot: 100, vol: 0.5}
+book: [{type: call, strike: 100, expiry_days: 2}]
+hedge: {instrument: spot, delta: implied, implied_vol: 0.5}
+policies:
+  - {name: a, type: none}
+  - {name: b, type: time, every_hours: 24}
+  - {name: c, type: delta_band, width: 0.1}
+  - {name: d, type: delta_band, width: 0.2}
+output: {per_path: true}
+)";
+
+class CliSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(CliSignal, DuringTheHdf5WriteLeavesNoTemporaryFile) {
+  const int sig = GetParam();
+  const std::string cfg = write_config("signal.yaml", kLongWrite);
+  const auto out = temp_dir() / ("signal_" + std::to_string(sig) + ".h5");
+  std::filesystem::remove(out);
+  const pid_t pid = spawn_hedgesim({"run", cfg, "--threads", "2", "--out", out.string()});
+  ASSERT_GT(pid, 0);
+  const std::string tmp = out.string() + ".tmp-" + std::to_string(pid);
+  // The probe of check_output_writable creates and removes the same name at start-up; the write's
+  // file is the one that has grown past HDF5's superblock.
+  bool writing = false;
+  int status = 0;
+  bool exited = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!writing && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    writing = std::filesystem::file_size(tmp, ec) > 4096 && !ec;
+    if (!writing && ::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    if (!writing) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  if (!exited) {
+    ::kill(pid, writing ? sig : SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(writing) << "never saw " << tmp << " being written (the run " << (exited ? "ended" : "timed out")
+                       << " first): make the write longer";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
+      << "status " << status << ": expected death by signal " << sig << " (a shell reports " << 128 + sig << ")";
+  EXPECT_FALSE(std::filesystem::exists(tmp)) << "signal " << sig << " left " << tmp;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+INSTANTIATE_TEST_SUITE_P(IntTerm, CliSignal, ::testing::Values(SIGINT, SIGTERM),
+                         [](const ::testing::TestParamInfo<int>& i) { return i.param == SIGINT ? "SIGINT" : "SIGTERM"; });
+
+// /dev/zero as a config was read until memory ran out; a config over 1 MiB is refused by its size.
+TEST(CliFiles, DeviceOrOversizeConfigIsExitTwo) {
+  Result r = hedgesim::test::run_hedgesim("run /dev/zero", temp_dir() / "stderr.txt", 5);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "the config file '/dev/zero' is a character device, not a regular file: give a "
+                              "regular file (or a pipe) of at most 1 MiB"))
+      << r.err;
+  const std::string big = write_config("big.yaml", kRun);
+  std::filesystem::resize_file(big, (std::uintmax_t{1} << 20) + 1);
+  r = hedgesim::test::run_hedgesim("run " + big, temp_dir() / "stderr.txt", 5);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "the config file '" + big + "' is 1048577 bytes, over the 1 MiB cap for a config file"))
+      << r.err;
 }
 
 }  // namespace

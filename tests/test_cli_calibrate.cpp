@@ -4,6 +4,7 @@
 // from HEDGESIM_SOURCE_DIR (both set by CTest).
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -136,6 +137,29 @@ TEST(CliCalibrate, HelpListsTheFlags) {
   for (const char* s : {"--model", "--currency", "--min-days", "--max-days", "--min-moneyness", "--weights", "--space",
                         "--starts", "--json", "--out"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+// The chain file is capped (issue 11): a device is refused before it is read, a file over 256 MiB by
+// its size; --out replaces only a regular file, so /dev/null is refused before the fit.
+TEST(CliCalibrate, DeviceOrOversizeChainAndDevNullOutAreExitTwo) {
+  Result r = hedgesim::test::run_hedgesim("calibrate /dev/zero", temp_dir() / "stderr.txt", 5);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the chain file '/dev/zero' is a character device, not a regular file"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("at most 256 MiB"), std::string::npos) << r.err;
+  const auto big = temp_dir() / "big.csv";
+  std::ofstream(big).close();
+  std::filesystem::resize_file(big, (std::uintmax_t{256} << 20) + 1);  // sparse: no disk needed
+  r = hedgesim::test::run_hedgesim("calibrate " + big.string(), temp_dir() / "stderr.txt", 5);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'" + big.string() + "' is 268435457 bytes, over the 256 MiB cap for a chain file"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(big);
+  r = run("calibrate " + excerpt() + " --model gbm --starts 1 --out /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'/dev/null' (output.file or --out) is a character device"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
 }
 
 }  // namespace

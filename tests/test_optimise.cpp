@@ -356,4 +356,12 @@ TEST(OptimiseCli, JsonAndHdf5AreWritten) {
   std::filesystem::remove(out);
 }
 
+// --out replaces only a regular file (issue 11): /dev/null is refused before the search, and stays.
+TEST(OptimiseCli, OutOntoDevNullIsExitTwo) {
+  const Result r = run_cli("optimise " + write_temp("devnull.yaml", kGbm) + " --out /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'/dev/null' (output.file or --out) is a character device"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+}
+
 }  // namespace

@@ -74,7 +74,8 @@ namespace hedgesim {
 /// message. The text is kept in RunSpec::config_text; config_path is set to `source_name`.
 RunSpec parse_config(const std::string& yaml_text, const std::string& source_name);
 
-/// Reads the file at `path` (InputError naming it if missing or unreadable) and parses it.
+/// Reads the file at `path` (read_input_file: InputError naming it if missing, unreadable, not a
+/// regular file or pipe, or over kConfigFileCap) and parses it.
 RunSpec load_config(const std::string& path);
 
 /// The most CPU threads simulation.threads (and --threads) accepts.

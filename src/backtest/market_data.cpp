@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -14,6 +13,7 @@
 
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/input_file.hpp"
 
 namespace hedgesim {
 namespace {
@@ -269,12 +269,8 @@ TimeSeries parse_series(const std::string& text, const std::string& source, Seri
 }
 
 TimeSeries read_series(const std::string& path, SeriesKind kind, const ReadOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("cannot open the {} file '{}'", to_string(kind), path));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("cannot read the {} file '{}'", to_string(kind), path));
-  return parse_series(buf.str(), path, kind, options);
+  return parse_series(read_input_file(path, fmt::format("{} file", to_string(kind)), kDataFileCap), path, kind,
+                      options);
 }
 
 }  // namespace hedgesim

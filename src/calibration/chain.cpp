@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -14,6 +13,7 @@
 
 #include "hedgesim/calibration/implied_vol.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/input_file.hpp"
 
 namespace hedgesim {
 namespace {
@@ -142,11 +142,7 @@ Chain parse_chain(const std::string& text, const std::string& source) {
 }
 
 Chain read_chain(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open the chain file (missing or unreadable)", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_chain(text.str(), path);
+  return parse_chain(read_input_file(path, "chain file", kDataFileCap), path);
 }
 
 Selection select_options(const Chain& chain, const SelectionSpec& spec) {

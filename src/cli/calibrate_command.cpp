@@ -8,7 +8,7 @@
 #include "hedgesim/calibration/report.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/errors.hpp"
-#include "hedgesim/io/hdf5_writer.hpp"
+#include "hedgesim/io/atomic_file.hpp"
 
 namespace hedgesim::cli {
 namespace {

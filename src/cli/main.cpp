@@ -1,5 +1,6 @@
 // The hedgesim command line (DESIGN.md §4). Exit codes: 0 success, 2 bad input, 3 runtime failure,
-// 1 anything else. Results go to stdout (a table, or JSON with --json and nothing else); progress and
+// 1 anything else; a signal during an output write removes the temporary file and kills the process
+// by that signal (128 + signal in a shell; write_atomically, README.md). Results go to stdout (a table, or JSON with --json and nothing else); progress and
 // notes go to stderr.
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "hedgesim/engine/price_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/io/hdf5_writer.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"

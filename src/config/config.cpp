@@ -15,9 +15,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <initializer_list>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -32,6 +30,7 @@
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/policy.hpp"
+#include "hedgesim/io/input_file.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 
 namespace hedgesim {
@@ -1921,19 +1920,7 @@ RunSpec parse_config(const std::string& yaml_text, const std::string& source_nam
 }
 
 RunSpec load_config(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw InputError("cannot read config file '" + path + "': it is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const std::string why = std::filesystem::exists(path, ec) ? "permission denied or unreadable" : "no such file";
-    throw InputError("cannot read config file '" + path + "': " + why);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError("cannot read config file '" + path + "': read error");
-  return parse_config(text.str(), path);
+  return parse_config(read_input_file(path, "config file", kConfigFileCap), path);
 }
 
 std::optional<std::string_view> nearest_name(std::string_view word, std::span<const std::string_view> candidates) {

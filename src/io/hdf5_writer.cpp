@@ -3,21 +3,15 @@
 // carrying HDF5's own error-stack messages (its automatic printing is silenced meanwhile).
 #include "hedgesim/io/hdf5_writer.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <functional>
 #include <span>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -37,8 +31,6 @@ constexpr hsize_t kChunkValues = 65536;  ///< per-path datasets: 512 KiB chunks 
 constexpr unsigned kDeflateLevel = 4;
 constexpr std::size_t kNameWidth = 64;   ///< /summary `name`: the config's longest policy name
 constexpr std::size_t kTypeWidth = 32;   ///< /summary `type`: longer than any policy type name
-
-std::string os_reason(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 // ---- HDF5 errors: silence the automatic printing, turn the error stack into a message.
 
@@ -622,25 +614,6 @@ void write_results_file(const std::string& path, const std::function<void(const 
 }
 
 }  // namespace
-
-void check_output_writable(const std::string& path) {
-  if (path.empty()) throw InputError("output file (output.file or --out) is an empty path");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw InputError(
-        fmt::format("output file '{}' (output.file or --out) is a directory: give the name of the HDF5 file", path));
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  const std::string tmp = atomic_temp_name(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    throw InputError(fmt::format("output file '{}' (output.file or --out) cannot be written: creating a file in "
-                                 "directory '{}' failed: {}",
-                                 path, dir, os_reason(errno)));
-  }
-  ::close(fd);
-  ::unlink(tmp.c_str());
-}
 
 void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report) {
   write_results_file(path, [&](const std::string& tmp) { write_file(tmp, spec, report); });

@@ -71,7 +71,8 @@ struct ReadOptions {
 
 ReadOptions read_options(const BacktestSpec& b);
 
-/// Reads `path` as a series of `kind`. Throws InputError (exit 2) naming the file and line.
+/// Reads `path` (by read_input_file, at most kDataFileCap) as a series of `kind`. Throws InputError
+/// (exit 2) naming the file and line.
 TimeSeries read_series(const std::string& path, SeriesKind kind, const ReadOptions& options);
 
 /// Same, from text already in memory (`source` names it in messages).

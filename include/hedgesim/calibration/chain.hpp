@@ -38,8 +38,8 @@ struct Chain {
 };
 
 /// Reads a chain CSV. Throws InputError naming the file, the 1-based line and the column for an empty
-/// file, a missing column, a short row or a non-numeric value; a file that cannot be opened is also
-/// an InputError. Column order is free; extra columns are ignored.
+/// file, a missing column, a short row or a non-numeric value; a file that cannot be opened, is not a
+/// regular file or pipe, or exceeds kDataFileCap is also an InputError (read_input_file). Column order is free; extra columns are ignored.
 Chain read_chain(const std::string& path);
 /// As read_chain, from text (source names it in messages).
 Chain parse_chain(const std::string& text, const std::string& source);

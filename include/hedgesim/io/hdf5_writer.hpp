@@ -12,16 +12,11 @@ namespace hedgesim {
 /// Value of the root attribute `format_version`; raised whenever a reader would misread a file.
 inline constexpr int kHdf5FormatVersion = 1;
 
-/// Checks, before a run starts, that the results file can be created at `path`: the directory exists,
-/// a file can be created there (the temporary name write_run_hdf5 will use is created and removed) and
-/// `path` is not a directory. Throws InputError naming the path and the OS reason (exit code 2), so a
-/// long simulation never ends in an unwritable output.
-void check_output_writable(const std::string& path);
-
 /// Writes `report` (with `spec`'s provenance) to `path`. The file is written as `path.tmp-<pid>` and
 /// renamed onto `path` only when complete, so `path` is never a partial file; on any failure the
-/// temporary file is removed and RuntimeFailure names the HDF5 or OS reason (exit code 3). HDF5's own
-/// error printing is silenced for the duration of the call.
+/// temporary file is removed and RuntimeFailure names the HDF5 or OS reason (exit code 3); on SIGINT,
+/// SIGTERM or SIGHUP it is removed too (write_atomically). Call check_output_writable (atomic_file.hpp)
+/// before the run. HDF5's own error printing is silenced for the duration of the call.
 void write_run_hdf5(const std::string& path, const RunSpec& spec, const RunReport& report);
 
 /// Writes an `optimise` report: the root attributes of a run file (paths, seed, config, …), /frontier
