@@ -9,6 +9,7 @@
 #include <ctime>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/calibration/chain.hpp"
 #include "hedgesim/calibration/fit.hpp"
 #include "hedgesim/calibration/implied_vol.hpp"
@@ -50,8 +52,10 @@ int main(int argc, char** argv) {
       "bid_price,ask_price,mark_price,mid_price,futures_price,futures_instrument_name,implied_volatility,delta,vega,"
       "open_interest,volume,bid_ask_spread,currency,index_price,volume_usd\n";
   const double fwd = 70000;
+  const std::int64_t snapshot = 1767225600;  // 2026-01-01T00:00:00Z; expiries lie whole days later
   for (double d : days) {
     const double tau = d / hs::kDaysPerYear;
+    const std::string expiry = hs::format_utc(snapshot + static_cast<std::int64_t>(d) * 86400);
     std::vector<double> x;
     std::vector<hs::OptionType> types;
     // ±2.5 standard deviations of ln(K/F), kept inside the default window K/F in [0.5, 2].
@@ -65,9 +69,9 @@ int main(int argc, char** argv) {
       const double iv = hs::implied_vol(types[i], x[i], tau, p[i]) + 0.005 * normal(rng);
       const double mark = hs::black_normalised(types[i], x[i], tau, iv);
       const bool call = types[i] == hs::OptionType::call;
-      csv += fmt::format("t,S-{}-{},{},S,{},{},e{},{},{},{},{},{},{},S,{},0,0,0,0,0,BTC,{},0\n", d, i, fwd,
-                         call ? "call" : "put", x[i] * fwd, d, tau * 365.0 / 365.25, mark * 0.98, mark * 1.02, mark,
-                         mark, fwd, iv, fwd);
+      csv += fmt::format("{},S-{}-{},{},S,{},{},{},{},{},{},{},{},{},S,{},0,0,0,0,0,BTC,{},0\n", hs::format_utc(snapshot),
+                         d, i, fwd, call ? "call" : "put", x[i] * fwd, expiry, tau * 365.0 / 365.25, mark * 0.98,
+                         mark * 1.02, mark, mark, fwd, iv, fwd);
     }
   }
   hs::SelectionSpec sspec;

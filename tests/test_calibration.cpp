@@ -6,16 +6,21 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "check.hpp"
 #include "input_error.hpp"
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/calibration/chain.hpp"
 #include "hedgesim/calibration/fit.hpp"
 #include "hedgesim/calibration/implied_vol.hpp"
@@ -78,6 +83,7 @@ constexpr char kHeader[] =
 
 constexpr double kSyntheticDays[] = {10, 30, 60, 120, 240};
 constexpr double kForward = 70000.0;
+constexpr std::int64_t kSyntheticTime = 1767225600;  ///< 2026-01-01T00:00:00Z, the synthetic chains' timestamp
 
 /// A chain in the Deribit layout priced by the reference closed form (analytic_prices), out-of-the-money
 /// strikes from K/F = 0.7 to 1.4, with market vols perturbed by `noise_vol` × N(0,1) (then priced back, so
@@ -95,16 +101,41 @@ std::string synthetic_chain(const hs::ModelParams& m, double noise_vol, unsigned
       types.push_back(x.back() < 1.0 ? hs::OptionType::put : hs::OptionType::call);
     }
     const std::vector<double> p = hs::analytic_prices(m, tau, types, x);
+    const std::string expiry = hs::format_utc(kSyntheticTime + static_cast<std::int64_t>(days) * 86400);
     for (std::size_t i = 0; i < x.size(); ++i) {
       const double iv = hs::implied_vol(types[i], x[i], tau, p[i]) + noise_vol * normal(rng);
       const double mark = hs::black_normalised(types[i], x[i], tau, iv);
       const bool call = types[i] == hs::OptionType::call;
-      csv += fmt::format("2026-01-01T00:00:00+00:00,BTC-SYN-{}-{}-{},{},SYN,{},{},2026-X-{},{},{},{},{},{},{},SYN,{},0,0,0,0,0,BTC,{},0\n",
-                         days, i, call ? 'C' : 'P', kForward, call ? "call" : "put", x[i] * kForward, days,
-                         tau * 365.0 / 365.25, mark * 0.98, mark * 1.02, mark, mark, kForward, iv, kForward * 0.999);
+      csv += fmt::format("{},BTC-SYN-{}-{}-{},{},SYN,{},{},{},{},{},{},{},{},{},SYN,{},0,0,0,0,0,BTC,{},0\n",
+                         hs::format_utc(kSyntheticTime), days, i, call ? 'C' : 'P', kForward, call ? "call" : "put",
+                         x[i] * kForward, expiry, tau * 365.0 / 365.25, mark * 0.98, mark * 1.02, mark, mark, kForward, iv, kForward * 0.999);
     }
   }
   return csv;
+}
+
+/// A row of kHeader that select_options keeps: an out-of-the-money call, K/F = 1.14, 36.5 days, two-sided.
+/// Its time_to_maturity, 0.1 (ACT/365.25), is exactly expiry_datetime − timestamp.
+constexpr char kGoodRow[] =
+    "2026-01-01T00:00:00+00:00,BTC-X-1-C,70000,BTC-X,call,80000,2026-02-06T12:36:00+00:00,0.1,0.01,0.011,0.0105,0.0105,"
+    "70000,BTC-X,0.5,0.3,10,1,1,0.001,BTC,69900,0";
+
+/// `row` with the field under header column `column` set to `value`.
+std::string with_field(const std::string& row, const std::string& column, const std::string& value) {
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+      out.push_back(line.substr(start, comma - start));
+    out.push_back(line.substr(start));
+    return out;
+  };
+  const std::vector<std::string> names = split(kHeader);
+  std::vector<std::string> fields = split(row);
+  const auto at = std::find(names.begin(), names.end(), column);
+  if (at == names.end()) throw std::invalid_argument("no column " + column);
+  fields[static_cast<std::size_t>(at - names.begin())] = value;
+  return fmt::format("{}", fmt::join(fields, ","));
 }
 
 hs::Selection select_all(const std::string& csv) {
@@ -169,9 +200,7 @@ TEST(CalibrationSmilePricer, MatchesReferencePricer) {
 }
 
 TEST(CalibrationChain, MessagesNameFileLineAndColumn) {
-  const std::string good_row =
-      "2026-01-01T00:00:00+00:00,BTC-X-1-C,70000,BTC-X,call,80000,2026-02-01T08:00:00+00:00,0.1,0.01,0.011,0.0105,0.0105,"
-      "70000,BTC-X,0.5,0.3,10,1,1,0.001,BTC,69900,0";
+  const std::string good_row = kGoodRow;
   EXPECT_NE(input_error([] { hs::parse_chain("", "empty.csv"); }).find("empty.csv line 1: the file is empty"), std::string::npos);
   std::string missing = kHeader;
   missing.replace(missing.find("strike,"), 7, "");
@@ -190,6 +219,76 @@ TEST(CalibrationChain, MessagesNameFileLineAndColumn) {
   EXPECT_NE(input_error([] { hs::read_chain("/nonexistent/chain.csv"); }).find("cannot open"), std::string::npos);
 }
 
+// A row that cannot be a quote means the file is broken: rejected with file, line, column, value and
+// the rule (chain.hpp), never read as 0 or dropped unseen.
+TEST(CalibrationChain, BrokenRowsAreRejectedNamingFileLineColumnAndRule) {
+  struct Case {
+    const char* column;
+    const char* value;
+    const char* rule;
+  };
+  const Case cases[] = {
+      {"timestamp", "yesterday", "expected a UTC time"},
+      {"timestamp", "2026-01-01 00:00:00", "expected a UTC time"},  // no zone
+      {"expiry_datetime", "2026-02-31T08:00:00+00:00", "expected a UTC time"},
+      {"expiry_datetime", "27MAR26", "expected a UTC time"},
+      {"time_to_maturity", "0.5", "contradicts expiry_datetime - timestamp = 0.1 years"},
+      {"time_to_maturity", "0.1000684931506849", "contradicts expiry_datetime - timestamp = 0.1 years"},  // ACT/365
+      {"underlying", "0", "must be > 0 (USD: the expiry's forward)"},
+      {"underlying", "-70000", "must be > 0 (USD: the expiry's forward)"},
+      {"underlying", "", "expected a number, the field is empty"},
+      {"implied_volatility", "0", "must be > 0 (the mark's implied vol"},
+      {"implied_volatility", "-0.5", "must be > 0 (the mark's implied vol"},
+      {"implied_volatility", "inf", "expected a finite number"},
+      {"index_price", "0", "must be > 0 (USD: the spot index"},
+      {"mark_price", "-0.01", "must be >= 0"},
+      {"bid_price", "-0.01", "must be >= 0"},
+  };
+  for (const Case& c : cases) {
+    const std::string csv = std::string(kHeader) + "\n" + kGoodRow + "\n" + with_field(kGoodRow, c.column, c.value) + "\n";
+    const std::string msg = input_error([&] { hs::parse_chain(csv, "b.csv"); });
+    const std::string where = fmt::format("b.csv line 3, column {} = '{}': {}", c.column, c.value, c.rule);
+    EXPECT_NE(msg.find(where), std::string::npos) << "expected '" << where << "' in: " << msg;
+  }
+  // Within a minute of expiry_datetime − timestamp is agreement (times are read to the second).
+  EXPECT_EQ(hs::parse_chain(std::string(kHeader) + "\n" + with_field(kGoodRow, "time_to_maturity", "0.1000015") + "\n",
+                            "ok.csv").quotes.size(), 1u);
+  // Empty index, bid, mark or IV: no such quote, not an error.
+  for (const char* column : {"index_price", "bid_price", "mark_price", "implied_volatility"})
+    EXPECT_EQ(hs::parse_chain(std::string(kHeader) + "\n" + with_field(kGoodRow, column, "") + "\n", "ok.csv").quotes.size(),
+              1u) << column;
+}
+
+// A quote the fit cannot use is dropped and counted under its reason: no mark, or a mark IV above
+// kMaxMarkIv (5 = 500%), however large (1e200 once reached the fit and crashed it).
+TEST(CalibrationChain, ImplausibleAndMissingMarksAreDroppedAndCounted) {
+  struct Case {
+    const char* column;
+    const char* value;
+    hs::DropReason reason;
+  };
+  const Case cases[] = {
+      {"implied_volatility", "1e200", hs::DropReason::implausible_iv},
+      {"implied_volatility", "50", hs::DropReason::implausible_iv},
+      {"implied_volatility", "5.0001", hs::DropReason::implausible_iv},
+      {"implied_volatility", "", hs::DropReason::no_mark},
+      {"mark_price", "0", hs::DropReason::no_mark},
+      {"mark_price", "", hs::DropReason::no_mark},
+  };
+  hs::SelectionSpec spec;
+  spec.min_days = 1;
+  for (const Case& c : cases) {
+    const std::string csv =
+        std::string(kHeader) + "\n" + kGoodRow + "\n" + with_field(kGoodRow, c.column, c.value) + "\n";
+    const hs::Selection sel = hs::select_options(hs::parse_chain(csv, "d.csv"), spec);
+    EXPECT_EQ(sel.options.size(), 1u) << c.column << " = " << c.value;
+    EXPECT_EQ(sel.dropped[static_cast<std::size_t>(c.reason)], 1u)
+        << c.column << " = " << c.value << " not counted as " << hs::to_string(c.reason);
+  }
+  const std::string at_bound = std::string(kHeader) + "\n" + with_field(kGoodRow, "implied_volatility", "5") + "\n";
+  EXPECT_EQ(hs::select_options(hs::parse_chain(at_bound, "d.csv"), spec).options.size(), 1u);
+}
+
 TEST(CalibrationChain, SelectionCountsEveryDroppedRow) {
   const hs::Chain chain = hs::read_chain((source_dir() / "tests/data/deribit_btc_20260302T093957Z_excerpt.csv").string());
   const hs::Selection sel = hs::select_options(chain, {});
@@ -199,6 +298,7 @@ TEST(CalibrationChain, SelectionCountsEveryDroppedRow) {
   EXPECT_EQ(sel.rows, 380u);
   EXPECT_EQ(sel.dropped[static_cast<std::size_t>(hs::DropReason::currency)], 3u);       // the 3 ETH rows
   EXPECT_EQ(sel.dropped[static_cast<std::size_t>(hs::DropReason::expiry_window)], 3u);  // the 3 one-day rows
+  EXPECT_EQ(sel.dropped[static_cast<std::size_t>(hs::DropReason::implausible_iv)], 0u);  // highest mark IV 1.61
   EXPECT_EQ(sel.expiries.size(), 4u);
   for (const hs::MarketOption& o : sel.options) {
     EXPECT_TRUE(o.type == hs::OptionType::call ? o.strike >= o.forward : o.strike < o.forward) << o.instrument;
@@ -322,6 +422,63 @@ TEST(Calibration, FitsRealSnapshotExcerpt) {
   hs::FitSpec gbm = spec;
   gbm.model = hs::ModelType::gbm;
   EXPECT_GT(hs::calibrate(sel, gbm).rmse_vol, 3 * r.rmse_vol);  // the smile is real: GBM cannot fit it
+}
+
+// When no start reaches a finite objective there is no optimum to report: a RuntimeFailure saying what
+// was tried and naming the row whose residual broke (this once indexed an empty vector and crashed).
+TEST(Calibration, NoFiniteStartIsARuntimeFailureNamingTheRow) {
+  const hs::Chain chain = hs::read_chain((source_dir() / "tests/data/deribit_btc_20260302T093957Z_excerpt.csv").string());
+  const hs::Selection good = hs::select_options(chain, {});
+  struct Case {
+    hs::FitSpace space;
+    double hs::MarketOption::*field;
+  };
+  // A mark IV or mark price of 1e200 gives a residual whose square overflows at every start.
+  for (const Case c : {Case{hs::FitSpace::vol, &hs::MarketOption::iv}, Case{hs::FitSpace::price, &hs::MarketOption::price}}) {
+    hs::Selection sel = good;
+    hs::MarketOption& bad = sel.options[5];
+    bad.*c.field = 1e200;
+    hs::FitSpec spec;
+    spec.model = hs::ModelType::heston;
+    spec.space = c.space;
+    spec.starts = 2;
+    std::string msg;
+    try {
+      hs::calibrate(sel, spec);
+    } catch (const hs::RuntimeFailure& e) {
+      msg = e.what();
+    }
+    for (const std::string& want : {std::string("no start reached a finite objective: 2 Levenberg-Marquardt start(s) of heston in ") +
+                                        hs::to_string(c.space) + " space",
+                                    std::string("ended at objective inf, inf"),
+                                    fmt::format("1 of {} options have a residual whose square is not finite", sel.options.size()),
+                                    fmt::format("line {} {}", bad.line, bad.instrument)})
+      EXPECT_NE(msg.find(want), std::string::npos) << "expected '" << want << "' in: " << msg;
+  }
+}
+
+// A fit can succeed and its reported errors still not be finite: in price space a mark IV of 1e200
+// leaves the objective alone but makes that option's vol error -1e200, whose square overflows the RMSE.
+// A RuntimeFailure naming the row, not an inf RMSE returned as a result.
+TEST(Calibration, NonFiniteReportedErrorIsARuntimeFailureNamingTheRow) {
+  const hs::Chain chain = hs::read_chain((source_dir() / "tests/data/deribit_btc_20260302T093957Z_excerpt.csv").string());
+  hs::Selection sel = hs::select_options(chain, {});
+  hs::MarketOption& bad = sel.options[5];
+  bad.iv = 1e200;
+  hs::FitSpec spec;
+  spec.model = hs::ModelType::gbm;
+  spec.space = hs::FitSpace::price;
+  spec.starts = 1;
+  std::string msg;
+  try {
+    hs::calibrate(sel, spec);
+  } catch (const hs::RuntimeFailure& e) {
+    msg = e.what();
+  }
+  const std::string want = fmt::format("the gbm fit's vol error is not finite at the best start's parameters (repriced "
+                                       "with the reference pricer), first at line {} {}",
+                                       bad.line, bad.instrument);
+  EXPECT_NE(msg.find(want), std::string::npos) << "expected '" << want << "' in: " << msg;
 }
 
 // The printed model: block drops into a run config and parses back to the same numbers.

@@ -4,11 +4,15 @@
 // from HEDGESIM_SOURCE_DIR (both set by CTest).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +44,37 @@ std::string edited_excerpt(const std::string& name, int lines, int bad_line, con
   std::ofstream(path) << text;
   return path.string();
 }
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(line.substr(start, comma - start));
+  out.push_back(line.substr(start));
+  return out;
+}
+
+/// Line `n` (1-based) of the excerpt with the fields under header columns `column` set to `value`.
+std::string excerpt_row(int n, std::initializer_list<std::pair<std::string, std::string>> edits) {
+  std::ifstream in(excerpt());
+  std::string header, line;
+  std::getline(in, header);
+  for (int i = 2; i <= n; ++i) std::getline(in, line);
+  const std::vector<std::string> names = split(header);
+  std::vector<std::string> fields = split(line);
+  for (const auto& [column, value] : edits) {
+    const auto at = std::find(names.begin(), names.end(), column);
+    if (at == names.end()) throw std::invalid_argument("no column " + column);
+    fields[static_cast<std::size_t>(at - names.begin())] = value;
+  }
+  std::string row;
+  for (const std::string& f : fields) row += (row.empty() ? "" : ",") + f;
+  return row;
+}
+
+/// Line 9 of the excerpt, BTC-13MAR26-61000-P, is one of the options the default selection fits.
+constexpr int kFittedLine = 9;
+constexpr int kExcerptLines = 381;
 
 TEST(CliCalibrate, JsonIsTheWholeStdout) {
   const Result r = run("calibrate " + excerpt() + " --model heston --starts 2 --json");
@@ -97,6 +132,68 @@ TEST(CliCalibrate, MalformedChainsNameTheLineAndExit2) {
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
   }
+}
+
+// Rows that cannot be quotes (chain.hpp): exit 2 naming file, line, column, value and the rule.
+TEST(CliCalibrate, BrokenRowsExit2NamingTheLineColumnAndRule) {
+  struct Case {
+    std::string name, column, value, rule;
+  };
+  const Case cases[] = {
+      {"ttm_contradicts_expiry.csv", "time_to_maturity", "0.5",
+       "contradicts expiry_datetime - timestamp = 0.02992629351 years (ACT/365.25: 2026-03-02T09:39:58Z to "
+       "2026-03-13T08:00:00Z); they must agree within 60 s"},
+      {"timestamp_not_a_date.csv", "timestamp", "snapshot-1", "expected a UTC time"},
+      {"expiry_not_a_date.csv", "expiry_datetime", "13MAR26", "expected a UTC time"},
+      {"underlying_zero.csv", "underlying", "0", "must be > 0 (USD: the expiry's forward)"},
+      {"underlying_negative.csv", "underlying", "-66409.98", "must be > 0 (USD: the expiry's forward)"},
+      {"iv_zero.csv", "implied_volatility", "0", "must be > 0 (the mark's implied vol, decimal; empty if none)"},
+      {"iv_negative.csv", "implied_volatility", "-0.6389", "must be > 0 (the mark's implied vol"},
+  };
+  for (const Case& c : cases) {
+    const std::string file = edited_excerpt(c.name, kExcerptLines, kFittedLine, excerpt_row(kFittedLine, {{c.column, c.value}}));
+    const Result r = run("calibrate " + file + " --json");
+    EXPECT_EQ(r.code, 2) << c.name << ": " << r.err;
+    const std::string want =
+        file + " line " + std::to_string(kFittedLine) + ", column " + c.column + " = '" + c.value + "': " + c.rule;
+    EXPECT_NE(r.err.find(want), std::string::npos) << "expected '" << want << "' in: " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+// A mark IV of 1e200 (which once crashed the fit with a segfault) or 50 (5000%) is dropped as
+// implausible_iv and counted; the rest of the chain is fitted.
+TEST(CliCalibrate, ImplausibleIvIsDroppedAndCounted) {
+  for (const char* iv : {"1e200", "50"}) {
+    const std::string file = edited_excerpt(std::string("iv_") + iv + ".csv", kExcerptLines, kFittedLine,
+                                            excerpt_row(kFittedLine, {{"implied_volatility", iv}}));
+    const Result r = run("calibrate " + file + " --model heston --starts 1 --json");
+    ASSERT_EQ(r.code, 0) << iv << ": " << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["dropped"]["implausible_iv"], 1) << iv;
+    EXPECT_EQ(j["options"], 131) << iv;  // 132 without the row
+    for (const auto& o : j["option_fits"]) EXPECT_NE(o["line"], kFittedLine) << iv;
+    EXPECT_TRUE(std::isfinite(j["rmse_vol_points"].get<double>())) << iv;
+  }
+}
+
+// A row every rule accepts can still break the fit: a mark of 1e200 coin in price space overflows the
+// objective at every start. That is exit 3 with what was tried and the row, and no --out file.
+TEST(CliCalibrate, NoFiniteStartExits3NamingTheRowAndWritesNothing) {
+  const std::string file = edited_excerpt(
+      "mark_1e200.csv", kExcerptLines, kFittedLine,
+      excerpt_row(kFittedLine, {{"bid_price", "1e200"}, {"ask_price", "1e200"}, {"mark_price", "1e200"}}));
+  const auto out = temp_dir() / "no_fit.h5";
+  const Result r = run("calibrate " + file + " --model heston --starts 2 --space price --out " + out.string());
+  EXPECT_EQ(r.code, 3) << r.err;
+  for (const std::string want :
+       {"no start reached a finite objective: 2 Levenberg-Marquardt start(s) of heston in price space",
+        "ended at objective inf, inf", "line 9 BTC-13MAR26-61000-P (mark 1e+200 coin"})
+    EXPECT_NE(r.err.find(want), std::string::npos) << "expected '" << want << "' in: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& entry : std::filesystem::directory_iterator(temp_dir()))
+    EXPECT_EQ(entry.path().filename().string().find("no_fit.h5.tmp-"), std::string::npos) << entry.path();
 }
 
 TEST(CliCalibrate, BadFlagsExit2WithTheFlag) {

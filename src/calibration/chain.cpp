@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/calibration/implied_vol.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/io/input_file.hpp"
@@ -20,10 +23,11 @@ namespace {
 
 /// ACT/365.25 (the file's time_to_maturity) to ACT/365 (DESIGN.md §3).
 constexpr double kYearRescale = 365.25 / 365.0;
+constexpr double kSecondsPerFileYear = 365.25 * 86400.0;
 
-enum Col : std::size_t { c_instrument, c_underlying, c_type, c_strike, c_expiry, c_ttm, c_bid, c_ask, c_mark,
+enum Col : std::size_t { c_time, c_instrument, c_underlying, c_type, c_strike, c_expiry, c_ttm, c_bid, c_ask, c_mark,
                          c_iv, c_currency, c_index, c_count };
-constexpr std::string_view kColumns[c_count] = {"instrument_name", "underlying", "option_type", "strike",
+constexpr std::string_view kColumns[c_count] = {"timestamp", "instrument_name", "underlying", "option_type", "strike",
                                                 "expiry_datetime", "time_to_maturity", "bid_price", "ask_price",
                                                 "mark_price", "implied_volatility", "currency", "index_price"};
 
@@ -67,6 +71,27 @@ struct RowReader {
     if (ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(v)) fail(c, t, "expected a finite number");
     return v;
   }
+  /// A number > 0; with `optional`, an empty field reads as 0 (none), but a written 0 is still an error.
+  double positive(Col c, std::string_view meaning, bool optional = false) const {
+    const double v = number(c, optional);
+    if (!(v > 0) && !(optional && text(c).empty())) fail(c, text(c), fmt::format("must be > 0 ({})", meaning));
+    return v;
+  }
+  /// A coin price: >= 0, where empty or 0 means none.
+  double price(Col c) const {
+    const double v = number(c, true);
+    if (v < 0) fail(c, text(c), "must be >= 0 (coin per option; 0 or empty: no quote)");
+    return v;
+  }
+  /// A UTC time, seconds. A naive time is refused: nothing says which zone the snapshot was taken in.
+  std::int64_t time(Col c) const {
+    const std::string_view t = text(c);
+    const std::optional<ParsedTime> p = parse_utc_time(t);
+    if (!p || p->naive)
+      fail(c, t, "expected a UTC time: YYYY-MM-DD HH:MM[:SS] (or with T) followed by Z or an offset such as +00:00, "
+                 "or Unix seconds or milliseconds");
+    return p->seconds;
+  }
 };
 
 double median(std::vector<double> v) {
@@ -83,6 +108,7 @@ const char* to_string(DropReason r) {
     case DropReason::currency: return "other_currency";
     case DropReason::expiry_window: return "expiry_window";
     case DropReason::no_mark: return "no_mark";
+    case DropReason::implausible_iv: return "implausible_iv";
     case DropReason::in_the_money: return "in_the_money";
     case DropReason::moneyness_window: return "moneyness_window";
     case DropReason::no_two_sided_quote: return "no_two_sided_quote";
@@ -126,16 +152,23 @@ Chain parse_chain(const std::string& text, const std::string& source) {
     if (type == "call") q.type = OptionType::call;
     else if (type == "put") q.type = OptionType::put;
     else r.fail(c_type, type, "expected call or put");
-    q.strike = r.number(c_strike);
-    if (!(q.strike > 0)) r.fail(c_strike, r.text(c_strike), "must be > 0");
-    q.forward = r.number(c_underlying, true);
-    q.index = r.number(c_index, true);
-    q.maturity = r.number(c_ttm) * kYearRescale;
-    if (!(q.maturity > 0)) r.fail(c_ttm, r.text(c_ttm), "must be > 0 (years to expiry)");
-    q.bid = r.number(c_bid, true);
-    q.ask = r.number(c_ask, true);
-    q.mark = r.number(c_mark, true);
-    q.mark_iv = r.number(c_iv, true);
+    q.strike = r.positive(c_strike, "USD");
+    q.forward = r.positive(c_underlying, "USD: the expiry's forward");
+    q.index = r.positive(c_index, "USD: the spot index; empty if none", true);
+    const std::int64_t now = r.time(c_time);
+    const std::int64_t expiry = r.time(c_expiry);
+    const double file_years = r.positive(c_ttm, "years to expiry, ACT/365.25");
+    const double implied_years = static_cast<double>(expiry - now) / kSecondsPerFileYear;
+    if (!(std::fabs(file_years - implied_years) * kSecondsPerFileYear <= kMaturityToleranceSeconds))
+      r.fail(c_ttm, r.text(c_ttm),
+             fmt::format("contradicts expiry_datetime - timestamp = {:.10g} years (ACT/365.25: {} to {}); they must "
+                         "agree within {:g} s",
+                         implied_years, format_utc(now), format_utc(expiry), kMaturityToleranceSeconds));
+    q.maturity = file_years * kYearRescale;
+    q.bid = r.price(c_bid);
+    q.ask = r.price(c_ask);
+    q.mark = r.price(c_mark);
+    q.mark_iv = r.positive(c_iv, "the mark's implied vol, decimal; empty if none", true);
     chain.quotes.push_back(std::move(q));
   }
   return chain;
@@ -160,7 +193,8 @@ Selection select_options(const Chain& chain, const SelectionSpec& spec) {
     const double days = q.maturity * kDaysPerYear;
     if (q.currency != spec.currency) { drop(DropReason::currency); continue; }
     if (days < spec.min_days || days > spec.max_days) { drop(DropReason::expiry_window); continue; }
-    if (!(q.mark > 0) || !(q.mark_iv > 0) || !(q.forward > 0)) { drop(DropReason::no_mark); continue; }
+    if (!(q.mark > 0) || !(q.mark_iv > 0)) { drop(DropReason::no_mark); continue; }
+    if (q.mark_iv > kMaxMarkIv) { drop(DropReason::implausible_iv); continue; }
     const bool otm = q.type == OptionType::call ? q.strike >= q.forward : q.strike < q.forward;
     if (!otm) { drop(DropReason::in_the_money); continue; }
     const double m = q.strike / q.forward;

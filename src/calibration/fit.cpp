@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "hedgesim/calibration/implied_vol.hpp"
 #include "hedgesim/calibration/smile_pricer.hpp"
@@ -134,6 +135,39 @@ struct Functor : Eigen::DenseFunctor<double> {
   }
 };
 
+/// A residual counts as broken when its square is not finite: the objective is then inf or NaN.
+bool broken(double residual) { return !std::isfinite(residual * residual); }
+
+/// What was tried and where it broke, for a fit whose every start ended at a non-finite objective: the
+/// options whose residuals break at `y` (the last start's end point) name the rows to look at.
+std::string no_finite_start(const Problem& pb, const std::vector<double>& objectives, const Eigen::VectorXd& y) {
+  const std::size_t n = pb.sel.options.size();
+  std::vector<double> p(n);
+  pb.pricer.prices(pb.params(y), p);
+  Eigen::VectorXd r(static_cast<Eigen::Index>(n));
+  pb.residuals(p, r);
+  std::vector<std::string> rows;
+  std::size_t count = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!broken(r[static_cast<Eigen::Index>(j)])) continue;
+    const MarketOption& o = pb.sel.options[j];
+    if (++count <= 3)
+      rows.push_back(fmt::format("line {} {} (mark {:g} coin, mark IV {:g}, model price {:g} coin)", o.line,
+                                 o.instrument, o.price, o.iv, p[j]));
+  }
+  std::string where = count ? fmt::format("; {} of {} options have a residual whose square is not finite at the last "
+                                          "start's end point: {}{}. Check those rows, or leave them out with the "
+                                          "expiry and moneyness windows",
+                                          count, n, fmt::join(rows, ", "), count > rows.size() ? ", ..." : "")
+                            : fmt::format("; each of the {} squared residuals is finite at the last start's end "
+                                          "point, so their sum overflowed",
+                                          n);
+  return fmt::format("calibrate: no start reached a finite objective: {} Levenberg-Marquardt start(s) of {} in {} "
+                     "space with {} weights ended at objective {}{}",
+                     objectives.size(), to_string(pb.spec.model), to_string(pb.spec.space),
+                     to_string(pb.spec.weights), fmt::join(objectives, ", "), where);
+}
+
 std::vector<double> make_weights(const Selection& sel, const FitSpec& spec) {
   std::vector<double> w(sel.options.size(), 1.0);
   for (std::size_t j = 0; j < w.size(); ++j) {
@@ -202,7 +236,7 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
   res.quadrature_nodes = pricer.nodes();
   const auto t0 = std::chrono::steady_clock::now();
   const unsigned primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31};
-  Eigen::VectorXd best_y;
+  Eigen::VectorXd best_y, last_y;
   double best = std::numeric_limits<double>::infinity();
   for (unsigned s = 0; s < spec.starts; ++s) {
     Eigen::VectorXd y(static_cast<Eigen::Index>(bounds.size()));
@@ -230,6 +264,7 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
     f(y, r);
     const double obj = 0.5 * r.squaredNorm();
     res.start_objectives.push_back(obj);
+    last_y = y;
     if (obj < best) {
       best = obj;
       best_y = y;
@@ -238,6 +273,8 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
     }
   }
   res.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Every row passed the chain's rules, so this is a failure of the fit, not of the input.
+  if (best_y.size() == 0) throw RuntimeFailure(no_finite_start(pb, res.start_objectives, last_y));
   res.objective = best;
   res.weight = pb.weight;
 
@@ -262,6 +299,7 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
   res.model_iv.assign(sel.options.size(), std::numeric_limits<double>::quiet_NaN());
   res.per_expiry.assign(sel.expiries.size(), {});
   double sse = 0.0;
+  std::size_t first_broken = sel.options.size();
   for (std::size_t j = 0; j < sel.options.size(); ++j) {
     const MarketOption& o = sel.options[j];
     const double x = o.strike / o.forward;
@@ -271,6 +309,7 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
     res.model_iv[j] = iv;
     // A model price without an implied vol counts with its first-order vol error.
     const double err = std::isfinite(iv) ? iv - o.iv : (res.model_price[j] - o.price) / o.vega;
+    if (broken(err) && first_broken == sel.options.size()) first_broken = j;
     ExpiryError& pe = res.per_expiry[o.expiry_index];
     pe.rmse_vol += err * err;
     pe.max_abs_vol = std::max(pe.max_abs_vol, std::fabs(err));
@@ -280,6 +319,18 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
   }
   for (ExpiryError& pe : res.per_expiry) pe.rmse_vol = pe.count ? std::sqrt(pe.rmse_vol / pe.count) : 0.0;
   res.rmse_vol = std::sqrt(sse / static_cast<double>(sel.options.size()));
+  if (first_broken < sel.options.size()) {
+    const MarketOption& o = sel.options[first_broken];
+    throw RuntimeFailure(fmt::format(
+        "calibrate: the {} fit's vol error is not finite at the best start's parameters (repriced with the reference "
+        "pricer), first at line {} {}: model price {:g} coin, model IV {:g}, mark {:g} coin, mark IV {:g}, vega {:g}",
+        to_string(spec.model), o.line, o.instrument, res.model_price[first_broken], res.model_iv[first_broken],
+        o.price, o.iv, o.vega));
+  }
+  if (!std::isfinite(res.rmse_vol))
+    throw RuntimeFailure(fmt::format("calibrate: the {} fit's RMSE vol error overflows ({}) at the best start's "
+                                     "parameters, though every option's error is finite",
+                                     to_string(spec.model), res.rmse_vol));
 
   m.spot = sel.spot;
   m.rate = sel.carry;

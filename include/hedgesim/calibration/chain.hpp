@@ -7,6 +7,12 @@
 // already the forward-normalised price a smile fit works with. Time to expiry is ACT/365 (DESIGN.md §3):
 // the file's `time_to_maturity` is ACT/365.25 and is rescaled by 365.25/365, which reproduces Deribit's
 // mark prices from its mark IVs to about 1e-6 relative.
+//
+// Two kinds of bad row. A row that cannot be a quote (a field that is not a number or a time, a
+// non-positive strike, forward, index or mark IV, a negative price, a time_to_maturity that contradicts
+// expiry_datetime − timestamp) means the file is broken: parse_chain rejects it naming file, line and
+// column. A row that is a quote but not one to fit (another currency, no mark, an implausible mark IV,
+// in the money, …) is dropped by select_options and counted under its DropReason.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -16,6 +22,21 @@
 
 namespace hedgesim {
 
+/// Largest mark IV fitted (decimal: 5 = 500%); rows above it are dropped as implausible_iv. The highest
+/// mark IV in the six shipped snapshots is 1.83 (a 25-day ETH call struck at 500). Above 5 a quote is
+/// out of the fit's reach (GBM's vol is held in [0.01, 5]; Heston's v0 and θ below 4, a vol of 2), and
+/// its price says ever less about the vol: at three months σ√T = 2.5 already, an at-the-money option
+/// costs 79% of its upper bound, and the vega that turns price errors into vol errors shrinks towards
+/// zero as σ grows. Dropped, not rejected: such a mark is odd but possible (hours before expiry), not
+/// a sign of a broken file.
+inline constexpr double kMaxMarkIv = 5.0;
+
+/// How far, in seconds, time_to_maturity may differ from expiry_datetime − timestamp (ACT/365.25)
+/// before the row contradicts itself. The shipped snapshots agree exactly; times are read to the
+/// second, so the check needs more than 1 s. One minute still catches an ACT/365 file (off by
+/// 0.07% of T: 7 minutes at 7 days), which the 365.25/365 rescaling would silently mis-time.
+inline constexpr double kMaturityToleranceSeconds = 60.0;
+
 /// One row of a chain file. Coin prices are per option; a missing bid or ask (empty field) is 0.
 struct ChainQuote {
   std::size_t line = 0;          ///< 1-based line in the file (the header is line 1)
@@ -24,12 +45,12 @@ struct ChainQuote {
   std::string expiry;            ///< the expiry_datetime text, which groups rows into expiries
   OptionType type = OptionType::call;
   double strike = 0.0;           ///< USD
-  double forward = 0.0;          ///< USD: the row's `underlying` (future, synthetic forward or index)
+  double forward = 0.0;          ///< USD, > 0: the row's `underlying` (future, synthetic forward or index)
   double index = 0.0;            ///< USD: Deribit spot index (0 if the field is empty)
   double maturity = 0.0;         ///< years, ACT/365
   double bid = 0.0, ask = 0.0;   ///< coin; 0 = no quote
-  double mark = 0.0;             ///< coin
-  double mark_iv = 0.0;          ///< Deribit mark implied vol (decimal)
+  double mark = 0.0;             ///< coin; 0 = no mark
+  double mark_iv = 0.0;          ///< Deribit mark implied vol (decimal); 0 if the field is empty
 };
 
 struct Chain {
@@ -38,8 +59,12 @@ struct Chain {
 };
 
 /// Reads a chain CSV. Throws InputError naming the file, the 1-based line and the column for an empty
-/// file, a missing column, a short row or a non-numeric value; a file that cannot be opened, is not a
-/// regular file or pipe, or exceeds kDataFileCap is also an InputError (read_input_file). Column order is free; extra columns are ignored.
+/// file, a missing column, a short row or a field outside its rule: numbers finite; strike, underlying
+/// and time_to_maturity > 0; index_price and implied_volatility > 0 or empty; bid, ask and mark ≥ 0 or
+/// empty; timestamp and expiry_datetime UTC times (utc_time.hpp, with Z or an offset, or Unix time);
+/// time_to_maturity within kMaturityToleranceSeconds of expiry_datetime − timestamp. A file that cannot
+/// be opened, is not a regular file or pipe, or exceeds kDataFileCap is also an InputError
+/// (read_input_file). Column order is free; extra columns are ignored.
 Chain read_chain(const std::string& path);
 /// As read_chain, from text (source names it in messages).
 Chain parse_chain(const std::string& text, const std::string& source);
@@ -48,7 +73,8 @@ Chain parse_chain(const std::string& text, const std::string& source);
 enum class DropReason : unsigned {
   currency,           ///< another currency than asked for
   expiry_window,      ///< days to expiry outside [min_days, max_days]
-  no_mark,            ///< mark price or mark IV missing or <= 0, or forward <= 0
+  no_mark,            ///< mark price 0 or empty, or mark IV empty
+  implausible_iv,     ///< mark IV above kMaxMarkIv
   in_the_money,       ///< out-of-the-money only: calls with K >= F, puts with K < F
   moneyness_window,   ///< K/F outside [min_moneyness, max_moneyness]
   no_two_sided_quote, ///< bid or ask missing or <= 0, or ask < bid

@@ -64,7 +64,7 @@ struct FitResult {
   double objective = 0.0;            ///< ½ Σ residual² at the optimum (fit pricer)
   unsigned starts = 0;
   unsigned best_start = 0;
-  std::vector<double> start_objectives;
+  std::vector<double> start_objectives;  ///< per start; inf or NaN for a start that failed (JSON null)
   unsigned evaluations = 0;          ///< chain pricings over all starts
   int lm_status = 0;                 ///< Eigen LevenbergMarquardtSpace::Status of the best start
   double pricer_check = 0.0;         ///< max |σ_fit pricer − σ_reference| at the optimum
@@ -72,7 +72,9 @@ struct FitResult {
   std::size_t quadrature_nodes = 0;  ///< characteristic-function values per chain pricing
 };
 
-/// Fits spec.model to sel. Throws InputError for an empty selection or starts == 0.
+/// Fits spec.model to sel. Throws InputError for an empty selection or starts == 0, and RuntimeFailure
+/// when no start reaches a finite objective or the reported vol errors are not finite (the message
+/// names the starts and the first rows at fault), so a result is never returned with a NaN or inf error.
 FitResult calibrate(const Selection& sel, const FitSpec& spec);
 
 /// The `model:` block of a run config (DESIGN.md §4 keys) for a fitted model, ready to paste.
