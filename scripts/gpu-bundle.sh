@@ -22,7 +22,7 @@ bundle=${HEDGESIM_DEVICE_BUNDLE:-../shared/tools/device-bundle}
 rm -rf build/gpu-bundle
 "$bundle" build/gpu-bundle "${targets[@]/#/build/gpu/}"
 cp -r configs build/gpu-bundle/configs
-cp scripts/gpu-check.sh scripts/check_kernel_resources.py build/gpu-bundle/
+cp scripts/gpu-check.sh scripts/check_kernel_resources.py bench/pfhedge_compare.py build/gpu-bundle/
 commit=$(git rev-parse --short=12 HEAD)
 [[ -z $(git status --porcelain --untracked-files=no) ]] || commit+="-dirty"
 echo "$commit" > build/gpu-bundle/COMMIT

@@ -3,17 +3,21 @@
 # 5-8 minutes: the CUDA tests, the kernels' compiler resource budget, bench_paths, bench_hedging (2^20
 # paths, 8 and 1 policies), bench_optimise, whole-process wall time and peak RSS of a 10M-path
 # `hedgesim run` and of `hedgesim optimise`, compute-sanitizer memcheck on the CUDA hedging test, and
-# Nsight Compute on the hedging kernel (registers, achieved occupancy, duration).
+# Nsight Compute on the hedging kernel (registers, achieved occupancy, duration), and last the pfhedge
+# side by side (bench/pfhedge_compare.py, 1M paths x 720 steps, ~2-4 min) when its wheel is carried.
 #
-# Build the bundle here with scripts/gpu-bundle.sh, then with the device tool: carry build/gpu-bundle.tgz,
-# command `bash scripts/gpu-check.sh` (or, whatever checkout travels:
-# `tar -C build -xzf build/gpu-bundle.tgz && bash build/gpu-bundle/gpu-check.sh`), timeout_s 600.
-# The bundle holds the binaries, their libraries, configs/, this script and the build's ptxas report.
+# Build the bundle here with scripts/gpu-bundle.sh; for pfhedge also `python3 -m pip download --no-deps
+# pfhedge==0.23.0 -d .whl` (.whl/ is git-ignored through .git/info/exclude). Then with the device tool:
+# carry build/gpu-bundle.tgz and .whl, command `bash scripts/gpu-check.sh`, timeout_s 600. The machine
+# is lent for 15 minutes a session: run it once, give the machine back only when done with it.
+# The bundle holds the binaries, their libraries, configs/, this script, the pfhedge comparison and the
+# build's ptxas report.
 #
 # Writes to $OUT (the device tool's folder) or results/gpu/ at most 8 files (the tool's limit):
 # summary.md (device, date, commit, each measure against its goal), logs.tgz (every log), the three
-# benchmark reports, ncu_hedging.txt and kernel_resources.txt.
+# benchmark reports, ncu_hedging.txt, kernel_resources.txt and pfhedge_compare.md.
 set -uo pipefail
+start_dir=$PWD                                   # the checkout: .whl/ holds a carried pfhedge wheel
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ -x $here/bin/hedgesim ]]; then
   bundle=$here                                   # run from the unpacked bundle
@@ -153,6 +157,21 @@ else
   echo "$nc" > "$logs/ncu_hedging.txt"
 fi
 
+# ---------------------------------------------------------------- 6. pfhedge side by side (issue 10), last: the longest step
+# Needs the pfhedge wheel carried in .whl/ (README of the device tool; torch is on the device) and
+# bench/pfhedge_compare.py with configs/bench/ in the bundle.
+step "pfhedge side by side"
+pf_whl=$(ls "$start_dir"/.whl/pfhedge-*.whl 2> /dev/null | head -1)
+if [[ -n $pf_whl && -f $bundle/pfhedge_compare.py ]] && python3 -c 'import torch' 2> /dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$pf_whl" > "$logs/pfhedge_install.log" 2>&1
+  PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} timed pfhedge 300 python3 "$bundle/pfhedge_compare.py" --hedgesim "$bin/hedgesim" \
+    --config-dir "$cfg/bench" --device cuda --paths 1000000 --steps 720 --models gbm,heston --reps 1 \
+    --markdown "$logs/pfhedge_compare.md" --json-out "$logs/pfhedge_compare.json"
+  pf="$(grep -m2 -iE 'ratio|faster' "$logs/pfhedge_compare.md" 2> /dev/null | tr '\n' ' ' | cut -c1-300) ($(verdict "$(val pfhedge rc)"), $(val pfhedge wall_s) s)"
+else
+  pf="not run (no .whl/pfhedge-*.whl carried, no bench/pfhedge_compare.py in the bundle, or no torch)"
+fi
+
 # ---------------------------------------------------------------- summary
 step "summary"
 h8=$(cuda_row "$logs/hedging_benchmark.md" 8)
@@ -182,6 +201,7 @@ mem=$(grep -o 'Linear extrapolation[^*]*' "$logs/hedging_benchmark.md" 2>/dev/nu
   echo "| \`hedgesim run btc_short_calls_perp --paths 10000000\` whole process | | $(val run_10M wall_s) s wall, peak RSS $(gib "$(val run_10M max_rss_kib)"); ${run_elapsed:-no elapsed line} ($(verdict "$(val run_10M rc)")) | $base_run |"
   echo "| \`hedgesim optimise optimise_btc_band\` whole process | | $(val optimise wall_s) s wall, peak RSS $(gib "$(val optimise max_rss_kib)"); ${opt_line:-no summary line} ($(verdict "$(val optimise rc)")) | $base_opt |"
   echo "| host memory at 10M paths (bench_hedging extrapolation) | <= 2 GB | ${mem:-?} | 7.77 GiB |"
+  echo "| pfhedge side by side, 1M paths x 720 steps, GBM and Heston (pfhedge_compare.md) | >= 30x | $pf | 3.9x / 9x |"
   echo "| compute-sanitizer memcheck, test_hedging *Cuda* | 0 errors | $mc | not run |"
   echo "| ncu, hedging kernel (first launch) | | $nc | 180 registers, 12% achieved occupancy, 62.1 ms at 1.5 GHz locked |"
   echo
@@ -202,7 +222,8 @@ mem=$(grep -o 'Linear extrapolation[^*]*' "$logs/hedging_benchmark.md" 2>/dev/nu
 } > "$logs/summary.md"
 
 # At most 8 files go back from $OUT: the summary, the reports, and one archive of everything.
-for f in summary.md paths_benchmark.md hedging_benchmark.md optimise_benchmark.md ncu_hedging.txt kernel_resources.txt; do
+for f in summary.md paths_benchmark.md hedging_benchmark.md optimise_benchmark.md ncu_hedging.txt kernel_resources.txt \
+  pfhedge_compare.md; do
   [[ -f $logs/$f ]] && cp "$logs/$f" "$out/"
 done
 tar -C "$work" -czf "$out/logs.tgz" gpu-check
