@@ -322,6 +322,25 @@ TEST(Config, NumbersInScientificNotationAndFractionalStepsPerDay) {
 
 // ───────────────────────────── wrong types and values ─────────────────────────────
 
+// An open quote used to swallow the rest of the file into one value, and the message blamed a missing
+// section (issue 11, defect 11). Closed quotes, escaped quotes and quotes in values stay accepted.
+TEST(ConfigErrors, OpenQuoteNamesItsKeyAndLine) {
+  const std::string open = "simulation:\n  paths: 100\nmodel:\n  type: \"gbm\n  spot: 100\n  vol: 0.5\n"
+                           "book:\n  - {type: call, strike: 100, expiry_days: 30}\n";
+  expect_has(error_of(open), {"test.yaml: model.type at line 4: its quoted value does not end on that line",
+                              "closing quote missing"});
+  const std::string single = "simulation: {paths: 100}\nmodel: {type: gbm, spot: 100, vol: 0.5}\n"
+                             "book:\n  - type: call\n    strike: 100\n    expiry_days: 30\n    settlement: 'linear\n";
+  expect_has(error_of(single), {"book[0].settlement at line 7: its quoted value does not end on that line"});
+  // Quoted on one line, with escaped quotes inside: no complaint about the quotes.
+  const std::string closed = "simulation: {paths: 100, backend: \"cpu\"}\nmodel: {type: 'gbm', spot: 100, vol: 0.5}\n"
+                             "book:\n  - {type: call, strike: 100, expiry_days: 30}\nhedge: {implied_vol: 0.5}\n"
+                             "policies: [{name: \"a \\\"b\\\" 'c''\", type: every_step}]\n";
+  const std::string message = error_of(closed);  // the name's characters are refused, not its quotes
+  EXPECT_EQ(message.find("does not end on that line"), std::string::npos) << message;
+  EXPECT_NE(message.find("policies[0].name"), std::string::npos) << message;
+}
+
 TEST(ConfigErrors, NonIntegerPaths) {
   EXPECT_EQ(error_of(replace_line(kGbm, 2, "  paths: abc")),
             "test.yaml: simulation.paths = 'abc' at line 2: expected an integer > 0");

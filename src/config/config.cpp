@@ -809,6 +809,42 @@ void validate_run_only(const RunSpec& spec) {
 
 int line_of(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
 
+/// The key path and line of the first quoted value in `n` whose closing quote is not on its own line.
+/// No key takes text over several lines, and a quote left open swallows every line up to the next
+/// quote character (or the end of the file) into one value, which made the config's last sections
+/// look missing ("section 'book' is required").
+std::optional<std::pair<std::string, int>> open_quote(const YAML::Node& n, const std::string& text,
+                                                      const std::string& path) {
+  if (n.IsScalar()) {
+    if (n.Tag() != "!" || n.Mark().is_null()) return std::nullopt;
+    const std::size_t pos = static_cast<std::size_t>(n.Mark().pos);
+    if (pos >= text.size() || (text[pos] != '"' && text[pos] != '\'')) return std::nullopt;
+    const char q = text[pos];
+    for (std::size_t i = pos + 1; i < text.size() && text[i] != '\n'; ++i) {
+      if (q == '"' && text[i] == '\\') {
+        ++i;  // an escaped character, \" included
+      } else if (text[i] == q) {
+        if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;  // '' is a quote inside single quotes
+        } else {
+          return std::nullopt;
+        }
+      }
+    }
+    return std::make_pair(path, line_of(n));
+  }
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      if (auto hit = open_quote(kv.second, text, path.empty() ? key : path + "." + key)) return hit;
+    }
+  } else if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i)
+      if (auto hit = open_quote(n[i], text, path + "[" + std::to_string(i) + "]")) return hit;
+  }
+  return std::nullopt;
+}
+
 /// One key: value pair of a YAML map, with the line the message should point at.
 struct Entry {
   std::string key;
@@ -1017,6 +1053,12 @@ class Parser {
     if (!root.IsMap()) {
       throw InputError(prefix() + "the config at line " + std::to_string(line_of(root)) + " is " + kind_of(root) +
                        ": expected a map with the sections " + join(kSections));
+    }
+
+    if (const auto hit = open_quote(root, text, "")) {
+      throw InputError(prefix() + hit->first + " at line " + std::to_string(hit->second) +
+                       ": its quoted value does not end on that line: is the closing quote missing? (an open "
+                       "quote takes every following line into the value)");
     }
 
     RunSpec spec;
