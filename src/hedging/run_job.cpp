@@ -30,13 +30,6 @@ constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 18;
 
 }  // namespace
 
-const char* to_string(PathField f) {
-  static constexpr const char* names[kPathFields] = {"pnl",     "cost",   "fees",     "fixed",    "gas",
-                                                      "slippage", "funding", "trades", "failures", "turnover",
-                                                      "max_delta_error"};
-  return names[static_cast<unsigned>(f)];
-}
-
 HedgeParams make_hedge_params(const RunSpec& spec) {
   const TimeGrid grid = make_grid(spec.simulation, spec.book);
   const ModelParams& model = spec.model;

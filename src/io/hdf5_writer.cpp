@@ -244,29 +244,6 @@ void write_dataset(hid_t parent, const std::string& name, std::span<const T> val
 
 // ---- The layout (docs/hdf5.md).
 
-/// Units of a per-path field (a field added to PathField without a case here draws -Wswitch).
-const char* units_of(PathField f) {
-  switch (f) {
-    case PathField::pnl:
-    case PathField::cost:
-    case PathField::fees:
-    case PathField::fixed:
-    case PathField::gas:
-    case PathField::slippage:
-    case PathField::funding:
-    case PathField::turnover:  // traded notional |Δh|·S
-      return "USD";
-    case PathField::trades:
-    case PathField::failures:
-      return "count";
-    case PathField::max_delta_error:  // |hedge − target| in coins
-      return "coins";
-    case PathField::count:
-      break;
-  }
-  throw RuntimeFailure(fmt::format("no units for per-path field {}", static_cast<unsigned>(f)));
-}
-
 /// A float64 column of /summary: the same name and value as the policy's key in `run --json`.
 struct SummaryColumn {
   std::string name;
@@ -288,9 +265,12 @@ std::vector<SummaryColumn> summary_columns() {
       {"cost_mean", "USD", [](const PolicyResult& r) { return r.cost.mean; }},
       {"cost_std", "USD", [](const PolicyResult& r) { return r.cost.std; }},
   };
-  for (unsigned f = static_cast<unsigned>(PathField::fees); f < kPathFields; ++f)
-    c.push_back({std::string(to_string(static_cast<PathField>(f))) + "_mean", units_of(static_cast<PathField>(f)),
+  for (unsigned f = 0; f < kPathFields; ++f) {
+    const auto field = static_cast<PathField>(f);
+    if (field == PathField::pnl || field == PathField::cost) continue;  // full summaries above
+    c.push_back({std::string(to_string(field)) + "_mean", units_of(field),
                  [f](const PolicyResult& r) { return r.fields[f].mean(); }});
+  }
   return c;
 }
 

@@ -32,22 +32,54 @@ struct PolicyParams {
   double value[kPolicyValues];
 };
 
-/// Per-path results, one value per (field, policy, path). cost = fees + fixed + gas + slippage + funding.
+/// The per-path results, one value per (field, policy, path), one line per field: X(name, unit). From
+/// this table come PathField, the field's name in outputs (HDF5 datasets, `<name>_mean` in JSON and
+/// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
+/// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding; turnover is the traded
+/// notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coins.
+#define HEDGESIM_PATH_FIELDS(X) \
+  X(pnl, "USD")                 \
+  X(cost, "USD")                \
+  X(fees, "USD")                \
+  X(fixed, "USD")               \
+  X(gas, "USD")                 \
+  X(slippage, "USD")            \
+  X(funding, "USD")             \
+  X(trades, "count")            \
+  X(failures, "count")          \
+  X(turnover, "USD")            \
+  X(max_delta_error, "coins")
+
 enum class PathField : unsigned {
-  pnl,
-  cost,
-  fees,
-  fixed,
-  gas,
-  slippage,
-  funding,
-  trades,
-  failures,
-  turnover,
-  max_delta_error,
-  count
+#define HEDGESIM_PATH_FIELD_ENUMERATOR(name, unit) name,
+  HEDGESIM_PATH_FIELDS(HEDGESIM_PATH_FIELD_ENUMERATOR)
+#undef HEDGESIM_PATH_FIELD_ENUMERATOR
+      count
 };
 constexpr unsigned kPathFields = static_cast<unsigned>(PathField::count);
+
+/// The field's name in outputs.
+constexpr const char* to_string(PathField f) {
+  constexpr const char* kNames[kPathFields] = {
+#define HEDGESIM_PATH_FIELD_NAME(name, unit) #name,
+      HEDGESIM_PATH_FIELDS(HEDGESIM_PATH_FIELD_NAME)
+#undef HEDGESIM_PATH_FIELD_NAME
+  };
+  return kNames[static_cast<unsigned>(f)];
+}
+
+/// The field's unit (HDF5 `units` attributes).
+constexpr const char* units_of(PathField f) {
+  constexpr const char* kUnits[kPathFields] = {
+#define HEDGESIM_PATH_FIELD_UNIT(name, unit) unit,
+      HEDGESIM_PATH_FIELDS(HEDGESIM_PATH_FIELD_UNIT)
+#undef HEDGESIM_PATH_FIELD_UNIT
+  };
+  return kUnits[static_cast<unsigned>(f)];
+}
+
+/// The index of a field in per-path arrays: [field][policy][path].
+constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
 
 struct HedgeParams {
   double spot0;

@@ -403,17 +403,19 @@ struct PolicyTile {
       const PolicyLanes<L>& a = pol[k];
       for (unsigned l = 0; l < valid; ++l) {
         const double hedge_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
-        const double values[kPathFields] = {mk.book_cash[l] + mk.coin[l] * mk.spot[l] + a.cash[l] + hedge_value,
-                                            a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l],
-                                            a.fees[l],
-                                            a.fixed[l],
-                                            a.gas[l],
-                                            a.slippage[l],
-                                            a.funding[l],
-                                            static_cast<double>(a.trades[l]),
-                                            a.failures[l],
-                                            a.turnover[l],
-                                            a.max_error[l]};
+        double values[kPathFields];  // every field of HEDGESIM_PATH_FIELDS (hedge_job.hpp), by name
+        values[index_of(PathField::pnl)] = mk.book_cash[l] + mk.coin[l] * mk.spot[l] + a.cash[l] + hedge_value;
+        values[index_of(PathField::cost)] = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l];
+        values[index_of(PathField::fees)] = a.fees[l];
+        values[index_of(PathField::fixed)] = a.fixed[l];
+        values[index_of(PathField::gas)] = a.gas[l];
+        values[index_of(PathField::slippage)] = a.slippage[l];
+        values[index_of(PathField::funding)] = a.funding[l];
+        values[index_of(PathField::trades)] = static_cast<double>(a.trades[l]);
+        values[index_of(PathField::failures)] = a.failures[l];
+        values[index_of(PathField::turnover)] = a.turnover[l];
+        values[index_of(PathField::max_delta_error)] = a.max_error[l];
+        static_assert(kPathFields == 11, "a new path field needs its value here");
         for (unsigned f = 0; f < kPathFields; ++f) out[f * block + p * stride + row0 + l] = values[f];
       }
     }

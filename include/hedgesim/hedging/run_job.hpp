@@ -18,8 +18,6 @@ namespace hedgesim {
 /// The flat hedging parameters of a validated spec (premiums from the closed forms, intervals in steps).
 HedgeParams make_hedge_params(const RunSpec& spec);
 
-const char* to_string(PathField);
-
 struct PolicyResult {
   PolicySpec spec;
   Summary pnl;   ///< P&L of the whole position, USD
