@@ -209,6 +209,10 @@ TEST(MarketData, BadRowsFailWithTheLineOrAreSkippedAndCounted) {
       {"negative", [](auto& l) { l[6] = "1717218000000,1,1,1,-3.5,5"; }, "line 7: close = -3.5", &hs::DataIssues::non_positive, 167},
       {"misaligned", [](auto& l) { l[7] = "1717221660000,1,1,1,67000,5"; }, "line 8:", &hs::DataIssues::misaligned, 167},
       {"gap", [](auto& l) { l.erase(l.begin() + 49); }, "line 50: gap: 1 missing", &hs::DataIssues::gaps, 167},
+      // Beyond the plausible range of a price (issue 11, defect 6): model.spot's, (0, 1e9] USD.
+      {"absurd", [](auto& l) { l[6] = "1717218000000,1,1,1,1e308,5"; },
+       "line 7: close = 1e308 at 2024-06-01T06:00:00Z is not plausible: must be <= 1000000000 USD",
+       &hs::DataIssues::implausible, 167},
   };
   for (const BadCase& c : cases) {
     std::vector<std::string> lines = base;
@@ -221,6 +225,30 @@ TEST(MarketData, BadRowsFailWithTheLineOrAreSkippedAndCounted) {
     EXPECT_EQ(s.time.size(), c.kept) << c.name;
     for (std::size_t i = 1; i < s.time.size(); ++i) ASSERT_GT(s.time[i], s.time[i - 1]) << c.name;
   }
+}
+
+// Funding beyond 100% a period and gas beyond 1e6 gwei are implausible rows too (issue 11, defect 6):
+// an error with the file, line, column, value and rule, or dropped and counted with on_bad_data skip.
+TEST(MarketData, ImplausibleFundingAndGasRowsFailOrAreSkipped) {
+  std::vector<std::string> f = lines_of(slurp(kBinanceFunding));
+  f[3] = "2024-06-01 16:00:00+00:00,-1.5,67722.9";  // line 4: -150% in 8 hours
+  std::string msg = input_error([&] { hs::parse_series(join_lines(f), "f.csv", hs::SeriesKind::funding, opts()); });
+  EXPECT_TRUE(contains(msg, "f.csv line 4: funding_rate = -1.5 at 2024-06-01T16:00:00Z is not plausible: must be in "
+                            "(-1, 1) per funding period")) << msg;
+  hs::TimeSeries s = hs::parse_series(join_lines(f), "f.csv", hs::SeriesKind::funding, opts(hs::BadData::skip));
+  EXPECT_EQ(s.issues.implausible, 1u);
+  EXPECT_EQ(s.time.size(), 23u);
+  f[3] = "2024-06-01 16:00:00+00:00,0.99,67722.9";  // inside: kept
+  EXPECT_EQ(hs::parse_series(join_lines(f), "f.csv", hs::SeriesKind::funding, opts()).value[2], 0.99 * 1095.0);
+
+  std::vector<std::string> g = lines_of(slurp(kGas));
+  g[2] = "\"6/1/2024\",\"1717200000\",\"1e300\"\r";  // line 3, in wei
+  msg = input_error([&] { hs::parse_series(join_lines(g), "gas.csv", hs::SeriesKind::gas, opts()); });
+  EXPECT_TRUE(contains(msg, "gas.csv line 3: Value (Wei) = 1e300 at 2024-06-01T00:00:00Z is not plausible: 1e+291 "
+                            "gwei, must be <= 1000000 gwei")) << msg;
+  s = hs::parse_series(join_lines(g), "gas.csv", hs::SeriesKind::gas, opts(hs::BadData::skip));
+  EXPECT_EQ(s.issues.implausible, 1u);
+  EXPECT_EQ(s.time.size(), 8u);
 }
 
 TEST(MarketData, MalformedFilesNameTheLine) {

@@ -127,6 +127,11 @@ TEST(BacktestCli, BadDataExitsTwoWithFileAndLine) {
   r = run("backtest " + config() + " --prices " + write_file("bad.csv", "ts,close\n1717200000000,abc\n"));
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(contains(r.err, "bad.csv line 2: close = 'abc' is not a finite number")) << r.err;
+  // A price beyond the plausible range (issue 11, defect 6) is a bad row like the others.
+  r = run("backtest " + config() + " --prices " + write_file("absurd.csv", "ts,close\n1717200000000,1e308\n"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(contains(r.err, "absurd.csv line 2: close = 1e308 at 2024-06-01T01:00:00Z is not plausible: must be "
+                              "<= 1000000000 USD")) << r.err;
   r = run("backtest " + config() + " --prices " + write_file("empty.csv", ""));
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(contains(r.err, "empty")) << r.err;

@@ -143,23 +143,24 @@ TEST(Cli, RunWithoutPoliciesIsExitTwo) {
   EXPECT_NE(r.err.find("policies"), std::string::npos) << r.err;
 }
 
-// A price that is not a number is a failure, never printed with exit 0 (issue 11). A rate of 800 (until
-// plausible ranges reject it as input) makes every path overflow to S_T = inf in float64.
-TEST(Cli, NonFinitePriceIsExitThree) {
+// A price that is not a number is a failure, never printed with exit 0 (issue 11). A rate of 800, which
+// made every path overflow to S_T = inf in float64, is now refused as input by model.rate's plausible
+// range (config_ranges.hpp), before anything is simulated: exit 2 naming the key.
+TEST(Cli, OverflowingRateIsExitTwoNamingTheKey) {
   const Result r = run("price " + write_config("overflow.yaml", R"(simulation: {paths: 500, steps_per_day: 1, seed: 3, measure: risk_neutral, precision: float64}
 model: {type: gbm, spot: 100, rate: 800, vol: 0.2}
 book:
   - {type: call, strike: 100, expiry_days: 365}
 )") + " --json");
-  EXPECT_EQ(r.code, 3) << r.err;
-  EXPECT_NE(r.err.find("500 of 500 simulated payoffs are not finite"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("model.rate = 800 at line 2: must be in [-1, 1] per year"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
 }
 
-// Statistics that overflow fail the run (issue 11): a gas cost of ~1e287 USD an attempt is finite per
-// path, but its square is not, so the cost's standard deviation would print as inf (null in JSON).
-TEST(Cli, OverflowingStatisticsAreExitThree) {
+// Statistics that overflow fail the run (issue 11). The gas cost of ~1e287 USD an attempt that did it
+// (units 1e290) is now refused as input by costs.gas.units' plausible range: exit 2, no result file.
+TEST(Cli, OverflowingGasIsExitTwoNamingTheKey) {
   const std::string out = (temp_dir() / "overflow.h5").string();
   const Result r = run("run " + write_config("gas_overflow.yaml", R"(simulation: {paths: 400, steps_per_day: 4, seed: 3}
 model: {type: gbm, spot: 3000, vol: 0.8}
@@ -170,11 +171,36 @@ costs: {fee_bps: 5, gas: {units: 1e290, price_gwei: 20, eth_price_usd: 3000}}
 policies:
   - {name: every, type: every_step}
 )") + " --json --out " + out);
-  EXPECT_EQ(r.code, 3) << r.err;
-  EXPECT_NE(r.err.find("policy 'every': the standard deviation of its P&L is inf"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("the statistics overflow double precision"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("costs.gas.units = 1e+290 at line 6: must be in (0, 100000000] gas"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(out)) << "no result file from a failed run";
+}
+
+// Absurd finite values are refused before anything runs (issue 11, defect 6): exit 2 naming the key,
+// its line and its plausible range, whatever the command.
+TEST(Cli, AbsurdFiniteValuesAreExitTwoNamingTheKey) {
+  const struct {
+    const char* from;
+    const char* to;
+    const char* message;
+  } cases[] = {
+      {"spot: 100,", "spot: 1e308,", "model.spot = 1e+308 at line 2: must be in (0, 1000000000] USD"},
+      {"kappa: 2,", "kappa: 1e308,", "model.kappa = 1e+308 at line 2: must be in (0, 1000] per year"},
+      {"xi: 0.5,", "xi: 1e308,", "model.xi = 1e+308 at line 2: must be in (0, 100]"},
+      {"v0: 0.04,", "v0: 0.04, rate: 1e308,", "model.rate = 1e+308 at line 2: must be in [-1, 1] per year"},
+      {"strike: 95,", "strike: 1e308,", "book[1].strike = 1e+308 at line 5: must be in [0.001, 1000] x model.spot"},
+      {"expiry_days: 30}", "expiry_days: 30, quantity: -1e308}", "book[0].quantity = -1e+308 at line 4"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = kGood;
+    yaml.replace(yaml.find(c.from), std::string(c.from).size(), c.to);
+    for (const char* command : {"price ", "run "}) {
+      const Result r = run(command + write_config("absurd.yaml", yaml));
+      EXPECT_EQ(r.code, 2) << command << c.to << "\n" << r.err;
+      EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    }
+  }
 }
 
 // A flag follows its config key's rules, one validator for both (issue 11): no wrap-around, clamping,

@@ -2,7 +2,11 @@
 // bad input gives one InputError whose message names the key, the value and the line.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <charconv>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
@@ -11,6 +15,7 @@
 #include <string>
 
 #include "hedgesim/config.hpp"
+#include "hedgesim/config_ranges.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/policy.hpp"
@@ -1223,6 +1228,163 @@ TEST(RunConfigValidate, CostRulesAreRecheckedAfterOverrides) {
   expect_has(validate_error_of(s), {"costs.failure_probability = nan: must be >= 0 and < 1"});
   s.costs.failure_probability = 1.0;
   expect_has(validate_error_of(s), {"1 would never trade"});
+}
+
+// ───────────────────────────── plausible ranges (config_ranges.hpp) ─────────────────────────────
+
+// Every key of the range table set to each side of its bounds on a config where the key is in use
+// (svcj, stochastic funding, gas and sqrt slippage): just outside is refused naming the key and the
+// range (or, below a bound of 0, the key's own "> 0" / ">= 0" rule, checked first), at or just inside
+// is accepted. A key added to the table without a setter here fails the test.
+const std::string kEveryKey =
+    "simulation: {paths: 100, steps_per_day: 48}\n"
+    "model: {type: svcj, spot: 65000, v0: 0.36, kappa: 2, theta: 0.36, xi: 1, rho: -0.3, jump_intensity: 5,\n"
+    "        jump_mean: -0.05, jump_stdev: 0.1, var_jump_mean: 0.05, jump_rho: -0.5}\n"
+    "book: [{type: call, strike: 70000, expiry_days: 7, quantity: -2}]\n"
+    "hedge: {implied_vol: 0.6, funding: {rate: 0.1, stochastic: true, kappa: 20, sigma: 0.5, rho: 0.3}}\n"
+    "costs: {fee_bps: 5, fixed_per_trade: 1, failure_probability: 0.01,\n"
+    "        gas: {units: 180000, price_gwei: 20, eth_price_usd: 3000, kappa: 10, sigma: 3, return_sensitivity: 40},\n"
+    "        slippage: {model: sqrt, coefficient: 0.1, depth_usd: 5e6}}\n"
+    "policies: [{name: hourly, type: time, every_hours: 1}]\n";
+
+/// Steps per day that put `days` on one whole step, with the policy's interval one step.
+void one_step_grid(RunSpec& s, double days) {
+  s.simulation.steps_per_day = 1.0 / days;
+  s.book[0].expiry_days = days;
+  s.policies[0].set("every_hours", 24.0 * days);
+}
+
+using Setter = std::function<void(RunSpec&, double)>;
+const std::map<std::string, Setter, std::less<>>& range_setters() {
+  static const std::map<std::string, Setter, std::less<>> setters = {
+      {"simulation.steps_per_day", [](RunSpec& s, double x) { one_step_grid(s, 1.0 / x); }},
+      {"simulation.horizon_days",
+       [](RunSpec& s, double x) {
+         s.simulation.horizon_days = x;
+         if (x < 7.0 && x > 0.0) one_step_grid(s, x);
+       }},
+      {"model.spot",
+       [](RunSpec& s, double x) {
+         s.model.spot = x;
+         s.book[0].strike = x;
+       }},
+      {"model.rate", [](RunSpec& s, double x) { s.model.rate = x; }},
+      {"model.dividend", [](RunSpec& s, double x) { s.model.dividend = x; }},
+      {"model.drift", [](RunSpec& s, double x) { s.model.drift = x; }},
+      {"model.vol",
+       [](RunSpec& s, double x) {
+         s.model.type = ModelType::gbm;
+         s.model.vol = x;
+       }},
+      {"model.v0", [](RunSpec& s, double x) { s.model.v0 = x; }},
+      {"model.kappa", [](RunSpec& s, double x) { s.model.kappa = x; }},
+      {"model.theta", [](RunSpec& s, double x) { s.model.theta = x; }},
+      {"model.xi", [](RunSpec& s, double x) { s.model.xi = x; }},
+      {"model.rho", [](RunSpec& s, double x) { s.model.rho = x; }},
+      {"model.jump_intensity", [](RunSpec& s, double x) { s.model.jump_intensity = x; }},
+      {"model.jump_mean", [](RunSpec& s, double x) { s.model.jump_mean = x; }},
+      {"model.jump_stdev", [](RunSpec& s, double x) { s.model.jump_stdev = x; }},
+      {"model.var_jump_mean", [](RunSpec& s, double x) { s.model.var_jump_mean = x; }},
+      {"model.jump_rho", [](RunSpec& s, double x) { s.model.jump_rho = x; }},
+      {"book[i].strike", [](RunSpec& s, double x) { s.book[0].strike = x * s.model.spot; }},
+      {"book[i].expiry_days",
+       [](RunSpec& s, double x) {
+         if (x < 1.0 && x > 0.0) one_step_grid(s, x);
+         s.book[0].expiry_days = x;
+       }},
+      {"book[i].quantity", [](RunSpec& s, double x) { s.book[0].quantity = x; }},
+      {"hedge.implied_vol", [](RunSpec& s, double x) { s.hedge.implied_vol = x; }},
+      {"hedge.funding.rate", [](RunSpec& s, double x) { s.hedge.funding.rate = x; }},
+      {"hedge.funding.kappa", [](RunSpec& s, double x) { s.hedge.funding.kappa = x; }},
+      {"hedge.funding.sigma", [](RunSpec& s, double x) { s.hedge.funding.sigma = x; }},
+      {"hedge.funding.rho", [](RunSpec& s, double x) { s.hedge.funding.rho = x; }},
+      {"costs.fee_bps", [](RunSpec& s, double x) { s.costs.fee_bps = x; }},
+      {"costs.fixed_per_trade", [](RunSpec& s, double x) { s.costs.fixed_per_trade = x; }},
+      {"costs.failure_probability", [](RunSpec& s, double x) { s.costs.failure_probability = x; }},
+      {"costs.gas.units", [](RunSpec& s, double x) { s.costs.gas.units = x; }},
+      {"costs.gas.price_gwei", [](RunSpec& s, double x) { s.costs.gas.price_gwei = x; }},
+      {"costs.gas.eth_price_usd", [](RunSpec& s, double x) { s.costs.gas.eth_price_usd = x; }},
+      {"costs.gas.kappa",
+       [](RunSpec& s, double x) {
+         s.costs.gas.kappa = x;
+         if (x == 0.0) s.costs.gas.sigma = s.costs.gas.return_sensitivity = 0.0;  // they need reversion
+       }},
+      {"costs.gas.sigma", [](RunSpec& s, double x) { s.costs.gas.sigma = x; }},
+      {"costs.gas.return_sensitivity", [](RunSpec& s, double x) { s.costs.gas.return_sensitivity = x; }},
+      {"costs.slippage.coefficient", [](RunSpec& s, double x) { s.costs.slippage.coefficient = x; }},
+      {"costs.slippage.depth_usd", [](RunSpec& s, double x) { s.costs.slippage.depth_usd = x; }},
+  };
+  return setters;
+}
+
+/// As the messages write numbers: whole numbers without an exponent, else the shortest round trip.
+std::string number_text(double x) {
+  if (x == std::trunc(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
+  std::array<char, 64> buf{};
+  return std::string(buf.data(), std::to_chars(buf.data(), buf.data() + buf.size(), x).ptr);
+}
+
+/// "(0, 1000] per year" as the table states it.
+std::string stated_range(const KeyRange& k) {
+  std::string out = (k.lo_open ? "(" : "[") + number_text(k.lo) + ", " + number_text(k.hi) + (k.hi_open ? ")" : "]");
+  return k.unit.empty() ? out : out + " " + std::string(k.unit);
+}
+
+/// The key path a message names: book[0].strike for book[i].strike.
+std::string message_key(std::string_view table_key) {
+  std::string k(table_key);
+  if (const auto at = k.find("[i]"); at != std::string::npos) k.replace(at, 3, "[0]");
+  return k;
+}
+
+TEST(KeyRanges, EveryKeyIsRefusedJustOutsideItsRangeAndAcceptedAtIt) {
+  const RunSpec base = parse_config(kEveryKey, "every.yaml");
+  ASSERT_NO_THROW(validate_for_run(base));
+  for (const KeyRange& k : kKeyRanges) {
+    SCOPED_TRACE(std::string(k.key));
+    const auto setter = range_setters().find(k.key);
+    ASSERT_NE(setter, range_setters().end()) << "no setter for " << k.key << ": add one to range_setters()";
+    const double span = k.hi - k.lo;
+    const double nudge = 1e-9;  // relative: beyond a value's rounding, also times model.spot
+    const double below = k.lo == 0.0 ? -nudge : k.lo - std::fabs(k.lo) * nudge;
+    const double above = k.hi + std::fabs(k.hi) * nudge;
+    const double lowest = k.lo_open ? k.lo + span * 1e-6 : k.lo;
+    const double highest = k.hi_open ? k.hi - span * 1e-6 : k.hi;
+    for (const double inside : {lowest, highest}) {
+      RunSpec s = base;
+      setter->second(s, inside);
+      EXPECT_NO_THROW(validate_for_run(s)) << k.key << " = " << number_text(inside);
+    }
+    const std::string key = message_key(k.key) + " = ";
+    for (const double outside : {below, above}) {
+      RunSpec s = base;
+      setter->second(s, outside);
+      const std::string msg = validate_error_of(s);
+      EXPECT_EQ(msg.rfind(key, 0), 0u) << "names another key: " << msg;
+      const bool own_rule = (outside == below && k.lo == 0.0 && msg.find("must be >") != std::string::npos) ||
+                            (outside == above && k.hi_open && msg.find("< " + number_text(k.hi)) != std::string::npos);
+      EXPECT_TRUE(msg.find("must be in " + stated_range(k)) != std::string::npos || own_rule) << msg;
+    }
+    // Far outside, as a hostile user would write it.
+    RunSpec s = base;
+    setter->second(s, 1e308);
+    EXPECT_EQ(validate_error_of(s).rfind(key, 0), 0u) << validate_error_of(s);
+  }
+}
+
+TEST(KeyRanges, MessagesNameTheKeyValueLineRangeAndReason) {
+  EXPECT_EQ(error_of(replace_line(kSvcj, 6, "  kappa: 1e308")),
+            "test.yaml: model.kappa = 1e+308 at line 6: must be in (0, 1000] per year (a half-life of 6 hours; "
+            "faster reversion is no stochastic volatility)");
+  expect_has(error_of(replace_line(kGbm, 7, "  spot: 1e308")),
+             {"test.yaml: model.spot = 1e+308 at line 7: must be in (0, 1000000000] USD ("});
+  expect_has(error_of(replace_line(kGbm, 10, "  - {type: call, strike: 1e6, expiry_days: 30}")),
+             {"test.yaml: book[0].strike = 1000000 at line 10: must be in [0.001, 1000] x model.spot = [0.1, 100000] ("});
+  expect_has(error_of(insert_after(kGbm, 8, "  rate: 800")), {"model.rate = 800 at line 9: must be in [-1, 1] per year"});
+  // After the flags, as the CLI re-validates: the same rule, no line.
+  RunSpec s = parse_config(kGbm, "test.yaml");
+  s.model.vol = 11.0;
+  expect_has(validate_error_of(s), {"model.vol = 11: must be in (0, 10] per square-root year ("});
 }
 
 // ───────────────────────────── grid helpers and enum names ─────────────────────────────

@@ -14,6 +14,8 @@
 #include "hedge_cases.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
@@ -280,6 +282,39 @@ TEST(HedgingCosts, GasSpikesFollowAbsoluteReturns) {
   s.model.vol = 1.4;
   const double wild = run_hedging_job(s, cpu()).policies[0].fields[field(PathField::gas)].mean();
   EXPECT_GT(wild, 2.0 * calm) << "expected moves " << calm << " vs twice the expected moves " << wild;
+}
+
+// Jobs given a spec that never went through validation (a library caller's) still refuse to report a
+// number that is not one (issue 11): validation now refuses these inputs, the jobs' own checks remain the
+// last line. A rate of 1e5 overflows every path to S_T = inf; gas of ~1e287 USD an attempt is finite per
+// path while its square is not.
+TEST(Hedging, NonFiniteResultsFailTheJobEvenWithoutValidation) {
+  RunSpec s = parse_config(
+      "simulation: {paths: 300, steps_per_day: 4, seed: 3, precision: float64}\n"
+      "model: {type: gbm, spot: 3000, vol: 0.8}\n"
+      "book: [{type: call, strike: 3000, expiry_days: 7, quantity: -1}]\n"
+      "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0}}\n"
+      "costs: {fee_bps: 5, gas: {units: 100000, price_gwei: 20, eth_price_usd: 3000}}\n"
+      "policies: [{name: every, type: every_step}]\n",
+      "<test>");
+  RunSpec gas = s;
+  gas.costs.gas.units = 1e290;
+  try {
+    run_hedging_job(gas, cpu());
+    ADD_FAILURE() << "gas units 1e290: expected RuntimeFailure";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("policy 'every': the standard deviation of its P&L is inf"), std::string::npos)
+        << e.what();
+  }
+  RunSpec rate = s;
+  rate.model.rate = 1e5;  // e^{r·7/365} = e^{1918}: every S_T overflows
+  try {
+    run_price_job(rate, cpu());
+    ADD_FAILURE() << "rate 1e5: expected RuntimeFailure";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("300 of 300 simulated payoffs are not finite"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(run_hedging_job(s, cpu()));  // the same spec within range reports
 }
 
 TEST(Hedging, CudaIsEquivalentToCpu) {

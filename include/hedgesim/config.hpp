@@ -59,6 +59,14 @@
 //               {max_evaluations (1 to 1e6, default 300), tolerance ((0, 1), default 1e-3), population (0 =
 //               automatic, or 2 to 32), seed}, out_of_sample {seed (default simulation.seed + 1), paths
 //               (>= 100, default simulation.paths)}.
+// Plausible ranges: every real-valued key above also has one, in the table kKeyRanges of
+// config_ranges.hpp (the one place they are written, with unit and reason), checked after the key's
+// own rule: e.g. spot (0, 1e9] USD, rate and dividend [-1, 1] per year, drift [-10, 10], vol and
+// implied_vol (0, 10], v0/theta/var_jump_mean up to 100, kappa (0, 1000] per year, xi (0, 100],
+// jump_intensity [0, 1000] per year, jump_mean [-5, 5], jump_stdev [0, 5], strike [0.001, 1000] x
+// spot, expiry_days and horizon_days (0, 3650], |quantity| <= 1e7, funding rate [-10, 10] per year,
+// gas units (0, 1e8], price_gwei (0, 1e6], steps_per_day (0, 86400]. Outside: "KEY = VALUE at line N:
+// must be in (LO, HI] UNIT (REASON)", exit 2.
 // Booleans are YAML 1.2's true/false only (yes/no/on/off are rejected).
 #include <cstddef>
 #include <optional>

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "hedgesim/backtest/utc_time.hpp"
+#include "hedgesim/config_ranges.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/io/input_file.hpp"
 
@@ -195,9 +196,31 @@ class Reader {
     ++(s_.issues.*counter);
   }
 
+  /// The rule a value of the file beyond its plausible range breaks (config_ranges.hpp), or "".
+  /// Funding is checked per period, as written; gas in gwei.
+  std::string implausible(double per_period, double v) const {
+    switch (s_.kind) {
+      case SeriesKind::prices:
+        if (v > kMaxPriceUsd) return fmt::format("must be <= {:.0f} USD (above any asset's price)", kMaxPriceUsd);
+        break;
+      case SeriesKind::funding:
+        if (!(std::fabs(per_period) < kMaxFundingPerPeriod))
+          return fmt::format("must be in (-{0:.0f}, {0:.0f}) per funding period (100%; exchanges cap funding near 3%)",
+                             kMaxFundingPerPeriod);
+        break;
+      case SeriesKind::gas:
+        if (v > kMaxGasPriceGwei)
+          return fmt::format("{:g} gwei, must be <= {:.0f} gwei (100 times the highest gas price ever paid)", v,
+                             kMaxGasPriceGwei);
+        break;
+    }
+    return "";
+  }
+
   void row(std::uint64_t line, const std::string& time_text, const std::string& value_text) {
     const std::int64_t t = time_of(line, time_text);
     double v = number_of(line, value_text);
+    const double per_period = v;
     if (s_.kind == SeriesKind::funding) v *= kHoursPerYear * static_cast<double>(kHour) / static_cast<double>(interval_);
     if (s_.kind == SeriesKind::gas) v *= 1e-9;
     if (options_.has_span && (t < options_.span_from || t > options_.span_to)) {
@@ -227,6 +250,10 @@ class Reader {
     if (s_.kind != SeriesKind::funding && !(v > 0.0)) {
       bad(line, &DataIssues::non_positive,
           fmt::format("{} = {} at {} is not positive", s_.value_column, value_text, when));
+      return;
+    }
+    if (const std::string rule = implausible(per_period, v); !rule.empty()) {
+      bad(line, &DataIssues::implausible, fmt::format("{} = {} at {} is not plausible: {}", s_.value_column, value_text, when, rule));
       return;
     }
     if (!s_.time.empty() && t - s_.time.back() > interval_) {

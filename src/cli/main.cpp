@@ -283,13 +283,13 @@ struct BacktestFlags {
 nlohmann::json issues_json(const hs::DataIssues& d) {
   return {{"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
           {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
-          {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
+          {"implausible", d.implausible}, {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
 }
 
 std::string issues_text(const hs::DataIssues& d) {
-  return fmt::format("{} rows, {} kept; dropped: {} duplicate, {} out of order, {} misaligned, {} non-positive; "
-                     "{} gaps ({} missing){}",
-                     d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.gaps, d.missing,
+  return fmt::format("{} rows, {} kept; dropped: {} duplicate, {} out of order, {} misaligned, {} non-positive, "
+                     "{} implausible; {} gaps ({} missing){}",
+                     d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.implausible, d.gaps, d.missing,
                      d.outside ? fmt::format("; {} outside the prices' span, not used", d.outside) : "");
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "hedgesim/backtest/utc_time.hpp"
+#include "hedgesim/config_ranges.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
@@ -293,7 +294,8 @@ class Reporter {
 // ───────────────────────────── validation stage ─────────────────────────────
 
 constexpr double kMaxJumpsPerStep = 50.0;  // the range of the per-step Poisson sampler
-constexpr int kMaxSuggestedStepsPerDay = 86400;  // one step a second: finer grids are not useful
+// One step a second: finer grids are not useful (simulation.steps_per_day's plausible range).
+constexpr int kMaxSuggestedStepsPerDay = static_cast<int>(key_range("simulation.steps_per_day").hi);
 
 void require_finite(const Reporter& r, const std::string& key, double x) {
   if (!std::isfinite(x)) r.fail(key, x, "must be a finite number");
@@ -304,6 +306,30 @@ void require_positive(const Reporter& r, const std::string& key, double x) {
 void require_non_negative(const Reporter& r, const std::string& key, double x) {
   if (!std::isfinite(x) || !(x >= 0.0)) r.fail(key, x, "must be >= 0");
 }
+
+/// "(0, 1000] per year" (`spot`: the reference of bounds that are multiples of model.spot).
+std::string range_text(const KeyRange& k, double spot) {
+  const auto interval = [&](double lo, double hi) {
+    return (k.lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) + (k.hi_open ? ")" : "]");
+  };
+  std::string out = interval(k.lo, k.hi);
+  if (!k.unit.empty()) out += " " + std::string(k.unit);
+  if (k.times_spot) out += " = " + interval(k.lo * spot, k.hi * spot);
+  return out;
+}
+
+/// The plausible range of `name` in kKeyRanges (config_ranges.hpp), reported under key path `key`
+/// ("book[2].strike" for "book[i].strike"): "must be in (0, 1000] per year (REASON)". Run after the
+/// key's own rules, so that their messages win where both apply.
+void require_plausible(const Reporter& r, const std::string& key, std::string_view name, double x,
+                       double spot = 1.0) {
+  const KeyRange& k = key_range(name);
+  const double scale = k.times_spot ? spot : 1.0;
+  if (!((k.lo_open ? x > k.lo * scale : x >= k.lo * scale) && (k.hi_open ? x < k.hi * scale : x <= k.hi * scale))) {
+    r.fail(key, x, "must be in " + range_text(k, spot) + " (" + std::string(k.reason) + ")");
+  }
+}
+void require_plausible(const Reporter& r, const std::string& key, double x) { require_plausible(r, key, key, x); }
 
 bool is_whole(double x) {
   return std::fabs(x - std::round(x)) <= kGridTolerance * std::max(1.0, std::fabs(x));
@@ -354,15 +380,21 @@ void validate_simulation(const Reporter& r, const SimulationSpec& sim) {
   if (!std::isfinite(sim.horizon_days) || sim.horizon_days < 0.0) {
     r.fail("simulation.horizon_days", sim.horizon_days, "must be > 0 (or left out: the last expiry)");
   }
+  require_plausible(r, "simulation.steps_per_day", sim.steps_per_day);
+  if (sim.horizon_days != 0.0) require_plausible(r, "simulation.horizon_days", sim.horizon_days);
 }
 
 void validate_model(const Reporter& r, const ModelParams& m) {
   require_positive(r, "model.spot", m.spot);
-  require_finite(r, "model.rate", m.rate);
-  require_finite(r, "model.dividend", m.dividend);
-  require_finite(r, "model.drift", m.drift);
+  require_plausible(r, "model.spot", m.spot);
+  for (const auto& [key, x] : std::initializer_list<std::pair<const char*, double>>{
+           {"model.rate", m.rate}, {"model.dividend", m.dividend}, {"model.drift", m.drift}}) {
+    require_finite(r, key, x);
+    require_plausible(r, key, x);
+  }
   if (m.type == ModelType::gbm) {
     require_positive(r, "model.vol", m.vol);
+    require_plausible(r, "model.vol", m.vol);
     return;
   }
   // Heston family.
@@ -371,10 +403,18 @@ void validate_model(const Reporter& r, const ModelParams& m) {
   require_positive(r, "model.theta", m.theta);
   require_positive(r, "model.xi", m.xi);
   if (!std::isfinite(m.rho) || m.rho < -1.0 || m.rho > 1.0) r.fail("model.rho", m.rho, "must be in [-1, 1]");
+  require_plausible(r, "model.v0", m.v0);
+  require_plausible(r, "model.kappa", m.kappa);
+  require_plausible(r, "model.theta", m.theta);
+  require_plausible(r, "model.xi", m.xi);
+  require_plausible(r, "model.rho", m.rho);
   if (m.type == ModelType::heston) return;
   require_non_negative(r, "model.jump_intensity", m.jump_intensity);
   require_finite(r, "model.jump_mean", m.jump_mean);
   require_non_negative(r, "model.jump_stdev", m.jump_stdev);
+  // model.jump_intensity's range: in validate_grid, after the per-step rule and its advice.
+  require_plausible(r, "model.jump_mean", m.jump_mean);
+  require_plausible(r, "model.jump_stdev", m.jump_stdev);
   if (m.type == ModelType::bates) return;
   require_non_negative(r, "model.var_jump_mean", m.var_jump_mean);
   require_finite(r, "model.jump_rho", m.jump_rho);
@@ -385,9 +425,11 @@ void validate_model(const Reporter& r, const ModelParams& m) {
                " = " + format_derived(m.jump_rho * m.var_jump_mean) +
                " must be < 1 (else the expected price jump e^J is infinite)");
   }
+  require_plausible(r, "model.var_jump_mean", m.var_jump_mean);
+  require_plausible(r, "model.jump_rho", m.jump_rho);
 }
 
-void validate_book(const Reporter& r, const std::vector<OptionSpec>& book) {
+void validate_book(const Reporter& r, const std::vector<OptionSpec>& book, double spot) {
   if (book.empty()) r.fail_key("book", "must list at least one option");
   // Every command (price too) takes the same books, so that a book that prices also hedges.
   if (book.size() > kMaxBookOptions) {
@@ -401,6 +443,9 @@ void validate_book(const Reporter& r, const std::vector<OptionSpec>& book) {
     if (!std::isfinite(book[i].quantity) || book[i].quantity == 0.0) {
       r.fail(k + "quantity", book[i].quantity, "must be a non-zero finite number (negative: short)");
     }
+    require_plausible(r, k + "strike", "book[i].strike", book[i].strike, spot);
+    require_plausible(r, k + "expiry_days", "book[i].expiry_days", book[i].expiry_days);
+    require_plausible(r, k + "quantity", "book[i].quantity", book[i].quantity);
   }
 }
 
@@ -440,12 +485,13 @@ void validate_grid(const Reporter& r, const RunSpec& s) {
                  format_number(std::ceil(m.jump_intensity / (kMaxJumpsPerStep * kDaysPerYear))) +
                  " or lower jump_intensity");
     }
+    require_plausible(r, "model.jump_intensity", m.jump_intensity);
   }
 }
 
 // ───────────────────────────── hedging (the run command) ─────────────────────────────
 
-constexpr double kMaxFeeBps = 10000.0;  // 100 % of the traded notional
+constexpr double kMaxFeeBps = key_range("costs.fee_bps").hi;  // 100 % of the traded notional
 // Policies evaluated together on every path: the engine's fixed-size arrays (kMaxPolicies in
 // hedging/hedge_job.hpp, which this must not exceed).
 constexpr std::size_t kMaxPolicyCount = 32;
@@ -466,6 +512,7 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
   if (h.delta == DeltaSource::implied) {
     if (h.implied_vol != 0.0) {
       require_positive(r, "hedge.implied_vol", h.implied_vol);
+      require_plausible(r, "hedge.implied_vol", h.implied_vol);
     } else if (const auto i = first_hedging_policy(s.policies)) {
       const PolicySpec& p = s.policies[*i];
       r.fail_missing("hedge.implied_vol", {"hedge", policy_path(*i)},
@@ -483,6 +530,7 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
 
   const FundingSpec& f = h.funding;
   require_finite(r, "hedge.funding.rate", f.rate);
+  require_plausible(r, "hedge.funding.rate", f.rate);
   const bool any_funding = f.rate != 0.0 || f.stochastic || f.kappa != 0.0 || f.sigma != 0.0 || f.rho != 0.0;
   if (h.instrument == HedgeInstrument::spot && any_funding) {
     r.fail_key("hedge.funding",
@@ -495,6 +543,9 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
     if (!std::isfinite(f.rho) || f.rho < -1.0 || f.rho > 1.0) {
       r.fail("hedge.funding.rho", f.rho, "must be in [-1, 1]");
     }
+    require_plausible(r, "hedge.funding.kappa", f.kappa);
+    require_plausible(r, "hedge.funding.sigma", f.sigma);
+    require_plausible(r, "hedge.funding.rho", f.rho);
   } else {
     using Field = std::pair<const char*, double>;
     for (const auto& [name, value] : std::initializer_list<Field>{{"kappa", f.kappa}, {"sigma", f.sigma}, {"rho", f.rho}}) {
@@ -543,6 +594,12 @@ void validate_gas(const Reporter& r, const GasSpec& g, double steps_per_day) {
     return;
   }
   require_positive(r, "costs.gas.price_gwei", g.price_gwei);
+  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, double>>{
+           {"costs.gas.units", g.units}, {"costs.gas.price_gwei", g.price_gwei},
+           {"costs.gas.eth_price_usd", g.eth_price_usd}, {"costs.gas.kappa", g.kappa}, {"costs.gas.sigma", g.sigma},
+           {"costs.gas.return_sensitivity", g.return_sensitivity}}) {
+    require_plausible(r, name, value);
+  }
   if (g.kappa == 0.0) {
     const std::string kappa = value_text(r, "costs.gas.kappa", g.kappa);
     if (g.sigma > 0.0) {
@@ -581,6 +638,7 @@ void validate_slippage(const Reporter& r, const SlippageSpec& sl) {
   };
   if (mine & kCoefficientModels) {
     require_non_negative(r, "costs.slippage.coefficient", sl.coefficient);
+    require_plausible(r, "costs.slippage.coefficient", sl.coefficient);
   } else {
     unused("costs.slippage.coefficient", sl.coefficient, "linear, sqrt");
   }
@@ -590,6 +648,7 @@ void validate_slippage(const Reporter& r, const SlippageSpec& sl) {
              "must be > 0 (USD of liquidity" + std::string(sl.model == SlippageModel::amm ? " on each side of the pool" : "") +
                  ")");
     }
+    require_plausible(r, "costs.slippage.depth_usd", sl.depth_usd);
   } else {
     unused("costs.slippage.depth_usd", sl.depth_usd, "sqrt, amm");
   }
@@ -602,6 +661,7 @@ void validate_costs(const Reporter& r, const RunSpec& s) {
            "must be >= 0 and < 10000 (basis points of the traded notional; 10000 would be 100%)");
   }
   require_non_negative(r, "costs.fixed_per_trade", c.fixed_per_trade);
+  require_plausible(r, "costs.fixed_per_trade", c.fixed_per_trade);
   validate_gas(r, c.gas, s.simulation.steps_per_day);
   validate_slippage(r, c.slippage);
   const double p = c.failure_probability;
@@ -610,6 +670,8 @@ void validate_costs(const Reporter& r, const RunSpec& s) {
            "must be >= 0 and < 1 (the chance that a rebalance fails, paying gas without trading; 1 would never "
            "trade)");
   }
+  require_plausible(r, "costs.fee_bps", c.fee_bps);
+  require_plausible(r, "costs.failure_probability", c.failure_probability);
 }
 
 /// "costs.fee_bps = 0 at line N", or "... (not given)" when the config leaves it out.
@@ -782,7 +844,7 @@ void validate_with(const RunSpec& spec, const KeyLines* where) {
   const Reporter r(where);
   validate_simulation(r, spec.simulation);
   validate_model(r, spec.model);
-  validate_book(r, spec.book);
+  validate_book(r, spec.book, spec.model.spot);
   validate_grid(r, spec);
   validate_hedge(r, spec);
   validate_costs(r, spec);

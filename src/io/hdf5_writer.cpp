@@ -607,7 +607,7 @@ void write_issue_attrs(hid_t group, const std::string& prefix, const DataIssues&
   const std::pair<const char*, std::uint64_t> fields[] = {
       {"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
       {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
-      {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
+      {"implausible", d.implausible}, {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
   for (const auto& [name, value] : fields) write_attr(group, (prefix + "_" + name).c_str(), value);
 }
 

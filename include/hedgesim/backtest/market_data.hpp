@@ -39,6 +39,7 @@ struct DataIssues {
   std::uint64_t out_of_order = 0;  ///< dropped: earlier than the previous row
   std::uint64_t misaligned = 0;    ///< dropped: not on the interval grid
   std::uint64_t non_positive = 0;  ///< dropped: price or gas price <= 0
+  std::uint64_t implausible = 0;   ///< dropped: beyond the plausible range (config_ranges.hpp)
   std::uint64_t gaps = 0;          ///< steps of more than one interval between kept rows
   std::uint64_t missing = 0;       ///< intervals missing inside those gaps
   std::uint64_t outside = 0;       ///< not checked or kept: outside ReadOptions' span (funding, gas)

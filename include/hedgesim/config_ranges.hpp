@@ -1,0 +1,92 @@
+#pragma once
+// The plausible range of every real-valued config key (issue 11, defect 6): one table, read by the
+// validation stage (config.cpp) and walked by one test (tests/test_config.cpp, KeyRanges.*). A value
+// outside its range is an InputError (exit 2) naming the key, e.g.
+//   "cfg.yaml: model.kappa = 1e+308 at line 7: must be in (0, 1000] per year (REASON)".
+// The ranges are wide enough that no real desk meets them and narrow enough that the simulation can
+// neither overflow nor lose all precision. They come on top of each key's own rules (e.g. "> 0", or
+// costs.gas.kappa x dt <= 1), which are checked first and keep their messages. Keys without an entry
+// here are integers with their own limits (simulation.paths, seed, threads, output.histogram_bins,
+// output.sample_paths), backtest keys with their own rules (stride_hours, realized_window_hours,
+// naive_utc_offset_hours), and the optimise and policy keys (their own validators).
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace hedgesim {
+
+struct KeyRange {
+  std::string_view key;  ///< key path; "book[i]." applies to every element
+  double lo, hi;
+  bool lo_open, hi_open;      ///< "(" / ")" instead of "[" / "]"
+  std::string_view unit;      ///< after the interval: "per year", "USD", ...
+  std::string_view reason;    ///< why the bounds are where they are
+  bool times_spot = false;    ///< the bounds are multiples of model.spot (strikes)
+
+  constexpr bool contains(double x) const {
+    return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);  // false for NaN
+  }
+};
+
+// clang-format off
+inline constexpr KeyRange kKeyRanges[] = {
+    // simulation
+    {"simulation.steps_per_day", 0, 86400, true, false, "", "one step a second; finer grids add only rounding error"},
+    {"simulation.horizon_days", 0, 3650, true, false, "days", "ten years, the longest expiry"},
+    // model
+    {"model.spot", 0, 1e9, true, false, "USD", "above any asset's price; keeps notionals far from overflow"},
+    {"model.rate", -1, 1, false, false, "per year", "100% a year either way; more is a percentage typed as a fraction"},
+    {"model.dividend", -1, 1, false, false, "per year", "100% a year either way, as model.rate"},
+    {"model.drift", -10, 10, false, false, "per year", "1000% a year either way; exp(drift x T) stays finite"},
+    {"model.vol", 0, 10, true, false, "per square-root year", "1000% volatility"},
+    {"model.v0", 0, 100, false, false, "variance per year", "a volatility of 1000%"},
+    {"model.kappa", 0, 1000, true, false, "per year", "a half-life of 6 hours; faster reversion is no stochastic volatility"},
+    {"model.theta", 0, 100, true, false, "variance per year", "a volatility of 1000%"},
+    {"model.xi", 0, 100, true, false, "per square-root year", "vol of variance; beyond it the variance step loses all precision"},
+    {"model.rho", -1, 1, false, false, "", "a correlation"},
+    {"model.jump_intensity", 0, 1000, false, false, "per year", "about three jumps a day"},
+    {"model.jump_mean", -5, 5, false, false, "(log)", "a mean jump of e^5 = 148 times the price"},
+    {"model.jump_stdev", 0, 5, false, false, "(log)", "as jump_mean: e^J stays finite"},
+    {"model.var_jump_mean", 0, 100, false, false, "variance per year", "as theta"},
+    {"model.jump_rho", -10, 10, false, false, "log price per unit variance", "with var_jump_mean the price jump stays finite"},
+    // book
+    {"book[i].strike", 1e-3, 1e3, false, false, "x model.spot", "moneyness beyond 1000 either way is a typo; ln(K/S) stays small", true},
+    {"book[i].expiry_days", 0, 3650, true, false, "days", "ten years; longer-dated options hardly exist"},
+    {"book[i].quantity", -1e7, 1e7, false, false, "units of the underlying each", "ten million; more than any desk's book"},
+    // hedge
+    {"hedge.implied_vol", 0, 10, true, false, "per square-root year", "1000% volatility, as model.vol"},
+    {"hedge.funding.rate", -10, 10, false, false, "per year", "1000% a year; crypto funding peaks near 400%"},
+    {"hedge.funding.kappa", 0, 1000, true, false, "per year", "as model.kappa"},
+    {"hedge.funding.sigma", 0, 100, false, false, "per year per square-root year", "keeps the funding rate's swings finite"},
+    {"hedge.funding.rho", -1, 1, false, false, "", "a correlation"},
+    // costs
+    {"costs.fee_bps", 0, 10000, false, true, "basis points", "10000 would be 100% of the traded notional"},
+    {"costs.fixed_per_trade", 0, 1e6, false, false, "USD", "a million dollars a trade"},
+    {"costs.failure_probability", 0, 1, false, true, "", "1 would never trade"},
+    {"costs.gas.units", 0, 1e8, true, false, "gas", "above a whole block's gas limit (36 million)"},
+    {"costs.gas.price_gwei", 0, 1e6, true, false, "gwei", "100 times the highest gas price ever paid"},
+    {"costs.gas.eth_price_usd", 0, 1e9, false, false, "USD", "as model.spot; 0: the underlying is ETH"},
+    {"costs.gas.kappa", 0, 1e4, false, false, "per year", "a half-life of 36 minutes"},
+    {"costs.gas.sigma", 0, 100, false, false, "per square-root year", "keeps exp(ln g) finite"},
+    {"costs.gas.return_sensitivity", 0, 1000, false, false, "", "a 1% move multiplying gas by e^10"},
+    {"costs.slippage.coefficient", 0, 10, false, false, "", "a cost of 10 times the notional"},
+    {"costs.slippage.depth_usd", 0, 1e12, true, false, "USD", "more liquidity than any venue holds"},
+};
+// clang-format on
+
+/// The entry of `key` in kKeyRanges; a key not listed does not compile where it is constant-evaluated.
+constexpr const KeyRange& key_range(std::string_view key) {
+  for (const KeyRange& r : kKeyRanges) {
+    if (r.key == key) return r;
+  }
+  throw std::logic_error("key_range: no key " + std::string(key) + " in kKeyRanges");  // constexpr: a compile error
+}
+
+/// Plausible values of the backtest's CSV rows (market_data.cpp), a bad row beyond them: a price
+/// (close) as model.spot; a gas price as costs.gas.price_gwei; a funding rate of at most 1 (100%)
+/// either way per funding period (exchanges cap it near 3%).
+inline constexpr double kMaxPriceUsd = key_range("model.spot").hi;
+inline constexpr double kMaxGasPriceGwei = key_range("costs.gas.price_gwei").hi;
+inline constexpr double kMaxFundingPerPeriod = 1.0;
+
+}  // namespace hedgesim
