@@ -19,6 +19,7 @@
 #include <fmt/ranges.h>
 
 #include "check.hpp"
+#include "csv_rows.hpp"
 #include "input_error.hpp"
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/calibration/chain.hpp"
@@ -122,20 +123,7 @@ constexpr char kGoodRow[] =
 
 /// `row` with the field under header column `column` set to `value`.
 std::string with_field(const std::string& row, const std::string& column, const std::string& value) {
-  const auto split = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
-      out.push_back(line.substr(start, comma - start));
-    out.push_back(line.substr(start));
-    return out;
-  };
-  const std::vector<std::string> names = split(kHeader);
-  std::vector<std::string> fields = split(row);
-  const auto at = std::find(names.begin(), names.end(), column);
-  if (at == names.end()) throw std::invalid_argument("no column " + column);
-  fields[static_cast<std::size_t>(at - names.begin())] = value;
-  return fmt::format("{}", fmt::join(fields, ","));
+  return hs::test::with_fields(kHeader, row, {{column, value}});
 }
 
 hs::Selection select_all(const std::string& csv) {

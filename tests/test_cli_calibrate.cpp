@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.hpp"
+#include "csv_rows.hpp"
 
 namespace {
 
@@ -45,31 +46,13 @@ std::string edited_excerpt(const std::string& name, int lines, int bad_line, con
   return path.string();
 }
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
-    out.push_back(line.substr(start, comma - start));
-  out.push_back(line.substr(start));
-  return out;
-}
-
 /// Line `n` (1-based) of the excerpt with the fields under header columns `column` set to `value`.
 std::string excerpt_row(int n, std::initializer_list<std::pair<std::string, std::string>> edits) {
   std::ifstream in(excerpt());
   std::string header, line;
   std::getline(in, header);
   for (int i = 2; i <= n; ++i) std::getline(in, line);
-  const std::vector<std::string> names = split(header);
-  std::vector<std::string> fields = split(line);
-  for (const auto& [column, value] : edits) {
-    const auto at = std::find(names.begin(), names.end(), column);
-    if (at == names.end()) throw std::invalid_argument("no column " + column);
-    fields[static_cast<std::size_t>(at - names.begin())] = value;
-  }
-  std::string row;
-  for (const std::string& f : fields) row += (row.empty() ? "" : ",") + f;
-  return row;
+  return hedgesim::test::with_fields(header, line, edits);
 }
 
 /// Line 9 of the excerpt, BTC-13MAR26-61000-P, is one of the options the default selection fits.
