@@ -85,13 +85,14 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     gamma0 += o.quantity * black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).gamma;
   }
   hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
-  // state_band feature scales (policies/state_band.hpp): the state at inception.
+  // The state at inception, which state-dependent rules scale their features by (state_band).
   double tau0 = 0.0;
   for (const OptionSpec& o : spec.book) tau0 = std::max(tau0, o.expiry_days / kDaysPerYear);
-  hp.state_tau0 = tau0 > 0.0 ? tau0 : 1.0;
-  hp.state_gamma0 = std::fabs(gamma0) * model.spot > 0.0 ? std::fabs(gamma0) * model.spot : 1.0;
-  hp.state_vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
-  if (!(hp.state_vol0 > 0.0)) hp.state_vol0 = 1.0;
+  PolicyGrid grid_of_policies{spec.simulation.steps_per_day, grid.dt_years, ""};
+  grid_of_policies.tau0 = tau0 > 0.0 ? tau0 : 1.0;
+  grid_of_policies.gamma0 = std::fabs(gamma0) * model.spot > 0.0 ? std::fabs(gamma0) * model.spot : 1.0;
+  grid_of_policies.vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
+  if (!(grid_of_policies.vol0 > 0.0)) grid_of_policies.vol0 = 1.0;
 
   hp.n_policies = static_cast<unsigned>(spec.policies.size());
   for (std::size_t i = 0; i < spec.policies.size(); ++i) {
@@ -101,7 +102,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     pp.type = p.type;
     pp.leland = p.leland;
     pp.leland_sqrt_dt = std::sqrt(grid.dt_years);  // Leland's Δt: one step, unless the policy has an interval
-    info.to_params(p, PolicyGrid{spec.simulation.steps_per_day, grid.dt_years, fmt::format("policies[{}]", i)}, pp);
+    grid_of_policies.key = fmt::format("policies[{}]", i);
+    info.to_params(p, grid_of_policies, pp);
     hp.policies[i] = pp;
     hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
   }

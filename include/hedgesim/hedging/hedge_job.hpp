@@ -11,7 +11,7 @@ namespace hedgesim {
 constexpr unsigned kMaxBookOptions = 16;
 constexpr unsigned kMaxPolicies = 32;
 /// Per-path parameter slots of one policy (PolicyParams::value); each rule names its own.
-constexpr unsigned kPolicyValues = 8;
+constexpr unsigned kPolicyValues = 9;
 
 struct BookOption {
   OptionType type;
@@ -105,9 +105,6 @@ struct HedgeParams {
   double failure_probability;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
-  double state_tau0;    ///< state_band feature scales: years to the last expiry at inception,
-  double state_gamma0;  ///<   |Γ_book|·S at inception (1 when 0),
-  double state_vol0;    ///<   √v_0 of the model (GBM: its vol)
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;

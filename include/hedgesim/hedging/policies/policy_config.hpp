@@ -144,11 +144,15 @@ class FamilyChecks {
   [[noreturn]] virtual void fail_family(const std::string& what) const = 0;
 };
 
-/// The time grid a policy's to_params() converts hours on.
+/// What a policy's to_params() converts its parameters with: the time grid (hours to steps) and the
+/// run's state at inception (feature scales of state-dependent rules).
 struct PolicyGrid {
   double steps_per_day;
   double dt_years;
   std::string key;  ///< "policies[i]", for messages
+  double tau0 = 1.0;    ///< years to the book's last expiry (1 when 0)
+  double gamma0 = 1.0;  ///< |Γ_book|·S at inception (1 when 0)
+  double vol0 = 1.0;    ///< √v_0 of the model (GBM: its vol; 1 when 0)
   /// `hours` of key `name` as whole steps (> 0), else InputError.
   std::uint32_t steps(std::string_view name, double hours) const;
 };

@@ -19,17 +19,17 @@
 namespace hedgesim {
 
 struct StateBandRule {
-  /// PolicyParams::value: kWidth holds e^{θ_const} (set on the host), then the other loadings.
-  enum Slot : unsigned { kWidth, kThetaTau, kThetaGamma, kThetaVol, kThetaGas, kFraction, kSlots };
+  /// PolicyParams::value: kWidth holds e^{θ_const} (set on the host), then the other loadings, then
+  /// the feature scales τ_0, g_0 and σ_0 of the run (PolicyGrid).
+  enum Slot : unsigned { kWidth, kThetaTau, kThetaGamma, kThetaVol, kThetaGas, kFraction, kTau0, kGamma0, kVol0, kSlots };
   static constexpr bool kReadsMarketState = true;
 
   /// Each feature enters only when its loading is non-zero (a select, so the lane loop stays
   /// branch-free); logs and exponentials are math.hpp's.
   HS_HD static double half_width(const PolicyParams& p, const DecisionContext& c) {
-    const HedgeParams& hp = *c.hedge;
-    const double x_tau = c.tau_last / hp.state_tau0;
-    const double x_gamma = m::log_pos(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / hp.state_gamma0);
-    const double x_vol = 0.5 * m::log_pos(m::max(c.variance, 1e-300)) - m::log_pos(hp.state_vol0);
+    const double x_tau = c.tau_last / p.value[kTau0];
+    const double x_gamma = m::log_pos(m::max(m::fabs(c.gamma) * c.spot, 1e-300) / p.value[kGamma0]);
+    const double x_vol = 0.5 * m::log_pos(m::max(c.variance, 1e-300)) - m::log_pos(p.value[kVol0]);
     double e = 0.0;
     e += p.value[kThetaTau] != 0.0 ? p.value[kThetaTau] * x_tau : 0.0;
     e += p.value[kThetaGamma] != 0.0 ? p.value[kThetaGamma] * x_gamma : 0.0;
@@ -76,7 +76,10 @@ struct PolicyConfig<StateBandRule> {
       c.fail("rebalance_fraction", f, "must be in [0, 1] (0: trade to the target, 1: to the band edge)");
     }
   }
-  static void to_params(const PolicySpec& p, const PolicyGrid&, PolicyParams& out) {
+  static void to_params(const PolicySpec& p, const PolicyGrid& g, PolicyParams& out) {
+    out.value[StateBandRule::kTau0] = g.tau0;
+    out.value[StateBandRule::kGamma0] = g.gamma0;
+    out.value[StateBandRule::kVol0] = g.vol0;
     out.value[StateBandRule::kWidth] = std::exp(theta(p, 0));
     for (std::size_t i = 1; i < std::size(kStateBandFeatures); ++i) {
       out.value[StateBandRule::kThetaTau + i - 1] = theta(p, i);
