@@ -2039,7 +2039,11 @@ void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
     }
     return x;
   };
-  if (o.paths) sim.paths = value("--paths", *o.paths, kPathsKey);
+  if (o.paths) {
+    sim.paths = value("--paths", *o.paths, kPathsKey);
+    // Refused here, by the flag's name: validation would blame simulation.paths, which the file may not set.
+    if (sim.paths == 0) throw InputError("--paths = '" + *o.paths + "': expected " + std::string(kPathsKey.expected));
+  }
   if (o.seed) sim.seed = value("--seed", *o.seed, kSeedKey);
   if (o.threads) sim.threads = static_cast<unsigned>(value("--threads", *o.threads, kThreadsKey));
 }
