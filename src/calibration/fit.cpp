@@ -205,6 +205,16 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
   if (sel.options.empty()) throw InputError("calibrate: no options to fit");
   if (spec.starts == 0) throw InputError("--starts = 0: need at least 1 starting point");
   const std::vector<Bound> bounds = bounds_for(spec.model);
+  // Levenberg-Marquardt needs at least as many residuals as parameters; with fewer it returns at once
+  // (ImproperInputParameters) and the "fit" would be the first starting point, reported with exit 0.
+  if (sel.options.size() < bounds.size()) {
+    std::vector<std::string_view> names;
+    for (const Bound& b : bounds) names.emplace_back(b.name);
+    throw InputError(fmt::format("calibrate: {} option(s) left to fit, fewer than the {} parameters of {} ({}): widen "
+                                 "--min-days/--max-days or --min-moneyness/--max-moneyness, give a fuller chain, or "
+                                 "fit a model with fewer parameters",
+                                 sel.options.size(), bounds.size(), to_string(spec.model), fmt::join(names, ", ")));
+  }
   // Grid per expiry with half its smallest market vol as the floor.
   std::vector<SmileExpiry> expiries(sel.expiries.size());
   for (std::size_t e = 0; e < expiries.size(); ++e) expiries[e] = {sel.expiries[e].maturity, 10.0};

@@ -617,6 +617,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::cerr << "error: ";  // as every other bad input; CLI11 writes its message and the --help hint after it
     app.exit(e);
     return kBadInput;
   }

@@ -234,6 +234,7 @@ struct IntegerKey {
   std::string_view expected;
   std::uint64_t max;
 };
+constexpr std::string_view kPathsTwo = "must be >= 2 (the P&L's standard deviation and standard error need two paths)";
 constexpr IntegerKey kPathsKey{"an integer > 0", std::numeric_limits<std::uint64_t>::max()};
 constexpr IntegerKey kSeedKey{"an unsigned 64-bit integer (0 to 18446744073709551615)",
                               std::numeric_limits<std::uint64_t>::max()};
@@ -376,6 +377,8 @@ void require_on_grid(const Reporter& r, const std::string& key, double days, dou
 
 void validate_simulation(const Reporter& r, const SimulationSpec& sim) {
   if (sim.paths == 0) r.fail("simulation.paths", "0", "must be > 0");
+  // One path has no standard deviation: every s.e., std and z-score would be printed and written as nan.
+  if (sim.paths == 1) r.fail("simulation.paths", "1", std::string(kPathsTwo));
   require_positive(r, "simulation.steps_per_day", sim.steps_per_day);
   if (!std::isfinite(sim.horizon_days) || sim.horizon_days < 0.0) {
     r.fail("simulation.horizon_days", sim.horizon_days, "must be > 0 (or left out: the last expiry)");
@@ -2039,7 +2042,12 @@ void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
     }
     return x;
   };
-  if (o.paths) sim.paths = value("--paths", *o.paths, kPathsKey);
+  if (o.paths) {
+    sim.paths = value("--paths", *o.paths, kPathsKey);
+    // Refused here, by the flag's name: validation would blame simulation.paths, which the file may not set.
+    if (sim.paths == 0) throw InputError("--paths = '" + *o.paths + "': expected " + std::string(kPathsKey.expected));
+    if (sim.paths == 1) throw InputError("--paths = '" + *o.paths + "': " + std::string(kPathsTwo));
+  }
   if (o.seed) sim.seed = value("--seed", *o.seed, kSeedKey);
   if (o.threads) sim.threads = static_cast<unsigned>(value("--threads", *o.threads, kThreadsKey));
 }
