@@ -3,9 +3,4 @@
 # (CMake preset `asan`: build/asan, HEDGESIM_SANITIZE=address,undefined, RelWithDebInfo, CUDA off) and
 # runs every test under CTest with the sanitizer options of the `asan` test preset: any memory error,
 # leak or undefined behaviour aborts the process and fails its test. See docs/testing.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)"
-ctest --preset asan
+exec bash "$(dirname "$0")/test.sh" asan

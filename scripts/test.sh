@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what hedgesim needs, builds everything (the CUDA backend too when nvcc is found, compiled
-# for sm_90) and runs every test under CTest. GPU tests skip where no device is present.
+# for sm_90) and runs every test under CTest. GPU tests skip where no device is present. An argument
+# names another CMake preset with configure, build and test presets of that name (scripts/sanitize.sh
+# passes asan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+preset=${1:-ci}
 bash scripts/install-deps.sh
-cmake --preset ci >/dev/null
-cmake --build --preset ci -j "$(nproc)"
-ctest --preset ci
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)"
+ctest --preset "$preset"
