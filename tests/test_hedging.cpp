@@ -351,7 +351,7 @@ namespace {
 // own size. The rounding can also flip a band's decision on a path now and then, so at most 0.5% of the
 // paths may disagree. (The block program itself is bit-identical to the CPU tile on the host:
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
-// and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200.md.
+// and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
 void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +

@@ -112,11 +112,29 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
 
 namespace {
 
+/// What a run keeps per path on the host: P&L and cost of every policy for their quantiles (unless the
+/// devices reduce them), and every field of every policy for output.per_path.
+struct HostPerPath {
+  std::uint64_t bytes;
+  std::string what;
+};
+HostPerPath host_per_path(unsigned policies, bool quantiles, bool per_path) {
+  const unsigned fields = (quantiles ? 2 : 0) + (per_path ? kPathFields : 0);
+  std::string what = quantiles ? fmt::format("P&L and cost of {} policies for their quantiles", policies) : "";
+  if (per_path) {
+    what += fmt::format("{}all {} fields of {} for output.per_path", quantiles ? ", and " : "", kPathFields,
+                        quantiles ? "each" : fmt::format("{} policies", policies));
+  }
+  return {sizeof(double) * policies * fields, what};
+}
+
+constexpr const char* kPerPathOff = "turn output.per_path off";
+
 /// Refuses (InputError, exit 2) a run whose per-path values would not fit in this machine's memory,
-/// before anything is allocated: `per_path_bytes` is what it keeps per path on the host (`what` says
-/// what that is), and the message gives the estimate and what to change.
-void require_host_memory(const RunSpec& spec, std::uint64_t per_path_bytes, const std::string& what,
-                         const std::string& or_else) {
+/// before anything is allocated: `use` is what it keeps per path on the host, and the message gives the
+/// estimate and what to change.
+void require_host_memory(const RunSpec& spec, const HostPerPath& use, const std::string& or_else) {
+  const std::uint64_t per_path_bytes = use.bytes;
   const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
   const double paths = static_cast<double>(spec.simulation.paths);
   const double need = paths * static_cast<double>(per_path_bytes);
@@ -125,20 +143,9 @@ void require_host_memory(const RunSpec& spec, std::uint64_t per_path_bytes, cons
   throw InputError(fmt::format(
       "simulation.paths = {}: the run keeps {} bytes per path in memory ({}), about {:.1f} GiB, more than this "
       "machine's {:.1f} GiB; use fewer paths (at most about {:.0f}){}",
-      spec.simulation.paths, per_path_bytes, what, need / kGiB, have / kGiB, have / static_cast<double>(per_path_bytes),
+      spec.simulation.paths, per_path_bytes, use.what, need / kGiB, have / kGiB, have / static_cast<double>(per_path_bytes),
       or_else.empty() ? "" : ", or " + or_else));
 }
-
-std::uint64_t host_bytes_per_path(unsigned policies, bool per_path) {
-  return sizeof(double) * policies * (2 + (per_path ? kPathFields : 0));
-}
-
-std::string host_bytes_what(unsigned policies, bool per_path) {
-  return fmt::format("P&L and cost of {} policies for their quantiles{}", policies,
-                     per_path ? fmt::format(", and all {} fields of each for output.per_path", kPathFields) : "");
-}
-
-constexpr const char* kPerPathOff = "turn output.per_path off";
 
 /// A run's simulation job and hedge parameters, with the table of model deltas `hp` points into when
 /// the Heston family's deltas are asked for (tabulated once from the closed form, read per path).
@@ -173,18 +180,13 @@ void for_each_batch(const HedgeSetup& setup, std::uint64_t total, const BackendI
   }
 }
 
-}  // namespace
-
-namespace {
 
 /// The run's reductions on the CUDA devices (cuda_run_hedging): only summaries, histograms and tile
 /// moments reach the host, and every path's values only when output.per_path asks.
 std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
                                               const ProgressFn& progress, double& kernel_s) {
   if (spec.output.per_path) {
-    require_host_memory(spec, sizeof(double) * setup.hp.n_policies * kPathFields,
-                        fmt::format("all {} fields of {} policies for output.per_path", kPathFields, setup.hp.n_policies),
-                        kPerPathOff);
+    require_host_memory(spec, host_per_path(setup.hp.n_policies, false, true), kPerPathOff);
   }
   CudaRunOptions options;
   if (!backend.cuda_devices.empty()) options.devices = backend.cuda_devices;
@@ -207,9 +209,6 @@ std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSe
   return results;
 }
 
-}  // namespace
-
-namespace {
 
 /// The run's reductions on the host: P&L and cost of every path kept for their order statistics, the
 /// other fields merged batch by batch.
@@ -218,7 +217,7 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = setup.hp.n_policies;
   const bool per_path = spec.output.per_path;
-  require_host_memory(spec, host_bytes_per_path(n_pol, per_path), host_bytes_what(n_pol, per_path),
+  require_host_memory(spec, host_per_path(n_pol, true, per_path),
                       per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
@@ -254,15 +253,18 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
 /// A statistic that is not finite where it is defined is an overflow: per-path values beyond ~1e154 USD
 /// square to ∞ (a gas or cost parameter far outside anything real can get there). The run fails naming
 /// it, instead of printing inf (null in JSON) with exit 0.
+void require_finite(const std::string& policy, std::string_view stat, std::string_view what, double v,
+                    std::string_view context = "") {
+  if (std::isfinite(v)) return;
+  throw RuntimeFailure(fmt::format("policy '{}': the {} of its {} is {}{}: the statistics overflow double precision; a "
+                                   "cost or model parameter is far outside any plausible range",
+                                   policy, stat, what, v, context));
+}
+
 void require_finite(const std::string& policy, std::string_view what, const Summary& s) {
-  const auto check = [&](std::string_view stat, double v) {
-    if (std::isfinite(v)) return;
-    throw RuntimeFailure(fmt::format(
-        "policy '{}': the {} of its {} is {} (per-path values from {:g} to {:g} USD): the statistics overflow "
-        "double precision; a cost or model parameter is far outside any plausible range",
-        policy, stat, what, v, s.min, s.max));
-  };
   if (s.count == 0) return;
+  const std::string range = fmt::format(" (per-path values from {:g} to {:g} USD)", s.min, s.max);
+  const auto check = [&](std::string_view stat, double v) { require_finite(policy, stat, what, v, range); };
   check("min", s.min);
   check("max", s.max);
   check("mean", s.mean);
@@ -285,15 +287,8 @@ void require_finite(const PolicyResult& r) {
   for (unsigned f = 0; f < kPathFields; ++f) {
     const Moments& m = r.fields[f];
     const std::string field = std::string(to_string(static_cast<PathField>(f))) + " per path";
-    if (m.count >= 1 && !std::isfinite(m.mean()))
-      throw RuntimeFailure(fmt::format("policy '{}': the mean of its {} is {}: the statistics overflow double "
-                                       "precision; a cost or model parameter is far outside any plausible range",
-                                       r.spec.name, field, m.mean()));
-    if (m.count >= 2 && !std::isfinite(m.stddev()))
-      throw RuntimeFailure(fmt::format("policy '{}': the standard deviation of its {} is {}: the statistics "
-                                       "overflow double precision; a cost or model parameter is far outside any "
-                                       "plausible range",
-                                       r.spec.name, field, m.stddev()));
+    if (m.count >= 1) require_finite(r.spec.name, "mean", field, m.mean());
+    if (m.count >= 2) require_finite(r.spec.name, "standard deviation", field, m.stddev());
   }
 }
 
@@ -327,7 +322,7 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
   const HedgeSetup setup(spec);
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = setup.hp.n_policies;
-  require_host_memory(spec, host_bytes_per_path(n_pol, false), host_bytes_what(n_pol, false), "");
+  require_host_memory(spec, host_per_path(n_pol, true, false), "");
   PolicyPaths out;
   out.pnl.resize(n_pol);
   out.cost.resize(n_pol);
