@@ -7,6 +7,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libhdf5-dev librandom123-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev libboost-dev
+  clang libclang-rt-dev
   python3 python3-h5py python3-numpy python3-matplotlib
 )
 missing=()

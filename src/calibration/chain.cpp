@@ -179,12 +179,14 @@ Chain read_chain(const std::string& path) {
 }
 
 Selection select_options(const Chain& chain, const SelectionSpec& spec) {
-  if (!(spec.min_days >= 0) || !(spec.max_days > spec.min_days))
-    throw InputError(fmt::format("expiry window [{}, {}] days: need 0 <= --min-days < --max-days", spec.min_days,
-                                 spec.max_days));
-  if (!(spec.min_moneyness >= 0) || !(spec.max_moneyness > spec.min_moneyness))
-    throw InputError(fmt::format("moneyness window [{}, {}] (K/F): need 0 <= min < max", spec.min_moneyness,
-                                 spec.max_moneyness));
+  // Finite bounds: the window is echoed in the report, which never prints inf (a wide finite one
+  // such as 1e5 days or K/F of 1e6 already keeps every row).
+  if (!(spec.min_days >= 0) || !(spec.max_days > spec.min_days) || !std::isfinite(spec.max_days))
+    throw InputError(fmt::format("expiry window [{}, {}] days: need 0 <= --min-days < --max-days, both finite",
+                                 spec.min_days, spec.max_days));
+  if (!(spec.min_moneyness >= 0) || !(spec.max_moneyness > spec.min_moneyness) || !std::isfinite(spec.max_moneyness))
+    throw InputError(fmt::format("moneyness window [{}, {}] (K/F): need 0 <= min < max, both finite",
+                                 spec.min_moneyness, spec.max_moneyness));
   Selection sel;
   sel.rows = chain.quotes.size();
   std::vector<const ChainQuote*> kept;

@@ -32,6 +32,7 @@
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/io/input_file.hpp"
+#include "hedgesim/io/yaml_load.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 
 namespace hedgesim {
@@ -1098,7 +1099,7 @@ class Parser {
   RunSpec parse(const std::string& text) {
     std::vector<YAML::Node> docs;
     try {
-      docs = YAML::LoadAll(text);
+      docs = load_all_documents(text);
     } catch (const YAML::ParserException& e) {
       throw InputError(prefix() + "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
                        std::to_string(e.mark.column + 1) + ": " + e.msg);

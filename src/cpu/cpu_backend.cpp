@@ -75,7 +75,11 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
       StepRng<T> rng(seed, first + l, n);
       const MixedBlock<T> b = rng.mixed();
       PathState<T> s{x[l], v[l]};
-      if constexpr (decltype(quadratic_only)::value) {
+      // kRegimes first, on its own: Clang checks a discarded branch whose condition depends only on
+      // the lambda's parameter, and GBM has no diffuse_quadratic.
+      if constexpr (!kRegimes) {
+        model.diffuse(s, b);
+      } else if constexpr (decltype(quadratic_only)::value) {
         model.diffuse_quadratic(s, b);
       } else {
         model.diffuse(s, b);

@@ -183,6 +183,19 @@ ObjectiveValue objective_at(const CandidateStats& s, const OptimiseSpec& o, doub
 OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
   const OptimiseSpec& o = spec.optimise;
   if (o.families.empty()) throw InputError("the optimise command needs an optimise section with at least one family");
+  // Every choice is judged by batch-means standard errors: fewer than 10 paths per block leaves them
+  // undefined, and an optimiser that cannot tell a difference from noise must not report one.
+  constexpr std::uint64_t kMinPaths = 10 * kErrorBlocks;
+  if (spec.simulation.paths < kMinPaths) {
+    throw InputError(fmt::format("simulation.paths (or --paths) = {}: optimise needs at least {} paths (10 in each of "
+                                 "the {} blocks its standard errors are computed from)",
+                                 spec.simulation.paths, kMinPaths, kErrorBlocks));
+  }
+  if (o.oos_paths != 0 && o.oos_paths < kMinPaths) {
+    throw InputError(fmt::format("optimise.out_of_sample.paths = {}: must be at least {} (10 in each of the {} blocks "
+                                 "its standard errors are computed from), or left out to use simulation.paths",
+                                 o.oos_paths, kMinPaths, kErrorBlocks));
+  }
   const double spd = spec.simulation.steps_per_day;
   OptimiseReport report;
 

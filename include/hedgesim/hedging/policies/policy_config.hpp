@@ -73,19 +73,22 @@ struct PolicyKey {
     k.expected = item_expected;
     return k;
   }
-  constexpr PolicyKey required() const { return with(&PolicyKey::is_required, true); }
-  constexpr PolicyKey hours() const { return with(&PolicyKey::in_hours, true); }
-  constexpr PolicyKey infinity_allowed() const { return with(&PolicyKey::allow_infinity, true); }
-  constexpr PolicyKey defaults_to(double value) const { return with(&PolicyKey::default_value, value); }
-  constexpr PolicyKey zero_is_error(std::string_view error) const { return with(&PolicyKey::zero_error, error); }
-
  private:
+  // Defined before its callers: Clang 14 cannot evaluate a member template used in a constant
+  // expression before its definition (the fuzz preset builds with Clang).
   template <class T>
   constexpr PolicyKey with(T PolicyKey::*field, T value) const {
     PolicyKey k = *this;
     k.*field = value;
     return k;
   }
+
+ public:
+  constexpr PolicyKey required() const { return with(&PolicyKey::is_required, true); }
+  constexpr PolicyKey hours() const { return with(&PolicyKey::in_hours, true); }
+  constexpr PolicyKey infinity_allowed() const { return with(&PolicyKey::allow_infinity, true); }
+  constexpr PolicyKey defaults_to(double value) const { return with(&PolicyKey::default_value, value); }
+  constexpr PolicyKey zero_is_error(std::string_view error) const { return with(&PolicyKey::zero_error, error); }
 };
 
 /// rebalance_to's names, in RebalanceTo order (a choice key of the band policies).
