@@ -8,6 +8,7 @@ packages=(
   libhdf5-dev librandom123-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev libboost-dev
   clang libclang-rt-dev
+  libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-matplotlib
 )
 missing=()
