@@ -99,13 +99,20 @@ constexpr unsigned bit(E e) {
   return 1u << static_cast<unsigned>(e);
 }
 
+/// The names of the enumerators of E in the bit set `bits`.
+template <class E>
+std::vector<std::string_view> names_in(unsigned bits) {
+  std::vector<std::string_view> names;
+  for (E t : AllValues<E>::v) {
+    if (bits & bit(t)) names.emplace_back(to_string(t));
+  }
+  return names;
+}
+
 /// "type gbm" or "types bates, svcj" for a bit set of enumerators of E (`noun`: "model" for slippage).
 template <class E>
 std::string type_list(unsigned types, const std::string& noun = "type") {
-  std::vector<std::string_view> names;
-  for (E t : AllValues<E>::v) {
-    if (types & bit(t)) names.emplace_back(to_string(t));
-  }
+  const auto names = names_in<E>(types);
   return noun + (names.size() == 1 ? " " : "s ") + join(names);
 }
 

@@ -9,11 +9,6 @@
 namespace hedgesim::config {
 namespace {
 
-constexpr std::string_view kOptimiseKeys[] = {"families", "objective", "frontier", "search", "out_of_sample"};
-constexpr std::string_view kObjectiveKeys[] = {"risk", "level", "risk_aversion", "lambda", "cost_budget"};
-constexpr std::string_view kFrontierKeys[] = {"lambdas", "budgets"};
-constexpr std::string_view kSearchKeys[] = {"max_evaluations", "tolerance", "population", "seed"};
-constexpr std::string_view kOutOfSampleKeys[] = {"seed", "paths"};
 /// Most free parameters of one family (state_band: five loadings and the rebalance fraction).
 constexpr std::size_t kMaxFreeParameters = 6;
 
@@ -43,8 +38,8 @@ std::vector<std::string_view> family_type_names() {
 
 void Parser::parse_optimise(const Entry& section, RunSpec& spec) {
   OptimiseSpec& o = spec.optimise;
-  const std::vector<Entry> es = map_entries(section, "optimise", kOptimiseKeys,
-                                            "a map of optimiser keys (" + join(kOptimiseKeys) + ")");
+  const std::span<const Key<OptimiseSpec>> keys = kOptimiseKeys;
+  const auto es = map_entries(section, "optimise", keys, "a map of optimiser keys (" + join(key_names(keys)) + ")");
   const Entry* families = find(es, "families");
   if (!families) {
     fail("optimise.families is required (optimise at line " + std::to_string(section.line) +
@@ -53,7 +48,8 @@ void Parser::parse_optimise(const Entry& section, RunSpec& spec) {
   parse_families(*families, spec);
   if (const Entry* e = find(es, "objective")) parse_objective(*e, o);
   if (const Entry* e = find(es, "frontier")) {
-    for (const Entry& f : map_entries(*e, "optimise.frontier", kFrontierKeys, "a map {lambdas: [...]} or {budgets: [...]}")) {
+    const std::span<const Key<OptimiseSpec>> frontier = kFrontierKeys;
+    for (const Entry& f : map_entries(*e, "optimise.frontier", frontier, "a map {lambdas: [...]} or {budgets: [...]}")) {
       const std::string key = "optimise.frontier." + f.key;
       if (f.key == "lambdas") {
         if (o.budget_form) {
@@ -72,42 +68,20 @@ void Parser::parse_optimise(const Entry& section, RunSpec& spec) {
     }
   }
   if (const Entry* e = find(es, "search")) {
-    for (const Entry& f : map_entries(*e, "optimise.search", kSearchKeys, "a map of search keys (" + join(kSearchKeys) + ")")) {
-      const std::string key = "optimise.search." + f.key;
-      if (f.key == "max_evaluations") {
-        o.max_evaluations = integer(key, f, "an integer from 1 to 1000000 (candidates per search)", 1000000);
-        if (o.max_evaluations == 0) type_error(key, f, "an integer from 1 to 1000000 (candidates per search)");
-      } else if (f.key == "tolerance") {
-        o.tolerance = number(key, f, "a number > 0 and < 1 (step size in parameters scaled to [0, 1])");
-        if (!(o.tolerance > 0.0 && o.tolerance < 1.0)) {
-          type_error(key, f, "a number > 0 and < 1 (step size in parameters scaled to [0, 1])");
-        }
-      } else if (f.key == "population") {
-        o.population = static_cast<unsigned>(integer(key, f, "0 (automatic) or an integer from 2 to 32", 32));
-        if (o.population == 1) type_error(key, f, "0 (automatic) or an integer from 2 to 32");
-      } else if (f.key == "seed") {
-        o.seed = integer(key, f, "an unsigned 64-bit integer");
-      }
-    }
+    const std::span<const Key<OptimiseSpec>> search = kSearchKeys;
+    read(map_entries(*e, "optimise.search", search, "a map of search keys (" + join(key_names(search)) + ")"),
+         "optimise.search", search, o);
   }
   if (const Entry* e = find(es, "out_of_sample")) {
-    for (const Entry& f : map_entries(*e, "optimise.out_of_sample", kOutOfSampleKeys, "a map {seed: S, paths: N}")) {
-      const std::string key = "optimise.out_of_sample." + f.key;
-      if (f.key == "seed") {
-        o.oos_seed = integer(key, f, "an unsigned 64-bit integer");
-      } else {
-        o.oos_paths = integer(key, f, "an integer >= 100");
-        if (o.oos_paths < 100) type_error(key, f, "an integer >= 100 (standard errors need paths)");
-      }
-    }
+    const std::span<const Key<OptimiseSpec>> oos = kOutOfSampleKeys;
+    read(map_entries(*e, "optimise.out_of_sample", oos, "a map {seed: S, paths: N}"), "optimise.out_of_sample", oos, o);
   }
 }
 
 void Parser::parse_objective(const Entry& section, OptimiseSpec& o) {
-  const std::vector<Entry> es = map_entries(section, "optimise.objective", kObjectiveKeys,
-                                            "a map such as {risk: es, level: 0.95, lambda: 0.5}");
+  const std::span<const Key<OptimiseSpec>> keys = kObjectiveKeys;
+  const auto es = map_entries(section, "optimise.objective", keys, "a map such as {risk: es, level: 0.95, lambda: 0.5}");
   if (const Entry* r = find(es, "risk")) o.risk = enumeration<RiskMeasure>("optimise.objective.risk", *r);
-  const bool tail = o.risk == RiskMeasure::var || o.risk == RiskMeasure::es;
   const Entry* lambda = find(es, "lambda");
   const Entry* budget = find(es, "cost_budget");
   if (lambda && budget) {
@@ -116,32 +90,18 @@ void Parser::parse_objective(const Entry& section, OptimiseSpec& o) {
                  ": lambda minimises mean cost + lambda x risk, cost_budget minimises risk subject to mean cost "
                  "<= budget; keep one");
   }
-  bool has_aversion = false;
-  for (const Entry& e : es) {
-    const std::string key = "optimise.objective." + e.key;
-    if (e.key == "level") {
-      if (!tail) not_used(key, e, "is used only by risk var and es, not by risk " + std::string(to_string(o.risk)));
-      o.level = number(key, e, "a number > 0.5 and < 1 (e.g. 0.95)");
-      if (!(o.level > 0.5 && o.level < 1.0)) type_error(key, e, "a number > 0.5 and < 1 (e.g. 0.95)");
-    } else if (e.key == "risk_aversion") {
-      if (o.risk != RiskMeasure::entropic) {
-        not_used(key, e, "is used only by risk entropic, not by risk " + std::string(to_string(o.risk)));
-      }
-      o.risk_aversion = number(key, e, "a number > 0 (per USD of P&L)");
-      if (!(o.risk_aversion > 0.0)) type_error(key, e, "a number > 0 (per USD of P&L)");
-      has_aversion = true;
-    } else if (e.key == "lambda") {
-      o.lambda = number(key, e, "a number >= 0 (USD of mean cost per USD of risk)");
-      if (!(o.lambda >= 0.0)) type_error(key, e, "a number >= 0 (USD of mean cost per USD of risk)");
-    } else if (e.key == "cost_budget") {
-      o.cost_budget = number(key, e, "a number > 0 (USD of mean cost)");
-      if (!(o.cost_budget > 0.0)) type_error(key, e, "a number > 0 (USD of mean cost)");
-      o.budget_form = true;
+  const unsigned mine = bit(o.risk);
+  const auto given = read(es, "optimise.objective", keys, o, [&](const Key<OptimiseSpec>& k, const Entry& e) {
+    if (!(k.used_by & mine)) {
+      not_used("optimise.objective." + e.key, e,
+               "is used only by risk " + join_last(names_in<RiskMeasure>(k.used_by), "and") + ", not by risk " +
+                   to_string(o.risk));
     }
-  }
-  if (o.risk == RiskMeasure::entropic && !has_aversion) {
-    fail("optimise.objective.risk_aversion is required for risk entropic (objective at line " +
-         std::to_string(section.line) + "): a number > 0 per USD, e.g. 1e-3");
+    return false;
+  });
+  if (const Key<OptimiseSpec>* k = missing(keys, given, mine)) {
+    fail("optimise.objective." + std::string(k->name) + " is required for risk " + to_string(o.risk) +
+         " (objective at line " + std::to_string(section.line) + "): " + std::string(k->required_hint));
   }
 }
 

@@ -152,6 +152,9 @@ std::set<std::string, std::less<>> Parser::read(const std::vector<Entry>& es, co
     if (check(k, e)) continue;
     const std::string key = path + "." + e.key;
     const std::string expected(k.expected);
+    const auto accept = [&](double x) {
+      if (k.accept && !k.accept(x)) type_error(key, e, std::string(k.accept_text.empty() ? k.expected : k.accept_text));
+    };
     std::visit(
         [&](auto field) {
           using F = decltype(field);
@@ -163,11 +166,12 @@ std::set<std::string, std::less<>> Parser::read(const std::vector<Entry>& es, co
               fail(key + " = " + e.value.Scalar() + " at line " + std::to_string(e.line) + ": " +
                    std::string(k.written_positive));
             }
+            accept(x);
             s.*field = x;
-          } else if constexpr (std::is_same_v<F, std::uint64_t S::*>) {
-            s.*field = integer(key, e, expected, k.max);
-          } else if constexpr (std::is_same_v<F, unsigned S::*>) {
-            s.*field = static_cast<unsigned>(integer(key, e, expected, k.max));
+          } else if constexpr (std::is_same_v<F, std::uint64_t S::*> || std::is_same_v<F, unsigned S::*>) {
+            const std::uint64_t x = integer(key, e, expected, k.max);
+            accept(static_cast<double>(x));
+            s.*field = static_cast<std::remove_cvref_t<decltype(s.*field)>>(x);
           } else if constexpr (std::is_same_v<F, bool S::*>) {
             s.*field = boolean(key, e);
           } else if constexpr (std::is_same_v<F, std::string S::*>) {

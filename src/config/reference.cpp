@@ -62,6 +62,7 @@ std::string table(std::string_view title, std::string_view path, std::span<const
 std::string model_types(unsigned bits) { return type_list<ModelType>(bits); }
 std::string slippage_models(unsigned bits) { return type_list<SlippageModel>(bits, "model"); }
 std::string funding_variants(unsigned) { return "stochastic: true"; }
+std::string risk_measures(unsigned bits) { return "risk " + join_last(names_in<RiskMeasure>(bits), "and"); }
 
 std::string policy_value(const PolicyKey& k) {
   switch (k.kind) {
@@ -133,7 +134,11 @@ std::string config_reference(std::string_view section) {
   if (all) {
     out += table<OutputSpec>("output", "output.", kOutputKeys);
     out += table<BacktestSpec>("backtest", "backtest.", kBacktestKeys);
-    out += "## `optimise`\n\nfamilies, objective, frontier, search and out_of_sample: see docs/optimise.md.\n";
+    out += table<OptimiseSpec>("optimise", "optimise.", kOptimiseKeys);
+    out += table<OptimiseSpec>("optimise.objective", "optimise.objective.", kObjectiveKeys, risk_measures);
+    out += table<OptimiseSpec>("optimise.frontier", "optimise.frontier.", kFrontierKeys);
+    out += table<OptimiseSpec>("optimise.search", "optimise.search.", kSearchKeys);
+    out += table<OptimiseSpec>("optimise.out_of_sample", "optimise.out_of_sample.", kOutOfSampleKeys);
   }
   if (out.empty()) {
     throw InputError("list: unknown topic '" + std::string(section) + "': expected keys, models, policies or costs");

@@ -58,6 +58,8 @@ struct Key {
   bool S::*written = nullptr;       ///< set when the key is given (keys with no "left out" value)
   std::string_view default_text = {};  ///< the docs' default when not the spec's own ("1", "the last expiry")
   bool late_range = false;  ///< its plausible range is checked after a rule of the time grid
+  bool (*accept)(double) = nullptr;  ///< parse time: a value it refuses is "expected ..." (accept_text, or expected)
+  std::string_view accept_text = {};
 };
 
 /// simulation.paths/seed/threads: one text for the config key and its command-line flag.
@@ -175,6 +177,37 @@ inline constexpr Key<BacktestSpec> kBacktestKeys[] = {
     {.name = "on_bad_data", .field = &BacktestSpec::on_bad_data, .expected = "fail or skip", .doc = "a bad row fails the run, or is skipped and counted"},
     {.name = "naive_utc_offset_hours", .field = &BacktestSpec::naive_utc_offset_hours, .expected = "a number of hours in [-14, 14]", .doc = "local time minus UTC of timestamps without an offset (a multiple of 0.25); left out: such a timestamp is an error", .written = &BacktestSpec::has_naive_offset, .default_text = "none"},
     {.name = "model_check", .field = &BacktestSpec::model_check, .expected = "true or false", .doc = "compare the history with the Monte Carlo distribution of the config's model"},
+};
+// optimise: (docs/optimise.md). The families' keys are the policy registry's (a family's type, its
+// flag and choice keys, leland, and parameters: the type's ParameterInfo), read by optimise.cpp.
+constexpr unsigned kTailRisks = bit(RiskMeasure::var) | bit(RiskMeasure::es);
+inline constexpr Key<OptimiseSpec> kOptimiseKeys[] = {
+    {.name = "families", .field = {}, .expected = "a list of {name, type, parameters: {NAME: value or [min, max]}, settings}", .doc = "the policy families to optimise; at least one parameter of each free ([min, max])", .required = true},
+    {.name = "objective", .field = {}, .expected = "a map (below)", .doc = "what is minimised"},
+    {.name = "frontier", .field = {}, .expected = "a map (below)", .doc = "further trade-offs searched: the efficient frontier"},
+    {.name = "search", .field = {}, .expected = "a map (below)", .doc = "the CMA-ES search"},
+    {.name = "out_of_sample", .field = {}, .expected = "a map (below)", .doc = "the re-evaluation of each optimum on fresh paths"},
+};
+inline constexpr Key<OptimiseSpec> kObjectiveKeys[] = {
+    {.name = "risk", .field = &OptimiseSpec::risk, .expected = "std, variance, var, es or entropic", .doc = "risk measure of the hedged P&L"},
+    {.name = "level", .field = &OptimiseSpec::level, .expected = "a number > 0.5 and < 1 (e.g. 0.95)", .doc = "confidence level", .used_by = kTailRisks, .accept = [](double x) { return x > 0.5 && x < 1.0; }},
+    {.name = "risk_aversion", .field = &OptimiseSpec::risk_aversion, .expected = "a number > 0 (per USD of P&L)", .doc = "entropic risk aversion", .required = true, .used_by = bit(RiskMeasure::entropic), .required_hint = "a number > 0 per USD, e.g. 1e-3", .accept = [](double x) { return x > 0.0; }},
+    {.name = "lambda", .field = &OptimiseSpec::lambda, .expected = "a number >= 0 (USD of mean cost per USD of risk)", .doc = "minimise mean cost + lambda x risk", .accept = [](double x) { return x >= 0.0; }},
+    {.name = "cost_budget", .field = &OptimiseSpec::cost_budget, .expected = "a number > 0 (USD of mean cost)", .doc = "instead of lambda: minimise risk subject to mean cost <= budget", .written = &OptimiseSpec::budget_form, .default_text = "none", .accept = [](double x) { return x > 0.0; }},
+};
+inline constexpr Key<OptimiseSpec> kFrontierKeys[] = {
+    {.name = "lambdas", .field = {}, .expected = "a non-empty list of numbers >= 0", .doc = "with lambda: the further lambdas"},
+    {.name = "budgets", .field = {}, .expected = "a non-empty list of numbers > 0", .doc = "with cost_budget: the further budgets, USD"},
+};
+inline constexpr Key<OptimiseSpec> kSearchKeys[] = {
+    {.name = "max_evaluations", .field = &OptimiseSpec::max_evaluations, .expected = "an integer from 1 to 1000000 (candidates per search)", .doc = "candidate evaluations per search", .max = 1000000, .accept = [](double x) { return x >= 1.0; }},
+    {.name = "tolerance", .field = &OptimiseSpec::tolerance, .expected = "a number > 0 and < 1 (step size in parameters scaled to [0, 1])", .doc = "stop when the search's step is below it", .accept = [](double x) { return x > 0.0 && x < 1.0; }},
+    {.name = "population", .field = &OptimiseSpec::population, .expected = "0 (automatic) or an integer from 2 to 32", .doc = "candidates per batch (one pass over the paths)", .max = 32, .accept = [](double x) { return x != 1.0; }},
+    {.name = "seed", .field = &OptimiseSpec::seed, .expected = "an unsigned 64-bit integer", .doc = "the search's own random numbers"},
+};
+inline constexpr Key<OptimiseSpec> kOutOfSampleKeys[] = {
+    {.name = "seed", .field = &OptimiseSpec::oos_seed, .expected = "an unsigned 64-bit integer", .doc = "seed of the fresh paths", .default_text = "simulation.seed + 1"},
+    {.name = "paths", .field = &OptimiseSpec::oos_paths, .expected = "an integer >= 100", .doc = "fresh paths", .default_text = "simulation.paths", .accept = [](double x) { return x >= 100.0; }, .accept_text = "an integer >= 100 (standard errors need paths)"},
 };
 // clang-format on
 
