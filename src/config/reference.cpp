@@ -38,9 +38,7 @@ std::string default_of(const Key<S>& k) {
 std::string range_of(std::string_view range_key) {
   const KeyRange* k = find_range(range_key);
   if (!k) return "";
-  std::string out = range_text(*k, 0.0);
-  if (k->times_spot) out += " x model.spot";
-  return out + " (" + std::string(k->reason) + ")";
+  return range_text(*k, 0.0) + " (" + std::string(k->reason) + ")";
 }
 
 /// One section's table. `variants` names the variants of keys not used by all (model types).
@@ -79,7 +77,7 @@ std::string policy_default(const PolicyKey& k) {
   switch (k.kind) {
     case KeyKind::flag: return k.default_value != 0.0 ? "true" : "false";
     case KeyKind::choice: return std::string(k.items[static_cast<std::size_t>(k.default_value)]);
-    default: return format_number(k.default_value);
+    default: return !k.zero_error.empty() && k.default_value == 0.0 ? "none" : format_number(k.default_value);
   }
 }
 
