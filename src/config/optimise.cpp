@@ -49,7 +49,8 @@ void Parser::parse_optimise(const Entry& section, RunSpec& spec) {
   if (const Entry* e = find(es, "objective")) parse_objective(*e, o);
   if (const Entry* e = find(es, "frontier")) {
     const std::span<const Key<OptimiseSpec>> frontier = kFrontierKeys;
-    for (const Entry& f : map_entries(*e, "optimise.frontier", frontier, "a map {lambdas: [...]} or {budgets: [...]}")) {
+    const std::string expected = "a map {lambdas: [...]} or {budgets: [...]}";
+    for (const Entry& f : map_entries(*e, "optimise.frontier", frontier, expected)) {
       const std::string key = "optimise.frontier." + f.key;
       if (f.key == "lambdas") {
         if (o.budget_form) {
@@ -80,7 +81,8 @@ void Parser::parse_optimise(const Entry& section, RunSpec& spec) {
 
 void Parser::parse_objective(const Entry& section, OptimiseSpec& o) {
   const std::span<const Key<OptimiseSpec>> keys = kObjectiveKeys;
-  const auto es = map_entries(section, "optimise.objective", keys, "a map such as {risk: es, level: 0.95, lambda: 0.5}");
+  const auto es =
+      map_entries(section, "optimise.objective", keys, "a map such as {risk: es, level: 0.95, lambda: 0.5}");
   if (const Entry* r = find(es, "risk")) o.risk = enumeration<RiskMeasure>("optimise.objective.risk", *r);
   const Entry* lambda = find(es, "lambda");
   const Entry* budget = find(es, "cost_budget");
@@ -259,3 +261,16 @@ void Parser::parse_family_parameters(const Entry& section, const std::string& fa
 }
 
 }  // namespace hedgesim::config
+
+namespace hedgesim {
+
+void validate_for_optimise(const RunSpec& spec) {
+  config::validate_with(spec, nullptr);
+  if (spec.optimise.families.empty()) {
+    throw InputError(
+        "section 'optimise' is required by the optimise command: list the policy families to optimise, e.g. "
+        "optimise: {families: [{name: band, type: delta_band, parameters: {width: [0.01, 1.0]}}]}");
+  }
+}
+
+}  // namespace hedgesim

@@ -26,9 +26,6 @@ void require_finite(const Reporter& r, const std::string& key, double x) {
 void require_positive(const Reporter& r, const std::string& key, double x) {
   if (!std::isfinite(x) || !(x > 0.0)) r.fail(key, x, "must be > 0");
 }
-void require_non_negative(const Reporter& r, const std::string& key, double x) {
-  if (!std::isfinite(x) || !(x >= 0.0)) r.fail(key, x, "must be >= 0");
-}
 
 std::string value_text(const Reporter& r, const std::string& key, double value) {
   const std::string at = r.at(key);

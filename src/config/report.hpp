@@ -53,7 +53,6 @@ class Reporter {
 
 void require_finite(const Reporter& r, const std::string& key, double x);
 void require_positive(const Reporter& r, const std::string& key, double x);
-void require_non_negative(const Reporter& r, const std::string& key, double x);
 
 /// "KEY = 0 at line N", or "KEY = 0 (not given)" when the config leaves it out ("KEY = 0" when the
 /// spec has no lines: validate() after overrides).
