@@ -4,13 +4,10 @@
 #include <cmath>
 #include <limits>
 
-#include "hedgesim/config_ranges.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/format.hpp"
 
 namespace hedgesim {
-static_assert(kMaxSuggestedStepsPerDay == key_range("simulation.steps_per_day").hi);
-
 bool is_whole(double x) { return std::fabs(x - std::round(x)) <= kGridTolerance * std::max(1.0, std::fabs(x)); }
 
 std::optional<double> grid_suggestion(std::span<const double> days, double current) {

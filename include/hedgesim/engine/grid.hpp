@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "hedgesim/config_ranges.hpp"
 #include "hedgesim/spec.hpp"
 
 namespace hedgesim {
@@ -26,9 +27,9 @@ constexpr double kGridTolerance = 1e-9;
 /// kGridTolerance (relative) or does not fit in 32 bits. Zero is returned as 0.
 std::optional<std::uint32_t> whole_steps(double days, double steps_per_day);
 
-/// The finest grid grid_suggestion() proposes: one step a second (simulation.steps_per_day's
-/// plausible range in config_ranges.hpp).
-constexpr int kMaxSuggestedStepsPerDay = 86400;
+/// The finest grid grid_suggestion() proposes: one step a second, simulation.steps_per_day's
+/// plausible range (finer grids add only rounding error).
+constexpr int kMaxSuggestedStepsPerDay = static_cast<int>(key_range("simulation.steps_per_day").hi);
 
 /// Whether a step count is whole within kGridTolerance (relative).
 bool is_whole(double steps);
