@@ -27,18 +27,26 @@ void Parser::parse_model(const Entry& section, ModelParams& m) {
 }
 
 void validate_model(const Reporter& r, const ModelParams& m) {
-  const std::span<const Key<ModelParams>> keys = kModelKeys;
   const unsigned mine = bit(m.type);
-  check_rules(r, keys, m, "model.", mine);
-  // E[exp(ρ_J·Z)] for Z ~ Exp(mean μ_v) is 1/(1 − ρ_J·μ_v): the jump compensator needs ρ_J·μ_v < 1.
-  if (m.type == ModelType::svcj && !(m.jump_rho * m.var_jump_mean < 1.0)) {
-    r.fail("model.jump_rho", m.jump_rho,
-           "jump_rho x var_jump_mean = " + format_number(m.jump_rho) + " x " + format_number(m.var_jump_mean) +
-               " = " + format_derived(m.jump_rho * m.var_jump_mean) +
-               " must be < 1 (else the expected price jump e^J is infinite)");
+  // Each run of rows the same model types use (all, gbm, the Heston family, jumps, svcj): their own
+  // rules, then their plausible ranges.
+  for (std::span<const Key<ModelParams>> keys = kModelKeys; !keys.empty();) {
+    std::size_t n = 1;
+    while (n < keys.size() && keys[n].used_by == keys[0].used_by) ++n;
+    const auto group = keys.first(n);
+    keys = keys.subspan(n);
+    if (!(group[0].used_by & mine)) continue;
+    check_rules(r, group, m, "model.", mine);
+    // E[exp(ρ_J·Z)] for Z ~ Exp(mean μ_v) is 1/(1 − ρ_J·μ_v): the jump compensator needs ρ_J·μ_v < 1.
+    if (group[0].used_by == bit(ModelType::svcj) && !(m.jump_rho * m.var_jump_mean < 1.0)) {
+      r.fail("model.jump_rho", m.jump_rho,
+             "jump_rho x var_jump_mean = " + format_number(m.jump_rho) + " x " + format_number(m.var_jump_mean) +
+                 " = " + format_derived(m.jump_rho * m.var_jump_mean) +
+                 " must be < 1 (else the expected price jump e^J is infinite)");
+    }
+    // model.jump_intensity's range: in validate_grid, after the per-step rule and its advice.
+    check_ranges(r, group, m, "model.", mine);
   }
-  // model.jump_intensity's range: in validate_grid, after the per-step rule and its advice.
-  check_ranges(r, keys, m, "model.", mine);
 }
 
 }  // namespace hedgesim::config
