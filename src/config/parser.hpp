@@ -118,7 +118,7 @@ class Parser {
   KeyLines where_;
 };
 
-// The validation stage, one function per section (the file of the same name); validate.cpp calls
+// The validation stage, one function per section (the file of the same name); validate_with (config.cpp) calls
 // them in order. Each is written against the plain RunSpec so the CLI can re-run it after flags.
 void validate_simulation(const Reporter& r, const SimulationSpec& sim);
 void validate_output(const Reporter& r, const OutputSpec& o);
