@@ -1372,6 +1372,27 @@ TEST(KeyRanges, EveryKeyIsRefusedJustOutsideItsRangeAndAcceptedAtIt) {
   }
 }
 
+// A range is found by its key's path, so one whose key has no row in the schema would never be checked:
+// the key reference prints every range beside its key.
+TEST(KeyRanges, EveryRangeIsDocumentedBesideItsKey) {
+  const std::string doc = config_reference("keys");
+  for (const KeyRange& k : kKeyRanges) {
+    const std::size_t dot = k.key.rfind('.');
+    const std::size_t section = doc.find("## `" + std::string(k.key.substr(0, dot)) + "`");
+    const std::size_t row = doc.find("| `" + std::string(k.key.substr(dot + 1)) + "` |", section);
+    ASSERT_NE(row, std::string::npos) << k.key;
+    const std::string line = doc.substr(row, doc.find('\n', row) - row);
+    EXPECT_NE(line.find("(" + std::string(k.reason) + ")"), std::string::npos) << k.key << ": " << line;
+  }
+}
+
+TEST(ConfigReference, TopicsAndAnUnknownOne) {
+  EXPECT_NE(config_reference("models").find("| `jump_rho` |"), std::string::npos);
+  EXPECT_NE(config_reference("policies").find("| `delta_band` | `width` |"), std::string::npos);
+  EXPECT_NE(config_reference("costs").find("## `costs.slippage`"), std::string::npos);
+  EXPECT_THROW(config_reference("modles"), InputError);
+}
+
 TEST(KeyRanges, MessagesNameTheKeyValueLineRangeAndReason) {
   EXPECT_EQ(error_of(replace_line(kSvcj, 6, "  kappa: 1e308")),
             "test.yaml: model.kappa = 1e+308 at line 6: must be in (0, 1000] per year (a half-life of 6 hours; "

@@ -1,6 +1,6 @@
 #pragma once
 // The plausible range of every real-valued config key (issue 11, defect 6): one table, read by the
-// validation stage (config.cpp) and walked by one test (tests/test_config.cpp, KeyRanges.*). A value
+// validation stage (src/config/, by key path) and walked by one test (tests/test_config.cpp, KeyRanges.*). A value
 // outside its range is an InputError (exit 2) naming the key, e.g.
 //   "cfg.yaml: model.kappa = 1e+308 at line 7: must be in (0, 1000] per year (REASON)".
 // The ranges are wide enough that no real desk meets them and narrow enough that the simulation can

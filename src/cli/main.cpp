@@ -533,7 +533,7 @@ int cmd_optimise(const CommonFlags& flags) {
 namespace {
 
 /// The commands, as typed (optimize is optimise's alias).
-constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest"};
+constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest", "list"};
 
 /// Messages CLI11 does not give: an unknown command or flag with the nearest valid one, and --version
 /// with anything else (CLI11 printed the version and exited 0, ignoring the rest). Empty: let CLI11
@@ -603,6 +603,9 @@ int main(int argc, char** argv) {
   add_common_flags(*optimise, optimise_flags);
   optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
   optimise->alias("optimize");
+  std::string list_topic = "keys";
+  CLI::App* list = app.add_subcommand("list", "The config keys with their values, defaults and ranges, as Markdown");
+  list->add_option("topic", list_topic, "keys (all, as docs/config.md) | models | policies | costs");
 
   if (const std::string error = usage_error(app, argc, argv); !error.empty()) {
     std::cerr << "error: " << error << "\n";
@@ -628,6 +631,10 @@ int main(int argc, char** argv) {
     if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
     if (backtest->parsed()) return cmd_backtest(bt_flags);
     if (optimise->parsed()) return cmd_optimise(optimise_flags);
+    if (list->parsed()) {
+      std::cout << hs::config_reference(list_topic);
+      return kOk;
+    }
   } catch (const hs::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

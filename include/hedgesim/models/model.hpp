@@ -4,11 +4,12 @@
 // instantiated per model, so the hot path has no virtual call and no per-step switch on the type.
 // Adding a model takes more than this file (issue 11 found the old "header, enum entry, one case here"
 // untrue): its header (the per-path step both backends run) and its case in visit_model here; its
-// enumerator in spec.hpp and name in spec.cpp; its keys in config.cpp's model key table (which types use
-// each key), validate_model's rules and config_ranges.hpp's ranges; its closed form or characteristic
-// function in pricing/analytic.cpp (book premiums, `price`'s check); for a Heston-family model, its
-// long-run variance and jump loading in hedging/delta_table.cpp (model deltas) and its initial vol in
-// hedging/run_job.cpp; and its parameter box in calibration/fit.cpp (bounds_for) to be calibrated.
+// enumerator in spec.hpp and name in spec.cpp; its keys in src/config/schema.hpp's kModelKeys (which
+// types use each key, its rule), rules between keys in validate_model (src/config/model.cpp) and
+// config_ranges.hpp's ranges; its closed form or characteristic function in pricing/analytic.cpp (book
+// premiums, `price`'s check); for a Heston-family model, its long-run variance and jump loading in
+// hedging/delta_table.cpp (model deltas) and its initial vol in hedging/run_job.cpp; and its parameter
+// box in calibration/fit.cpp (bounds_for) to be calibrated.
 #include "hedgesim/models/bates.hpp"
 #include "hedgesim/models/gbm.hpp"
 #include "hedgesim/models/heston.hpp"

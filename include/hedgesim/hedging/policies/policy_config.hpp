@@ -9,7 +9,7 @@
 //   parameters[]      what `hedgesim optimise` may search (none: not a family);
 //   trades            false only for `none` (default true: it may trade, so leland applies);
 //   check_family(), family_policy()   optional optimiser hooks (delta_band, hybrid).
-// Everything is optional; none.hpp is the smallest example. No YAML here: config.cpp is the only
+// Everything is optional; none.hpp is the smallest example. No YAML here: src/config/policies.cpp is the only
 // reader and loops over keys[]. Host compilers only (nvcc never sees this header).
 #include <cstdint>
 #include <optional>
@@ -119,7 +119,7 @@ struct ParameterInfo {
 };
 
 /// The validation stage's view for a policy's validate(): every failure names the key as
-/// policies[i].KEY, with its line where the config gave one. Implemented in config.cpp.
+/// policies[i].KEY, with its line where the config gave one. Implemented in src/config/policies.cpp.
 class PolicyChecks {
  public:
   virtual ~PolicyChecks() = default;
@@ -136,7 +136,7 @@ class PolicyChecks {
   virtual std::string fee_text() const = 0;
 };
 
-/// A family's parameters as the optimise section gives them, for check_family(). In config.cpp.
+/// A family's parameters as the optimise section gives them, for check_family(). In src/config/optimise.cpp.
 class FamilyChecks {
  public:
   virtual ~FamilyChecks() = default;

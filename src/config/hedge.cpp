@@ -1,0 +1,104 @@
+// hedge: and hedge.funding: — keys of kHedgeKeys and kFundingKeys (schema.hpp).
+#include "parser.hpp"
+
+namespace hedgesim::config {
+namespace {
+
+std::string policy_path(std::size_t i) { return "policies[" + std::to_string(i) + "]"; }
+
+/// The first policy that trades (any type but none), if any.
+std::optional<std::size_t> first_hedging_policy(const std::vector<PolicySpec>& policies) {
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    if (policy_info(policies[i].type).trades) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
+  const std::span<const Key<HedgeSpec>> keys = kHedgeKeys;
+  const auto es = map_entries(section, "hedge", keys, "a map of hedge keys (" + join(key_names(keys)) + ")");
+  // instrument and delta first: they decide which of the other keys apply.
+  if (const Entry* e = find(es, "instrument")) h.instrument = enumeration<HedgeInstrument>("hedge.instrument", *e);
+  if (const Entry* e = find(es, "delta")) h.delta = enumeration<DeltaSource>("hedge.delta", *e);
+  read(es, "hedge", keys, h, [&](const Key<HedgeSpec>&, const Entry& e) {
+    if (e.key == "implied_vol" && h.delta != DeltaSource::implied) {
+      not_used("hedge.implied_vol", e,
+               std::string("is used only with hedge.delta: implied, not ") + to_string(h.delta) +
+                   " (the hedge ratios then come from the path's volatility or the model): remove it or set "
+                   "hedge.delta: implied");
+    }
+    if (e.key != "funding") return false;
+    if (h.instrument != HedgeInstrument::perpetual) {
+      not_used("hedge.funding", e,
+               std::string("applies only to hedge.instrument: perpetual, not ") + to_string(h.instrument) +
+                   " (a spot position pays no funding): remove it or set hedge.instrument: perpetual");
+    }
+    parse_funding(e, h.funding);
+    return true;
+  });
+}
+
+void Parser::parse_funding(const Entry& section, FundingSpec& f) {
+  const std::span<const Key<FundingSpec>> keys = kFundingKeys;
+  const auto es =
+      map_entries(section, "hedge.funding", keys, "a map of funding keys (" + join(key_names(keys)) + ")");
+  if (const Entry* e = find(es, "stochastic")) f.stochastic = boolean("hedge.funding.stochastic", *e);
+  const unsigned mine = bit(f.stochastic);
+  const auto given = read(es, "hedge.funding", keys, f, [&](const Key<FundingSpec>& k, const Entry& e) {
+    if (!(k.used_by & mine)) {
+      not_used("hedge.funding." + e.key, e,
+               "is used only with hedge.funding.stochastic: true: remove it or set stochastic: true");
+    }
+    return false;
+  });
+  if (const Key<FundingSpec>* k = missing(keys, given, mine)) {
+    fail("hedge.funding." + std::string(k->name) + " is required when stochastic is true (funding at line " +
+         std::to_string(section.line) + ")");
+  }
+}
+
+void validate_hedge(const Reporter& r, const RunSpec& s) {
+  const HedgeSpec& h = s.hedge;
+  if (h.delta == DeltaSource::implied) {
+    if (h.implied_vol != 0.0) {
+      require_positive(r, "hedge.implied_vol", h.implied_vol);
+      require_plausible(r, "hedge.implied_vol", "hedge.implied_vol", h.implied_vol);
+    } else if (const auto i = first_hedging_policy(s.policies)) {
+      const PolicySpec& p = s.policies[*i];
+      r.fail_missing("hedge.implied_vol", {"hedge", policy_path(*i)},
+                     policy_path(*i) + " '" + p.name + "' (type " + to_string(p.type) +
+                         ") hedges, and with hedge.delta = implied (the default) the hedge ratios are "
+                         "Black-Scholes deltas at this volatility; give it (annualised, e.g. implied_vol: 0.6) "
+                         "or set hedge.delta: instantaneous");
+    }
+  } else if (h.implied_vol != 0.0) {
+    r.fail("hedge.implied_vol", h.implied_vol,
+           std::string("is used only with hedge.delta = implied, not ") + to_string(h.delta) +
+               " (the hedge ratios then come from the path's volatility or the model): remove it or set "
+               "hedge.delta: implied");
+  }
+
+  const FundingSpec& f = h.funding;
+  const std::span<const Key<FundingSpec>> keys = kFundingKeys;
+  check_keys(r, keys.first(1), f, "hedge.funding.");  // rate
+  const bool any_funding = f.rate != 0.0 || f.stochastic || f.kappa != 0.0 || f.sigma != 0.0 || f.rho != 0.0;
+  if (h.instrument == HedgeInstrument::spot && any_funding) {
+    r.fail_key("hedge.funding",
+               "applies only to hedge.instrument = perpetual, not spot (a spot position pays no funding): "
+               "remove it or set hedge.instrument: perpetual");
+  }
+  if (f.stochastic) {
+    check_keys(r, keys.subspan(2), f, "hedge.funding.");  // kappa, sigma, rho
+    return;
+  }
+  for (const Key<FundingSpec>& k : keys.subspan(2)) {
+    if (const double value = f.*std::get<double FundingSpec::*>(k.field); value != 0.0) {
+      r.fail("hedge.funding." + std::string(k.name), value,
+             "is used only with hedge.funding.stochastic = true: remove it or set stochastic: true");
+    }
+  }
+}
+
+}  // namespace hedgesim::config

@@ -1,0 +1,229 @@
+#pragma once
+// The config's keys, one table per section (policy keys: each policy's PolicyConfig::keys). A row
+// says where the value goes (and so how it is read), what a value must be, its own rule, whether it
+// is required and by which variants (model types, slippage models), and what it means. The parser,
+// the validation stage and the key reference (docs/config.md, `hedgesim list keys`) all read these
+// rows; the plausible range of a real-valued key is its row in kKeyRanges (config_ranges.hpp), found
+// by key path.
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "enums.hpp"
+#include "hedgesim/config.hpp"
+#include "hedgesim/spec.hpp"
+
+namespace hedgesim::config {
+
+/// A number's own rule, checked by the validation stage on the RunSpec (so that a value set by a
+/// flag or in code meets it too), before its plausible range.
+enum class Rule {
+  none,          ///< the section's code checks it
+  finite,        ///< "must be a finite number"
+  positive,      ///< "must be > 0"
+  non_negative,  ///< "must be >= 0"
+  non_zero,      ///< finite and not 0
+  in_range,      ///< inside its plausible range (the range is the rule itself: a correlation, a probability)
+};
+
+/// Where a key's value goes, which decides how it is read; monostate: the section's code reads it
+/// (a nested map, or a key read before the others because it selects which of them apply).
+template <class S>
+using Field = std::variant<std::monostate, double S::*, std::uint64_t S::*, unsigned S::*, bool S::*,
+                           std::string S::*, std::int64_t S::*, ModelType S::*, VarianceScheme S::*, Measure S::*,
+                           Precision S::*, BackendKind S::*, OptionType S::*, Settlement S::*, HedgeInstrument S::*,
+                           DeltaSource S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
+
+constexpr unsigned kAnyVariant = ~0u;
+constexpr std::uint64_t kAnyInteger = std::numeric_limits<std::uint64_t>::max();
+
+template <class S>
+struct Key {
+  std::string_view name;
+  Field<S> field;
+  std::string_view expected;  ///< what a value must be: "KEY = 'x' at line N: expected ..." and the docs
+  std::string_view doc;       ///< what it means, for the docs
+  Rule rule = Rule::none;
+  std::string_view rule_text = {};  ///< the rule's message when not the plain one ("must be > 0")
+  bool required = false;
+  unsigned used_by = kAnyVariant;  ///< bit per variant of the section (model type, slippage model)
+  std::string_view required_hint = {};  ///< "KEY is required (...): HINT"
+  /// Non-empty: 0 means "left out" in the spec, so a written value must be > 0, else this message
+  /// ("KEY = 0 at line N: must be > 0 (...)"); a 0 is not range-checked.
+  std::string_view written_positive = {};
+  std::uint64_t max = kAnyInteger;  ///< integers: the largest accepted
+  bool S::*written = nullptr;       ///< set when the key is given (keys with no "left out" value)
+  std::string_view default_text = {};  ///< the docs' default when not the spec's own ("1", "the last expiry")
+  bool late_range = false;  ///< its plausible range is checked after a rule of the time grid
+  bool (*accept)(double) = nullptr;  ///< parse time: a value it refuses is "expected ..." (accept_text, or expected)
+  std::string_view accept_text = {};
+};
+
+/// simulation.paths/seed/threads: one text for the config key and its command-line flag.
+inline constexpr std::string_view kPathsExpected = "an integer > 0";
+inline constexpr std::string_view kPathsTwo =
+    "must be >= 2 (the P&L's standard deviation and standard error need two paths)";
+inline constexpr std::string_view kSeedExpected = "an unsigned 64-bit integer (0 to 18446744073709551615)";
+inline constexpr std::string_view kThreadsExpected = "an integer from 0 to 1024 (0: all cores)";
+static_assert(kMaxThreads == 1024 && kMaxHistogramBins == 100000 && kMaxSamplePaths == 1000,
+              "the expected texts below spell these limits");
+
+// clang-format off
+inline constexpr Key<SimulationSpec> kSimulationKeys[] = {
+    {.name = "paths", .field = &SimulationSpec::paths, .expected = kPathsExpected, .doc = "Monte Carlo paths (at least 2)", .required = true},
+    {.name = "steps_per_day", .field = &SimulationSpec::steps_per_day, .expected = "a number > 0", .doc = "time steps per day; every expiry and the horizon must be whole steps", .rule = Rule::positive},
+    {.name = "horizon_days", .field = &SimulationSpec::horizon_days, .expected = "a number > 0", .doc = "days simulated", .rule = Rule::non_negative, .rule_text = "must be > 0 (or left out: the last expiry)", .written_positive = "must be > 0 (leave it out to simulate up to the last expiry)", .default_text = "the last expiry"},
+    {.name = "seed", .field = &SimulationSpec::seed, .expected = kSeedExpected, .doc = "random-number seed"},
+    {.name = "backend", .field = &SimulationSpec::backend, .expected = "auto, cpu or cuda", .doc = "where paths are simulated"},
+    {.name = "precision", .field = &SimulationSpec::precision, .expected = "float32 or float64", .doc = "floating-point type of the paths"},
+    {.name = "measure", .field = &SimulationSpec::measure, .expected = "physical or risk_neutral", .doc = "physical: drift; risk_neutral: rate - dividend"},
+    {.name = "threads", .field = &SimulationSpec::threads, .expected = kThreadsExpected, .doc = "CPU threads (0: all cores)", .max = kMaxThreads},
+};
+
+constexpr unsigned kAllModels = bit(ModelType::gbm) | bit(ModelType::heston) | bit(ModelType::bates) | bit(ModelType::svcj);
+constexpr unsigned kHestonFamily = bit(ModelType::heston) | bit(ModelType::bates) | bit(ModelType::svcj);
+constexpr unsigned kJumpModels = bit(ModelType::bates) | bit(ModelType::svcj);
+inline constexpr Key<ModelParams> kModelKeys[] = {
+    {.name = "type", .field = {}, .expected = "gbm, heston, bates or svcj", .doc = "the price process", .required = true},
+    {.name = "spot", .field = &ModelParams::spot, .expected = "a number > 0", .doc = "price of the underlying at t = 0", .rule = Rule::positive, .required = true},
+    {.name = "rate", .field = &ModelParams::rate, .expected = "a finite number", .doc = "risk-free rate r (continuous)", .rule = Rule::finite},
+    {.name = "dividend", .field = &ModelParams::dividend, .expected = "a finite number", .doc = "carry q (for a perpetual-hedged coin: the funding-implied carry)", .rule = Rule::finite},
+    {.name = "drift", .field = &ModelParams::drift, .expected = "a finite number", .doc = "drift mu under the physical measure", .rule = Rule::finite},
+    {.name = "vol", .field = &ModelParams::vol, .expected = "a number > 0", .doc = "volatility sigma", .rule = Rule::positive, .required = true, .used_by = bit(ModelType::gbm)},
+    {.name = "v0", .field = &ModelParams::v0, .expected = "a number >= 0", .doc = "initial variance", .rule = Rule::non_negative, .required = true, .used_by = kHestonFamily},
+    {.name = "kappa", .field = &ModelParams::kappa, .expected = "a number > 0", .doc = "mean-reversion speed of the variance", .rule = Rule::positive, .required = true, .used_by = kHestonFamily},
+    {.name = "theta", .field = &ModelParams::theta, .expected = "a number > 0", .doc = "long-run variance", .rule = Rule::positive, .required = true, .used_by = kHestonFamily},
+    {.name = "xi", .field = &ModelParams::xi, .expected = "a number > 0", .doc = "volatility of variance", .rule = Rule::positive, .required = true, .used_by = kHestonFamily},
+    {.name = "rho", .field = &ModelParams::rho, .expected = "a number in [-1, 1]", .doc = "correlation of price and variance", .rule = Rule::in_range, .rule_text = "must be in [-1, 1]", .required = true, .used_by = kHestonFamily},
+    {.name = "scheme", .field = &ModelParams::scheme, .expected = "qe or euler", .doc = "variance discretisation (Andersen's QE, or full-truncation Euler)", .used_by = kHestonFamily},
+    {.name = "jump_intensity", .field = &ModelParams::jump_intensity, .expected = "a number >= 0 (jumps per year)", .doc = "jump rate lambda", .rule = Rule::non_negative, .required = true, .used_by = kJumpModels, .late_range = true},
+    {.name = "jump_mean", .field = &ModelParams::jump_mean, .expected = "a finite number", .doc = "mean log price jump", .rule = Rule::finite, .required = true, .used_by = kJumpModels},
+    {.name = "jump_stdev", .field = &ModelParams::jump_stdev, .expected = "a number >= 0", .doc = "standard deviation of the log price jump", .rule = Rule::non_negative, .required = true, .used_by = kJumpModels},
+    {.name = "var_jump_mean", .field = &ModelParams::var_jump_mean, .expected = "a number >= 0", .doc = "mean of the exponential variance jump", .rule = Rule::non_negative, .required = true, .used_by = bit(ModelType::svcj)},
+    {.name = "jump_rho", .field = &ModelParams::jump_rho, .expected = "a finite number", .doc = "price jump loading on the variance jump; jump_rho x var_jump_mean < 1", .rule = Rule::finite, .required = true, .used_by = bit(ModelType::svcj)},
+};
+
+inline constexpr Key<OptionSpec> kOptionKeys[] = {
+    {.name = "type", .field = &OptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
+    {.name = "strike", .field = &OptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
+    {.name = "expiry_days", .field = &OptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps", .rule = Rule::positive, .required = true},
+    {.name = "quantity", .field = &OptionSpec::quantity, .expected = "a non-zero number (negative: short)", .doc = "units of the underlying per option; negative: short", .rule = Rule::non_zero, .rule_text = "must be a non-zero finite number (negative: short)", .default_text = "1"},
+    {.name = "settlement", .field = &OptionSpec::settlement, .expected = "linear or inverse", .doc = "linear: USD; inverse: in coins (Deribit)"},
+};
+
+inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
+    {.name = "instrument", .field = &HedgeSpec::instrument, .expected = "spot or perpetual", .doc = "what the hedge trades"},
+    {.name = "delta", .field = &HedgeSpec::delta, .expected = "implied, instantaneous or model", .doc = "hedge ratios: Black-Scholes at implied_vol, at the path's instantaneous volatility, or the model's own delta"},
+    {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades", .written_positive = "must be > 0", .default_text = "none"},
+    {.name = "funding", .field = {}, .expected = "a map (below)", .doc = "perpetual funding (perpetual only)"},
+};
+
+/// Funding's variants: bit(false) deterministic, bit(true) stochastic.
+constexpr unsigned kStochastic = 2u, kEitherFunding = 3u;
+inline constexpr Key<FundingSpec> kFundingKeys[] = {
+    {.name = "rate", .field = &FundingSpec::rate, .expected = "a finite number (per year of notional; longs pay it)", .doc = "funding rate per year; longs pay it", .rule = Rule::finite},
+    {.name = "stochastic", .field = &FundingSpec::stochastic, .expected = "true or false", .doc = "an Ornstein-Uhlenbeck funding rate around rate"},
+    {.name = "kappa", .field = &FundingSpec::kappa, .expected = "a number > 0 (mean-reversion speed per year)", .doc = "mean reversion of the funding rate", .rule = Rule::positive, .required = true, .used_by = kStochastic},
+    {.name = "sigma", .field = &FundingSpec::sigma, .expected = "a number >= 0 (volatility of the funding rate)", .doc = "volatility of the funding rate", .rule = Rule::non_negative, .required = true, .used_by = kStochastic},
+    {.name = "rho", .field = &FundingSpec::rho, .expected = "a number in [-1, 1]", .doc = "correlation with the price", .rule = Rule::in_range, .rule_text = "must be in [-1, 1]", .required = true, .used_by = kStochastic},
+};
+
+inline constexpr Key<CostSpec> kCostKeys[] = {
+    {.name = "fee_bps", .field = &CostSpec::fee_bps, .expected = "a number >= 0 (basis points of the traded notional)", .doc = "proportional fee on the traded notional", .rule = Rule::in_range, .rule_text = "must be >= 0 and < 10000 (basis points of the traded notional; 10000 would be 100%)"},
+    {.name = "fixed_per_trade", .field = &CostSpec::fixed_per_trade, .expected = "a number >= 0 (USD per trade)", .doc = "USD per executed trade", .rule = Rule::non_negative},
+    {.name = "gas", .field = {}, .expected = "a map (below)", .doc = "on-chain gas per rebalance; left out: none"},
+    {.name = "slippage", .field = {}, .expected = "a map (below)", .doc = "price impact; left out: none"},
+    {.name = "failure_probability", .field = &CostSpec::failure_probability, .expected = "a probability >= 0 and < 1", .doc = "chance that a rebalance fails, paying gas without trading", .rule = Rule::in_range, .rule_text = "must be >= 0 and < 1 (the chance that a rebalance fails, paying gas without trading; 1 would never trade)"},
+};
+
+inline constexpr Key<GasSpec> kGasKeys[] = {
+    {.name = "units", .field = &GasSpec::units, .expected = "a number of gas units per rebalance > 0 (e.g. 180000 for a DEX swap)", .doc = "gas per rebalance", .rule = Rule::non_negative, .rule_text = "must be >= 0 (gas units per rebalance; 0: no gas cost)", .required = true, .required_hint = "gas units per rebalance > 0, e.g. 180000", .written_positive = "must be > 0 (leave out costs.gas for no gas cost)"},
+    {.name = "price_gwei", .field = &GasSpec::price_gwei, .expected = "a gas price in gwei > 0", .doc = "long-run and initial gas price", .rule = Rule::non_negative, .required = true, .required_hint = "the long-run gas price in gwei > 0, e.g. 20"},
+    {.name = "eth_price_usd", .field = &GasSpec::eth_price_usd, .expected = "a USD price >= 0 (0: the underlying is ETH, use its simulated spot)", .doc = "USD per ETH; 0: the underlying is ETH (its simulated spot)", .rule = Rule::non_negative},
+    {.name = "kappa", .field = &GasSpec::kappa, .expected = "a number >= 0 (mean reversion of the log gas price, per year)", .doc = "mean reversion of ln gas; > 0 when sigma or return_sensitivity is, and kappa x dt <= 1", .rule = Rule::non_negative},
+    {.name = "sigma", .field = &GasSpec::sigma, .expected = "a number >= 0 (volatility of the log gas price, per square-root year)", .doc = "volatility of ln gas", .rule = Rule::non_negative},
+    {.name = "return_sensitivity", .field = &GasSpec::return_sensitivity, .expected = "a number >= 0 (jump in the log gas price per unit absolute log return)", .doc = "jump in ln gas per unit absolute log return", .rule = Rule::non_negative},
+};
+
+/// The slippage models that use each parameter; each of them requires it.
+constexpr unsigned kCoefficientModels = bit(SlippageModel::linear) | bit(SlippageModel::sqrt);
+constexpr unsigned kDepthModels = bit(SlippageModel::sqrt) | bit(SlippageModel::amm);
+inline constexpr Key<SlippageSpec> kSlippageKeys[] = {
+    {.name = "model", .field = {}, .expected = "none, linear, sqrt or amm", .doc = "the impact model", .required = true},
+    {.name = "coefficient", .field = &SlippageSpec::coefficient, .expected = "a number >= 0", .doc = "linear: fraction of the notional lost per 1M USD traded; sqrt: cost = coefficient x notional x sqrt(notional / depth_usd)", .rule = Rule::non_negative, .required = true, .used_by = kCoefficientModels},
+    {.name = "depth_usd", .field = &SlippageSpec::depth_usd, .expected = "a number of USD > 0", .doc = "USD of liquidity (amm: on each side of the pool)", .required = true, .used_by = kDepthModels},
+};
+
+inline constexpr Key<OutputSpec> kOutputKeys[] = {
+    {.name = "file", .field = &OutputSpec::file, .expected = "a file path (the HDF5 results)", .doc = "HDF5 results (--out overrides); empty: none"},
+    {.name = "per_path", .field = &OutputSpec::per_path, .expected = "true or false", .doc = "also write per-path datasets (needs a file)"},
+    {.name = "histogram_bins", .field = &OutputSpec::histogram_bins, .expected = "an integer from 1 to 100000", .doc = "bins of the P&L histograms", .max = std::numeric_limits<unsigned>::max()},
+    {.name = "sample_paths", .field = &OutputSpec::sample_paths, .expected = "an integer from 0 to 1000", .doc = "paths whose spot and variance are stored at every step, for plots", .max = std::numeric_limits<unsigned>::max()},
+};
+
+inline constexpr std::string_view kUtcExpected = "a UTC date or time, e.g. 2024-01-01 or 2024-01-01T08:00:00Z";
+inline constexpr Key<BacktestSpec> kBacktestKeys[] = {
+    {.name = "prices", .field = &BacktestSpec::prices, .expected = "a file path (hourly prices)", .doc = "hourly price CSV (--prices overrides)"},
+    {.name = "funding", .field = &BacktestSpec::funding, .expected = "a file path (funding rates)", .doc = "funding-rate CSV for a perpetual hedge (--funding); empty: hedge.funding.rate"},
+    {.name = "gas", .field = &BacktestSpec::gas, .expected = "a file path (daily gas prices)", .doc = "daily gas-price CSV (--gas); empty: costs.gas.price_gwei"},
+    {.name = "stride_hours", .field = &BacktestSpec::stride_hours, .expected = "a whole number of hours >= 1", .doc = "hours between window starts"},
+    {.name = "start", .field = &BacktestSpec::start, .expected = kUtcExpected, .doc = "windows start at or after it (Z or an offset with a time of day)", .written = &BacktestSpec::has_start, .default_text = "the first price"},
+    {.name = "end", .field = &BacktestSpec::end, .expected = kUtcExpected, .doc = "windows end at or before it; after start", .written = &BacktestSpec::has_end, .default_text = "the last price"},
+    {.name = "vol", .field = &BacktestSpec::vol, .expected = "implied or realized", .doc = "the volatility of the hedge ratios and the model check"},
+    {.name = "realized_window_hours", .field = &BacktestSpec::realized_window_hours, .expected = "a whole number of hours >= 2", .doc = "trailing window of the realised volatility (vol realized only)"},
+    {.name = "on_bad_data", .field = &BacktestSpec::on_bad_data, .expected = "fail or skip", .doc = "a bad row fails the run, or is skipped and counted"},
+    {.name = "naive_utc_offset_hours", .field = &BacktestSpec::naive_utc_offset_hours, .expected = "a number of hours in [-14, 14]", .doc = "local time minus UTC of timestamps without an offset (a multiple of 0.25); left out: such a timestamp is an error", .written = &BacktestSpec::has_naive_offset, .default_text = "none"},
+    {.name = "model_check", .field = &BacktestSpec::model_check, .expected = "true or false", .doc = "compare the history with the Monte Carlo distribution of the config's model"},
+};
+// optimise: (docs/optimise.md). The families' keys are the policy registry's (a family's type, its
+// flag and choice keys, leland, and parameters: the type's ParameterInfo), read by optimise.cpp.
+constexpr unsigned kTailRisks = bit(RiskMeasure::var) | bit(RiskMeasure::es);
+inline constexpr Key<OptimiseSpec> kOptimiseKeys[] = {
+    {.name = "families", .field = {}, .expected = "a list of {name, type, parameters: {NAME: value or [min, max]}, settings}", .doc = "the policy families to optimise; at least one parameter of each free ([min, max])", .required = true},
+    {.name = "objective", .field = {}, .expected = "a map (below)", .doc = "what is minimised"},
+    {.name = "frontier", .field = {}, .expected = "a map (below)", .doc = "further trade-offs searched: the efficient frontier"},
+    {.name = "search", .field = {}, .expected = "a map (below)", .doc = "the CMA-ES search"},
+    {.name = "out_of_sample", .field = {}, .expected = "a map (below)", .doc = "the re-evaluation of each optimum on fresh paths"},
+};
+inline constexpr Key<OptimiseSpec> kObjectiveKeys[] = {
+    {.name = "risk", .field = &OptimiseSpec::risk, .expected = "std, variance, var, es or entropic", .doc = "risk measure of the hedged P&L"},
+    {.name = "level", .field = &OptimiseSpec::level, .expected = "a number > 0.5 and < 1 (e.g. 0.95)", .doc = "confidence level", .used_by = kTailRisks, .accept = [](double x) { return x > 0.5 && x < 1.0; }},
+    {.name = "risk_aversion", .field = &OptimiseSpec::risk_aversion, .expected = "a number > 0 (per USD of P&L)", .doc = "entropic risk aversion", .required = true, .used_by = bit(RiskMeasure::entropic), .required_hint = "a number > 0 per USD, e.g. 1e-3", .accept = [](double x) { return x > 0.0; }},
+    {.name = "lambda", .field = &OptimiseSpec::lambda, .expected = "a number >= 0 (USD of mean cost per USD of risk)", .doc = "minimise mean cost + lambda x risk", .accept = [](double x) { return x >= 0.0; }},
+    {.name = "cost_budget", .field = &OptimiseSpec::cost_budget, .expected = "a number > 0 (USD of mean cost)", .doc = "instead of lambda: minimise risk subject to mean cost <= budget", .written = &OptimiseSpec::budget_form, .default_text = "none", .accept = [](double x) { return x > 0.0; }},
+};
+inline constexpr Key<OptimiseSpec> kFrontierKeys[] = {
+    {.name = "lambdas", .field = {}, .expected = "a non-empty list of numbers >= 0", .doc = "with lambda: the further lambdas"},
+    {.name = "budgets", .field = {}, .expected = "a non-empty list of numbers > 0", .doc = "with cost_budget: the further budgets, USD"},
+};
+inline constexpr Key<OptimiseSpec> kSearchKeys[] = {
+    {.name = "max_evaluations", .field = &OptimiseSpec::max_evaluations, .expected = "an integer from 1 to 1000000 (candidates per search)", .doc = "candidate evaluations per search", .max = 1000000, .accept = [](double x) { return x >= 1.0; }},
+    {.name = "tolerance", .field = &OptimiseSpec::tolerance, .expected = "a number > 0 and < 1 (step size in parameters scaled to [0, 1])", .doc = "stop when the search's step is below it", .accept = [](double x) { return x > 0.0 && x < 1.0; }},
+    {.name = "population", .field = &OptimiseSpec::population, .expected = "0 (automatic) or an integer from 2 to 32", .doc = "candidates per batch (one pass over the paths)", .max = 32, .accept = [](double x) { return x != 1.0; }},
+    {.name = "seed", .field = &OptimiseSpec::seed, .expected = "an unsigned 64-bit integer", .doc = "the search's own random numbers"},
+};
+inline constexpr Key<OptimiseSpec> kOutOfSampleKeys[] = {
+    {.name = "seed", .field = &OptimiseSpec::oos_seed, .expected = "an unsigned 64-bit integer", .doc = "seed of the fresh paths", .default_text = "simulation.seed + 1"},
+    {.name = "paths", .field = &OptimiseSpec::oos_paths, .expected = "an integer >= 100", .doc = "fresh paths", .default_text = "simulation.paths", .accept = [](double x) { return x >= 100.0; }, .accept_text = "an integer >= 100 (standard errors need paths)"},
+};
+// clang-format on
+
+template <class S>
+std::vector<std::string_view> key_names(std::span<const Key<S>> keys) {
+  std::vector<std::string_view> out;
+  for (const Key<S>& k : keys) out.push_back(k.name);
+  return out;
+}
+
+template <class S>
+const Key<S>& key_named(std::span<const Key<S>> keys, std::string_view name) {
+  for (const Key<S>& k : keys) {
+    if (k.name == name) return k;
+  }
+  throw std::logic_error("config schema: no key " + std::string(name));
+}
+
+}  // namespace hedgesim::config
