@@ -45,8 +45,9 @@ constexpr unsigned kLanes = 32;
 /// Simulates paths [first, first + kLanes) step by step; `tile` sees every lane's state after every
 /// step (tile.begin(x, v), tile.after_step(n, x, v) with one value per lane). The diffusion of all
 /// lanes is one loop the compiler vectorises (Philox, Box–Muller and the model step are branch-free
-/// per lane); the rare steps with jumps are then finished lane by lane from the same stream, exactly as
-/// advance() does for a single path, so a path's bits do not depend on its lane.
+/// per lane); the rare steps with jumps are then finished lane by lane. Both halves are path.hpp's
+/// (diffuse_step, jump_step), which advance() runs for a single path, so a path's bits do not depend on
+/// its lane and no model can draw differently here.
 template <class T, class Model, class Tile>
 void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64_t first, Tile& tile) {
   // Local copies: the vectoriser must see that nothing in the lane loop can change them.
@@ -72,17 +73,10 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     std::uint32_t next_quadratic = 1;
     HS_LANES
     for (unsigned l = 0; l < kLanes; ++l) {
-      StepRng<T> rng(seed, first + l, n);
-      const MixedBlock<T> b = rng.mixed();
       PathState<T> s{x[l], v[l]};
-      if constexpr (decltype(quadratic_only)::value) {
-        model.diffuse_quadratic(s, b);
-      } else {
-        model.diffuse(s, b);
-      }
+      u_jump[l] = diffuse_step<T, decltype(quadratic_only)::value>(model, s, seed, first + l, n);
       x[l] = s.x;
       v[l] = s.v;
-      u_jump[l] = b.u3;
       if constexpr (kRegimes) next_quadratic &= model.quadratic_regime(s.v) ? 1u : 0u;
     }
     return next_quadratic;
@@ -97,9 +91,8 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     if constexpr (Model::kJumps) {
       for (unsigned l = 0; l < kLanes; ++l) {
         if (!model.jumps_at(u_jump[l])) continue;
-        StepRng<T> rng(seed, first + l, n, 1);
         PathState<T> s{x[l], v[l]};
-        model.jump(s, u_jump[l], rng);
+        jump_step<T>(model, s, u_jump[l], seed, first + l, n);
         x[l] = s.x;
         v[l] = s.v;
         if constexpr (kRegimes) next_quadratic &= model.quadratic_regime(s.v) ? 1u : 0u;  // SVCJ's v jumps
