@@ -155,6 +155,17 @@ struct ChunkRecords {
   }
 };
 
+/// A thread's state between chunks in and out of shared memory, MarketThread's and PolicyThread's alike:
+/// `thread.visit_state(v)` lists the parts, `slot(field)` is the shared double of a field.
+template <class Thread, class Slot>
+HS_HD void load_state(Thread& thread, Slot&& slot) {
+  thread.visit_state([&](auto field, auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(slot(field)); });
+}
+template <class Thread, class Slot>
+HS_HD void save_state(Thread& thread, Slot&& slot) {
+  thread.visit_state([&](auto field, auto& x) { slot(field) = static_cast<double>(x); });
+}
+
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save().
@@ -175,7 +186,7 @@ struct MarketThread {
     state = model.initial();
     mk.begin(&state.v);
   }
-  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
   HS_HD void visit_state(Visit&& v) {
     v(kStX, state.x);
@@ -187,11 +198,10 @@ struct MarketThread {
     v(kStLogGas, mk.log_gas[0]);
     v(kStSigma, mk.sigma[0]);
   }
-  HS_HD void load(const ChunkRecords& r, unsigned j) {
-    visit_state([&](MarketStateField f, auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(r.state(f, j)); });
-  }
-  HS_HD void save(const ChunkRecords& r, unsigned j) {
-    visit_state([&](MarketStateField f, auto& x) { r.state(f, j) = static_cast<double>(x); });
+  HS_HD void load(const ChunkRecords& r, unsigned j) { load_state(*this, shared_state(r, j)); }
+  HS_HD void save(const ChunkRecords& r, unsigned j) { save_state(*this, shared_state(r, j)); }
+  HS_HD static auto shared_state(const ChunkRecords& r, unsigned j) {
+    return [&r, j](MarketStateField f) -> double& { return r.state(f, j); };
   }
 
   /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
@@ -273,7 +283,7 @@ struct PolicyThread {
     acc.begin();
   }
 
-  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
   HS_HD void visit_state(Visit&& v) {
     PolicyLanes<1>& a = acc.pol[0];
@@ -294,13 +304,10 @@ struct PolicyThread {
     v(kPsSpotPrev, mk.spot_prev[0]);
     v(kPsFundingRate, mk.funding_rate[0]);
   }
-  HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
-    visit_state([&](PolicyStateField f, auto& x) { r.policy_state(f, item, items) = static_cast<double>(x); });
-  }
-  HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) {
-    visit_state([&](PolicyStateField f, auto& x) {
-      x = static_cast<std::remove_reference_t<decltype(x)>>(r.policy_state(f, item, items));
-    });
+  HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) { save_state(*this, shared_state(r, item, items)); }
+  HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) { load_state(*this, shared_state(r, item, items)); }
+  HS_HD static auto shared_state(const ChunkRecords& r, unsigned item, unsigned items) {
+    return [&r, item, items](PolicyStateField f) -> double& { return r.policy_state(f, item, items); };
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
