@@ -11,8 +11,9 @@
 
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedge_cases.hpp"
 #include "model_cases.hpp"

@@ -14,6 +14,7 @@
 
 #include "hedge_cases.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/hedge_block.hpp"
 #include "hedgesim/models/model.hpp"
 

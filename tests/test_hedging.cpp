@@ -14,10 +14,11 @@
 #include "hedge_cases.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
-#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/policy.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
 namespace hedgesim {

@@ -8,7 +8,7 @@
 // each key), validate_model's rules and config_ranges.hpp's ranges; its closed form or characteristic
 // function in pricing/analytic.cpp (book premiums, `price`'s check); for a Heston-family model, its
 // long-run variance and jump loading in hedging/delta_table.cpp (model deltas) and its initial vol in
-// hedging/run_job.cpp; and its parameter box in calibration/fit.cpp (bounds_for) to be calibrated.
+// jobs/run_job.cpp; and its parameter box in calibration/fit.cpp (bounds_for) to be calibrated.
 #include "hedgesim/models/bates.hpp"
 #include "hedgesim/models/gbm.hpp"
 #include "hedgesim/models/heston.hpp"
