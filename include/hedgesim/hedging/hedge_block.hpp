@@ -198,10 +198,11 @@ struct MarketThread {
     v(kStLogGas, mk.log_gas[0]);
     v(kStSigma, mk.sigma[0]);
   }
-  HS_HD void load(const ChunkRecords& r, unsigned j) { load_state(*this, shared_state(r, j)); }
-  HS_HD void save(const ChunkRecords& r, unsigned j) { save_state(*this, shared_state(r, j)); }
-  HS_HD static auto shared_state(const ChunkRecords& r, unsigned j) {
-    return [&r, j](MarketStateField f) -> double& { return r.state(f, j); };
+  HS_HD void load(const ChunkRecords& r, unsigned j) {
+    load_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
+  }
+  HS_HD void save(const ChunkRecords& r, unsigned j) {
+    save_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
   }
 
   /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
@@ -304,10 +305,11 @@ struct PolicyThread {
     v(kPsSpotPrev, mk.spot_prev[0]);
     v(kPsFundingRate, mk.funding_rate[0]);
   }
-  HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) { save_state(*this, shared_state(r, item, items)); }
-  HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) { load_state(*this, shared_state(r, item, items)); }
-  HS_HD static auto shared_state(const ChunkRecords& r, unsigned item, unsigned items) {
-    return [&r, item, items](PolicyStateField f) -> double& { return r.policy_state(f, item, items); };
+  HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
+    save_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
+  }
+  HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) {
+    load_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
