@@ -45,7 +45,7 @@
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/hedging/policy.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 #include "hedgesim/spec.hpp"
 
@@ -688,7 +688,7 @@ int main(int argc, char** argv) {
            << "Marginal cost: " << fmt("%.1f", slope) << " bytes per path. **Linear extrapolation (not a "
            << "measurement) to 10M paths: " << mib(at10m) << " = " << fmt("%.2f", at10m / (1 << 30)) << " GiB — "
            << (at10m <= kMemoryGoalBytes ? "within" : "**exceeds**") << " the 2 GB goal.** "
-           << "Where it goes (src/hedging/run_job.cpp, src/engine/engine.cpp): P&L and cost are kept per path "
+           << "Where it goes (src/jobs/run_job.cpp, src/hedging/backends.cpp): P&L and cost are kept per path "
            << "for every policy for the quantiles, " << fmt("%.0f", kept) << " bytes per path for " << np
            << " policies (" << mib(kept * kTargetPaths) << " at 10M) — the only part that grows with the path "
            << "count; `summarize` copies one policy's P&L at a time (8 bytes per path, " << mib(8 * kTargetPaths)

@@ -1,4 +1,5 @@
-// CUDA entry points of a build without CUDA: no device, and NotCompiled for any work.
+// The engine's CUDA entry points in a build without CUDA: no device, and NotCompiled for any work.
+// (The hedging layer's are kernels/hedging_stubs.cpp.)
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/stats/device_summary.hpp"
@@ -12,28 +13,7 @@ void cuda_simulate_terminal(const SimulationJob&, PathRange, int, TerminalSample
   throw NotCompiled("this hedgesim was built without CUDA");
 }
 
-}  // namespace hedgesim
-
-namespace hedgesim {
-
 std::vector<std::uint32_t> cuda_philox_blocks(const std::vector<std::uint32_t>&, std::uint32_t, std::uint32_t, int) {
-  throw NotCompiled("this hedgesim was built without CUDA");
-}
-
-}  // namespace hedgesim
-
-namespace hedgesim {
-
-void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, int, bool, HedgingBatch&) {
-  throw NotCompiled("this hedgesim was built without CUDA");
-}
-
-}  // namespace hedgesim
-
-namespace hedgesim {
-
-CudaHedgingRun cuda_run_hedging(const SimulationJob&, const HedgeParams&, std::uint64_t, const CudaRunOptions&,
-                                const std::function<void(std::uint64_t, std::uint64_t)>&) {
   throw NotCompiled("this hedgesim was built without CUDA");
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Private helpers of the CUDA translation units: the checking macro and RAII owners of device
 // memory, pinned host memory, streams and events. Every owner frees on the device it was made on
-// (see DeviceState in cuda_backend.cu for multi-device lifetimes).
+// (see DeviceState in hedging_backend.cu for multi-device lifetimes).
 #include <cuda_runtime.h>
 
 #include <cstddef>

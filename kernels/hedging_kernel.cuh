@@ -1,5 +1,5 @@
 #pragma once
-// The hedging kernel and its launch (included by cuda_backend.cu). The work of a block is
+// The hedging kernel and its launch (included by hedging_backend.cu). The work of a block is
 // hedging/hedge_block.hpp's, shared with the host emulation the tests run; this file adds only the
 // barriers and the launch shape.
 #include <cuda_runtime.h>

@@ -28,7 +28,7 @@ commit=$(git rev-parse --short=12 HEAD)
 echo "$commit" > build/gpu-bundle/COMMIT
 # The compiler's resource report of the kernels just built (ptxas -v, captured at compile time); the
 # budget's verdict is recorded, not enforced, here: gpu-check.sh puts it in its summary.
-mapfile -t cuda_objects < <(find build/gpu/CMakeFiles/hedgesim_engine.dir -name '*.cu.o')
+mapfile -t cuda_objects < <(find build/gpu/CMakeFiles/hedgesim_engine.dir build/gpu/CMakeFiles/hedgesim_hedging.dir -name '*.cu.o')
 python3 scripts/check_kernel_resources.py check --verbose "${cuda_objects[@]}" > build/gpu-bundle/kernel_resources.txt 2>&1 || true
 grep -m1 -E 'kernel resource budget: (OK|FAILED)' build/gpu-bundle/kernel_resources.txt || true
 tar -C build -czf build/gpu-bundle.tgz gpu-bundle

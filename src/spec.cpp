@@ -1,8 +1,7 @@
 // Names of the spec enums exactly as spelled in the YAML config, the CLI flags and the JSON/HDF5
-// outputs, so that every place prints and accepts the same words (parsing: config.hpp).
+// outputs, so that every place prints and accepts the same words (parsing: config.hpp). PolicyType's
+// names come with its list, in the hedging layer (src/hedging/policy_registry.cpp).
 #include "hedgesim/spec.hpp"
-
-#include "hedgesim/hedging/policy.hpp"  // the policies' names
 
 namespace hedgesim {
 
@@ -79,17 +78,6 @@ const char* to_string(DeltaSource v) {
     case DeltaSource::implied: return "implied";
     case DeltaSource::instantaneous: return "instantaneous";
     case DeltaSource::model: return "model";
-  }
-  return "?";
-}
-
-const char* to_string(PolicyType v) {
-  switch (v) {
-#define HEDGESIM_POLICY_NAME(name, Rule) \
-  case PolicyType::name:                 \
-    return #name;
-    HEDGESIM_POLICIES(HEDGESIM_POLICY_NAME)
-#undef HEDGESIM_POLICY_NAME
   }
   return "?";
 }

@@ -8,9 +8,15 @@
 
 #include "hedgesim/config.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 
 namespace hedgesim::test {
+
+/// The Bates model the hedging equivalence tests share (a YAML flow map for `model:`): jumps often
+/// enough (λ = 20 a year) that short runs take the jump branch.
+inline const std::string kBatesModel =
+    "{type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
+    "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}";
 
 /// A `policies:` section with one policy of each type; `leland` is the Leland policy's flag and
 /// `state_theta` the state_band loadings.

@@ -18,10 +18,11 @@
 #include "hedgesim/backtest/backtest_job.hpp"
 #include "hedgesim/backtest/market_data.hpp"
 #include "hedgesim/backtest/utc_time.hpp"
-#include "hedgesim/backtest/hedge_price_path.hpp"
+#include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/hedge_price_path.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
-#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/stats/two_sample.hpp"
 

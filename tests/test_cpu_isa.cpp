@@ -11,8 +11,9 @@
 
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedge_cases.hpp"
 #include "model_cases.hpp"
@@ -98,9 +99,7 @@ void expect_hedging_same_bits(const std::string& model, const std::string& costs
 
 TEST(CpuIsa, HedgedPathsHaveTheSameBits) {
   REQUIRE_V4();
-  const std::string bates =
-      "{type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5, jump_intensity: 20, "
-      "jump_mean: -0.05, jump_stdev: 0.1}";
+  const std::string& bates = test::kBatesModel;
   const std::string svcj =
       "{type: svcj, spot: 100, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5, jump_intensity: 20, "
       "jump_mean: -0.05, jump_stdev: 0.1, var_jump_mean: 0.05, jump_rho: -0.5}";

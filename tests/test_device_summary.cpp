@@ -16,8 +16,9 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/device_plan.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/policy.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/stats/device_summary.hpp"
 
 namespace hedgesim {

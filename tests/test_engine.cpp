@@ -1,5 +1,6 @@
 // The path engine: layout independence (bit-identical per-path results for any path ranges and thread
-// counts), float32 against float64 on the same paths, and CPU against CUDA where a GPU exists.
+// counts, and the CPU tile against the one-path loop), float32 against float64 on the same paths, and
+// CPU against CUDA where a GPU exists.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +11,9 @@
 
 #include "check.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/engine/path.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/models/model.hpp"
 #include "model_cases.hpp"
 
 namespace hedgesim {
@@ -51,6 +54,46 @@ TEST_P(LayoutIndependence, SameBitsForAnyRangesAndThreads) {
     // And the same path simulated alone.
     const TerminalSamples one = run_cpu(job, {1234, 1235}, 3);
     EXPECT_EQ(one.log_return[1], whole.log_return[1234 * 2 + 1]);
+  }
+}
+
+/// ln(S/S0) then v at the recorded steps of paths [0, n), stepped one path at a time by simulate_path
+/// (the loop the GPU's threads run), in TerminalSamples' layout.
+template <class T>
+std::vector<double> one_path_at_a_time(const SimulationJob& job, std::uint64_t n) {
+  const unsigned records = job.record.count;
+  std::vector<double> x(n * records), v(n * records);
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    for (std::uint64_t p = 0; p < n; ++p) {
+      TerminalRecorder<T> rec{job.record, x.data() + p * records, v.data() + p * records};
+      simulate_path<T>(model, job.steps, job.seed, p, rec);
+    }
+  });
+  x.insert(x.end(), v.begin(), v.end());
+  return x;
+}
+
+// The CPU tile (its lanes' diffusion stepped together, jumps finished lane by lane) against the
+// one-path loop: the same bits for every model, since both step with engine/path.hpp's halves of a step
+// and its layout of the random numbers. A model that draws more numbers cannot make them diverge.
+TEST_P(LayoutIndependence, TileMatchesOnePathAtATime) {
+  const test::ModelCase& c = GetParam();
+  for (Precision prec : {Precision::float32, Precision::float64}) {
+    SimulationJob job = make_job(c.model, Measure::physical, prec, c.maturity, c.steps_small, 5);
+    job.record.count = 2;
+    job.record.step[0] = 1;
+    job.record.step[1] = job.steps;
+    const std::uint64_t n = 45;  // a full tile and a part-empty one
+    const TerminalSamples tiled = run_cpu(job, {0, n}, 2);
+    std::vector<double> tile = tiled.log_return;
+    tile.insert(tile.end(), tiled.variance.begin(), tiled.variance.end());
+    const std::vector<double> single =
+        prec == Precision::float32 ? one_path_at_a_time<float>(job, n) : one_path_at_a_time<double>(job, n);
+    ASSERT_EQ(tile.size(), single.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < tile.size(); ++i) differ += std::memcmp(&tile[i], &single[i], sizeof(double)) != 0;
+    EXPECT_EQ(differ, 0u) << c.name << " " << to_string(prec) << ": " << differ << " of " << tile.size()
+                          << " values differ between the tile and the one-path loop";
   }
 }
 

@@ -14,11 +14,14 @@
 
 #include "hedge_cases.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/hedge_block.hpp"
 #include "hedgesim/models/model.hpp"
 
 namespace hedgesim {
 namespace {
+
+using test::kBatesModel;
 
 const std::string kAllPolicies = test::all_policy_types("true", "{const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}");
 
@@ -30,10 +33,6 @@ std::string config(const std::string& model, const std::string& hedge, const std
          "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
          "hedge: {" + hedge + "}\n" + "costs: " + costs + "\n" + policies;
 }
-
-const std::string kBates =
-    "{type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
-    "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}";
 
 template <class T>
 void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
@@ -75,11 +74,11 @@ TEST(HedgeBlock, EmulationMatchesCpuTileForEveryCostAndPolicy) {
   const std::string perpetual =
       "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}";
   for (const std::string& c : {plain, charges, impact, amm}) {
-    expect_blocks_match_cpu<float>(config(kBates, perpetual, c, kAllPolicies, 45, Precision::float32), "float32, " + c);
-    expect_blocks_match_cpu<double>(config(kBates, perpetual, c, kAllPolicies, 45, Precision::float64), "float64, " + c);
+    expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, c, kAllPolicies, 45, Precision::float32), "float32, " + c);
+    expect_blocks_match_cpu<double>(config(kBatesModel, perpetual, c, kAllPolicies, 45, Precision::float64), "float64, " + c);
   }
   expect_blocks_match_cpu<float>(
-      config(kBates, "instrument: spot, delta: implied, implied_vol: 0.6", plain, kAllPolicies, 37, Precision::float32),
+      config(kBatesModel, "instrument: spot, delta: implied, implied_vol: 0.6", plain, kAllPolicies, 37, Precision::float32),
       "spot hedge at an implied vol");
 }
 
@@ -96,8 +95,8 @@ TEST(HedgeBlock, EmulationMatchesCpuTileForEveryBlockShape) {
   const std::string gbm = "{type: gbm, spot: 100, rate: 0.02, vol: 0.7}";
   const std::string hedge = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.05}";
   expect_blocks_match_cpu<double>(config(gbm, hedge, "{fee_bps: 5}", one, 300, Precision::float64), "1 policy");
-  expect_blocks_match_cpu<float>(config(kBates, hedge, "{fee_bps: 5}", two, 130, Precision::float32), "2 policies");
-  expect_blocks_match_cpu<float>(config(kBates, hedge, "{fee_bps: 5}", twenty, 33, Precision::float32), "20 policies");
+  expect_blocks_match_cpu<float>(config(kBatesModel, hedge, "{fee_bps: 5}", two, 130, Precision::float32), "2 policies");
+  expect_blocks_match_cpu<float>(config(kBatesModel, hedge, "{fee_bps: 5}", twenty, 33, Precision::float32), "20 policies");
 }
 
 TEST(HedgeBlock, EmulationMatchesCpuTileWithModelDeltas) {

@@ -14,10 +14,11 @@
 #include "hedge_cases.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
-#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/policy.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
 namespace hedgesim {
@@ -356,8 +357,7 @@ void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       "}\n"
-      "model: {type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
-      "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}\n"
+      "model: " + test::kBatesModel + "\n"
       "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
       "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}}\n"
@@ -522,8 +522,7 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
   const std::string yaml =
       "simulation: {paths: 21, steps_per_day: 24, seed: 7, precision: " + std::string(to_string(precision)) +
       "}\n"
-      "model: {type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
-      "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}\n"
+      "model: " + test::kBatesModel + "\n"
       "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
       "hedge: {" + hedge + ", delta: instantaneous}\n"

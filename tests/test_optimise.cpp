@@ -15,7 +15,7 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/policy.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 #include "hedgesim/optimise/search.hpp"

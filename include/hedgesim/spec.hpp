@@ -130,7 +130,9 @@ struct CostSpec {
 };
 
 /// The registered rebalancing policies: the enumerators, their names and their rules are derived from
-/// one list in hedging/policy.hpp (include it to name an enumerator such as PolicyType::time).
+/// one list in hedging/policy.hpp (include it to name an enumerator such as PolicyType::time). That list
+/// is the hedging layer's, so PolicySpec::get/set and to_string(PolicyType), declared here with the
+/// plain values, are defined there (src/hedging/policy_registry.cpp); no core code calls them.
 enum class PolicyType : std::uint8_t;
 enum class RebalanceTo { center, edge };
 
@@ -253,7 +255,7 @@ const char* to_string(OptionType);
 const char* to_string(Settlement);
 const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
-const char* to_string(PolicyType);
+const char* to_string(PolicyType);  ///< defined with the policy list (src/hedging/policy_registry.cpp)
 const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);
 const char* to_string(BacktestVol);

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "hedgesim/backtest/hedge_price_path.hpp"
+#include "hedgesim/hedging/hedge_price_path.hpp"
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"

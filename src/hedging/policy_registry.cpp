@@ -76,6 +76,18 @@ const PolicyKey* PolicyInfo::key(std::string_view key_name) const {
   return nullptr;
 }
 
+/// spec.hpp's declaration: the names as spelled in configs and outputs.
+const char* to_string(PolicyType v) {
+  switch (v) {
+#define HEDGESIM_POLICY_NAME(name, Rule) \
+  case PolicyType::name:                 \
+    return #name;
+    HEDGESIM_POLICIES(HEDGESIM_POLICY_NAME)
+#undef HEDGESIM_POLICY_NAME
+  }
+  return "?";
+}
+
 std::span<const PolicyInfo> registered_policies() { return kRegistry; }
 
 const PolicyInfo& policy_info(PolicyType type) { return kRegistry[static_cast<std::size_t>(type)]; }

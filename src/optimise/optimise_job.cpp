@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "hedgesim/errors.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/optimise/parameters.hpp"
 #include "hedgesim/optimise/search.hpp"
 

@@ -22,7 +22,7 @@
 
 #include "hedgesim/backtest/market_data.hpp"
 #include "hedgesim/engine/backends.hpp"
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/spec.hpp"
 #include "hedgesim/stats/summary.hpp"
 

@@ -26,6 +26,10 @@ struct SimulationJob {
   RecordSteps record;
 };
 
+/// The simulation job of a spec on its time grid (engine/grid.hpp), recording the state at every
+/// distinct expiry of the book.
+SimulationJob make_simulation_job(const RunSpec& spec);
+
 /// Per-path samples at the recorded steps, row-major: index (path − range.begin) · records + k.
 struct TerminalSamples {
   PathRange range;
@@ -41,7 +45,7 @@ struct TerminalSamples {
   }
 };
 
-/// Instruction sets the CPU backend's per-path loops are compiled for (src/cpu/cpu_backend.cpp):
+/// Instruction sets the CPU backend's per-path loops are compiled for (engine/cpu_tile.hpp):
 /// the build's own (HEDGESIM_CPU_ARCH), and on x86-64 with GCC also x86-64-v4 (AVX-512, 512-bit
 /// vectors), chosen at run time when the CPU has it. Every variant gives the same bits: FP
 /// contraction is off and the loops use only IEEE operations (tests/test_cpu_isa.cpp).

@@ -1,6 +1,6 @@
 #pragma once
-// The per-path loop shared by both backends: one path's state is stepped through the grid with the
-// random numbers of (seed, path, step), and an observer sees the state after every step.
+// The per-path step shared by every loop of both backends: one path's state is stepped through the grid
+// with the random numbers of (seed, path, step), and an observer sees the state after every step.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -9,14 +9,43 @@
 
 namespace hedgesim {
 
-/// One step of one path: block 0 drives the diffusion; steps with jumps continue the same stream.
+/// The random numbers of a step (philox.hpp's stream of (seed, path, step)), defined here once for
+/// every loop that steps a path: block 0 drives the diffusion (MixedBlock: two normals, the variance
+/// scheme's uniform, the jump uniform u3); a step with jumps draws from block kJumpBlock on, as many
+/// blocks as its model needs.
+inline constexpr std::uint32_t kDiffusionBlock = 0;
+inline constexpr std::uint32_t kJumpBlock = 1;
+
+/// The diffusion half of a step; returns the step's jump uniform. kQuadratic: the Heston family's
+/// quadratic-regime step (the same bits where every lane is in that regime; heston.hpp), which the
+/// CPU tile uses while it lasts.
+template <class T, bool kQuadratic = false, class Model>
+HS_HD T diffuse_step(const Model& model, PathState<T>& s, std::uint64_t seed, std::uint64_t path,
+                     std::uint32_t step) {
+  const MixedBlock<T> b = StepRng<T>(seed, path, step, kDiffusionBlock).mixed();
+  if constexpr (kQuadratic) {
+    model.diffuse_quadratic(s, b);
+  } else {
+    model.diffuse(s, b);
+  }
+  return b.u3;
+}
+
+/// The jump half of a step, for a step whose jump uniform gives jumps (model.jumps_at(u_jump)).
+template <class T, class Model>
+HS_HD void jump_step(const Model& model, PathState<T>& s, T u_jump, std::uint64_t seed, std::uint64_t path,
+                     std::uint32_t step) {
+  StepRng<T> rng(seed, path, step, kJumpBlock);
+  model.jump(s, u_jump, rng);
+}
+
+/// One step of one path: both halves, the second only on steps with jumps. The CPU tile calls the
+/// halves itself (the diffusion of all its lanes, then the jumps lane by lane).
 template <class T, class Model>
 HS_HD void advance(const Model& model, PathState<T>& s, std::uint64_t seed, std::uint64_t path, std::uint32_t step) {
-  StepRng<T> rng(seed, path, step);
-  const MixedBlock<T> b = rng.mixed();
-  model.diffuse(s, b);
+  const T u_jump = diffuse_step<T>(model, s, seed, path, step);
   if constexpr (Model::kJumps) {
-    if (model.jumps_at(b.u3)) model.jump(s, b.u3, rng);
+    if (model.jumps_at(u_jump)) jump_step<T>(model, s, u_jump, seed, path, step);
   }
 }
 

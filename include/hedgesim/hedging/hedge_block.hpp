@@ -155,6 +155,17 @@ struct ChunkRecords {
   }
 };
 
+/// A thread's state between chunks in and out of shared memory, MarketThread's and PolicyThread's alike:
+/// `thread.visit_state(v)` lists the parts, `slot(field)` is the shared double of a field.
+template <class Thread, class Slot>
+HS_HD void load_state(Thread& thread, Slot&& slot) {
+  thread.visit_state([&](auto field, auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(slot(field)); });
+}
+template <class Thread, class Slot>
+HS_HD void save_state(Thread& thread, Slot&& slot) {
+  thread.visit_state([&](auto field, auto& x) { slot(field) = static_cast<double>(x); });
+}
+
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save().
@@ -175,7 +186,7 @@ struct MarketThread {
     state = model.initial();
     mk.begin(&state.v);
   }
-  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
   HS_HD void visit_state(Visit&& v) {
     v(kStX, state.x);
@@ -188,10 +199,10 @@ struct MarketThread {
     v(kStSigma, mk.sigma[0]);
   }
   HS_HD void load(const ChunkRecords& r, unsigned j) {
-    visit_state([&](MarketStateField f, auto& x) { x = static_cast<std::remove_reference_t<decltype(x)>>(r.state(f, j)); });
+    load_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
   }
   HS_HD void save(const ChunkRecords& r, unsigned j) {
-    visit_state([&](MarketStateField f, auto& x) { r.state(f, j) = static_cast<double>(x); });
+    save_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
   }
 
   /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
@@ -273,7 +284,7 @@ struct PolicyThread {
     acc.begin();
   }
 
-  /// Calls v(field, value) for each part of the state kept between chunks: load and save share the list.
+  /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
   HS_HD void visit_state(Visit&& v) {
     PolicyLanes<1>& a = acc.pol[0];
@@ -295,12 +306,10 @@ struct PolicyThread {
     v(kPsFundingRate, mk.funding_rate[0]);
   }
   HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
-    visit_state([&](PolicyStateField f, auto& x) { r.policy_state(f, item, items) = static_cast<double>(x); });
+    save_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
   }
   HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) {
-    visit_state([&](PolicyStateField f, auto& x) {
-      x = static_cast<std::remove_reference_t<decltype(x)>>(r.policy_state(f, item, items));
-    });
+    load_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at

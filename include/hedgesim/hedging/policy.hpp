@@ -6,6 +6,7 @@
 // enum, the names in configs and outputs, the dispatch visit_rule and the host registry
 // (src/hedging/policy_registry.cpp) are derived. docs/hedging.md: "Adding a policy".
 #include <cstdint>
+#include <type_traits>
 
 #include "hedgesim/hedging/policies/context.hpp"
 #include "hedgesim/hedging/policies/delta_band.hpp"
@@ -45,6 +46,15 @@ inline constexpr PolicyType kPolicyTypes[] = {
     HEDGESIM_POLICIES(HEDGESIM_POLICY_VALUE)
 #undef HEDGESIM_POLICY_VALUE
 };
+
+// policy_config.hpp's declaration. A rule not in the list fails to compile.
+template <class Rule>
+constexpr PolicyType policy_type_of() {
+#define HEDGESIM_POLICY_OF(name, R) if constexpr (std::is_same_v<Rule, R>) return PolicyType::name; else
+  HEDGESIM_POLICIES(HEDGESIM_POLICY_OF)
+#undef HEDGESIM_POLICY_OF
+  static_assert(sizeof(Rule) == 0, "policy_type_of: the rule is not in HEDGESIM_POLICIES");
+}
 
 /// Calls visitor(Rule{}) with the rule of `type`: the caller's loop over paths then runs inside one
 /// rule, with no switch per path.

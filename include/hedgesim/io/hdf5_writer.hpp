@@ -3,7 +3,7 @@
 // attribute is documented in docs/hdf5.md). Host code; HDF5 itself stays out of this header.
 #include <string>
 
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/spec.hpp"
 

@@ -3,8 +3,8 @@
 //   dS/S = (μ − λ k̄) dt + √v dW^S + (e^J − 1) dN,  J ~ N(μ_J, σ_J²),  k̄ = e^{μ_J + σ_J²/2} − 1,
 // with the variance as in heston.hpp. Per step the jump count N ~ Poisson(λΔ) and, given N, the
 // summed log jumps are exactly N(N μ_J, N σ_J²), so one normal serves any number of jumps.
-// Random numbers per step: block 0 (diffusion normals, QE uniform, Poisson uniform); block 1 only
-// on steps with a jump.
+// Random numbers per step (their blocks are engine/path.hpp's layout): the diffusion block (normals,
+// QE uniform, Poisson uniform); the jump block only on steps with a jump.
 #include <cmath>
 
 #include "hedgesim/hd.hpp"
@@ -33,7 +33,7 @@ struct BatesModel {
   /// Whether the step's jump uniform gives at least one jump.
   HS_HD bool jumps_at(T u_jump) const { return jumps.at_least_one(u_jump); }
 
-  /// The step's jumps, drawing from block 1 of the step's stream on.
+  /// The step's jumps, drawing from `rng` (the step's stream from its jump block).
   HS_HD void jump(PathState<T>& s, T u_jump, StepRng<T>& rng) const {
     const unsigned n = jumps(u_jump);
     const auto j = rng.mixed();

@@ -8,7 +8,7 @@
 // types use each key, its rule), rules between keys in validate_model (src/config/model.cpp) and
 // config_ranges.hpp's ranges; its closed form or characteristic function in pricing/analytic.cpp (book
 // premiums, `price`'s check); for a Heston-family model, its long-run variance and jump loading in
-// hedging/delta_table.cpp (model deltas) and its initial vol in hedging/run_job.cpp; and its parameter
+// hedging/delta_table.cpp (model deltas) and its initial vol in jobs/run_job.cpp; and its parameter
 // box in calibration/fit.cpp (bounds_for) to be calibrated.
 #include "hedgesim/models/bates.hpp"
 #include "hedgesim/models/gbm.hpp"

@@ -6,8 +6,8 @@
 //   k̄ = E[e^{Z^S}] − 1 = e^{μ_S + σ_S²/2} / (1 − ρ_J μ_v) − 1   (needs ρ_J μ_v < 1).
 // Per step: the diffusion step of heston.hpp, then the step's N jumps land at its end: the variance
 // jumps by ΣZ^v (N exponentials) and the log price by N μ_S + ρ_J ΣZ^v + √N σ_S ε.
-// Random numbers per step: block 0 as in Bates; on steps with jumps, block 1 gives ε and two
-// exponentials, and each further block four more exponentials.
+// Random numbers per step (blocks as engine/path.hpp lays them out): the diffusion block as in Bates;
+// on steps with jumps, the jump block gives ε and two exponentials, and each further block four more.
 #include <cmath>
 
 #include "hedgesim/hd.hpp"
@@ -35,7 +35,7 @@ struct SvcjModel {
 
   HS_HD bool jumps_at(T u_jump) const { return jumps.at_least_one(u_jump); }
 
-  /// The step's jumps (at least one), drawing from block 1 of the step's stream on.
+  /// The step's jumps (at least one), drawing from `rng` (the step's stream from its jump block).
   HS_HD void jump(PathState<T>& s, T u_jump, StepRng<T>& rng) const {
     const unsigned n = jumps(u_jump);
     T u[4];

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "hedgesim/engine/job.hpp"
-#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/spec.hpp"
 
 namespace hedgesim {

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "hedgesim/hedging/policies/context.hpp"
+#include "hedgesim/hedging/policies/state_band.hpp"  // a family candidate becomes a state_band
 
 namespace hedgesim {
 
@@ -63,7 +64,7 @@ struct PolicyConfig<DeltaBandRule> {
     if (!p.values.contains("rebalance_fraction")) return;
     PolicySpec band;
     band.name = p.name;
-    band.type = *policy_type_named("state_band");
+    band.type = policy_type_of<StateBandRule>();
     band.leland = p.leland;
     band.set("theta.const", std::log(p.get("width")));
     band.set("rebalance_fraction", p.get("rebalance_fraction"));

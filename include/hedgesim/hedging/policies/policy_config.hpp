@@ -185,4 +185,10 @@ std::span<const PolicyInfo> registered_policies();
 const PolicyInfo& policy_info(PolicyType type);
 std::optional<PolicyType> policy_type_named(std::string_view name);
 
+/// The PolicyType of a registered rule, for a policy whose host part builds another policy's spec
+/// (delta_band's family_policy). Defined with the list (hedging/policy.hpp), which every caller's
+/// translation unit includes: a rule's header comes before the enumerators exist.
+template <class Rule>
+constexpr PolicyType policy_type_of();
+
 }  // namespace hedgesim

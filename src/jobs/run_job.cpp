@@ -2,7 +2,7 @@
 // per-policy reductions. On the CPU, P&L and cost are kept per path on the host (their quantiles need
 // every value) and the other fields stream through mergeable moments unless per-path output is asked
 // for; on CUDA the whole reduction stays on the devices (cuda_run_hedging).
-#include "hedgesim/hedging/run_job.hpp"
+#include "hedgesim/jobs/run_job.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/pricing/analytic.hpp"

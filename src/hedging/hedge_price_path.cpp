@@ -3,7 +3,7 @@
 // the observer's current-rate lanes (a one-path tile), `funding_rate` (read by the carry of step n
 // inside after_step(n)) and `log_gas` (read by the decisions after step n), set just before each
 // step; with the stochastic parameters zeroed the observer never moves them itself.
-#include "hedgesim/backtest/hedge_price_path.hpp"
+#include "hedgesim/hedging/hedge_price_path.hpp"
 
 #include <cmath>
 

@@ -25,9 +25,6 @@ struct PriceReport : RunInfo {
 /// Called after each batch with the number of paths done.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
-/// The simulation job of a spec, recording the state at every distinct expiry of the book.
-SimulationJob make_simulation_job(const RunSpec& spec);
-
 /// Prices the book under the risk-neutral measure (whatever spec.simulation.measure says).
 PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
 

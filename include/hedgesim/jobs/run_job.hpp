@@ -7,7 +7,7 @@
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/job.hpp"
-#include "hedgesim/engine/price_job.hpp"
+#include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/sample_trades.hpp"
 #include "hedgesim/spec.hpp"

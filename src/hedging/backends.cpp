@@ -1,0 +1,33 @@
+// Dispatch of hedging to the resolved backend; a CPU batch is reduced here the way a CUDA batch is on
+// its device (moments of every field, P&L and cost per path).
+#include <utility>
+#include <vector>
+
+#include "hedgesim/hedging/backends.hpp"
+
+namespace hedgesim {
+
+void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, const BackendInfo& backend,
+                      bool keep_all, HedgingBatch& out) {
+  if (backend.kind == BackendKind::cuda) {
+    cuda_simulate_hedging(job, hedge, range, backend.cuda_device, keep_all, out);
+    return;
+  }
+  std::vector<double> raw;
+  cpu_simulate_hedging(job, hedge, range, backend.threads, raw, backend.cpu_isa);
+  const std::size_t n = range.size();
+  const unsigned policies = hedge.n_policies;
+  out.range = range;
+  out.policies = policies;
+  out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});
+  for (std::size_t k = 0; k < out.moments.size(); ++k) out.moments[k] = Moments::of({raw.data() + k * n, n});
+  const auto segment = [&](PathField f) {
+    const auto first = raw.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(f) * policies * n);
+    return std::vector<double>(first, first + static_cast<std::ptrdiff_t>(policies * n));
+  };
+  out.pnl = segment(PathField::pnl);
+  out.cost = segment(PathField::cost);
+  out.all = keep_all ? std::move(raw) : std::vector<double>{};
+}
+
+}  // namespace hedgesim
