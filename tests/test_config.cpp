@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <set>
+#include <algorithm>
 #include <sstream>
 #include <string>
 
@@ -1383,6 +1384,24 @@ TEST(KeyRanges, EveryRangeIsDocumentedBesideItsKey) {
     ASSERT_NE(row, std::string::npos) << k.key;
     const std::string line = doc.substr(row, doc.find('\n', row) - row);
     EXPECT_NE(line.find("(" + std::string(k.reason) + ")"), std::string::npos) << k.key << ": " << line;
+  }
+}
+
+// Every policy key says what it means in the key reference (PolicyKey::means in its header), and no
+// text breaks a table: every row has its header's number of cells (a '|' inside a text would add one).
+TEST(ConfigReference, EveryPolicyKeyHasAMeaningAndEveryRowItsCells) {
+  for (const PolicyInfo& info : registered_policies())
+    for (const PolicyKey& k : info.keys) EXPECT_FALSE(k.meaning.empty()) << info.name << "." << k.name;
+  std::istringstream doc(config_reference("keys"));
+  std::size_t header_cells = 0;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.empty() || line[0] != '|') {
+      header_cells = 0;
+      continue;
+    }
+    const auto cells = static_cast<std::size_t>(std::count(line.begin(), line.end(), '|'));
+    if (header_cells == 0) header_cells = cells;
+    EXPECT_EQ(cells, header_cells) << line;
   }
 }
 

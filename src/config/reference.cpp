@@ -87,14 +87,13 @@ std::string policies() {
       "0-9 _ . -, not . or ..; it names the HDF5 group), `type` (required: one of " +
       enum_names<PolicyType>() +
       ") and, for every type that trades, `leland` (true or false, default false: hedge at Leland's "
-      "volatility; needs costs.fee_bps > 0). Each type's own keys (its header in "
-      "include/hedgesim/hedging/policies/ says what they mean; an interval in hours must be a whole number of "
-      "time steps):\n\n| type | key | value | default |\n|---|---|---|---|\n";
+      "volatility; needs costs.fee_bps > 0). Each type's own keys (an interval in hours must be a whole number of "
+      "time steps; each type's rule is in its header in include/hedgesim/hedging/policies/):\n\n| type | key | value | default | meaning |\n|---|---|---|---|---|\n";
   for (const PolicyInfo& info : registered_policies()) {
-    if (info.keys.empty()) out += "| `" + std::string(info.name) + "` | | (no keys) | |\n";
+    if (info.keys.empty()) out += "| `" + std::string(info.name) + "` | | (no keys) | | |\n";
     for (const PolicyKey& k : info.keys) {
       out += "| `" + std::string(info.name) + "` | `" + std::string(k.name) + "` | " + policy_value(k) + " | " +
-             policy_default(k) + " |\n";
+             policy_default(k) + " | " + std::string(k.meaning) + " |\n";
     }
   }
   return out + "\n";

@@ -29,9 +29,15 @@ struct DeltaBandRule {
 #if !defined(__CUDACC__)
 /// The band keys delta_band and hybrid share.
 inline constexpr PolicyKey kBandWidthKey =
-    PolicyKey::number("width", "a number >= 0 (.inf: never rebalance)").required().infinity_allowed();
-inline constexpr PolicyKey kWidthPerGammaKey = PolicyKey::flag("width_per_gamma");
-inline constexpr PolicyKey kRebalanceToKey = PolicyKey::choice("rebalance_to", kRebalanceToNames);  // default center
+    PolicyKey::number("width", "a number >= 0 (.inf: never rebalance)")
+        .required()
+        .infinity_allowed()
+        .means("half-width of the no-trade band around the target hedge, in coins (with width_per_gamma: a "
+               "relative price move, w = width x abs(book gamma) x S)");
+inline constexpr PolicyKey kWidthPerGammaKey =
+    PolicyKey::flag("width_per_gamma").means("true: width is a relative move, turned into coins by the book's gamma");
+inline constexpr PolicyKey kRebalanceToKey =  // default center
+    PolicyKey::choice("rebalance_to", kRebalanceToNames).means("where a trade goes: the target (center) or the nearest band edge");
 
 inline void require_band_width(const PolicyChecks& c, double width) {
   // +infinity is allowed: a band that never triggers.

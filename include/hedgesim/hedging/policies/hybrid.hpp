@@ -35,11 +35,15 @@ struct PolicyConfig<HybridRule> {
   static constexpr PolicyKey keys[] = {
       PolicyKey::number("every_hours", "a number of hours > 0")
           .hours()
-          .zero_is_error("must be > 0 (leave it out to check the band every step)"),
+          .zero_is_error("must be > 0 (leave it out to check the band every step)")
+          .means("hours between checks of the band (default every step); every_hours or max_hours is required"),
       kBandWidthKey,
       kWidthPerGammaKey,
       kRebalanceToKey,
-      PolicyKey::number("max_hours", "a number of hours > 0").hours().zero_is_error("must be > 0 (leave it out for no limit)"),
+      PolicyKey::number("max_hours", "a number of hours > 0")
+          .hours()
+          .zero_is_error("must be > 0 (leave it out for no limit)")
+          .means("longest time between trades: a full rebalance once it has passed"),
   };
   static constexpr ParameterInfo parameters[] = {ParameterInfo{"width", ParameterScale::log}.required().infinity_allowed(),
                                                  ParameterInfo{"every_hours", ParameterScale::steps},

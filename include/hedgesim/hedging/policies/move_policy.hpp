@@ -18,7 +18,7 @@ struct MoveRule {
 #if !defined(__CUDACC__)
 template <>
 struct PolicyConfig<MoveRule> {
-  static constexpr PolicyKey keys[] = {PolicyKey::number("move_pct", "a percentage > 0").required()};
+  static constexpr PolicyKey keys[] = {PolicyKey::number("move_pct", "a percentage > 0").required().means("price move since the last trade, in percent, that triggers a full rebalance")};
   static constexpr ParameterInfo parameters[] = {ParameterInfo{"move_pct", ParameterScale::log}.required()};
 
   static void validate(const PolicySpec& p, const PolicyChecks& c) { c.require_positive("move_pct", p.get("move_pct")); }

@@ -43,6 +43,7 @@ struct PolicyKey {
   std::string_view zero_error;    ///< non-empty: a written 0 is this error ("must be > 0 (...)"): 0 means left out
   std::span<const std::string_view> items;  ///< choice: the names; group: the item names
   std::string_view group_expected;          ///< group: what the map must be
+  std::string_view meaning;                 ///< what it means, for the key reference (docs/config.md)
 
   static constexpr PolicyKey number(std::string_view name, std::string_view expected) {
     PolicyKey k;
@@ -89,6 +90,7 @@ struct PolicyKey {
   constexpr PolicyKey infinity_allowed() const { return with(&PolicyKey::allow_infinity, true); }
   constexpr PolicyKey defaults_to(double value) const { return with(&PolicyKey::default_value, value); }
   constexpr PolicyKey zero_is_error(std::string_view error) const { return with(&PolicyKey::zero_error, error); }
+  constexpr PolicyKey means(std::string_view text) const { return with(&PolicyKey::meaning, text); }
 };
 
 /// rebalance_to's names, in RebalanceTo order (a choice key of the band policies).

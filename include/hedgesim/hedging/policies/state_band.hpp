@@ -55,8 +55,10 @@ struct PolicyConfig<StateBandRule> {
   static constexpr PolicyKey keys[] = {
       PolicyKey::group("theta", kStateBandFeatures, "a map of loadings such as {const: -3.0, tau: 0.5, gamma: 0.67}",
                        "a finite number (loading of the band's log half-width)")
-          .required(),
-      PolicyKey::number("rebalance_fraction", "a number in [0, 1] (0: trade to the target, 1: to the band edge)"),
+          .required()
+          .means("loadings of the band's log half-width on the features const, tau, gamma, vol and gas; left-out ones are 0"),
+      PolicyKey::number("rebalance_fraction", "a number in [0, 1] (0: trade to the target, 1: to the band edge)")
+          .means("where a trade goes: target + fraction x half-width towards the edge"),
   };
   static constexpr ParameterInfo parameters[] = {
       ParameterInfo{"theta.const", ParameterScale::linear}.required(),

@@ -18,7 +18,7 @@ struct TimeRule {
 template <>
 struct PolicyConfig<TimeRule> {
   static constexpr PolicyKey keys[] = {
-      PolicyKey::number("every_hours", "a number of hours > 0").required().hours(),
+      PolicyKey::number("every_hours", "a number of hours > 0").required().hours().means("hours between full rebalances, from t = 0"),
   };
   static constexpr ParameterInfo parameters[] = {ParameterInfo{"every_hours", ParameterScale::steps}.required()};
 

@@ -30,7 +30,9 @@ struct WhalleyWilmottRule {
 template <>
 struct PolicyConfig<WhalleyWilmottRule> {
   static constexpr PolicyKey keys[] = {
-      PolicyKey::number("risk_aversion", "a number > 0 (per USD)").required(),
+      PolicyKey::number("risk_aversion", "a number > 0 (per USD)")
+          .required()
+          .means("risk aversion a of the band w = (3 c gamma^2 S e^(-r(T-t)) / (2a))^(1/3); needs costs.fee_bps > 0"),
       kRebalanceToKey.defaults_to(1.0),  // edge, the utility-optimal rule
   };
   static constexpr ParameterInfo parameters[] = {ParameterInfo{"risk_aversion", ParameterScale::log}.required()};
