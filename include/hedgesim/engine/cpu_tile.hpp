@@ -78,9 +78,10 @@ void simulate_tile(const Model& model_ref, const SimulationJob& job, std::uint64
     HS_LANES
     for (unsigned l = 0; l < kLanes; ++l) {
       PathState<T> s{x[l], v[l]};
-      u_jump[l] = diffuse_step<T, decltype(quadratic_only)::value>(model, s, seed, first + l, n);
+      const T u = diffuse_step<T, decltype(quadratic_only)::value>(model, s, seed, first + l, n);
       x[l] = s.x;
       v[l] = s.v;
+      u_jump[l] = u;
       if constexpr (kRegimes) next_quadratic &= model.quadratic_regime(s.v) ? 1u : 0u;
     }
     return next_quadratic;
