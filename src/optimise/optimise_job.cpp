@@ -48,7 +48,7 @@ CandidateStats stats_of(const std::vector<double>& pnl, const std::vector<double
   for (double x : pnl) ss += (x - s.pnl_mean) * (x - s.pnl_mean);
   s.pnl_std = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : nan();
   s.trades_mean = trades_mean;
-  if (n >= 10 * kErrorBlocks) {
+  if (n >= kMinOptimisePaths) {
     for (unsigned b = 0; b < kErrorBlocks; ++b) {
       const std::size_t lo = n * b / kErrorBlocks, hi = n * (b + 1) / kErrorBlocks;
       std::vector<double> bp(pnl.begin() + lo, pnl.begin() + hi), bc(cost.begin() + lo, cost.begin() + hi);
@@ -183,18 +183,15 @@ ObjectiveValue objective_at(const CandidateStats& s, const OptimiseSpec& o, doub
 OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
   const OptimiseSpec& o = spec.optimise;
   if (o.families.empty()) throw InputError("the optimise command needs an optimise section with at least one family");
-  // Every choice is judged by batch-means standard errors: fewer than 10 paths per block leaves them
-  // undefined, and an optimiser that cannot tell a difference from noise must not report one.
-  constexpr std::uint64_t kMinPaths = 10 * kErrorBlocks;
-  if (spec.simulation.paths < kMinPaths) {
+  if (spec.simulation.paths < kMinOptimisePaths) {
     throw InputError(fmt::format("simulation.paths (or --paths) = {}: optimise needs at least {} paths (10 in each of "
                                  "the {} blocks its standard errors are computed from)",
-                                 spec.simulation.paths, kMinPaths, kErrorBlocks));
+                                 spec.simulation.paths, kMinOptimisePaths, kErrorBlocks));
   }
-  if (o.oos_paths != 0 && o.oos_paths < kMinPaths) {
+  if (o.oos_paths != 0 && o.oos_paths < kMinOptimisePaths) {
     throw InputError(fmt::format("optimise.out_of_sample.paths = {}: must be at least {} (10 in each of the {} blocks "
                                  "its standard errors are computed from), or left out to use simulation.paths",
-                                 o.oos_paths, kMinPaths, kErrorBlocks));
+                                 o.oos_paths, kMinOptimisePaths, kErrorBlocks));
   }
   const double spd = spec.simulation.steps_per_day;
   OptimiseReport report;

@@ -48,7 +48,6 @@ COMMON = {
     "--devices": lambda r: r.choice(["0", "all", "0,1", "1", "-1", "", "0,0", "abc"]),
     "--precision": lambda r: r.choice(PRECISIONS + AWKWARD[:6]),
 }
-OUT_FLAG = "--out"
 COMMANDS = {
     "price": dict(COMMON),
     "run": dict(COMMON),
@@ -133,7 +132,7 @@ def draw_case(r):
     if command == "list":  # the key reference: a topic, a wrong one, or none
         return {"argv": ["list"] + r.choice([[], ["keys"], ["models"], ["policies"], ["costs"], ["modles"], [""],
                                              ["keys", "extra"], ["--json"]]),
-                "mutate": None, "mutation_seed": 0, "out": None}
+                "mutate": None, "mutation_seed": 0}
     flags = COMMANDS.get(command, {})
     argv = [command] if command else []
     configs = CONFIGS.get(command, ["run.yaml"])
@@ -152,11 +151,9 @@ def draw_case(r):
         argv += ["--paths", "200" if command.startswith("optimi") else "40"]
     if r.random() < 0.15:
         argv.append(r.choice(FLAGS_WITHOUT_VALUE))
-    out = None
     if command in ("run", "optimise", "optimize", "backtest", "calibrate") and r.random() < 0.9:
-        out = r.choice(["out.h5", "out.h5", "existing.h5", "link.h5", "sub", "no/such/dir/out.h5", ""])
-        argv += [OUT_FLAG, out]
-    return {"argv": argv, "mutate": mutate, "mutation_seed": r.getrandbits(32), "out": out}
+        argv += ["--out", r.choice(["out.h5", "out.h5", "existing.h5", "link.h5", "sub", "no/such/dir/out.h5", ""])]
+    return {"argv": argv, "mutate": mutate, "mutation_seed": r.getrandbits(32)}
 
 
 def prepare(folder, data, case):

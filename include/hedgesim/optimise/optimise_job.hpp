@@ -19,6 +19,9 @@
 namespace hedgesim {
 
 constexpr unsigned kErrorBlocks = 20;
+/// Fewest paths of a run (in or out of sample): 10 in each error block. Below it the standard errors
+/// are undefined, and an optimiser that cannot tell a difference from noise must not report one.
+constexpr std::uint64_t kMinOptimisePaths = 10 * kErrorBlocks;
 
 /// Risk of a P&L sample (USD; RiskMeasure in spec.hpp), from its values in any order.
 double risk_of(std::vector<double> pnl, RiskMeasure risk, double level, double risk_aversion);
