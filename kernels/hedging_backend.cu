@@ -153,18 +153,21 @@ void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, P
   float ms = 0.0f;
   HS_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
   out.kernel_s = ms * 1e-3;
-  out.moments.assign(segments, Moments{});
-  merge_tile_moments(tiles, out.moments);
+  out.tiles = std::move(tiles);
 }
 
-CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hedge, std::uint64_t total,
+CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange paths,
                                 const CudaRunOptions& options,
                                 const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   if (options.devices.empty()) throw InputError("cuda_run_hedging: no devices given; expected at least one");
+  if (paths.begin % kMomentTile != 0)
+    throw InputError("cuda_run_hedging: paths must start on a moment tile (rank_paths deals them so)");
+  const std::uint64_t total = paths.size();
   const unsigned policies = hedge.n_policies;
   const unsigned segments = kPathFields * policies;
   const unsigned n_dev = static_cast<unsigned>(options.devices.size());
-  const BatchPlan plan = plan_batches(total, options.batch_paths, n_dev);
+  BatchPlan plan = plan_batches(total, options.batch_paths, n_dev);
+  for (PlannedBatch& b : plan.batches) b.range = {paths.begin + b.range.begin, paths.begin + b.range.end};
   // Buffers for one batch, no larger than the run.
   const std::uint64_t batch = std::min<std::uint64_t>(plan.batch_paths, std::max<std::uint64_t>(total, 1));
   const std::vector<double> levels(kDefaultQuantileLevels.begin(), kDefaultQuantileLevels.end());
@@ -183,7 +186,8 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
   for (unsigned d = 0; d < n_dev; ++d) {
     HS_CUDA_CHECK(cudaSetDevice(options.devices[d]));
     std::uint64_t need = device_bytes(hedge, batch, plan.resident_paths[d]);
-    if (d == 0) need += cuda::SortedSummarizer::bytes_needed(total) + (n_dev > 1 ? total * sizeof(double) : 0);
+    if (d == 0 && !options.host_values)
+      need += cuda::SortedSummarizer::bytes_needed(total) + (n_dev > 1 ? total * sizeof(double) : 0);
     std::size_t free_bytes = 0, total_bytes = 0;
     HS_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
     if (need > free_bytes)
@@ -192,7 +196,8 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
           gib(free_bytes) + " GiB free; this run needs about " + gib(need) + " GiB there (the P&L and cost of its " +
           std::to_string(plan.resident_paths[d]) + " paths stay on the device, 2 x " + std::to_string(policies) +
           " policies x 8 bytes per path, beside two batches of " + std::to_string(batch) + " paths" +
-          (d == 0 ? " and the sort of one policy's values of all " + std::to_string(total) + " paths" : std::string()) +
+          (d == 0 && !options.host_values ? " and the sort of one policy's values of all " + std::to_string(total) + " paths"
+                                          : std::string()) +
           "); use fewer paths (--paths) or policies, or more devices (--devices)");
   }
 
@@ -203,7 +208,7 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
         std::make_unique<DeviceState>(options.devices[d], hedge, batch, plan.resident_paths[d], options.keep_all));
   }
 
-  std::vector<Moments> acc(segments);  // [field · policies + policy], merged tile by tile in path order
+  std::vector<TileFold> folds(segments, TileFold(paths.begin / kMomentTile));  // [field · policies + policy]
   // Enqueue: everything a batch needs, on its slot's stream; the host does not wait.
   const auto enqueue = [&](const PlannedBatch& b) {
     DeviceState& dev = *devices[b.device];
@@ -235,14 +240,14 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
     float ms = 0.0f;
     HS_CUDA_CHECK(cudaEventElapsedTime(&ms, slot.start.get(), slot.stop.get()));
     run.kernel_s += ms * 1e-3;
-    merge_tile_moments({slot.host_tiles.get(), segments * moment_tiles(n)}, acc);
+    fold_tile_moments({slot.host_tiles.get(), segments * moment_tiles(n)}, folds);
     if (options.keep_all)
       for (unsigned p = 0; p < policies; ++p)
         for (unsigned f = 0; f < kPathFields; ++f) {
           const double* v = slot.host_all.get() + (static_cast<std::size_t>(f) * policies + p) * n;
           run.per_path[p][f].insert(run.per_path[p][f].end(), v, v + n);
         }
-    if (progress) progress(b.range.end, total);
+    if (progress) progress(b.range.end - paths.begin, total);
   };
   // Two batches in flight per device: batch i reuses the slot of batch i − 2·devices, consumed just
   // before, while that device still runs batch i − devices.
@@ -253,12 +258,35 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
   }
   for (std::size_t i = plan.batches.size() > window ? plan.batches.size() - window : 0; i < plan.batches.size(); ++i)
     consume(plan.batches[i]);
+  std::vector<Moments> acc(segments);
+  for (unsigned s = 0; s < segments; ++s) acc[s] = folds[s].total();
   for (unsigned p = 0; p < policies; ++p)
     for (unsigned f = 0; f < kPathFields; ++f) run.fields[p][f] = acc[static_cast<std::size_t>(f) * policies + p];
+  run.folds = std::move(folds);
 
   // Order statistics: each (field, policy) segment of all paths sorted on the first device. With
   // several devices the segment is gathered there first (peer copies, after every batch above has
   // completed); the sort makes the layout irrelevant, so the result is the same for any split.
+  if (options.host_values) {
+    // A rank of several: its P&L and cost go to the host for the ranks' distributed summary.
+    run.pnl_values.resize(policies);
+    run.cost_values.resize(policies);
+    for (unsigned f = 0; f < 2; ++f)
+      for (unsigned p = 0; p < policies; ++p) {
+        std::vector<double>& dst = f == 0 ? run.pnl_values[p] : run.cost_values[p];
+        dst.resize(total);
+        std::uint64_t offset = 0;
+        for (const auto& dev : devices) {
+          HS_CUDA_CHECK(cudaSetDevice(dev->device));
+          if (dev->capacity > 0)
+            HS_CUDA_CHECK(cudaMemcpy(dst.data() + offset,
+                                     dev->resident.get() + (static_cast<std::size_t>(f) * policies + p) * dev->capacity,
+                                     dev->capacity * sizeof(double), cudaMemcpyDeviceToHost));
+          offset += dev->capacity;
+        }
+      }
+    return run;
+  }
   DeviceState& first = *devices[0];
   HS_CUDA_CHECK(cudaSetDevice(first.device));
   const cudaStream_t s = first.slots[0]->stream.get();

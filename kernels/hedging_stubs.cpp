@@ -8,7 +8,7 @@ void cuda_simulate_hedging(const SimulationJob&, const HedgeParams&, PathRange, 
   throw NotCompiled("this hedgesim was built without CUDA");
 }
 
-CudaHedgingRun cuda_run_hedging(const SimulationJob&, const HedgeParams&, std::uint64_t, const CudaRunOptions&,
+CudaHedgingRun cuda_run_hedging(const SimulationJob&, const HedgeParams&, PathRange, const CudaRunOptions&,
                                 const std::function<void(std::uint64_t, std::uint64_t)>&) {
   throw NotCompiled("this hedgesim was built without CUDA");
 }

@@ -91,7 +91,7 @@ TEST(BatchPlan, TileMergeIsIndependentOfBatchSize) {
   for (unsigned s = 0; s < segments; ++s) seg[s] = sample(total, 40 + s);
   std::vector<std::vector<Moments>> results;
   for (const std::uint64_t batch : {kMomentTile, 3 * kMomentTile, 64 * kMomentTile}) {
-    std::vector<Moments> acc(segments);
+    std::vector<TileFold> folds(segments);
     for (const PlannedBatch& b : plan_batches(total, batch, 2).batches) {
       const std::uint64_t tiles = moment_tiles(b.range.size());
       std::vector<Moments> batch_tiles;  // [segment · tiles + tile], as the device writes them
@@ -101,8 +101,10 @@ TEST(BatchPlan, TileMergeIsIndependentOfBatchSize) {
           const std::uint64_t last = std::min(b.range.end, first + kMomentTile);
           batch_tiles.push_back(Moments::of({seg[s].data() + first, last - first}));
         }
-      merge_tile_moments(batch_tiles, acc);
+      fold_tile_moments(batch_tiles, folds);
     }
+    std::vector<Moments> acc;
+    for (const TileFold& f : folds) acc.push_back(f.total());
     results.push_back(acc);
   }
   for (unsigned s = 0; s < segments; ++s) {
@@ -115,8 +117,8 @@ TEST(BatchPlan, TileMergeIsIndependentOfBatchSize) {
                           {results[0][s].m3, results[r][s].m3}, {results[0][s].m4, results[r][s].m4}})
         EXPECT_TRUE(same_bits(x, y)) << "segment " << s << " batch size " << r;
   }
-  std::vector<Moments> acc(2);
-  EXPECT_THROW(merge_tile_moments(std::vector<Moments>(3), acc), InputError);
+  std::vector<TileFold> two(2);
+  EXPECT_THROW(fold_tile_moments(std::vector<Moments>(3), two), InputError);
 }
 
 TEST(DeviceList, ParsesListsAndAll) {
@@ -174,9 +176,9 @@ TEST(CudaDeviceSummary, TileMomentsMatchHostMoments) {
         EXPECT_TRUE(test::near(what + " M4", got.m4, ref.m4, 1e-12 * std::max(1.0, ref.m4)));
       }
       std::vector<Moments> acc(1);
-      std::vector<Moments> one(tiles.begin() + static_cast<std::ptrdiff_t>(s * per),
-                               tiles.begin() + static_cast<std::ptrdiff_t>((s + 1) * per));
-      merge_tile_moments(one, acc);
+      TileFold fold;
+      fold.add(std::span<const Moments>(tiles).subspan(s * per, per));
+      acc[0] = fold.total();
       const Moments ref = Moments::of({values.data() + s * n, n});
       if (n < 2) {  // the sample std of one value is undefined: NaN on both sides
         EXPECT_TRUE(std::isnan(acc[0].stddev()) && std::isnan(ref.stddev())) << "merged std of n " << n;

@@ -31,7 +31,7 @@ namespace {
 /// R ranks as R threads sharing slots and a barrier.
 class ThreadRanks {
  public:
-  explicit ThreadRanks(unsigned n) : n_(n), barrier_(n), u64_(n), dbl_(n), mom_(n) {}
+  explicit ThreadRanks(unsigned n) : n_(n), barrier_(n), u64_(n), bytes_(n) {}
 
   class Rank final : public hs::Collectives {
    public:
@@ -47,20 +47,25 @@ class ThreadRanks {
       all_.barrier_.arrive_and_wait();  // nobody refills a slot before every rank has read them all
       std::copy(total.begin(), total.end(), values.begin());
     }
-    std::vector<double> gather(std::span<const double> local) override { return gather_into(all_.dbl_, local); }
-    std::vector<hs::Moments> gather(std::span<const hs::Moments> local) override { return gather_into(all_.mom_, local); }
 
-   private:
-    template <class T>
-    std::vector<T> gather_into(std::vector<std::vector<T>>& slots, std::span<const T> local) {
-      slots[r_].assign(local.begin(), local.end());
+   protected:
+    std::vector<std::byte> gather_bytes(std::span<const std::byte> local) override {
+      all_.bytes_[r_].assign(local.begin(), local.end());
       all_.barrier_.arrive_and_wait();
-      std::vector<T> out;
+      std::vector<std::byte> out;
       if (r_ == 0)
-        for (const auto& slot : slots) out.insert(out.end(), slot.begin(), slot.end());
+        for (const auto& slot : all_.bytes_) out.insert(out.end(), slot.begin(), slot.end());
       all_.barrier_.arrive_and_wait();
       return out;
     }
+    void broadcast_bytes(std::vector<std::byte>& bytes) override {
+      if (r_ == 0) all_.bytes_[0] = bytes;
+      all_.barrier_.arrive_and_wait();
+      bytes = all_.bytes_[0];
+      all_.barrier_.arrive_and_wait();
+    }
+
+   private:
     ThreadRanks& all_;
     unsigned r_;
   };
@@ -69,8 +74,7 @@ class ThreadRanks {
   unsigned n_;
   std::barrier<> barrier_;
   std::vector<std::vector<std::uint64_t>> u64_;
-  std::vector<std::vector<double>> dbl_;
-  std::vector<std::vector<hs::Moments>> mom_;
+  std::vector<std::vector<std::byte>> bytes_;
 };
 
 struct Outcome {
@@ -90,8 +94,7 @@ Outcome run_ranks(const std::vector<double>& values, const std::vector<std::size
     threads.emplace_back([&, k] {
       const std::size_t lo = k == 0 ? 0 : cuts[k - 1], hi = k + 1 == r ? values.size() : cuts[k];
       std::vector<double> mine(values.begin() + static_cast<std::ptrdiff_t>(lo), values.begin() + static_cast<std::ptrdiff_t>(hi));
-      const std::vector<hs::Moments> tiles = hs::tile_moments(mine);
-      hs::sort_by_order_key(mine);
+      const hs::TileFold tiles = hs::fold_values(mine, lo / hs::kMomentTile);
       ThreadRanks::Rank rank(all, k);
       try {
         hs::DistributedSummary s = hs::distributed_summary(rank, mine, tiles, levels, bins);
@@ -165,6 +168,61 @@ TEST(DistributedSummary, AgreesWithSummarizeOfAllValues) {
       EXPECT_TRUE(hs::test::near(what + " skewness", g.skewness, s.skewness, 1e-9));
       EXPECT_TRUE(hs::test::near(what + " kurtosis", g.excess_kurtosis, s.excess_kurtosis, 1e-9));
     }
+  }
+}
+
+// Tile moments over ranks (stats/tile_fold.hpp): whatever the cuts, even several inside one block,
+// rank 0 merges every segment to the bits of the one-process fold, which is tiles into blocks of 64 and
+// blocks into the total, each in order.
+TEST(TileFold, MergeOverRanksEqualsTheOneProcessFold) {
+  constexpr std::size_t kTiles = 5 * hs::kBlockTiles + 17, kSegments = 3;
+  std::mt19937_64 gen(5);
+  std::normal_distribution<double> z;
+  std::vector<std::vector<hs::Moments>> tiles(kSegments);
+  for (auto& seg : tiles)
+    for (std::size_t t = 0; t < kTiles; ++t) {
+      const double v[] = {z(gen), 3.0 * z(gen), 1e3 + z(gen)};
+      seg.push_back(hs::Moments::of(v));
+    }
+  std::vector<hs::Moments> want(kSegments);
+  for (std::size_t s = 0; s < kSegments; ++s) {
+    for (std::size_t b = 0; b < kTiles; b += hs::kBlockTiles) {
+      hs::Moments block;
+      for (std::size_t t = b; t < std::min(kTiles, b + hs::kBlockTiles); ++t) block.merge(tiles[s][t]);
+      want[s].merge(block);
+    }
+    hs::TileFold one;
+    one.add(tiles[s]);
+    const hs::Moments total = one.total();
+    EXPECT_TRUE(same_bits(total.m4, want[s].m4) && same_bits(total.mu, want[s].mu)) << "segment " << s;
+  }
+  std::mt19937 pick(9);
+  for (unsigned trial = 0; trial < 12; ++trial) {
+    const unsigned r = 2 + trial % 5;
+    std::vector<std::size_t> cuts;
+    for (unsigned k = 1; k < r; ++k)
+      cuts.push_back(trial % 2 ? std::uniform_int_distribution<std::size_t>(0, kTiles)(pick)
+                               : hs::kBlockTiles + std::uniform_int_distribution<std::size_t>(0, 20)(pick));  // one block
+    std::sort(cuts.begin(), cuts.end());
+    ThreadRanks all(r);
+    std::vector<hs::Moments> got;
+    std::vector<std::thread> threads;
+    for (unsigned k = 0; k < r; ++k)
+      threads.emplace_back([&, k] {
+        const std::size_t lo = k == 0 ? 0 : cuts[k - 1], hi = k + 1 == r ? kTiles : cuts[k];
+        std::vector<hs::TileFold> folds(kSegments, hs::TileFold(lo));
+        for (std::size_t s = 0; s < kSegments; ++s)
+          folds[s].add(std::span<const hs::Moments>(tiles[s]).subspan(lo, hi - lo));
+        ThreadRanks::Rank rank(all, k);
+        std::vector<hs::Moments> merged = hs::merge_over_ranks(rank, folds);
+        if (k == 0) got = std::move(merged);
+      });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(got.size(), kSegments);
+    for (std::size_t s = 0; s < kSegments; ++s)
+      for (const auto& [u, v] : {std::pair{got[s].mu, want[s].mu}, {got[s].m2, want[s].m2}, {got[s].m3, want[s].m3},
+                                 {got[s].m4, want[s].m4}})
+        EXPECT_TRUE(same_bits(u, v)) << r << " ranks, trial " << trial << ", segment " << s << ": " << u << " vs " << v;
   }
 }
 

@@ -1,12 +1,15 @@
 // The hedgesim command line (DESIGN.md §4). Exit codes: 0 success, 2 bad input, 3 runtime failure,
 // 1 anything else; a signal during an output write removes the temporary file and kills the process
 // by that signal (128 + signal in a shell; write_atomically, README.md). Results go to stdout (a table, or JSON with --json and nothing else); progress and
-// notes go to stderr.
+// notes go to stderr. Under mpirun or srun, run, price and optimise split their work over the ranks
+// (docs/cluster.md): every rank takes part, rank 0 alone writes files and prints, and every rank exits
+// with the same code (a failure anywhere is agreed on before the next collective step).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 
 #include "hedgesim/backtest/backtest_job.hpp"
 #include "hedgesim/backtest/utc_time.hpp"
+#include "hedgesim/cluster/ranks.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/jobs/price_job.hpp"
@@ -112,9 +116,43 @@ void write_output(const hs::RunSpec& spec, const Report& report,
   std::cerr << "wrote " << spec.output.file << "\n";
 }
 
-/// The backend of a command: the config's (or --backend's) kind and threads, and --devices.
-hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags) {
-  return hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
+/// Runs `step` on every rank and agrees on its outcome (agree_on_failure): a failure on any rank is
+/// thrown on all of them, so none goes on into a collective the others have left.
+template <class Step>
+void on_every_rank(hs::Collectives& ranks, Step&& step) {
+  std::exception_ptr failure;
+  try {
+    step();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  hs::agree_on_failure(ranks, failure);
+}
+
+/// The backend of a command: the config's (or --backend's) kind and threads, and --devices. One rank of
+/// several on CUDA without --devices takes one GPU of its node: node-local rank modulo the node's GPUs.
+hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags, const hs::Collectives& ranks) {
+  hs::BackendInfo b = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
+  if (b.kind == hs::BackendKind::cuda && ranks.size() > 1 && !flags.devices) {
+    const int count = hs::cuda_device_count();
+    const unsigned local = hs::node_local_rank().value_or(ranks.rank());
+    b = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads,
+                            std::to_string(static_cast<int>(local % static_cast<unsigned>(count))));
+  }
+  return b;
+}
+
+/// CPU and CUDA ranks would not give the same bits (the backends agree to rounding, not bit for bit):
+/// every rank must have resolved the same backend kind. Collective.
+void require_same_backend(hs::Collectives& ranks, const hs::BackendInfo& backend) {
+  std::vector<std::uint64_t> cuda = {backend.kind == hs::BackendKind::cuda ? 1u : 0u};
+  ranks.sum(cuda);
+  if (cuda[0] != 0 && cuda[0] != ranks.size())
+    throw hs::InputError(fmt::format(
+        "{} of {} ranks resolved simulation.backend to cuda and the others to cpu; a run's ranks must all use one "
+        "backend (the CPU and CUDA backends agree to rounding, not bit for bit): give --backend cpu or --backend cuda, "
+        "with a GPU for every CUDA rank",
+        cuda[0], ranks.size()));
 }
 
 /// A job's report and the backend it ran on (the text output names the backend).
@@ -124,21 +162,46 @@ struct JobOutcome {
   Report report;
 };
 
-/// The frame `run` and `optimise` share around their job: the output file is checked before the long
-/// simulation so a bad path fails at once, the job runs on the resolved backend under the progress
-/// bar, and its results file is written.
+/// The frame `run`, `price` and `optimise` share around their job: the output file is checked (on rank
+/// 0) before the long simulation so a bad path fails at once, the job runs on the resolved backend under
+/// the progress bar (rank 0's), and rank 0 writes its results file.
 template <class Report>
-JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags& flags,
-                                      Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, const hs::ProgressFn&),
+JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags& flags, hs::Collectives& ranks,
+                                      Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, hs::Collectives&,
+                                                    const hs::ProgressFn&),
                                       void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
-  if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  JobOutcome<Report> o{resolve(spec, flags), {}};
-  {
-    Progress progress(flags.json);
-    o.report = job(spec, o.backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
-  write_output(spec, o.report, write);
+  JobOutcome<Report> o;
+  on_every_rank(ranks, [&] {
+    if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+    o.backend = resolve(spec, flags, ranks);
+  });
+  require_same_backend(ranks, o.backend);
+  on_every_rank(ranks, [&] {
+    {
+      Progress progress(flags.json || !ranks.is_root());
+      o.report = job(spec, o.backend, ranks, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+    }
+    if (ranks.is_root() && write != nullptr) write_output(spec, o.report, write);
+  });
   return o;
+}
+
+/// The config with the command line's overrides, loaded on every rank (agreed).
+hs::RunSpec load_on_every_rank(const CommonFlags& flags, hs::Collectives& ranks, void (*validate)(const hs::RunSpec&)) {
+  hs::RunSpec spec;
+  on_every_rank(ranks, [&] {
+    spec = load_with_overrides(flags);
+    if (validate != nullptr) validate(spec);
+  });
+  return spec;
+}
+
+/// Commands that run in one process refuse a launch over several ranks.
+void require_one_rank(const hs::Collectives& ranks, std::string_view command) {
+  if (ranks.size() == 1) return;
+  throw hs::InputError(fmt::format("hedgesim {} runs in one process, but was started as {} MPI ranks: start it "
+                                   "without mpirun or srun (run, price and optimise use ranks)",
+                                   command, ranks.size()));
 }
 
 std::string backend_label(const hs::BackendInfo& b) {
@@ -166,17 +229,13 @@ nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, h
   return j;
 }
 
-int cmd_price(const CommonFlags& flags) {
-  const hs::RunSpec spec = load_with_overrides(flags);
-  const hs::BackendInfo backend = resolve(spec, flags);
-  if (spec.simulation.measure == hs::Measure::physical)
+int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
+  const hs::RunSpec spec = load_on_every_rank(flags, ranks, nullptr);
+  if (spec.simulation.measure == hs::Measure::physical && ranks.is_root())
     std::cerr << "note: price simulates under the risk-neutral measure (drift r - q); "
                  "simulation.measure: physical applies to `run` only\n";
-  hs::PriceReport report;
-  {
-    Progress progress(flags.json);
-    report = hs::run_price_job(spec, backend, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
-  }
+  const auto [backend, report] = simulate_and_write<hs::PriceReport>(spec, flags, ranks, hs::run_price_job, nullptr);
+  if (!ranks.is_root()) return kOk;
   if (flags.json) {
     nlohmann::json j = run_info_json(report, spec, hs::Measure::risk_neutral);
     j["options"] = nlohmann::json::array();
@@ -253,10 +312,10 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
   }
 }
 
-int cmd_run(const CommonFlags& flags) {
-  hs::RunSpec spec = load_with_overrides(flags);
-  hs::validate_for_run(spec);
-  const auto [backend, report] = simulate_and_write(spec, flags, hs::run_hedging_job, hs::write_run_hdf5);
+int cmd_run(const CommonFlags& flags, hs::Collectives& ranks) {
+  const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_run);
+  const auto [backend, report] = simulate_and_write<hs::RunReport>(spec, flags, ranks, hs::run_hedging_job, hs::write_run_hdf5);
+  if (!ranks.is_root()) return kOk;
   if (flags.json) {
     std::cout << run_json(spec, report).dump(2) << "\n";
     return kOk;
@@ -415,7 +474,7 @@ int cmd_backtest(const BacktestFlags& flags) {
   hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
                                                spec.simulation.threads);
   if (b.model_check) {
-    const hs::BackendInfo backend = resolve(spec, flags.common);
+    const hs::BackendInfo backend = resolve(spec, flags.common, hs::SoloCollectives{});
     Progress progress(flags.common.json);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
@@ -481,10 +540,11 @@ nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& 
   return j;
 }
 
-int cmd_optimise(const CommonFlags& flags) {
-  hs::RunSpec spec = load_with_overrides(flags);
-  hs::validate_for_optimise(spec);
-  const auto [backend, report] = simulate_and_write(spec, flags, hs::run_optimise_job, hs::write_optimise_hdf5);
+int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
+  const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_optimise);
+  const auto [backend, report] =
+      simulate_and_write<hs::OptimiseReport>(spec, flags, ranks, hs::run_optimise_job, hs::write_optimise_hdf5);
+  if (!ranks.is_root()) return kOk;
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
     std::cout << optimise_json(spec, report).dump(2) << "\n";
@@ -575,6 +635,16 @@ std::string usage_error(const CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::optional<hs::Ranks> world;
+  try {
+    world.emplace(argc, argv);
+  } catch (const hs::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kRuntime;
+  }
+  hs::Collectives& ranks = world->collectives();
+  // Only rank 0 speaks: the other ranks' copies of a message would say the same thing again.
+  const bool root = ranks.is_root();
   CLI::App app{"hedgesim: Monte Carlo hedging risk for crypto option books"};
   app.set_version_flag("--version", std::string("hedgesim ") + HEDGESIM_VERSION + " (commit " + HEDGESIM_GIT_COMMIT + ")");
   app.require_subcommand(1);
@@ -608,45 +678,53 @@ int main(int argc, char** argv) {
   list->add_option("topic", list_topic, "keys (all, as docs/config.md) | models | policies | costs");
 
   if (const std::string error = usage_error(app, argc, argv); !error.empty()) {
-    std::cerr << "error: " << error << "\n";
+    if (root) std::cerr << "error: " << error << "\n";
     return kBadInput;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return root ? app.exit(e) : kOk;
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return root ? app.exit(e) : kOk;
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return root ? app.exit(e) : kOk;
   } catch (const CLI::ParseError& e) {
+    if (!root) return kBadInput;
     std::cerr << "error: ";  // as every other bad input; CLI11 writes its message and the --help hint after it
     app.exit(e);
     return kBadInput;
   }
 
+  const auto fail = [&](int code, std::string_view message) {
+    if (root) std::cerr << "error: " << message << "\n";
+    return code;
+  };
   try {
-    if (price->parsed()) return cmd_price(price_flags);
-    if (run->parsed()) return cmd_run(run_flags);
-    if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
-    if (backtest->parsed()) return cmd_backtest(bt_flags);
-    if (optimise->parsed()) return cmd_optimise(optimise_flags);
+    if (price->parsed()) return cmd_price(price_flags, ranks);
+    if (run->parsed()) return cmd_run(run_flags, ranks);
+    if (optimise->parsed()) return cmd_optimise(optimise_flags, ranks);
+    if (calibrate->parsed()) {
+      require_one_rank(ranks, "calibrate");
+      return hs::cli::run_calibrate(calibrate_flags);
+    }
+    if (backtest->parsed()) {
+      require_one_rank(ranks, "backtest");
+      return cmd_backtest(bt_flags);
+    }
     if (list->parsed()) {
+      require_one_rank(ranks, "list");
       std::cout << hs::config_reference(list_topic);
       return kOk;
     }
   } catch (const hs::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kBadInput;
+    return fail(kBadInput, e.what());
   } catch (const hs::RuntimeFailure& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kRuntime;
+    return fail(kRuntime, e.what());
   } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory\n";
-    return kRuntime;
+    return fail(kRuntime, "out of memory");
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kOther;
+    return fail(kOther, e.what());
   }
   return kOther;
 }

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -41,20 +40,16 @@ class MpiCollectives final : public Collectives {
       MPI_Allreduce(MPI_IN_PLACE, values.data() + first, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     }
   }
-  std::vector<double> gather(std::span<const double> local) override { return gather_bytes(local); }
-  std::vector<Moments> gather(std::span<const Moments> local) override { return gather_bytes(local); }
 
- private:
-  /// Rank 0 receives each rank's items in rank order, in chunks; counts first.
-  template <class T>
-  std::vector<T> gather_bytes(std::span<const T> local) {
-    static_assert(std::is_trivially_copyable_v<T>);
+ protected:
+  /// Rank 0 receives each rank's bytes in rank order, in chunks; counts first.
+  std::vector<std::byte> gather_bytes(std::span<const std::byte> local) override {
     std::uint64_t mine = local.size();
     std::vector<std::uint64_t> counts(rank_ == 0 ? size_ : 0);
     MPI_Gather(&mine, 1, MPI_UINT64_T, counts.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-    std::vector<T> out;
+    std::vector<std::byte> out;
     if (rank_ != 0) {
-      send(reinterpret_cast<const char*>(local.data()), local.size_bytes());
+      send(reinterpret_cast<const char*>(local.data()), local.size());
       return out;
     }
     std::uint64_t total = 0;
@@ -63,11 +58,23 @@ class MpiCollectives final : public Collectives {
     std::copy(local.begin(), local.end(), out.begin());
     char* at = reinterpret_cast<char*>(out.data() + local.size());
     for (unsigned r = 1; r < size_; ++r) {
-      receive(at, counts[r] * sizeof(T), static_cast<int>(r));
-      at += counts[r] * sizeof(T);
+      receive(at, counts[r], static_cast<int>(r));
+      at += counts[r];
     }
     return out;
   }
+
+  void broadcast_bytes(std::vector<std::byte>& bytes) override {
+    std::uint64_t size = bytes.size();
+    MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    bytes.resize(size);
+    for (std::uint64_t first = 0; first < size; first += kChunkBytes) {
+      const int n = static_cast<int>(std::min(kChunkBytes, size - first));
+      MPI_Bcast(bytes.data() + first, n, MPI_BYTE, 0, MPI_COMM_WORLD);
+    }
+  }
+
+ private:
   static void send(const char* data, std::uint64_t bytes) {
     for (std::uint64_t first = 0; first < bytes; first += kChunkBytes) {
       const int n = static_cast<int>(std::min(kChunkBytes, bytes - first));
@@ -100,6 +107,17 @@ bool launched_by_mpi() {
   return false;
 }
 
+std::optional<unsigned> node_local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID", "PMI_LOCAL_RANK"}) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') continue;
+    char* end = nullptr;
+    const unsigned long r = std::strtoul(v, &end, 10);
+    if (*end == '\0') return static_cast<unsigned>(r);
+  }
+  return std::nullopt;
+}
+
 Ranks::Ranks([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   if (!launched_by_mpi()) {
     collectives_ = std::make_unique<SoloCollectives>();
@@ -122,15 +140,6 @@ Ranks::~Ranks() {
 #ifdef HEDGESIM_HAVE_MPI
   if (finalize_) MPI_Finalize();
 #endif
-}
-
-PathRange rank_paths(std::uint64_t total, unsigned rank, unsigned ranks) {
-  if (ranks == 0 || rank >= ranks)
-    throw InputError(fmt::format("rank_paths: rank {} of {} ranks", rank, ranks));
-  const std::uint64_t tiles = moment_tiles(total);
-  const std::uint64_t base = tiles / ranks, extra = tiles % ranks;
-  const auto first_tile = [&](std::uint64_t r) { return r * base + std::min<std::uint64_t>(r, extra); };
-  return {std::min(total, first_tile(rank) * kMomentTile), std::min(total, first_tile(rank + 1) * kMomentTile)};
 }
 
 }  // namespace hedgesim

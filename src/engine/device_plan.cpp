@@ -30,13 +30,12 @@ BatchPlan plan_batches(std::uint64_t total, std::uint64_t batch_paths, unsigned 
   return plan;
 }
 
-void merge_tile_moments(std::span<const Moments> tiles, std::span<Moments> acc) {
-  if (acc.empty() || tiles.size() % acc.size() != 0)
-    throw InputError(fmt::format("merge_tile_moments: {} tile moments for {} segments; expected a multiple",
-                                 tiles.size(), acc.size()));
-  const std::size_t per_segment = tiles.size() / acc.size();
-  for (std::size_t s = 0; s < acc.size(); ++s)
-    for (std::size_t t = 0; t < per_segment; ++t) acc[s].merge(tiles[s * per_segment + t]);
+void fold_tile_moments(std::span<const Moments> tiles, std::span<TileFold> folds) {
+  if (folds.empty() || tiles.size() % folds.size() != 0)
+    throw InputError(fmt::format("fold_tile_moments: {} tile moments for {} segments; expected a multiple",
+                                 tiles.size(), folds.size()));
+  const std::size_t per_segment = tiles.size() / folds.size();
+  for (std::size_t s = 0; s < folds.size(); ++s) folds[s].add(tiles.subspan(s * per_segment, per_segment));
 }
 
 std::optional<std::vector<int>> parse_device_list(std::string_view text) {

@@ -1,5 +1,6 @@
 // Dispatch of hedging to the resolved backend; a CPU batch is reduced here the way a CUDA batch is on
-// its device (moments of every field, P&L and cost per path).
+// its device (tile moments of every field, P&L and cost per path).
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -19,8 +20,12 @@ void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRa
   const unsigned policies = hedge.n_policies;
   out.range = range;
   out.policies = policies;
-  out.moments.assign(static_cast<std::size_t>(kPathFields) * policies, Moments{});
-  for (std::size_t k = 0; k < out.moments.size(); ++k) out.moments[k] = Moments::of({raw.data() + k * n, n});
+  const std::size_t tiles = moment_tiles(n);
+  out.tiles.clear();
+  out.tiles.reserve(static_cast<std::size_t>(kPathFields) * policies * tiles);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(kPathFields) * policies; ++k)
+    for (std::size_t first = 0; first < n; first += kMomentTile)
+      out.tiles.push_back(Moments::of({raw.data() + k * n + first, std::min<std::size_t>(kMomentTile, n - first)}));
   const auto segment = [&](PathField f) {
     const auto first = raw.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(f) * policies * n);
     return std::vector<double>(first, first + static_cast<std::ptrdiff_t>(policies * n));

@@ -1,10 +1,12 @@
-// Monte Carlo pricing of the book: paths in batches on the chosen backend, discounted payoffs reduced
-// on the host in path order (Welford), so the estimate is bit-identical for any thread count.
+// Monte Carlo pricing of the book: each rank's paths in batches on the chosen backend, the discounted
+// payoffs' tile moments folded in path order and merged over the ranks (stats/tile_fold.hpp), so the
+// estimate is bit-identical for any thread count, batch size or number of ranks.
 #include "hedgesim/jobs/price_job.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -12,28 +14,18 @@
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/pricing/analytic.hpp"
+#include "hedgesim/stats/tile_fold.hpp"
 
 namespace hedgesim {
 namespace {
 
 constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 20;
-
-struct Welford {
-  std::uint64_t n = 0;
-  double mean = 0.0;
-  double m2 = 0.0;
-  void add(double x) {
-    ++n;
-    const double d = x - mean;
-    mean += d / static_cast<double>(n);
-    m2 += d * (x - mean);
-  }
-  double stderr_of_mean() const { return n > 1 ? std::sqrt(m2 / static_cast<double>(n - 1) / static_cast<double>(n)) : 0.0; }
-};
+static_assert(kBatchPaths % kMomentTile == 0, "batches of whole tiles keep the tiles aligned on the path index");
 
 }  // namespace
 
-PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress) {
   SimulationJob job = make_simulation_job(spec);
   job.measure = Measure::risk_neutral;
   const ModelParams& model = job.model;
@@ -49,31 +41,47 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const
   }
 
   const std::uint64_t total = spec.simulation.paths;
-  std::vector<Welford> acc(n_opt);
+  const PathRange mine = rank_paths(total, ranks.rank(), ranks.size());
+  std::vector<TileFold> folds(n_opt, TileFold(mine.begin / kMomentTile));
   std::vector<std::uint64_t> non_finite(n_opt, 0);
   TerminalSamples samples;
+  std::vector<double> payoffs;
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
-    const PathRange range{first, std::min(total, first + kBatchPaths)};
-    simulate_terminal(job, range, backend, samples);
-    for (std::uint64_t p = 0; p < range.size(); ++p) {
-      const double* row = samples.log_return.data() + p * samples.records;
+  std::exception_ptr failure;
+  try {
+    for (std::uint64_t first = mine.begin; first < mine.end; first += kBatchPaths) {
+      const PathRange range{first, std::min(mine.end, first + kBatchPaths)};
+      const std::size_t n = range.size();
+      simulate_terminal(job, range, backend, samples);
+      payoffs.resize(n);
       for (std::size_t i = 0; i < n_opt; ++i) {
         const OptionSpec& o = spec.book[i];
-        const double s_t = model.spot * std::exp(row[column[i]]);
-        const double intrinsic = o.type == OptionType::call ? s_t - o.strike : o.strike - s_t;
-        const double payoff = discount[i] * std::max(intrinsic, 0.0);
-        if (!std::isfinite(payoff)) ++non_finite[i];
-        acc[i].add(payoff);
+        for (std::size_t p = 0; p < n; ++p) {
+          const double s_t = model.spot * std::exp(samples.log_return[p * samples.records + column[i]]);
+          const double intrinsic = o.type == OptionType::call ? s_t - o.strike : o.strike - s_t;
+          payoffs[p] = discount[i] * std::max(intrinsic, 0.0);
+          if (!std::isfinite(payoffs[p])) ++non_finite[i];
+        }
+        for (std::size_t t = 0; t < n; t += kMomentTile)
+          folds[i].add(Moments::of({payoffs.data() + t, std::min<std::size_t>(kMomentTile, n - t)}));
       }
+      if (progress) progress(range.end - mine.begin, mine.size());
     }
-    if (progress) progress(range.end, total);
+  } catch (...) {
+    failure = std::current_exception();
   }
+  agree_on_failure(ranks, failure);
+  ranks.sum(non_finite);
+  const std::vector<Moments> acc = merge_over_ranks(ranks, folds);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PriceReport report;
+  static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
+  if (!ranks.is_root()) return report;
+  const auto stderr_of = [](const Moments& m) { return m.count > 1 ? m.stderr_of_mean() : 0.0; };
 
   // A NaN price with exit 0 would be taken for a number: a path that broke down fails the job.
   for (std::size_t i = 0; i < n_opt; ++i) {
-    if (non_finite[i] == 0 && std::isfinite(acc[i].mean) && std::isfinite(acc[i].stderr_of_mean())) continue;
+    if (non_finite[i] == 0 && std::isfinite(acc[i].mean()) && std::isfinite(stderr_of(acc[i]))) continue;
     const OptionSpec& o = spec.book[i];
     throw RuntimeFailure(fmt::format(
         "price: option {} ({} K = {}, {} days): {} of {} simulated payoffs are not finite{}; the {} paths broke "
@@ -84,11 +92,9 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const
         spec.simulation.precision == Precision::float32 ? ": simulate in float64 (simulation.precision: float64)" : ""));
   }
 
-  PriceReport report;
-  static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   for (std::size_t i = 0; i < n_opt; ++i) {
     const OptionSpec& o = spec.book[i];
-    report.options.push_back({i, o, acc[i].mean, acc[i].stderr_of_mean(),
+    report.options.push_back({i, o, acc[i].mean(), stderr_of(acc[i]),
                               analytic_price(model, o.type, o.strike, o.expiry_days / kDaysPerYear)});
   }
   return report;

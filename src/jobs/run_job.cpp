@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/engine/device_plan.hpp"
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/backends.hpp"
@@ -23,6 +25,7 @@
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
+#include "hedgesim/stats/distributed_summary.hpp"
 
 namespace hedgesim {
 namespace {
@@ -134,18 +137,20 @@ constexpr const char* kPerPathOff = "turn output.per_path off";
 /// Refuses (InputError, exit 2) a run whose per-path values would not fit in this machine's memory,
 /// before anything is allocated: `use` is what it keeps per path on the host, and the message gives the
 /// estimate and what to change.
-void require_host_memory(const RunSpec& spec, const HostPerPath& use, const std::string& or_else) {
+void require_host_memory(const RunSpec& spec, std::uint64_t local_paths, const HostPerPath& use, const std::string& or_else) {
   const std::uint64_t per_path_bytes = use.bytes;
   const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  const double paths = static_cast<double>(spec.simulation.paths);
+  const double paths = static_cast<double>(local_paths);
   const double need = paths * static_cast<double>(per_path_bytes);
   if (!(have > 0.0) || need <= have) return;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   throw InputError(fmt::format(
-      "simulation.paths = {}: the run keeps {} bytes per path in memory ({}), about {:.1f} GiB, more than this "
-      "machine's {:.1f} GiB; use fewer paths (at most about {:.0f}){}",
-      spec.simulation.paths, per_path_bytes, use.what, need / kGiB, have / kGiB, have / static_cast<double>(per_path_bytes),
-      or_else.empty() ? "" : ", or " + or_else));
+      "simulation.paths = {}: the run keeps {} bytes per path in memory ({}), about {:.1f} GiB{}, more than this "
+      "machine's {:.1f} GiB; use fewer paths (at most about {:.0f} per process) or spread them over more MPI "
+      "ranks{}",
+      spec.simulation.paths, per_path_bytes, use.what, need / kGiB,
+      local_paths == spec.simulation.paths ? "" : fmt::format(" for this rank's {} paths", local_paths), have / kGiB,
+      have / static_cast<double>(per_path_bytes), or_else.empty() ? "" : ", or " + or_else));
 }
 
 /// A run's simulation job and hedge parameters, with the table of model deltas `hp` points into when
@@ -167,87 +172,145 @@ struct HedgeSetup {
   std::optional<DeltaTable> table;
 };
 
-/// Simulates paths [0, total) in batches of kBatchPaths, in path order, hands each batch and its path
-/// count to take(batch, n) (read only), then reports progress.
+/// Simulates `paths` (starting on a moment tile) in batches of kBatchPaths, in path order, hands each
+/// batch and its path count to take(batch, n) (read only), then reports progress within `paths`.
 template <class Take>
-void for_each_batch(const HedgeSetup& setup, std::uint64_t total, const BackendInfo& backend, bool per_path,
+void for_each_batch(const HedgeSetup& setup, PathRange paths, const BackendInfo& backend, bool per_path,
                     const ProgressFn& progress, Take&& take) {
   HedgingBatch batch;
-  for (std::uint64_t first = 0; first < total; first += kBatchPaths) {
-    const PathRange range{first, std::min(total, first + kBatchPaths)};
+  for (std::uint64_t first = paths.begin; first < paths.end; first += kBatchPaths) {
+    const PathRange range{first, std::min(paths.end, first + kBatchPaths)};
     simulate_hedging(setup.job, setup.hp, range, backend, per_path, batch);
     take(batch, range.size());
-    if (progress) progress(range.end, total);
+    if (progress) progress(range.end - paths.begin, paths.size());
   }
+}
+
+/// Every rank's values of one (policy, field), on rank 0 in path order.
+std::vector<double> gather_in_path_order(Collectives& ranks, const std::vector<double>& local) {
+  return ranks.gather<double>(local);
+}
+
+/// Runs `work` and agrees with the other ranks on its outcome before any further collective.
+template <class Work>
+void then_agree(Collectives& ranks, Work&& work) {
+  std::exception_ptr failure;
+  try {
+    work();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  agree_on_failure(ranks, failure);
+}
+
+/// The ranks' per-rank results reduced into results (rank 0): every field's moments, the P&L and
+/// cost summaries and the P&L histogram, every path's fields when asked. Collective.
+void reduce_over_ranks(const RunSpec& spec, Collectives& ranks, unsigned n_pol, std::span<const TileFold> folds,
+                       std::vector<std::vector<double>>& pnl, std::vector<std::vector<double>>& cost,
+                       std::vector<PolicyResult>& results) {
+  const std::vector<Moments> fields = merge_over_ranks(ranks, folds);
+  const auto fold_of = [&](PathField f, unsigned p) -> const TileFold& {
+    return folds[static_cast<std::size_t>(index_of(f)) * n_pol + p];
+  };
+  for (unsigned p = 0; p < n_pol; ++p) {
+    DistributedSummary d = distributed_summary(ranks, pnl[p], fold_of(PathField::pnl, p), kDefaultQuantileLevels,
+                                               spec.output.histogram_bins);
+    std::vector<double>().swap(pnl[p]);
+    DistributedSummary c = distributed_summary(ranks, cost[p], fold_of(PathField::cost, p), kDefaultQuantileLevels, 1);
+    std::vector<double>().swap(cost[p]);
+    if (!ranks.is_root()) continue;
+    results[p].pnl = std::move(d.summary);
+    results[p].pnl_histogram = std::move(d.histogram);
+    results[p].cost = std::move(c.summary);
+    for (unsigned f = 0; f < kPathFields; ++f) results[p].fields[f] = fields[static_cast<std::size_t>(f) * n_pol + p];
+  }
+  if (!spec.output.per_path || ranks.size() == 1) return;
+  for (unsigned p = 0; p < n_pol; ++p)
+    for (unsigned f = 0; f < kPathFields; ++f) {
+      std::vector<double> all = gather_in_path_order(ranks, results[p].per_path[f]);
+      results[p].per_path[f] = ranks.is_root() ? std::move(all) : std::vector<double>{};
+    }
 }
 
 
 /// The run's reductions on the CUDA devices (cuda_run_hedging): only summaries, histograms and tile
-/// moments reach the host, and every path's values only when output.per_path asks.
+/// moments reach the host, and every path's values only when output.per_path asks. A rank of several
+/// brings its P&L and cost to the host for the ranks' summary instead.
 std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
-                                              const ProgressFn& progress, double& kernel_s) {
-  if (spec.output.per_path) {
-    require_host_memory(spec, host_per_path(setup.hp.n_policies, false, true), kPerPathOff);
-  }
+                                              Collectives& ranks, const ProgressFn& progress, double& kernel_s) {
+  const PathRange mine = rank_paths(spec.simulation.paths, ranks.rank(), ranks.size());
+  const unsigned n_pol = setup.hp.n_policies;
   CudaRunOptions options;
   if (!backend.cuda_devices.empty()) options.devices = backend.cuda_devices;
   else options.devices = {backend.cuda_device};
   options.batch_paths = backend.cuda_batch_paths;
   options.keep_all = spec.output.per_path;
   options.histogram_bins = spec.output.histogram_bins;
-  CudaHedgingRun run = cuda_run_hedging(setup.job, setup.hp, spec.simulation.paths, options, progress);
-  std::vector<PolicyResult> results(setup.hp.n_policies);
-  for (unsigned p = 0; p < setup.hp.n_policies; ++p) {
+  options.host_values = ranks.size() > 1;
+  CudaHedgingRun run;
+  then_agree(ranks, [&] {
+    if (spec.output.per_path || options.host_values)
+      require_host_memory(spec, mine.size(), host_per_path(n_pol, options.host_values, spec.output.per_path),
+                          spec.output.per_path ? kPerPathOff : "");
+    run = cuda_run_hedging(setup.job, setup.hp, mine, options, progress);
+  });
+  kernel_s = run.kernel_s;
+  std::vector<PolicyResult> results(n_pol);
+  for (unsigned p = 0; p < n_pol; ++p) {
+    results[p].spec = spec.policies[p];
+    if (spec.output.per_path) results[p].per_path = std::move(run.per_path[p]);
+  }
+  if (ranks.size() > 1) {
+    reduce_over_ranks(spec, ranks, n_pol, run.folds, run.pnl_values, run.cost_values, results);
+    return results;
+  }
+  for (unsigned p = 0; p < n_pol; ++p) {
     PolicyResult& r = results[p];
-    r.spec = spec.policies[p];
     r.pnl = std::move(run.pnl[p]);
     r.cost = std::move(run.cost[p]);
     r.fields = run.fields[p];
     r.pnl_histogram = std::move(run.pnl_histogram[p]);
-    if (spec.output.per_path) r.per_path = std::move(run.per_path[p]);
   }
-  kernel_s = run.kernel_s;
   return results;
 }
 
 
-/// The run's reductions on the host: P&L and cost of every path kept for their order statistics, the
-/// other fields merged batch by batch.
+/// The run's reductions on the host: P&L and cost of every path of this rank kept for their order
+/// statistics, the tiles of every field folded batch by batch, then reduced over the ranks.
 std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
-                                              const ProgressFn& progress) {
-  const std::uint64_t total = spec.simulation.paths;
+                                              Collectives& ranks, const ProgressFn& progress) {
+  const PathRange mine = rank_paths(spec.simulation.paths, ranks.rank(), ranks.size());
   const unsigned n_pol = setup.hp.n_policies;
   const bool per_path = spec.output.per_path;
-  require_host_memory(spec, host_per_path(n_pol, true, per_path),
-                      per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
-  for (unsigned p = 0; p < n_pol; ++p) {
-    results[p].spec = spec.policies[p];
-    pnl[p].reserve(total);
-    cost[p].reserve(total);
-    if (per_path)
-      for (auto& v : results[p].per_path) v.reserve(total);
-  }
-  for_each_batch(setup, total, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
+  std::vector<TileFold> folds(static_cast<std::size_t>(kPathFields) * n_pol, TileFold(mine.begin / kMomentTile));
+  then_agree(ranks, [&] {
+    require_host_memory(spec, mine.size(), host_per_path(n_pol, true, per_path),
+                        per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
     for (unsigned p = 0; p < n_pol; ++p) {
-      const double* batch_pnl = batch.pnl.data() + p * n;
-      const double* batch_cost = batch.cost.data() + p * n;
-      pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
-      cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
-      for (unsigned f = 0; f < kPathFields; ++f) {
-        results[p].fields[f].merge(batch.moments[static_cast<std::size_t>(f) * n_pol + p]);
-        if (!per_path) continue;
-        const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
-        results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
-      }
+      results[p].spec = spec.policies[p];
+      pnl[p].reserve(mine.size());
+      cost[p].reserve(mine.size());
+      if (per_path)
+        for (auto& v : results[p].per_path) v.reserve(mine.size());
     }
+    for_each_batch(setup, mine, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
+      fold_tile_moments(batch.tiles, folds);
+      for (unsigned p = 0; p < n_pol; ++p) {
+        const double* batch_pnl = batch.pnl.data() + p * n;
+        const double* batch_cost = batch.cost.data() + p * n;
+        pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
+        cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
+        if (!per_path) continue;
+        for (unsigned f = 0; f < kPathFields; ++f) {
+          const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
+          results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
+        }
+      }
+    });
   });
-  for (unsigned p = 0; p < n_pol; ++p) {
-    results[p].pnl = summarize(pnl[p]);
-    results[p].cost = summarize(cost[p]);
-    results[p].pnl_histogram = histogram(pnl[p], spec.output.histogram_bins);
-  }
+  reduce_over_ranks(spec, ranks, n_pol, folds, pnl, cost, results);
   return results;
 }
 
@@ -295,35 +358,45 @@ void require_finite(const PolicyResult& r) {
 
 }  // namespace
 
-RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
-  const HedgeSetup setup(spec);
-  const SimulationJob& job = setup.job;
-  const HedgeParams& hp = setup.hp;
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress) {
+  std::optional<HedgeSetup> setup;
+  then_agree(ranks, [&] { setup.emplace(spec); });
+  const SimulationJob& job = setup->job;
+  const HedgeParams& hp = setup->hp;
   const std::uint64_t total = spec.simulation.paths;
 
   const auto start = std::chrono::steady_clock::now();
   double kernel_s = 0.0;
   std::vector<PolicyResult> results = backend.kind == BackendKind::cuda
-                                          ? cuda_policy_results(spec, setup, backend, progress, kernel_s)
-                                          : host_policy_results(spec, setup, backend, progress);
+                                          ? cuda_policy_results(spec, *setup, backend, ranks, progress, kernel_s)
+                                          : host_policy_results(spec, *setup, backend, ranks, progress);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const PolicyResult& r : results) require_finite(r);
 
   RunReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   report.kernel_s = kernel_s;
-  for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
-  report.policies = std::move(results);
-  report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
-  report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
+  then_agree(ranks, [&] {
+    if (!ranks.is_root()) return;
+    for (const PolicyResult& r : results) require_finite(r);
+    for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
+    report.policies = std::move(results);
+    report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
+    report.sample_trades = cpu_sample_trades(job, hp, report.sample_paths.count);
+  });
   return report;
 }
 
-PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
-  const HedgeSetup setup(spec);
+PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, unsigned failure_stream0,
+                              const ProgressFn& progress) {
+  HedgeSetup setup(spec);
   const std::uint64_t total = spec.simulation.paths;
   const unsigned n_pol = setup.hp.n_policies;
-  require_host_memory(spec, host_per_path(n_pol, true, false), "");
+  if (failure_stream0 + n_pol > kMaxPolicies)
+    throw InputError(fmt::format("run_hedging_paths: failure streams {} to {}; at most {}", failure_stream0,
+                                 failure_stream0 + n_pol - 1, kMaxPolicies - 1));
+  setup.hp.failure_stream0 = failure_stream0;
+  require_host_memory(spec, total, host_per_path(n_pol, true, false), "");
   PolicyPaths out;
   out.pnl.resize(n_pol);
   out.cost.resize(n_pol);
@@ -332,16 +405,19 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, c
     out.pnl[p].reserve(total);
     out.cost[p].reserve(total);
   }
+  std::vector<TileFold> folds(static_cast<std::size_t>(kPathFields) * n_pol);
   const auto start = std::chrono::steady_clock::now();
   double kernel_s = 0.0;
-  for_each_batch(setup, total, backend, false, progress, [&](const HedgingBatch& batch, std::size_t n) {
+  for_each_batch(setup, {0, total}, backend, false, progress, [&](const HedgingBatch& batch, std::size_t n) {
     kernel_s += batch.kernel_s;
+    fold_tile_moments(batch.tiles, folds);
     for (unsigned p = 0; p < n_pol; ++p) {
       out.pnl[p].insert(out.pnl[p].end(), batch.pnl.data() + p * n, batch.pnl.data() + (p + 1) * n);
       out.cost[p].insert(out.cost[p].end(), batch.cost.data() + p * n, batch.cost.data() + (p + 1) * n);
-      for (unsigned f = 0; f < kPathFields; ++f) out.fields[p][f].merge(batch.moments[static_cast<std::size_t>(f) * n_pol + p]);
     }
   });
+  for (unsigned p = 0; p < n_pol; ++p)
+    for (unsigned f = 0; f < kPathFields; ++f) out.fields[p][f] = folds[static_cast<std::size_t>(f) * n_pol + p].total();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   static_cast<RunInfo&>(out) = RunInfo(setup.job, backend, total, elapsed);
   out.kernel_s = kernel_s;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -87,29 +88,77 @@ std::uint64_t step_levels(const ParameterBound& b, double steps_per_day) {
   return static_cast<std::uint64_t>(s_hi - s_lo) + 1;
 }
 
-/// Evaluates policies in passes of at most kMaxPolicies over one set of paths.
+/// A CandidateStats as doubles (bit copies) for the ranks' exchange, and back.
+void append_stats(const CandidateStats& c, std::vector<double>& out) {
+  out.insert(out.end(), {static_cast<double>(c.paths), c.cost_mean, c.cost_se, c.risk, c.risk_se, c.pnl_mean, c.pnl_std,
+                         c.trades_mean, static_cast<double>(c.block_cost.size())});
+  out.insert(out.end(), c.block_cost.begin(), c.block_cost.end());
+  out.insert(out.end(), c.block_risk.begin(), c.block_risk.end());
+}
+CandidateStats read_stats(const std::vector<double>& in, std::size_t& at) {
+  CandidateStats c;
+  c.paths = static_cast<std::uint64_t>(in.at(at));
+  c.cost_mean = in[at + 1];
+  c.cost_se = in[at + 2];
+  c.risk = in[at + 3];
+  c.risk_se = in[at + 4];
+  c.pnl_mean = in[at + 5];
+  c.pnl_std = in[at + 6];
+  c.trades_mean = in[at + 7];
+  const auto blocks = static_cast<std::size_t>(in[at + 8]);
+  at += 9;
+  c.block_cost.assign(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + blocks));
+  at += blocks;
+  c.block_risk.assign(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + blocks));
+  at += blocks;
+  return c;
+}
+
+/// Evaluates policies over one set of paths, in passes of at most kMaxPolicies as one process would
+/// (candidate k is policy k mod kMaxPolicies of its pass, which keys its execution-failure draws). With
+/// several ranks each evaluates a contiguous share of the candidates on all the paths, in the same
+/// places of the same passes, and every rank gets every candidate's statistics: the same bits for any
+/// number of ranks, and every rank's search takes the same steps.
 class Evaluator {
  public:
-  Evaluator(const RunSpec& spec, const BackendInfo& backend) : spec_(spec), backend_(backend) {
+  Evaluator(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks)
+      : spec_(spec), backend_(backend), ranks_(ranks) {
     spec_.output.per_path = false;
     spec_.output.file.clear();
   }
 
   std::vector<CandidateStats> evaluate(const std::vector<PolicySpec>& policies) {
-    std::vector<CandidateStats> out;
-    for (std::size_t first = 0; first < policies.size(); first += kMaxPolicies) {
-      const std::size_t last = std::min(policies.size(), first + kMaxPolicies);
-      RunSpec s = spec_;
-      s.policies.assign(policies.begin() + first, policies.begin() + last);
-      for (std::size_t i = 0; i < s.policies.size(); ++i) s.policies[i].name = fmt::format("c{}", i);
-      const PolicyPaths r = run_hedging_paths(s, backend_);
-      info = r;
-      ++passes;
-      for (std::size_t i = 0; i < s.policies.size(); ++i) {
-        out.push_back(stats_of(r.pnl[i], r.cost[i], r.fields[i][static_cast<unsigned>(PathField::trades)].mean(),
-                               spec_.optimise));
+    const std::size_t n = policies.size(), r = ranks_.rank(), size = ranks_.size();
+    // Earlier ranks one more, so rank 0 has candidates whenever there are any.
+    const std::size_t lo = (n * r + size - 1) / size, hi = (n * (r + 1) + size - 1) / size;
+    std::vector<double> mine;
+    std::exception_ptr failure;
+    try {
+      for (std::size_t first = lo; first < hi;) {
+        const std::size_t last = std::min(hi, (first / kMaxPolicies + 1) * kMaxPolicies);
+        RunSpec s = spec_;
+        s.policies.assign(policies.begin() + static_cast<std::ptrdiff_t>(first),
+                          policies.begin() + static_cast<std::ptrdiff_t>(last));
+        for (std::size_t i = 0; i < s.policies.size(); ++i) s.policies[i].name = fmt::format("c{}", (first + i) % kMaxPolicies);
+        const PolicyPaths paths = run_hedging_paths(s, backend_, static_cast<unsigned>(first % kMaxPolicies));
+        info = paths;
+        for (std::size_t i = 0; i < s.policies.size(); ++i) {
+          append_stats(stats_of(paths.pnl[i], paths.cost[i],
+                                paths.fields[i][static_cast<unsigned>(PathField::trades)].mean(), spec_.optimise),
+                       mine);
+        }
+        first = last;
       }
+    } catch (...) {
+      failure = std::current_exception();
     }
+    agree_on_failure(ranks_, failure);
+    passes += (n + kMaxPolicies - 1) / kMaxPolicies;
+    std::vector<double> all = ranks_.gather<double>(mine);
+    ranks_.broadcast(all);
+    std::vector<CandidateStats> out;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < n; ++k) out.push_back(read_stats(all, at));
     return out;
   }
 
@@ -119,6 +168,7 @@ class Evaluator {
  private:
   RunSpec spec_;
   const BackendInfo& backend_;
+  Collectives& ranks_;
 };
 
 }  // namespace
@@ -180,7 +230,8 @@ ObjectiveValue objective_at(const CandidateStats& s, const OptimiseSpec& o, doub
   return v;
 }
 
-OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress) {
+OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                                const ProgressFn& progress) {
   const OptimiseSpec& o = spec.optimise;
   if (o.families.empty()) throw InputError("the optimise command needs an optimise section with at least one family");
   if (spec.simulation.paths < kMinOptimisePaths) {
@@ -216,7 +267,7 @@ OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend,
     }
   }
 
-  Evaluator in_sample(spec, backend);
+  Evaluator in_sample(spec, backend, ranks);
   std::map<std::pair<unsigned, std::vector<double>>, std::size_t> cache;  // (family, values) → in_sample index
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t total_searches = o.families.size() * levels.size();
@@ -358,7 +409,7 @@ OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend,
     optimum_of[i] = it->second;
   }
   const auto oos_start = std::chrono::steady_clock::now();
-  Evaluator out_of_sample(oos, backend);
+  Evaluator out_of_sample(oos, backend, ranks);
   const std::vector<CandidateStats> oos_stats = out_of_sample.evaluate(optima);
   report.oos_elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - oos_start).count();
   for (std::size_t i = 0; i < report.searches.size(); ++i) {

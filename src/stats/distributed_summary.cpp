@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "hedgesim/engine/device_plan.hpp"
 #include "hedgesim/errors.hpp"
 
 namespace hedgesim {
@@ -48,29 +47,26 @@ std::vector<std::uint64_t> select_keys(Collectives& ranks, std::span<const doubl
 
 }  // namespace
 
-void sort_by_order_key(std::vector<double>& values) {
+void sort_by_order_key(std::span<double> values) {
   std::sort(values.begin(), values.end(), [](double a, double b) { return order_key(a) < order_key(b); });
 }
 
-std::vector<Moments> tile_moments(std::span<const double> values) {
-  std::vector<Moments> tiles;
-  tiles.reserve(moment_tiles(values.size()));
+TileFold fold_values(std::span<const double> values, std::uint64_t first_tile) {
+  TileFold fold(first_tile);
   for (std::size_t first = 0; first < values.size(); first += kMomentTile)
-    tiles.push_back(Moments::of(values.subspan(first, std::min<std::size_t>(kMomentTile, values.size() - first))));
-  return tiles;
+    fold.add(Moments::of(values.subspan(first, std::min<std::size_t>(kMomentTile, values.size() - first))));
+  return fold;
 }
 
-DistributedSummary distributed_summary(Collectives& ranks, std::span<const double> sorted_values,
-                                       std::span<const Moments> tiles, std::span<const double> quantile_levels,
-                                       unsigned bins) {
+DistributedSummary distributed_summary(Collectives& ranks, std::span<double> values, const TileFold& moments,
+                                       std::span<const double> quantile_levels, unsigned bins) {
   // What every rank must agree on before any other collective: the count, and whether any rank's input
   // is unusable (an exception on one rank alone would leave the others waiting in the next collective).
   std::uint64_t tile_count = 0;
-  for (const Moments& t : tiles) tile_count += t.count;
+  for (const Moments& t : moments.pieces()) tile_count += t.count;
   std::uint64_t not_finite = 0;
-  for (const double x : sorted_values) not_finite += std::isfinite(x) ? 0 : 1;
-  std::vector<std::uint64_t> shared = {sorted_values.size(), not_finite,
-                                       tile_count == sorted_values.size() ? 0u : 1u};
+  for (const double x : values) not_finite += std::isfinite(x) ? 0 : 1;
+  std::vector<std::uint64_t> shared = {values.size(), not_finite, tile_count == values.size() ? 0u : 1u};
   ranks.sum(shared);
   const std::uint64_t n = shared[0];
   if (shared[1] != 0)
@@ -81,8 +77,15 @@ DistributedSummary distributed_summary(Collectives& ranks, std::span<const doubl
   const std::vector<std::uint64_t> quantile_indices = summary_order_indices(n, quantile_levels);  // checks levels
   const std::vector<double> edges_check = histogram_edges(0, 0.0, 0.0, bins);                    // checks bins
 
-  const std::vector<Moments> all_tiles = ranks.gather(tiles);
+  const std::vector<Moments> merged = merge_over_ranks(ranks, {&moments, 1});
   DistributedSummary out;
+  if (ranks.size() == 1) {
+    // One rank: selection in place, no sort and no rounds.
+    const OrderStatistics order = select_order_statistics(values, quantile_levels);
+    out.summary = summarize_order_statistics(merged[0], order, quantile_levels);
+    out.histogram = histogram(values, bins);
+    return out;
+  }
   if (n == 0) {
     if (ranks.rank() == 0) {
       out.summary = summarize_order_statistics(Moments{}, OrderStatistics{}, quantile_levels);
@@ -90,6 +93,8 @@ DistributedSummary distributed_summary(Collectives& ranks, std::span<const doubl
     }
     return out;
   }
+  sort_by_order_key(values);
+  const std::span<const double> sorted_values = values;
 
   // Every order statistic the summary reads: its quantiles' and VaRs', the extremes, the tail's last.
   const std::uint64_t tail = summary_tail_size(n);
@@ -106,7 +111,8 @@ DistributedSummary distributed_summary(Collectives& ranks, std::span<const doubl
   const std::uint64_t last_key = order_key(value_at(tail - 1));
   const auto below_last = std::lower_bound(sorted_values.begin(), sorted_values.end(), last_key,
                                            [](double x, std::uint64_t k) { return order_key(x) < k; });
-  std::vector<double> tail_values = ranks.gather(sorted_values.first(static_cast<std::size_t>(below_last - sorted_values.begin())));
+  std::vector<double> tail_values =
+      ranks.gather<double>(sorted_values.first(static_cast<std::size_t>(below_last - sorted_values.begin())));
 
   const double min = value_at(0), max = value_at(n - 1);
   std::vector<double> edges = histogram_edges(n, min, max, bins);
@@ -117,8 +123,6 @@ DistributedSummary distributed_summary(Collectives& ranks, std::span<const doubl
   ranks.sum(below);
   if (ranks.rank() != 0) return out;
 
-  Moments moments;
-  for (const Moments& t : all_tiles) moments.merge(t);
   sort_by_order_key(tail_values);
   if (tail_values.size() >= tail)
     throw RuntimeFailure(fmt::format("distributed summary: {} values below the tail's last of {}", tail_values.size(), tail));
@@ -131,7 +135,7 @@ DistributedSummary distributed_summary(Collectives& ranks, std::span<const doubl
   order.indices = quantile_indices;
   for (const std::uint64_t k : quantile_indices) order.values.push_back(value_at(k));
   order.tail = std::move(tail_values);
-  out.summary = summarize_order_statistics(moments, order, quantile_levels);
+  out.summary = summarize_order_statistics(merged[0], order, quantile_levels);
   out.histogram = histogram_from_counts_below(std::move(edges), below, n);
   return out;
 }

@@ -44,13 +44,14 @@ void require_finite(std::span<const double> values, const char* what) {
 
 // Places buf[k] for every k in the sorted, unique `wanted` (all in [first, last)) at its sorted
 // position, with everything before it ≤ and after it ≥.
-void multiselect(std::vector<double>& buf, std::size_t first, std::size_t last, const std::size_t* wanted_begin,
+void multiselect(std::span<double> buf, std::size_t first, std::size_t last, const std::size_t* wanted_begin,
                  const std::size_t* wanted_end) {
   while (wanted_begin != wanted_end) {
     const std::size_t* mid = wanted_begin + (wanted_end - wanted_begin) / 2;
     const std::size_t k = *mid;
     std::nth_element(buf.begin() + static_cast<std::ptrdiff_t>(first), buf.begin() + static_cast<std::ptrdiff_t>(k),
-                     buf.begin() + static_cast<std::ptrdiff_t>(last));
+                     buf.begin() + static_cast<std::ptrdiff_t>(last),
+                     [](double a, double b) { return order_key(a) < order_key(b); });
     // Left half recursively, right half by iteration.
     multiselect(buf, first, k, wanted_begin, mid);
     first = k + 1;
@@ -214,41 +215,42 @@ Summary summarize_order_statistics(const Moments& moments, const OrderStatistics
   return s;
 }
 
-Summary summarize(std::span<const double> values, std::span<const double> quantile_levels) {
+OrderStatistics select_order_statistics(std::span<double> values, std::span<const double> quantile_levels) {
   check_levels(quantile_levels);
   require_finite(values, "summarize");
   const std::size_t n = values.size();
   OrderStatistics order;
   order.count = n;
-  if (n == 0) return summarize_order_statistics(Moments{}, order, quantile_levels);
+  if (n == 0) return order;
+  const auto less = [](double a, double b) { return order_key(a) < order_key(b); };
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end(), less);
+  order.min = *lo;
+  order.max = *hi;
 
-  const Moments mom = Moments::of(values);
-  double lo = values[0], hi = values[0];
-  for (const double x : values) {
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-  }
-  order.min = lo;
-  order.max = hi;
-
-  // The worst tail, sorted: buf[0, tail) with tail = ⌊n/20⌋ + 1 ≤ n holds x_(0) … x_(⌊n/20⌋), which
+  // The worst tail, sorted: values[0, tail) with tail = ⌊n/20⌋ + 1 ≤ n holds x_(0) … x_(⌊n/20⌋), which
   // covers ES95's and ES99's order statistics (⌊n/100⌋ ≤ ⌊n/20⌋).
-  std::vector<double> buf(values.begin(), values.end());
+  const auto at = [&](std::size_t k) { return values.begin() + static_cast<std::ptrdiff_t>(k); };
   const std::size_t tail = summary_tail_size(n);
-  if (tail < n) std::nth_element(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(tail), buf.end());
-  std::sort(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(tail));
+  if (tail < n) std::nth_element(values.begin(), at(tail), values.end(), less);
+  std::sort(values.begin(), at(tail), less);
 
   // Every other order statistic a quantile needs: x_(j) and x_(j+1) for j > tail.
   order.indices = summary_order_indices(n, quantile_levels);
   const std::vector<std::size_t> wanted(order.indices.begin(), order.indices.end());
-  // Indices < tail are already in place; buf[tail] was placed by nth_element (when tail < n).
+  // Indices < tail are already in place; values[tail] was placed by nth_element (when tail < n).
   const auto first_wanted = std::upper_bound(wanted.begin(), wanted.end(), tail);
-  if (tail < n) multiselect(buf, tail + 1, n, wanted.data() + (first_wanted - wanted.begin()), wanted.data() + wanted.size());
+  if (tail < n) multiselect(values, tail + 1, n, wanted.data() + (first_wanted - wanted.begin()), wanted.data() + wanted.size());
 
   order.values.reserve(wanted.size());
-  for (const std::size_t k : wanted) order.values.push_back(buf[k]);
-  order.tail.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(tail));
-  return summarize_order_statistics(mom, order, quantile_levels);
+  for (const std::size_t k : wanted) order.values.push_back(values[k]);
+  order.tail.assign(values.begin(), at(tail));
+  return order;
+}
+
+Summary summarize(std::span<const double> values, std::span<const double> quantile_levels) {
+  std::vector<double> buf(values.begin(), values.end());
+  const OrderStatistics order = select_order_statistics(buf, quantile_levels);
+  return summarize_order_statistics(values.empty() ? Moments{} : Moments::of(values), order, quantile_levels);
 }
 
 std::vector<double> histogram_edges(std::uint64_t n, double min, double max, unsigned bins) {
@@ -301,7 +303,9 @@ Histogram histogram(std::span<const double> values, unsigned bins) {
 
   double mn = 0.0, mx = 0.0;
   if (!values.empty()) {
-    const auto [a, b] = std::minmax_element(values.begin(), values.end());
+    // By order_key, as every order statistic here: −0 is below +0, whatever the input order.
+    const auto [a, b] = std::minmax_element(values.begin(), values.end(),
+                                            [](double x, double y) { return order_key(x) < order_key(y); });
     mn = *a;
     mx = *b;
   }

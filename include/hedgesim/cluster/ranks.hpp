@@ -6,9 +6,10 @@
 // the same tiles in the same order whatever the number of ranks. Host code.
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "hedgesim/engine/job.hpp"
-#include "hedgesim/stats/distributed_summary.hpp"
+#include "hedgesim/stats/collectives.hpp"
 
 namespace hedgesim {
 
@@ -34,12 +35,11 @@ class Ranks {
 /// Whether this process was started by an MPI launcher (Open MPI's mpirun, PMIx or PMI: srun, Hydra).
 bool launched_by_mpi();
 
+/// This process's rank among the ranks on its node, as the launcher says (Open MPI, Slurm, Hydra);
+/// nullopt when no launcher says. One GPU per rank: the node-local rank picks the device.
+std::optional<unsigned> node_local_rank();
+
 /// Whether this build has MPI (HEDGESIM_ENABLE_MPI).
 bool built_with_mpi();
-
-/// The paths of rank `rank` of `ranks` out of [0, total): contiguous runs in rank order, each a whole
-/// number of kMomentTile tiles but the last rank's, the tiles dealt as evenly as they go (earlier
-/// ranks one more). A rank may get none.
-PathRange rank_paths(std::uint64_t total, unsigned rank, unsigned ranks);
 
 }  // namespace hedgesim

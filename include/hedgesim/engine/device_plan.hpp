@@ -4,8 +4,9 @@
 // resident buffer, how per-tile moments merge in global path order, and the --devices list.
 //
 // Why tiles: the device reduces each fixed tile of kMomentTile paths (aligned on the global path
-// index) to one Moments, and the host merges tiles in path order. Batches are whole numbers of tiles
-// (except the last), so the merged bits do not depend on the batch size or the number of devices.
+// index) to one Moments, and the host folds them in path order (stats/tile_fold.hpp). Batches are
+// whole numbers of tiles (except the last), so the merged bits do not depend on the batch size or the
+// number of devices.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -13,19 +14,13 @@
 #include <vector>
 
 #include "hedgesim/engine/job.hpp"
-#include "hedgesim/stats/summary.hpp"
+#include "hedgesim/stats/tile_fold.hpp"
 
 namespace hedgesim {
-
-/// Paths per moment tile. A power of two: the device reduces it with a fixed-shape block reduction.
-constexpr std::uint64_t kMomentTile = 4096;
 
 /// Default paths per CUDA batch: 2^21 paths fill an H100/H200 many times over, and the kernel's
 /// output buffer (kPathFields × policies × 8 bytes per path, 1.7 GB for 9 policies) stays small.
 constexpr std::uint64_t kCudaBatchPaths = std::uint64_t{1} << 21;
-
-/// Tiles in a batch of n paths: ⌈n / kMomentTile⌉.
-constexpr std::uint64_t moment_tiles(std::uint64_t n) { return (n + kMomentTile - 1) / kMomentTile; }
 
 struct PlannedBatch {
   PathRange range;
@@ -46,9 +41,9 @@ struct BatchPlan {
 /// Throws InputError if devices = 0.
 BatchPlan plan_batches(std::uint64_t total, std::uint64_t batch_paths, unsigned devices);
 
-/// Merges a batch's tile moments, laid out [segment · tiles + tile], into acc[segment] in tile order.
-/// Throws InputError if tiles.size() is not a multiple of acc.size().
-void merge_tile_moments(std::span<const Moments> tiles, std::span<Moments> acc);
+/// Adds a batch's tile moments, laid out [segment · tiles + tile], to folds[segment] in tile order.
+/// Throws InputError if tiles.size() is not a multiple of folds.size().
+void fold_tile_moments(std::span<const Moments> tiles, std::span<TileFold> folds);
 
 /// Parses a --devices value: "all" (every visible device: nullopt) or a comma-separated list of
 /// distinct device ordinals ("0,1,3"). Throws InputError naming the value otherwise.

@@ -103,6 +103,9 @@ struct HedgeParams {
   SlippageModel slippage;
   double slippage_coefficient, slippage_depth;
   double failure_probability;
+  /// Policy p draws its execution failures from stream failure_stream0 + p: a subset of a run's
+  /// policies hedged alone (the optimiser's candidates dealt to ranks) keeps the draws of its place.
+  unsigned failure_stream0;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table

@@ -289,8 +289,9 @@ struct PolicyTile {
   /// Uniform for policy p's rebalance attempt at step n on lane l (execution failure).
   HS_HD double failure_uniform(const MarketTile<T, L>& mk, std::uint32_t n, unsigned p, unsigned l) const {
     // opaque: the GPU kernel would otherwise hold the seed's Philox round keys in registers all along.
-    StepRng<double> rng(opaque(mk.seed), mk.path0 + l, n, kHedgeBlock + 1 + p / 4);
-    return rng.uniform_of4(p % 4);
+    const unsigned stream = hp.failure_stream0 + p;
+    StepRng<double> rng(opaque(mk.seed), mk.path0 + l, n, kHedgeBlock + 1 + stream / 4);
+    return rng.uniform_of4(stream % 4);
   }
 
   /// Every held policy's decision at step n against the market mk (decision_vol, decision_greeks and

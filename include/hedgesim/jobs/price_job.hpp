@@ -7,6 +7,7 @@
 
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/spec.hpp"
+#include "hedgesim/stats/collectives.hpp"
 
 namespace hedgesim {
 
@@ -25,7 +26,15 @@ struct PriceReport : RunInfo {
 /// Called after each batch with the number of paths done.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
-/// Prices the book under the risk-neutral measure (whatever spec.simulation.measure says).
-PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+/// Prices the book under the risk-neutral measure (whatever spec.simulation.measure says), each rank of
+/// `ranks` its rank_paths(); the discounted payoffs' tile moments merge as stats/tile_fold.hpp says, so
+/// rank 0's report (other ranks: RunInfo only) has the same bits for any number of ranks.
+PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress = {});
+/// The prices in one process.
+inline PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {}) {
+  SoloCollectives solo;
+  return run_price_job(spec, backend, solo, progress);
+}
 
 }  // namespace hedgesim

@@ -11,6 +11,7 @@
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/sample_trades.hpp"
 #include "hedgesim/spec.hpp"
+#include "hedgesim/stats/collectives.hpp"
 #include "hedgesim/stats/summary.hpp"
 
 namespace hedgesim {
@@ -34,7 +35,16 @@ struct RunReport : RunInfo {
   SampleTrades sample_trades;  ///< when each policy traded on those sample paths
 };
 
-RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+/// The run over `ranks` (cluster/ranks.hpp): each rank hedges its rank_paths(); rank 0 gets the report
+/// (policies, sample paths and trades; other ranks only the RunInfo), the same bits for any number of
+/// ranks. A failure on any rank is thrown on every rank (agree_on_failure). Progress is rank 0's share.
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress = {});
+/// The run in one process.
+inline RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {}) {
+  SoloCollectives solo;
+  return run_hedging_job(spec, backend, solo, progress);
+}
 
 /// Per-path P&L and cost of every policy (path order) and the moments of each field, without
 /// summaries, histograms or sample paths: the optimiser's candidate evaluation (risk measures at any
@@ -45,6 +55,9 @@ struct PolicyPaths : RunInfo {
   std::vector<std::array<Moments, kPathFields>> fields;  ///< [policy][field]
 };
 
-PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+/// `failure_stream0`: the spec's policies draw execution failures as policies failure_stream0, … of a run
+/// (HedgeParams::failure_stream0), at most kMaxPolicies in all.
+PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, unsigned failure_stream0 = 0,
+                              const ProgressFn& progress = {});
 
 }  // namespace hedgesim

@@ -15,6 +15,7 @@
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/spec.hpp"
+#include "hedgesim/stats/collectives.hpp"
 
 namespace hedgesim {
 
@@ -85,6 +86,15 @@ struct OptimiseReport : RunInfo {
   std::vector<std::string> warnings;
 };
 
-OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {});
+/// The optimisation over `ranks`: every rank runs the same search; each evaluates its share of every
+/// batch of candidates on all the paths (Evaluator, optimise_job.cpp). The report is the same bits on
+/// every rank and for any number of ranks (but the elapsed times).
+OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                                const ProgressFn& progress = {});
+/// The optimisation in one process.
+inline OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {}) {
+  SoloCollectives solo;
+  return run_optimise_job(spec, backend, solo, progress);
+}
 
 }  // namespace hedgesim

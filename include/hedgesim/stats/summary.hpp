@@ -89,6 +89,17 @@ struct Moments {
   double kurtosis() const;
 };
 
+/// The order-preserving key of a finite double: key(a) < key(b) exactly when a < b, and −0 < +0.
+constexpr std::uint64_t order_key(double x) {
+  const auto bits = __builtin_bit_cast(std::uint64_t, x);
+  return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+/// The double of an order_key.
+constexpr double from_order_key(std::uint64_t key) {
+  const std::uint64_t bits = (key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key;
+  return __builtin_bit_cast(double, bits);
+}
+
 /// Quantile levels reported when none are given.
 inline constexpr std::array<double, 9> kDefaultQuantileLevels = {0.01, 0.05, 0.10, 0.25, 0.50,
                                                                  0.75, 0.90, 0.95, 0.99};
@@ -144,12 +155,18 @@ Summary summarize(std::span<const double> values,
 /// Indices are into the ascending order x_(0) ≤ … ≤ x_(n−1).
 struct OrderStatistics {
   std::uint64_t count = 0;           ///< n
-  double min = 0.0;                  ///< x_(0) (summarize: the first minimum in input order)
+  double min = 0.0;                  ///< x_(0)
   double max = 0.0;                  ///< x_(n−1)
   std::vector<std::uint64_t> indices;  ///< summary_order_indices(n, levels)
   std::vector<double> values;          ///< values[i] = x_(indices[i])
   std::vector<double> tail;            ///< x_(0) … x_(summary_tail_size(n) − 1), ascending
 };
+
+/// The OrderStatistics of `values` at `quantile_levels`, by selection in place (the values are
+/// reordered): O(n + nβ log(nβ) + n log k). Ties are ordered by order_key (−0 before +0), so the result
+/// does not depend on the input order. Throws as summarize() does.
+OrderStatistics select_order_statistics(std::span<double> values,
+                                        std::span<const double> quantile_levels = kDefaultQuantileLevels);
 
 /// The order-statistic indices a Summary of n values at `quantile_levels` reads: the type-7 pair
 /// x_(j), x_(j+1) (x_(j) alone when the weight of x_(j+1) is 0) of every level and of VaR95/VaR99

@@ -1,0 +1,42 @@
+// TileFold and merge_pieces (stats/tile_fold.hpp).
+#include "hedgesim/stats/tile_fold.hpp"
+
+#include <fmt/format.h>
+
+#include "hedgesim/errors.hpp"
+
+namespace hedgesim {
+
+void TileFold::add(const Moments& tile) {
+  const std::uint64_t t = next_++;
+  // A block this fold did not start stays in single tiles: its first tiles belong to an earlier rank.
+  const bool inherited = first_ % kBlockTiles != 0 && t / kBlockTiles == first_ / kBlockTiles;
+  if (pieces_.empty() || t % kBlockTiles == 0 || inherited) {
+    starts_.push_back(t);
+    pieces_.push_back(tile);
+    return;
+  }
+  pieces_.back().merge(tile);
+}
+
+Moments TileFold::total() const { return merge_pieces(starts_, pieces_); }
+
+Moments merge_pieces(std::span<const std::uint64_t> starts, std::span<const Moments> pieces) {
+  if (starts.size() != pieces.size())
+    throw InputError(fmt::format("merge_pieces: {} starts for {} pieces; expected one each", starts.size(), pieces.size()));
+  Moments total, block;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0 && starts[i] <= starts[i - 1])
+      throw InputError(fmt::format("merge_pieces: piece {} starts at tile {} after one at {}; expected path order", i,
+                                   starts[i], starts[i - 1]));
+    if (starts[i] % kBlockTiles == 0 && i > 0) {
+      total.merge(block);
+      block = Moments{};
+    }
+    block.merge(pieces[i]);
+  }
+  total.merge(block);
+  return total;
+}
+
+}  // namespace hedgesim
