@@ -30,6 +30,7 @@
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/version.hpp"
 #include "calibrate_command.hpp"
+#include "pack_command.hpp"
 
 namespace hs = hedgesim;
 
@@ -533,7 +534,7 @@ int cmd_optimise(const CommonFlags& flags) {
 namespace {
 
 /// The commands, as typed (optimize is optimise's alias).
-constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest", "list"};
+constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest", "pack", "list"};
 
 /// Messages CLI11 does not give: an unknown command or flag with the nearest valid one, and --version
 /// with anything else (CLI11 printed the version and exited 0, ignoring the rest). Empty: let CLI11
@@ -551,7 +552,7 @@ std::string usage_error(const CLI::App& app, int argc, char** argv) {
     // less ("runn", "ru") is still plainly that command.
     for (std::string_view c : kCommands)
       if (!hint && (first.starts_with(c) || c.starts_with(first))) hint = c;
-    return fmt::format("unknown command '{}'{}. Commands: run, optimise, price, calibrate, backtest (hedgesim --help)",
+    return fmt::format("unknown command '{}'{}. Commands: run, optimise, price, calibrate, backtest, pack (hedgesim --help)",
                        first, hint ? fmt::format("; did you mean '{}'?", *hint) : std::string());
   }
   // Flags of the command: its options' long names.
@@ -603,6 +604,8 @@ int main(int argc, char** argv) {
   add_common_flags(*optimise, optimise_flags);
   optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
   optimise->alias("optimize");
+  hs::cli::PackCommandFlags pack_flags;
+  CLI::App* pack = hs::cli::add_pack_command(app, pack_flags);
   std::string list_topic = "keys";
   CLI::App* list = app.add_subcommand("list", "The config keys with their values, defaults and ranges, as Markdown");
   list->add_option("topic", list_topic, "keys (all, as docs/config.md) | models | policies | costs");
@@ -631,6 +634,7 @@ int main(int argc, char** argv) {
     if (calibrate->parsed()) return hs::cli::run_calibrate(calibrate_flags);
     if (backtest->parsed()) return cmd_backtest(bt_flags);
     if (optimise->parsed()) return cmd_optimise(optimise_flags);
+    if (pack->parsed()) return hs::cli::run_pack(pack_flags);
     if (list->parsed()) {
       std::cout << hs::config_reference(list_topic);
       return kOk;
