@@ -17,15 +17,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The output folder, created if missing. A folder that cannot be one is bad input, as an output
-/// file that cannot be written is for `run`.
-void prepare_out_dir(const std::string& dir) {
+/// The output folder, created if missing (true then). A folder that cannot be one is bad input, as an
+/// output file that cannot be written is for `run`.
+bool prepare_out_dir(const std::string& dir) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
   if (fs::exists(st) && !fs::is_directory(st))
     throw InputError(fmt::format("output folder '{}' (--out-dir or the pack's output_dir) exists and is not a folder", dir));
+  if (fs::exists(st)) return false;
   fs::create_directories(dir, ec);
   if (ec) throw InputError(fmt::format("output folder '{}' (--out-dir or the pack's output_dir) cannot be created: {}", dir, ec.message()));
+  return true;
 }
 
 std::size_t task_number(const std::string& text, std::size_t tasks) {
@@ -114,15 +116,22 @@ int run_pack(const PackCommandFlags& f) {
   } else if (!f.merge_index) {
     for (const PackTask& t : plan.tasks) chosen.push_back(&t);
   }
-  prepare_out_dir(plan.out_dir);
+  const bool created = prepare_out_dir(plan.out_dir);
   if (f.merge_index) return merge(plan);
-  // Every path is checked before the first task runs, so a bad one fails at once and writes nothing.
-  for (const PackTask* t : chosen) check_output_writable(t->spec.output.file);
-  if (f.task) {
-    prepare_out_dir(fs::path(fragment_path(plan.out_dir, chosen.front()->index)).parent_path().string());
-    check_output_writable(fragment_path(plan.out_dir, chosen.front()->index));
-  } else {
-    check_output_writable(index_path(plan.out_dir));
+  // Every path is checked before the first task runs, so a bad one fails at once and writes nothing
+  // (a folder made just now is removed again).
+  try {
+    for (const PackTask* t : chosen) check_output_writable(t->spec.output.file);
+    if (f.task) {
+      prepare_out_dir(fs::path(fragment_path(plan.out_dir, chosen.front()->index)).parent_path().string());
+      check_output_writable(fragment_path(plan.out_dir, chosen.front()->index));
+    } else {
+      check_output_writable(index_path(plan.out_dir));
+    }
+  } catch (const InputError&) {
+    std::error_code ec;
+    if (created) fs::remove(plan.out_dir, ec);
+    throw;
   }
   std::cerr << fmt::format("hedgesim pack: {} task(s) of {} into {}\n", chosen.size(), plan.tasks.size(), plan.out_dir);
   std::vector<TaskRecord> records;
