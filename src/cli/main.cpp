@@ -34,6 +34,7 @@
 #include "hedgesim/optimise/optimise_job.hpp"
 #include "hedgesim/version.hpp"
 #include "calibrate_command.hpp"
+#include "pack_command.hpp"
 
 namespace hs = hedgesim;
 
@@ -129,30 +130,9 @@ void on_every_rank(hs::Collectives& ranks, Step&& step) {
   hs::agree_on_failure(ranks, failure);
 }
 
-/// The backend of a command: the config's (or --backend's) kind and threads, and --devices. One rank of
-/// several on CUDA without --devices takes one GPU of its node: node-local rank modulo the node's GPUs.
-hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags, const hs::Collectives& ranks) {
-  hs::BackendInfo b = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
-  if (b.kind == hs::BackendKind::cuda && ranks.size() > 1 && !flags.devices) {
-    const int count = hs::cuda_device_count();
-    const unsigned local = hs::node_local_rank().value_or(ranks.rank());
-    b = hs::resolve_backend(spec.simulation.backend, spec.simulation.threads,
-                            std::to_string(static_cast<int>(local % static_cast<unsigned>(count))));
-  }
-  return b;
-}
-
-/// CPU and CUDA ranks would not give the same bits (the backends agree to rounding, not bit for bit):
-/// every rank must have resolved the same backend kind. Collective.
-void require_same_backend(hs::Collectives& ranks, const hs::BackendInfo& backend) {
-  std::vector<std::uint64_t> cuda = {backend.kind == hs::BackendKind::cuda ? 1u : 0u};
-  ranks.sum(cuda);
-  if (cuda[0] != 0 && cuda[0] != ranks.size())
-    throw hs::InputError(fmt::format(
-        "{} of {} ranks resolved simulation.backend to cuda and the others to cpu; a run's ranks must all use one "
-        "backend (the CPU and CUDA backends agree to rounding, not bit for bit): give --backend cpu or --backend cuda, "
-        "with a GPU for every CUDA rank",
-        cuda[0], ranks.size()));
+/// The backend of a command in one process: the config's (or --backend's) kind and threads, and --devices.
+hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags) {
+  return hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
 }
 
 /// A job's report and the backend it ran on (the text output names the backend).
@@ -173,9 +153,8 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags
   JobOutcome<Report> o;
   on_every_rank(ranks, [&] {
     if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-    o.backend = resolve(spec, flags, ranks);
   });
-  require_same_backend(ranks, o.backend);
+  o.backend = hs::resolve_rank_backend(spec.simulation, flags.devices.value_or(""), ranks);
   on_every_rank(ranks, [&] {
     {
       Progress progress(flags.json || !ranks.is_root());
@@ -474,7 +453,7 @@ int cmd_backtest(const BacktestFlags& flags) {
   hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
                                                spec.simulation.threads);
   if (b.model_check) {
-    const hs::BackendInfo backend = resolve(spec, flags.common, hs::SoloCollectives{});
+    const hs::BackendInfo backend = resolve(spec, flags.common);
     Progress progress(flags.common.json);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
@@ -593,7 +572,7 @@ int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
 namespace {
 
 /// The commands, as typed (optimize is optimise's alias).
-constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest", "list"};
+constexpr std::string_view kCommands[] = {"run", "optimise", "optimize", "price", "calibrate", "backtest", "pack", "list"};
 
 /// Messages CLI11 does not give: an unknown command or flag with the nearest valid one, and --version
 /// with anything else (CLI11 printed the version and exited 0, ignoring the rest). Empty: let CLI11
@@ -611,7 +590,7 @@ std::string usage_error(const CLI::App& app, int argc, char** argv) {
     // less ("runn", "ru") is still plainly that command.
     for (std::string_view c : kCommands)
       if (!hint && (first.starts_with(c) || c.starts_with(first))) hint = c;
-    return fmt::format("unknown command '{}'{}. Commands: run, optimise, price, calibrate, backtest (hedgesim --help)",
+    return fmt::format("unknown command '{}'{}. Commands: run, optimise, price, calibrate, backtest, pack (hedgesim --help)",
                        first, hint ? fmt::format("; did you mean '{}'?", *hint) : std::string());
   }
   // Flags of the command: its options' long names.
@@ -673,6 +652,8 @@ int main(int argc, char** argv) {
   add_common_flags(*optimise, optimise_flags);
   optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
   optimise->alias("optimize");
+  hs::cli::PackCommandFlags pack_flags;
+  CLI::App* pack = hs::cli::add_pack_command(app, pack_flags);
   std::string list_topic = "keys";
   CLI::App* list = app.add_subcommand("list", "The config keys with their values, defaults and ranges, as Markdown");
   list->add_option("topic", list_topic, "keys (all, as docs/config.md) | models | policies | costs");
@@ -712,6 +693,7 @@ int main(int argc, char** argv) {
       require_one_rank(ranks, "backtest");
       return cmd_backtest(bt_flags);
     }
+    if (pack->parsed()) return hs::cli::run_pack(pack_flags, ranks);
     if (list->parsed()) {
       require_one_rank(ranks, "list");
       std::cout << hs::config_reference(list_topic);

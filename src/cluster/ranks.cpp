@@ -107,17 +107,6 @@ bool launched_by_mpi() {
   return false;
 }
 
-std::optional<unsigned> node_local_rank() {
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID", "PMI_LOCAL_RANK"}) {
-    const char* v = std::getenv(name);
-    if (v == nullptr || *v == '\0') continue;
-    char* end = nullptr;
-    const unsigned long r = std::strtoul(v, &end, 10);
-    if (*end == '\0') return static_cast<unsigned>(r);
-  }
-  return std::nullopt;
-}
-
 Ranks::Ranks([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   if (!launched_by_mpi()) {
     collectives_ = std::make_unique<SoloCollectives>();

@@ -96,8 +96,12 @@ RunSpec Parser::parse(const std::string& text) {
          "quote takes every following line into the value)");
   }
 
+  return parse_root(root, text);
+}
+
+RunSpec Parser::parse_root(const YAML::Node& root, const std::string& config_text) {
   RunSpec spec;
-  spec.config_text = text;
+  spec.config_text = config_text;
   spec.config_path = where_.source;
   std::map<std::string, Entry, std::less<>> sections;
   for (Entry& e : entries(root, "", kSections)) sections.emplace(e.key, std::move(e));

@@ -29,6 +29,10 @@ class Parser {
  public:
   explicit Parser(const std::string& source) { where_.source = source; }
   RunSpec parse(const std::string& text);
+  /// The sections and validation of parse(), on a document already loaded and checked (a risk pack's
+  /// shocked config: src/config/pack.cpp). Messages take each node's line from its mark, so a value
+  /// the pack set points at the pack's line. `config_text` becomes RunSpec::config_text.
+  RunSpec parse_root(const YAML::Node& root, const std::string& config_text);
 
   [[noreturn]] void fail(const std::string& msg) const;
 

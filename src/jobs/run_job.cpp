@@ -358,6 +358,27 @@ void require_finite(const PolicyResult& r) {
 
 }  // namespace
 
+BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks) {
+  BackendInfo b;
+  then_agree(ranks, [&] {
+    b = resolve_backend(simulation.backend, simulation.threads, devices);
+    if (b.kind == BackendKind::cuda && ranks.size() > 1 && devices.empty()) {
+      const auto count = static_cast<unsigned>(cuda_device_count());
+      const unsigned local = node_local_rank().value_or(ranks.rank());
+      b = resolve_backend(simulation.backend, simulation.threads, std::to_string(local % count));
+    }
+  });
+  std::vector<std::uint64_t> cuda = {b.kind == BackendKind::cuda ? 1u : 0u};
+  ranks.sum(cuda);
+  if (cuda[0] != 0 && cuda[0] != ranks.size())
+    throw InputError(fmt::format(
+        "{} of {} ranks resolved simulation.backend to cuda and the others to cpu; a job's ranks must all use one "
+        "backend (the CPU and CUDA backends agree to rounding, not bit for bit): give --backend cpu or --backend cuda, "
+        "with a GPU for every CUDA rank",
+        cuda[0], ranks.size()));
+  return b;
+}
+
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
                           const ProgressFn& progress) {
   std::optional<HedgeSetup> setup;

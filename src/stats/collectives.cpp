@@ -2,6 +2,7 @@
 #include "hedgesim/stats/collectives.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <new>
 
 #include <fmt/format.h>
@@ -55,6 +56,17 @@ PathRange rank_paths(std::uint64_t total, unsigned rank, unsigned ranks) {
   // A tile index below `tiles` starts below total, so only the last boundary needs the clamp.
   const auto path_of = [&](std::uint64_t tile) { return tile >= tiles ? total : tile * kMomentTile; };
   return {path_of(first_tile(rank)), path_of(first_tile(rank + 1))};
+}
+
+std::optional<unsigned> node_local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID", "PMI_LOCAL_RANK"}) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') continue;
+    char* end = nullptr;
+    const unsigned long r = std::strtoul(v, &end, 10);
+    if (*end == '\0') return static_cast<unsigned>(r);
+  }
+  return std::nullopt;
 }
 
 void agree_on_failure(Collectives& ranks, std::exception_ptr failure) {

@@ -6,7 +6,6 @@
 // the same tiles in the same order whatever the number of ranks. Host code.
 #include <cstdint>
 #include <memory>
-#include <optional>
 
 #include "hedgesim/engine/job.hpp"
 #include "hedgesim/stats/collectives.hpp"
@@ -34,10 +33,6 @@ class Ranks {
 
 /// Whether this process was started by an MPI launcher (Open MPI's mpirun, PMIx or PMI: srun, Hydra).
 bool launched_by_mpi();
-
-/// This process's rank among the ranks on its node, as the launcher says (Open MPI, Slurm, Hydra);
-/// nullopt when no launcher says. One GPU per rank: the node-local rank picks the device.
-std::optional<unsigned> node_local_rank();
 
 /// Whether this build has MPI (HEDGESIM_ENABLE_MPI).
 bool built_with_mpi();

@@ -35,6 +35,12 @@ struct RunReport : RunInfo {
   SampleTrades sample_trades;  ///< when each policy traded on those sample paths
 };
 
+/// The backend of a job over `ranks`: the config's kind and threads and `devices` (--devices; "" =
+/// device 0). A rank of several on CUDA without `devices` takes one GPU of its node (node-local rank
+/// modulo the node's GPUs). Every rank must resolve the same kind: CPU and CUDA ranks would not give
+/// the same bits (the backends agree to rounding). Collective; a failure on any rank is every rank's.
+BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks);
+
 /// The run over `ranks` (cluster/ranks.hpp): each rank hedges its rank_paths(); rank 0 gets the report
 /// (policies, sample paths and trades; other ranks only the RunInfo), the same bits for any number of
 /// ranks. A failure on any rank is thrown on every rank (agree_on_failure). Progress is rank 0's share.

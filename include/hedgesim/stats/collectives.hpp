@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -72,6 +73,10 @@ class SoloCollectives final : public Collectives {
 /// number of kMomentTile tiles but the last rank's, the tiles dealt as evenly as they go (earlier
 /// ranks one more). A rank may get none.
 PathRange rank_paths(std::uint64_t total, unsigned rank, unsigned ranks);
+
+/// This process's rank among the ranks on its node, as the launcher says (Open MPI, Slurm, Hydra);
+/// nullopt when no launcher says. One GPU per rank: the node-local rank picks the device.
+std::optional<unsigned> node_local_rank();
 
 /// The moments of each segment over all ranks, on rank 0 (others get an empty vector): every rank
 /// passes one TileFold per segment, all of its tiles (the same tiles for every segment), the ranks'
