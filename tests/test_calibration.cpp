@@ -487,3 +487,42 @@ TEST(Calibration, ModelBlockParsesAsRunConfig) {
     EXPECT_NEAR(spec.model.jump_rho, m.jump_rho, 1e-10);
   }
 }
+
+// Reasons to distrust a fit (issue 15): a parameter on its bound, a Feller ratio near zero, huge jumps,
+// or small frequent jumps standing in for diffusion each give one warning naming the value; a fit
+// inside its box with plausible values gives none.
+TEST(FitWarnings, NameEachImplausibleValue) {
+  hs::FitResult fit;
+  fit.model.type = hs::ModelType::bates;
+  fit.model.jump_intensity = 1.0;
+  fit.model.jump_mean = -0.05;
+  fit.model.jump_stdev = 0.15;
+  fit.params = {{"kappa", 2.0, 0.05, 50.0}, {"rho", -0.6, -0.99, 0.99}};
+  fit.feller = 0.8;
+  EXPECT_TRUE(hs::fit_warnings(fit).empty());
+
+  fit.params[1].value = -0.99;  // on the lower bound
+  fit.feller = 0.05;
+  fit.model.jump_mean = -0.7;
+  std::vector<std::string> w = hs::fit_warnings(fit);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_NE(w[0].find("rho = -0.99 is at its bound"), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("Feller ratio"), std::string::npos) << w[1];
+  EXPECT_NE(w[2].find("jumps of mean -0.7"), std::string::npos) << w[2];
+
+  fit.params[1].value = -0.6;
+  fit.feller = 0.8;
+  fit.model.jump_mean = 0.001;
+  fit.model.jump_stdev = 0.005;
+  fit.model.jump_intensity = 40.0;
+  w = hs::fit_warnings(fit);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("diffusion in disguise"), std::string::npos) << w[0];
+
+  // Heston: no jump checks; GBM: bounds only.
+  fit.model.type = hs::ModelType::heston;
+  EXPECT_TRUE(hs::fit_warnings(fit).empty());
+  fit.model.type = hs::ModelType::gbm;
+  fit.feller = 0.0;
+  EXPECT_TRUE(hs::fit_warnings(fit).empty());
+}

@@ -156,6 +156,40 @@ TEST(Optimise, BandFrontierLiesBelowTimeFrontierOnGbm) {
   }
   // Out of sample the chosen point stays within 4 standard errors of the difference.
   EXPECT_LE(std::fabs(chosen.difference_z), 4.0);
+
+  // The runner-up (the time family at the chosen λ) against the chosen band, on the same paths: the
+  // difference's standard error from paired blocks is smaller than either objective's own (common
+  // random numbers), and the verdict and the paths needed follow from it.
+  const hs::ChoiceCheck& c = r.choice;
+  ASSERT_TRUE(c.has_runner_up);
+  const hs::SearchRecord& up = r.searches[c.runner_up];
+  EXPECT_EQ(up.family, 1u);
+  EXPECT_TRUE(up.chosen_level);
+  EXPECT_EQ(c.difference, up.objective_in.value - chosen.objective_in.value);
+  EXPECT_GT(c.difference, 0.0);
+  EXPECT_LT(c.difference_se, std::max(chosen.objective_in.se, up.objective_in.se))
+      << "common paths: se of the difference " << c.difference_se << ", objectives' " << chosen.objective_in.se
+      << " and " << up.objective_in.se;
+  EXPECT_EQ(c.distinguishable, c.difference > 2.0 * c.difference_se);
+  if (c.distinguishable) {
+    EXPECT_EQ(c.paths_needed, 0u);
+  } else {
+    EXPECT_GT(c.paths_needed, 3000u);
+  }
+}
+
+// Two families that are the same policy cannot be told apart: the optimiser says so, and how many
+// paths a difference that small would need, instead of naming one of them as if it were better.
+TEST(Optimise, IndistinguishableRunnerUpIsReported) {
+  std::string yaml = kGbm;
+  const std::string from = "    - {name: interval, type: time, parameters: {every_hours: [1, 48]}}";
+  yaml.replace(yaml.find(from), from.size(), "    - {name: band2, type: delta_band, parameters: {width: [0.3, 40.01]}}");
+  const hs::OptimiseReport r = optimise(yaml, 0);
+  ASSERT_TRUE(r.choice.has_runner_up);
+  EXPECT_FALSE(r.choice.distinguishable) << "difference " << r.choice.difference << " +- " << r.choice.difference_se;
+  bool warned = false;
+  for (const std::string& w : r.warnings) warned = warned || w.find("not resolved") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 TEST(Optimise, SameSeedSameOptimumBitForBitAcrossThreads) {

@@ -351,6 +351,37 @@ FitResult calibrate(const Selection& sel, const FitSpec& spec) {
   return res;
 }
 
+bool at_bound(const FittedParam& p) {
+  const double tol = 1e-6 * std::fabs(p.upper - p.lower);
+  return std::fabs(p.value - p.lower) <= tol || std::fabs(p.value - p.upper) <= tol;
+}
+
+std::vector<std::string> fit_warnings(const FitResult& fit) {
+  std::vector<std::string> w;
+  for (const FittedParam& p : fit.params)
+    if (at_bound(p))
+      w.push_back(fmt::format("{} = {:.6g} is at its bound [{:.4g}, {:.4g}]: the data pushed it out of the model's "
+                              "plausible range; the fit is the box's best, not the model's (narrow the selection or "
+                              "try another model)",
+                              p.name, p.value, p.lower, p.upper));
+  const ModelParams& m = fit.model;
+  if (m.type == ModelType::gbm) return w;
+  if (fit.feller < kMinPlausibleFeller)
+    w.push_back(fmt::format("Feller ratio 2 kappa theta / xi^2 = {:.4g} is below {}: the variance sits at zero much of "
+                            "the time, and paths depend on how the scheme treats zero more than on the parameters",
+                            fit.feller, kMinPlausibleFeller));
+  if (m.type == ModelType::heston) return w;
+  if (std::fabs(m.jump_mean) > kMaxPlausibleJumpMean || m.jump_stdev > kMaxPlausibleJumpStdev)
+    w.push_back(fmt::format("jumps of mean {:.4g} and stdev {:.4g} (log) move the price by more than e^{} on average: "
+                            "implausible for a crypto index; the jumps may be fitting the wings' noise",
+                            m.jump_mean, m.jump_stdev, kMaxPlausibleJumpMean));
+  if (m.jump_intensity > kMaxPlausibleJumpIntensity && std::fabs(m.jump_mean) < kSmallJump && m.jump_stdev < kSmallJump)
+    w.push_back(fmt::format("{:.4g} jumps a year of mean {:.3g} and stdev {:.3g} (log) are diffusion in disguise: the "
+                            "jump parameters are not identified by this chain",
+                            m.jump_intensity, m.jump_mean, m.jump_stdev));
+  return w;
+}
+
 std::string model_yaml(const ModelParams& m) {
   std::string y = "model:\n";
   y += fmt::format("  type: {}\n", to_string(m.type));

@@ -129,6 +129,7 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
   attr_double(file, "rmse_vol", fit.rmse_vol);
   attr_double(file, "max_abs_vol", fit.max_abs_vol);
   attr_double(file, "feller", fit.feller);
+  attr_strings(file, "warnings", fit_warnings(fit));
   attr_double(file, "fit_seconds", fit.fit_seconds);
   attr_string(file, "model_yaml", model_yaml(fit.model));
   attr_u64(file, "rows", sel.rows);
@@ -228,9 +229,8 @@ std::string calibration_table(const CalibrationRun& run) {
   t += "\n\n";
   t += fmt::format("{:<16} {:>14} {:>12} {:>12}\n", "parameter", "value", "lower", "upper");
   for (const FittedParam& p : fit.params) {
-    const bool at_bound = std::fabs(p.value - p.lower) <= 1e-6 * std::fabs(p.upper - p.lower) ||
-                          std::fabs(p.value - p.upper) <= 1e-6 * std::fabs(p.upper - p.lower);
-    t += fmt::format("{:<16} {:>14.6g} {:>12.4g} {:>12.4g}{}\n", p.name, p.value, p.lower, p.upper, at_bound ? "  at bound" : "");
+    t += fmt::format("{:<16} {:>14.6g} {:>12.4g} {:>12.4g}{}\n", p.name, p.value, p.lower, p.upper,
+                     at_bound(p) ? "  at bound" : "");
   }
   if (run.fit_spec.model != ModelType::gbm)
     t += fmt::format("{:<16} {:>14.4f}   (2 kappa theta / xi^2; >= 1: variance stays off zero)\n", "Feller ratio", fit.feller);
@@ -277,6 +277,7 @@ std::string calibration_json(const CalibrationRun& run) {
   j["spot"] = sel.spot;
   j["rate"] = fit.model.rate;
   j["feller"] = fit.feller;
+  j["warnings"] = fit_warnings(fit);
   j["rmse_vol_points"] = kVolPoints * fit.rmse_vol;
   j["max_abs_vol_points"] = kVolPoints * fit.max_abs_vol;
   j["expiries"] = nlohmann::json::array();

@@ -69,6 +69,7 @@ int run_calibrate(const CalibrateFlags& f) {
     write_calibration_hdf5(*f.out, run);
     std::cerr << "wrote " << *f.out << "\n";
   }
+  for (const std::string& w : fit_warnings(run.fit)) std::cerr << "warning: " << w << "\n";
   std::cout << (f.json ? calibration_json(run) + "\n" : calibration_table(run));
   return 0;
 }

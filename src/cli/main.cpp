@@ -516,6 +516,13 @@ nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& 
                              {"difference_z", s.difference_z}});
   }
   j["optimum"] = j["frontier"][report.chosen];
+  if (const hs::ChoiceCheck& c = report.choice; c.has_runner_up) {
+    j["runner_up"] = {{"family", o.families[report.searches[c.runner_up].family].name},
+                      {"difference", c.difference},
+                      {"difference_se", c.difference_se},
+                      {"distinguishable", c.distinguishable},
+                      {"paths_needed", c.paths_needed}};
+  }
   return j;
 }
 
@@ -561,6 +568,12 @@ int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
                            parameters_text(o.families[c.family], report.rows[c.best_row].values),
                            o.budget_form ? "budget" : "lambda", c.level, c.objective_in.value, c.objective_in.se,
                            c.objective_out.value, c.objective_out.se);
+  if (const hs::ChoiceCheck& c = report.choice; c.has_runner_up) {
+    std::cout << fmt::format("runner-up: family '{}', objective {:+.2f} +- {:.2f} from the chosen one on the same paths: {}\n",
+                             o.families[report.searches[c.runner_up].family].name, c.difference, c.difference_se,
+                             c.distinguishable ? "told apart (more than 2 standard errors)"
+                                               : fmt::format("not told apart; about {} paths would", c.paths_needed));
+  }
   std::cout << fmt::format("{} candidates ({} evaluations) in {} passes, {:.3f} s, {:.3g} candidates/s; out of sample {:.3f} s\n",
                            report.unique_candidates, report.rows.size(), report.passes, report.search_elapsed_s,
                            report.candidates_per_s, report.oos_elapsed_s);

@@ -579,6 +579,14 @@ void write_optimise_file(const std::string& file_path, const RunSpec& spec, cons
     write_attr_array(g, "out_of_sample", out_vals);
     write_attr_strings(g, "columns", {"objective", "objective_se", "cost_mean", "cost_se", "risk", "risk_se"}, false);
     write_attr(g, "difference_z", s.difference_z);
+    const ChoiceCheck& c = report.choice;
+    if (c.has_runner_up) {
+      write_attr(g, "runner_up_family", o.families[report.searches[c.runner_up].family].name);
+      write_attr(g, "runner_up_difference", c.difference);
+      write_attr(g, "runner_up_difference_se", c.difference_se);
+      write_attr(g, "distinguishable", static_cast<std::uint32_t>(c.distinguishable ? 1 : 0));
+      write_attr(g, "paths_needed", c.paths_needed);
+    }
   }
   file.close(fmt::format("closing '{}'", file_path));
 }

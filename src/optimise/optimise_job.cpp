@@ -215,20 +215,56 @@ double risk_of(std::vector<double> x, RiskMeasure risk, double level, double ris
   return nan();
 }
 
+namespace {
+
+/// The objective of each block of paths: risk (budget form) or cost + level · risk.
+std::vector<double> objective_blocks(const CandidateStats& s, const OptimiseSpec& o, double level) {
+  if (o.budget_form) return s.block_risk;
+  std::vector<double> blocks(s.block_cost.size());
+  for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b] = s.block_cost[b] + level * s.block_risk[b];
+  return blocks;
+}
+
+}  // namespace
+
 ObjectiveValue objective_at(const CandidateStats& s, const OptimiseSpec& o, double level) {
   ObjectiveValue v;
-  std::vector<double> blocks(s.block_cost.size());
-  if (o.budget_form) {
-    v.value = s.risk;
-    v.feasible = s.cost_mean <= level;
-    blocks = s.block_risk;
-  } else {
-    v.value = s.cost_mean + level * s.risk;
-    for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b] = s.block_cost[b] + level * s.block_risk[b];
-  }
-  v.se = block_se(blocks);
+  v.value = o.budget_form ? s.risk : s.cost_mean + level * s.risk;
+  v.feasible = !o.budget_form || s.cost_mean <= level;
+  v.se = block_se(objective_blocks(s, o, level));
   return v;
 }
+
+namespace {
+
+ChoiceCheck check_choice(const OptimiseReport& report, const OptimiseSpec& o, std::uint64_t paths) {
+  ChoiceCheck c;
+  const SearchRecord& chosen = report.searches[report.chosen];
+  for (std::size_t i = 0; i < report.searches.size(); ++i) {
+    const SearchRecord& s = report.searches[i];
+    if (!s.chosen_level || s.family == chosen.family || s.objective_in.feasible != chosen.objective_in.feasible) continue;
+    if (!c.has_runner_up || s.objective_in.value < report.searches[c.runner_up].objective_in.value) c.runner_up = i;
+    c.has_runner_up = true;
+  }
+  if (!c.has_runner_up) return c;
+  const SearchRecord& r = report.searches[c.runner_up];
+  const CandidateStats& a = report.in_sample[report.rows[chosen.best_row].stats];
+  const CandidateStats& b = report.in_sample[report.rows[r.best_row].stats];
+  const std::vector<double> ba = objective_blocks(a, o, chosen.level), bb = objective_blocks(b, o, r.level);
+  std::vector<double> diff(ba.size());
+  for (std::size_t k = 0; k < diff.size(); ++k) diff[k] = bb[k] - ba[k];
+  c.difference = r.objective_in.value - chosen.objective_in.value;
+  c.difference_se = block_se(diff);
+  c.distinguishable = std::fabs(c.difference) > 2.0 * c.difference_se;
+  if (!c.distinguishable) {
+    // The standard error falls like 1/√paths: 2·se·√(n/n') = |difference| at n'.
+    const double ratio = c.difference != 0.0 ? 2.0 * c.difference_se / std::fabs(c.difference) : 1e6;
+    c.paths_needed = static_cast<std::uint64_t>(std::ceil(static_cast<double>(paths) * std::min(ratio * ratio, 1e12)));
+  }
+  return c;
+}
+
+}  // namespace
 
 OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
                                 const ProgressFn& progress) {
@@ -385,6 +421,17 @@ OptimiseReport run_optimise_job(const RunSpec& spec, const BackendInfo& backend,
       report.chosen = i;
       have = true;
     }
+  }
+  report.choice = check_choice(report, o, spec.simulation.paths);
+  if (report.choice.has_runner_up && !report.choice.distinguishable) {
+    const ChoiceCheck& c = report.choice;
+    const SearchRecord &a = report.searches[report.chosen], &b = report.searches[c.runner_up];
+    report.warnings.push_back(fmt::format(
+        "the chosen family '{}' and the runner-up '{}' differ by {:.6g} +- {:.3g} in the objective on the same {} "
+        "paths (less than 2 standard errors of the difference): the choice between them is not resolved; about {} "
+        "paths would resolve a difference this size",
+        o.families[a.family].name, o.families[b.family].name, c.difference, c.difference_se, spec.simulation.paths,
+        c.paths_needed));
   }
   if (o.budget_form && !report.searches[report.chosen].objective_in.feasible) {
     report.warnings.push_back(fmt::format(

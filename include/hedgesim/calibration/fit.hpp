@@ -72,6 +72,22 @@ struct FitResult {
   std::size_t quadrature_nodes = 0;  ///< characteristic-function values per chain pricing
 };
 
+/// Whether a fitted value sits on one of its bounds (within 1e-6 of the bounds' range): the data
+/// pushed it there, and the optimum inside the box is not an optimum of the model.
+bool at_bound(const FittedParam& p);
+
+/// Thresholds of an implausible fit (fit_warnings).
+constexpr double kMinPlausibleFeller = 0.1;        ///< below: the variance sits at zero much of the time
+constexpr double kMaxPlausibleJumpMean = 0.5;      ///< |mean log jump| above: a typical jump moves the price ±65%
+constexpr double kMaxPlausibleJumpStdev = 1.0;     ///< log-jump stdev above
+constexpr double kMaxPlausibleJumpIntensity = 20;  ///< jumps per year above, with small jumps: diffusion in disguise
+constexpr double kSmallJump = 0.02;                ///< |mean| and stdev of log jumps below: small
+
+/// One line per reason to distrust the fit: every parameter at a bound, a Feller ratio below
+/// kMinPlausibleFeller, jumps larger than the thresholds above, or frequent small jumps standing in for
+/// diffusion. Empty for a fit inside its box with plausible values.
+std::vector<std::string> fit_warnings(const FitResult& fit);
+
 /// Fits spec.model to sel. Throws InputError for an empty selection or starts == 0, and RuntimeFailure
 /// when no start reaches a finite objective or the reported vol errors are not finite (the message
 /// names the starts and the first rows at fault), so a result is never returned with a NaN or inf error.

@@ -72,11 +72,25 @@ struct SearchRecord {
   double difference_z = 0.0;  ///< (out − in) / √(se_in² + se_out²)
 };
 
+/// Whether the chosen point is told apart from the runner-up: the best search of another family at the
+/// chosen level (of the same feasibility in the budget form). Both were evaluated on the same paths, so
+/// the standard error of their difference comes from the difference of their block objectives, far
+/// smaller than either's own.
+struct ChoiceCheck {
+  bool has_runner_up = false;
+  std::size_t runner_up = 0;       ///< index into searches
+  double difference = 0.0;         ///< runner-up's in-sample objective − the chosen one's
+  double difference_se = 0.0;      ///< standard error of `difference` (batch means over common blocks)
+  bool distinguishable = true;     ///< |difference| > 2 · difference_se
+  std::uint64_t paths_needed = 0;  ///< in-sample paths that would make 2 · se = |difference|; 0 when distinguishable
+};
+
 struct OptimiseReport : RunInfo {
   std::vector<CandidateStats> in_sample;  ///< unique candidates
   std::vector<CandidateRow> rows;         ///< every evaluation, search by search
   std::vector<SearchRecord> searches;
   std::size_t chosen = 0;  ///< the search whose optimum is the answer (best family at the chosen level)
+  ChoiceCheck choice;      ///< the chosen search against the runner-up
   std::uint64_t passes = 0;
   std::uint64_t unique_candidates = 0;
   double search_elapsed_s = 0.0;     ///< in-sample evaluation and search
