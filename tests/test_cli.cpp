@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.hpp"
+#include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 
 namespace {
@@ -474,3 +475,41 @@ TEST(CliFiles, DeviceOrOversizeConfigIsExitTwo) {
 }
 
 }  // namespace
+
+// --quiet (issue 15): no progress bar and no notes on stderr, the result unchanged on stdout; a bad
+// input still says why.
+TEST(Cli, QuietKeepsStderrEmptyButForErrors) {
+  const std::string config = write_config("quiet.yaml", std::string(kGood) +
+                                                            "hedge: {implied_vol: 0.2}\n"
+                                                            "policies: [{name: every, type: every_step}]\n");
+  const std::string out = (temp_dir() / "quiet.h5").string();
+  const Result loud = run("run " + config + " --backend cpu --paths 300 --out " + out);
+  EXPECT_EQ(loud.code, 0) << loud.err;
+  EXPECT_NE(loud.err.find("wrote"), std::string::npos) << loud.err;
+  const Result quiet = run("run " + config + " --backend cpu --paths 300 --quiet --out " + out);
+  EXPECT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_NE(quiet.out.find("every_step"), std::string::npos) << quiet.out;
+  const Result bad = run("run " + config + " --backend cpu --paths 0 --quiet");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--paths"), std::string::npos) << bad.err;
+}
+
+// The effective config (flags applied) parses back to the values that ran, and keeps the rest.
+TEST(Cli, EffectiveConfigParsesToTheValuesThatRan) {
+  using namespace hedgesim;
+  RunSpec spec = parse_config(std::string(kGood) + "hedge: {implied_vol: 0.2}\npolicies: [{name: every, type: every_step}]\n",
+                              "<test>");
+  spec.simulation.paths = 1234;
+  spec.simulation.seed = 99;
+  spec.simulation.precision = Precision::float64;
+  spec.output.file = "x.h5";
+  const RunSpec again = parse_config(effective_config_text(spec), "<effective>");
+  EXPECT_EQ(again.simulation.paths, 1234u);
+  EXPECT_EQ(again.simulation.seed, 99u);
+  EXPECT_EQ(again.simulation.precision, Precision::float64);
+  EXPECT_EQ(again.output.file, "x.h5");
+  EXPECT_EQ(again.book.size(), spec.book.size());
+  EXPECT_EQ(again.model.xi, spec.model.xi);
+  EXPECT_EQ(again.policies.size(), 1u);
+}

@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 import h5py
+import yaml
 import numpy as np
 
 FAILURES = []
@@ -102,6 +103,16 @@ def check_root(f, j, config_text):
     for i, p in enumerate(j["premiums"]):
         close(prem[i], p, f"attr premiums[{i}]")
     check(decode(a.get("config")) == config_text, "attr config is the YAML text")
+    # The config as it ran: the flags' values in place (run with --threads 2 --out FILE), and the command.
+    effective = yaml.safe_load(decode(a.get("effective_config")))
+    given = yaml.safe_load(config_text)
+    check(effective["simulation"]["threads"] == 2 and effective["simulation"]["paths"] == j["paths"],
+          "attr effective_config has the flags' values", effective["simulation"], "threads 2, paths as run")
+    check(effective["model"] == given["model"] and effective["policies"] == given["policies"],
+          "attr effective_config keeps the rest of the config", effective["model"], given["model"])
+    command = decode(a.get("command_line"))
+    check(" run " in command and "--threads 2" in command and "--out" in command, "attr command_line is the command",
+          command)
     created = decode(a.get("created_utc"))
     try:
         t = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)

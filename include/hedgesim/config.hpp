@@ -35,6 +35,12 @@ RunSpec parse_config(const std::string& yaml_text, const std::string& source_nam
 /// regular file or pipe, or over kConfigFileCap) and parses it.
 RunSpec load_config(const std::string& path);
 
+/// The config as it ran: spec.config_text's document with the keys command-line flags can set
+/// (simulation paths, seed, threads, backend and precision; output.file; the backtest's data files,
+/// on_bad_data and model_check) written as `spec` holds them, re-emitted as YAML (comments are not
+/// kept). parse_config of it gives the same values; outputs store it beside the text as given.
+std::string effective_config_text(const RunSpec& spec);
+
 /// The most CPU threads simulation.threads (and --threads) accepts.
 constexpr unsigned kMaxThreads = 1024;
 

@@ -112,6 +112,7 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
   attr_string(file, "format", "hedgesim-calibration");
   attr_u64(file, "format_version", 1);
   attr_string(file, "hedgesim_version", HEDGESIM_VERSION);
+  if (!run.command_line.empty()) attr_string(file, "command_line", run.command_line);
   attr_string(file, "git_commit", HEDGESIM_GIT_COMMIT);
   attr_string(file, "created_utc", format_utc(std::time(nullptr)));
   attr_string(file, "chain_file", run.chain_path);

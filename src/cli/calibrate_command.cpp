@@ -52,6 +52,7 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateFlags& f) {
 
 int run_calibrate(const CalibrateFlags& f) {
   CalibrationRun run;
+  run.command_line = f.command_line;
   run.chain_path = f.chain;
   run.fit_spec.model = parse_enum<ModelType>(f.model, "--model");
   run.fit_spec.weights = pick<FitWeights>(f.weights, "--weights",

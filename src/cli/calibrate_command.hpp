@@ -9,6 +9,7 @@
 namespace hedgesim::cli {
 
 struct CalibrateFlags {
+  std::string command_line;  ///< the whole command, for the HDF5 file
   std::string chain;
   std::string model = "bates";
   std::string currency = "BTC";

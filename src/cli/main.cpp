@@ -51,6 +51,8 @@ struct CommonFlags {
   std::optional<std::string> precision;
   std::optional<std::string> out;  ///< run only: HDF5 results file (overrides output.file)
   bool json = false;
+  bool quiet = false;        ///< no progress bar and no notes on stderr (warnings and errors still)
+  std::string command_line;  ///< the whole command, for the results file's provenance
 };
 
 void add_common_flags(CLI::App& cmd, CommonFlags& f) {
@@ -63,6 +65,7 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f) {
                  "CUDA devices, e.g. 0,1 or all (default 0); run splits its paths over them, other commands use the first");
   cmd.add_option("--precision", f.precision, "float32 | float64 (overrides simulation.precision)");
   cmd.add_flag("--json", f.json, "machine-readable result on stdout, nothing else on stdout");
+  cmd.add_flag("--quiet", f.quiet, "no progress bar and no notes on stderr; warnings and errors are still printed");
 }
 
 hs::RunSpec load_with_overrides(const CommonFlags& f) {
@@ -77,11 +80,13 @@ hs::RunSpec load_with_overrides(const CommonFlags& f) {
   if (f.backend) sim.backend = hs::parse_enum<hs::BackendKind>(*f.backend, "--backend");
   if (f.precision) sim.precision = hs::parse_enum<hs::Precision>(*f.precision, "--precision");
   hs::validate(spec);
+  spec.effective_config = hs::effective_config_text(spec);
+  spec.command_line = f.command_line;
   return spec;
 }
 
-/// A one-line progress bar on stderr, drawn only on a terminal, only without --json, and only once a
-/// run has lasted two seconds.
+/// A one-line progress bar on stderr with the time left, drawn only on a terminal, only without --json
+/// or --quiet, and only once a run has lasted two seconds.
 class Progress {
  public:
   explicit Progress(bool quiet) : enabled_(!quiet && isatty(STDERR_FILENO)), start_(Clock::now()) {}
@@ -95,8 +100,10 @@ class Progress {
     const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
     const int width = 40;
     const int filled = static_cast<int>(frac * width);
-    std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.1f s", std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), 100.0 * frac, secs);
+    // The time left at the rate so far: batches cost alike, so the elapsed time scales.
+    const std::string left = frac > 0.0 && frac < 1.0 ? fmt::format(", ~{:.0f} s left", secs * (1.0 - frac) / frac) : "";
+    std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.1f s%s   ", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), 100.0 * frac, secs, left.c_str());
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -108,13 +115,13 @@ class Progress {
   Clock::time_point start_;
 };
 
-/// Writes the results file when the config or --out names one, and says so on stderr.
+/// Writes the results file when the config or --out names one, and says so on stderr (unless quiet).
 template <class Report>
 void write_output(const hs::RunSpec& spec, const Report& report,
-                  void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+                  void (*write)(const std::string&, const hs::RunSpec&, const Report&), bool quiet) {
   if (spec.output.file.empty()) return;
   write(spec.output.file, spec, report);
-  std::cerr << "wrote " << spec.output.file << "\n";
+  if (!quiet) std::cerr << "wrote " << spec.output.file << "\n";
 }
 
 /// Runs `step` on every rank and agrees on its outcome (agree_on_failure): a failure on any rank is
@@ -157,10 +164,10 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags
   o.backend = hs::resolve_rank_backend(spec.simulation, flags.devices.value_or(""), ranks);
   on_every_rank(ranks, [&] {
     {
-      Progress progress(flags.json || !ranks.is_root());
+      Progress progress(flags.json || flags.quiet || !ranks.is_root());
       o.report = job(spec, o.backend, ranks, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
     }
-    if (ranks.is_root() && write != nullptr) write_output(spec, o.report, write);
+    if (ranks.is_root() && write != nullptr) write_output(spec, o.report, write, flags.quiet);
   });
   return o;
 }
@@ -210,7 +217,7 @@ nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, h
 
 int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
   const hs::RunSpec spec = load_on_every_rank(flags, ranks, nullptr);
-  if (spec.simulation.measure == hs::Measure::physical && ranks.is_root())
+  if (spec.simulation.measure == hs::Measure::physical && ranks.is_root() && !flags.quiet)
     std::cerr << "note: price simulates under the risk-neutral measure (drift r - q); "
                  "simulation.measure: physical applies to `run` only\n";
   const auto [backend, report] = simulate_and_write<hs::PriceReport>(spec, flags, ranks, hs::run_price_job, nullptr);
@@ -439,6 +446,7 @@ int cmd_backtest(const BacktestFlags& flags) {
   if (flags.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*flags.on_bad_data, "--on-bad-data");
   if (flags.no_model_check) b.model_check = false;
   hs::validate_for_backtest(spec);
+  spec.effective_config = hs::effective_config_text(spec);
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   const hs::ReadOptions options = hs::read_options(b);
   const hs::TimeSeries prices = hs::read_series(b.prices, hs::SeriesKind::prices, options);
@@ -454,10 +462,10 @@ int cmd_backtest(const BacktestFlags& flags) {
                                                spec.simulation.threads);
   if (b.model_check) {
     const hs::BackendInfo backend = resolve(spec, flags.common);
-    Progress progress(flags.common.json);
+    Progress progress(flags.common.json || flags.common.quiet);
     hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
   }
-  write_output(spec, report, hs::write_backtest_hdf5);
+  write_output(spec, report, hs::write_backtest_hdf5, flags.common.quiet);
   if (flags.common.json) {
     std::cout << backtest_json(spec, report).dump(2) << "\n";
   } else {
@@ -689,6 +697,19 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kBadInput;
   }
+
+  // The command as typed (arguments with spaces or quotes shell-quoted), for the results files.
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?;&|<>(){}[]#~") == std::string_view::npos;
+    std::string quoted = "'";
+    for (const char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command_line += (i ? " " : "") + (plain ? std::string(a) : quoted + "'");
+  }
+  for (CommonFlags* f : {&price_flags, &run_flags, &bt_flags.common, &optimise_flags}) f->command_line = command_line;
+  pack_flags.command_line = command_line;
+  calibrate_flags.command_line = command_line;
 
   const auto fail = [&](int code, std::string_view message) {
     if (root) std::cerr << "error: " << message << "\n";

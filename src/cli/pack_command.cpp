@@ -168,7 +168,12 @@ int run_pack(const PackCommandFlags& f, Collectives& ranks) {
   std::vector<TaskRecord> records;
   bool failed = false;
   for (const PackTask* t : chosen) {
-    records.push_back(run_pack_task(*t, [&](const PackTask& task) { return run_and_write(task.spec, plan.devices, ranks); }));
+    records.push_back(run_pack_task(*t, [&](const PackTask& task) {
+      RunSpec spec = task.spec;
+      spec.effective_config = effective_config_text(spec);
+      spec.command_line = f.command_line;
+      return run_and_write(spec, plan.devices, ranks);
+    }));
     failed = failed || records.back().status != "ok";
     if (ranks.is_root()) print_record(records.back(), plan.tasks.size());
   }

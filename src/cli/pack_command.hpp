@@ -20,6 +20,7 @@ struct PackCommandFlags {
   bool list = false;
   std::optional<std::string> task;  ///< as typed: checked against the pack's task count
   bool merge_index = false;
+  std::string command_line;  ///< the whole command, for every task's results file
 };
 
 /// Adds the subcommand and its flags to `app`.

@@ -5,7 +5,10 @@
 // path, value, expectation and line.
 #include "hedgesim/config.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include "hedgesim/io/input_file.hpp"
+#include "hedgesim/io/yaml_load.hpp"
 #include "parser.hpp"
 
 namespace hedgesim {
@@ -51,6 +54,30 @@ RunSpec parse_config(const std::string& yaml_text, const std::string& source_nam
 
 RunSpec load_config(const std::string& path) {
   return parse_config(read_input_file(path, "config file", kConfigFileCap), path);
+}
+
+std::string effective_config_text(const RunSpec& spec) {
+  const std::vector<YAML::Node> docs = load_all_documents(spec.config_text);
+  YAML::Node root = !docs.empty() && docs.front().IsMap() ? YAML::Clone(docs.front()) : YAML::Node(YAML::NodeType::Map);
+  YAML::Node sim = root["simulation"];
+  sim["paths"] = spec.simulation.paths;
+  sim["seed"] = spec.simulation.seed;
+  sim["threads"] = spec.simulation.threads;
+  sim["backend"] = std::string(to_string(spec.simulation.backend));
+  sim["precision"] = std::string(to_string(spec.simulation.precision));
+  if (!spec.output.file.empty()) root["output"]["file"] = spec.output.file;
+  const BacktestSpec& b = spec.backtest;
+  if (root["backtest"] || !b.prices.empty()) {
+    YAML::Node bt = root["backtest"];
+    if (!b.prices.empty()) bt["prices"] = b.prices;
+    if (!b.funding.empty()) bt["funding"] = b.funding;
+    if (!b.gas.empty()) bt["gas"] = b.gas;
+    bt["on_bad_data"] = std::string(to_string(b.on_bad_data));
+    bt["model_check"] = b.model_check;
+  }
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
 }
 
 void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {

@@ -375,6 +375,8 @@ void write_provenance(hid_t file, const RunSpec& spec, const RunInfo& report, co
   write_attr(file, "hedgesim_version", HEDGESIM_VERSION);
   write_attr(file, "git_commit", HEDGESIM_GIT_COMMIT);
   write_attr(file, "created_utc", format_utc(std::time(nullptr)));
+  if (!spec.effective_config.empty()) write_attr(file, "effective_config", spec.effective_config);
+  if (!spec.command_line.empty()) write_attr(file, "command_line", spec.command_line);
   write_attr(file, "backend", std::string(to_string(report.backend.kind)));
   write_attr(file, "device", report.backend.device);
   write_attr(file, "threads",

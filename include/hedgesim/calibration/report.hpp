@@ -17,6 +17,7 @@ struct CalibrationRun {
   Selection selection;
   FitResult fit;
   double read_seconds = 0.0;  ///< reading and selecting
+  std::string command_line;   ///< the command that ran it (the CLI sets it), for the HDF5 file
 };
 
 /// Parameters with bounds, errors overall and per expiry in vol points, Feller ratio, rows dropped by
