@@ -480,7 +480,8 @@ namespace {
 /// SIGTERM to `hedgesim run --checkpoint` once it has written its first checkpoint: exit code 4 and
 /// the checkpoint kept; --resume then prints the JSON of an uninterrupted run (timings aside).
 TEST(Cli, SigtermWritesACheckpointAndResumeFinishesTheRun) {
-  const std::string cfg = write_config("ckpt.yaml", kGood);
+  const std::string cfg =
+      write_config("ckpt.yaml", std::string(kGood) + "hedge: {implied_vol: 0.2}\npolicies: [{name: every, type: every_step}]\n");
   const std::string ck = (temp_dir() / "ck").string();
   const std::string common = "run " + cfg + " --json --backend cpu --threads 1 --paths 400000 ";
   const Result want = run(common);
