@@ -513,3 +513,56 @@ TEST(Cli, EffectiveConfigParsesToTheValuesThatRan) {
   EXPECT_EQ(again.model.xi, spec.model.xi);
   EXPECT_EQ(again.policies.size(), 1u);
 }
+
+namespace {
+
+/// SIGTERM to `hedgesim run --checkpoint` once it has written its first checkpoint: exit code 4 and
+/// the checkpoint kept; --resume then prints the JSON of an uninterrupted run (timings aside).
+TEST(Cli, SigtermWritesACheckpointAndResumeFinishesTheRun) {
+  const std::string cfg =
+      write_config("ckpt.yaml", std::string(kGood) + "hedge: {implied_vol: 0.2}\npolicies: [{name: every, type: every_step}]\n");
+  const std::string ck = (temp_dir() / "ck").string();
+  const std::string common = "run " + cfg + " --json --backend cpu --threads 1 --paths 400000 ";
+  const Result want = run(common);
+  ASSERT_EQ(want.code, 0) << want.err;
+  const char* bin = std::getenv("HEDGESIM_BIN");
+  ASSERT_NE(bin, nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(bin, bin, "run", cfg.c_str(), "--json", "--backend", "cpu", "--threads", "1", "--paths", "400000",
+            "--checkpoint", ck.c_str(), "--checkpoint-batch-paths", "4096", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!std::filesystem::exists(ck + ".rank0of1") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 4);
+  EXPECT_TRUE(std::filesystem::exists(ck + ".rank0of1"));
+  const Result got = run(common + "--checkpoint " + ck + " --resume");
+  ASSERT_EQ(got.code, 0) << got.err;
+  auto a = nlohmann::json::parse(got.out), b = nlohmann::json::parse(want.out);
+  for (const char* k : {"elapsed_s", "path_steps_per_s", "kernel_s"}) {
+    a.erase(k);
+    b.erase(k);
+  }
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(std::filesystem::exists(ck + ".rank0of1"));  // removed once the run succeeded
+  // Another seed is refused, exit 2, naming it.
+  const Result again = run(common + "--checkpoint " + ck + " --stop-after-batches 1 --checkpoint-batch-paths 4096");
+  EXPECT_EQ(again.code, 4) << again.err;
+  const Result other = run(common + "--checkpoint " + ck + " --resume --seed 4");
+  EXPECT_EQ(other.code, 2);
+  EXPECT_NE(other.err.find("seed: 3 there, 4 here"), std::string::npos) << other.err;
+  const Result no_ckpt = run(common + "--resume");
+  EXPECT_EQ(no_ckpt.code, 2);
+}
+
+}  // namespace

@@ -1,5 +1,6 @@
 #pragma once
-// Typed host errors. The CLI maps InputError to exit code 2 and RuntimeFailure to exit code 3.
+// Typed host errors. The CLI maps InputError to exit code 2, RuntimeFailure to exit code 3 and
+// Interrupted to exit code 4.
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,12 @@ struct RuntimeFailure : Error {
 /// A backend that was not compiled into this build was asked for.
 struct NotCompiled : RuntimeFailure {
   using RuntimeFailure::RuntimeFailure;
+};
+
+/// The run stopped on request (SIGTERM or SIGINT with --checkpoint) after writing its checkpoint; the
+/// CLI exits with code 4 and `--resume` continues it (docs/cluster.md, "Checkpoint and resume").
+struct Interrupted : Error {
+  using Error::Error;
 };
 
 struct CudaError : RuntimeFailure {

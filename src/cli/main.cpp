@@ -1,5 +1,5 @@
 // The hedgesim command line (DESIGN.md §4). Exit codes: 0 success, 2 bad input, 3 runtime failure,
-// 1 anything else; a signal during an output write removes the temporary file and kills the process
+// 4 interrupted with a checkpoint written (run --checkpoint; rerun with --resume), 1 anything else; a signal during an output write removes the temporary file and kills the process
 // by that signal (128 + signal in a shell; write_atomically, README.md). Results go to stdout (a table, or JSON with --json and nothing else); progress and
 // notes go to stderr. Under mpirun or srun, run, price and optimise split their work over the ranks
 // (docs/cluster.md): every rank takes part, rank 0 alone writes files and prints, and every rank exits
@@ -40,7 +40,7 @@ namespace hs = hedgesim;
 
 namespace {
 
-enum ExitCode { kOk = 0, kOther = 1, kBadInput = 2, kRuntime = 3 };
+enum ExitCode { kOk = 0, kOther = 1, kBadInput = 2, kRuntime = 3, kInterrupted = 4 };
 
 /// Flags common to every simulating command; each overrides its config key when given.
 struct CommonFlags {
@@ -152,11 +152,13 @@ struct JobOutcome {
 /// The frame `run`, `price` and `optimise` share around their job: the output file is checked (on rank
 /// 0) before the long simulation so a bad path fails at once, the job runs on the resolved backend under
 /// the progress bar (rank 0's), and rank 0 writes its results file.
+/// A job of a command: the config, the backend, the ranks and the progress bar to its report.
 template <class Report>
+using JobFn = Report (*)(const hs::RunSpec&, const hs::BackendInfo&, hs::Collectives&, const hs::ProgressFn&);
+
+template <class Report, class Job>
 JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags& flags, hs::Collectives& ranks,
-                                      Report (*job)(const hs::RunSpec&, const hs::BackendInfo&, hs::Collectives&,
-                                                    const hs::ProgressFn&),
-                                      void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
+                                      Job&& job, void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
   JobOutcome<Report> o;
   on_every_rank(ranks, [&] {
     if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
@@ -220,7 +222,7 @@ int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
   if (spec.simulation.measure == hs::Measure::physical && ranks.is_root() && !flags.quiet)
     std::cerr << "note: price simulates under the risk-neutral measure (drift r - q); "
                  "simulation.measure: physical applies to `run` only\n";
-  const auto [backend, report] = simulate_and_write<hs::PriceReport>(spec, flags, ranks, hs::run_price_job, nullptr);
+  const auto [backend, report] = simulate_and_write<hs::PriceReport>(spec, flags, ranks, JobFn<hs::PriceReport>(hs::run_price_job), nullptr);
   if (!ranks.is_root()) return kOk;
   if (flags.json) {
     nlohmann::json j = run_info_json(report, spec, hs::Measure::risk_neutral);
@@ -298,9 +300,27 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
   }
 }
 
-int cmd_run(const CommonFlags& flags, hs::Collectives& ranks) {
+/// run's checkpoint flags (docs/cluster.md, "Checkpoint and resume").
+struct RunFlags {
+  CommonFlags common;
+  hs::CheckpointOptions checkpoint;
+  bool keep_checkpoint = false;
+};
+
+int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
+  const CommonFlags& flags = run_flags.common;
+  const hs::CheckpointOptions& checkpoint = run_flags.checkpoint;
+  if (checkpoint.resume && !checkpoint.enabled()) throw hs::InputError("--resume: give --checkpoint PATH, the checkpoint to continue");
+  if (run_flags.checkpoint.path.empty() && (checkpoint.batch_paths != 0 || checkpoint.stop_after_batches != 0))
+    throw hs::InputError("--checkpoint-batch-paths and --stop-after-batches need --checkpoint PATH");
   const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_run);
-  const auto [backend, report] = simulate_and_write<hs::RunReport>(spec, flags, ranks, hs::run_hedging_job, hs::write_run_hdf5);
+  if (checkpoint.enabled()) hs::install_stop_handlers();
+  const auto job = [&](const hs::RunSpec& s, const hs::BackendInfo& b, hs::Collectives& r, const hs::ProgressFn& p) {
+    return hs::run_hedging_job(s, b, r, p, checkpoint);
+  };
+  const auto [backend, report] = simulate_and_write<hs::RunReport>(spec, flags, ranks, job, hs::write_run_hdf5);
+  // The results are written (or about to be printed): the checkpoint has served.
+  if (!run_flags.keep_checkpoint) hs::remove_run_checkpoint(checkpoint, ranks);
   if (!ranks.is_root()) return kOk;
   if (flags.json) {
     std::cout << run_json(spec, report).dump(2) << "\n";
@@ -537,7 +557,8 @@ nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& 
 int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
   const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_optimise);
   const auto [backend, report] =
-      simulate_and_write<hs::OptimiseReport>(spec, flags, ranks, hs::run_optimise_job, hs::write_optimise_hdf5);
+      simulate_and_write<hs::OptimiseReport>(spec, flags, ranks, JobFn<hs::OptimiseReport>(hs::run_optimise_job),
+                                             hs::write_optimise_hdf5);
   if (!ranks.is_root()) return kOk;
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
@@ -651,10 +672,17 @@ int main(int argc, char** argv) {
   CommonFlags price_flags;
   CLI::App* price = app.add_subcommand("price", "Monte Carlo price of each option in the book beside its closed form");
   add_common_flags(*price, price_flags);
-  CommonFlags run_flags;
+  RunFlags run_flags;
   CLI::App* run = app.add_subcommand("run", "Hedge the book with every policy on common paths; risk and cost per policy");
-  add_common_flags(*run, run_flags);
-  run->add_option("--out", run_flags.out, "HDF5 results file (overrides output.file)");
+  add_common_flags(*run, run_flags.common);
+  run->add_option("--out", run_flags.common.out, "HDF5 results file (overrides output.file)");
+  run->add_option("--checkpoint", run_flags.checkpoint.path,
+                  "checkpoint after every batch to PATH.rank<r>of<R>; on SIGTERM/SIGINT stop with exit code 4 (CPU backend)");
+  run->add_flag("--resume", run_flags.checkpoint.resume, "continue from the --checkpoint (start afresh when there is none)");
+  run->add_flag("--keep-checkpoint", run_flags.keep_checkpoint, "keep the checkpoint files after a successful run");
+  // Test hooks, not for users: a smaller batch, and a stop after some batches as SIGTERM would ask.
+  run->add_option("--checkpoint-batch-paths", run_flags.checkpoint.batch_paths)->group("");
+  run->add_option("--stop-after-batches", run_flags.checkpoint.stop_after_batches)->group("");
   hs::cli::CalibrateFlags calibrate_flags;
   CLI::App* calibrate = hs::cli::add_calibrate_command(app, calibrate_flags);
   BacktestFlags bt_flags;
@@ -707,7 +735,7 @@ int main(int argc, char** argv) {
     for (const char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     command_line += (i ? " " : "") + (plain ? std::string(a) : quoted + "'");
   }
-  for (CommonFlags* f : {&price_flags, &run_flags, &bt_flags.common, &optimise_flags}) f->command_line = command_line;
+  for (CommonFlags* f : {&price_flags, &run_flags.common, &bt_flags.common, &optimise_flags}) f->command_line = command_line;
   pack_flags.command_line = command_line;
   calibrate_flags.command_line = command_line;
 
@@ -737,6 +765,9 @@ int main(int argc, char** argv) {
     return fail(kBadInput, e.what());
   } catch (const hs::RuntimeFailure& e) {
     return fail(kRuntime, e.what());
+  } catch (const hs::Interrupted& e) {
+    if (root) std::cerr << e.what() << "\n";
+    return kInterrupted;
   } catch (const std::bad_alloc&) {
     return fail(kRuntime, "out of memory");
   } catch (const std::exception& e) {

@@ -275,16 +275,93 @@ std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSe
 }
 
 
+/// The batches of `mine` with a checkpoint (jobs/checkpoint.hpp): resumes from it (the folds, values
+/// and next path), commits it after every batch, and stops every rank with Interrupted when any rank
+/// was asked to stop. The ranks agree after each batch (one sum): on a failure, on a stop, and on
+/// whether any rank has batches left, so no rank waits in a collective another has left.
+template <class Take>
+void checkpointed_batches(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress, const CheckpointOptions& options, PathRange mine,
+                          std::vector<TileFold>& folds, std::vector<std::vector<double>>& pnl,
+                          std::vector<std::vector<double>>& cost, std::vector<PolicyResult>& results, Take&& take) {
+  const unsigned n_pol = setup.hp.n_policies;
+  const bool per_path = spec.output.per_path;
+  const std::uint64_t step = options.batch_paths ? options.batch_paths : kBatchPaths;
+  std::optional<Checkpoint> cp;
+  std::uint64_t first = mine.begin;
+  then_agree(ranks, [&] {
+    if (backend.kind != BackendKind::cpu)
+      throw InputError("--checkpoint: checkpoint and resume are supported on the CPU backend only; give --backend cpu");
+    if (step == 0 || step % kMomentTile != 0)
+      throw InputError(fmt::format("checkpoint batch of {} paths; expected a multiple of {}", step, kMomentTile));
+    cp.emplace(options.path, checkpoint_identity(spec, backend, ranks.rank(), ranks.size()), options.resume, mine.begin);
+    std::optional<CheckpointState> s = cp->take_state();
+    if (!s) return;
+    if (s->next_path < mine.begin || s->next_path > mine.end || s->folds.size() != folds.size())
+      throw InputError(fmt::format("checkpoint '{}' does not fit this rank's paths [{}, {})", cp->file(), mine.begin, mine.end));
+    first = s->next_path;
+    folds = std::move(s->folds);
+    for (unsigned p = 0; p < n_pol; ++p) {
+      pnl[p].insert(pnl[p].end(), s->pnl[p].begin(), s->pnl[p].end());
+      cost[p].insert(cost[p].end(), s->cost[p].begin(), s->cost[p].end());
+      if (per_path)
+        for (unsigned f = 0; f < kPathFields; ++f)
+          results[p].per_path[f].insert(results[p].per_path[f].end(), s->per_path[p][f].begin(), s->per_path[p][f].end());
+    }
+  });
+  HedgingBatch batch;
+  std::uint64_t done = 0;
+  for (;;) {
+    std::exception_ptr failure;
+    if (first < mine.end) {
+      try {
+        const PathRange range{first, std::min(mine.end, first + step)};
+        simulate_hedging(setup.job, setup.hp, range, backend, per_path, batch);
+        take(batch, range.size());
+        first = range.end;
+        cp->commit(range.size(), batch.pnl.data(), batch.cost.data(), per_path ? batch.all.data() : nullptr, first, folds);
+        if (options.stop_after_batches != 0 && ++done == options.stop_after_batches) request_stop();
+        if (progress) progress(range.end - mine.begin, mine.size());
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    std::vector<std::uint64_t> flags = {failure ? 1u : 0u, stop_requested() ? 1u : 0u, first < mine.end ? 1u : 0u};
+    ranks.sum(flags);
+    if (flags[0] != 0) agree_on_failure(ranks, failure);
+    if (flags[2] == 0) return;  // all done: a stop asked now would save no time
+    if (flags[1] != 0)
+      throw Interrupted(fmt::format("interrupted: checkpoint '{}' written at path {} of [{}, {}); rerun with --resume "
+                                    "to continue",
+                                    cp->file(), first, mine.begin, mine.end));
+  }
+}
+
 /// The run's reductions on the host: P&L and cost of every path of this rank kept for their order
 /// statistics, the tiles of every field folded batch by batch, then reduced over the ranks.
 std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSetup& setup, const BackendInfo& backend,
-                                              Collectives& ranks, const ProgressFn& progress) {
+                                              Collectives& ranks, const ProgressFn& progress,
+                                              const CheckpointOptions& checkpoint) {
   const PathRange mine = rank_paths(spec.simulation.paths, ranks.rank(), ranks.size());
   const unsigned n_pol = setup.hp.n_policies;
   const bool per_path = spec.output.per_path;
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
   std::vector<TileFold> folds(static_cast<std::size_t>(kPathFields) * n_pol, TileFold(mine.begin / kMomentTile));
+  const auto take_batch = [&](const HedgingBatch& batch, std::size_t n) {
+    fold_tile_moments(batch.tiles, folds);
+    for (unsigned p = 0; p < n_pol; ++p) {
+      const double* batch_pnl = batch.pnl.data() + p * n;
+      const double* batch_cost = batch.cost.data() + p * n;
+      pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
+      cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
+      if (!per_path) continue;
+      for (unsigned f = 0; f < kPathFields; ++f) {
+        const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
+        results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
+      }
+    }
+  };
   then_agree(ranks, [&] {
     require_host_memory(spec, mine.size(), host_per_path(n_pol, true, per_path),
                         per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
@@ -295,21 +372,12 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
       if (per_path)
         for (auto& v : results[p].per_path) v.reserve(mine.size());
     }
-    for_each_batch(setup, mine, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
-      fold_tile_moments(batch.tiles, folds);
-      for (unsigned p = 0; p < n_pol; ++p) {
-        const double* batch_pnl = batch.pnl.data() + p * n;
-        const double* batch_cost = batch.cost.data() + p * n;
-        pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
-        cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
-        if (!per_path) continue;
-        for (unsigned f = 0; f < kPathFields; ++f) {
-          const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
-          results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
-        }
-      }
-    });
+    if (!checkpoint.enabled())
+      for_each_batch(setup, mine, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
+        take_batch(batch, n);
+      });
   });
+  if (checkpoint.enabled()) checkpointed_batches(spec, setup, backend, ranks, progress, checkpoint, mine, folds, pnl, cost, results, take_batch);
   reduce_over_ranks(spec, ranks, n_pol, folds, pnl, cost, results);
   return results;
 }
@@ -381,6 +449,18 @@ BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::st
 
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
                           const ProgressFn& progress) {
+  return run_hedging_job(spec, backend, ranks, progress, CheckpointOptions{});
+}
+
+void remove_run_checkpoint(const CheckpointOptions& checkpoint, const Collectives& ranks) {
+  if (!checkpoint.enabled()) return;
+  const std::string meta = checkpoint_file(checkpoint.path, ranks.rank(), ranks.size());
+  ::unlink(meta.c_str());
+  ::unlink((meta + ".values").c_str());
+}
+
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress, const CheckpointOptions& checkpoint) {
   std::optional<HedgeSetup> setup;
   then_agree(ranks, [&] { setup.emplace(spec); });
   const SimulationJob& job = setup->job;
@@ -389,9 +469,11 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Colle
 
   const auto start = std::chrono::steady_clock::now();
   double kernel_s = 0.0;
+  if (checkpoint.enabled() && backend.kind != BackendKind::cpu)
+    throw InputError("--checkpoint: checkpoint and resume are supported on the CPU backend only; give --backend cpu");
   std::vector<PolicyResult> results = backend.kind == BackendKind::cuda
                                           ? cuda_policy_results(spec, *setup, backend, ranks, progress, kernel_s)
-                                          : host_policy_results(spec, *setup, backend, ranks, progress);
+                                          : host_policy_results(spec, *setup, backend, ranks, progress, checkpoint);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   RunReport report;

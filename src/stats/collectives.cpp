@@ -75,13 +75,15 @@ void agree_on_failure(Collectives& ranks, std::exception_ptr failure) {
   if (failed[0] == 0) return;
   if (ranks.size() == 1) std::rethrow_exception(failure);
 
-  // The record of a failure: its kind ('2' bad input, '3' runtime failure) and message.
+  // The record of a failure: its kind ('2' bad input, '3' runtime failure, '4' interrupted) and message.
   std::string record;
   if (failure) {
     try {
       std::rethrow_exception(failure);
     } catch (const InputError& e) {
       record = std::string("2") + e.what();
+    } catch (const Interrupted& e) {
+      record = std::string("4") + e.what();
     } catch (const std::bad_alloc&) {
       record = "3out of memory";
     } catch (const std::exception& e) {
@@ -111,6 +113,7 @@ void agree_on_failure(Collectives& ranks, std::exception_ptr failure) {
   ranks.broadcast(chosen);
   const std::string message(chosen.begin() + 1, chosen.end());
   if (chosen.front() == '2') throw InputError(message);
+  if (chosen.front() == '4') throw Interrupted(message);
   throw RuntimeFailure(message);
 }
 

@@ -19,6 +19,24 @@ void TileFold::add(const Moments& tile) {
   pieces_.back().merge(tile);
 }
 
+TileFold TileFold::restore(std::uint64_t first, std::uint64_t next, std::vector<std::uint64_t> starts,
+                           std::vector<Moments> pieces) {
+  if (starts.size() != pieces.size())
+    throw InputError(fmt::format("TileFold::restore: {} starts for {} pieces; expected one each", starts.size(), pieces.size()));
+  if (next < first) throw InputError(fmt::format("TileFold::restore: next tile {} before first tile {}", next, first));
+  for (std::size_t i = 0; i < starts.size(); ++i)
+    if (starts[i] < first || starts[i] >= next || (i > 0 && starts[i] <= starts[i - 1]))
+      throw InputError(fmt::format("TileFold::restore: piece {} starts at tile {}; expected ascending starts in [{}, {})",
+                                   i, starts[i], first, next));
+  if ((next > first) != !starts.empty() || (!starts.empty() && starts.front() != first))
+    throw InputError("TileFold::restore: the pieces do not cover the tiles from the first one");
+  TileFold f(first);
+  f.next_ = next;
+  f.starts_ = std::move(starts);
+  f.pieces_ = std::move(pieces);
+  return f;
+}
+
 Moments TileFold::total() const { return merge_pieces(starts_, pieces_); }
 
 Moments merge_pieces(std::span<const std::uint64_t> starts, std::span<const Moments> pieces) {

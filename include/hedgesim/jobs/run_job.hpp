@@ -7,6 +7,7 @@
 
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/engine/job.hpp"
+#include "hedgesim/jobs/checkpoint.hpp"
 #include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/sample_trades.hpp"
@@ -46,6 +47,15 @@ BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::st
 /// ranks. A failure on any rank is thrown on every rank (agree_on_failure). Progress is rank 0's share.
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
                           const ProgressFn& progress = {});
+/// The same with a checkpoint (CPU backend only; InputError on CUDA): each rank commits its state after
+/// every batch, resumes from it with checkpoint.resume, and on a stop request (stop_requested() on any
+/// rank after a batch) every rank throws Interrupted with its checkpoint written. The result is the
+/// same bits as a run without a checkpoint. The checkpoint files stay; the caller removes them
+/// (remove_run_checkpoint) once the results are safe.
+RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
+                          const ProgressFn& progress, const CheckpointOptions& checkpoint);
+/// Removes this rank's checkpoint files of `checkpoint.path` (no error when there are none).
+void remove_run_checkpoint(const CheckpointOptions& checkpoint, const Collectives& ranks);
 /// The run in one process.
 inline RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, const ProgressFn& progress = {}) {
   SoloCollectives solo;

@@ -40,6 +40,14 @@ class TileFold {
   std::span<const std::uint64_t> starts() const { return starts_; }
   /// Each piece's moments.
   std::span<const Moments> pieces() const { return pieces_; }
+  /// The global tile the fold began at, and the one the next add() takes.
+  std::uint64_t first_tile() const { return first_; }
+  std::uint64_t next_tile() const { return next_; }
+  /// The fold whose first_tile(), next_tile(), starts() and pieces() were these (a checkpoint's saved
+  /// fold): adding the same tiles to it gives the same bits as to the original. Throws InputError
+  /// when they cannot be a fold's (sizes differ, starts not ascending within [first, next)).
+  static TileFold restore(std::uint64_t first, std::uint64_t next, std::vector<std::uint64_t> starts,
+                          std::vector<Moments> pieces);
   /// The moments of every tile added (merge_pieces of this fold alone; a fold from tile 0 is a whole run).
   Moments total() const;
 
