@@ -3,7 +3,8 @@
 
 For R = 1, 2, 3 each command's --json output (pack: its index.csv) must equal the one-process run's,
 every field but the timings, and every rank must exit as the plain process does (also for bad input,
-exit 2 with one message). Usage: mpi_cli_identity.py HEDGESIM MPIEXEC SOURCE_DIR
+exit 2 with one message). A run over 2 ranks stopped at a checkpoint (exit 4) and resumed prints the
+plain process's result too. Usage: mpi_cli_identity.py HEDGESIM MPIEXEC SOURCE_DIR
 """
 import csv
 import json
@@ -34,6 +35,7 @@ def main():
         "pack": ["pack", f"{cfg}/packs/nightly_btc.yaml", "--paths", "2000", "--threads", "1"],
     }
     failures = 0
+    plain_run = None
     for name, args in cases.items():
         results = {}
         for ranks in (0, 1, 2, 3):
@@ -51,6 +53,8 @@ def main():
                     results[ranks] = [strip(dict(row)) for row in csv.DictReader(f)]
             else:
                 results[ranks] = strip(json.loads(p.stdout))
+        if name == "run":
+            plain_run = results.get(0)
         for ranks in (1, 2, 3):
             if ranks not in results or 0 not in results:
                 continue
@@ -58,6 +62,24 @@ def main():
             print(f"{'ok  ' if same else 'FAIL'} {name}: mpirun -n {ranks} {'equals' if same else 'differs from'} "
                   f"the plain process")
             failures += 0 if same else 1
+    # Checkpoint over 2 ranks: stopped after one batch (exit 4 on every rank, a checkpoint per rank),
+    # resumed, it prints what the plain process prints.
+    ck = os.path.join(tmp, "ck")
+    run = [exe] + cases["run"] + ["--out", os.path.join(tmp, "ck.h5"), "--backend", "cpu", "--checkpoint", ck,
+                                  "--checkpoint-batch-paths", "4096"]
+    p = subprocess.run([mpiexec, "-n", "2", "--oversubscribe"] + run + ["--stop-after-batches", "1"],
+                       capture_output=True, text=True, timeout=600)
+    files = sorted(f for f in os.listdir(tmp) if f.startswith("ck.rank"))
+    ok = p.returncode == 4 and files == ["ck.rank0of2", "ck.rank0of2.values", "ck.rank1of2", "ck.rank1of2.values"]
+    print(f"{'ok  ' if ok else 'FAIL'} checkpoint over 2 ranks: exit {p.returncode} (expected 4), files {files}")
+    failures += 0 if ok else 1
+    p = subprocess.run([mpiexec, "-n", "2", "--oversubscribe"] + run + ["--resume"], capture_output=True, text=True,
+                       timeout=600)
+    ok = p.returncode == 0 and strip(json.loads(p.stdout or "{}")) == plain_run
+    print(f"{'ok  ' if ok else 'FAIL'} resumed over 2 ranks: exit {p.returncode}, result "
+          f"{'equals' if ok else 'differs from'} the plain process")
+    failures += 0 if ok else 1
+
     # Bad input: every rank exits 2, and only rank 0 says why.
     p = subprocess.run([mpiexec, "-n", "3", "--oversubscribe", exe, "run", f"{cfg}/btc_short_calls_perp.yaml",
                         "--paths", "0"], capture_output=True, text=True, timeout=120)
