@@ -1,4 +1,4 @@
-// Hedging-simulation throughput benchmark (DESIGN.md §6 "Measuring speed"; issue "Hedging simulation").
+// Hedging-simulation throughput benchmark (docs/benchmarks.md, "How speed is measured"; issue "Hedging simulation").
 //
 // Standard case: Bates (S0 = 65000, v0 = θ = 0.36, κ = 2, ξ = 1, ρ = −0.3, λ = 5, μ_J = −0.05,
 // σ_J = 0.1) under the risk-neutral measure, 30 days of hourly steps (720), a book of one short call

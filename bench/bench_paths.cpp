@@ -1,11 +1,11 @@
-// Path-engine throughput benchmark (DESIGN.md §6 "Measuring speed").
+// Path-engine throughput benchmark (docs/benchmarks.md, "How speed is measured").
 //
 // Workload: 30 days of hourly steps (720), crypto-like parameters, only the last step recorded.
 // For gbm, heston (qe), heston (euler), bates (qe) and svcj (qe), at float32 and float64, it times
 // cpu_simulate_terminal on 1 thread and on all hardware threads (one untimed warm-up run, then the
 // best of --reps timed runs) and reports path-steps/s = paths × steps / wall time of that call.
 // In the same run it times QuantLib's HestonProcess (QuadraticExponentialMartingale) driven by
-// MultiPathGenerator<PseudoRandom> on one thread — the CPU peer of DESIGN.md §6 — and prints our
+// MultiPathGenerator<PseudoRandom> on one thread — the CPU peer of docs/benchmarks.md — and prints our
 // Heston-QE rates as ratios to it. With a CUDA device it also times cuda_simulate_terminal on many
 // more paths. --markdown FILE writes the report with its provenance (date, commit, machine, command).
 #include <algorithm>

@@ -2,11 +2,12 @@
 # Calibrates gbm, heston, bates and svcj to every Deribit snapshot in a data folder, BTC and ETH,
 # and writes results/calibration.md (date, commit, machine, commands, RMSE, fit time).
 # usage: scripts/calibration-report.sh [DATA_DIR] [HEDGESIM_BIN] [OUT.md]
-# Defaults: ../shared/data, build/cpu/hedgesim, results/calibration.md. One fit at a time, one thread
+# Defaults: data/deribit (the one snapshot shipped; point DATA_DIR at a folder of more snapshots),
+# build/cpu/hedgesim, results/calibration.md. One fit at a time, one thread
 # (the fit is single-threaded), so fit times are one-core times.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${1:-$root/../shared/data}
+data=${1:-$root/data/deribit}
 bin=${2:-$root/build/cpu/hedgesim}
 out=${3:-$root/results/calibration.md}
 flags=(--min-days 7 --max-days 365 --starts 4)
@@ -31,16 +32,16 @@ speed_flags=(--currency BTC --model bates --min-days 1 --max-days 1000 --min-mon
 
 commit=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src include || echo "-dirty")
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-python3 - "$tmp" "$out" "$commit" "$cpu" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${flags[*]}" "$(basename "$big")" "${speed_flags[*]}" <<'PY'
+python3 - "$tmp" "$out" "$commit" "$cpu" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${flags[*]}" "$(basename "$big")" "${speed_flags[*]}" "${data#"$root"/}" <<'PY'
 import glob, json, os, sys
-tmp, out, commit, cpu, date, flags, big, speed_flags = sys.argv[1:9]
+tmp, out, commit, cpu, date, flags, big, speed_flags, data = sys.argv[1:10]
 runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(tmp, "deribit_*.json")))]
 speed = json.load(open(os.path.join(tmp, "speed.json")))
 models = ["gbm", "heston", "bates", "svcj"]
 L = []
 L.append("# Calibration to Deribit option chains\n")
 L.append(f"- date: {date}\n- commit: {commit}\n- machine: {cpu} (one core: the fit is single-threaded)")
-L.append(f"- command: `scripts/calibration-report.sh` = for every `deribit_options_*.csv` in `../shared/data`, "
+L.append(f"- command: `scripts/calibration-report.sh` = for every `deribit_options_*.csv` in `{data}`, "
          f"currency BTC and ETH, model gbm/heston/bates/svcj: `hedgesim calibrate CHAIN --currency C --model M {flags} --json`")
 L.append("- defaults otherwise: out-of-the-money options with a two-sided quote and the mark inside it, "
          "K/F in [0.5, 2], implied-vol space, unweighted (`--space vol --weights none`).")

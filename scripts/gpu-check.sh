@@ -188,7 +188,7 @@ mem=$(grep -o 'Linear extrapolation[^*]*' "$logs/hedging_benchmark.md" 2>/dev/nu
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); script wall time $((SECONDS - t0)) s"
   echo "- Device: ${device:-no nvidia-smi}; host $(nproc) CPUs"
   echo "- Bundle: built from commit $(cat "$bundle/COMMIT" 2>/dev/null || echo unknown) (scripts/gpu-bundle.sh, sm_90, Release)"
-  echo "- Baseline: commit 8448e9b on an H200, 2026-12-04 (../shared/evidence/gpu-2026-12-04/)"
+  echo "- Baseline: commit 8448e9b on an H200, 2026-12-04 (its figures as recorded in results/gpu/2026-12-04-h200-55eb4e8/summary.md)"
   echo
   echo "| measure | goal | measured | baseline |"
   echo "|---|---|---|---|"

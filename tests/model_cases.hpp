@@ -52,7 +52,7 @@ inline ModelParams heston_fang_oosterlee(VarianceScheme s) {
   return with_fang_oosterlee_variance(p);
 }
 
-/// `p` with the DESIGN.md example's Heston variance: v0 = θ = 0.36, κ = 2, ξ = 1, ρ = −0.3.
+/// `p` with configs/btc_short_calls_perp.yaml's Heston variance: v0 = θ = 0.36, κ = 2, ξ = 1, ρ = −0.3.
 inline ModelParams with_btc_variance(ModelParams p) {
   p.v0 = 0.36;
   p.kappa = 2;
@@ -62,7 +62,7 @@ inline ModelParams with_btc_variance(ModelParams p) {
   return p;
 }
 
-/// `p` with the DESIGN.md example's Bates jumps: λ = 5, μ_J = −0.05, σ_J = 0.1.
+/// `p` with configs/btc_short_calls_perp.yaml's Bates jumps: λ = 5, μ_J = −0.05, σ_J = 0.1.
 inline ModelParams with_btc_jumps(ModelParams p) {
   p.jump_intensity = 5;
   p.jump_mean = -0.05;

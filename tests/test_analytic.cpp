@@ -1,4 +1,4 @@
-// Closed-form pricers against QuantLib 1.29 and published reference values (DESIGN.md §5), and the
+// Closed-form pricers against QuantLib 1.29 and published reference values (docs/models.md, "Reference values"), and the
 // SVCJ characteristic function against an independent numerical solution of its Riccati equations.
 // Every comparison prints computed, expected, error and tolerance on failure (tests/check.hpp).
 #include <gtest/gtest.h>
@@ -192,7 +192,7 @@ std::vector<ModelParams> showcase_models() {
 // Heston and Bates against references and QuantLib
 
 TEST(Heston, LewisReferencePrices) {
-  // QuantLib test suite (Alan Lewis' reference values), DESIGN.md §5.
+  // QuantLib test suite (Alan Lewis' reference values), docs/models.md.
   const ModelParams p = heston(100, 0.01, 0.02, 0.04, 4.0, 0.25, 1.0, -0.5);
   const double strikes[] = {80, 90, 100, 110, 120};
   const double expected[] = {26.774758743999, 20.933349000597, 16.070154917029, 12.132211516710,

@@ -1,5 +1,5 @@
 // The hedgesim command line as a user meets it: exit codes, --json on stdout and nothing else, and one
-// clear message for bad input (DESIGN.md §4). The binary is found via HEDGESIM_BIN, which CTest sets.
+// clear message for bad input (docs/architecture.md, "Command line"). The binary is found via HEDGESIM_BIN, which CTest sets.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>

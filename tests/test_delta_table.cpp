@@ -30,7 +30,7 @@ using test::near;
 
 constexpr double kDt = 1.0 / kHoursPerYear;  // hourly steps
 
-/// The DESIGN.md example market, with carry so puts and calls differ.
+/// The example market of configs/btc_short_calls_perp.yaml, with carry so puts and calls differ.
 ModelParams btc(ModelType type) {
   ModelParams p;
   p.type = type;

@@ -43,7 +43,7 @@ PolicySpec band(const std::string& name, double width) {
   return p;
 }
 
-/// QuantLib's DiscreteHedging case (DESIGN.md §5): S = K = 100, T = 1/12, σ = 0.2, r = 0.05, one
+/// QuantLib's DiscreteHedging case (docs/models.md, "Reference values"): S = K = 100, T = 1/12, σ = 0.2, r = 0.05, one
 /// short call hedged in spot at the true vol; `steps` rebalancing dates.
 RunSpec derman_kamal_spec(std::uint32_t steps, std::uint64_t paths) {
   RunSpec s;

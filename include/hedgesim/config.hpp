@@ -1,5 +1,5 @@
 #pragma once
-// Loading and validating a run's YAML config (DESIGN.md §4) into a RunSpec. Every problem is thrown
+// Loading and validating a run's YAML config (docs/config.md) into a RunSpec. Every problem is thrown
 // as hedgesim::InputError (exit code 2) with one message naming the key path, the value, what is
 // allowed and, for YAML input, the 1-based line: "book[2].strike = -5 at line 14: must be > 0".
 // Book elements are numbered from 0, as in the YAML sequence.

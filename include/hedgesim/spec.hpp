@@ -1,6 +1,6 @@
 #pragma once
-// The whole specification of a run as plain values (DESIGN.md §2): parsed and validated once on the
-// host from YAML and flags, then passed down explicitly. Units follow DESIGN.md §3: time in years of
+// The whole specification of a run as plain values (docs/architecture.md, "Data flow"): parsed and validated once on the
+// host from YAML and flags, then passed down explicitly. Units follow docs/architecture.md "Conventions": time in years of
 // 365 × 24 hours, rates continuously compounded, volatilities annualised, variance v = σ².
 #include <array>
 #include <cstdint>
@@ -63,7 +63,7 @@ struct SimulationSpec {
   unsigned threads = 0;  ///< CPU backend; 0: all hardware threads
 };
 
-// ---- Hedging (the `run` command). DESIGN.md §3 for units and sign conventions.
+// ---- Hedging (the `run` command). docs/architecture.md "Conventions" for units and signs.
 
 enum class HedgeInstrument { spot, perpetual };
 /// Where hedge ratios come from: Black–Scholes at the fixed implied vol, Black–Scholes at the path's
@@ -136,7 +136,7 @@ struct CostSpec {
 enum class PolicyType : std::uint8_t;
 enum class RebalanceTo { center, edge };
 
-/// One rebalancing rule (DESIGN.md §4 `policies:`): its type and the values of its config keys, by
+/// One rebalancing rule (docs/config.md `policies`): its type and the values of its config keys, by
 /// name as in the YAML (a group's items as "theta.const"); the policy's header in hedging/policies/
 /// names the keys, their defaults and what they allow.
 struct PolicySpec {

@@ -171,7 +171,7 @@ class Reader {
     if (t->naive) {
       if (!options_.has_naive_offset)
         fail(line, fmt::format("{} = '{}' has no UTC offset: set backtest.naive_utc_offset_hours to the local "
-                               "time's offset (e.g. 3 for UTC+3, see SOURCES.md)",
+                               "time's offset (e.g. 3 for UTC+3; docs/backtest.md)",
                                s_.time_column, text));
       seconds -= std::llround(options_.naive_utc_offset_hours * 3600.0);
     }

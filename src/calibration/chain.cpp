@@ -21,7 +21,7 @@
 namespace hedgesim {
 namespace {
 
-/// ACT/365.25 (the file's time_to_maturity) to ACT/365 (DESIGN.md §3).
+/// ACT/365.25 (the file's time_to_maturity) to ACT/365 (docs/architecture.md, "Conventions").
 constexpr double kYearRescale = 365.25 / 365.0;
 constexpr double kSecondsPerFileYear = 365.25 * 86400.0;
 

@@ -1,5 +1,6 @@
-// The hedgesim command line (DESIGN.md §4). Exit codes: 0 success, 2 bad input, 3 runtime failure,
-// 4 interrupted with a checkpoint written (run --checkpoint; rerun with --resume), 1 anything else; a signal during an output write removes the temporary file and kills the process
+// The hedgesim command line (docs/architecture.md, "Command line"). Exit codes: 0 success, 2 bad input,
+// 3 runtime failure, 4 interrupted with a checkpoint written (run --checkpoint; rerun with --resume),
+// 1 anything else; a signal during an output write removes the temporary file and kills the process
 // by that signal (128 + signal in a shell; write_atomically, README.md). Results go to stdout (a table, or JSON with --json and nothing else); progress and
 // notes go to stderr. Under mpirun or srun, run, price and optimise split their work over the ranks
 // (docs/cluster.md): every rank takes part, rank 0 alone writes files and prints, and every rank exits
@@ -197,7 +198,7 @@ std::string backend_label(const hs::BackendInfo& b) {
                                          : fmt::format("cpu ({} threads, {}, {})", b.threads, hs::cpu_isa_name(b.cpu_isa), b.device);
 }
 
-/// The JSON fields every command's result starts with (DESIGN.md §4).
+/// The JSON fields every command's result starts with (docs/architecture.md, "Command line").
 nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, hs::Measure measure) {
   nlohmann::json j;
   j["hedgesim_version"] = HEDGESIM_VERSION;

@@ -1,4 +1,4 @@
-// The public API of config.hpp: YAML config → RunSpec (DESIGN.md §4) in two stages, parsing
+// The public API of config.hpp: YAML config → RunSpec (docs/config.md) in two stages, parsing
 // (parser.cpp and one file per section, driven by the key tables of schema.hpp) and validation
 // (the same files, against the plain RunSpec so the CLI can re-run it after flags override values;
 // parse_config hands validation the line of each key). Every failure is one InputError naming key

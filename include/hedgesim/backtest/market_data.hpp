@@ -1,5 +1,5 @@
 #pragma once
-// Readers for the market-data files of ../shared/data (SOURCES.md): hourly prices, perpetual funding
+// Readers for exchanges' market-data files (data/SOURCES.md, docs/backtest.md "Data files"): hourly prices, perpetual funding
 // rates and daily Ethereum gas prices, as time series in UTC. Host code.
 //
 // Column layouts recognised from the header (CSV, fields optionally double-quoted, LF or CRLF):

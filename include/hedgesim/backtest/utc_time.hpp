@@ -1,5 +1,5 @@
 #pragma once
-// UTC timestamps of market-data files (../shared/data/SOURCES.md), as whole seconds since 1970-01-01
+// UTC timestamps of market-data files (data/SOURCES.md, docs/backtest.md), as whole seconds since 1970-01-01
 // UTC. Accepted spellings, the forms the data files use:
 //   Unix time as digits: milliseconds when above 1e11 (OKX, Deribit `ts`), else seconds (Etherscan);
 //   ISO 8601 `YYYY-MM-DD[ T]HH:MM[:SS[.fff…]]` followed by `Z`, `±HH:MM`, `±HHMM` (Binance's `+0000`)

@@ -4,7 +4,7 @@
 //
 // Deribit options are inverse: prices are in coin, and a coin price is the Black-76 value with zero
 // rate divided by the expiry's forward F (the `underlying` column), so price_coin = c(F, K, T, σ)/F is
-// already the forward-normalised price a smile fit works with. Time to expiry is ACT/365 (DESIGN.md §3):
+// already the forward-normalised price a smile fit works with. Time to expiry is ACT/365 (docs/architecture.md, "Conventions"):
 // the file's `time_to_maturity` is ACT/365.25 and is rescaled by 365.25/365, which reproduces Deribit's
 // mark prices from its mark IVs to about 1e-6 relative.
 //

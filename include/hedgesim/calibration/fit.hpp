@@ -41,7 +41,7 @@ struct FitSpec {
 
 /// A fitted parameter with the bounds it was held in.
 struct FittedParam {
-  std::string name;  ///< config key (DESIGN.md §4 model:)
+  std::string name;  ///< config key (docs/config.md `model`)
   double value, lower, upper;
 };
 
@@ -93,7 +93,7 @@ std::vector<std::string> fit_warnings(const FitResult& fit);
 /// names the starts and the first rows at fault), so a result is never returned with a NaN or inf error.
 FitResult calibrate(const Selection& sel, const FitSpec& spec);
 
-/// The `model:` block of a run config (DESIGN.md §4 keys) for a fitted model, ready to paste.
+/// The `model:` block of a run config (docs/config.md) for a fitted model, ready to paste.
 std::string model_yaml(const ModelParams& m);
 
 }  // namespace hedgesim

@@ -1,5 +1,5 @@
 #pragma once
-// The simulation time grid (DESIGN.md §3): uniform steps of dt = 1 day / steps_per_day from t = 0 to
+// The simulation time grid (docs/models.md, "Time grid"): uniform steps of dt = 1 day / steps_per_day from t = 0 to
 // the horizon, so every expiry must fall exactly on a step. validate() (config.hpp) rejects configs
 // that break this with a located message; these helpers re-check so a RunSpec built in code cannot
 // silently round an expiry to a neighbouring step. Host functions, defined in src/engine/grid.cpp.

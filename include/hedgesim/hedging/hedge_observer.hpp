@@ -6,7 +6,7 @@
 // per path), and every loop over paths is branch-free, so the host compiler steps the tile's paths in
 // SIMD lanes; a path's numbers do not depend on its lane or on L.
 //
-// Accounting, per path, in USD (DESIGN.md §3), in double whatever the path precision:
+// Accounting, per path, in USD (docs/architecture.md, "Conventions"), in double whatever the path precision:
 //  - the book's cash: premiums at t = 0 (−q·premium) and linear payoffs at expiry, earning e^{rΔ};
 //  - coin held for inverse options: premiums are received in coin (−q·premium/S0) and payoffs paid in
 //    coin (q·payoff/S_T); the hedge offsets this coin exposure along with the book delta, so a policy's

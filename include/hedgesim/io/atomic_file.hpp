@@ -1,5 +1,5 @@
 #pragma once
-// Publishing an output file whole or not at all (DESIGN.md: never a partial output file): every
+// Publishing an output file whole or not at all (docs/hdf5.md: never a partial output file): every
 // writer of a results file goes through write_atomically, so the check of the output path, the
 // temporary name, the fsync before the rename and the clean-up on failure or on a signal are the same
 // for all of them.

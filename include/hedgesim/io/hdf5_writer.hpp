@@ -1,5 +1,5 @@
 #pragma once
-// The `hedgesim run` results file: HDF5, format_version 1 (DESIGN.md §4; every group, dataset and
+// The `hedgesim run` results file: HDF5, format_version 1 (docs/hdf5.md; every group, dataset and
 // attribute is documented in docs/hdf5.md). Host code; HDF5 itself stays out of this header.
 #include <string>
 

@@ -18,7 +18,7 @@
 
 namespace hedgesim {
 
-/// Drift μ of the log price's underlying SDE under the run's measure (DESIGN.md §3).
+/// Drift μ of the log price's underlying SDE under the run's measure (docs/architecture.md, "Conventions").
 inline double measure_drift(const ModelParams& p, Measure measure) {
   return measure == Measure::physical ? p.drift : p.rate - p.dividend;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Counter-based random numbers (DESIGN.md §2): Philox4x32-10 keyed by the run seed and counted by
+// Counter-based random numbers (docs/models.md, "Random numbers"): Philox4x32-10 keyed by the run seed and counted by
 // (path, step, block). A path's numbers are a pure function of those, so they never depend on batch
 // size, threads, blocks, GPUs or ranks. The host uses Random123, the device cuRAND's
 // curand_Philox4x32_10; both implement the same rounds with the same word order (tests/test_rng*).

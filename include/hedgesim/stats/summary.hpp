@@ -1,7 +1,7 @@
 #pragma once
 // Reductions that turn per-path results (P&L, cost, trades, …) into a per-policy summary (host code):
 // streaming moments that merge across batches and workers, order statistics (quantiles, VaR, ES) and
-// histograms. DESIGN.md §3: VaR and ES are positive loss amounts,
+// histograms. docs/architecture.md "Conventions": VaR and ES are positive loss amounts,
 //   VaR_α = −q_{1−α}(P&L),   ES_α = −E[P&L | P&L ≤ q_{1−α}].
 // Everything is deterministic: the same values in the same order give the same bits.
 #include <array>

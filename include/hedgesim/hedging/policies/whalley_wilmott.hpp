@@ -1,6 +1,6 @@
 #pragma once
 // `whalley_wilmott`: the asymptotically optimal no-trade band for proportional cost c and risk
-// aversion a (Whalley & Wilmott 1997, DESIGN.md §5):
+// aversion a (Whalley & Wilmott 1997; docs/models.md, "Reference values"):
 //   w = (3·c·Γ²·S·e^{−r(T−t)} / (2a))^{1/3},
 // with Γ the book gamma and T − t the time to the book's last live expiry; trades to the band edge by
 // default, as the optimal strategy does.
