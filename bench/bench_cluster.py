@@ -57,6 +57,7 @@ def main():
             "--out", os.path.join(tmp, "out.h5")]
     layouts = [("plain process", [])] + [(f"mpirun -n {r}", [mpiexec, "-n", r, "--oversubscribe"])
                                         for r in a.ranks.split(",")]
+    load_before = os.getloadavg()[0]
     rows, reference = [], None
     for name, prefix in layouts:
         best, result = None, None
@@ -79,7 +80,7 @@ def main():
         "",
         f"- **machine:** {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}",
         f"- **date:** {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; load average before: "
-        f"{os.getloadavg()[0]:.2f}",
+        f"{load_before:.2f}, after: {os.getloadavg()[0]:.2f}",
         f"- **command:** `bench/bench_cluster.py {' '.join(sys.argv[1:])}`: `hedgesim run "
         f"{os.path.relpath(a.config, here)} --paths {a.paths} --threads 1 --backend cpu` ({steps} steps), "
         f"whole process, best of {a.reps}; each rank one CPU thread",
