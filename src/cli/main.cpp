@@ -125,19 +125,6 @@ void write_output(const hs::RunSpec& spec, const Report& report,
   if (!quiet) std::cerr << "wrote " << spec.output.file << "\n";
 }
 
-/// Runs `step` on every rank and agrees on its outcome (agree_on_failure): a failure on any rank is
-/// thrown on all of them, so none goes on into a collective the others have left.
-template <class Step>
-void on_every_rank(hs::Collectives& ranks, Step&& step) {
-  std::exception_ptr failure;
-  try {
-    step();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  hs::agree_on_failure(ranks, failure);
-}
-
 /// The backend of a command in one process: the config's (or --backend's) kind and threads, and --devices.
 hs::BackendInfo resolve(const hs::RunSpec& spec, const CommonFlags& flags) {
   return hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, flags.devices.value_or(""));
@@ -161,11 +148,11 @@ template <class Report, class Job>
 JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags& flags, hs::Collectives& ranks,
                                       Job&& job, void (*write)(const std::string&, const hs::RunSpec&, const Report&)) {
   JobOutcome<Report> o;
-  on_every_rank(ranks, [&] {
+  hs::run_and_agree(ranks, [&] {
     if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   });
   o.backend = hs::resolve_rank_backend(spec.simulation, flags.devices.value_or(""), ranks);
-  on_every_rank(ranks, [&] {
+  hs::run_and_agree(ranks, [&] {
     {
       Progress progress(flags.json || flags.quiet || !ranks.is_root());
       o.report = job(spec, o.backend, ranks, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
@@ -178,7 +165,7 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags
 /// The config with the command line's overrides, loaded on every rank (agreed).
 hs::RunSpec load_on_every_rank(const CommonFlags& flags, hs::Collectives& ranks, void (*validate)(const hs::RunSpec&)) {
   hs::RunSpec spec;
-  on_every_rank(ranks, [&] {
+  hs::run_and_agree(ranks, [&] {
     spec = load_with_overrides(flags);
     if (validate != nullptr) validate(spec);
   });

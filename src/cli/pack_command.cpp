@@ -106,15 +106,7 @@ CLI::App* add_pack_command(CLI::App& app, PackCommandFlags& f) {
 int run_pack(const PackCommandFlags& f, Collectives& ranks) {
   // Over several ranks every task runs on all of them (run_and_write); rank 0 alone prints and writes
   // the index, and every rank ends with rank 0's exit code.
-  const auto agreed = [&](auto&& step) {
-    std::exception_ptr failure;
-    try {
-      step();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    agree_on_failure(ranks, failure);
-  };
+  const auto agreed = [&](auto&& step) { run_and_agree(ranks, step); };
   const auto exit_code = [&](int code) {
     std::vector<std::uint64_t> c = {static_cast<std::uint64_t>(code)};
     ranks.broadcast(c);

@@ -65,7 +65,10 @@ RunReport run_and_write(const RunSpec& spec, const std::string& devices, Collect
   return report;
 }
 
-TaskRecord run_pack_task(const PackTask& task, const TaskRunner& run) {
+namespace {
+
+/// What a task's record says whatever its outcome: which task, its config and seed.
+TaskRecord record_of(const PackTask& task) {
   TaskRecord r;
   r.task = task.index;
   r.book = task.book;
@@ -73,6 +76,13 @@ TaskRecord run_pack_task(const PackTask& task, const TaskRunner& run) {
   r.config_hash = task.config_hash;
   r.seed = task.spec.simulation.seed;
   r.paths = task.spec.simulation.paths;
+  return r;
+}
+
+}  // namespace
+
+TaskRecord run_pack_task(const PackTask& task, const TaskRunner& run) {
+  TaskRecord r = record_of(task);
   const auto t0 = std::chrono::steady_clock::now();
   try {
     const RunReport report = run(task);
@@ -193,13 +203,7 @@ std::optional<TaskRecord> read_fragment(const std::string& path) {
 }
 
 TaskRecord missing_record(const PackTask& task, const std::string& why) {
-  TaskRecord r;
-  r.task = task.index;
-  r.book = task.book;
-  r.scenario = task.scenario;
-  r.config_hash = task.config_hash;
-  r.seed = task.spec.simulation.seed;
-  r.paths = task.spec.simulation.paths;
+  TaskRecord r = record_of(task);
   r.status = "missing";
   r.message = why;
   return r;

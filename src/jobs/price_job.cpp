@@ -47,8 +47,7 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, Colle
   TerminalSamples samples;
   std::vector<double> payoffs;
   const auto start = std::chrono::steady_clock::now();
-  std::exception_ptr failure;
-  try {
+  run_and_agree(ranks, [&] {
     for (std::uint64_t first = mine.begin; first < mine.end; first += kBatchPaths) {
       const PathRange range{first, std::min(mine.end, first + kBatchPaths)};
       const std::size_t n = range.size();
@@ -67,10 +66,7 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, Colle
       }
       if (progress) progress(range.end - mine.begin, mine.size());
     }
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  agree_on_failure(ranks, failure);
+  });
   ranks.sum(non_finite);
   const std::vector<Moments> acc = merge_over_ranks(ranks, folds);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -186,23 +186,6 @@ void for_each_batch(const HedgeSetup& setup, PathRange paths, const BackendInfo&
   }
 }
 
-/// Every rank's values of one (policy, field), on rank 0 in path order.
-std::vector<double> gather_in_path_order(Collectives& ranks, const std::vector<double>& local) {
-  return ranks.gather<double>(local);
-}
-
-/// Runs `work` and agrees with the other ranks on its outcome before any further collective.
-template <class Work>
-void then_agree(Collectives& ranks, Work&& work) {
-  std::exception_ptr failure;
-  try {
-    work();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  agree_on_failure(ranks, failure);
-}
-
 /// The ranks' per-rank results reduced into results (rank 0): every field's moments, the P&L and
 /// cost summaries and the P&L histogram, every path's fields when asked. Collective.
 void reduce_over_ranks(const RunSpec& spec, Collectives& ranks, unsigned n_pol, std::span<const TileFold> folds,
@@ -227,7 +210,7 @@ void reduce_over_ranks(const RunSpec& spec, Collectives& ranks, unsigned n_pol, 
   if (!spec.output.per_path || ranks.size() == 1) return;
   for (unsigned p = 0; p < n_pol; ++p)
     for (unsigned f = 0; f < kPathFields; ++f) {
-      std::vector<double> all = gather_in_path_order(ranks, results[p].per_path[f]);
+      std::vector<double> all = ranks.gather<double>(results[p].per_path[f]);  // rank order is path order
       results[p].per_path[f] = ranks.is_root() ? std::move(all) : std::vector<double>{};
     }
 }
@@ -248,7 +231,7 @@ std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSe
   options.histogram_bins = spec.output.histogram_bins;
   options.host_values = ranks.size() > 1;
   CudaHedgingRun run;
-  then_agree(ranks, [&] {
+  run_and_agree(ranks, [&] {
     if (spec.output.per_path || options.host_values)
       require_host_memory(spec, mine.size(), host_per_path(n_pol, options.host_values, spec.output.per_path),
                           spec.output.per_path ? kPerPathOff : "");
@@ -289,7 +272,7 @@ void checkpointed_batches(const RunSpec& spec, const HedgeSetup& setup, const Ba
   const std::uint64_t step = options.batch_paths ? options.batch_paths : kBatchPaths;
   std::optional<Checkpoint> cp;
   std::uint64_t first = mine.begin;
-  then_agree(ranks, [&] {
+  run_and_agree(ranks, [&] {
     if (backend.kind != BackendKind::cpu)
       throw InputError("--checkpoint: checkpoint and resume are supported on the CPU backend only; give --backend cpu");
     if (step == 0 || step % kMomentTile != 0)
@@ -362,7 +345,7 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
       }
     }
   };
-  then_agree(ranks, [&] {
+  run_and_agree(ranks, [&] {
     require_host_memory(spec, mine.size(), host_per_path(n_pol, true, per_path),
                         per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
     for (unsigned p = 0; p < n_pol; ++p) {
@@ -428,7 +411,7 @@ void require_finite(const PolicyResult& r) {
 
 BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks) {
   BackendInfo b;
-  then_agree(ranks, [&] {
+  run_and_agree(ranks, [&] {
     b = resolve_backend(simulation.backend, simulation.threads, devices);
     if (b.kind == BackendKind::cuda && ranks.size() > 1 && devices.empty()) {
       const auto count = static_cast<unsigned>(cuda_device_count());
@@ -462,7 +445,7 @@ void remove_run_checkpoint(const CheckpointOptions& checkpoint, const Collective
 RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Collectives& ranks,
                           const ProgressFn& progress, const CheckpointOptions& checkpoint) {
   std::optional<HedgeSetup> setup;
-  then_agree(ranks, [&] { setup.emplace(spec); });
+  run_and_agree(ranks, [&] { setup.emplace(spec); });
   const SimulationJob& job = setup->job;
   const HedgeParams& hp = setup->hp;
   const std::uint64_t total = spec.simulation.paths;
@@ -479,7 +462,7 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Colle
   RunReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   report.kernel_s = kernel_s;
-  then_agree(ranks, [&] {
+  run_and_agree(ranks, [&] {
     if (!ranks.is_root()) return;
     for (const PolicyResult& r : results) require_finite(r);
     for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);

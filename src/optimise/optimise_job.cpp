@@ -132,8 +132,7 @@ class Evaluator {
     // Earlier ranks one more, so rank 0 has candidates whenever there are any.
     const std::size_t lo = (n * r + size - 1) / size, hi = (n * (r + 1) + size - 1) / size;
     std::vector<double> mine;
-    std::exception_ptr failure;
-    try {
+    run_and_agree(ranks_, [&] {
       for (std::size_t first = lo; first < hi;) {
         const std::size_t last = std::min(hi, (first / kMaxPolicies + 1) * kMaxPolicies);
         RunSpec s = spec_;
@@ -149,10 +148,7 @@ class Evaluator {
         }
         first = last;
       }
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    agree_on_failure(ranks_, failure);
+    });
     passes += (n + kMaxPolicies - 1) / kMaxPolicies;
     std::vector<double> all = ranks_.gather<double>(mine);
     ranks_.broadcast(all);

@@ -89,4 +89,17 @@ std::vector<Moments> merge_over_ranks(Collectives& ranks, std::span<const TileFo
 /// when there are several), so no rank is left waiting and all exit alike.
 void agree_on_failure(Collectives& ranks, std::exception_ptr failure);
 
+/// Runs `step` on this rank, then agree_on_failure with how it ended: where ranks must agree before
+/// their next collective, a failure of any rank's step is thrown on every rank.
+template <class Step>
+void run_and_agree(Collectives& ranks, Step&& step) {
+  std::exception_ptr failure;
+  try {
+    step();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  agree_on_failure(ranks, failure);
+}
+
 }  // namespace hedgesim
