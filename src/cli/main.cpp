@@ -317,22 +317,17 @@ int cmd_backtest(const BacktestFlags& flags) {
   if (flags.no_model_check) b.model_check = false;
   hs::validate_for_backtest(spec);
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::ReadOptions options = hs::read_options(b);
-  const hs::TimeSeries prices = hs::read_series(b.prices, hs::SeriesKind::prices, options);
-  // Funding and gas rows matter only where there are prices: a day either side covers every interval.
-  hs::ReadOptions aux = options;
-  aux.has_span = true;
-  aux.span_from = prices.time.front() - 86400;
-  aux.span_to = prices.time.back() + 86400;
-  std::optional<hs::TimeSeries> funding, gas;
-  if (!b.funding.empty()) funding = hs::read_series(b.funding, hs::SeriesKind::funding, aux);
-  if (!b.gas.empty()) gas = hs::read_series(b.gas, hs::SeriesKind::gas, aux);
-  hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
-                                               spec.simulation.threads);
-  if (b.model_check) {
-    const hs::BackendInfo backend = resolve(spec, flags.common);
-    Progress progress(flags.common.json);
-    hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  hs::BacktestReport report;
+  {
+    std::optional<Progress> progress;  // the bar of the model check, from its start
+    report = hs::run_backtest_job(
+        spec,
+        [&] {
+          const hs::BackendInfo backend = resolve(spec, flags.common);
+          progress.emplace(flags.common.json);
+          return backend;
+        },
+        [&](std::uint64_t d, std::uint64_t t) { (*progress)(d, t); });
   }
   write_output(spec, report, hs::write_backtest_hdf5);
   if (flags.common.json) {
