@@ -24,7 +24,7 @@ git_commit = _hedgesim.git_commit
 
 __all__ = [
     "Config", "ConfigError", "RuntimeFailure", "Result", "PriceResult", "OptimiseResult",
-    "run", "price", "optimise", "read", "config_reference", "cuda_compiled", "__version__", "git_commit",
+    "BacktestResult", "run", "price", "optimise", "backtest", "read", "config_reference", "cuda_compiled", "__version__", "git_commit",
 ]
 
 Progress = Optional[Union[Callable[[int, int], Any], str, bool]]
@@ -275,6 +275,45 @@ def optimise(config, paths=None, seed=None, backend=None, threads=None, precisio
     return OptimiseResult(json=doc, frontier=_front(pd.DataFrame([_frontier_row(f) for f in doc["frontier"]]), "family", "type", "level"),
                           optimum=doc["optimum"], warnings=list(doc["warnings"]),
                           provenance=_provenance(doc, r["config_text"]), output_file=r["output_file"] or None)
+
+
+@dataclass
+class BacktestResult:
+    """The result of ``backtest``: ``json`` is ``hedgesim backtest --json``; ``summary`` one row per
+    policy (the columns of ``run``), ``windows`` one row per window (start_utc, start_spot, end_spot,
+    vol), ``per_window[policy]`` a DataFrame (pnl, pnl_scaled, cost, funding, trades), ``model_check``
+    per policy (None without the model check)."""
+
+    json: Dict[str, Any]
+    summary: pd.DataFrame
+    windows: pd.DataFrame
+    per_window: Dict[str, pd.DataFrame]
+    model_check: Optional[Dict[str, Dict[str, Any]]]
+    provenance: Dict[str, Any]
+    output_file: Optional[str] = None
+
+
+def backtest(config, prices=None, funding=None, gas=None, on_bad_data=None, model_check=True, paths=None, seed=None,
+             backend=None, threads=None, precision=None, progress: Progress = None, devices=None,
+             out=None) -> BacktestResult:
+    """``hedgesim backtest``: the book and policies replayed on historical prices (``prices=`` is
+    ``--prices``, ``funding=``, ``gas=``, ``on_bad_data=`` likewise; ``model_check=False`` is
+    ``--no-model-check``). Progress is that of the model check."""
+    bo = _hedgesim.BacktestOverrides()
+    bo.prices, bo.funding, bo.gas = (None if x is None else _os.fspath(x) for x in (prices, funding, gas))
+    bo.on_bad_data = on_bad_data
+    bo.no_model_check = not model_check
+    cfg, r = _call(_hedgesim.backtest, "model check", config, progress, bo, paths=paths, seed=seed,
+                   backend=backend, threads=threads, precision=precision, devices=devices, out=out)
+    doc = _json.loads(r["json"])
+    objects = ("pnl_quantiles", "per_window", "model_check")
+    summary = _front(pd.DataFrame([{k: v for k, v in p.items() if k not in objects} for p in doc["policies"]]),
+                     "name", "type")
+    checks = {p["name"]: p["model_check"] for p in doc["policies"]} if "model_check" in doc else None
+    return BacktestResult(json=doc, summary=summary, windows=pd.DataFrame(doc["per_window"]),
+                          per_window={p["name"]: pd.DataFrame(p["per_window"]) for p in doc["policies"]},
+                          model_check=checks, provenance=_provenance(doc, r["config_text"]),
+                          output_file=r["output_file"] or None)
 
 
 def config_reference(section: str = "keys") -> str:

@@ -100,6 +100,31 @@ def optimise(
     devices: Optional[Union[str, Sequence[int]]] = ...,
     out: Optional[_Path] = ...,
 ) -> OptimiseResult: ...
+class BacktestResult:
+    json: Dict[str, Any]
+    summary: pd.DataFrame
+    windows: pd.DataFrame
+    per_window: Dict[str, pd.DataFrame]
+    model_check: Optional[Dict[str, Dict[str, Any]]]
+    provenance: Dict[str, Any]
+    output_file: Optional[str]
+
+def backtest(
+    config: ConfigLike,
+    prices: Optional[_Path] = ...,
+    funding: Optional[_Path] = ...,
+    gas: Optional[_Path] = ...,
+    on_bad_data: Optional[str] = ...,
+    model_check: bool = ...,
+    paths: Optional[int] = ...,
+    seed: Optional[int] = ...,
+    backend: Optional[str] = ...,
+    threads: Optional[int] = ...,
+    precision: Optional[str] = ...,
+    progress: Progress = ...,
+    devices: Optional[Union[str, Sequence[int]]] = ...,
+    out: Optional[_Path] = ...,
+) -> BacktestResult: ...
 def read(path: _Path) -> Group: ...
 def config_reference(section: str = ...) -> str: ...
 def cuda_compiled() -> bool: ...

@@ -20,10 +20,12 @@
 #include <utility>
 #include <vector>
 
+#include "hedgesim/backtest/backtest_job.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/io/atomic_file.hpp"
+#include "hedgesim/io/backtest_hdf5.hpp"
 #include "hedgesim/io/hdf5_writer.hpp"
 #include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/jobs/report_json.hpp"
@@ -41,6 +43,12 @@ namespace {
 /// keys' own parsing and ranges apply (apply_overrides), exactly as for the CLI's flags.
 struct Overrides {
   std::optional<std::string> paths, seed, threads, backend, precision, devices, out;
+};
+
+/// The backtest command's own flags (--prices, --funding, --gas, --on-bad-data, --no-model-check).
+struct BacktestOverrides {
+  std::optional<std::string> prices, funding, gas, on_bad_data;
+  bool no_model_check = false;
 };
 
 /// The config with the overrides applied and validated: the CLI's load_with_overrides, with messages
@@ -194,6 +202,33 @@ nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progre
   return out;
 }
 
+/// `hedgesim backtest`: JSON text (backtest_json), as cmd_backtest: the flags, validate_for_backtest,
+/// the output path checked, run_backtest_job, the results file.
+nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, nb::handle progress) {
+  hs::RunSpec spec = with_overrides(base, o);
+  hs::BacktestSpec& b = spec.backtest;
+  if (bo.prices) b.prices = *bo.prices;
+  if (bo.funding) b.funding = *bo.funding;
+  if (bo.gas) b.gas = *bo.gas;
+  if (bo.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*bo.on_bad_data, "on_bad_data");
+  if (bo.no_model_check) b.model_check = false;
+  hs::validate_for_backtest(spec);
+  std::string json;
+  without_gil(progress, [&](const hs::ProgressFn& fn) {
+    if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
+    const hs::BacktestReport report = hs::run_backtest_job(
+        spec, [&] { return hs::resolve_backend(spec.simulation.backend, spec.simulation.threads, o.devices.value_or("")); },
+        fn);
+    if (!spec.output.file.empty()) hs::write_backtest_hdf5(spec.output.file, spec, report);
+    json = hs::backtest_json(spec, report).dump();
+  });
+  nb::dict out;
+  out["json"] = json;
+  out["config_text"] = spec.config_text;
+  out["output_file"] = spec.output.file;
+  return out;
+}
+
 }  // namespace
 
 NB_MODULE(_hedgesim, m) {
@@ -216,6 +251,14 @@ NB_MODULE(_hedgesim, m) {
       .def_rw("devices", &Overrides::devices)
       .def_rw("out", &Overrides::out);
 
+  nb::class_<BacktestOverrides>(m, "BacktestOverrides")
+      .def(nb::init<>())
+      .def_rw("prices", &BacktestOverrides::prices)
+      .def_rw("funding", &BacktestOverrides::funding)
+      .def_rw("gas", &BacktestOverrides::gas)
+      .def_rw("on_bad_data", &BacktestOverrides::on_bad_data)
+      .def_rw("no_model_check", &BacktestOverrides::no_model_check);
+
   nb::class_<hs::RunSpec>(m, "Spec")
       .def_static("load", &hs::load_config, nb::arg("path"), "load_config: read, parse and validate a YAML file")
       .def_static("parse", &hs::parse_config, nb::arg("text"), nb::arg("source_name"),
@@ -227,6 +270,7 @@ NB_MODULE(_hedgesim, m) {
   m.def("run", &run, nb::arg("spec"), nb::arg("overrides"), nb::arg("per_path"), nb::arg("progress").none());
   m.def("price", &price, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
   m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
+  m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none());
   m.def("config_reference", &hs::config_reference, nb::arg("section") = "keys",
         "The key reference as Markdown (`hedgesim list`): keys, models, policies or costs");
   m.def("cuda_compiled", [] {

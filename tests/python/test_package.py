@@ -275,3 +275,50 @@ def test_tqdm_progress(hedgesim):
     pytest.importorskip("tqdm")
     r = hedgesim.run(SMALL, progress="tqdm")
     assert len(r.summary) == 4
+
+
+# ---- backtest: the CLI's numbers on the shipped excerpts
+
+BACKTEST = """simulation: {paths: 3000, steps_per_day: 24, seed: 11}
+model: {type: gbm, spot: 60000, vol: 0.5}
+book: [{type: call, strike: 62000, expiry_days: 1, quantity: -5}, {type: put, strike: 57000, expiry_days: 2}]
+hedge: {instrument: perpetual, delta: implied, implied_vol: 0.5}
+costs: {fee_bps: 4, fixed_per_trade: 1}
+policies:
+  - {name: none, type: none}
+  - {name: h2, type: time, every_hours: 2}
+  - {name: ww, type: whalley_wilmott, risk_aversion: 0.001}
+backtest: {stride_hours: 5, vol: realized, realized_window_hours: 24}
+"""
+
+
+def test_backtest_matches_cli(hedgesim, cli, tmp_path):
+    from conftest import ROOT
+
+    cfg = tmp_path / "bt.yaml"
+    cfg.write_text(BACKTEST)
+    data = os.path.join(ROOT, "tests", "data")
+    prices = os.path.join(data, "backtest_okx_btc_perp_1h_2024-06-01_07.csv")
+    funding = os.path.join(data, "backtest_binance_btc_funding_8h_2024-06-01_08.csv")
+    expected = run_cli(cli, "backtest", str(cfg), "--prices", prices, "--funding", funding, "--threads", "2")
+    calls = []
+    b = hedgesim.backtest(str(cfg), prices=prices, funding=funding, threads=2, progress=lambda d, t: calls.append(d))
+    assert_same(without_timings(b.json), without_timings(expected))
+    assert calls and calls[-1] == 3000  # the model check's paths
+    assert list(b.summary["name"]) == ["none", "h2", "ww"]
+    assert len(b.windows) == expected["windows"] == len(b.per_window["h2"])
+    assert b.model_check["ww"]["ks_statistic"] == expected["policies"][2]["model_check"]["ks_statistic"]
+    plain = hedgesim.backtest(str(cfg), prices=prices, funding=funding, model_check=False)
+    assert plain.model_check is None and "model_check" not in plain.json
+    assert list(plain.summary["pnl_mean"]) == list(b.summary["pnl_mean"])
+
+
+def test_backtest_errors(hedgesim, tmp_path):
+    cfg = tmp_path / "bt.yaml"
+    cfg.write_text(BACKTEST)
+    with pytest.raises(hedgesim.ConfigError, match="prices"):
+        hedgesim.backtest(str(cfg))
+    with pytest.raises(hedgesim.ConfigError, match="on_bad_data = 'maybe'"):
+        hedgesim.backtest(str(cfg), prices="x.csv", on_bad_data="maybe")
+    with pytest.raises(hedgesim.ConfigError, match="no_such.csv"):
+        hedgesim.backtest(str(cfg), prices=str(tmp_path / "no_such.csv"))
