@@ -24,7 +24,7 @@ git_commit = _hedgesim.git_commit
 
 __all__ = [
     "Config", "ConfigError", "RuntimeFailure", "Result", "PriceResult", "OptimiseResult",
-    "BacktestResult", "run", "price", "optimise", "backtest", "read", "config_reference", "cuda_compiled", "__version__", "git_commit",
+    "BacktestResult", "CalibrationResult", "run", "calibrate", "price", "optimise", "backtest", "read", "config_reference", "cuda_compiled", "__version__", "git_commit",
 ]
 
 Progress = Optional[Union[Callable[[int, int], Any], str, bool]]
@@ -314,6 +314,42 @@ def backtest(config, prices=None, funding=None, gas=None, on_bad_data=None, mode
                           per_window={p["name"]: pd.DataFrame(p["per_window"]) for p in doc["policies"]},
                           model_check=checks, provenance=_provenance(doc, r["config_text"]),
                           output_file=r["output_file"] or None)
+
+
+@dataclass
+class CalibrationResult:
+    """The result of ``calibrate``: ``json`` is ``hedgesim calibrate --json``, ``table`` what the CLI
+    prints without it, ``parameters`` the fitted model parameters."""
+
+    json: Dict[str, Any]
+    table: str
+
+    @property
+    def parameters(self) -> Dict[str, Any]:
+        return self.json.get("parameters", {})
+
+    def __repr__(self) -> str:
+        return self.table
+
+
+def calibrate(chain, model=None, currency=None, min_days=None, max_days=None, min_moneyness=None,
+              max_moneyness=None, weights=None, space=None, starts=None, out=None) -> CalibrationResult:
+    """``hedgesim calibrate CHAIN``: fit gbm, heston, bates or svcj to a Deribit option chain CSV. Each
+    argument is the CLI's flag of that name (``--min-days`` is ``min_days``); None keeps the CLI's
+    default."""
+    req = _hedgesim.CalibrateRequest()
+    req.chain = _os.fspath(chain)
+    given = dict(model=model, currency=currency, min_days=min_days, max_days=max_days, min_moneyness=min_moneyness,
+                 max_moneyness=max_moneyness, weights=weights, space=space, starts=starts)
+    for key, value in given.items():
+        if value is not None:
+            if key == "starts" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ConfigError(f"starts = {value!r}: expected an integer from 1 to 64")
+            setattr(req, key, value)
+    if out is not None:
+        req.out = _os.fspath(out)
+    r = _hedgesim.calibrate(req)
+    return CalibrationResult(json=_json.loads(r["json"]), table=r["table"])
 
 
 def config_reference(section: str = "keys") -> str:

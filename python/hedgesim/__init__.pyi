@@ -125,6 +125,25 @@ def backtest(
     devices: Optional[Union[str, Sequence[int]]] = ...,
     out: Optional[_Path] = ...,
 ) -> BacktestResult: ...
+class CalibrationResult:
+    json: Dict[str, Any]
+    table: str
+    @property
+    def parameters(self) -> Dict[str, Any]: ...
+
+def calibrate(
+    chain: _Path,
+    model: Optional[str] = ...,
+    currency: Optional[str] = ...,
+    min_days: Optional[float] = ...,
+    max_days: Optional[float] = ...,
+    min_moneyness: Optional[float] = ...,
+    max_moneyness: Optional[float] = ...,
+    weights: Optional[str] = ...,
+    space: Optional[str] = ...,
+    starts: Optional[int] = ...,
+    out: Optional[_Path] = ...,
+) -> CalibrationResult: ...
 def read(path: _Path) -> Group: ...
 def config_reference(section: str = ...) -> str: ...
 def cuda_compiled() -> bool: ...

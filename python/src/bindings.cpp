@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "hedgesim/backtest/backtest_job.hpp"
+#include "hedgesim/calibration/report.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/errors.hpp"
@@ -229,6 +230,22 @@ nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOve
   return out;
 }
 
+/// `hedgesim calibrate`: JSON text (calibration_json) and the table the CLI prints. The fit has no
+/// progress steps: Ctrl-C is seen when it returns.
+nb::dict calibrate(const hs::CalibrateRequest& request) {
+  std::string json, table;
+  {
+    nb::gil_scoped_release release;
+    const hs::CalibrationRun run = hs::run_calibration(request, "");
+    json = hs::calibration_json(run);
+    table = hs::calibration_table(run);
+  }
+  nb::dict out;
+  out["json"] = json;
+  out["table"] = table;
+  return out;
+}
+
 }  // namespace
 
 NB_MODULE(_hedgesim, m) {
@@ -259,6 +276,21 @@ NB_MODULE(_hedgesim, m) {
       .def_rw("on_bad_data", &BacktestOverrides::on_bad_data)
       .def_rw("no_model_check", &BacktestOverrides::no_model_check);
 
+  // The calibrate command's settings, with the C++ defaults (the CLI's).
+  nb::class_<hs::CalibrateRequest>(m, "CalibrateRequest")
+      .def(nb::init<>())
+      .def_rw("chain", &hs::CalibrateRequest::chain)
+      .def_rw("model", &hs::CalibrateRequest::model)
+      .def_rw("currency", &hs::CalibrateRequest::currency)
+      .def_rw("min_days", &hs::CalibrateRequest::min_days)
+      .def_rw("max_days", &hs::CalibrateRequest::max_days)
+      .def_rw("min_moneyness", &hs::CalibrateRequest::min_moneyness)
+      .def_rw("max_moneyness", &hs::CalibrateRequest::max_moneyness)
+      .def_rw("weights", &hs::CalibrateRequest::weights)
+      .def_rw("space", &hs::CalibrateRequest::space)
+      .def_rw("starts", &hs::CalibrateRequest::starts)
+      .def_rw("out", &hs::CalibrateRequest::out);
+
   nb::class_<hs::RunSpec>(m, "Spec")
       .def_static("load", &hs::load_config, nb::arg("path"), "load_config: read, parse and validate a YAML file")
       .def_static("parse", &hs::parse_config, nb::arg("text"), nb::arg("source_name"),
@@ -271,6 +303,7 @@ NB_MODULE(_hedgesim, m) {
   m.def("price", &price, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
   m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
   m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none());
+  m.def("calibrate", &calibrate, nb::arg("request"));
   m.def("config_reference", &hs::config_reference, nb::arg("section") = "keys",
         "The key reference as Markdown (`hedgesim list`): keys, models, policies or costs");
   m.def("cuda_compiled", [] {

@@ -322,3 +322,34 @@ def test_backtest_errors(hedgesim, tmp_path):
         hedgesim.backtest(str(cfg), prices="x.csv", on_bad_data="maybe")
     with pytest.raises(hedgesim.ConfigError, match="no_such.csv"):
         hedgesim.backtest(str(cfg), prices=str(tmp_path / "no_such.csv"))
+
+
+# ---- calibrate: the CLI's fit on the shipped chain excerpt
+
+def test_calibrate_matches_cli(hedgesim, cli, tmp_path):
+    import subprocess
+
+    from conftest import ROOT
+
+    chain = os.path.join(ROOT, "tests", "data", "deribit_btc_20260302T093957Z_excerpt.csv")
+    expected = run_cli(cli, "calibrate", chain, "--model", "heston", "--starts", "2")
+    c = hedgesim.calibrate(chain, model="heston", starts=2, out=tmp_path / "cal.h5")
+    assert_same(without_timings({k: v for k, v in c.json.items() if k != "fit_seconds"}),
+                without_timings({k: v for k, v in expected.items() if k != "fit_seconds"}))
+    assert set(c.parameters) >= {"v0", "kappa", "theta", "xi", "rho"}
+    table = subprocess.run([cli, "calibrate", chain, "--model", "heston", "--starts", "2"], check=True,
+                           capture_output=True, text=True).stdout
+    strip = lambda t: [l for l in t.splitlines() if "seconds" not in l and " s " not in l and not l.rstrip().endswith(" s")]
+    assert strip(c.table) == strip(table)
+    assert hedgesim.read(tmp_path / "cal.h5").attrs["model"] == "heston"
+
+
+def test_calibrate_errors_name_the_argument(hedgesim):
+    with pytest.raises(hedgesim.ConfigError, match=r"^model = 'hestn'"):
+        hedgesim.calibrate("x.csv", model="hestn")
+    with pytest.raises(hedgesim.ConfigError, match=r"^weights = 'w'"):
+        hedgesim.calibrate("x.csv", weights="w")
+    with pytest.raises(hedgesim.ConfigError, match="starts = 0"):
+        hedgesim.calibrate("x.csv", starts=0)
+    with pytest.raises(hedgesim.ConfigError, match="no_such.csv"):
+        hedgesim.calibrate("no_such.csv")
