@@ -57,6 +57,12 @@ def cli():
     path = os.environ.get("HEDGESIM_CLI")
     if not path:
         pytest.skip("HEDGESIM_CLI (the hedgesim executable built from this source) is not set")
+    import hedgesim as hs
+
+    version = subprocess.run([path, "--version"], check=True, capture_output=True, text=True).stdout
+    if f"(commit {hs.git_commit})" not in version:
+        pytest.skip(f"HEDGESIM_CLI {path} is `{version.strip()}`, the package is commit {hs.git_commit}: "
+                    "build both from the same source")
     return path
 
 
