@@ -25,4 +25,4 @@ constraints=$venv/constraints.txt
 if [ -n "$cli" ]; then export HEDGESIM_CLI=$cli; else unset HEDGESIM_CLI; fi
 # From outside the source tree, so that `import hedgesim` is the installed package.
 cd "$(mktemp -d)"
-"$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests/python"
+"$venv/bin/python" -m pytest -q -rs -p no:cacheprovider "$root/tests/python"

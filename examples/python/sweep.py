@@ -59,6 +59,7 @@ def plot(table, path):
         b.plot(g["width"], g["cost_mean"], marker="o", label=f"vol {vol:.0%}")
     for ax, what in ((a, "ES95 of hedged P&L (loss, USD)"), (b, "mean cost (USD)")):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(WIDTHS, [f"{w:g}" for w in WIDTHS])
         ax.set_xlabel("delta band half-width (BTC)")
         ax.set_ylabel(what)
         ax.grid(True, alpha=0.3)
