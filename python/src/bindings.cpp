@@ -12,6 +12,7 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
 
 #include <cstdint>
 #include <exception>
@@ -304,7 +305,7 @@ NB_MODULE(_hedgesim, m) {
   m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
   m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none());
   m.def("calibrate", &calibrate, nb::arg("request"));
-  m.def("config_reference", &hs::config_reference, nb::arg("section") = "keys",
+  m.def("config_reference", [](const std::string& section) { return hs::config_reference(section); }, nb::arg("section") = "keys",
         "The key reference as Markdown (`hedgesim list`): keys, models, policies or costs");
   m.def("cuda_compiled", [] {
     try {

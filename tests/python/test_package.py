@@ -355,3 +355,11 @@ def test_calibrate_errors_name_the_argument(hedgesim):
         hedgesim.calibrate("x.csv", starts=0)
     with pytest.raises(hedgesim.ConfigError, match="no_such.csv"):
         hedgesim.calibrate("no_such.csv")
+
+
+def test_config_reference(hedgesim):
+    keys = hedgesim.config_reference()
+    assert "`simulation`" in keys or "simulation" in keys
+    assert "heston" in hedgesim.config_reference("models")
+    with pytest.raises(hedgesim.ConfigError):
+        hedgesim.config_reference("nonsense")
