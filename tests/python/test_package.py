@@ -98,11 +98,13 @@ def test_run_needs_policies(hedgesim):
         hedgesim.run(cfg)
 
 
-def test_cuda_absent_is_runtime_failure(hedgesim):
-    if hedgesim.cuda_compiled():
-        pytest.skip("built with CUDA")
-    with pytest.raises(hedgesim.RuntimeFailure, match="without CUDA"):
-        hedgesim.run(SMALL, backend="cuda")
+def test_cuda_without_build_or_device_is_runtime_failure(hedgesim):
+    try:
+        r = hedgesim.run(SMALL, backend="cuda")
+    except hedgesim.RuntimeFailure as e:  # not built with CUDA, or no device here
+        assert ("without CUDA" in str(e)) != hedgesim.cuda_compiled(), str(e)
+    else:
+        assert hedgesim.cuda_compiled() and r.json["backend"] == "cuda"
 
 
 # ---- run: the CLI's numbers, bit for bit
