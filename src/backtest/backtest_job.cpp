@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -328,6 +329,25 @@ void run_model_check(const RunSpec& spec, const BackendInfo& backend, BacktestRe
     rep.checks.push_back(std::move(c));
   }
   rep.model_checked = true;
+}
+
+BacktestReport run_backtest_job(const RunSpec& spec, const std::function<BackendInfo()>& backend,
+                                const ProgressFn& progress) {
+  const BacktestSpec& b = spec.backtest;
+  const ReadOptions options = read_options(b);
+  const TimeSeries prices = read_series(b.prices, SeriesKind::prices, options);
+  // Funding and gas rows matter only where there are prices: a day either side covers every interval.
+  ReadOptions aux = options;
+  aux.has_span = true;
+  aux.span_from = prices.time.front() - 86400;
+  aux.span_to = prices.time.back() + 86400;
+  std::optional<TimeSeries> funding, gas;
+  if (!b.funding.empty()) funding = read_series(b.funding, SeriesKind::funding, aux);
+  if (!b.gas.empty()) gas = read_series(b.gas, SeriesKind::gas, aux);
+  BacktestReport report =
+      run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr, spec.simulation.threads);
+  if (b.model_check) run_model_check(spec, backend(), report, progress);
+  return report;
 }
 
 }  // namespace hedgesim

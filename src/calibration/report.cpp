@@ -4,7 +4,9 @@
 
 #include <hdf5.h>
 
+#include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <cstdint>
 #include <ctime>
 #include <span>
@@ -15,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hedgesim/backtest/utc_time.hpp"
+#include "hedgesim/config.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/version.hpp"
@@ -320,6 +323,42 @@ void write_calibration_hdf5(const std::string& path, const CalibrationRun& run) 
     throw;
   }
   H5Eset_auto2(H5E_DEFAULT, func, data);
+}
+
+namespace {
+
+template <class Enum>
+Enum pick(const std::string& text, const std::string& flag, std::initializer_list<std::pair<const char*, Enum>> choices) {
+  std::string names;
+  for (const auto& [name, value] : choices) {
+    if (text == name) return value;
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+  }
+  throw InputError(fmt::format("{} = '{}': expected one of {}", flag, text, names));
+}
+
+}  // namespace
+
+CalibrationRun run_calibration(const CalibrateRequest& r, const std::string& prefix) {
+  CalibrationRun run;
+  run.command_line = r.command_line;
+  run.chain_path = r.chain;
+  run.fit_spec.model = parse_enum<ModelType>(r.model, prefix + "model");
+  run.fit_spec.weights = pick<FitWeights>(r.weights, prefix + "weights",
+                                          {{"none", FitWeights::none}, {"vega", FitWeights::vega}, {"spread", FitWeights::spread}});
+  run.fit_spec.space = pick<FitSpace>(r.space, prefix + "space", {{"vol", FitSpace::vol}, {"price", FitSpace::price}});
+  if (r.starts < 1 || r.starts > 64)
+    throw InputError(fmt::format("{}starts = {}: expected an integer from 1 to 64", prefix, r.starts));
+  run.fit_spec.starts = r.starts;
+  run.selection_spec = {r.currency, r.min_days, r.max_days, r.min_moneyness, r.max_moneyness};
+  if (r.out) check_output_writable(*r.out);
+  const auto t0 = std::chrono::steady_clock::now();
+  const Chain chain = read_chain(r.chain);
+  run.selection = select_options(chain, run.selection_spec);
+  run.read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.fit = calibrate(run.selection, run.fit_spec);
+  if (r.out) write_calibration_hdf5(*r.out, run);
+  return run;
 }
 
 }  // namespace hedgesim

@@ -6,21 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hedgesim/calibration/report.hpp"
+
 namespace hedgesim::cli {
 
 struct CalibrateFlags {
-  std::string command_line;  ///< the whole command, for the HDF5 file
-  std::string chain;
-  std::string model = "bates";
-  std::string currency = "BTC";
-  double min_days = 7.0;
-  double max_days = 365.0;
-  double min_moneyness = 0.5;
-  double max_moneyness = 2.0;
-  std::string weights = "none";
-  std::string space = "vol";
-  unsigned starts = 4;
-  std::optional<std::string> out;
+  CalibrateRequest request;  ///< the argument and flags but --json, with their defaults
   bool json = false;
 };
 

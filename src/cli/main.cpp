@@ -28,6 +28,7 @@
 #include "hedgesim/engine/backends.hpp"
 #include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/jobs/report_json.hpp"
 #include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/io/backtest_hdf5.hpp"
@@ -185,26 +186,6 @@ std::string backend_label(const hs::BackendInfo& b) {
                                          : fmt::format("cpu ({} threads, {}, {})", b.threads, hs::cpu_isa_name(b.cpu_isa), b.device);
 }
 
-/// The JSON fields every command's result starts with (docs/architecture.md, "Command line").
-nlohmann::json run_info_json(const hs::RunInfo& info, const hs::RunSpec& spec, hs::Measure measure) {
-  nlohmann::json j;
-  j["hedgesim_version"] = HEDGESIM_VERSION;
-  j["git_commit"] = HEDGESIM_GIT_COMMIT;
-  j["backend"] = hs::to_string(info.backend.kind);
-  j["device"] = info.backend.device;
-  j["threads"] = info.backend.kind == hs::BackendKind::cpu ? info.backend.threads : 0;
-  j["precision"] = hs::to_string(info.precision);
-  j["model"] = hs::to_string(spec.model.type);
-  j["measure"] = hs::to_string(measure);
-  j["paths"] = info.paths;
-  j["steps"] = info.steps;
-  j["seed"] = info.seed;
-  j["elapsed_s"] = info.elapsed_s;
-  j["path_steps_per_s"] = info.path_steps_per_s;
-  j["kernel_s"] = info.kernel_s;  // CUDA hedging kernel time (events); 0 on the CPU
-  return j;
-}
-
 int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
   const hs::RunSpec spec = load_on_every_rank(flags, ranks, nullptr);
   if (spec.simulation.measure == hs::Measure::physical && ranks.is_root() && !flags.quiet)
@@ -213,19 +194,7 @@ int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
   const auto [backend, report] = simulate_and_write<hs::PriceReport>(spec, flags, ranks, JobFn<hs::PriceReport>(hs::run_price_job), nullptr);
   if (!ranks.is_root()) return kOk;
   if (flags.json) {
-    nlohmann::json j = run_info_json(report, spec, hs::Measure::risk_neutral);
-    j["options"] = nlohmann::json::array();
-    for (const hs::OptionPrice& o : report.options) {
-      j["options"].push_back({{"index", o.index},
-                              {"type", hs::to_string(o.option.type)},
-                              {"strike", o.option.strike},
-                              {"expiry_days", o.option.expiry_days},
-                              {"settlement", hs::to_string(o.option.settlement)},
-                              {"mc_price", o.mc_price},
-                              {"mc_stderr", o.mc_stderr},
-                              {"analytic_price", o.analytic_price}});
-    }
-    std::cout << j.dump(2) << "\n";
+    std::cout << hs::price_json(spec, report).dump(2) << "\n";
     return kOk;
   }
   std::cout << fmt::format("hedgesim price: {} model, {} paths x {} steps, seed {}, {}, {}\n",
@@ -241,39 +210,6 @@ int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
   }
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s\n", report.elapsed_s, report.path_steps_per_s);
   return kOk;
-}
-
-nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
-  nlohmann::json j = run_info_json(report, spec, spec.simulation.measure);
-  j["premiums"] = report.premiums;
-  j["policies"] = nlohmann::json::array();
-  for (const hs::PolicyResult& r : report.policies) {
-    nlohmann::json p;
-    p["name"] = r.spec.name;
-    p["type"] = hs::to_string(r.spec.type);
-    p["pnl_mean"] = r.pnl.mean;
-    p["pnl_mean_stderr"] = r.pnl.mean_stderr;
-    p["pnl_std"] = r.pnl.std;
-    p["pnl_skewness"] = r.pnl.skewness;
-    p["pnl_excess_kurtosis"] = r.pnl.excess_kurtosis;
-    p["pnl_var_95"] = r.pnl.var_95;
-    p["pnl_es_95"] = r.pnl.es_95;
-    p["pnl_var_99"] = r.pnl.var_99;
-    p["pnl_es_99"] = r.pnl.es_99;
-    nlohmann::json q = nlohmann::json::object();
-    for (std::size_t i = 0; i < r.pnl.quantile_levels.size(); ++i)
-      q[fmt::format("{:g}", r.pnl.quantile_levels[i])] = r.pnl.quantiles[i];
-    p["pnl_quantiles"] = q;
-    p["cost_mean"] = r.cost.mean;
-    p["cost_std"] = r.cost.std;
-    for (unsigned f = 0; f < hs::kPathFields; ++f) {
-      const auto field = static_cast<hs::PathField>(f);
-      if (field == hs::PathField::pnl || field == hs::PathField::cost) continue;  // full summaries above
-      p[std::string(hs::to_string(field)) + "_mean"] = r.fields[f].mean();
-    }
-    j["policies"].push_back(p);
-  }
-  return j;
 }
 
 /// One line per policy: P&L statistics and mean cost in USD, VaR/ES as losses, mean trade count.
@@ -311,7 +247,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
   if (!run_flags.keep_checkpoint) hs::remove_run_checkpoint(checkpoint, ranks);
   if (!ranks.is_root()) return kOk;
   if (flags.json) {
-    std::cout << run_json(spec, report).dump(2) << "\n";
+    std::cout << hs::run_json(spec, report).dump(2) << "\n";
     return kOk;
   }
   std::cout << fmt::format("hedgesim run: {} model, {} measure, {} paths x {} steps, seed {}, {}, {}\n",
@@ -333,70 +269,11 @@ struct BacktestFlags {
   bool no_model_check = false;
 };
 
-nlohmann::json issues_json(const hs::DataIssues& d) {
-  return {{"rows", d.rows},         {"kept", d.kept},         {"duplicates", d.duplicates},
-          {"out_of_order", d.out_of_order}, {"misaligned", d.misaligned}, {"non_positive", d.non_positive},
-          {"implausible", d.implausible}, {"gaps", d.gaps},         {"missing", d.missing},   {"outside", d.outside}};
-}
-
 std::string issues_text(const hs::DataIssues& d) {
   return fmt::format("{} rows, {} kept; dropped: {} duplicate, {} out of order, {} misaligned, {} non-positive, "
                      "{} implausible; {} gaps ({} missing){}",
                      d.rows, d.kept, d.duplicates, d.out_of_order, d.misaligned, d.non_positive, d.implausible, d.gaps, d.missing,
                      d.outside ? fmt::format("; {} outside the prices' span, not used", d.outside) : "");
-}
-
-nlohmann::json backtest_json(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
-  nlohmann::json j = run_json(spec, rep.history);
-  j.erase("premiums");
-  j["command"] = "backtest";
-  j["windows"] = rep.history.paths;
-  j["stride_hours"] = rep.stride_hours;
-  j["vol_source"] = hs::to_string(spec.backtest.vol);
-  j["on_bad_data"] = hs::to_string(spec.backtest.on_bad_data);
-  j["data"] = {{"prices_file", rep.prices_file},
-               {"first_utc", hs::format_utc(rep.data_first)},
-               {"last_utc", hs::format_utc(rep.data_last)},
-               {"prices", issues_json(rep.price_issues)}};
-  if (!rep.funding_file.empty()) {
-    j["data"]["funding_file"] = rep.funding_file;
-    j["data"]["funding"] = issues_json(rep.funding_issues);
-  }
-  if (!rep.gas_file.empty()) {
-    j["data"]["gas_file"] = rep.gas_file;
-    j["data"]["gas"] = issues_json(rep.gas_issues);
-  }
-  j["window_candidates"] = rep.candidates;
-  j["windows_skipped"] = {{"gap", rep.skipped_gap}, {"funding", rep.skipped_funding}, {"gas", rep.skipped_gas}};
-  std::vector<std::string> starts;
-  for (const std::int64_t t : rep.window_start) starts.push_back(hs::format_utc(t));
-  j["per_window"] = {{"start_utc", starts}, {"start_spot", rep.start_spot}, {"end_spot", rep.end_spot},
-                     {"vol", rep.vol}};
-  for (std::size_t p = 0; p < rep.history.policies.size(); ++p) {
-    const hs::PolicyResult& r = rep.history.policies[p];
-    nlohmann::json& jp = j["policies"][p];
-    jp["per_window"] = {{"pnl", r.per_path[static_cast<unsigned>(hs::PathField::pnl)]},
-                        {"pnl_scaled", rep.pnl_scaled[p]},
-                        {"cost", r.per_path[static_cast<unsigned>(hs::PathField::cost)]},
-                        {"funding", r.per_path[static_cast<unsigned>(hs::PathField::funding)]},
-                        {"trades", r.per_path[static_cast<unsigned>(hs::PathField::trades)]}};
-    if (!rep.model_checked) continue;
-    const hs::ModelCheck& c = rep.checks[p];
-    nlohmann::json q = nlohmann::json::array();
-    for (std::size_t i = 0; i < c.levels.size(); ++i)
-      q.push_back({{"level", c.levels[i]}, {"backtest", c.backtest_quantiles[i]}, {"model", c.model_quantiles[i]}});
-    jp["model_check"] = {{"quantiles", q},
-                         {"backtest_mean", c.backtest_mean},
-                         {"backtest_std", c.backtest_std},
-                         {"model_mean", c.model_mean},
-                         {"model_std", c.model_std},
-                         {"ks_statistic", c.ks_statistic},
-                         {"ks_p_value", c.ks_p_value},
-                         {"ks_p_value_independent", c.ks_p_value_independent},
-                         {"effective_windows", c.effective_windows}};
-  }
-  if (rep.model_checked) j["model_check"] = run_info_json(rep.model, spec, spec.simulation.measure);
-  return j;
 }
 
 void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
@@ -456,26 +333,21 @@ int cmd_backtest(const BacktestFlags& flags) {
   hs::validate_for_backtest(spec);
   spec.effective_config = hs::effective_config_text(spec);
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
-  const hs::ReadOptions options = hs::read_options(b);
-  const hs::TimeSeries prices = hs::read_series(b.prices, hs::SeriesKind::prices, options);
-  // Funding and gas rows matter only where there are prices: a day either side covers every interval.
-  hs::ReadOptions aux = options;
-  aux.has_span = true;
-  aux.span_from = prices.time.front() - 86400;
-  aux.span_to = prices.time.back() + 86400;
-  std::optional<hs::TimeSeries> funding, gas;
-  if (!b.funding.empty()) funding = hs::read_series(b.funding, hs::SeriesKind::funding, aux);
-  if (!b.gas.empty()) gas = hs::read_series(b.gas, hs::SeriesKind::gas, aux);
-  hs::BacktestReport report = hs::run_backtest(spec, prices, funding ? &*funding : nullptr, gas ? &*gas : nullptr,
-                                               spec.simulation.threads);
-  if (b.model_check) {
-    const hs::BackendInfo backend = resolve(spec, flags.common);
-    Progress progress(flags.common.json || flags.common.quiet);
-    hs::run_model_check(spec, backend, report, [&](std::uint64_t d, std::uint64_t t) { progress(d, t); });
+  hs::BacktestReport report;
+  {
+    std::optional<Progress> progress;  // the bar of the model check, from its start
+    report = hs::run_backtest_job(
+        spec,
+        [&] {
+          const hs::BackendInfo backend = resolve(spec, flags.common);
+          progress.emplace(flags.common.json || flags.common.quiet);
+          return backend;
+        },
+        [&](std::uint64_t d, std::uint64_t t) { (*progress)(d, t); });
   }
   write_output(spec, report, hs::write_backtest_hdf5, flags.common.quiet);
   if (flags.common.json) {
-    std::cout << backtest_json(spec, report).dump(2) << "\n";
+    std::cout << hs::backtest_json(spec, report).dump(2) << "\n";
   } else {
     print_backtest(spec, report);
   }
@@ -489,59 +361,6 @@ std::string parameters_text(const hs::FamilySpec& f, const std::vector<double>& 
   return out;
 }
 
-nlohmann::json stats_json(const hs::CandidateStats& s, const hs::ObjectiveValue& v) {
-  return {{"objective", v.value}, {"objective_se", v.se},   {"feasible", v.feasible},    {"cost_mean", s.cost_mean},
-          {"cost_se", s.cost_se},  {"risk", s.risk},         {"risk_se", s.risk_se},       {"pnl_mean", s.pnl_mean},
-          {"pnl_std", s.pnl_std},  {"trades_mean", s.trades_mean}, {"paths", s.paths}};
-}
-
-nlohmann::json optimise_json(const hs::RunSpec& spec, const hs::OptimiseReport& report) {
-  const hs::OptimiseSpec& o = spec.optimise;
-  nlohmann::json j = run_info_json(report, spec, spec.simulation.measure);
-  j["objective"] = {{"form", o.budget_form ? "budget" : "lambda"},
-                    {"risk", hs::to_string(o.risk)},
-                    {"level", o.level},
-                    {"risk_aversion", o.risk_aversion},
-                    {"lambda", o.lambda},
-                    {"cost_budget", o.cost_budget}};
-  j["oos_seed"] = report.oos_seed;
-  j["oos_paths"] = report.oos_paths;
-  j["passes"] = report.passes;
-  j["candidates"] = report.unique_candidates;
-  j["evaluations"] = report.rows.size();
-  j["candidates_per_s"] = report.candidates_per_s;
-  j["oos_elapsed_s"] = report.oos_elapsed_s;
-  j["warnings"] = report.warnings;
-  j["frontier"] = nlohmann::json::array();
-  for (std::size_t i = 0; i < report.searches.size(); ++i) {
-    const hs::SearchRecord& s = report.searches[i];
-    const hs::CandidateRow& b = report.rows[s.best_row];
-    const hs::FamilySpec& f = o.families[s.family];
-    nlohmann::json params = nlohmann::json::object();
-    for (std::size_t k = 0; k < f.free.size(); ++k) params[f.free[k].name] = b.values[k];
-    j["frontier"].push_back({{"family", f.name},
-                             {"type", hs::to_string(f.base.type)},
-                             {"level", s.level},
-                             {"chosen_level", s.chosen_level},
-                             {"method", s.method},
-                             {"evaluations", s.evaluations},
-                             {"converged", s.converged},
-                             {"parameters", params},
-                             {"in_sample", stats_json(report.in_sample[b.stats], s.objective_in)},
-                             {"out_of_sample", stats_json(s.out_of_sample, s.objective_out)},
-                             {"difference_z", s.difference_z}});
-  }
-  j["optimum"] = j["frontier"][report.chosen];
-  if (const hs::ChoiceCheck& c = report.choice; c.has_runner_up) {
-    j["runner_up"] = {{"family", o.families[report.searches[c.runner_up].family].name},
-                      {"difference", c.difference},
-                      {"difference_se", c.difference_se},
-                      {"distinguishable", c.distinguishable},
-                      {"paths_needed", c.paths_needed}};
-  }
-  return j;
-}
-
 int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
   const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_optimise);
   const auto [backend, report] =
@@ -550,7 +369,7 @@ int cmd_optimise(const CommonFlags& flags, hs::Collectives& ranks) {
   if (!ranks.is_root()) return kOk;
   for (const std::string& w : report.warnings) std::cerr << "warning: " << w << "\n";
   if (flags.json) {
-    std::cout << optimise_json(spec, report).dump(2) << "\n";
+    std::cout << hs::optimise_json(spec, report).dump(2) << "\n";
     return kOk;
   }
   const hs::OptimiseSpec& o = spec.optimise;
@@ -725,7 +544,7 @@ int main(int argc, char** argv) {
   }
   for (CommonFlags* f : {&price_flags, &run_flags.common, &bt_flags.common, &optimise_flags}) f->command_line = command_line;
   pack_flags.command_line = command_line;
-  calibrate_flags.command_line = command_line;
+  calibrate_flags.request.command_line = command_line;
 
   const auto fail = [&](int code, std::string_view message) {
     if (root) std::cerr << "error: " << message << "\n";

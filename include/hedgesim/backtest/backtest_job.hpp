@@ -17,6 +17,7 @@
 // P&L is in USD at the window's price level; pnl_scaled = pnl · model.spot / S_i puts every window at
 // the model's spot, the level the Monte Carlo paths start from, for the model check.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -67,5 +68,12 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
 /// report.model, report.checks and report.model_checked.
 void run_model_check(const RunSpec& spec, const BackendInfo& backend, BacktestReport& report,
                      const ProgressFn& progress = {});
+
+/// `hedgesim backtest` after its flags, for the CLI and the Python package alike: reads the validated
+/// spec's backtest.prices (and funding, gas, limited to a day either side of the prices) with
+/// read_options(), runs the backtest on simulation.threads, and, when backtest.model_check, the model
+/// check on `backend()` (called only then, so a backtest without it never resolves a device).
+BacktestReport run_backtest_job(const RunSpec& spec, const std::function<BackendInfo()>& backend,
+                                const ProgressFn& progress = {});
 
 }  // namespace hedgesim

@@ -2,6 +2,7 @@
 // What `hedgesim calibrate` prints and writes: the terminal table, the --json document and the HDF5
 // file of market vs model vols per option (docs/hdf5.md, "calibration file"). Host code; HDF5 and
 // nlohmann-json stay out of this header.
+#include <optional>
 #include <string>
 
 #include "hedgesim/calibration/chain.hpp"
@@ -19,6 +20,27 @@ struct CalibrationRun {
   double read_seconds = 0.0;  ///< reading and selecting
   std::string command_line;   ///< the command that ran it (the CLI sets it), for the HDF5 file
 };
+
+/// What `hedgesim calibrate` is asked (its argument and flags, with their defaults): the CLI and the
+/// Python package fill it and call run_calibration.
+struct CalibrateRequest {
+  std::string chain;            ///< Deribit chain snapshot CSV
+  std::string model = "bates";  ///< gbm | heston | bates | svcj
+  std::string currency = "BTC";
+  double min_days = 7.0;
+  double max_days = 365.0;
+  double min_moneyness = 0.5;
+  double max_moneyness = 2.0;
+  std::string weights = "none";  ///< none | vega | spread
+  std::string space = "vol";     ///< vol | price
+  unsigned starts = 4;           ///< 1 to 64
+  std::optional<std::string> out;  ///< HDF5 file; none: not written
+  std::string command_line;        ///< the command that asked for it, for the HDF5 file (the CLI sets it)
+};
+
+/// The calibration of `request`: the output path checked first, the chain read and selected, the fit,
+/// the file written. Messages name the setting as `prefix` + its name ("--model = 'x': …" with "--").
+CalibrationRun run_calibration(const CalibrateRequest& request, const std::string& prefix);
 
 /// Parameters with bounds, errors overall and per expiry in vol points, Feller ratio, rows dropped by
 /// reason, fit time, and the `model:` YAML block.
