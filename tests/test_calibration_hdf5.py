@@ -34,7 +34,7 @@ with tempfile.TemporaryDirectory() as tmp:
         assert f.attrs["model"] == "bates"
         assert abs(100 * f.attrs["rmse_vol"] - j["rmse_vol_points"]) < 1e-9
         n = j["options"]
-        units = {"expiry_index": "count", "is_call": "1", "line": "count", "maturity": "years", "strike": "USD",
+        units = {"expiry_index": "index", "is_call": "1", "line": "index", "maturity": "years", "strike": "USD",
                  "forward": "USD", "market_iv": "1", "model_iv": "1", "bid_iv": "1", "ask_iv": "1",
                  "market_price": "coin", "model_price": "coin", "bid_price": "coin", "ask_price": "coin",
                  "weight": "1"}

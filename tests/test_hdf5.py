@@ -74,7 +74,7 @@ output: {{file: {file}, per_path: {per_path}, histogram_bins: 50}}
 """
 
 # Units by field; anything else is USD. Per-path fields are those with a <field>_mean key in the JSON.
-FIELD_UNITS = {"trades": "count", "failures": "count", "max_delta_error": "coins"}
+FIELD_UNITS = {"trades": "count", "failures": "count", "max_delta_error": "coin"}
 SCALAR_UNITS = {"pnl_skewness": "1", "pnl_excess_kurtosis": "1",
                 **{k + "_mean": v for k, v in FIELD_UNITS.items()}}
 
@@ -234,6 +234,13 @@ def check_all_units(f):
     missing = []
     f.visititems(lambda n, o: missing.append(n) if isinstance(o, h5py.Dataset) and "units" not in o.attrs else None)
     check(not missing, "every dataset has a units attribute", missing, [])
+    # ... and it is one of docs/hdf5.md's units, not a sentence (a description goes in `description`).
+    allowed = {"USD", "USD^2", "coin", "count", "1", "index", "s", "hours", "days", "years", "1/year", "1/sqrt(year)",
+               "mixed"}
+    odd = []
+    f.visititems(lambda n, o: odd.append((n, decode(o.attrs["units"]))) if isinstance(o, h5py.Dataset)
+                 and isinstance(o.attrs.get("units"), (str, bytes)) and decode(o.attrs["units"]) not in allowed else None)
+    check(not odd, "every dataset's units is one of the documented units", odd, sorted(allowed))
 
 
 def check_docs_example(h5_path):

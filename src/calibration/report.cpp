@@ -19,6 +19,7 @@
 #include "hedgesim/backtest/utc_time.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/io/units.hpp"
 #include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/version.hpp"
 
@@ -96,7 +97,8 @@ void attr_u64(hid_t obj, const char* name, std::uint64_t v) {
 }
 
 template <class T>
-void dataset(hid_t parent, const char* name, const std::vector<T>& v, const char* units) {
+void dataset(hid_t parent, const char* name, const std::vector<T>& v, const char* units, const char* description = nullptr) {
+  if (!is_unit(units)) throw RuntimeFailure(fmt::format("dataset {}: units '{}' is not one of io/units.hpp's (a bug)", name, units));
   const hsize_t n = v.size();
   H5 space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
   const hid_t file_type = std::is_same_v<T, double> ? H5T_IEEE_F64LE : H5T_STD_U64LE;
@@ -105,6 +107,7 @@ void dataset(hid_t parent, const char* name, const std::vector<T>& v, const char
        fmt::format("dataset {}", name));
   if (n) check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), fmt::format("writing {}", name));
   attr_string(d, "units", units);
+  if (description != nullptr) attr_string(d, "description", description);
   d.close(fmt::format("closing {}", name));
 }
 
@@ -152,9 +155,9 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
       upper.push_back(p.upper);
     }
     attr_strings(g, "names", names);
-    dataset(g, "value", value, "model units (docs/models.md)");
-    dataset(g, "lower", lower, "model units (docs/models.md)");
-    dataset(g, "upper", upper, "model units (docs/models.md)");
+    dataset(g, "value", value, "mixed", "each parameter in its model unit (docs/models.md)");
+    dataset(g, "lower", lower, "mixed", "each parameter in its model unit (docs/models.md)");
+    dataset(g, "upper", upper, "mixed", "each parameter in its model unit (docs/models.md)");
   }
   {
     H5 g(H5Gcreate2(file, "expiries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "group expiries");
@@ -199,9 +202,9 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
       ask.push_back(o.ask);
       weight.push_back(fit.weight[j]);
     }
-    dataset(g, "expiry_index", expiry, "count");
+    dataset(g, "expiry_index", expiry, "index", "row of /expiries");
     dataset(g, "is_call", is_call, "1");
-    dataset(g, "line", line, "count");
+    dataset(g, "line", line, "index", "line of the chain file (1-based)");
     dataset(g, "maturity", maturity, "years");
     dataset(g, "strike", strike, "USD");
     dataset(g, "forward", forward, "USD");

@@ -2,6 +2,7 @@
 // handle is owned by an RAII Handle, every call is checked, and a failure becomes a RuntimeFailure
 // carrying HDF5's own error-stack messages (its automatic printing is silenced meanwhile).
 #include "hedgesim/io/hdf5_writer.hpp"
+#include "hedgesim/io/units.hpp"
 
 #include <hdf5.h>
 
@@ -215,12 +216,14 @@ void write_attr_array(hid_t obj, const char* name, std::span<const double> value
   if (n > 0) check(H5Awrite(attr, H5T_NATIVE_DOUBLE, values.data()), fmt::format("writing attribute '{}'", name));
 }
 
-/// A float64 / uint64 dataset of shape `dims` (row-major `values`) with a `units` attribute; chunked,
-/// shuffled and deflated when `compress` (1-D only).
+/// A float64 / uint64 dataset of shape `dims` (row-major `values`) with a `units` attribute (one of
+/// io/units.hpp) and, when given, a `description`; chunked, shuffled and deflated when `compress` (1-D).
 template <class T>
 void write_dataset(hid_t parent, const std::string& name, std::span<const T> values, std::vector<hsize_t> dims,
-                   const std::string& units, bool compress = false) {
+                   const std::string& units, bool compress = false, const std::string& description = "") {
   const std::string where = object_path(parent, name);
+  if (!is_unit(units))
+    throw RuntimeFailure(fmt::format("dataset '{}': units '{}' is not one of io/units.hpp's (a bug)", where, units));
   hsize_t total = 1;
   for (const hsize_t d : dims) total *= d;
   if (total != values.size())
@@ -239,6 +242,7 @@ void write_dataset(hid_t parent, const std::string& name, std::span<const T> val
     check(H5Dwrite(dset, H5Type<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
           fmt::format("writing dataset '{}'", where));
   write_attr(dset, "units", units);
+  if (!description.empty()) write_attr(dset, "description", description);
   dset.close(fmt::format("closing dataset '{}'", where));  // flushes the chunk cache: a write error shows here
 }
 
@@ -409,7 +413,7 @@ void write_sample_paths(hid_t file, const SamplePaths& s, const SampleTrades& t)
   write_dataset<double>(group, "variance", s.variance, {s.count, points}, "1/year");
   if (t.policies > 0 && t.count == s.count && t.points == points)
     write_dataset<std::uint32_t>(group, "trades", t.executed, {t.policies, t.count, points},
-                                 "1 = the policy (/summary order) executed a trade at that step");
+                                 "1", false, "1 = the policy (/summary order) executed a trade at that step");
 }
 
 void write_file(const std::string& file_path, const RunSpec& spec, const RunReport& report) {
@@ -483,13 +487,13 @@ struct Columns {
   }
   void write(hid_t g, const std::string& risk_units, const std::string& objective_units) const {
     const hsize_t n = family.size();
-    write_dataset<std::uint32_t>(g, "family", family, {n}, "index into /.family_names");
-    write_dataset<std::uint32_t>(g, "search", search, {n}, "row of /searches");
-    write_dataset<std::uint32_t>(g, "pass", pass, {n}, "pass over the paths (0-based)");
-    write_dataset<std::uint32_t>(g, "sample", sample, {n}, "0 in-sample, 1 out-of-sample");
-    write_dataset<std::uint32_t>(g, "feasible", feasible, {n}, "1 when mean cost <= budget (always 1 for lambda)");
-    write_dataset<double>(g, "level", level, {n}, "lambda (USD per USD of risk) or cost budget (USD)");
-    write_dataset<double>(g, "parameters", parameters, {n, kMaxParams}, "per /searches parameter_names; NaN unused");
+    write_dataset<std::uint32_t>(g, "family", family, {n}, "index", false, "index into the root attribute family_names");
+    write_dataset<std::uint32_t>(g, "search", search, {n}, "index", false, "row of /searches");
+    write_dataset<std::uint32_t>(g, "pass", pass, {n}, "index", false, "the pass over the paths that evaluated it (0-based)");
+    write_dataset<std::uint32_t>(g, "sample", sample, {n}, "1", false, "0 in-sample, 1 out-of-sample");
+    write_dataset<std::uint32_t>(g, "feasible", feasible, {n}, "1", false, "1 when mean cost <= budget (always 1 for lambda)");
+    write_dataset<double>(g, "level", level, {n}, "mixed", false, "lambda (USD per USD of risk: 1) or cost budget (USD)");
+    write_dataset<double>(g, "parameters", parameters, {n, kMaxParams}, "mixed", false, "each free parameter in its own unit, named by /searches parameter_names; NaN unused");
     write_dataset<double>(g, "objective", objective, {n}, objective_units);
     write_dataset<double>(g, "objective_se", objective_se, {n}, objective_units);
     write_dataset<double>(g, "cost_mean", cost_mean, {n}, "USD");
@@ -498,7 +502,7 @@ struct Columns {
     write_dataset<double>(g, "risk_se", risk_se, {n}, risk_units);
     write_dataset<double>(g, "pnl_mean", pnl_mean, {n}, "USD");
     write_dataset<double>(g, "pnl_std", pnl_std, {n}, "USD");
-    write_dataset<double>(g, "trades_mean", trades_mean, {n}, "trades per path");
+    write_dataset<double>(g, "trades_mean", trades_mean, {n}, "count", false, "mean trades per path");
   }
   static constexpr std::size_t kMaxParams = 6;
 };
@@ -511,7 +515,8 @@ void write_optimise_file(const std::string& file_path, const RunSpec& spec, cons
   write_optimise_root(file, spec, report);
   const OptimiseSpec& o = spec.optimise;
   const std::string risk_units = o.risk == RiskMeasure::variance ? "USD^2" : "USD";
-  const std::string objective_units = o.budget_form ? risk_units : (o.risk == RiskMeasure::variance ? "USD (cost) + lambda * USD^2" : "USD");
+  // cost + lambda * variance adds USD to USD^2 (lambda per USD): mixed.
+  const std::string objective_units = o.budget_form ? risk_units : (o.risk == RiskMeasure::variance ? "mixed" : "USD");
   {
     Columns c;
     for (const CandidateRow& r : report.rows)
@@ -553,10 +558,10 @@ void write_optimise_file(const std::string& file_path, const RunSpec& spec, cons
       const Handle go = create_group(g, "out_of_sample");
       out.write(go, risk_units, objective_units);
     }
-    write_dataset<std::uint32_t>(g, "best_row", best_row, {n}, "row of /frontier");
-    write_dataset<std::uint32_t>(g, "evaluations", evaluations, {n}, "candidates");
-    write_dataset<std::uint32_t>(g, "converged", converged, {n}, "1 stopped on tolerance, 0 on budget");
-    write_dataset<double>(g, "difference_z", z, {n}, "standard errors of the difference (out - in)");
+    write_dataset<std::uint32_t>(g, "best_row", best_row, {n}, "index", false, "row of /frontier");
+    write_dataset<std::uint32_t>(g, "evaluations", evaluations, {n}, "count", false, "candidates evaluated");
+    write_dataset<std::uint32_t>(g, "converged", converged, {n}, "1", false, "1 stopped on tolerance, 0 on budget");
+    write_dataset<double>(g, "difference_z", z, {n}, "1", false, "(out of sample - in sample) / standard error of the difference");
     write_attr_strings(g, "method", method, false);
     write_attr_strings(g, "parameter_names", names, false);
   }
@@ -649,12 +654,12 @@ void write_backtest_group(hid_t file, const RunSpec& spec, const BacktestReport&
   if (!rep.gas_file.empty()) write_issue_attrs(group, "gas", rep.gas_issues);
   {
     const Handle w = create_group(group, "windows");
-    write_dataset<std::int64_t>(w, "start_time", rep.window_start, {nw}, "s since 1970-01-01T00:00:00Z");
+    write_dataset<std::int64_t>(w, "start_time", rep.window_start, {nw}, "s", false, "Unix time: seconds since 1970-01-01T00:00:00Z");
     write_dataset<double>(w, "start_spot", rep.start_spot, {nw}, "USD");
     write_dataset<double>(w, "end_spot", rep.end_spot, {nw}, "USD");
     write_dataset<double>(w, "vol", rep.vol, {nw}, "1/sqrt(year)");
     write_dataset<double>(w, "strike", rep.strike, {nw, n_opt}, "USD");
-    write_dataset<double>(w, "premium", rep.premium, {nw, n_opt}, "USD per unit");
+    write_dataset<double>(w, "premium", rep.premium, {nw, n_opt}, "USD", false, "per unit of each option");
   }
   write_summary(group, h);
   write_summary_quantiles(group, h);
@@ -665,7 +670,7 @@ void write_backtest_group(hid_t file, const RunSpec& spec, const BacktestReport&
     for (std::size_t p = 0; p < np; ++p) {
       write_policy(policies, per_window, h, p);
       const Handle g(H5Gopen2(policies, h.policies[p].spec.name.c_str(), H5P_DEFAULT), H5Gclose, "opening policy group");
-      write_dataset<double>(g, "pnl_scaled", rep.pnl_scaled[p], {nw}, "USD at model.spot");
+      write_dataset<double>(g, "pnl_scaled", rep.pnl_scaled[p], {nw}, "USD", false, "at the Monte Carlo model's price level, model.spot");
     }
   }
   if (!rep.model_checked) return;
@@ -696,10 +701,10 @@ void write_backtest_group(hid_t file, const RunSpec& spec, const BacktestReport&
   const std::vector<double> levels = np ? rep.checks.front().levels : std::vector<double>();
   const std::size_t nl = levels.size();
   write_dataset<double>(mc, "levels", levels, {nl}, "1");
-  write_dataset<double>(mc, "backtest_quantiles", bq, {np, nl}, "USD at model.spot");
+  write_dataset<double>(mc, "backtest_quantiles", bq, {np, nl}, "USD", false, "at the Monte Carlo model's price level, model.spot");
   write_dataset<double>(mc, "model_quantiles", mq, {np, nl}, "USD");
-  write_dataset<double>(mc, "backtest_mean", bmean, {np}, "USD at model.spot");
-  write_dataset<double>(mc, "backtest_std", bstd, {np}, "USD at model.spot");
+  write_dataset<double>(mc, "backtest_mean", bmean, {np}, "USD", false, "at the Monte Carlo model's price level, model.spot");
+  write_dataset<double>(mc, "backtest_std", bstd, {np}, "USD", false, "at the Monte Carlo model's price level, model.spot");
   write_dataset<double>(mc, "model_mean", mmean, {np}, "USD");
   write_dataset<double>(mc, "model_std", mstd, {np}, "USD");
   write_dataset<double>(mc, "ks_statistic", d, {np}, "1");

@@ -36,7 +36,7 @@ struct PolicyParams {
 /// this table come PathField, the field's name in outputs (HDF5 datasets, `<name>_mean` in JSON and
 /// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
 /// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding; turnover is the traded
-/// notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coins.
+/// notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin (io/units.hpp).
 #define HEDGESIM_PATH_FIELDS(X) \
   X(pnl, "USD")                 \
   X(cost, "USD")                \
@@ -48,7 +48,7 @@ struct PolicyParams {
   X(trades, "count")            \
   X(failures, "count")          \
   X(turnover, "USD")            \
-  X(max_delta_error, "coins")
+  X(max_delta_error, "coin")
 
 enum class PathField : unsigned {
 #define HEDGESIM_PATH_FIELD_ENUMERATOR(name, unit) name,
