@@ -54,6 +54,18 @@ struct SimulationOverrides {
 /// flag otherwise, e.g. "--paths = '-5': expected an integer > 0". Call validate() afterwards.
 void apply_overrides(SimulationSpec& sim, const SimulationOverrides& overrides);
 
+/// Values of the backtest's keys given outside the config (the CLI's --prices, --funding, --gas,
+/// --on-bad-data, --no-model-check; the Python package's keyword arguments).
+struct BacktestOverrides {
+  std::optional<std::string> prices, funding, gas, on_bad_data;
+  bool no_model_check = false;
+};
+
+/// Sets the given backtest keys; a bad on_bad_data is an InputError naming `on_bad_data_name` (the flag
+/// or argument as the caller spells it). Call validate_for_backtest() afterwards.
+void apply_backtest_overrides(BacktestSpec& backtest, const BacktestOverrides& overrides,
+                              std::string_view on_bad_data_name);
+
 /// The largest output.histogram_bins.
 constexpr unsigned kMaxHistogramBins = 100000;
 /// The largest output.sample_paths.

@@ -48,10 +48,7 @@ struct Overrides {
 };
 
 /// The backtest command's own flags (--prices, --funding, --gas, --on-bad-data, --no-model-check).
-struct BacktestOverrides {
-  std::optional<std::string> prices, funding, gas, on_bad_data;
-  bool no_model_check = false;
-};
+using hs::BacktestOverrides;
 
 /// The config with the overrides applied and validated: the CLI's load_with_overrides, with messages
 /// naming the keyword argument ("paths = '-5': ...") instead of the flag ("--paths = ...").
@@ -208,12 +205,7 @@ nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progre
 /// the output path checked, run_backtest_job, the results file.
 nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, nb::handle progress) {
   hs::RunSpec spec = with_overrides(base, o);
-  hs::BacktestSpec& b = spec.backtest;
-  if (bo.prices) b.prices = *bo.prices;
-  if (bo.funding) b.funding = *bo.funding;
-  if (bo.gas) b.gas = *bo.gas;
-  if (bo.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*bo.on_bad_data, "on_bad_data");
-  if (bo.no_model_check) b.model_check = false;
+  hs::apply_backtest_overrides(spec.backtest, bo, "on_bad_data");
   hs::validate_for_backtest(spec);
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {

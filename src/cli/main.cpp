@@ -265,8 +265,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
 
 struct BacktestFlags {
   CommonFlags common;
-  std::optional<std::string> prices, funding, gas, on_bad_data;
-  bool no_model_check = false;
+  hs::BacktestOverrides backtest;
 };
 
 std::string issues_text(const hs::DataIssues& d) {
@@ -324,12 +323,7 @@ void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
 
 int cmd_backtest(const BacktestFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags.common);
-  hs::BacktestSpec& b = spec.backtest;
-  if (flags.prices) b.prices = *flags.prices;
-  if (flags.funding) b.funding = *flags.funding;
-  if (flags.gas) b.gas = *flags.gas;
-  if (flags.on_bad_data) b.on_bad_data = hs::parse_enum<hs::BadData>(*flags.on_bad_data, "--on-bad-data");
-  if (flags.no_model_check) b.model_check = false;
+  hs::apply_backtest_overrides(spec.backtest, flags.backtest, "--on-bad-data");
   hs::validate_for_backtest(spec);
   spec.effective_config = hs::effective_config_text(spec);
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
@@ -497,11 +491,11 @@ int main(int argc, char** argv) {
       "backtest", "Replay historical prices through every policy in rolling windows; compare with the model");
   add_common_flags(*backtest, bt_flags.common);
   backtest->add_option("--out", bt_flags.common.out, "HDF5 results file (overrides output.file)");
-  backtest->add_option("--prices", bt_flags.prices, "hourly price CSV (overrides backtest.prices)");
-  backtest->add_option("--funding", bt_flags.funding, "funding-rate CSV for a perpetual hedge (overrides backtest.funding)");
-  backtest->add_option("--gas", bt_flags.gas, "daily gas-price CSV (overrides backtest.gas)");
-  backtest->add_option("--on-bad-data", bt_flags.on_bad_data, "fail | skip (overrides backtest.on_bad_data)");
-  backtest->add_flag("--no-model-check", bt_flags.no_model_check, "skip the Monte Carlo comparison");
+  backtest->add_option("--prices", bt_flags.backtest.prices, "hourly price CSV (overrides backtest.prices)");
+  backtest->add_option("--funding", bt_flags.backtest.funding, "funding-rate CSV for a perpetual hedge (overrides backtest.funding)");
+  backtest->add_option("--gas", bt_flags.backtest.gas, "daily gas-price CSV (overrides backtest.gas)");
+  backtest->add_option("--on-bad-data", bt_flags.backtest.on_bad_data, "fail | skip (overrides backtest.on_bad_data)");
+  backtest->add_flag("--no-model-check", bt_flags.backtest.no_model_check, "skip the Monte Carlo comparison");
   CommonFlags optimise_flags;
   CLI::App* optimise = app.add_subcommand(
       "optimise", "Choose band parameters by mean cost versus risk; efficient frontier and out-of-sample check");

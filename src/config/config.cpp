@@ -80,6 +80,14 @@ std::string effective_config_text(const RunSpec& spec) {
   return std::string(out.c_str()) + "\n";
 }
 
+void apply_backtest_overrides(BacktestSpec& b, const BacktestOverrides& o, std::string_view on_bad_data_name) {
+  if (o.prices) b.prices = *o.prices;
+  if (o.funding) b.funding = *o.funding;
+  if (o.gas) b.gas = *o.gas;
+  if (o.on_bad_data) b.on_bad_data = parse_enum<BadData>(*o.on_bad_data, on_bad_data_name);
+  if (o.no_model_check) b.model_check = false;
+}
+
 void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
   // The config key's own expectation and limit (schema.hpp), so a flag accepts what its key accepts.
   const auto value = [](std::string_view flag, const std::string& text, std::string_view key) {
