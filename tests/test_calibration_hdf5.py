@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 import h5py
+import numpy as np
 
 bin_, root = sys.argv[1], sys.argv[2]
 plot = "--plot" in sys.argv
@@ -31,6 +32,8 @@ with tempfile.TemporaryDirectory() as tmp:
     with h5py.File(h5, "r") as f:
         assert f.attrs["format"] == "hedgesim-calibration"
         assert f.attrs["format_version"] == 1
+        # One type in every hedgesim file (run, optimise and backtest files write int32 too).
+        assert f.attrs["format_version"].dtype == np.int32, f.attrs["format_version"].dtype
         assert f.attrs["model"] == "bates"
         assert abs(100 * f.attrs["rmse_vol"] - j["rmse_vol_points"]) < 1e-9
         n = j["options"]

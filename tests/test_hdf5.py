@@ -92,6 +92,7 @@ def check_root(f, j, config_text):
     a = f.attrs
     check(decode(a.get("format")) == "hedgesim-results", "attr format", a.get("format"), "hedgesim-results")
     check(a.get("format_version") == 1, "attr format_version", a.get("format_version"), 1)
+    check(a["format_version"].dtype == np.int32, "attr format_version is int32", a["format_version"].dtype, "int32")
     for key in ("hedgesim_version", "git_commit", "backend", "device", "precision", "model", "measure"):
         check(decode(a.get(key)) == j[key], f"attr {key}", a.get(key), j[key])
     for key in ("paths", "steps", "seed", "threads"):

@@ -90,6 +90,13 @@ void attr_double(hid_t obj, const char* name, double v) {
   check(H5Awrite(attr, H5T_NATIVE_DOUBLE, &v), fmt::format("writing attribute {}", name));
 }
 
+/// int32, as every hedgesim file writes format_version (docs/hdf5.md), whatever its kind.
+void attr_i32(hid_t obj, const char* name, std::int32_t v) {
+  H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  H5 attr(H5Acreate2(obj, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, fmt::format("attribute {}", name));
+  check(H5Awrite(attr, H5T_NATIVE_INT32, &v), fmt::format("writing attribute {}", name));
+}
+
 void attr_u64(hid_t obj, const char* name, std::uint64_t v) {
   H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
   H5 attr(H5Acreate2(obj, name, H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, fmt::format("attribute {}", name));
@@ -116,7 +123,7 @@ void write_file(const std::string& file_path, const CalibrationRun& run) {
   const FitResult& fit = run.fit;
   H5 file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "creating the file");
   attr_string(file, "format", "hedgesim-calibration");
-  attr_u64(file, "format_version", 1);
+  attr_i32(file, "format_version", 1);
   attr_string(file, "hedgesim_version", HEDGESIM_VERSION);
   if (!run.command_line.empty()) attr_string(file, "command_line", run.command_line);
   attr_string(file, "git_commit", HEDGESIM_GIT_COMMIT);
