@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev libboost-dev
   clang libclang-rt-dev
   libopenmpi-dev openmpi-bin
-  python3 python3-h5py python3-numpy python3-matplotlib python3-yaml
+  python3 python3-h5py python3-numpy python3-matplotlib python3-yaml python3-pandas
 )
 missing=()
 for p in "${packages[@]}"; do

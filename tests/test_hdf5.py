@@ -244,21 +244,6 @@ def check_all_units(f):
     check(not odd, "every dataset's units is one of the documented units", odd, sorted(allowed))
 
 
-def check_docs_example(h5_path):
-    """Runs the Python example of docs/hdf5.md on the file, where pandas is installed."""
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        print("docs/hdf5.md example: skipped (pandas is not installed for this python)")
-        return
-    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "hdf5.md")
-    with open(doc) as fh:
-        text = fh.read()
-    code = text.split("```python\n", 1)[1].split("```", 1)[0].replace("results/run.h5", h5_path)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    check(r.returncode == 0, "docs/hdf5.md example runs", r.stderr.strip()[-2000:], "exit code 0")
-
-
 def check_sample_paths(f, n, steps, spot0, variance):
     """/sample_paths: n paths over steps + 1 grid times, starting at spot0, with GBM's constant variance."""
     if not check("sample_paths" in f, "/sample_paths exists", list(f)):
@@ -308,7 +293,6 @@ def main():
             check_all_units(f)
             check_sample_paths(f, n=10, steps=7 * 24, spot0=65000.0, variance=0.36)
 
-        check_docs_example(out)
 
         # Without output.per_path: summary and histograms only; the rerun replaces the file.
         small_text = CONFIG.format(paths=300, file=out, per_path="false")
