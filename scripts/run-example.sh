@@ -5,6 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake --preset release >/dev/null
+# Only what the example needs: the CUDA backend only where a GPU is, for that GPU alone (compiling it for
+# every architecture costs minutes on a machine that cannot run it); the CPU backend everywhere.
+cuda=(-DHEDGESIM_ENABLE_CUDA=OFF)
+if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && command -v nvcc >/dev/null; then
+  cuda=(-DHEDGESIM_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native)
+  command -v ccache >/dev/null && cuda+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake --preset release "${cuda[@]}" "${launcher[@]}" >/dev/null
 cmake --build --preset release -j "$(nproc)" --target hedgesim
 ./build/release/hedgesim run configs/btc_short_calls_perp.yaml "$@"
