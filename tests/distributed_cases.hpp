@@ -35,6 +35,13 @@ inline void expect_same(const DistributedSummary& a, const DistributedSummary& b
     EXPECT_TRUE(same_bits(a.histogram.edges[i], b.histogram.edges[i])) << what << " edge " << i;
 }
 
+/// The TileFold of `values`, the paths of tiles from `first_tile` on.
+inline TileFold fold_values(std::span<const double> values, std::uint64_t first_tile = 0) {
+  TileFold fold(first_tile);
+  fold.add_values(values);
+  return fold;
+}
+
 /// P&L-like values: a skewed body, a heavy left tail, many exact ties (rounded to a grid), ±0.
 inline std::vector<double> sample(std::size_t n, unsigned seed) {
   std::mt19937_64 gen(seed);

@@ -94,7 +94,7 @@ Outcome run_ranks(const std::vector<double>& values, const std::vector<std::size
     threads.emplace_back([&, k] {
       const std::size_t lo = k == 0 ? 0 : cuts[k - 1], hi = k + 1 == r ? values.size() : cuts[k];
       std::vector<double> mine(values.begin() + static_cast<std::ptrdiff_t>(lo), values.begin() + static_cast<std::ptrdiff_t>(hi));
-      const hs::TileFold tiles = hs::fold_values(mine, lo / hs::kMomentTile);
+      const hs::TileFold tiles = hs::test::fold_values(mine, lo / hs::kMomentTile);
       ThreadRanks::Rank rank(all, k);
       try {
         hs::DistributedSummary s = hs::distributed_summary(rank, mine, tiles, levels, bins);

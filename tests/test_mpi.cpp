@@ -61,14 +61,14 @@ TEST(Mpi, DistributedSummaryEqualsOneProcess) {
     const hs::PathRange mine = hs::rank_paths(n, g_ranks->rank(), g_ranks->size());
     std::vector<double> values(all.begin() + static_cast<std::ptrdiff_t>(mine.begin),
                                all.begin() + static_cast<std::ptrdiff_t>(mine.end));
-    const hs::TileFold tiles = hs::fold_values(values, mine.begin / hs::kMomentTile);
+    const hs::TileFold tiles = hs::test::fold_values(values, mine.begin / hs::kMomentTile);
     const hs::DistributedSummary got =
         hs::distributed_summary(g_ranks->collectives(), values, tiles, hs::kDefaultQuantileLevels, 40);
     if (!g_ranks->is_root()) continue;
     std::vector<double> copy = all;
     hs::SoloCollectives solo;
     const hs::DistributedSummary want =
-        hs::distributed_summary(solo, copy, hs::fold_values(copy), hs::kDefaultQuantileLevels, 40);
+        hs::distributed_summary(solo, copy, hs::test::fold_values(copy), hs::kDefaultQuantileLevels, 40);
     hs::test::expect_same(got, want, std::to_string(n) + " values over " + std::to_string(g_ranks->size()) + " ranks");
   }
 }

@@ -1,6 +1,5 @@
 // Dispatch of hedging to the resolved backend; a CPU batch is reduced here the way a CUDA batch is on
 // its device (tile moments of every field, P&L and cost per path).
-#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -20,12 +19,10 @@ void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRa
   const unsigned policies = hedge.n_policies;
   out.range = range;
   out.policies = policies;
-  const std::size_t tiles = moment_tiles(n);
+  const std::size_t segments = static_cast<std::size_t>(kPathFields) * policies;
   out.tiles.clear();
-  out.tiles.reserve(static_cast<std::size_t>(kPathFields) * policies * tiles);
-  for (std::size_t k = 0; k < static_cast<std::size_t>(kPathFields) * policies; ++k)
-    for (std::size_t first = 0; first < n; first += kMomentTile)
-      out.tiles.push_back(Moments::of({raw.data() + k * n + first, std::min<std::size_t>(kMomentTile, n - first)}));
+  out.tiles.reserve(segments * moment_tiles(n));
+  for (std::size_t k = 0; k < segments; ++k) append_tile_moments({raw.data() + k * n, n}, out.tiles);
   const auto segment = [&](PathField f) {
     const auto first = raw.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(f) * policies * n);
     return std::vector<double>(first, first + static_cast<std::ptrdiff_t>(policies * n));

@@ -61,8 +61,7 @@ PriceReport run_price_job(const RunSpec& spec, const BackendInfo& backend, Colle
           payoffs[p] = discount[i] * std::max(intrinsic, 0.0);
           if (!std::isfinite(payoffs[p])) ++non_finite[i];
         }
-        for (std::size_t t = 0; t < n; t += kMomentTile)
-          folds[i].add(Moments::of({payoffs.data() + t, std::min<std::size_t>(kMomentTile, n - t)}));
+        folds[i].add_values(payoffs);
       }
       if (progress) progress(range.end - mine.begin, mine.size());
     }

@@ -51,13 +51,6 @@ void sort_by_order_key(std::span<double> values) {
   std::sort(values.begin(), values.end(), [](double a, double b) { return order_key(a) < order_key(b); });
 }
 
-TileFold fold_values(std::span<const double> values, std::uint64_t first_tile) {
-  TileFold fold(first_tile);
-  for (std::size_t first = 0; first < values.size(); first += kMomentTile)
-    fold.add(Moments::of(values.subspan(first, std::min<std::size_t>(kMomentTile, values.size() - first))));
-  return fold;
-}
-
 DistributedSummary distributed_summary(Collectives& ranks, std::span<double> values, const TileFold& moments,
                                        std::span<const double> quantile_levels, unsigned bins) {
   // What every rank must agree on before any other collective: the count, and whether any rank's input

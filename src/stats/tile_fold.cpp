@@ -1,6 +1,8 @@
 // TileFold and merge_pieces (stats/tile_fold.hpp).
 #include "hedgesim/stats/tile_fold.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "hedgesim/errors.hpp"
@@ -37,7 +39,18 @@ TileFold TileFold::restore(std::uint64_t first, std::uint64_t next, std::vector<
   return f;
 }
 
+void TileFold::add_values(std::span<const double> values) {
+  std::vector<Moments> tiles;
+  append_tile_moments(values, tiles);
+  add(tiles);
+}
+
 Moments TileFold::total() const { return merge_pieces(starts_, pieces_); }
+
+void append_tile_moments(std::span<const double> values, std::vector<Moments>& tiles) {
+  for (std::size_t first = 0; first < values.size(); first += kMomentTile)
+    tiles.push_back(Moments::of(values.subspan(first, std::min<std::size_t>(kMomentTile, values.size() - first))));
+}
 
 Moments merge_pieces(std::span<const std::uint64_t> starts, std::span<const Moments> pieces) {
   if (starts.size() != pieces.size())

@@ -43,8 +43,4 @@ void sort_by_order_key(std::span<double> values);
 DistributedSummary distributed_summary(Collectives& ranks, std::span<double> values, const TileFold& moments,
                                        std::span<const double> quantile_levels, unsigned bins);
 
-/// A TileFold of every kMomentTile run of `values` (path order, from global tile `first_tile`), each
-/// tile Moments::of its values, the last run possibly shorter.
-TileFold fold_values(std::span<const double> values, std::uint64_t first_tile = 0);
-
 }  // namespace hedgesim

@@ -35,6 +35,8 @@ class TileFold {
   void add(std::span<const Moments> tiles) {
     for (const Moments& t : tiles) add(t);
   }
+  /// add() of the tile moments of `values` (append_tile_moments).
+  void add_values(std::span<const double> values);
 
   /// The global tile index each piece starts at, ascending.
   std::span<const std::uint64_t> starts() const { return starts_; }
@@ -57,6 +59,11 @@ class TileFold {
   std::vector<std::uint64_t> starts_;
   std::vector<Moments> pieces_;
 };
+
+/// Appends Moments::of of every kMomentTile run of `values` to `tiles`: the values of consecutive paths
+/// from the start of a tile, the last run possibly shorter. The CPU's tile moments (the device's block
+/// reduction gives the CUDA backend's).
+void append_tile_moments(std::span<const double> values, std::vector<Moments>& tiles);
 
 /// The moments of pieces of consecutive tiles in path order (the pieces of every rank's TileFold,
 /// concatenated in rank order): block by block, pieces after a block's first merged onto it.
