@@ -51,8 +51,20 @@ struct SimulationOverrides {
 
 /// Sets the given keys by the rules the config file's keys follow (the same parsing, range and
 /// expectation text), so a flag can never mean something its key would refuse: InputError naming the
-/// flag otherwise, e.g. "--paths = '-5': expected an integer > 0". Call validate() afterwards.
-void apply_overrides(SimulationSpec& sim, const SimulationOverrides& overrides);
+/// value as `prefix` + its name otherwise, e.g. "--paths = '-5': expected an integer > 0" (the CLI's
+/// "--"; the Python package's keyword arguments have none). Call validate() afterwards.
+void apply_overrides(SimulationSpec& sim, const SimulationOverrides& overrides, std::string_view prefix = "--");
+
+/// Values of a run's keys given outside its config, as typed: the CLI's --paths, --seed, --threads,
+/// --backend, --precision and --out, the Python package's keyword arguments of the same names.
+struct RunOverrides {
+  SimulationOverrides simulation;
+  std::optional<std::string> backend, precision, out;
+};
+
+/// Applies `overrides` to `spec` by the config keys' own rules (apply_overrides; an empty `out` is
+/// refused, not read as "no file"), then validate(). Messages name each value as `prefix` + its name.
+void apply_run_overrides(RunSpec& spec, const RunOverrides& overrides, std::string_view prefix = "--");
 
 /// Values of the backtest's keys given outside the config (the CLI's --prices, --funding, --gas,
 /// --on-bad-data, --no-model-check; the Python package's keyword arguments).

@@ -50,24 +50,11 @@ struct Overrides {
 /// The backtest command's own flags (--prices, --funding, --gas, --on-bad-data, --no-model-check).
 using hs::BacktestOverrides;
 
-/// The config with the overrides applied and validated: the CLI's load_with_overrides, with messages
-/// naming the keyword argument ("paths = '-5': ...") instead of the flag ("--paths = ...").
+/// The config with the overrides applied and validated as the CLI's flags are (apply_run_overrides),
+/// messages naming the keyword argument ("paths = '-5': ...") instead of the flag ("--paths = ...").
 hs::RunSpec with_overrides(const hs::RunSpec& base, const Overrides& o) {
   hs::RunSpec spec = base;
-  try {
-    hs::apply_overrides(spec.simulation, hs::SimulationOverrides{o.paths, o.seed, o.threads});
-  } catch (const hs::InputError& e) {
-    std::string message = e.what();
-    if (message.rfind("--", 0) == 0) message.erase(0, 2);
-    throw hs::InputError(message);
-  }
-  if (o.out) {
-    if (o.out->empty()) throw hs::InputError("out = '': expected the path of the HDF5 results file");
-    spec.output.file = *o.out;
-  }
-  if (o.backend) spec.simulation.backend = hs::parse_enum<hs::BackendKind>(*o.backend, "backend");
-  if (o.precision) spec.simulation.precision = hs::parse_enum<hs::Precision>(*o.precision, "precision");
-  hs::validate(spec);
+  hs::apply_run_overrides(spec, {{o.paths, o.seed, o.threads}, o.backend, o.precision, o.out}, "");
   return spec;
 }
 

@@ -47,11 +47,8 @@ enum ExitCode { kOk = 0, kOther = 1, kBadInput = 2, kRuntime = 3, kInterrupted =
 /// Flags common to every simulating command; each overrides its config key when given.
 struct CommonFlags {
   std::string config;
-  hs::SimulationOverrides simulation;  ///< --paths, --seed, --threads as typed: the config's rules apply
-  std::optional<std::string> backend;
+  hs::RunOverrides overrides;          ///< --paths, --seed, --threads, --backend, --precision, --out as typed
   std::optional<std::string> devices;  ///< CUDA devices: "0,1,…" or "all"; default device 0
-  std::optional<std::string> precision;
-  std::optional<std::string> out;  ///< run only: HDF5 results file (overrides output.file)
   bool json = false;
   bool quiet = false;        ///< no progress bar and no notes on stderr (warnings and errors still)
   std::string command_line;  ///< the whole command, for the results file's provenance
@@ -59,29 +56,20 @@ struct CommonFlags {
 
 void add_common_flags(CLI::App& cmd, CommonFlags& f) {
   cmd.add_option("CONFIG", f.config, "YAML run configuration")->required();
-  cmd.add_option("--paths", f.simulation.paths, "number of Monte Carlo paths (overrides simulation.paths)");
-  cmd.add_option("--seed", f.simulation.seed, "random seed (overrides simulation.seed)");
-  cmd.add_option("--backend", f.backend, "auto | cpu | cuda (overrides simulation.backend)");
-  cmd.add_option("--threads", f.simulation.threads, "CPU threads, 0 = all (overrides simulation.threads)");
+  cmd.add_option("--paths", f.overrides.simulation.paths, "number of Monte Carlo paths (overrides simulation.paths)");
+  cmd.add_option("--seed", f.overrides.simulation.seed, "random seed (overrides simulation.seed)");
+  cmd.add_option("--backend", f.overrides.backend, "auto | cpu | cuda (overrides simulation.backend)");
+  cmd.add_option("--threads", f.overrides.simulation.threads, "CPU threads, 0 = all (overrides simulation.threads)");
   cmd.add_option("--devices", f.devices,
                  "CUDA devices, e.g. 0,1 or all (default 0); run splits its paths over them, other commands use the first");
-  cmd.add_option("--precision", f.precision, "float32 | float64 (overrides simulation.precision)");
+  cmd.add_option("--precision", f.overrides.precision, "float32 | float64 (overrides simulation.precision)");
   cmd.add_flag("--json", f.json, "machine-readable result on stdout, nothing else on stdout");
   cmd.add_flag("--quiet", f.quiet, "no progress bar and no notes on stderr; warnings and errors are still printed");
 }
 
 hs::RunSpec load_with_overrides(const CommonFlags& f) {
   hs::RunSpec spec = hs::load_config(f.config);
-  hs::SimulationSpec& sim = spec.simulation;
-  hs::apply_overrides(sim, f.simulation);
-  if (f.out) {
-    // An empty --out would otherwise mean "no file" and be ignored in silence.
-    if (f.out->empty()) throw hs::InputError("--out = '': expected the path of the HDF5 results file");
-    spec.output.file = *f.out;
-  }
-  if (f.backend) sim.backend = hs::parse_enum<hs::BackendKind>(*f.backend, "--backend");
-  if (f.precision) sim.precision = hs::parse_enum<hs::Precision>(*f.precision, "--precision");
-  hs::validate(spec);
+  hs::apply_run_overrides(spec, f.overrides);
   spec.effective_config = hs::effective_config_text(spec);
   spec.command_line = f.command_line;
   return spec;
@@ -476,7 +464,7 @@ int main(int argc, char** argv) {
   RunFlags run_flags;
   CLI::App* run = app.add_subcommand("run", "Hedge the book with every policy on common paths; risk and cost per policy");
   add_common_flags(*run, run_flags.common);
-  run->add_option("--out", run_flags.common.out, "HDF5 results file (overrides output.file)");
+  run->add_option("--out", run_flags.common.overrides.out, "HDF5 results file (overrides output.file)");
   run->add_option("--checkpoint", run_flags.checkpoint.path,
                   "checkpoint after every batch to PATH.rank<r>of<R>; on SIGTERM/SIGINT stop with exit code 4 (CPU backend)");
   run->add_flag("--resume", run_flags.checkpoint.resume, "continue from the --checkpoint (start afresh when there is none)");
@@ -490,7 +478,7 @@ int main(int argc, char** argv) {
   CLI::App* backtest = app.add_subcommand(
       "backtest", "Replay historical prices through every policy in rolling windows; compare with the model");
   add_common_flags(*backtest, bt_flags.common);
-  backtest->add_option("--out", bt_flags.common.out, "HDF5 results file (overrides output.file)");
+  backtest->add_option("--out", bt_flags.common.overrides.out, "HDF5 results file (overrides output.file)");
   backtest->add_option("--prices", bt_flags.backtest.prices, "hourly price CSV (overrides backtest.prices)");
   backtest->add_option("--funding", bt_flags.backtest.funding, "funding-rate CSV for a perpetual hedge (overrides backtest.funding)");
   backtest->add_option("--gas", bt_flags.backtest.gas, "daily gas-price CSV (overrides backtest.gas)");
@@ -500,7 +488,7 @@ int main(int argc, char** argv) {
   CLI::App* optimise = app.add_subcommand(
       "optimise", "Choose band parameters by mean cost versus risk; efficient frontier and out-of-sample check");
   add_common_flags(*optimise, optimise_flags);
-  optimise->add_option("--out", optimise_flags.out, "HDF5 results file (overrides output.file)");
+  optimise->add_option("--out", optimise_flags.overrides.out, "HDF5 results file (overrides output.file)");
   optimise->alias("optimize");
   hs::cli::PackCommandFlags pack_flags;
   CLI::App* pack = hs::cli::add_pack_command(app, pack_flags);

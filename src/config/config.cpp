@@ -88,24 +88,38 @@ void apply_backtest_overrides(BacktestSpec& b, const BacktestOverrides& o, std::
   if (o.no_model_check) b.model_check = false;
 }
 
-void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o) {
+void apply_overrides(SimulationSpec& sim, const SimulationOverrides& o, std::string_view prefix) {
   // The config key's own expectation and limit (schema.hpp), so a flag accepts what its key accepts.
-  const auto value = [](std::string_view flag, const std::string& text, std::string_view key) {
-    const Key<SimulationSpec>& k = key_named<SimulationSpec>(kSimulationKeys, key);
+  const auto value = [&](std::string_view name, const std::string& text) {
+    const Key<SimulationSpec>& k = key_named<SimulationSpec>(kSimulationKeys, name);
     std::uint64_t x = 0;
     if (parse_uint64(text, x) != ScalarStatus::ok || x > k.max) {
-      throw InputError(std::string(flag) + " = '" + text + "': expected " + std::string(k.expected));
+      throw InputError(std::string(prefix) + std::string(name) + " = '" + text + "': expected " + std::string(k.expected));
     }
     return x;
   };
   if (o.paths) {
-    sim.paths = value("--paths", *o.paths, "paths");
+    sim.paths = value("paths", *o.paths);
     // Refused here, by the flag's name: validation would blame simulation.paths, which the file may not set.
-    if (sim.paths == 0) throw InputError("--paths = '" + *o.paths + "': expected " + std::string(kPathsExpected));
-    if (sim.paths == 1) throw InputError("--paths = '" + *o.paths + "': " + std::string(kPathsTwo));
+    const std::string named = std::string(prefix) + "paths = '" + *o.paths + "': ";
+    if (sim.paths == 0) throw InputError(named + "expected " + std::string(kPathsExpected));
+    if (sim.paths == 1) throw InputError(named + std::string(kPathsTwo));
   }
-  if (o.seed) sim.seed = value("--seed", *o.seed, "seed");
-  if (o.threads) sim.threads = static_cast<unsigned>(value("--threads", *o.threads, "threads"));
+  if (o.seed) sim.seed = value("seed", *o.seed);
+  if (o.threads) sim.threads = static_cast<unsigned>(value("threads", *o.threads));
+}
+
+void apply_run_overrides(RunSpec& spec, const RunOverrides& o, std::string_view prefix) {
+  apply_overrides(spec.simulation, o.simulation, prefix);
+  if (o.out) {
+    // An empty out would otherwise mean "no file" and be ignored in silence.
+    if (o.out->empty())
+      throw InputError(std::string(prefix) + "out = '': expected the path of the HDF5 results file");
+    spec.output.file = *o.out;
+  }
+  if (o.backend) spec.simulation.backend = parse_enum<BackendKind>(*o.backend, std::string(prefix) + "backend");
+  if (o.precision) spec.simulation.precision = parse_enum<Precision>(*o.precision, std::string(prefix) + "precision");
+  validate(spec);
 }
 
 void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
