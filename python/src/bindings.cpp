@@ -58,6 +58,16 @@ hs::RunSpec with_overrides(const hs::RunSpec& base, const Overrides& o) {
   return spec;
 }
 
+/// What every job that may write a results file returns to Python: its JSON, the config text and the
+/// file (empty: none).
+nb::dict job_result(const std::string& json, const hs::RunSpec& spec) {
+  nb::dict out;
+  out["json"] = json;
+  out["config_text"] = spec.config_text;
+  out["output_file"] = spec.output.file;
+  return out;
+}
+
 /// Thrown through a job by the progress callback when Python has an exception to raise.
 struct Interrupted : std::exception {
   const char* what() const noexcept override { return "interrupted from Python"; }
@@ -134,10 +144,7 @@ nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::han
     if (!spec.output.file.empty()) hs::write_run_hdf5(spec.output.file, spec, report);
     json = hs::run_json(spec, report).dump();
   });
-  nb::dict out;
-  out["json"] = json;
-  out["config_text"] = spec.config_text;
-  out["output_file"] = spec.output.file;
+  nb::dict out = job_result(json, spec);
   nb::dict histograms, paths;
   for (hs::PolicyResult& r : report.policies) {
     histograms[r.spec.name.c_str()] =
@@ -181,11 +188,7 @@ nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progre
     if (!spec.output.file.empty()) hs::write_optimise_hdf5(spec.output.file, spec, report);
     json = hs::optimise_json(spec, report).dump();
   });
-  nb::dict out;
-  out["json"] = json;
-  out["config_text"] = spec.config_text;
-  out["output_file"] = spec.output.file;
-  return out;
+  return job_result(json, spec);
 }
 
 /// `hedgesim backtest`: JSON text (backtest_json), as cmd_backtest: the flags, validate_for_backtest,
@@ -203,11 +206,7 @@ nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOve
     if (!spec.output.file.empty()) hs::write_backtest_hdf5(spec.output.file, spec, report);
     json = hs::backtest_json(spec, report).dump();
   });
-  nb::dict out;
-  out["json"] = json;
-  out["config_text"] = spec.config_text;
-  out["output_file"] = spec.output.file;
-  return out;
+  return job_result(json, spec);
 }
 
 /// `hedgesim calibrate`: JSON text (calibration_json) and the table the CLI prints. The fit has no

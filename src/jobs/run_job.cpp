@@ -355,10 +355,7 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
       if (per_path)
         for (auto& v : results[p].per_path) v.reserve(mine.size());
     }
-    if (!checkpoint.enabled())
-      for_each_batch(setup, mine, backend, per_path, progress, [&](const HedgingBatch& batch, std::size_t n) {
-        take_batch(batch, n);
-      });
+    if (!checkpoint.enabled()) for_each_batch(setup, mine, backend, per_path, progress, take_batch);
   });
   if (checkpoint.enabled()) checkpointed_batches(spec, setup, backend, ranks, progress, checkpoint, mine, folds, pnl, cost, results, take_batch);
   reduce_over_ranks(spec, ranks, n_pol, folds, pnl, cost, results);
