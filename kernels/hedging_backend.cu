@@ -82,7 +82,7 @@ struct DeviceState {
   /// Allocates on `id`, which must be the current device.
   DeviceState(int id, const HedgeParams& hedge, std::uint64_t batch, std::uint64_t resident_paths, bool keep_all)
       : device(id), capacity(resident_paths) {
-    const std::size_t segments = static_cast<std::size_t>(kPathFields) * hedge.n_policies;
+    const std::size_t segments = static_cast<std::size_t>(path_fields(hedge)) * hedge.n_policies;
     for (auto& slot : slots) {
       slot = std::make_unique<Slot>();
       slot->out = DeviceBuffer<double>(segments * batch);
@@ -105,7 +105,7 @@ struct DeviceState {
 
 /// Device bytes DeviceState allocates.
 std::uint64_t device_bytes(const HedgeParams& hedge, std::uint64_t batch, std::uint64_t resident_paths) {
-  const std::uint64_t segments = static_cast<std::uint64_t>(kPathFields) * hedge.n_policies;
+  const std::uint64_t segments = static_cast<std::uint64_t>(path_fields(hedge)) * hedge.n_policies;
   return 2 * (segments * batch * sizeof(double) + segments * moment_tiles(batch) * sizeof(Moments)) +
          2 * hedge.n_policies * resident_paths * sizeof(double) + hedge.table_size * sizeof(double);
 }
@@ -121,7 +121,7 @@ void cuda_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, P
   if (range.size() == 0) return;
   const std::size_t n = range.size();
   const unsigned policies = hedge.n_policies;
-  const unsigned segments = kPathFields * policies;
+  const unsigned segments = path_fields(hedge) * policies;
   Stream stream;
   DeviceBuffer<double> table;
   const HedgeParams device_hedge = to_device(hedge, table, stream.get());
@@ -164,7 +164,8 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
     throw InputError("cuda_run_hedging: paths must start on a moment tile (rank_paths deals them so)");
   const std::uint64_t total = paths.size();
   const unsigned policies = hedge.n_policies;
-  const unsigned segments = kPathFields * policies;
+  const unsigned fields = path_fields(hedge);
+  const unsigned segments = fields * policies;
   const unsigned n_dev = static_cast<unsigned>(options.devices.size());
   BatchPlan plan = plan_batches(total, options.batch_paths, n_dev);
   for (PlannedBatch& b : plan.batches) b.range = {paths.begin + b.range.begin, paths.begin + b.range.end};
@@ -176,8 +177,8 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
   run.fields.resize(policies);
   if (options.keep_all) {
     run.per_path.resize(policies);
-    for (auto& fields : run.per_path)
-      for (auto& v : fields) v.reserve(total);
+    for (auto& per_field : run.per_path)
+      for (unsigned f = 0; f < fields; ++f) per_field[f].reserve(total);
   }
 
   // Memory check before any allocation: a clear message instead of a failed cudaMalloc mid-run. The
@@ -243,7 +244,7 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
     fold_tile_moments({slot.host_tiles.get(), segments * moment_tiles(n)}, folds);
     if (options.keep_all)
       for (unsigned p = 0; p < policies; ++p)
-        for (unsigned f = 0; f < kPathFields; ++f) {
+        for (unsigned f = 0; f < fields; ++f) {
           const double* v = slot.host_all.get() + (static_cast<std::size_t>(f) * policies + p) * n;
           run.per_path[p][f].insert(run.per_path[p][f].end(), v, v + n);
         }
@@ -261,7 +262,7 @@ CudaHedgingRun cuda_run_hedging(const SimulationJob& job, const HedgeParams& hed
   std::vector<Moments> acc(segments);
   for (unsigned s = 0; s < segments; ++s) acc[s] = folds[s].total();
   for (unsigned p = 0; p < policies; ++p)
-    for (unsigned f = 0; f < kPathFields; ++f) run.fields[p][f] = acc[static_cast<std::size_t>(f) * policies + p];
+    for (unsigned f = 0; f < fields; ++f) run.fields[p][f] = acc[static_cast<std::size_t>(f) * policies + p];
   run.folds = std::move(folds);
 
   // Order statistics: each (field, policy) segment of all paths sorted on the first device. With

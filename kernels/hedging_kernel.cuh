@@ -12,7 +12,9 @@ namespace hedgesim {
 
 // __grid_constant__: the parameters are read in place (the block code takes their address), not copied
 // to local memory per thread. The launch bound (128 threads, 4 blocks an SM) caps registers at 128 a thread.
-template <class T, class Model>
+// kAttribution: a kernel of its own for output.attribution, so the one without it carries none of its
+// registers (docs/hedging.md, "GPU kernel resource budget").
+template <class T, class Model, bool kAttribution>
 __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __grid_constant__ Model model,
                                                                       const __grid_constant__ HedgeParams hp,
                                                                       std::uint32_t steps, std::uint64_t seed,
@@ -24,8 +26,9 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __gr
   // addresses once, before the chunk loop, and holds them in registers through all three phases, which
   // cost ~20 registers and all of the kernel's spills.
   const auto block = [&] {
-    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields()};
-    return HedgeBlock<T, Model>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
+    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields(),
+                               shape.market_state_fields()};
+    return HedgeBlock<T, Model, kAttribution>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
                                 blockIdx.x, blockIdx.y};
   };
   if (threadIdx.x == 0) block().prepare();
@@ -49,17 +52,19 @@ cudaError_t launch_hedging(const Model& model, std::uint32_t steps, std::uint64_
   const BlockShape shape = block_shape(hp);
   const std::size_t shared_bytes = shape.shared_doubles() * sizeof(double);
   const dim3 grid(static_cast<unsigned>(hedge_blocks(shape, count)), shape.groups);
-  // Above 48 KB a kernel must opt in to dynamic shared memory.
-  const cudaError_t opt_in = cudaFuncSetAttribute(hedging_kernel<T, Model>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                  static_cast<int>(shared_bytes));
-  if (opt_in != cudaSuccess) return opt_in;
-  // The whole of an SM's shared memory: left to the driver, it picked a 64 KB split, one block per SM.
-  const cudaError_t carveout = cudaFuncSetAttribute(hedging_kernel<T, Model>, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                                    static_cast<int>(cudaSharedmemCarveoutMaxShared));
-  if (carveout != cudaSuccess) return carveout;
-  hedging_kernel<T, Model><<<grid, shape.threads(), shared_bytes, stream>>>(model, hp, steps, seed, shape, first_path,
-                                                                            count, out);
-  return cudaGetLastError();
+  const auto launch = [&](auto kernel) {
+    // Above 48 KB a kernel must opt in to dynamic shared memory.
+    const cudaError_t opt_in =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared_bytes));
+    if (opt_in != cudaSuccess) return opt_in;
+    // The whole of an SM's shared memory: left to the driver, it picked a 64 KB split, one block per SM.
+    const cudaError_t carveout = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                      static_cast<int>(cudaSharedmemCarveoutMaxShared));
+    if (carveout != cudaSuccess) return carveout;
+    kernel<<<grid, shape.threads(), shared_bytes, stream>>>(model, hp, steps, seed, shape, first_path, count, out);
+    return cudaGetLastError();
+  };
+  return hp.attribution ? launch(hedging_kernel<T, Model, true>) : launch(hedging_kernel<T, Model, false>);
 }
 
 }  // namespace hedgesim

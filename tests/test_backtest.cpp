@@ -431,6 +431,38 @@ TEST(Backtest, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_GT(a.history.policies[2].fields[static_cast<unsigned>(hs::PathField::failures)].mean(), 0.0);
 }
 
+TEST(Backtest, AttributionSplitsEachWindowsPnl) {
+  // History replayed with output.attribution: the pieces of every window's P&L sum to it (rounding
+  // only), the book's pieces are the same for every policy, and a flat implied vol has no vega.
+  hs::RunSpec spec = spec_of(
+      "simulation: {paths: 1000, steps_per_day: 24, seed: 7}\n"
+      "model: {type: gbm, spot: 100, vol: 0.6}\n"
+      "book: [{type: call, strike: 105, expiry_days: 1, quantity: -10}, {type: put, strike: 95, expiry_days: 0.5}]\n"
+      "hedge: {instrument: perpetual, delta: implied, implied_vol: 0.5}\n"
+      "costs: {fee_bps: 5}\n"
+      "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: band, type: delta_band, width: 1}]\n"
+      "backtest: {stride_hours: 3, model_check: false}\n"
+      "output: {attribution: true}\n");
+  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
+  const hs::TimeSeries funding = read(kBinanceFunding, hs::SeriesKind::funding);
+  const hs::BacktestReport r = hs::run_backtest(spec, prices, &funding, nullptr, 1);
+  ASSERT_GT(r.history.paths, 5u);
+  ASSERT_EQ(r.history.path_fields, hs::kPathFields);
+  using F = hs::PathField;
+  for (unsigned p = 0; p < 3; ++p) {
+    for (std::size_t w = 0; w < r.history.paths; ++w) {
+      const double pnl = field(r, p, F::pnl, w);
+      double scale = std::fabs(pnl);
+      for (F f : {F::pnl_inception, F::pnl_delta, F::pnl_gamma, F::pnl_theta, F::pnl_higher_order, F::funding, F::fees})
+        scale = std::max(scale, std::fabs(field(r, p, f, w)));
+      EXPECT_LT(std::fabs(field(r, p, F::pnl_unexplained, w)), 1e-12 * scale) << "policy " << p << ", window " << w;
+      EXPECT_EQ(field(r, p, F::pnl_gamma, w), field(r, 0, F::pnl_gamma, w));
+      EXPECT_EQ(field(r, p, F::pnl_vega, w), 0.0) << "a flat implied vol has no vega P&L";
+    }
+  }
+  EXPECT_NE(r.history.policies[1].fields[static_cast<unsigned>(F::funding)].mean(), 0.0);
+}
+
 // ---------------------------------------------------------------- model check statistics
 
 TEST(TwoSample, KolmogorovDistributionAtItsCriticalValues) {

@@ -3,8 +3,8 @@
 // give every field of every policy bit for bit what the CPU tile gives — so the device differs from the
 // CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
 // cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
-// type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, and
-// path counts that leave the last block part-empty.
+// type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, P&L
+// attribution, and path counts that leave the last block part-empty.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -111,22 +111,46 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithModelDeltas) {
       "Heston model deltas");
 }
 
+TEST(HedgeBlock, EmulationMatchesCpuTileWithAttribution) {
+  // The market threads mark the book and keep its attribution in shared memory across chunks, the policy
+  // items their interest (r = 3% in the Bates model); one group and two (20 policies).
+  const std::string attribution = "output: {attribution: true}\n";
+  const std::string perpetual = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}";
+  const std::string charges = "{fee_bps: 5, fixed_per_trade: 0.5, gas: {units: 150000, price_gwei: 20}}";
+  const std::string impact = "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}";
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " + std::to_string(0.05 * (i + 1)) + "}";
+  twenty += "]\n";
+  expect_blocks_match_cpu<double>(config(kBatesModel, perpetual, charges, kAllPolicies + attribution, 45, Precision::float64),
+                                  "attribution, float64, charges");
+  expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, impact, kAllPolicies + attribution, 45, Precision::float32),
+                                 "attribution, float32, slippage and failures");
+  expect_blocks_match_cpu<float>(config(kBatesModel, "instrument: spot, delta: implied, implied_vol: 0.6", "{fee_bps: 5}",
+                                        twenty + attribution, 33, Precision::float32),
+                                 "attribution, spot hedge, 20 policies");
+}
+
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {
   HedgeParams hp{};
-  for (unsigned n = 1; n <= kMaxPolicies; ++n) {
-    hp.n_policies = n;
+  // With attribution the market and policy state grow (BookAttribution, the interest): the shared
+  // memory target may give way to chunks of 2 steps, never the SM's size.
+  for (unsigned n = 1; n <= 2 * kMaxPolicies; ++n) {
+    hp.n_policies = (n - 1) % kMaxPolicies + 1;
+    hp.attribution = n > kMaxPolicies;
     const BlockShape s = block_shape(hp);
-    EXPECT_LE(s.threads(), kBlockThreadsMax) << n << " policies";
-    EXPECT_GE(s.threads(), 96u) << n << " policies";
-    EXPECT_EQ(s.threads() % 32, 0u) << n << " policies";
+    const std::string what = std::to_string(hp.n_policies) + (hp.attribution ? " policies with attribution" : " policies");
+    EXPECT_LE(s.threads(), kBlockThreadsMax) << what;
+    EXPECT_GE(s.threads(), 96u) << what;
+    EXPECT_EQ(s.threads() % 32, 0u) << what;
     EXPECT_EQ((s.items() + s.threads() - 1) / s.threads(), (s.items() / 32 + 3) / 4)
-        << n << " policies: the items in as few rounds as 4 warps take";
-    EXPECT_GE(s.chunk, 2u) << n << " policies";
-    if (n <= 11) EXPECT_LE(s.shared_doubles() * sizeof(double), kBlockSharedTarget) << n << " policies: 4 blocks an SM";
-    EXPECT_EQ(s.paths % 32, 0u) << n << " policies";
-    EXPECT_GE(s.groups * s.policies, n) << n << " policies";
-    EXPECT_LT((s.groups - 1) * s.policies, n) << n << " policies: an empty group";
-    EXPECT_LE(s.shared_doubles() * sizeof(double), 227u * 1024u) << n << " policies: more shared memory than an SM has";
+        << what << ": the items in as few rounds as 4 warps take";
+    EXPECT_GE(s.chunk, 2u) << what;
+    if (hp.n_policies <= 11 && !hp.attribution) EXPECT_LE(s.shared_doubles() * sizeof(double), kBlockSharedTarget) << what << ": 4 blocks an SM";
+    EXPECT_EQ(s.paths % 32, 0u) << what;
+    EXPECT_GE(s.groups * s.policies, hp.n_policies) << what;
+    EXPECT_LT((s.groups - 1) * s.policies, hp.n_policies) << what << ": an empty group";
+    EXPECT_LE(s.shared_doubles() * sizeof(double), 227u * 1024u) << what << ": more shared memory than an SM has";
   }
 }
 

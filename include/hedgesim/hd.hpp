@@ -39,5 +39,9 @@ HS_HD std::uint64_t opaque(std::uint64_t v) {
 #endif
   return v;
 }
+template <class T>
+HS_HD T* opaque(T* p) {
+  return reinterpret_cast<T*>(opaque(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p))));
+}
 
 }  // namespace hedgesim

@@ -160,6 +160,7 @@ struct PolicySpec {
 struct OutputSpec {
   std::string file;        ///< HDF5 results; empty: none
   bool per_path = false;   ///< write per-path datasets
+  bool attribution = false;  ///< split each path's P&L by Greek (the pnl_* path fields)
   unsigned histogram_bins = 100;
   unsigned sample_paths = 10;  ///< spot and variance of paths 0 … n−1 at every step, for plots
 };

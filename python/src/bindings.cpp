@@ -151,7 +151,7 @@ nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::han
         nb::make_tuple(to_numpy(std::move(r.pnl_histogram.edges)), to_numpy(std::move(r.pnl_histogram.counts)));
     if (!per_path) continue;
     nb::dict fields;
-    for (unsigned f = 0; f < hs::kPathFields; ++f)
+    for (unsigned f = 0; f < report.path_fields; ++f)
       fields[hs::to_string(static_cast<hs::PathField>(f))] = to_numpy(std::move(r.per_path[f]));
     paths[r.spec.name.c_str()] = fields;
   }

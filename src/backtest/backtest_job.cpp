@@ -219,7 +219,7 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
 
   const unsigned n_pol = base.n_policies;
   const unsigned n_opt = base.n_options;
-  std::vector<double> out(static_cast<std::size_t>(kPathFields) * n_pol * nw);
+  std::vector<double> out(static_cast<std::size_t>(path_fields(base)) * n_pol * nw);
   rep.window_start.resize(nw);
   rep.start_spot.resize(nw);
   rep.end_spot.resize(nw);
@@ -273,11 +273,12 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
   // Reductions in window order, so the statistics do not depend on the thread count.
   std::vector<PolicyResult>& results = rep.history.policies;
   results.resize(n_pol);
+  rep.history.path_fields = path_fields(base);
   rep.pnl_scaled.assign(n_pol, std::vector<double>(nw));
   for (unsigned p = 0; p < n_pol; ++p) {
     PolicyResult& r = results[p];
     r.spec = spec.policies[p];
-    for (unsigned f = 0; f < kPathFields; ++f) {
+    for (unsigned f = 0; f < path_fields(base); ++f) {
       const double* v = out.data() + (static_cast<std::size_t>(f) * n_pol + p) * nw;
       r.per_path[f].assign(v, v + nw);
       r.fields[f] = Moments::of({v, nw});

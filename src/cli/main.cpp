@@ -212,6 +212,23 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
   }
 }
 
+/// With output.attribution: one line per policy, the mean of each piece of the P&L (docs/hedging.md).
+void print_attribution_table(const hs::RunReport& report) {
+  if (report.path_fields <= hs::kBasePathFields) return;
+  std::cout << "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage; unexplained is rounding.\n";
+  std::cout << fmt::format("{:<16} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "policy",
+                           "P&L", "inception", "delta", "gamma", "theta", "vega", "higher", "interest", "funding", "costs");
+  for (const hs::PolicyResult& r : report.policies) {
+    const auto mean = [&](hs::PathField f) { return r.fields[hs::index_of(f)].mean(); };
+    using F = hs::PathField;
+    std::cout << fmt::format("{:<16} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} "
+                             "{:>11.2f}\n",
+                             r.spec.name, r.pnl.mean, mean(F::pnl_inception), mean(F::pnl_delta), mean(F::pnl_gamma),
+                             mean(F::pnl_theta), mean(F::pnl_vega), mean(F::pnl_higher_order), mean(F::pnl_interest),
+                             -mean(F::funding), -(mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage)));
+  }
+}
+
 /// run's checkpoint flags (docs/cluster.md, "Checkpoint and resume").
 struct RunFlags {
   CommonFlags common;
@@ -244,6 +261,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
                "VaR/ES are losses.\n";
   print_policy_table(report.policies);
+  print_attribution_table(report);
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
                            backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");
   return kOk;
@@ -277,6 +295,7 @@ void print_backtest(const hs::RunSpec& spec, const hs::BacktestReport& rep) {
   std::cout << "P&L and costs in USD per window (book + hedge + cash, strikes scaled to each window's spot); "
                "VaR/ES are losses.\n";
   print_policy_table(h.policies);
+  print_attribution_table(h);
   if (rep.model_checked) {
     std::cout << fmt::format("\nmodel check: P&L at model.spot = {} USD, backtest windows vs {} {} paths (seed {}); "
                              "KS p(indep.) counts overlapping windows as {:.1f} independent ones\n",

@@ -160,6 +160,7 @@ inline constexpr Key<SlippageSpec> kSlippageKeys[] = {
 inline constexpr Key<OutputSpec> kOutputKeys[] = {
     {.name = "file", .field = &OutputSpec::file, .expected = "a file path (the HDF5 results)", .doc = "HDF5 results (--out overrides); empty: none"},
     {.name = "per_path", .field = &OutputSpec::per_path, .expected = "true or false", .doc = "also write per-path datasets (needs a file)"},
+    {.name = "attribution", .field = &OutputSpec::attribution, .expected = "true or false", .doc = "split each path's P&L into inception, delta, gamma, theta, vega, higher-order, interest, funding and costs (the pnl_* fields; docs/hedging.md)"},
     {.name = "histogram_bins", .field = &OutputSpec::histogram_bins, .expected = "an integer from 1 to 100000", .doc = "bins of the P&L histograms", .max = std::numeric_limits<unsigned>::max()},
     {.name = "sample_paths", .field = &OutputSpec::sample_paths, .expected = "an integer from 0 to 1000", .doc = "paths whose spot and variance are stored at every step, for plots", .max = std::numeric_limits<unsigned>::max()},
 };

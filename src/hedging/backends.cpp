@@ -19,7 +19,7 @@ void simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRa
   const unsigned policies = hedge.n_policies;
   out.range = range;
   out.policies = policies;
-  const std::size_t segments = static_cast<std::size_t>(kPathFields) * policies;
+  const std::size_t segments = static_cast<std::size_t>(path_fields(hedge)) * policies;
   out.tiles.clear();
   out.tiles.reserve(segments * moment_tiles(n));
   for (std::size_t k = 0; k < segments; ++k) append_tile_moments({raw.data() + k * n, n}, out.tiles);

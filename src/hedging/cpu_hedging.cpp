@@ -52,7 +52,7 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
 void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
                           std::vector<double>& out, CpuIsa isa) {
   cpu::require_isa(isa);
-  out.assign(static_cast<std::size_t>(kPathFields) * hedge.n_policies * range.size(), 0.0);
+  out.assign(static_cast<std::size_t>(path_fields(hedge)) * hedge.n_policies * range.size(), 0.0);
   if (threads == 0) threads = cpu_hardware_threads();
   if (job.precision == Precision::float32) {
     run_hedging<float>(job, hedge, range, threads, out, isa);

@@ -255,7 +255,8 @@ struct SummaryColumn {
   std::function<double(const PolicyResult&)> value;
 };
 
-std::vector<SummaryColumn> summary_columns() {
+/// The columns of /summary for a run with `fields` path fields (RunReport::path_fields).
+std::vector<SummaryColumn> summary_columns(unsigned fields) {
   std::vector<SummaryColumn> c = {
       {"pnl_mean", "USD", [](const PolicyResult& r) { return r.pnl.mean; }},
       {"pnl_mean_stderr", "USD", [](const PolicyResult& r) { return r.pnl.mean_stderr; }},
@@ -269,7 +270,7 @@ std::vector<SummaryColumn> summary_columns() {
       {"cost_mean", "USD", [](const PolicyResult& r) { return r.cost.mean; }},
       {"cost_std", "USD", [](const PolicyResult& r) { return r.cost.std; }},
   };
-  for (unsigned f = 0; f < kPathFields; ++f) {
+  for (unsigned f = 0; f < fields; ++f) {
     const auto field = static_cast<PathField>(f);
     if (field == PathField::pnl || field == PathField::cost) continue;  // full summaries above
     c.push_back({std::string(to_string(field)) + "_mean", units_of(field),
@@ -298,7 +299,7 @@ Handle summary_type(const std::vector<SummaryColumn>& cols, hid_t double_type) {
 }
 
 void write_summary(hid_t file, const RunReport& report) {
-  const std::vector<SummaryColumn> cols = summary_columns();
+  const std::vector<SummaryColumn> cols = summary_columns(report.path_fields);
   const std::size_t row = kNameWidth + kTypeWidth + 8 * cols.size();
   std::vector<unsigned char> rows(row * report.policies.size(), 0);
   for (std::size_t p = 0; p < report.policies.size(); ++p) {
@@ -360,7 +361,7 @@ void write_policy(hid_t policies, const RunSpec& spec, const RunReport& report, 
     write_dataset<std::uint64_t>(hist, "counts", r.pnl_histogram.counts, {bins}, "count");
   }
   if (!spec.output.per_path) return;
-  for (unsigned f = 0; f < kPathFields; ++f) {
+  for (unsigned f = 0; f < report.path_fields; ++f) {
     const std::vector<double>& v = r.per_path[f];
     const char* name = to_string(static_cast<PathField>(f));
     if (v.size() != report.paths)

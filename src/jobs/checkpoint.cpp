@@ -27,7 +27,7 @@ volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_stop_signal(int) { g_stop = 1; }
 
 constexpr char kMagic[8] = {'H', 'S', 'C', 'K', 'P', 'T', '0', '1'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: the identity holds the path fields
 
 std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 14695981039346656037ull) {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -140,6 +140,7 @@ std::string differences(const CheckpointIdentity& a, const CheckpointIdentity& b
     add(fmt::format("precision: {} there, {} here", to_string(static_cast<Precision>(a.precision)),
                     to_string(static_cast<Precision>(b.precision))));
   if (a.per_path != b.per_path) add(fmt::format("output.per_path: {} there, {} here", a.per_path != 0, b.per_path != 0));
+  if (a.fields != b.fields) add(fmt::format("path fields (output.attribution): {} there, {} here", a.fields, b.fields));
   if (a.policies != b.policies) add(fmt::format("policies: {} there, {} here", a.policies, b.policies));
   if (a.version != b.version) add(fmt::format("version: {} there, {} here", a.version, b.version));
   if (a.cpu_code != b.cpu_code) add(fmt::format("CPU code path: {} there, {} here", a.cpu_code, b.cpu_code));
@@ -152,6 +153,7 @@ void put_identity(Writer& w, const CheckpointIdentity& id) {
   w.put(id.seed);
   w.put(id.precision);
   w.put(id.per_path);
+  w.put(id.fields);
   w.put(id.policies);
   w.put(id.rank);
   w.put(id.ranks);
@@ -166,6 +168,8 @@ CheckpointIdentity get_identity(Reader& r) {
   id.seed = r.get<std::uint64_t>();
   id.precision = r.get<std::uint32_t>();
   id.per_path = r.get<std::uint32_t>();
+  id.fields = r.get<std::uint32_t>();
+  if (id.fields < kBasePathFields || id.fields > kPathFields) throw InputError(fmt::format("checkpoint: {} path fields; expected {} or {}", id.fields, kBasePathFields, kPathFields));
   id.policies = r.get<std::uint32_t>();
   id.rank = r.get<std::uint32_t>();
   id.ranks = r.get<std::uint32_t>();
@@ -215,6 +219,7 @@ CheckpointIdentity checkpoint_identity(const RunSpec& spec, const BackendInfo& b
   id.seed = spec.simulation.seed;
   id.precision = static_cast<std::uint32_t>(spec.simulation.precision);
   id.per_path = spec.output.per_path ? 1 : 0;
+  id.fields = spec.output.attribution ? kPathFields : kBasePathFields;
   id.policies = static_cast<std::uint32_t>(spec.policies.size());
   id.rank = rank;
   id.ranks = ranks;
@@ -266,7 +271,7 @@ Checkpoint::Checkpoint(const std::string& path, const CheckpointIdentity& id, bo
   data_bytes_ = r.get<std::uint64_t>();
   s.next_path = r.get<std::uint64_t>();
   const auto n_folds = r.get<std::uint64_t>();
-  if (n_folds != static_cast<std::uint64_t>(kPathFields) * id.policies) throw InputError(damaged);
+  if (n_folds != static_cast<std::uint64_t>(id.fields) * id.policies) throw InputError(damaged);
   for (std::uint64_t i = 0; i < n_folds; ++i) {
     const auto first = r.get<std::uint64_t>();
     const auto next = r.get<std::uint64_t>();
@@ -306,7 +311,7 @@ Checkpoint::Checkpoint(const std::string& path, const CheckpointIdentity& id, bo
   std::uint64_t paths = 0;
   while (d.at < values.size()) {
     const auto n = d.get<std::uint64_t>();
-    const std::uint64_t blocks = 2 + (id.per_path ? kPathFields : 0);
+    const std::uint64_t blocks = 2 + (id.per_path ? id.fields : 0);
     if (n == 0 || n > (values.size() - d.at) / (sizeof(double) * n_pol * blocks)) throw InputError(damaged);
     const auto* base = reinterpret_cast<const char*>(values.data() + d.at);
     const auto take = [&](std::vector<double>& to, std::size_t block) {
@@ -317,7 +322,7 @@ Checkpoint::Checkpoint(const std::string& path, const CheckpointIdentity& id, bo
     for (unsigned p = 0; p < n_pol; ++p) take(s.pnl[p], p);
     for (unsigned p = 0; p < n_pol; ++p) take(s.cost[p], n_pol + p);
     if (id.per_path)
-      for (unsigned f = 0; f < kPathFields; ++f)
+      for (unsigned f = 0; f < id.fields; ++f)
         for (unsigned p = 0; p < n_pol; ++p) take(s.per_path[p][f], 2 * n_pol + f * n_pol + p);
     d.at += n * n_pol * blocks * sizeof(double);
     paths += n;
@@ -338,8 +343,8 @@ void Checkpoint::commit(std::uint64_t n, const double* pnl, const double* cost, 
   write_all(data_fd_, cost, n * n_pol * sizeof(double), data_);
   std::uint64_t added = sizeof n + 2 * n * n_pol * sizeof(double);
   if (id_.per_path) {
-    write_all(data_fd_, all, n * n_pol * kPathFields * sizeof(double), data_);
-    added += n * n_pol * kPathFields * sizeof(double);
+    write_all(data_fd_, all, n * n_pol * id_.fields * sizeof(double), data_);
+    added += n * n_pol * id_.fields * sizeof(double);
   }
   if (::fsync(data_fd_) != 0) throw RuntimeFailure(fmt::format("cannot write checkpoint '{}': {}", data_, errno_text()));
   data_bytes_ += added;

@@ -91,7 +91,7 @@ nlohmann::json run_json(const hs::RunSpec& spec, const hs::RunReport& report) {
     p["pnl_quantiles"] = q;
     p["cost_mean"] = r.cost.mean;
     p["cost_std"] = r.cost.std;
-    for (unsigned f = 0; f < hs::kPathFields; ++f) {
+    for (unsigned f = 0; f < report.path_fields; ++f) {
       const auto field = static_cast<hs::PathField>(f);
       if (field == hs::PathField::pnl || field == hs::PathField::cost) continue;  // full summaries above
       p[std::string(hs::to_string(field)) + "_mean"] = r.fields[f].mean();

@@ -111,6 +111,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     hp.policies[i] = pp;
     hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
   }
+  hp.attribution = spec.output.attribution;
   return hp;
 }
 
@@ -122,11 +123,11 @@ struct HostPerPath {
   std::uint64_t bytes;
   std::string what;
 };
-HostPerPath host_per_path(unsigned policies, bool quantiles, bool per_path) {
-  const unsigned fields = (quantiles ? 2 : 0) + (per_path ? kPathFields : 0);
+HostPerPath host_per_path(unsigned policies, bool quantiles, bool per_path, unsigned path_fields) {
+  const unsigned fields = (quantiles ? 2 : 0) + (per_path ? path_fields : 0);
   std::string what = quantiles ? fmt::format("P&L and cost of {} policies for their quantiles", policies) : "";
   if (per_path) {
-    what += fmt::format("{}all {} fields of {} for output.per_path", quantiles ? ", and " : "", kPathFields,
+    what += fmt::format("{}all {} fields of {} for output.per_path", quantiles ? ", and " : "", path_fields,
                         quantiles ? "each" : fmt::format("{} policies", policies));
   }
   return {sizeof(double) * policies * fields, what};
@@ -192,6 +193,7 @@ void reduce_over_ranks(const RunSpec& spec, Collectives& ranks, unsigned n_pol, 
                        std::vector<std::vector<double>>& pnl, std::vector<std::vector<double>>& cost,
                        std::vector<PolicyResult>& results) {
   const std::vector<Moments> fields = merge_over_ranks(ranks, folds);
+  const auto n_fields = static_cast<unsigned>(folds.size() / n_pol);
   const auto fold_of = [&](PathField f, unsigned p) -> const TileFold& {
     return folds[static_cast<std::size_t>(index_of(f)) * n_pol + p];
   };
@@ -205,11 +207,11 @@ void reduce_over_ranks(const RunSpec& spec, Collectives& ranks, unsigned n_pol, 
     results[p].pnl = std::move(d.summary);
     results[p].pnl_histogram = std::move(d.histogram);
     results[p].cost = std::move(c.summary);
-    for (unsigned f = 0; f < kPathFields; ++f) results[p].fields[f] = fields[static_cast<std::size_t>(f) * n_pol + p];
+    for (unsigned f = 0; f < n_fields; ++f) results[p].fields[f] = fields[static_cast<std::size_t>(f) * n_pol + p];
   }
   if (!spec.output.per_path || ranks.size() == 1) return;
   for (unsigned p = 0; p < n_pol; ++p)
-    for (unsigned f = 0; f < kPathFields; ++f) {
+    for (unsigned f = 0; f < n_fields; ++f) {
       std::vector<double> all = ranks.gather<double>(results[p].per_path[f]);  // rank order is path order
       results[p].per_path[f] = ranks.is_root() ? std::move(all) : std::vector<double>{};
     }
@@ -233,7 +235,7 @@ std::vector<PolicyResult> cuda_policy_results(const RunSpec& spec, const HedgeSe
   CudaHedgingRun run;
   run_and_agree(ranks, [&] {
     if (spec.output.per_path || options.host_values)
-      require_host_memory(spec, mine.size(), host_per_path(n_pol, options.host_values, spec.output.per_path),
+      require_host_memory(spec, mine.size(), host_per_path(n_pol, options.host_values, spec.output.per_path, path_fields(setup.hp)),
                           spec.output.per_path ? kPerPathOff : "");
     run = cuda_run_hedging(setup.job, setup.hp, mine, options, progress);
   });
@@ -288,7 +290,7 @@ void checkpointed_batches(const RunSpec& spec, const HedgeSetup& setup, const Ba
       pnl[p].insert(pnl[p].end(), s->pnl[p].begin(), s->pnl[p].end());
       cost[p].insert(cost[p].end(), s->cost[p].begin(), s->cost[p].end());
       if (per_path)
-        for (unsigned f = 0; f < kPathFields; ++f)
+        for (unsigned f = 0; f < path_fields(setup.hp); ++f)
           results[p].per_path[f].insert(results[p].per_path[f].end(), s->per_path[p][f].begin(), s->per_path[p][f].end());
     }
   });
@@ -330,7 +332,8 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
   const bool per_path = spec.output.per_path;
   std::vector<std::vector<double>> pnl(n_pol), cost(n_pol);
   std::vector<PolicyResult> results(n_pol);
-  std::vector<TileFold> folds(static_cast<std::size_t>(kPathFields) * n_pol, TileFold(mine.begin / kMomentTile));
+  const unsigned n_fields = path_fields(setup.hp);
+  std::vector<TileFold> folds(static_cast<std::size_t>(n_fields) * n_pol, TileFold(mine.begin / kMomentTile));
   const auto take_batch = [&](const HedgingBatch& batch, std::size_t n) {
     fold_tile_moments(batch.tiles, folds);
     for (unsigned p = 0; p < n_pol; ++p) {
@@ -339,21 +342,21 @@ std::vector<PolicyResult> host_policy_results(const RunSpec& spec, const HedgeSe
       pnl[p].insert(pnl[p].end(), batch_pnl, batch_pnl + n);
       cost[p].insert(cost[p].end(), batch_cost, batch_cost + n);
       if (!per_path) continue;
-      for (unsigned f = 0; f < kPathFields; ++f) {
+      for (unsigned f = 0; f < n_fields; ++f) {
         const double* values = batch.all.data() + (static_cast<std::size_t>(f) * n_pol + p) * n;
         results[p].per_path[f].insert(results[p].per_path[f].end(), values, values + n);
       }
     }
   };
   run_and_agree(ranks, [&] {
-    require_host_memory(spec, mine.size(), host_per_path(n_pol, true, per_path),
+    require_host_memory(spec, mine.size(), host_per_path(n_pol, true, per_path, path_fields(setup.hp)),
                         per_path ? kPerPathOff : "run on the CUDA backend, which keeps P&L and cost on the device");
     for (unsigned p = 0; p < n_pol; ++p) {
       results[p].spec = spec.policies[p];
       pnl[p].reserve(mine.size());
       cost[p].reserve(mine.size());
       if (per_path)
-        for (auto& v : results[p].per_path) v.reserve(mine.size());
+        for (unsigned f = 0; f < n_fields; ++f) results[p].per_path[f].reserve(mine.size());
     }
     if (!checkpoint.enabled()) for_each_batch(setup, mine, backend, per_path, progress, take_batch);
   });
@@ -393,10 +396,10 @@ void require_finite(const std::string& policy, std::string_view what, const Summ
   check("excess kurtosis", s.excess_kurtosis);
 }
 
-void require_finite(const PolicyResult& r) {
+void require_finite(const PolicyResult& r, unsigned fields) {
   require_finite(r.spec.name, "P&L", r.pnl);
   require_finite(r.spec.name, "cost", r.cost);
-  for (unsigned f = 0; f < kPathFields; ++f) {
+  for (unsigned f = 0; f < fields; ++f) {
     const Moments& m = r.fields[f];
     const std::string field = std::string(to_string(static_cast<PathField>(f))) + " per path";
     if (m.count >= 1) require_finite(r.spec.name, "mean", field, m.mean());
@@ -459,9 +462,10 @@ RunReport run_hedging_job(const RunSpec& spec, const BackendInfo& backend, Colle
   RunReport report;
   static_cast<RunInfo&>(report) = RunInfo(job, backend, total, elapsed);
   report.kernel_s = kernel_s;
+  report.path_fields = path_fields(hp);
   run_and_agree(ranks, [&] {
     if (!ranks.is_root()) return;
-    for (const PolicyResult& r : results) require_finite(r);
+    for (const PolicyResult& r : results) require_finite(r, path_fields(hp));
     for (unsigned i = 0; i < hp.n_options; ++i) report.premiums.push_back(hp.options[i].premium);
     report.policies = std::move(results);
     report.sample_paths = cpu_sample_paths(job, std::min<std::uint64_t>(spec.output.sample_paths, total));
@@ -479,7 +483,7 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, u
     throw InputError(fmt::format("run_hedging_paths: failure streams {} to {}; at most {}", failure_stream0,
                                  failure_stream0 + n_pol - 1, kMaxPolicies - 1));
   setup.hp.failure_stream0 = failure_stream0;
-  require_host_memory(spec, total, host_per_path(n_pol, true, false), "");
+  require_host_memory(spec, total, host_per_path(n_pol, true, false, path_fields(setup.hp)), "");
   PolicyPaths out;
   out.pnl.resize(n_pol);
   out.cost.resize(n_pol);
@@ -488,7 +492,8 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, u
     out.pnl[p].reserve(total);
     out.cost[p].reserve(total);
   }
-  std::vector<TileFold> folds(static_cast<std::size_t>(kPathFields) * n_pol);
+  const unsigned n_fields = path_fields(setup.hp);
+  std::vector<TileFold> folds(static_cast<std::size_t>(n_fields) * n_pol);
   const auto start = std::chrono::steady_clock::now();
   double kernel_s = 0.0;
   for_each_batch(setup, {0, total}, backend, false, progress, [&](const HedgingBatch& batch, std::size_t n) {
@@ -500,7 +505,7 @@ PolicyPaths run_hedging_paths(const RunSpec& spec, const BackendInfo& backend, u
     }
   });
   for (unsigned p = 0; p < n_pol; ++p)
-    for (unsigned f = 0; f < kPathFields; ++f) out.fields[p][f] = folds[static_cast<std::size_t>(f) * n_pol + p].total();
+    for (unsigned f = 0; f < n_fields; ++f) out.fields[p][f] = folds[static_cast<std::size_t>(f) * n_pol + p].total();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   static_cast<RunInfo&>(out) = RunInfo(setup.job, backend, total, elapsed);
   out.kernel_s = kernel_s;

@@ -60,7 +60,7 @@ enum MarketStateField : unsigned {
   kStFunding,
   kStLogGas,
   kStSigma,
-  kMarketStateFields
+  kMarketStateFields  ///< then, with attribution, BookAttribution's kStateFields
 };
 
 /// A policy item's state between chunks, in shared memory like the market's: [field][item].
@@ -81,7 +81,8 @@ enum PolicyStateField : unsigned {
   kPsTraded,
   kPsSpotPrev,
   kPsFundingRate,
-  kPolicyStateFields
+  kPolicyStateFields,
+  kPsInterest = kPolicyStateFields  ///< with attribution only: the policy's interest
 };
 
 /// How a launch divides the work (block_shape picks it).
@@ -92,16 +93,21 @@ struct BlockShape {
   unsigned chunk;     ///< decision steps per chunk (K)
   unsigned leland;    ///< Leland targets recorded per path and step: the most Leland policies of a group
   unsigned block_threads;  ///< threads per block: a multiple of 32, at most kBlockThreadsMax
+  bool attribution;        ///< hp.attribution: the market keeps the book's attribution, a policy its interest
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
   HS_HD unsigned items() const { return paths * policies; }
   HS_HD unsigned record_fields() const { return kRecordFields + leland; }
+  HS_HD unsigned market_state_fields() const {
+    return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
+  }
+  HS_HD unsigned policy_state_fields() const { return kPolicyStateFields + (attribution ? 1 : 0); }
   /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
   /// market state of the paths and the policy items' state.
   HS_HD unsigned shared_doubles() const {
-    return record_fields() * chunk * paths + 2 * chunk + kMaxBookOptions + kMarketStateFields * paths +
-           kPolicyStateFields * items();
+    return record_fields() * chunk * paths + 2 * chunk + kMaxBookOptions + market_state_fields() * paths +
+           policy_state_fields() * items();
   }
 };
 
@@ -121,6 +127,7 @@ constexpr unsigned kBlockSharedTarget = 55 * 1024;
 inline BlockShape block_shape(const HedgeParams& hp) {
   BlockShape s{};
   const unsigned n = hp.n_policies > 0 ? hp.n_policies : 1;
+  s.attribution = hp.attribution;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -143,15 +150,16 @@ struct ChunkRecords {
   unsigned paths;
   unsigned chunk;
   unsigned fields;  ///< BlockShape::record_fields
+  unsigned market_fields;  ///< BlockShape::market_state_fields
 
   HS_HD double& at(unsigned f, unsigned k, unsigned j) const { return base[(f * chunk + k) * paths + j]; }
   HS_HD double* tau_last() const { return base + fields * chunk * paths; }
   HS_HD double* discount_last() const { return tau_last() + chunk; }
   HS_HD double* log_s0k() const { return discount_last() + chunk; }
-  HS_HD double& state(MarketStateField f, unsigned j) const { return log_s0k()[kMaxBookOptions + f * paths + j]; }
+  HS_HD double& state(unsigned f, unsigned j) const { return log_s0k()[kMaxBookOptions + f * paths + j]; }
   /// Policy item i's state (items: the block's).
-  HS_HD double& policy_state(PolicyStateField f, unsigned i, unsigned items) const {
-    return log_s0k()[kMaxBookOptions + kMarketStateFields * paths + f * items + i];
+  HS_HD double& policy_state(unsigned f, unsigned i, unsigned items) const {
+    return log_s0k()[kMaxBookOptions + market_fields * paths + f * items + i];
   }
 };
 
@@ -169,7 +177,7 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save().
-template <class T, class Model>
+template <class T, class Model, bool kAttribution>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
@@ -199,21 +207,41 @@ struct MarketThread {
     v(kStSigma, mk.sigma[0]);
   }
   HS_HD void load(const ChunkRecords& r, unsigned j) {
-    load_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
+    load_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
   }
   HS_HD void save(const ChunkRecords& r, unsigned j) {
-    save_state(*this, [&](MarketStateField f) -> double& { return r.state(f, j); });
+    save_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
   }
 
   /// Records decision steps [n0, n1) (n1 ≤ steps + 1) in slots n − n0 of path j, stepping the path to
   /// each: the state after step n, and at n = steps the horizon (no decision).
   HS_HD void run(const ChunkRecords& r, unsigned j, std::uint32_t n0, std::uint32_t n1) {
+    // With attribution the book's marks and pieces (mk.att) stay in shared memory, read after the
+    // step and written after the marks through an address the compiler cannot see through (opaque),
+    // so that they take no registers across the model's step: the market thread has none to spare.
+    // The step adds its interest and payoffs to zeros, then to the loaded sums (settled is 0 there,
+    // as attribute() leaves it): the same additions as the CPU tile's.
+    const bool attribution = kAttribution;
+    const auto att_shared = [&](unsigned i) -> double& {
+      return opaque(&r.state(kMarketStateFields, j))[static_cast<std::size_t>(i) * r.paths];
+    };
     for (std::uint32_t n = n0; n < n1; ++n) {
       if (n > 0) {
+        mk.att.interest[0] = mk.att.settled[0] = 0.0;
         advance<T>(model, state, seed, path, n - 1);
         mk.advance(n, &state.x, &state.v);
       }
       if (n < mk.hp.steps) mk.decision_vol();
+      if (attribution) {
+        if (n > 0) {
+          const double interest = mk.att.interest[0], settled = mk.att.settled[0];
+          mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });
+          mk.att.interest[0] += interest;
+          mk.att.settled[0] = settled;
+        }
+        mk.attribute(n);
+        mk.att.visit_state(0, [&](unsigned i, double& x) { att_shared(i) = x; });
+      }
       const unsigned k = n - n0;
       r.at(kRecSpot, k, j) = mk.spot[0];
       r.at(kRecLogSpot, k, j) = mk.log_spot[0];
@@ -260,10 +288,10 @@ HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k
 }
 
 /// One policy's accounts on one path, replaying the recorded market.
-template <class T>
+template <class T, bool kAttribution>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
-  PolicyTile<T, 1, 1, true> acc;
+  PolicyTile<T, 1, 1, true, true> acc;  ///< the attribution fields come after the run (write_attribution)
   bool reads_state;      ///< the rule reads the variance and the gas price
   unsigned target_field;  ///< kRecTarget, or the policy's Leland target
 
@@ -304,12 +332,13 @@ struct PolicyThread {
     v(kPsTraded, a.traded[0]);
     v(kPsSpotPrev, mk.spot_prev[0]);
     v(kPsFundingRate, mk.funding_rate[0]);
+    if (kAttribution) v(kPsInterest, a.interest[0]);
   }
   HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
-    save_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
+    save_state(*this, [&](unsigned f) -> double& { return r.policy_state(f, item, items); });
   }
   HS_HD void load(const ChunkRecords& r, unsigned item, unsigned items) {
-    load_state(*this, [&](PolicyStateField f) -> double& { return r.policy_state(f, item, items); });
+    load_state(*this, [&](unsigned f) -> double& { return r.policy_state(f, item, items); });
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
@@ -345,10 +374,28 @@ struct PolicyThread {
   }
 };
 
+/// With attribution, after the horizon's policy phase: the attribution fields of item `item` (path j,
+/// horizon in slot k) from what the market and the item saved in shared memory, by the CPU tile's
+/// functions (policy_pnl, put_attribution), so that the policy threads' registers carry none of it.
+HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, unsigned item,
+                             unsigned items, double* out, std::uint64_t stride, std::uint64_t row, unsigned policy) {
+  const auto ps = [&](PolicyStateField f) { return r.policy_state(f, item, items); };
+  const auto book = [&](unsigned i) { return r.state(kMarketStateFields + i, j); };
+  const double spot = r.at(kRecSpot, k, j);
+  const double hedge_value = hp.instrument == HedgeInstrument::spot ? ps(kPsHedge) * spot : 0.0;
+  const double cash = ps(kPsCash);
+  put_attribution({book(9), book(10), book(11), book(12), book(13), book(14), book(15),
+                   policy_pnl(r.at(kRecBookCash, k, j), r.at(kRecCoin, k, j), spot, cash, hedge_value), cash, hedge_value,
+                   ps(kPsInterest), ps(kPsFunding), ps(kPsFees) + ps(kPsFixed) + ps(kPsGas) + ps(kPsSlippage)},
+                  [&](PathField f, double v) { out[(index_of(f) * hp.n_policies + policy) * stride + row] = v; });
+  static_assert(BookAttribution<1>::kFirstPiece == 9 && BookAttribution<1>::kStateFields == 16,
+                "the pieces in visit_state's order: inception, delta, gamma, theta, vega, higher order, interest");
+}
+
 /// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
-template <class T, class Model>
+template <class T, class Model, bool kAttribution = false>
 struct HedgeBlock {
   const Model& model;
   const HedgeParams& hp;
@@ -372,18 +419,20 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model> market_thread(unsigned j) const {
-    return MarketThread<T, Model>(model, hp, seed, first_path + row(j), records.log_s0k());
+  HS_HD MarketThread<T, Model, kAttribution> market_thread(unsigned j) const {
+    return MarketThread<T, Model, kAttribution>(model, hp, seed, first_path + row(j), records.log_s0k());
   }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
   HS_HD void start(unsigned tid, unsigned n_threads) const {
-    for (unsigned i = tid; i < shape.items(); i += n_threads)
-      if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
+    for (unsigned i = tid; i < shape.items(); i += n_threads) {
+      if (!item_valid(i)) continue;
+      policy_thread(i).save(records, i, shape.items());
+    }
   }
-  HS_HD PolicyThread<T> policy_thread(unsigned i) const {
+  HS_HD PolicyThread<T, kAttribution> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
+    return PolicyThread<T, kAttribution>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
                            records.log_s0k());
   }
 
@@ -399,7 +448,7 @@ struct HedgeBlock {
     if (ph == 0) {
       for (unsigned j = tid; j < shape.paths; j += n_threads) {
         if (row(j) >= count) break;
-        MarketThread<T, Model> mt = market_thread(j);
+        MarketThread<T, Model, kAttribution> mt = market_thread(j);
         if (n0 == 0) {
           mt.start();
         } else {
@@ -423,10 +472,15 @@ struct HedgeBlock {
     } else {
       for (unsigned i = tid; i < shape.items(); i += n_threads) {
         if (!item_valid(i)) continue;
-        PolicyThread<T> pt = policy_thread(i);
-        pt.load(records, i, shape.items());
-        pt.run(records, item_path(i), n0, n1);
-        pt.save(records, i, shape.items());
+        {
+          PolicyThread<T, kAttribution> pt = policy_thread(i);
+          pt.load(records, i, shape.items());
+          pt.run(records, item_path(i), n0, n1);
+          pt.save(records, i, shape.items());
+        }
+        if (kAttribution && n1 == steps + 1)
+          write_attribution(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
+                               item_policy(i));
       }
     }
   }
@@ -445,14 +499,22 @@ void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64
   const unsigned n = shape.threads();
   for (unsigned group = 0; group < shape.groups; ++group) {
     for (std::uint64_t block = 0; block < hedge_blocks(shape, count); ++block) {
-      const HedgeBlock<T, Model> hb{model, hp, shape,
-                                    ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields()},
-                                    steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
-      hb.prepare();
-      for (unsigned tid = 0; tid < n; ++tid) hb.start(tid, n);
-      for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk)
-        for (unsigned ph = 0; ph < 3; ++ph)
-          for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0);
+      const auto emulate = [&](auto attribution) {
+        const HedgeBlock<T, Model, decltype(attribution)::value> hb{
+            model, hp, shape,
+            ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields(), shape.market_state_fields()},
+            steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
+        hb.prepare();
+        for (unsigned tid = 0; tid < n; ++tid) hb.start(tid, n);
+        for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk)
+          for (unsigned ph = 0; ph < 3; ++ph)
+            for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0);
+      };
+      if (hp.attribution) {
+        emulate(std::true_type{});
+      } else {
+        emulate(std::false_type{});
+      }
     }
   }
 }

@@ -37,6 +37,8 @@ struct PolicyParams {
 /// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
 /// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding; turnover is the traded
 /// notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin (io/units.hpp).
+/// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
+/// hedge_observer.hpp); a run without it has only the fields before pnl_inception (path_fields).
 #define HEDGESIM_PATH_FIELDS(X) \
   X(pnl, "USD")                 \
   X(cost, "USD")                \
@@ -48,7 +50,15 @@ struct PolicyParams {
   X(trades, "count")            \
   X(failures, "count")          \
   X(turnover, "USD")            \
-  X(max_delta_error, "coin")
+  X(max_delta_error, "coin")     \
+  X(pnl_inception, "USD")       \
+  X(pnl_delta, "USD")           \
+  X(pnl_gamma, "USD")           \
+  X(pnl_theta, "USD")           \
+  X(pnl_vega, "USD")            \
+  X(pnl_higher_order, "USD")    \
+  X(pnl_interest, "USD")        \
+  X(pnl_unexplained, "USD")
 
 enum class PathField : unsigned {
 #define HEDGESIM_PATH_FIELD_ENUMERATOR(name, unit) name,
@@ -80,6 +90,8 @@ constexpr const char* units_of(PathField f) {
 
 /// The index of a field in per-path arrays: [field][policy][path].
 constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
+/// Fields of a run without attribution: those before the first pnl_* field.
+constexpr unsigned kBasePathFields = index_of(PathField::pnl_inception);
 
 struct HedgeParams {
   double spot0;
@@ -108,6 +120,7 @@ struct HedgeParams {
   unsigned failure_stream0;
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
+  bool attribution;     ///< output.attribution: mark the book every step and split the P&L (pnl_* fields)
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;
@@ -115,5 +128,8 @@ struct HedgeParams {
   unsigned n_policies;
   PolicyParams policies[kMaxPolicies];
 };
+
+/// The per-path fields a job computes and reports: every field with attribution, else the base ones.
+HS_HD unsigned path_fields(const HedgeParams& hp) { return hp.attribution ? kPathFields : kBasePathFields; }
 
 }  // namespace hedgesim

@@ -20,6 +20,18 @@
 //  - P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot).
 // Random numbers of the hedge (gas, funding, failures) come from blocks of the step's stream far past
 // the model's (kHedgeBlock on), so adding costs never changes a path's prices.
+//
+// P&L attribution (output.attribution, docs/hedging.md "P&L attribution"). The book's options are marked
+// at every decision by Black–Scholes at the decision vol σ_n (the implied vol, or the path's √v), in
+// double. Over the step from n to n+1 the marks' change dB (payoffs of options expiring at n+1
+// included, in USD) splits into delta Δ_n·ΔS, gamma ½Γ_n·ΔS², theta Θ_n·Δt, vega ν_n·(σ_{n+1} − σ_n)
+// and the higher-order rest dB − (those four), all of the book at step n. With the coin held for
+// inverse options (coin·ΔS, in delta), the interest on the book's cash and the value at inception
+// (premiums received + the marks at t = 0) the book's part sums to its cash + coin·S_T at the horizon.
+// A policy's hedge adds h·ΔS to delta (recovered from its accounts: cash = interest + Σ h·ΔS − funding
+// − costs, spot hedges included by summation by parts) and the interest on its cash. Then
+// P&L = inception + delta + gamma + theta + vega + higher_order + interest − funding − fees − fixed −
+// gas − slippage + unexplained, and `unexplained` (rounding only) checks the book's accounting.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -61,6 +73,7 @@ struct PolicyLanes {
   std::int64_t trades[L];  ///< integer lanes: a trade adds its 0/1 mask without a conversion
   double failures[L];
   double last_trade_step[L], last_trade_spot[L], traded[L];  ///< traded: 0 or 1
+  double interest[L];  ///< interest earned on the policy's cash (P&L attribution)
 };
 
 /// Years to the book's last live expiry at decision step n and its discount factor e^{−r·τ}: the same
@@ -73,6 +86,42 @@ HS_HD DecisionTimes decision_times(const HedgeParams& hp, std::uint32_t n) {
   const double tau_last = book_tau_last(hp, n);
   return {tau_last, hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last)};
 }
+
+/// The book's P&L attribution on L lanes (output.attribution): the marks of the last decision and the
+/// pieces so far (file comment). Kept by the market, the same for every policy.
+template <unsigned L>
+struct BookAttribution {
+  // The book's marks at the last decision: value (USD), delta, gamma, theta (per year), vega (per unit
+  // of σ), the σ, spot and coin held they were taken at; settled: USD paid by options expiring since.
+  double value[L], delta[L], gamma[L], theta[L], vega[L], sigma[L], spot[L], coin[L], settled[L];
+  // The pieces, USD.
+  double inception[L], delta_pnl[L], gamma_pnl[L], theta_pnl[L], vega_pnl[L], higher_order[L], interest[L];
+
+  /// Calls v(i, x) for each of the kStateFields doubles a GPU market thread keeps between chunks.
+  static constexpr unsigned kStateFields = 16;
+  static constexpr unsigned kFirstPiece = 9;  ///< visit_state's fields from here on are the pieces
+  /// Named one by one: an array of the fields would live in a GPU thread's local memory.
+  template <class Visit>
+  HS_HD void visit_state(unsigned l, Visit&& v) {
+    v(0, value[l]);
+    v(1, delta[l]);
+    v(2, gamma[l]);
+    v(3, theta[l]);
+    v(4, vega[l]);
+    v(5, sigma[l]);
+    v(6, spot[l]);
+    v(7, coin[l]);
+    v(8, settled[l]);
+    v(9, inception[l]);
+    v(10, delta_pnl[l]);
+    v(11, gamma_pnl[l]);
+    v(12, theta_pnl[l]);
+    v(13, vega_pnl[l]);
+    v(14, higher_order[l]);
+    v(15, interest[l]);
+    static_assert(kStateFields == 16, "a new field needs its line here");
+  }
+};
 
 /// The market of a tile of L paths, as every policy reads it: the path's price and variance, the
 /// book's cash and coin, funding and gas, and at each decision the hedge vol, the book greeks and the
@@ -96,6 +145,7 @@ struct MarketTile {
   double delta[L], gamma[L], target[L], gas_cost[L];
   double spot_change[L], carry_unit[L];  ///< per unit of hedge over the last step: settlement, carry cost
   DecisionTimes times;
+  BookAttribution<L> att;  ///< hp.attribution only
 
   HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
       : hp(params), seed(run_seed), path0(first_path), log_s0k(s0k) {}
@@ -120,6 +170,12 @@ struct MarketTile {
       log_gas[l] = hp.gas_log_mean;
       variance[l] = static_cast<double>(v[l]);
     }
+    if (hp.attribution) {
+      for (unsigned l = 0; l < L; ++l) {
+        att.settled[l] = att.delta_pnl[l] = att.gamma_pnl[l] = att.theta_pnl[l] = att.vega_pnl[l] = 0.0;
+        att.higher_order[l] = att.interest[l] = 0.0;
+      }
+    }
   }
 
   /// The state x[l], v[l] of every lane after step n: the price, interest on the book's cash, the
@@ -131,7 +187,9 @@ struct MarketTile {
       log_spot[l] = static_cast<double>(x[l]);
       spot[l] = hp.spot0 * m::exp_finite(log_spot[l]);
       variance[l] = static_cast<double>(v[l]);
-      book_cash[l] *= hp.growth;
+      const double grown = book_cash[l] * hp.growth;
+      att.interest[l] += hp.attribution ? grown - book_cash[l] : 0.0;
+      book_cash[l] = grown;
     }
     carry_units();
     for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -144,6 +202,7 @@ struct MarketTile {
         const double payoff = m::max(sign * (spot[l] - o.strike), 0.0);
         book_cash[l] += linear ? o.quantity * payoff : 0.0;
         coin[l] += linear ? 0.0 : o.quantity * payoff / spot[l];
+        att.settled[l] += hp.attribution ? o.quantity * payoff : 0.0;
       }
     }
     evolve_market(n);
@@ -191,6 +250,50 @@ struct MarketTile {
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
   }
 
+  /// The book's marks at decision step n (or the horizon) at the decision vol, and the attribution of
+  /// the step that ended at n (file comment); at n = 0 the value at inception. Only with hp.attribution.
+  HS_HD void attribute(std::uint32_t n) {
+    for (unsigned l = 0; l < L; ++l) {
+      double value = 0.0, delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
+      for (unsigned i = 0; i < hp.n_options; ++i) {
+        const BookOption& o = hp.options[i];
+        if (o.expiry_step <= n) continue;
+        const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+        const Greeks<double> g =
+            black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]);
+        value += o.quantity * g.price;
+        delta += o.quantity * g.delta;
+        gamma += o.quantity * g.gamma;
+        theta += o.quantity * g.theta;
+        vega += o.quantity * g.vega;
+      }
+      if (n == 0) {
+        att.inception[l] = book_cash[l] + coin[l] * spot[l] + value;
+      } else {
+        const double ds = spot[l] - att.spot[l];
+        const double d_delta = (att.delta[l] + att.coin[l]) * ds;
+        const double d_gamma = 0.5 * att.gamma[l] * ds * ds;
+        const double d_theta = att.theta[l] * hp.dt;
+        const double d_vega = att.vega[l] * (sigma[l] - att.sigma[l]);
+        const double d_value = value + att.settled[l] - att.value[l];
+        att.delta_pnl[l] += d_delta;
+        att.gamma_pnl[l] += d_gamma;
+        att.theta_pnl[l] += d_theta;
+        att.vega_pnl[l] += d_vega;
+        att.higher_order[l] += d_value - (att.delta[l] * ds + d_gamma + d_theta + d_vega);
+      }
+      att.value[l] = value;
+      att.delta[l] = delta;
+      att.gamma[l] = gamma;
+      att.theta[l] = theta;
+      att.vega[l] = vega;
+      att.sigma[l] = sigma[l];
+      att.spot[l] = spot[l];
+      att.coin[l] = coin[l];
+      att.settled[l] = 0.0;
+    }
+  }
+
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
   /// book short gamma; floored at 0 (a long book with costs beyond Leland's bound hedges at zero vol).
   HS_HD double leland_vol(double sig, const PolicyParams& p) const {
@@ -228,10 +331,42 @@ struct MarketTile {
   }
 };
 
+/// P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot: hedge_value).
+HS_HD double policy_pnl(double book_cash, double coin, double spot, double cash, double hedge_value) {
+  return book_cash + coin * spot + cash + hedge_value;
+}
+
+/// What the attribution fields are made of, for one path and policy (file comment): the book's pieces
+/// (BookAttribution) and the policy's accounts at the horizon.
+struct AttributionInputs {
+  double inception, book_delta, gamma, theta, vega, higher_order, book_interest;
+  double pnl, cash, hedge_value, interest, funding;
+  double charges;  ///< fees + fixed + gas + slippage, in that order
+};
+
+/// The attribution fields of one path and policy: put(field, value) for each.
+template <class Put>
+HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
+  // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
+  const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges;
+  const double delta_pnl = x.book_delta + hedge_delta;
+  const double interest = x.book_interest + x.interest;
+  put(PathField::pnl_inception, x.inception);
+  put(PathField::pnl_delta, delta_pnl);
+  put(PathField::pnl_gamma, x.gamma);
+  put(PathField::pnl_theta, x.theta);
+  put(PathField::pnl_vega, x.vega);
+  put(PathField::pnl_higher_order, x.higher_order);
+  put(PathField::pnl_interest, interest);
+  put(PathField::pnl_unexplained, x.pnl - (x.inception + delta_pnl + x.gamma + x.theta + x.vega + x.higher_order +
+                                           interest - x.funding - x.charges));
+}
+
 /// The accounts of policies [first, first + count) on a tile of L paths (NP ≥ count slots): the CPU
 /// tile holds every policy, a GPU thread one. Every loop over paths is branch-free. kLelandGiven: a
 /// Leland policy's target is already in mk.target (the GPU computes it with the greeks).
-template <class T, unsigned L, unsigned NP, bool kLelandGiven = false>
+/// kAttributionLater: finish() leaves the attribution fields to the caller (the GPU's write_attribution).
+template <class T, unsigned L, unsigned NP, bool kLelandGiven = false, bool kAttributionLater = false>
 struct PolicyTile {
   const HedgeParams& hp;
   double* out;           ///< results base: out[(field·n_policies + policy)·stride + row]
@@ -260,6 +395,7 @@ struct PolicyTile {
         a.last_trade_step[l] = 0.0;
         a.last_trade_spot[l] = hp.spot0;
         a.traded[l] = 0.0;
+        a.interest[l] = 0.0;
       }
     }
   }
@@ -281,6 +417,7 @@ struct PolicyTile {
       const double h = a.hedge[l];
       const double carry_cost = h * mk.carry_unit[l];
       const double grown = kInterest ? a.cash[l] * hp.growth : a.cash[l];
+      if (kInterest) a.interest[l] += grown - a.cash[l];
       a.cash[l] = grown + h * mk.spot_change[l] - carry_cost;
       a.funding[l] += carry_cost;
     }
@@ -404,20 +541,26 @@ struct PolicyTile {
       const PolicyLanes<L>& a = pol[k];
       for (unsigned l = 0; l < valid; ++l) {
         const double hedge_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
-        double values[kPathFields];  // every field of HEDGESIM_PATH_FIELDS (hedge_job.hpp), by name
-        values[index_of(PathField::pnl)] = mk.book_cash[l] + mk.coin[l] * mk.spot[l] + a.cash[l] + hedge_value;
-        values[index_of(PathField::cost)] = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l];
-        values[index_of(PathField::fees)] = a.fees[l];
-        values[index_of(PathField::fixed)] = a.fixed[l];
-        values[index_of(PathField::gas)] = a.gas[l];
-        values[index_of(PathField::slippage)] = a.slippage[l];
-        values[index_of(PathField::funding)] = a.funding[l];
-        values[index_of(PathField::trades)] = static_cast<double>(a.trades[l]);
-        values[index_of(PathField::failures)] = a.failures[l];
-        values[index_of(PathField::turnover)] = a.turnover[l];
-        values[index_of(PathField::max_delta_error)] = a.max_error[l];
-        static_assert(kPathFields == 11, "a new path field needs its value here");
-        for (unsigned f = 0; f < kPathFields; ++f) out[f * block + p * stride + row0 + l] = values[f];
+        const auto put = [&](PathField f, double v) { out[index_of(f) * block + p * stride + row0 + l] = v; };
+        const double pnl = policy_pnl(mk.book_cash[l], mk.coin[l], mk.spot[l], a.cash[l], hedge_value);
+        put(PathField::pnl, pnl);
+        put(PathField::cost, a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l]);
+        put(PathField::fees, a.fees[l]);
+        put(PathField::fixed, a.fixed[l]);
+        put(PathField::gas, a.gas[l]);
+        put(PathField::slippage, a.slippage[l]);
+        put(PathField::funding, a.funding[l]);
+        put(PathField::trades, static_cast<double>(a.trades[l]));
+        put(PathField::failures, a.failures[l]);
+        put(PathField::turnover, a.turnover[l]);
+        put(PathField::max_delta_error, a.max_error[l]);
+        static_assert(kPathFields == 19, "a new path field needs its value here (or in put_attribution)");
+        if (kAttributionLater || !hp.attribution) continue;
+        const BookAttribution<L>& b = mk.att;
+        put_attribution({b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l], b.higher_order[l],
+                         b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
+                         a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l]},
+                        put);
       }
     }
   }
@@ -461,12 +604,14 @@ struct HedgeTile {
     if (n < market.hp.steps) {
       decide(n);
     } else {
+      if (market.hp.attribution) market.attribute(n);
       policies.finish(market);
     }
   }
 
   HS_HD void decide(std::uint32_t n) {
     market.decision_vol();
+    if (market.hp.attribution) market.attribute(n);
     market.decision_greeks(n);
     market.times = decision_times(market.hp, n);
     policies.decide(n, market);

@@ -45,6 +45,7 @@ struct CheckpointIdentity {
   std::uint64_t config_hash = 0;  ///< FNV-1a of the config text
   std::uint64_t paths = 0, seed = 0;
   std::uint32_t precision = 0, per_path = 0, policies = 0, rank = 0, ranks = 1;
+  std::uint32_t fields = kBasePathFields;  ///< path fields of a path (output.attribution: all)
   std::string version;  ///< hedgesim version and git commit
   std::string cpu_code;  ///< the CPU code path (ISA): another one need not give the same bits
 };

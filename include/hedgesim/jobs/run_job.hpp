@@ -24,14 +24,15 @@ struct PolicyResult {
   PolicySpec spec;
   Summary pnl;   ///< P&L of the whole position, USD
   Summary cost;  ///< all costs incl. funding, USD
-  std::array<Moments, kPathFields> fields;  ///< every per-path field (PathField order)
+  std::array<Moments, kPathFields> fields;  ///< the run's per-path fields (PathField order; RunReport::path_fields)
   Histogram pnl_histogram;
-  std::array<std::vector<double>, kPathFields> per_path;  ///< filled when output.per_path
+  std::array<std::vector<double>, kPathFields> per_path;  ///< filled when output.per_path (the run's fields)
 };
 
 struct RunReport : RunInfo {
   std::vector<double> premiums;   ///< USD per unit, per book option
   std::vector<PolicyResult> policies;
+  unsigned path_fields = kBasePathFields;  ///< fields [0, path_fields) of PolicyResult are the run's (path_fields(hp))
   SamplePaths sample_paths;  ///< output.sample_paths of the same paths, for plots
   SampleTrades sample_trades;  ///< when each policy traded on those sample paths
 };
