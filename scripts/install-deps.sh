@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hedgesim builds and tests with. Idempotent; quiet when all present.
-# The CUDA toolkit is not installed here: it is optional and detected at configure time.
+# The CUDA toolkit is not installed here: it is optional and detected at configure time. Neither is
+# nanobind, which Debian 12 does not package: python3-dev and python3-pytest are what the Python
+# package's build and tests need besides it (the ci preset builds it where nanobind is importable).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -10,6 +12,7 @@ packages=(
   clang libclang-rt-dev
   libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-matplotlib python3-yaml python3-pandas
+  python3-dev python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

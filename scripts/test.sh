@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what hedgesim needs, builds everything (the CUDA backend too when nvcc is found, compiled
-# for sm_90) and runs every test under CTest. GPU tests skip where no device is present. An argument
+# for sm_90; the Python package where nanobind is importable, else CTest python_package is skipped and
+# the configure step says why) and runs every test under CTest. GPU tests skip where no device is
+# present. Reuses build/<preset>: a second run rebuilds only what changed. An argument
 # names another CMake preset with configure, build and test presets of that name (scripts/sanitize.sh
 # passes asan).
 set -euo pipefail

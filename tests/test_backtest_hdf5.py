@@ -102,7 +102,8 @@ def main():
                 same(g["cost"][:], p["per_window"]["cost"], p["name"] + " cost")
                 same(g["trades"][:], p["per_window"]["trades"], p["name"] + " trades")
                 same(g["pnl_scaled"][:], pnl * 60000 / w["start_spot"][:], p["name"] + " pnl_scaled")
-                check(summary["name"][row].decode() == p["name"], "summary row order")
+                check(b["summary"].attrs["name"][row] == p["name"], "summary row order (attribute name, str)")
+                check(b["summary"].attrs["type"][row] == p["type"], "summary type (attribute type, str)")
                 for col in ("pnl_mean", "pnl_std", "pnl_var_95", "pnl_es_95", "cost_mean", "trades_mean"):
                     same(summary[col][row], p[col], f"{p['name']} summary {col}")
                 same(summary["pnl_mean"][row], pnl.mean(), p["name"] + " pnl_mean = mean of stored P&L", 1e-10)

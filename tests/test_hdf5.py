@@ -54,10 +54,6 @@ def close(computed, expected, what, rel=1e-12, scale=None):
     return check(abs(computed - expected) <= tol, what, computed, expected, tol)
 
 
-def decode(b):
-    return b.decode("utf-8") if isinstance(b, bytes) else b
-
-
 CONFIG = """\
 simulation: {{paths: {paths}, steps_per_day: 24, seed: 7, backend: cpu, precision: float64, measure: physical}}
 model: {{type: gbm, spot: 65000, vol: 0.6, drift: 0.1}}
@@ -90,11 +86,11 @@ def run(exe, *args):
 
 def check_root(f, j, config_text):
     a = f.attrs
-    check(decode(a.get("format")) == "hedgesim-results", "attr format", a.get("format"), "hedgesim-results")
-    check(a.get("format_version") == 1, "attr format_version", a.get("format_version"), 1)
+    check(a.get("format") == "hedgesim-results", "attr format", a.get("format"), "hedgesim-results")
+    check(a.get("format_version") == 2, "attr format_version", a.get("format_version"), 2)
     check(a["format_version"].dtype == np.int32, "attr format_version is int32", a["format_version"].dtype, "int32")
     for key in ("hedgesim_version", "git_commit", "backend", "device", "precision", "model", "measure"):
-        check(decode(a.get(key)) == j[key], f"attr {key}", a.get(key), j[key])
+        check(a.get(key) == j[key], f"attr {key}", a.get(key), j[key])
     for key in ("paths", "steps", "seed", "threads"):
         check(key in a and int(a[key]) == j[key], f"attr {key}", a.get(key), j[key])
     for key in ("elapsed_s", "path_steps_per_s"):
@@ -103,18 +99,18 @@ def check_root(f, j, config_text):
     check(prem.shape == (len(j["premiums"]),), "attr premiums shape", prem.shape, len(j["premiums"]))
     for i, p in enumerate(j["premiums"]):
         close(prem[i], p, f"attr premiums[{i}]")
-    check(decode(a.get("config")) == config_text, "attr config is the YAML text")
+    check(a.get("config") == config_text, "attr config is the YAML text")
     # The config as it ran: the flags' values in place (run with --threads 2 --out FILE), and the command.
-    effective = yaml.safe_load(decode(a.get("effective_config")))
+    effective = yaml.safe_load(a.get("effective_config"))
     given = yaml.safe_load(config_text)
     check(effective["simulation"]["threads"] == 2 and effective["simulation"]["paths"] == j["paths"],
           "attr effective_config has the flags' values", effective["simulation"], "threads 2, paths as run")
     check(effective["model"] == given["model"] and effective["policies"] == given["policies"],
           "attr effective_config keeps the rest of the config", effective["model"], given["model"])
-    command = decode(a.get("command_line"))
+    command = a.get("command_line")
     check(" run " in command and "--threads 2" in command and "--out" in command, "attr command_line is the command",
           command)
-    created = decode(a.get("created_utc"))
+    created = a.get("created_utc")
     try:
         t = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
         age = (datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()
@@ -127,26 +123,29 @@ def check_summary(f, j):
     s = f["summary"][()]
     pols = j["policies"]
     check(s.shape == (len(pols),), "/summary rows", s.shape, (len(pols),))
-    scalar_keys = [k for k in pols[0] if not isinstance(pols[0][k], dict)]
-    check(sorted(s.dtype.names) == sorted(scalar_keys), "/summary columns = the JSON scalar fields",
+    # The JSON's strings (name, type) are the dataset's attributes, str in h5py; its numbers the columns.
+    scalar_keys = [k for k in pols[0] if not isinstance(pols[0][k], (dict, str))]
+    check(sorted(s.dtype.names) == sorted(scalar_keys), "/summary columns = the JSON number fields",
           sorted(s.dtype.names), sorted(scalar_keys))
-    units = [decode(u) for u in f["summary"].attrs["units"]]
+    check(all(s.dtype.fields[c][0] == np.float64 for c in s.dtype.names), "/summary columns are float64", s.dtype)
+    for key in ("name", "type"):
+        labels = f["summary"].attrs[key]
+        check(list(labels) == [p[key] for p in pols], f"/summary attr {key} = the JSON {key}s in order", list(labels),
+              [p[key] for p in pols])
+        check(all(isinstance(v, str) for v in labels), f"/summary attr {key} is str in h5py", labels)
+    units = f["summary"].attrs["units"]
     check(len(units) == len(s.dtype.names), "/summary units: one per column", len(units), len(s.dtype.names))
     for col, u in zip(s.dtype.names, units):
-        want = "" if col in ("name", "type") else SCALAR_UNITS.get(col, "USD")
+        want = SCALAR_UNITS.get(col, "USD")
         check(u == want, f"/summary units of {col}", u, want)
     for row, p in zip(s, pols):
-        check(decode(row["name"]) == p["name"], "/summary name", row["name"], p["name"])
-        check(decode(row["type"]) == p["type"], f"/summary {p['name']} type", row["type"], p["type"])
         for key in scalar_keys:
-            if key in ("name", "type") or key not in s.dtype.names:
-                continue
             close(float(row[key]), p[key], f"/summary {p['name']}.{key}")
     check(list(f["policies"]) == [p["name"] for p in pols], "/policies groups in /summary order",
           list(f["policies"]), [p["name"] for p in pols])
     for i, p in enumerate(pols):
         g = f["policies"][p["name"]]
-        check(decode(g.attrs.get("type")) == p["type"], f"/policies/{p['name']} type attr", g.attrs.get("type"), p["type"])
+        check(g.attrs.get("type") == p["type"], f"/policies/{p['name']} type attr", g.attrs.get("type"), p["type"])
         check(g.attrs.get("summary_row") == i, f"/policies/{p['name']} summary_row", g.attrs.get("summary_row"), i)
 
 
@@ -209,7 +208,7 @@ def check_policy_data(f, j, per_path, bins):
             check(d.compression == "gzip" and d.compression_opts == 4 and d.shuffle,
                   f"{p['name']}/{name} deflate 4 + shuffle", (d.compression, d.compression_opts, d.shuffle),
                   ("gzip", 4, True))
-            check(decode(d.attrs.get("units")) == units, f"{p['name']}/{name} units", d.attrs.get("units"), units)
+            check(d.attrs.get("units") == units, f"{p['name']}/{name} units", d.attrs.get("units"), units)
         pnl = g["pnl"][()]
         std = float(np.std(pnl, ddof=1))
         # The engine's moments are Welford's, numpy's a pairwise sum: equal to rounding, on the scale of std.
@@ -239,8 +238,8 @@ def check_all_units(f):
     allowed = {"USD", "USD^2", "coin", "count", "1", "index", "s", "hours", "days", "years", "1/year", "1/sqrt(year)",
                "mixed"}
     odd = []
-    f.visititems(lambda n, o: odd.append((n, decode(o.attrs["units"]))) if isinstance(o, h5py.Dataset)
-                 and isinstance(o.attrs.get("units"), (str, bytes)) and decode(o.attrs["units"]) not in allowed else None)
+    f.visititems(lambda n, o: odd.append((n, o.attrs["units"])) if isinstance(o, h5py.Dataset)
+                 and isinstance(o.attrs.get("units"), str) and o.attrs["units"] not in allowed else None)
     check(not odd, "every dataset's units is one of the documented units", odd, sorted(allowed))
 
 

@@ -76,7 +76,7 @@ def main():
         check(not leftovers, f"no temporary files left behind: {leftovers}")
         with h5py.File(files["run"], "r") as f:
             trades = f["sample_paths/trades"][:]
-            names = [n.decode() for n in f["summary"]["name"]]
+            names = list(f["summary"].attrs["name"])
             check(trades.shape == (3, 5, f.attrs["steps"] + 1), f"trades shape {trades.shape}")
             for i, name in enumerate(names):
                 per_path = f[f"policies/{name}/trades"][:5]

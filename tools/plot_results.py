@@ -26,17 +26,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def text(x):
-    return x.decode("utf-8") if isinstance(x, bytes) else str(x)
-
-
 def strings(attr):
-    return [text(s) for s in np.atleast_1d(attr)]
+    return [str(s) for s in np.atleast_1d(attr)]
 
 
 def policy_names(f):
-    if "summary" in f:
-        return [text(n) for n in f["summary"]["name"]]
+    """In /summary order: its `name` attribute, or (a format_version 1 file, whose names were a
+    column) the /policies groups, which keep that order."""
+    if "summary" in f and "name" in f["summary"].attrs:
+        return list(f["summary"].attrs["name"])
     return list(f["policies"].keys()) if "policies" in f else []
 
 
@@ -108,7 +106,7 @@ def plot_frontier(f, path):
     fam, sample = fr["family"][:], fr["sample"][:]
     cost, risk = fr["cost_mean"][:], fr["risk"][:]
     families = strings(f.attrs["family_names"])
-    risk_name = text(f.attrs.get("risk", "risk"))
+    risk_name = str(f.attrs.get("risk", "risk"))
     if risk_name in ("var", "es"):
         risk_name = f"{risk_name.upper()}{100 * float(f.attrs.get('risk_level', 0.95)):g}"
     se = f["searches"]
@@ -131,7 +129,7 @@ def plot_frontier(f, path):
     ins = opt.attrs["in_sample"]
     outs = opt.attrs["out_of_sample"]
     ax.scatter([ins[2]], [ins[4]], s=220, marker="*", color="gold", edgecolor="k", zorder=5,
-               label=f"chosen: {text(opt.attrs['family'])} "
+               label=f"chosen: {opt.attrs['family']} "
                + ", ".join(f"{n}={v:.3g}" for n, v in zip(strings(opt.attrs["parameter_names"]), opt.attrs["parameters"])))
     ax.scatter([outs[2]], [outs[4]], s=90, marker="*", color="none", edgecolor="k", zorder=5,
                label="chosen, out of sample")
@@ -168,7 +166,7 @@ def main(argv):
         print(f"plot_results.py: cannot read {a.file}: {e}", file=sys.stderr)
         return 2
     with f:
-        if text(f.attrs.get("format", "")) != "hedgesim-results":
+        if str(f.attrs.get("format", "")) != "hedgesim-results":
             print(f"plot_results.py: {a.file} is not a hedgesim results file", file=sys.stderr)
             return 2
         written = [plot_histograms(f, os.path.join(a.outdir, f"{prefix}_pnl_histograms.png")),

@@ -41,6 +41,13 @@ RunSpec load_config(const std::string& path);
 /// kept). parse_config of it gives the same values; outputs store it beside the text as given.
 std::string effective_config_text(const RunSpec& spec);
 
+/// Records how a run was asked for, for the provenance of its results files (the root attributes
+/// `effective_config` and `command_line`, docs/hdf5.md): spec.effective_config = effective_config_text
+/// of `spec` as it is now, spec.command_line = `command_line`. Call it once every override is applied:
+/// the CLI with the command as typed (and the pack for each task), the Python package with the call as
+/// Python text, e.g. "hedgesim.run('cfg.yaml', paths=1000, seed=7)".
+void record_provenance(RunSpec& spec, std::string command_line);
+
 /// The most CPU threads simulation.threads (and --threads) accepts.
 constexpr unsigned kMaxThreads = 1024;
 

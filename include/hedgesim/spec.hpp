@@ -244,8 +244,8 @@ struct RunSpec {
   BacktestSpec backtest;
   OptimiseSpec optimise;
   std::string config_text;  ///< the YAML as given, kept for provenance in outputs
-  std::string effective_config;  ///< the config as it ran, flags applied (effective_config_text; the CLI sets it)
-  std::string command_line;      ///< the command that ran it (the CLI sets it), for provenance in outputs
+  std::string effective_config;  ///< the config as it ran, flags applied (record_provenance: the CLI and the Python package set it)
+  std::string command_line;      ///< the command that ran it (record_provenance; for Python the call as text), for provenance in outputs
   std::string config_path;
 };
 

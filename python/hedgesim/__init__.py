@@ -8,6 +8,7 @@ carried out raises ``RuntimeFailure`` (a ``RuntimeError``). See docs/python.md.
 """
 from __future__ import annotations
 
+import inspect as _inspect
 import json as _json
 import os as _os
 from dataclasses import dataclass, field
@@ -39,19 +40,23 @@ class Config:
     is not changed by their overrides.
     """
 
-    def __init__(self, source: Union[Mapping[str, Any], "Config", None] = None, *, _spec=None):
+    def __init__(self, source: Union[Mapping[str, Any], "Config", None] = None, *, _spec=None, _origin=None):
         if _spec is not None:
             self._spec = _spec
+            self._origin = _origin
         elif isinstance(source, Config):
             self._spec = source._spec
+            self._origin = source._origin
         elif isinstance(source, Mapping):
             self._spec = _hedgesim.Spec.parse(_dict_to_text(source), "<dict>")
+            self._origin = "hedgesim.Config(<dict>)"
         else:
             raise TypeError(f"Config() takes a dict (or use Config.from_yaml(path)), not {type(source).__name__}")
 
     @classmethod
     def from_yaml(cls, path: Union[str, "_os.PathLike[str]"]) -> "Config":
-        return cls(_spec=_hedgesim.Spec.load(_os.fspath(path)))
+        path = _os.fspath(path)
+        return cls(_spec=_hedgesim.Spec.load(path), _origin=f"hedgesim.Config.from_yaml({path!r})")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Config":
@@ -59,7 +64,8 @@ class Config:
 
     @classmethod
     def from_text(cls, text: str, source_name: str = "<string>") -> "Config":
-        return cls(_spec=_hedgesim.Spec.parse(text, source_name))
+        return cls(_spec=_hedgesim.Spec.parse(text, source_name),
+                   _origin=f"hedgesim.Config.from_text(<text>, {source_name!r})")
 
     @property
     def text(self) -> str:
@@ -102,6 +108,31 @@ def _as_config(config: Union[Config, Mapping[str, Any], str, "_os.PathLike[str]"
     if isinstance(config, (str, _os.PathLike)):
         return Config.from_yaml(config)
     raise TypeError(f"expected a Config, a dict or a path, not {type(config).__name__}")
+
+
+def _call_text(function, first, arguments: Mapping[str, Any]) -> str:
+    """The call as Python text, for the results file's ``command_line`` attribute (the CLI stores its
+    command line there): ``hedgesim.run(hedgesim.Config.from_yaml('cfg.yaml'), paths=1000, seed=7)``.
+    The first argument (the config, or calibrate's chain) as it was given: a path as a string, a
+    Config by how it was made (a dict or YAML text as ``<dict>``, ``<text>``: the file's ``config``
+    attribute holds it); then every other argument that differs from its default, by name, in the
+    signature's order, as ``repr`` writes it. ``progress`` is left out: it changes no result."""
+    params = list(_inspect.signature(function).parameters.values())
+    if isinstance(first, Config):
+        head = first._origin or "hedgesim.Config(...)"
+    elif isinstance(first, Mapping):
+        head = "<dict>"
+    elif isinstance(first, (str, _os.PathLike)):
+        head = repr(_os.fspath(first))
+    else:
+        head = repr(first)
+    parts = [head]
+    for p in params[1:]:
+        value = arguments.get(p.name, p.default)
+        if p.name == "progress" or value is p.default or (p.default is not None and value == p.default):
+            continue
+        parts.append(f"{p.name}={_os.fspath(value) if isinstance(value, _os.PathLike) else value!r}")
+    return f"hedgesim.{function.__name__}({', '.join(parts)})"
 
 
 def _text(value) -> Optional[str]:
@@ -151,11 +182,12 @@ def _progress(progress: Progress, desc: str):
     raise TypeError("progress: a callable progress(done, total), 'tqdm', True or None")
 
 
-def _call(job, desc, config, progress, *args, **overrides):
+def _call(job, desc, config, progress, *args, command_line=None, **overrides):
     cfg = _as_config(config)
     cb = _progress(progress, desc)
+    extra = () if command_line is None else (command_line,)
     try:
-        return cfg, job(cfg._spec, _overrides(**overrides), *args, cb)
+        return cfg, job(cfg._spec, _overrides(**overrides), *args, cb, *extra)
     finally:
         if isinstance(cb, _Tqdm):
             cb.close()
@@ -206,8 +238,9 @@ def run(config, paths=None, seed=None, backend=None, threads=None, precision=Non
     called between batches, or ``"tqdm"``. The GIL is released while the engine runs; Ctrl-C stops it
     (KeyboardInterrupt).
     """
-    cfg, r = _call(_hedgesim.run, "hedgesim run", config, progress, bool(per_path), paths=paths, seed=seed,
-                   backend=backend, threads=threads, precision=precision, devices=devices, out=out)
+    call = _call_text(run, config, locals())
+    cfg, r = _call(_hedgesim.run, "hedgesim run", config, progress, bool(per_path), command_line=call, paths=paths,
+                   seed=seed, backend=backend, threads=threads, precision=precision, devices=devices, out=out)
     doc = _json.loads(r["json"])
     rows = [{k: v for k, v in p.items() if k not in _RUN_OBJECT_COLUMNS} for p in doc["policies"]]
     summary = _front(pd.DataFrame(rows), "name", "type")
@@ -269,8 +302,9 @@ def _frontier_row(f: Dict[str, Any]) -> Dict[str, Any]:
 def optimise(config, paths=None, seed=None, backend=None, threads=None, precision=None,
              progress: Progress = None, devices=None, out=None) -> OptimiseResult:
     """``hedgesim optimise``: the cost/risk frontier of the config's policy families."""
-    cfg, r = _call(_hedgesim.optimise, "hedgesim optimise", config, progress, paths=paths, seed=seed,
-                   backend=backend, threads=threads, precision=precision, devices=devices, out=out)
+    call = _call_text(optimise, config, locals())
+    cfg, r = _call(_hedgesim.optimise, "hedgesim optimise", config, progress, command_line=call, paths=paths,
+                   seed=seed, backend=backend, threads=threads, precision=precision, devices=devices, out=out)
     doc = _json.loads(r["json"])
     return OptimiseResult(json=doc, frontier=_front(pd.DataFrame([_frontier_row(f) for f in doc["frontier"]]), "family", "type", "level"),
                           optimum=doc["optimum"], warnings=list(doc["warnings"]),
@@ -299,12 +333,13 @@ def backtest(config, prices=None, funding=None, gas=None, on_bad_data=None, mode
     """``hedgesim backtest``: the book and policies replayed on historical prices (``prices=`` is
     ``--prices``, ``funding=``, ``gas=``, ``on_bad_data=`` likewise; ``model_check=False`` is
     ``--no-model-check``). Progress is that of the model check."""
+    call = _call_text(backtest, config, locals())
     bo = _hedgesim.BacktestOverrides()
     bo.prices, bo.funding, bo.gas = (None if x is None else _os.fspath(x) for x in (prices, funding, gas))
     bo.on_bad_data = on_bad_data
     bo.no_model_check = not model_check
-    cfg, r = _call(_hedgesim.backtest, "model check", config, progress, bo, paths=paths, seed=seed,
-                   backend=backend, threads=threads, precision=precision, devices=devices, out=out)
+    cfg, r = _call(_hedgesim.backtest, "model check", config, progress, bo, command_line=call, paths=paths,
+                   seed=seed, backend=backend, threads=threads, precision=precision, devices=devices, out=out)
     doc = _json.loads(r["json"])
     objects = ("pnl_quantiles", "per_window", "model_check")
     summary = _front(pd.DataFrame([{k: v for k, v in p.items() if k not in objects} for p in doc["policies"]]),
@@ -338,6 +373,7 @@ def calibrate(chain, model=None, currency=None, min_days=None, max_days=None, mi
     argument is the CLI's flag of that name (``--min-days`` is ``min_days``); None keeps the CLI's
     default."""
     req = _hedgesim.CalibrateRequest()
+    req.command_line = _call_text(calibrate, chain, locals())
     req.chain = _os.fspath(chain)
     given = dict(model=model, currency=currency, min_days=min_days, max_days=max_days, min_moneyness=min_moneyness,
                  max_moneyness=max_moneyness, weights=weights, space=space, starts=starts)

@@ -8,10 +8,17 @@ import numpy as np
 import pandas as pd
 
 
+# The string attributes of a compound dataset that label its rows: /summary's `name` and `type` (one per
+# policy; strings are attributes, which h5py reads as str, docs/hdf5.md "Types"). read() puts them in
+# front of the DataFrame's columns, as the columns of `run --json`.
+_ROW_LABELS = ("name", "type")
+
+
 class Group(dict):
     """An HDF5 group: its members by name (sub-groups as Group, compound datasets as DataFrame, other
     datasets as numpy arrays, scalar datasets as Python values) and its attributes in ``.attrs``;
-    ``.units`` maps each dataset that has a ``units`` attribute to it."""
+    ``.units`` maps each dataset that has a ``units`` attribute to it. A compound dataset's row labels
+    (/summary's ``name`` and ``type`` attributes) are the DataFrame's first columns."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,8 +30,6 @@ class Group(dict):
 
 
 def _value(v):
-    if isinstance(v, bytes):
-        return v.decode("utf-8")
     if isinstance(v, np.ndarray) and v.dtype.kind == "O":
         return [_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
@@ -36,12 +41,10 @@ def _dataset(ds):
     data = ds[()]
     if ds.dtype.names is not None:  # compound: one column per field
         frame = pd.DataFrame({n: data[n] for n in ds.dtype.names} if data.ndim else {n: [data[n]] for n in ds.dtype.names})
-        for col in frame.columns:
-            if frame[col].dtype == object:
-                frame[col] = [_value(x) for x in frame[col]]
+        labels = [n for n in _ROW_LABELS if n in ds.attrs and np.ndim(ds.attrs[n]) == 1 and len(ds.attrs[n]) == len(frame)]
+        for i, n in enumerate(labels):
+            frame.insert(i, n, _value(ds.attrs[n]))
         return frame
-    if ds.dtype.kind in ("O", "S"):
-        return _value(data)
     if ds.shape == ():
         return _value(data)
     return np.asarray(data)

@@ -52,6 +52,8 @@ using hs::BacktestOverrides;
 
 /// The config with the overrides applied and validated as the CLI's flags are (apply_run_overrides),
 /// messages naming the keyword argument ("paths = '-5': ...") instead of the flag ("--paths = ...").
+/// A job that writes a results file then records its provenance (record_provenance, as the CLI does):
+/// the config as it runs and `command_line`, the Python call as text (python/hedgesim/__init__.py).
 hs::RunSpec with_overrides(const hs::RunSpec& base, const Overrides& o) {
   hs::RunSpec spec = base;
   hs::apply_run_overrides(spec, {{o.paths, o.seed, o.threads}, o.backend, o.precision, o.out}, "");
@@ -129,9 +131,11 @@ nb::object to_numpy(std::vector<T> values) {
 }
 
 /// `hedgesim run`: JSON text (run_json), histograms and, with per_path, every per-path field.
-nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::handle progress) {
+nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::handle progress,
+             const std::string& command_line) {
   hs::RunSpec spec = with_overrides(base, o);
   hs::validate_for_run(spec);
+  hs::record_provenance(spec, command_line);
   // Per-path values are kept in memory here; the CLI keeps them only to write them (output.per_path).
   if (per_path) spec.output.per_path = true;
   hs::RunReport report;
@@ -176,9 +180,10 @@ nb::dict price(const hs::RunSpec& base, const Overrides& o, nb::handle progress)
 }
 
 /// `hedgesim optimise`: JSON text (optimise_json); the report's warnings are in it.
-nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progress) {
-  const hs::RunSpec spec = with_overrides(base, o);
+nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progress, const std::string& command_line) {
+  hs::RunSpec spec = with_overrides(base, o);
   hs::validate_for_optimise(spec);
+  hs::record_provenance(spec, command_line);
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
@@ -193,10 +198,12 @@ nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progre
 
 /// `hedgesim backtest`: JSON text (backtest_json), as cmd_backtest: the flags, validate_for_backtest,
 /// the output path checked, run_backtest_job, the results file.
-nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, nb::handle progress) {
+nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, nb::handle progress,
+                  const std::string& command_line) {
   hs::RunSpec spec = with_overrides(base, o);
   hs::apply_backtest_overrides(spec.backtest, bo, "on_bad_data");
   hs::validate_for_backtest(spec);
+  hs::record_provenance(spec, command_line);
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
@@ -268,7 +275,8 @@ NB_MODULE(_hedgesim, m) {
       .def_rw("weights", &hs::CalibrateRequest::weights)
       .def_rw("space", &hs::CalibrateRequest::space)
       .def_rw("starts", &hs::CalibrateRequest::starts)
-      .def_rw("out", &hs::CalibrateRequest::out);
+      .def_rw("out", &hs::CalibrateRequest::out)
+      .def_rw("command_line", &hs::CalibrateRequest::command_line);
 
   nb::class_<hs::RunSpec>(m, "Spec")
       .def_static("load", &hs::load_config, nb::arg("path"), "load_config: read, parse and validate a YAML file")
@@ -278,10 +286,12 @@ NB_MODULE(_hedgesim, m) {
       .def_ro("source", &hs::RunSpec::config_path)
       .def("validate", [](const hs::RunSpec& s, const Overrides& o) { (void)with_overrides(s, o); });
 
-  m.def("run", &run, nb::arg("spec"), nb::arg("overrides"), nb::arg("per_path"), nb::arg("progress").none());
+  m.def("run", &run, nb::arg("spec"), nb::arg("overrides"), nb::arg("per_path"), nb::arg("progress").none(),
+        nb::arg("command_line"));
   m.def("price", &price, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
-  m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
-  m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none());
+  m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none(), nb::arg("command_line"));
+  m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none(),
+        nb::arg("command_line"));
   m.def("calibrate", &calibrate, nb::arg("request"));
   m.def("config_reference", [](const std::string& section) { return hs::config_reference(section); }, nb::arg("section") = "keys",
         "The key reference as Markdown (`hedgesim list`): keys, models, policies or costs");

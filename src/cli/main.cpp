@@ -70,8 +70,7 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f) {
 hs::RunSpec load_with_overrides(const CommonFlags& f) {
   hs::RunSpec spec = hs::load_config(f.config);
   hs::apply_run_overrides(spec, f.overrides);
-  spec.effective_config = hs::effective_config_text(spec);
-  spec.command_line = f.command_line;
+  hs::record_provenance(spec, f.command_line);
   return spec;
 }
 
@@ -332,7 +331,7 @@ int cmd_backtest(const BacktestFlags& flags) {
   hs::RunSpec spec = load_with_overrides(flags.common);
   hs::apply_backtest_overrides(spec.backtest, flags.backtest, "--on-bad-data");
   hs::validate_for_backtest(spec);
-  spec.effective_config = hs::effective_config_text(spec);
+  hs::record_provenance(spec, flags.common.command_line);  // again: the backtest's flags are in it now
   if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   hs::BacktestReport report;
   {

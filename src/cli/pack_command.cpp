@@ -162,8 +162,7 @@ int run_pack(const PackCommandFlags& f, Collectives& ranks) {
   for (const PackTask* t : chosen) {
     records.push_back(run_pack_task(*t, [&](const PackTask& task) {
       RunSpec spec = task.spec;
-      spec.effective_config = effective_config_text(spec);
-      spec.command_line = f.command_line;
+      record_provenance(spec, f.command_line);
       return run_and_write(spec, plan.devices, ranks);
     }));
     failed = failed || records.back().status != "ok";

@@ -5,6 +5,8 @@
 // path, value, expectation and line.
 #include "hedgesim/config.hpp"
 
+#include <utility>
+
 #include <yaml-cpp/yaml.h>
 
 #include "hedgesim/io/input_file.hpp"
@@ -78,6 +80,11 @@ std::string effective_config_text(const RunSpec& spec) {
   YAML::Emitter out;
   out << root;
   return std::string(out.c_str()) + "\n";
+}
+
+void record_provenance(RunSpec& spec, std::string command_line) {
+  spec.effective_config = effective_config_text(spec);
+  spec.command_line = std::move(command_line);
 }
 
 void apply_backtest_overrides(BacktestSpec& b, const BacktestOverrides& o, std::string_view on_bad_data_name) {

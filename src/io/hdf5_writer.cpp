@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <ctime>
 #include <functional>
 #include <span>
@@ -30,8 +29,6 @@ namespace {
 constexpr char kFormatName[] = "hedgesim-results";
 constexpr hsize_t kChunkValues = 65536;  ///< per-path datasets: 512 KiB chunks of float64
 constexpr unsigned kDeflateLevel = 4;
-constexpr std::size_t kNameWidth = 64;   ///< /summary `name`: the config's longest policy name
-constexpr std::size_t kTypeWidth = 32;   ///< /summary `type`: longer than any policy type name
 
 // ---- HDF5 errors: silence the automatic printing, turn the error stack into a message.
 
@@ -152,19 +149,12 @@ Handle simple_space(std::span<const hsize_t> dims) {
                 "H5Screate_simple");
 }
 
-/// Variable-length UTF-8 string: h5py reads it as str.
+/// Variable-length UTF-8 string, the only string type hedgesim writes, and only in attributes: h5py
+/// reads such an attribute as str, whereas it reads every string inside a dataset (fixed-length,
+/// variable-length, a compound's field) as bytes (docs/hdf5.md, "Types").
 Handle vlen_string_type() {
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy(string)");
   check(H5Tset_size(t, H5T_VARIABLE), "H5Tset_size(variable)");
-  check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)");
-  return t;
-}
-
-/// Fixed-length, null-padded UTF-8 string of `width` bytes: numpy dtype S<width>.
-Handle fixed_string_type(std::size_t width) {
-  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy(string)");
-  check(H5Tset_size(t, width), "H5Tset_size");
-  check(H5Tset_strpad(t, H5T_STR_NULLPAD), "H5Tset_strpad");
   check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset(UTF-8)");
   return t;
 }
@@ -194,7 +184,7 @@ void write_attr_strings(hid_t obj, const char* name, const std::vector<std::stri
                     fmt::format("creating attribute '{}'", name));
   std::vector<const char*> ptrs;
   for (const std::string& v : values) ptrs.push_back(v.c_str());
-  check(H5Awrite(attr, type, ptrs.data()), fmt::format("writing attribute '{}'", name));
+  if (!ptrs.empty()) check(H5Awrite(attr, type, ptrs.data()), fmt::format("writing attribute '{}'", name));
 }
 
 void write_attr(hid_t obj, const char* name, const std::string& value) { write_attr_strings(obj, name, {value}, true); }
@@ -279,38 +269,24 @@ std::vector<SummaryColumn> summary_columns(unsigned fields) {
   return c;
 }
 
-void put_fixed_string(unsigned char* dst, std::size_t width, const std::string& s, const char* column) {
-  if (s.size() > width)
-    throw RuntimeFailure(fmt::format("/summary {} '{}' is longer than the column's {} bytes", column, s, width));
-  std::memcpy(dst, s.data(), s.size());
-}
-
+/// The float64 columns of /summary, one compound type; the policies' names and types are the
+/// dataset's string attributes `name` and `type` (strings in a dataset would reach h5py as bytes).
 Handle summary_type(const std::vector<SummaryColumn>& cols, hid_t double_type) {
-  const std::size_t row = kNameWidth + kTypeWidth + 8 * cols.size();
-  Handle t(H5Tcreate(H5T_COMPOUND, row), H5Tclose, "H5Tcreate(compound)");
-  const Handle name_type = fixed_string_type(kNameWidth);
-  const Handle type_type = fixed_string_type(kTypeWidth);
-  check(H5Tinsert(t, "name", 0, name_type), "H5Tinsert(name)");
-  check(H5Tinsert(t, "type", kNameWidth, type_type), "H5Tinsert(type)");
+  Handle t(H5Tcreate(H5T_COMPOUND, 8 * cols.size()), H5Tclose, "H5Tcreate(compound)");
   for (std::size_t i = 0; i < cols.size(); ++i)
-    check(H5Tinsert(t, cols[i].name.c_str(), kNameWidth + kTypeWidth + 8 * i, double_type),
-          fmt::format("H5Tinsert({})", cols[i].name));
+    check(H5Tinsert(t, cols[i].name.c_str(), 8 * i, double_type), fmt::format("H5Tinsert({})", cols[i].name));
   return t;
 }
 
 void write_summary(hid_t file, const RunReport& report) {
   const std::vector<SummaryColumn> cols = summary_columns(report.path_fields);
-  const std::size_t row = kNameWidth + kTypeWidth + 8 * cols.size();
-  std::vector<unsigned char> rows(row * report.policies.size(), 0);
-  for (std::size_t p = 0; p < report.policies.size(); ++p) {
-    const PolicyResult& r = report.policies[p];
-    unsigned char* base = rows.data() + p * row;
-    put_fixed_string(base, kNameWidth, r.spec.name, "name");
-    put_fixed_string(base + kNameWidth, kTypeWidth, to_string(r.spec.type), "type");
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-      const double v = cols[i].value(r);
-      std::memcpy(base + kNameWidth + kTypeWidth + 8 * i, &v, sizeof v);
-    }
+  std::vector<double> rows;
+  rows.reserve(cols.size() * report.policies.size());
+  std::vector<std::string> names, types;
+  for (const PolicyResult& r : report.policies) {
+    names.push_back(r.spec.name);
+    types.emplace_back(to_string(r.spec.type));
+    for (const SummaryColumn& c : cols) rows.push_back(c.value(r));
   }
   const Handle file_type = summary_type(cols, H5T_IEEE_F64LE);
   const Handle mem_type = summary_type(cols, H5T_NATIVE_DOUBLE);
@@ -319,7 +295,9 @@ void write_summary(hid_t file, const RunReport& report) {
   const Handle dset(H5Dcreate2(file, "summary", file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
                     "creating dataset '/summary'");
   if (n > 0) check(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "writing '/summary'");
-  std::vector<std::string> units = {"", ""};
+  write_attr_strings(dset, "name", names, false);
+  write_attr_strings(dset, "type", types, false);
+  std::vector<std::string> units;
   for (const SummaryColumn& c : cols) units.push_back(c.units);
   write_attr_strings(dset, "units", units, false);
 }

@@ -18,7 +18,7 @@ struct CalibrationRun {
   Selection selection;
   FitResult fit;
   double read_seconds = 0.0;  ///< reading and selecting
-  std::string command_line;   ///< the command that ran it (the CLI sets it), for the HDF5 file
+  std::string command_line;   ///< the command that ran it (the CLI; the Python call as text), for the HDF5 file
 };
 
 /// What `hedgesim calibrate` is asked (its argument and flags, with their defaults): the CLI and the
@@ -35,7 +35,7 @@ struct CalibrateRequest {
   std::string space = "vol";     ///< vol | price
   unsigned starts = 4;           ///< 1 to 64
   std::optional<std::string> out;  ///< HDF5 file; none: not written
-  std::string command_line;        ///< the command that asked for it, for the HDF5 file (the CLI sets it)
+  std::string command_line;        ///< the command that asked for it, for the HDF5 file (the CLI, or the Python call as text)
 };
 
 /// The calibration of `request`: the output path checked first, the chain read and selected, the fit,

@@ -1,5 +1,5 @@
 #pragma once
-// The `hedgesim backtest` results file: the root attributes of a run file (format_version 1) plus the
+// The `hedgesim backtest` results file: the root attributes of a run file (format_version 2) plus the
 // /backtest group (docs/hdf5.md). Written as `path.tmp-<pid>` and renamed when complete, as
 // write_run_hdf5; failures are RuntimeFailure (exit 3) and leave no file.
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// The `hedgesim run` results file: HDF5, format_version 1 (docs/hdf5.md; every group, dataset and
+// The `hedgesim run` results file: HDF5, format_version 2 (docs/hdf5.md; every group, dataset and
 // attribute is documented in docs/hdf5.md). Host code; HDF5 itself stays out of this header.
 #include <string>
 
@@ -10,7 +10,9 @@
 namespace hedgesim {
 
 /// Value of the root attribute `format_version`; raised whenever a reader would misread a file.
-inline constexpr int kHdf5FormatVersion = 1;
+/// 2: /summary's `name` and `type` are string attributes of the dataset, no longer fixed-length string
+/// columns of it (1), so that h5py reads them as str (docs/hdf5.md, "Format versions").
+inline constexpr int kHdf5FormatVersion = 2;
 
 /// Writes `report` (with `spec`'s provenance) to `path`. The file is written as `path.tmp-<pid>` and
 /// renamed onto `path` only when complete, so `path` is never a partial file; on any failure the

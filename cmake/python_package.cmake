@@ -1,0 +1,69 @@
+# Whether this build builds the Python package's extension module (python/, docs/python.md), from
+# HEDGESIM_BUILD_PYTHON: ON (pip install . sets it; nanobind is then required), OFF (the default: the
+# CLI's build needs no nanobind) or AUTO (the test command's preset `ci`): built when this machine has
+# what the module and its tests need, and otherwise not built, with the reason printed at configure
+# time and the CTest test python_package registered as one that is skipped and says why.
+#
+# Sets HEDGESIM_PYTHON_BUILT (TRUE/FALSE) and HEDGESIM_PYTHON_SKIP_REASON (empty when built; an
+# INTERNAL cache entry too, for scripts). What AUTO needs, for the Python FindPython picks (an active
+# venv first, else the first python3 on PATH; -DPython_EXECUTABLE=… chooses one):
+#   - Python >= 3.9 with its development headers (Debian: python3-dev, scripts/install-deps.sh);
+#   - nanobind importable by it, or nanobind_DIR given (Debian 12 has no nanobind package:
+#     `pip install nanobind` for that Python);
+#   - with the tests, pytest, numpy and pandas importable by it (Debian: python3-pytest, python3-numpy,
+#     python3-pandas, scripts/install-deps.sh).
+set(HEDGESIM_BUILD_PYTHON OFF CACHE STRING
+    "Build the Python extension module (python/, needs nanobind): ON, OFF, or AUTO (when nanobind and the test modules are found)")
+set_property(CACHE HEDGESIM_BUILD_PYTHON PROPERTY STRINGS ON OFF AUTO)
+string(TOUPPER "${HEDGESIM_BUILD_PYTHON}" _hs_py_mode)
+set(HEDGESIM_PYTHON_SKIP_REASON "")
+if(_hs_py_mode MATCHES "^(ON|YES|TRUE|Y|1)$")
+  set(HEDGESIM_PYTHON_BUILT TRUE)
+elseif(_hs_py_mode MATCHES "^(OFF|NO|FALSE|N|0)$")
+  set(HEDGESIM_PYTHON_BUILT FALSE)
+  set(HEDGESIM_PYTHON_SKIP_REASON "HEDGESIM_BUILD_PYTHON is ${HEDGESIM_BUILD_PYTHON}")
+elseif(_hs_py_mode STREQUAL "AUTO")
+  set(HEDGESIM_PYTHON_BUILT FALSE)
+  find_package(Python 3.9 COMPONENTS Interpreter Development.Module)
+  if(NOT Python_Interpreter_FOUND)
+    set(HEDGESIM_PYTHON_SKIP_REASON "no Python 3.9 or later was found")
+  elseif(NOT Python_Development.Module_FOUND)
+    set(HEDGESIM_PYTHON_SKIP_REASON
+        "${Python_EXECUTABLE} has no development headers (Debian: python3-dev, scripts/install-deps.sh)")
+  else()
+    set(_hs_py_missing "")
+    if(NOT nanobind_DIR AND NOT nanobind_ROOT)
+      execute_process(COMMAND "${Python_EXECUTABLE}" -m nanobind --cmake_dir RESULT_VARIABLE _hs_nb
+                      OUTPUT_QUIET ERROR_QUIET)
+      if(NOT _hs_nb EQUAL 0)
+        list(APPEND _hs_py_missing nanobind)
+      endif()
+    endif()
+    if(HEDGESIM_BUILD_TESTS)
+      foreach(_hs_module pytest numpy pandas)
+        execute_process(COMMAND "${Python_EXECUTABLE}" -c "import ${_hs_module}" RESULT_VARIABLE _hs_import
+                        OUTPUT_QUIET ERROR_QUIET)
+        if(NOT _hs_import EQUAL 0)
+          list(APPEND _hs_py_missing ${_hs_module})
+        endif()
+      endforeach()
+    endif()
+    if(_hs_py_missing)
+      list(JOIN _hs_py_missing ", " _hs_py_missing_text)
+      set(HEDGESIM_PYTHON_SKIP_REASON
+          "${Python_EXECUTABLE} cannot import ${_hs_py_missing_text} (Debian 12 packages no nanobind: `pip install nanobind` for that Python, or configure with -DPython_EXECUTABLE=a venv's python that has them; docs/testing.md)")
+    else()
+      set(HEDGESIM_PYTHON_BUILT TRUE)
+    endif()
+  endif()
+  if(HEDGESIM_PYTHON_BUILT)
+    message(STATUS "Python package (HEDGESIM_BUILD_PYTHON=AUTO): built for ${Python_EXECUTABLE}; CTest runs python_package")
+  else()
+    # NOTICE goes to stderr: scripts/test.sh, which silences the configure step's stdout, shows it.
+    message(NOTICE "Python package (HEDGESIM_BUILD_PYTHON=AUTO) not built, CTest python_package skipped: "
+                   "${HEDGESIM_PYTHON_SKIP_REASON}")
+  endif()
+else()
+  message(FATAL_ERROR "HEDGESIM_BUILD_PYTHON = '${HEDGESIM_BUILD_PYTHON}': expected ON, OFF or AUTO")
+endif()
+set(HEDGESIM_PYTHON_SKIP_REASON "${HEDGESIM_PYTHON_SKIP_REASON}" CACHE INTERNAL "why the Python package is not built")
