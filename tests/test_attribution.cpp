@@ -178,7 +178,9 @@ TEST(Attribution, GammaAndThetaAreHalfDollarGammaTimesRealisedMinusImpliedVarian
   std::printf("E[gamma + theta] computed %.6g USD, expected %.6g USD, error %.3g, tolerance %.3g (4 standard errors)\n",
               mean, expected, mean - expected, tolerance);
   EXPECT_NEAR(mean, expected, tolerance);
-  EXPECT_LT(expected, -100.0) << "a short call under realised > implied vol loses on gamma: the test needs a clear signal";
+  // A short call under realised > implied vol loses on gamma: the expectation must stand clear of 0 for
+  // the comparison to mean something.
+  EXPECT_LT(expected, -20.0 * tolerance) << "the test needs a signal well beyond its tolerance";
 }
 
 TEST(Attribution, RunWithoutItKeepsTheBaseFields) {

@@ -564,7 +564,7 @@ TEST(Backtest, TooShortAHistoryIsAnErrorThatSaysWhatAWindowNeeds) {
 
 // The backtest's entry to the hedging code, fed a simulated path (the run's own sample path: spot and
 // variance at every step), gives that path's per-path results of `hedgesim run`'s CPU backend, every
-// field of every policy — the same accounting on history as on simulated paths. Tolerance: the path
+// field of every policy, the P&L attribution too — the same accounting on history as on simulated paths. Tolerance: the path
 // passes through exp(ln(S/S0)) once more, a few ulps of the spot.
 TEST(Backtest, HedgePricePathReproducesTheRunOnASimulatedPath) {
   const hs::RunSpec spec = hs::parse_config(
@@ -575,7 +575,8 @@ TEST(Backtest, HedgePricePathReproducesTheRunOnASimulatedPath) {
       "costs: {fee_bps: 5, fixed_per_trade: 0.5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}\n"
       "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: h3, type: time, every_hours: 3},\n"
       "  {name: band, type: delta_band, width: 0.5}, {name: ww, type: whalley_wilmott, risk_aversion: 0.01},\n"
-      "  {name: move, type: move, move_pct: 1}, {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}]\n",
+      "  {name: move, type: move, move_pct: 1}, {name: hybrid, type: hybrid, width: 0.3, max_hours: 6}]\n"
+      "output: {attribution: true}\n",
       "<test>");
   const hs::SimulationJob job = hs::make_simulation_job(spec);
   const hs::HedgeParams hp = hs::make_hedge_params(spec);
@@ -591,7 +592,8 @@ TEST(Backtest, HedgePricePathReproducesTheRunOnASimulatedPath) {
     hs::hedge_price_path(hp, spot, var, {}, {}, spec.simulation.seed, k, ours.data(), n, k);
   }
   double traded = 0.0;
-  for (unsigned f = 0; f < hs::kPathFields; ++f) {
+  ASSERT_EQ(hs::path_fields(hp), hs::kPathFields);  // the attribution fields too
+  for (unsigned f = 0; f < hs::path_fields(hp); ++f) {
     for (unsigned p = 0; p < hp.n_policies; ++p) {
       for (std::uint64_t k = 0; k < n; ++k) {
         const std::size_t at = (static_cast<std::size_t>(f) * hp.n_policies + p) * n + k;

@@ -353,7 +353,7 @@ namespace {
 // paths may disagree. (The block program itself is bit-identical to the CPU tile on the host:
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
 // and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
-void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
+void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       "}\n"
@@ -362,14 +362,15 @@ void expect_cuda_matches_cpu(const std::string& costs, Precision precision) {
       "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
       "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}}\n"
       "costs: " + costs + "\n"
-      "output: {per_path: true}\n" +
+      "output: {per_path: true, attribution: " + std::string(attribution ? "true" : "false") + "}\n" +
       test::all_policy_types();
   const RunSpec s = parse_config(yaml, "<test>");
   const RunReport a = run_hedging_job(s, cpu());
   const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
   double worst_median = 0.0;
   for (std::size_t p = 0; p < a.policies.size(); ++p) {
-    for (unsigned f = 0; f < kPathFields; ++f) {
+    ASSERT_EQ(a.path_fields, b.path_fields);
+    for (unsigned f = 0; f < a.path_fields; ++f) {
       const auto& x = a.policies[p].per_path[f];
       const auto& y = b.policies[p].per_path[f];
       ASSERT_EQ(x.size(), y.size());
@@ -405,6 +406,13 @@ TEST(Hedging, CudaIsEquivalentToCpuForEveryPolicyAndCost) {
   const std::string amm = "{fee_bps: 5, slippage: {model: amm, depth_usd: 2e5}}";
   for (const std::string& c : {plain, charges, impact, amm})
     for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision);
+}
+
+// The attribution kernel (hedge_block.hpp, kAttribution) against the CPU tile, with the same tolerance.
+TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  for (const std::string c : {"{fee_bps: 5}", "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}"})
+    for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision, true);
 }
 
 }  // namespace

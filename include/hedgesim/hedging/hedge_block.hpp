@@ -20,6 +20,11 @@
 // blocks let several blocks share an SM, one in its market phase while another replays policies (one
 // thread per item kept a 9-policy block at 288 threads, one block and 9 warps per SM). A run with more
 // policies than a group holds splits them into groups (grid y), each repeating the market work.
+//
+// P&L attribution (output.attribution) is a kernel of its own (kAttribution), so the kernel without it
+// carries none of its registers: the market threads mark the book at every step (MarketTile::attribute)
+// and keep its marks and pieces in shared memory, each item keeps the interest on its cash, and after
+// the horizon each item writes its attribution fields from shared memory (write_attribution).
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
