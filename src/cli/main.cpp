@@ -224,7 +224,7 @@ void print_attribution_table(const hs::RunReport& report) {
                              "{:>11.2f}\n",
                              r.spec.name, r.pnl.mean, mean(F::pnl_inception), mean(F::pnl_delta), mean(F::pnl_gamma),
                              mean(F::pnl_theta), mean(F::pnl_vega), mean(F::pnl_higher_order), mean(F::pnl_interest),
-                             -mean(F::funding), -(mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage)));
+                             0.0 - mean(F::funding), 0.0 - (mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage)));
   }
 }
 
