@@ -182,14 +182,15 @@ struct MarketTile {
   /// hedge's settlement and carry per unit over the step (at the funding rate in force during it),
   /// expiring options, then funding and gas move.
   HS_HD void advance(std::uint32_t n, const T* x, const T* v) {
+    if (hp.attribution) {  // a loop of its own: the one below is the hot path without attribution
+      for (unsigned l = 0; l < L; ++l) att.interest[l] += book_cash[l] * hp.growth - book_cash[l];
+    }
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
       log_spot[l] = static_cast<double>(x[l]);
       spot[l] = hp.spot0 * m::exp_finite(log_spot[l]);
       variance[l] = static_cast<double>(v[l]);
-      const double grown = book_cash[l] * hp.growth;
-      att.interest[l] += hp.attribution ? grown - book_cash[l] : 0.0;
-      book_cash[l] = grown;
+      book_cash[l] *= hp.growth;
     }
     carry_units();
     for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -202,7 +203,9 @@ struct MarketTile {
         const double payoff = m::max(sign * (spot[l] - o.strike), 0.0);
         book_cash[l] += linear ? o.quantity * payoff : 0.0;
         coin[l] += linear ? 0.0 : o.quantity * payoff / spot[l];
-        att.settled[l] += hp.attribution ? o.quantity * payoff : 0.0;
+      }
+      if (hp.attribution) {
+        for (unsigned l = 0; l < L; ++l) att.settled[l] += o.quantity * m::max(sign * (spot[l] - o.strike), 0.0);
       }
     }
     evolve_market(n);
