@@ -21,16 +21,15 @@ set(HEDGESIM_PYTHON_SKIP_REASON "")
 
 # find_package(pybind11 CONFIG) for the Python found (call after find_package(Python)). A pybind11 that
 # this Python imports (pip's, in the isolated build environment of `pip install .` or in a venv) is
-# tried first, through its `python -m pybind11 --cmakedir`; otherwise the usual search finds Debian's
-# pybind11-dev (/usr/lib/cmake/pybind11). pybind11_DIR, when given, is used as is.
+# searched first, through its `python -m pybind11 --cmakedir`; otherwise the usual search finds
+# Debian's pybind11-dev (/usr/lib/cmake/pybind11). A valid pybind11_DIR (given, or cached by an earlier
+# configure) is used as is; a stale one (pip's build environment of an earlier run) is searched again.
 macro(hedgesim_find_pybind11)
-  if(NOT pybind11_DIR)
-    execute_process(COMMAND "${Python_EXECUTABLE}" -m pybind11 --cmakedir
-                    OUTPUT_VARIABLE _hs_pybind11_hint OUTPUT_STRIP_TRAILING_WHITESPACE
-                    RESULT_VARIABLE _hs_pybind11_rc ERROR_QUIET)
-    if(NOT _hs_pybind11_rc EQUAL 0)
-      set(_hs_pybind11_hint "")
-    endif()
+  execute_process(COMMAND "${Python_EXECUTABLE}" -m pybind11 --cmakedir
+                  OUTPUT_VARIABLE _hs_pybind11_hint OUTPUT_STRIP_TRAILING_WHITESPACE
+                  RESULT_VARIABLE _hs_pybind11_rc ERROR_QUIET)
+  if(NOT _hs_pybind11_rc EQUAL 0)
+    set(_hs_pybind11_hint "")
   endif()
   find_package(pybind11 2.10 CONFIG ${ARGN} HINTS ${_hs_pybind11_hint})
 endmacro()
