@@ -1,6 +1,6 @@
 # Whether this build builds the Python package's extension module (python/, docs/python.md), from
-# HEDGESIM_BUILD_PYTHON: ON (pip install . sets it; nanobind is then required), OFF (the default: the
-# CLI's build needs no nanobind) or AUTO (the test command's preset `ci`): built when this machine has
+# HEDGESIM_BUILD_PYTHON: ON (pip install . sets it; pybind11 is then required), OFF (the default: the
+# CLI's build needs no pybind11) or AUTO (the test command's preset `ci`): built when this machine has
 # what the module and its tests need, and otherwise not built, with the reason printed at configure
 # time and the CTest test python_package registered as one that is skipped and says why.
 #
@@ -8,15 +8,31 @@
 # INTERNAL cache entry too, for scripts). What AUTO needs, for the Python FindPython picks (an active
 # venv first, else the first python3 on PATH; -DPython_EXECUTABLE=… chooses one):
 #   - Python >= 3.9 with its development headers (Debian: python3-dev, scripts/install-deps.sh);
-#   - nanobind importable by it, or nanobind_DIR given (Debian 12 has no nanobind package:
-#     `pip install nanobind` for that Python);
+#   - pybind11 >= 2.10 found by find_package(pybind11 CONFIG) (Debian: pybind11-dev, 2.10.3 in Debian 12,
+#     scripts/install-deps.sh; or pybind11_DIR given; a pybind11 that Python imports is preferred, see
+#     hedgesim_find_pybind11 below);
 #   - with the tests, pytest, numpy and pandas importable by it (Debian: python3-pytest, python3-numpy,
 #     python3-pandas, scripts/install-deps.sh).
 set(HEDGESIM_BUILD_PYTHON OFF CACHE STRING
-    "Build the Python extension module (python/, needs nanobind): ON, OFF, or AUTO (when nanobind and the test modules are found)")
+    "Build the Python extension module (python/, needs pybind11): ON, OFF, or AUTO (when pybind11 and the test modules are found)")
 set_property(CACHE HEDGESIM_BUILD_PYTHON PROPERTY STRINGS ON OFF AUTO)
 string(TOUPPER "${HEDGESIM_BUILD_PYTHON}" _hs_py_mode)
 set(HEDGESIM_PYTHON_SKIP_REASON "")
+
+# find_package(pybind11 CONFIG) for the Python found (call after find_package(Python)). A pybind11 that
+# this Python imports (pip's, in the isolated build environment of `pip install .` or in a venv) is
+# searched first, through its `python -m pybind11 --cmakedir`; otherwise the usual search finds
+# Debian's pybind11-dev (/usr/lib/cmake/pybind11). A valid pybind11_DIR (given, or cached by an earlier
+# configure) is used as is; a stale one (pip's build environment of an earlier run) is searched again.
+macro(hedgesim_find_pybind11)
+  execute_process(COMMAND "${Python_EXECUTABLE}" -m pybind11 --cmakedir
+                  OUTPUT_VARIABLE _hs_pybind11_hint OUTPUT_STRIP_TRAILING_WHITESPACE
+                  RESULT_VARIABLE _hs_pybind11_rc ERROR_QUIET)
+  if(NOT _hs_pybind11_rc EQUAL 0)
+    set(_hs_pybind11_hint "")
+  endif()
+  find_package(pybind11 2.10 CONFIG ${ARGN} HINTS ${_hs_pybind11_hint})
+endmacro()
 if(_hs_py_mode MATCHES "^(ON|YES|TRUE|Y|1)$")
   set(HEDGESIM_PYTHON_BUILT TRUE)
 elseif(_hs_py_mode MATCHES "^(OFF|NO|FALSE|N|0)$")
@@ -32,12 +48,9 @@ elseif(_hs_py_mode STREQUAL "AUTO")
         "${Python_EXECUTABLE} has no development headers (Debian: python3-dev, scripts/install-deps.sh)")
   else()
     set(_hs_py_missing "")
-    if(NOT nanobind_DIR AND NOT nanobind_ROOT)
-      execute_process(COMMAND "${Python_EXECUTABLE}" -m nanobind --cmake_dir RESULT_VARIABLE _hs_nb
-                      OUTPUT_QUIET ERROR_QUIET)
-      if(NOT _hs_nb EQUAL 0)
-        list(APPEND _hs_py_missing nanobind)
-      endif()
+    hedgesim_find_pybind11(QUIET)
+    if(NOT pybind11_FOUND)
+      list(APPEND _hs_py_missing "pybind11 >= 2.10 (Debian: pybind11-dev)")
     endif()
     if(HEDGESIM_BUILD_TESTS)
       foreach(_hs_module pytest numpy pandas)
@@ -51,7 +64,7 @@ elseif(_hs_py_mode STREQUAL "AUTO")
     if(_hs_py_missing)
       list(JOIN _hs_py_missing ", " _hs_py_missing_text)
       set(HEDGESIM_PYTHON_SKIP_REASON
-          "${Python_EXECUTABLE} cannot import ${_hs_py_missing_text} (Debian 12 packages no nanobind: `pip install nanobind` for that Python, or configure with -DPython_EXECUTABLE=a venv's python that has them; docs/testing.md)")
+          "missing for ${Python_EXECUTABLE}: ${_hs_py_missing_text} (scripts/install-deps.sh installs them from Debian's packages; or configure with -DPython_EXECUTABLE=a venv's python that has them; docs/testing.md)")
     else()
       set(HEDGESIM_PYTHON_BUILT TRUE)
     endif()

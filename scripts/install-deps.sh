@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hedgesim builds and tests with. Idempotent; quiet when all present.
-# The CUDA toolkit is not installed here: it is optional and detected at configure time. Neither is
-# nanobind, which Debian 12 does not package: python3-dev and python3-pytest are what the Python
-# package's build and tests need besides it (the ci preset builds it where nanobind is importable).
+# The CUDA toolkit is not installed here: it is optional and detected at configure time. The Python
+# package's extension (python/, built and tested by the ci preset) needs python3-dev and pybind11-dev,
+# its tests python3-pytest and the python3-* modules below.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -12,7 +12,7 @@ packages=(
   clang libclang-rt-dev
   libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-matplotlib python3-yaml python3-pandas
-  python3-dev python3-pytest
+  python3-dev python3-pytest pybind11-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hedgesim needs, builds everything (the CUDA backend too when nvcc is found, compiled
-# for sm_90; the Python package where nanobind is importable, else CTest python_package is skipped and
-# the configure step says why) and runs every test under CTest. GPU tests skip where no device is
+# for sm_90; the Python package with Debian's pybind11-dev, and where something it needs is missing
+# CTest python_package is skipped and the configure step says why) and runs every test under CTest. GPU tests skip where no device is
 # present. Reuses build/<preset>: a second run rebuilds only what changed. An argument
 # names another CMake preset with configure, build and test presets of that name (scripts/sanitize.sh
 # passes asan).

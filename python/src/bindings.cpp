@@ -8,14 +8,13 @@
 // calls the user's callback, and checks for signals (PyErr_CheckSignals): a KeyboardInterrupt from
 // Ctrl-C, or any exception the callback raised, stops the job (a C++ exception through the job) and is
 // raised again in Python once the GIL is back.
-#include <nanobind/nanobind.h>
-#include <nanobind/ndarray.h>
-#include <nanobind/stl/optional.h>
-#include <nanobind/stl/string.h>
-#include <nanobind/stl/string_view.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,7 +35,7 @@
 #include "hedgesim/stats/collectives.hpp"
 #include "hedgesim/version.hpp"
 
-namespace nb = nanobind;
+namespace py = pybind11;
 namespace hs = hedgesim;
 
 namespace {
@@ -62,8 +61,8 @@ hs::RunSpec with_overrides(const hs::RunSpec& base, const Overrides& o) {
 
 /// What every job that may write a results file returns to Python: its JSON, the config text and the
 /// file (empty: none).
-nb::dict job_result(const std::string& json, const hs::RunSpec& spec) {
-  nb::dict out;
+py::dict job_result(const std::string& json, const hs::RunSpec& spec) {
+  py::dict out;
   out["json"] = json;
   out["config_text"] = spec.config_text;
   out["output_file"] = spec.output.file;
@@ -84,13 +83,13 @@ struct PendingError {
 
 /// The job's progress function: with the GIL, the user's callback (a borrowed handle: copying the
 /// function needs no GIL) and the signal check; an exception from either stops the job.
-hs::ProgressFn make_progress(nb::handle callback, PendingError& pending) {
+hs::ProgressFn make_progress(py::handle callback, PendingError& pending) {
   return [callback, &pending](std::uint64_t done, std::uint64_t total) {
-    nb::gil_scoped_acquire acquire;
+    py::gil_scoped_acquire acquire;
     if (!callback.is_none()) {
       try {
         callback(done, total);
-      } catch (nb::python_error& e) {
+      } catch (py::error_already_set& e) {
         e.restore();
       }
     }
@@ -105,12 +104,12 @@ hs::ProgressFn make_progress(nb::handle callback, PendingError& pending) {
 /// Runs `work` (a job) with the GIL released; a Python exception raised in the progress callback is
 /// raised again here, with the GIL held.
 template <class Work>
-void without_gil(nb::handle callback, Work&& work) {
+void without_gil(py::handle callback, Work&& work) {
   PendingError pending;
   bool interrupted = false;
   {
     const hs::ProgressFn progress = make_progress(callback, pending);
-    nb::gil_scoped_release release;
+    py::gil_scoped_release release;
     try {
       work(progress);
     } catch (const Interrupted&) {
@@ -119,19 +118,21 @@ void without_gil(nb::handle callback, Work&& work) {
   }
   if (interrupted) {
     PyErr_Restore(pending.type, pending.value, pending.traceback);
-    throw nb::python_error();
+    throw py::error_already_set();
   }
 }
 
+/// A 1-d numpy array over `values` without a copy: the array owns the vector through a capsule.
 template <class T>
-nb::object to_numpy(std::vector<T> values) {
-  auto* heap = new std::vector<T>(std::move(values));
-  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
-  return nb::cast(nb::ndarray<nb::numpy, T, nb::ndim<1>>(heap->data(), {heap->size()}, owner));
+py::array_t<T> to_numpy(std::vector<T> values) {
+  auto heap = std::make_unique<std::vector<T>>(std::move(values));
+  py::capsule owner(heap.get(), [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  const std::vector<T>& v = *heap.release();
+  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data(), owner);
 }
 
 /// `hedgesim run`: JSON text (run_json), histograms and, with per_path, every per-path field.
-nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::handle progress,
+py::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, py::handle progress,
              const std::string& command_line) {
   hs::RunSpec spec = with_overrides(base, o);
   hs::validate_for_run(spec);
@@ -148,13 +149,13 @@ nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::han
     if (!spec.output.file.empty()) hs::write_run_hdf5(spec.output.file, spec, report);
     json = hs::run_json(spec, report).dump();
   });
-  nb::dict out = job_result(json, spec);
-  nb::dict histograms, paths;
+  py::dict out = job_result(json, spec);
+  py::dict histograms, paths;
   for (hs::PolicyResult& r : report.policies) {
     histograms[r.spec.name.c_str()] =
-        nb::make_tuple(to_numpy(std::move(r.pnl_histogram.edges)), to_numpy(std::move(r.pnl_histogram.counts)));
+        py::make_tuple(to_numpy(std::move(r.pnl_histogram.edges)), to_numpy(std::move(r.pnl_histogram.counts)));
     if (!per_path) continue;
-    nb::dict fields;
+    py::dict fields;
     for (unsigned f = 0; f < report.path_fields; ++f)
       fields[hs::to_string(static_cast<hs::PathField>(f))] = to_numpy(std::move(r.per_path[f]));
     paths[r.spec.name.c_str()] = fields;
@@ -165,7 +166,7 @@ nb::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, nb::han
 }
 
 /// `hedgesim price`: JSON text (price_json).
-nb::dict price(const hs::RunSpec& base, const Overrides& o, nb::handle progress) {
+py::dict price(const hs::RunSpec& base, const Overrides& o, py::handle progress) {
   const hs::RunSpec spec = with_overrides(base, o);
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {
@@ -173,14 +174,14 @@ nb::dict price(const hs::RunSpec& base, const Overrides& o, nb::handle progress)
     const hs::BackendInfo backend = hs::resolve_rank_backend(spec.simulation, o.devices.value_or(""), solo);
     json = hs::price_json(spec, hs::run_price_job(spec, backend, solo, fn)).dump();
   });
-  nb::dict out;
+  py::dict out;
   out["json"] = json;
   out["config_text"] = spec.config_text;
   return out;
 }
 
 /// `hedgesim optimise`: JSON text (optimise_json); the report's warnings are in it.
-nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progress, const std::string& command_line) {
+py::dict optimise(const hs::RunSpec& base, const Overrides& o, py::handle progress, const std::string& command_line) {
   hs::RunSpec spec = with_overrides(base, o);
   hs::validate_for_optimise(spec);
   hs::record_provenance(spec, command_line);
@@ -198,7 +199,7 @@ nb::dict optimise(const hs::RunSpec& base, const Overrides& o, nb::handle progre
 
 /// `hedgesim backtest`: JSON text (backtest_json), as cmd_backtest: the flags, validate_for_backtest,
 /// the output path checked, run_backtest_job, the results file.
-nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, nb::handle progress,
+py::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOverrides& bo, py::handle progress,
                   const std::string& command_line) {
   hs::RunSpec spec = with_overrides(base, o);
   hs::apply_backtest_overrides(spec.backtest, bo, "on_bad_data");
@@ -218,15 +219,15 @@ nb::dict backtest(const hs::RunSpec& base, const Overrides& o, const BacktestOve
 
 /// `hedgesim calibrate`: JSON text (calibration_json) and the table the CLI prints. The fit has no
 /// progress steps: Ctrl-C is seen when it returns.
-nb::dict calibrate(const hs::CalibrateRequest& request) {
+py::dict calibrate(const hs::CalibrateRequest& request) {
   std::string json, table;
   {
-    nb::gil_scoped_release release;
+    py::gil_scoped_release release;
     const hs::CalibrationRun run = hs::run_calibration(request, "");
     json = hs::calibration_json(run);
     table = hs::calibration_table(run);
   }
-  nb::dict out;
+  py::dict out;
   out["json"] = json;
   out["table"] = table;
   return out;
@@ -234,66 +235,66 @@ nb::dict calibrate(const hs::CalibrateRequest& request) {
 
 }  // namespace
 
-NB_MODULE(_hedgesim, m) {
+PYBIND11_MODULE(_hedgesim, m) {
   m.doc() = "hedgesim's extension module; use the hedgesim package (docs/python.md)";
   m.attr("__version__") = HEDGESIM_VERSION;
   m.attr("git_commit") = HEDGESIM_GIT_COMMIT;
 
   // Bad input (the CLI's exit 2) is a ValueError, a failed run (exit 3) a RuntimeError; the messages
   // are the C++ ones, naming key, value and what is allowed.
-  nb::exception<hs::InputError>(m, "ConfigError", PyExc_ValueError);
-  nb::exception<hs::RuntimeFailure>(m, "RuntimeFailure", PyExc_RuntimeError);
+  py::register_exception<hs::InputError>(m, "ConfigError", PyExc_ValueError);
+  py::register_exception<hs::RuntimeFailure>(m, "RuntimeFailure", PyExc_RuntimeError);
 
-  nb::class_<Overrides>(m, "Overrides")
-      .def(nb::init<>())
-      .def_rw("paths", &Overrides::paths)
-      .def_rw("seed", &Overrides::seed)
-      .def_rw("threads", &Overrides::threads)
-      .def_rw("backend", &Overrides::backend)
-      .def_rw("precision", &Overrides::precision)
-      .def_rw("devices", &Overrides::devices)
-      .def_rw("out", &Overrides::out);
+  py::class_<Overrides>(m, "Overrides")
+      .def(py::init<>())
+      .def_readwrite("paths", &Overrides::paths)
+      .def_readwrite("seed", &Overrides::seed)
+      .def_readwrite("threads", &Overrides::threads)
+      .def_readwrite("backend", &Overrides::backend)
+      .def_readwrite("precision", &Overrides::precision)
+      .def_readwrite("devices", &Overrides::devices)
+      .def_readwrite("out", &Overrides::out);
 
-  nb::class_<BacktestOverrides>(m, "BacktestOverrides")
-      .def(nb::init<>())
-      .def_rw("prices", &BacktestOverrides::prices)
-      .def_rw("funding", &BacktestOverrides::funding)
-      .def_rw("gas", &BacktestOverrides::gas)
-      .def_rw("on_bad_data", &BacktestOverrides::on_bad_data)
-      .def_rw("no_model_check", &BacktestOverrides::no_model_check);
+  py::class_<BacktestOverrides>(m, "BacktestOverrides")
+      .def(py::init<>())
+      .def_readwrite("prices", &BacktestOverrides::prices)
+      .def_readwrite("funding", &BacktestOverrides::funding)
+      .def_readwrite("gas", &BacktestOverrides::gas)
+      .def_readwrite("on_bad_data", &BacktestOverrides::on_bad_data)
+      .def_readwrite("no_model_check", &BacktestOverrides::no_model_check);
 
   // The calibrate command's settings, with the C++ defaults (the CLI's).
-  nb::class_<hs::CalibrateRequest>(m, "CalibrateRequest")
-      .def(nb::init<>())
-      .def_rw("chain", &hs::CalibrateRequest::chain)
-      .def_rw("model", &hs::CalibrateRequest::model)
-      .def_rw("currency", &hs::CalibrateRequest::currency)
-      .def_rw("min_days", &hs::CalibrateRequest::min_days)
-      .def_rw("max_days", &hs::CalibrateRequest::max_days)
-      .def_rw("min_moneyness", &hs::CalibrateRequest::min_moneyness)
-      .def_rw("max_moneyness", &hs::CalibrateRequest::max_moneyness)
-      .def_rw("weights", &hs::CalibrateRequest::weights)
-      .def_rw("space", &hs::CalibrateRequest::space)
-      .def_rw("starts", &hs::CalibrateRequest::starts)
-      .def_rw("out", &hs::CalibrateRequest::out)
-      .def_rw("command_line", &hs::CalibrateRequest::command_line);
+  py::class_<hs::CalibrateRequest>(m, "CalibrateRequest")
+      .def(py::init<>())
+      .def_readwrite("chain", &hs::CalibrateRequest::chain)
+      .def_readwrite("model", &hs::CalibrateRequest::model)
+      .def_readwrite("currency", &hs::CalibrateRequest::currency)
+      .def_readwrite("min_days", &hs::CalibrateRequest::min_days)
+      .def_readwrite("max_days", &hs::CalibrateRequest::max_days)
+      .def_readwrite("min_moneyness", &hs::CalibrateRequest::min_moneyness)
+      .def_readwrite("max_moneyness", &hs::CalibrateRequest::max_moneyness)
+      .def_readwrite("weights", &hs::CalibrateRequest::weights)
+      .def_readwrite("space", &hs::CalibrateRequest::space)
+      .def_readwrite("starts", &hs::CalibrateRequest::starts)
+      .def_readwrite("out", &hs::CalibrateRequest::out)
+      .def_readwrite("command_line", &hs::CalibrateRequest::command_line);
 
-  nb::class_<hs::RunSpec>(m, "Spec")
-      .def_static("load", &hs::load_config, nb::arg("path"), "load_config: read, parse and validate a YAML file")
-      .def_static("parse", &hs::parse_config, nb::arg("text"), nb::arg("source_name"),
+  py::class_<hs::RunSpec>(m, "Spec")
+      .def_static("load", &hs::load_config, py::arg("path"), "load_config: read, parse and validate a YAML file")
+      .def_static("parse", &hs::parse_config, py::arg("text"), py::arg("source_name"),
                   "parse_config: parse and validate YAML text; messages start with source_name")
-      .def_ro("text", &hs::RunSpec::config_text)
-      .def_ro("source", &hs::RunSpec::config_path)
+      .def_readonly("text", &hs::RunSpec::config_text)
+      .def_readonly("source", &hs::RunSpec::config_path)
       .def("validate", [](const hs::RunSpec& s, const Overrides& o) { (void)with_overrides(s, o); });
 
-  m.def("run", &run, nb::arg("spec"), nb::arg("overrides"), nb::arg("per_path"), nb::arg("progress").none(),
-        nb::arg("command_line"));
-  m.def("price", &price, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none());
-  m.def("optimise", &optimise, nb::arg("spec"), nb::arg("overrides"), nb::arg("progress").none(), nb::arg("command_line"));
-  m.def("backtest", &backtest, nb::arg("spec"), nb::arg("overrides"), nb::arg("backtest"), nb::arg("progress").none(),
-        nb::arg("command_line"));
-  m.def("calibrate", &calibrate, nb::arg("request"));
-  m.def("config_reference", [](const std::string& section) { return hs::config_reference(section); }, nb::arg("section") = "keys",
+  m.def("run", &run, py::arg("spec"), py::arg("overrides"), py::arg("per_path"), py::arg("progress").none(true),
+        py::arg("command_line"));
+  m.def("price", &price, py::arg("spec"), py::arg("overrides"), py::arg("progress").none(true));
+  m.def("optimise", &optimise, py::arg("spec"), py::arg("overrides"), py::arg("progress").none(true), py::arg("command_line"));
+  m.def("backtest", &backtest, py::arg("spec"), py::arg("overrides"), py::arg("backtest"), py::arg("progress").none(true),
+        py::arg("command_line"));
+  m.def("calibrate", &calibrate, py::arg("request"));
+  m.def("config_reference", [](const std::string& section) { return hs::config_reference(section); }, py::arg("section") = "keys",
         "The key reference as Markdown (`hedgesim list`): keys, models, policies or costs");
   m.def("cuda_compiled", [] {
     try {
