@@ -5,8 +5,8 @@
 # time and the CTest test python_package registered as one that is skipped and says why.
 #
 # Sets HEDGESIM_PYTHON_BUILT (TRUE/FALSE) and HEDGESIM_PYTHON_SKIP_REASON (empty when built; an
-# INTERNAL cache entry too, for scripts). What AUTO needs, for the Python FindPython picks (an active
-# venv first, else the first python3 on PATH; -DPython_EXECUTABLE=… chooses one):
+# INTERNAL cache entry too, for scripts). What AUTO needs, for the Python it takes (-DPython_EXECUTABLE=…,
+# else an active venv's, else Debian's /usr/bin/python3, else the first python3 on PATH):
 #   - Python >= 3.9 with its development headers (Debian: python3-dev, scripts/install-deps.sh);
 #   - pybind11 >= 2.10 found by find_package(pybind11 CONFIG) (Debian: pybind11-dev, 2.10.3 in Debian 12,
 #     scripts/install-deps.sh; or pybind11_DIR given; a pybind11 that Python imports is preferred, see
@@ -40,6 +40,12 @@ elseif(_hs_py_mode MATCHES "^(OFF|NO|FALSE|N|0)$")
   set(HEDGESIM_PYTHON_SKIP_REASON "HEDGESIM_BUILD_PYTHON is ${HEDGESIM_BUILD_PYTHON}")
 elseif(_hs_py_mode STREQUAL "AUTO")
   set(HEDGESIM_PYTHON_BUILT FALSE)
+  # Debian's interpreter, whose modules scripts/install-deps.sh installs and which the other Python tests
+  # run (/usr/bin/python3), unless one is chosen or a venv is active: a python3 first on PATH (pyenv's)
+  # lacks them.
+  if(NOT Python_EXECUTABLE AND NOT DEFINED ENV{VIRTUAL_ENV} AND EXISTS /usr/bin/python3)
+    set(Python_EXECUTABLE /usr/bin/python3)
+  endif()
   find_package(Python 3.9 COMPONENTS Interpreter Development.Module)
   if(NOT Python_Interpreter_FOUND)
     set(HEDGESIM_PYTHON_SKIP_REASON "no Python 3.9 or later was found")
