@@ -96,6 +96,8 @@ struct BookAttribution {
   double value[L], delta[L], gamma[L], theta[L], vega[L], sigma[L], spot[L], coin[L], settled[L];
   // The pieces, USD.
   double inception[L], delta_pnl[L], gamma_pnl[L], theta_pnl[L], vega_pnl[L], higher_order[L], interest[L];
+  // Scratch of MarketTile::attribute: the marks being taken (not state).
+  double new_value[L], new_delta[L], new_gamma[L], new_theta[L], new_vega[L];
 
   /// Calls v(i, x) for each of the kStateFields doubles a GPU market thread keeps between chunks.
   static constexpr unsigned kStateFields = 16;
@@ -174,6 +176,8 @@ struct MarketTile {
       for (unsigned l = 0; l < L; ++l) {
         att.settled[l] = att.delta_pnl[l] = att.gamma_pnl[l] = att.theta_pnl[l] = att.vega_pnl[l] = 0.0;
         att.higher_order[l] = att.interest[l] = 0.0;
+        att.value[l] = att.delta[l] = att.gamma[l] = att.theta[l] = att.vega[l] = att.sigma[l] = att.coin[l] = 0.0;
+        att.spot[l] = hp.spot0;
       }
     }
   }
@@ -256,44 +260,64 @@ struct MarketTile {
   /// The book's marks at decision step n (or the horizon) at the decision vol, and the attribution of
   /// the step that ended at n (file comment); at n = 0 the value at inception. Only with hp.attribution.
   HS_HD void attribute(std::uint32_t n) {
+    BookAttribution<L>& a = att;
+    for (unsigned l = 0; l < L; ++l) a.new_value[l] = a.new_delta[l] = a.new_gamma[l] = a.new_theta[l] = a.new_vega[l] = 0.0;
+    // Black–Scholes price and greeks (black_scholes_linear's formulas) option by option, lanes inside and
+    // without branches so that the tile's loop vectorises: ln(S/K) from the path's log price, and the
+    // intrinsic value (black_scholes_linear's) on a lane whose vol is 0.
+    for (unsigned i = 0; i < hp.n_options; ++i) {
+      const BookOption& o = hp.options[i];
+      if (o.expiry_step <= n) continue;
+      const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+      const double sqrt_tau = sqrt(tau), df_q = m::exp_finite(-hp.dividend * tau), df_r = m::exp_finite(-hp.rate * tau);
+      const double sign = o.type == OptionType::call ? 1.0 : -1.0, strike = o.strike, q = o.quantity;
+      const double log_s0k_i = log_s0k[i], carry = (hp.rate - hp.dividend) * tau;
+      HS_LANES
+      for (unsigned l = 0; l < L; ++l) {
+        const double sig = sigma[l], s = spot[l];
+        const bool live = sig > 0.0;
+        const double sig_sqrt = sig * sqrt_tau;
+        const double inv = live ? 1.0 / sig_sqrt : 0.0;
+        const double d_plus = (log_spot[l] + log_s0k_i + carry + 0.5 * sig * sig * tau) * inv;
+        const m::CdfPdf<double> plus = m::norm_cdf_pdf(sign * d_plus);
+        const double nd_minus = m::norm_cdf_pdf(sign * (d_plus - sig_sqrt)).cdf;
+        const double intrinsic = m::max(sign * (s - strike), 0.0);
+        const double spot_part = s * df_q * plus.cdf, strike_part = strike * df_r * nd_minus;
+        const double density = s * df_q * plus.pdf;
+        a.new_value[l] += q * (live ? sign * (spot_part - strike_part) : intrinsic);
+        a.new_delta[l] += q * (live ? sign * df_q * plus.cdf : (intrinsic > 0.0 ? sign : 0.0));
+        a.new_gamma[l] += q * (live ? density * inv / (s * s) : 0.0);
+        a.new_vega[l] += q * (live ? density * sqrt_tau : 0.0);
+        a.new_theta[l] += q * (live ? -density * sig / (2.0 * sqrt_tau) +
+                                          sign * (hp.dividend * spot_part - hp.rate * strike_part)
+                                    : 0.0);
+      }
+    }
+    HS_LANES
     for (unsigned l = 0; l < L; ++l) {
-      double value = 0.0, delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
-      for (unsigned i = 0; i < hp.n_options; ++i) {
-        const BookOption& o = hp.options[i];
-        if (o.expiry_step <= n) continue;
-        const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
-        const Greeks<double> g =
-            black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]);
-        value += o.quantity * g.price;
-        delta += o.quantity * g.delta;
-        gamma += o.quantity * g.gamma;
-        theta += o.quantity * g.theta;
-        vega += o.quantity * g.vega;
-      }
-      if (n == 0) {
-        att.inception[l] = book_cash[l] + coin[l] * spot[l] + value;
-      } else {
-        const double ds = spot[l] - att.spot[l];
-        const double d_delta = (att.delta[l] + att.coin[l]) * ds;
-        const double d_gamma = 0.5 * att.gamma[l] * ds * ds;
-        const double d_theta = att.theta[l] * hp.dt;
-        const double d_vega = att.vega[l] * (sigma[l] - att.sigma[l]);
-        const double d_value = value + att.settled[l] - att.value[l];
-        att.delta_pnl[l] += d_delta;
-        att.gamma_pnl[l] += d_gamma;
-        att.theta_pnl[l] += d_theta;
-        att.vega_pnl[l] += d_vega;
-        att.higher_order[l] += d_value - (att.delta[l] * ds + d_gamma + d_theta + d_vega);
-      }
-      att.value[l] = value;
-      att.delta[l] = delta;
-      att.gamma[l] = gamma;
-      att.theta[l] = theta;
-      att.vega[l] = vega;
-      att.sigma[l] = sigma[l];
-      att.spot[l] = spot[l];
-      att.coin[l] = coin[l];
-      att.settled[l] = 0.0;
+      const double value = a.new_value[l];
+      const double ds = spot[l] - a.spot[l];
+      const double d_gamma = 0.5 * a.gamma[l] * ds * ds;
+      const double d_theta = a.theta[l] * hp.dt;
+      const double d_vega = a.vega[l] * (sigma[l] - a.sigma[l]);
+      const double d_value = value + a.settled[l] - a.value[l];
+      // At n = 0 the marks' value at inception; after, the step that ended at n (a.* hold step n − 1's).
+      const bool first = n == 0;
+      a.inception[l] = first ? book_cash[l] + coin[l] * spot[l] + value : a.inception[l];
+      a.delta_pnl[l] += first ? 0.0 : (a.delta[l] + a.coin[l]) * ds;
+      a.gamma_pnl[l] += first ? 0.0 : d_gamma;
+      a.theta_pnl[l] += first ? 0.0 : d_theta;
+      a.vega_pnl[l] += first ? 0.0 : d_vega;
+      a.higher_order[l] += first ? 0.0 : d_value - (a.delta[l] * ds + d_gamma + d_theta + d_vega);
+      a.value[l] = value;
+      a.delta[l] = a.new_delta[l];
+      a.gamma[l] = a.new_gamma[l];
+      a.theta[l] = a.new_theta[l];
+      a.vega[l] = a.new_vega[l];
+      a.sigma[l] = sigma[l];
+      a.spot[l] = spot[l];
+      a.coin[l] = coin[l];
+      a.settled[l] = 0.0;
     }
   }
 
