@@ -12,22 +12,12 @@ from conftest import ROOT, SMALL, SMALL_OPTIMISE
 h5py = pytest.importorskip("h5py")
 yaml = pytest.importorskip("yaml")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from hdf5_strings import string_problems  # noqa: E402  (tests/hdf5_strings.py, CTest hdf5_strings)
+from hdf5_strings import BACKTEST, string_problems  # noqa: E402  (tests/hdf5_strings.py, CTest hdf5_strings)
 
 DATA = os.path.join(ROOT, "tests", "data")
 PRICES = os.path.join(DATA, "backtest_okx_btc_perp_1h_2024-06-01_07.csv")
 FUNDING = os.path.join(DATA, "backtest_binance_btc_funding_8h_2024-06-01_08.csv")
 CHAIN = os.path.join(DATA, "deribit_btc_20260302T093957Z_excerpt.csv")
-BACKTEST = """simulation: {paths: 500, steps_per_day: 24, seed: 11}
-model: {type: gbm, spot: 60000, vol: 0.5}
-book: [{type: call, strike: 62000, expiry_days: 1, quantity: -5}]
-hedge: {instrument: perpetual, delta: implied, implied_vol: 0.5}
-costs: {fee_bps: 4}
-policies:
-  - {name: none, type: none}
-  - {name: h2, type: time, every_hours: 2}
-backtest: {stride_hours: 5, vol: realized, realized_window_hours: 24}
-"""
 
 
 def attrs(path):

@@ -226,18 +226,17 @@ struct MarketThread {
     // so that they take no registers across the model's step: the market thread has none to spare.
     // The step adds its interest and payoffs to zeros, then to the loaded sums (settled is 0 there,
     // as attribute() leaves it): the same additions as the CPU tile's.
-    const bool attribution = kAttribution;
     const auto att_shared = [&](unsigned i) -> double& {
       return opaque(&r.state(kMarketStateFields, j))[static_cast<std::size_t>(i) * r.paths];
     };
     for (std::uint32_t n = n0; n < n1; ++n) {
       if (n > 0) {
-        mk.att.interest[0] = mk.att.settled[0] = 0.0;
+        if (kAttribution) mk.att.interest[0] = mk.att.settled[0] = 0.0;
         advance<T>(model, state, seed, path, n - 1);
         mk.advance(n, &state.x, &state.v);
       }
       if (n < mk.hp.steps) mk.decision_vol();
-      if (attribution) {
+      if (kAttribution) {
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
           mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });
@@ -430,10 +429,8 @@ struct HedgeBlock {
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
   HS_HD void start(unsigned tid, unsigned n_threads) const {
-    for (unsigned i = tid; i < shape.items(); i += n_threads) {
-      if (!item_valid(i)) continue;
-      policy_thread(i).save(records, i, shape.items());
-    }
+    for (unsigned i = tid; i < shape.items(); i += n_threads)
+      if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
   HS_HD PolicyThread<T, kAttribution> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
@@ -485,7 +482,7 @@ struct HedgeBlock {
         }
         if (kAttribution && n1 == steps + 1)
           write_attribution(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
-                               item_policy(i));
+                            item_policy(i));
       }
     }
   }

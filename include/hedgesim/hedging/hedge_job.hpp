@@ -130,6 +130,7 @@ struct HedgeParams {
 };
 
 /// The per-path fields a job computes and reports: every field with attribution, else the base ones.
-HS_HD unsigned path_fields(const HedgeParams& hp) { return hp.attribution ? kPathFields : kBasePathFields; }
+HS_HD constexpr unsigned path_fields(bool attribution) { return attribution ? kPathFields : kBasePathFields; }
+HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution); }
 
 }  // namespace hedgesim

@@ -202,14 +202,13 @@ struct MarketTile {
       if (o.expiry_step != n) continue;
       const double sign = o.type == OptionType::call ? 1.0 : -1.0;
       const bool linear = o.settlement == Settlement::linear;
+      const bool attribution = hp.attribution;
       HS_LANES
       for (unsigned l = 0; l < L; ++l) {
         const double payoff = m::max(sign * (spot[l] - o.strike), 0.0);
         book_cash[l] += linear ? o.quantity * payoff : 0.0;
         coin[l] += linear ? 0.0 : o.quantity * payoff / spot[l];
-      }
-      if (hp.attribution) {
-        for (unsigned l = 0; l < L; ++l) att.settled[l] += o.quantity * m::max(sign * (spot[l] - o.strike), 0.0);
+        if (attribution) att.settled[l] += o.quantity * payoff;  // read only when kept (begin)
       }
     }
     evolve_market(n);
