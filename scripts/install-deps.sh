@@ -2,10 +2,11 @@
 # Installs the Debian packages hedgesim builds and tests with. Idempotent; quiet when all present.
 # The CUDA toolkit is not installed here: it is optional and detected at configure time. The Python
 # package's extension (python/, built and tested by the ci preset) needs python3-dev and pybind11-dev,
-# its tests python3-pytest and the python3-* modules below.
+# its tests python3-pytest and the python3-* modules below. ccache lets the test command reuse what
+# the run-example command compiled (scripts/compiler-cache.sh).
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libhdf5-dev librandom123-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev libboost-dev

@@ -10,10 +10,8 @@ bash scripts/install-deps.sh
 cuda=(-DHEDGESIM_ENABLE_CUDA=OFF)
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && command -v nvcc >/dev/null; then
   cuda=(-DHEDGESIM_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native)
-  command -v ccache >/dev/null && cuda+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 fi
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake --preset release "${cuda[@]}" "${launcher[@]}" >/dev/null
+source scripts/compiler-cache.sh
+cmake --preset release "${cuda[@]}" "${cache_args[@]}" >/dev/null
 cmake --build --preset release -j "$(nproc)" --target hedgesim
 ./build/release/hedgesim run configs/btc_short_calls_perp.yaml "$@"
