@@ -26,10 +26,38 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __gr
   // addresses once, before the chunk loop, and holds them in registers through all three phases, which
   // cost ~20 registers and all of the kernel's spills.
   const auto block = [&] {
-    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields(),
-                               shape.market_state_fields()};
+    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.option_field0(),
+                               shape.market_state_fields()};  // no hedge options: no option record fields
     return HedgeBlock<T, Model, kAttribution>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
                                 blockIdx.x, blockIdx.y};
+  };
+  if (threadIdx.x == 0) block().prepare();
+  __syncthreads();
+  block().start(threadIdx.x, blockDim.x);
+  __syncthreads();
+  for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk) {
+    for (unsigned ph = 0; ph < 3; ++ph) {
+      block().phase(ph, opaque(threadIdx.x), blockDim.x, n0);
+      __syncthreads();
+    }
+  }
+}
+
+/// The kernel of jobs with hedge options (hp.n_hedge_options > 0; hedge_block.hpp, kOptions): the same
+/// program as hedging_kernel with the options' marks in the records and their state in the policy items.
+/// A kernel of its own (and name), so that hedging_kernel and its resource budget stay as they were.
+template <class T, class Model, bool kAttribution>
+__global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_options_kernel(const __grid_constant__ Model model,
+                                                                              const __grid_constant__ HedgeParams hp,
+                                                                              std::uint32_t steps, std::uint64_t seed,
+                                                                              BlockShape shape, std::uint64_t first_path,
+                                                                              std::uint64_t count, double* out) {
+  extern __shared__ double shared[];
+  const auto block = [&] {
+    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields(),
+                               shape.market_state_fields(), shape.option_field0(), shape.option_state0()};
+    return HedgeBlock<T, Model, kAttribution, true>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
+                                                    blockIdx.x, blockIdx.y};
   };
   if (threadIdx.x == 0) block().prepare();
   __syncthreads();
@@ -64,6 +92,10 @@ cudaError_t launch_hedging(const Model& model, std::uint32_t steps, std::uint64_
     kernel<<<grid, shape.threads(), shared_bytes, stream>>>(model, hp, steps, seed, shape, first_path, count, out);
     return cudaGetLastError();
   };
+  if (hp.n_hedge_options > 0) {
+    return hp.attribution ? launch(hedging_options_kernel<T, Model, true>)
+                          : launch(hedging_options_kernel<T, Model, false>);
+  }
   return hp.attribution ? launch(hedging_kernel<T, Model, true>) : launch(hedging_kernel<T, Model, false>);
 }
 

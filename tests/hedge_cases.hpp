@@ -30,6 +30,23 @@ inline std::string all_policy_types(std::string_view leland = "true",
          ", rebalance_fraction: 0.5}]\n";
 }
 
+/// Two hedge options for hedge: {options: ...}: a call expiring after a 2-day horizon (worth its mark there)
+/// and a put expiring after one day (settled on the way), strikes around a spot of 100.
+inline constexpr const char* kHedgeOptions =
+    "options: [{type: call, strike: 100, expiry_days: 5}, {type: put, strike: 97, expiry_days: 1}]";
+/// Deribit-like option costs (costs.options).
+inline constexpr const char* kOptionCosts = "options: {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}";
+
+/// A policies list (all_policy_types) with the option-hedging policies appended: every step, bands, edge.
+inline std::string with_option_policies(std::string policies) {
+  const std::size_t end = policies.rfind(']');
+  return policies.substr(0, end) +
+         ",\n  {name: dg, type: delta_gamma}, {name: dg_band, type: delta_gamma, gamma_band: 0.3, width: 0.5},\n"
+         "  {name: dv, type: delta_vega, vega_band: 0.2}, {name: dgv, type: delta_gamma_vega},\n"
+         "  {name: dgv_band, type: delta_gamma_vega, gamma_band: 0.2, vega_band: 0.2, width: 0.3, rebalance_to: edge}" +
+         policies.substr(end);
+}
+
 /// A parsed config as the backends take it. Not copied: hp.table points into `table`.
 struct HedgeCase {
   RunSpec spec;

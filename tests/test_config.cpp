@@ -1255,6 +1255,12 @@ void one_step_grid(RunSpec& s, double days) {
   s.policies[0].set("every_hours", 24.0 * days);
 }
 
+/// A hedge option in the spec (hedge.options[0]), for the ranges of its keys and of costs.options.
+HedgeOptionSpec& hedge_option(RunSpec& s) {
+  if (s.hedge.options.empty()) s.hedge.options.push_back({OptionType::call, s.model.spot, s.book[0].expiry_days});
+  return s.hedge.options[0];
+}
+
 using Setter = std::function<void(RunSpec&, double)>;
 const std::map<std::string, Setter, std::less<>>& range_setters() {
   static const std::map<std::string, Setter, std::less<>> setters = {
@@ -1295,6 +1301,28 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
        }},
       {"book[i].quantity", [](RunSpec& s, double x) { s.book[0].quantity = x; }},
       {"hedge.implied_vol", [](RunSpec& s, double x) { s.hedge.implied_vol = x; }},
+      {"hedge.options[i].strike", [](RunSpec& s, double x) { hedge_option(s).strike = x * s.model.spot; }},
+      {"hedge.options[i].expiry_days",
+       [](RunSpec& s, double x) {
+         if (x < 1.0 && x > 0.0) one_step_grid(s, x);
+         hedge_option(s).expiry_days = x;
+       }},
+      {"costs.options.fee_fraction",
+       [](RunSpec& s, double x) {
+         hedge_option(s);
+         s.costs.options.fee_fraction = x;
+         s.costs.options.fee_cap = 0.125;
+       }},
+      {"costs.options.fee_cap",
+       [](RunSpec& s, double x) {
+         hedge_option(s);
+         s.costs.options.fee_cap = x;
+       }},
+      {"costs.options.half_spread_vol",
+       [](RunSpec& s, double x) {
+         hedge_option(s);
+         s.costs.options.half_spread_vol = x;
+       }},
       {"hedge.funding.rate", [](RunSpec& s, double x) { s.hedge.funding.rate = x; }},
       {"hedge.funding.kappa", [](RunSpec& s, double x) { s.hedge.funding.kappa = x; }},
       {"hedge.funding.sigma", [](RunSpec& s, double x) { s.hedge.funding.sigma = x; }},

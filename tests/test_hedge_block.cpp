@@ -131,6 +131,39 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAttribution) {
                                  "attribution, spot hedge, 20 policies");
 }
 
+// Hedge options (kOptions): the greeks items mark them into records, the policy items keep positions,
+// costs and (with attribution) their pieces across chunks; an option expires on the way (the put, 1 day)
+// and one is valued at its mark at the horizon (the call, 5 days); with and without attribution, both
+// precisions, a spot hedge, and two policy groups.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithHedgeOptions) {
+  const std::string perpetual = std::string("instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, ") +
+                                test::kHedgeOptions;
+  const std::string spot = std::string("instrument: spot, delta: implied, implied_vol: 0.6, ") + test::kHedgeOptions;
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  const std::string impact = std::string("{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, "
+                                         "depth_usd: 1e5}, ") + test::kOptionCosts + "}";
+  const std::string policies = test::with_option_policies(kAllPolicies);
+  const std::string attribution = "output: {attribution: true}\n";
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: g") + std::to_string(i) + ", type: " +
+              (i % 3 == 0 ? "delta_band" : i % 3 == 1 ? "delta_gamma" : "delta_gamma_vega") +
+              ", width: " + std::to_string(0.05 * (i + 1)) + (i % 3 == 0 ? "}" : ", gamma_band: 0.1}");
+  twenty += "]\n";
+  for (const bool att : {false, true}) {
+    const std::string out = att ? attribution : "";
+    const std::string what = att ? "hedge options with attribution, " : "hedge options, ";
+    expect_blocks_match_cpu<double>(config(kBatesModel, perpetual, costs, policies + out, 45, Precision::float64),
+                                    what + "float64");
+    expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, impact, policies + out, 45, Precision::float32),
+                                   what + "float32, slippage and failures");
+    expect_blocks_match_cpu<double>(config(kBatesModel, spot, costs, policies + out, 37, Precision::float64),
+                                    what + "spot hedge");
+    expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, costs, twenty + out, 33, Precision::float32),
+                                   what + "20 policies");
+  }
+}
+
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {
   HedgeParams hp{};
   // With attribution the market and policy state grow (BookAttribution, the interest): the shared

@@ -353,17 +353,19 @@ namespace {
 // paths may disagree. (The block program itself is bit-identical to the CPU tile on the host:
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
 // and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
-void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false) {
+void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false,
+                             bool options = false) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       "}\n"
       "model: " + test::kBatesModel + "\n"
       "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
-      "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}}\n"
+      "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}" +
+      (options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\n"
       "costs: " + costs + "\n"
       "output: {per_path: true, attribution: " + std::string(attribution ? "true" : "false") + "}\n" +
-      test::all_policy_types();
+      (options ? test::with_option_policies(test::all_policy_types()) : test::all_policy_types());
   const RunSpec s = parse_config(yaml, "<test>");
   const RunReport a = run_hedging_job(s, cpu());
   const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
@@ -413,6 +415,16 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   for (const std::string c : {"{fee_bps: 5}", "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}"})
     for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision, true);
+}
+
+// The hedge-option kernels (hedging_options_kernel, hedge_block.hpp kOptions) against the CPU tile, with
+// and without attribution, with option costs, with the same tolerance.
+TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  for (const bool attribution : {false, true})
+    for (Precision precision : {Precision::float32, Precision::float64})
+      expect_cuda_matches_cpu(costs, precision, attribution, true);
 }
 
 }  // namespace

@@ -55,12 +55,17 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"book[i].quantity", -1e7, 1e7, false, false, "units of the underlying each", "ten million; more than any desk's book"},
     // hedge
     {"hedge.implied_vol", 0, 10, true, false, "per square-root year", "1000% volatility, as model.vol"},
+    {"hedge.options[i].strike", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
+    {"hedge.options[i].expiry_days", 0, 3650, true, false, "days", "as book[i].expiry_days"},
     {"hedge.funding.rate", -10, 10, false, false, "per year", "1000% a year; crypto funding peaks near 400%"},
     {"hedge.funding.kappa", 0, 1000, true, false, "per year", "as model.kappa"},
     {"hedge.funding.sigma", 0, 100, false, false, "per year per square-root year", "keeps the funding rate's swings finite"},
     {"hedge.funding.rho", -1, 1, false, false, "", "a correlation"},
     // costs
     {"costs.fee_bps", 0, 10000, false, true, "basis points", "10000 would be 100% of the traded notional"},
+    {"costs.options.fee_fraction", 0, 0.1, false, false, "of the underlying's price", "10% of the underlying per option traded; venues charge 0.03%"},
+    {"costs.options.fee_cap", 0, 1, false, false, "of the option's price", "a fee above the option's price"},
+    {"costs.options.half_spread_vol", 0, 100, false, false, "vol points", "a half-spread of a whole 100% of volatility"},
     {"costs.fixed_per_trade", 0, 1e6, false, false, "USD", "a million dollars a trade"},
     {"costs.failure_probability", 0, 1, false, true, "", "1 would never trade"},
     {"costs.gas.units", 0, 1e8, true, false, "gas", "above a whole block's gas limit (36 million)"},

@@ -83,11 +83,20 @@ struct FundingSpec {
   double rho = 0.0;
 };
 
+/// A listed option used as a hedge instrument (hedge.options): fixed strike and expiry on the time grid;
+/// it settles its payoff at expiry, or is worth its Black–Scholes mark at the horizon when it expires later.
+struct HedgeOptionSpec {
+  OptionType type = OptionType::call;
+  double strike = 0.0;
+  double expiry_days = 0.0;
+};
+
 struct HedgeSpec {
   HedgeInstrument instrument = HedgeInstrument::perpetual;
   DeltaSource delta = DeltaSource::implied;
   double implied_vol = 0.0;  ///< required when delta = implied
   FundingSpec funding;       ///< perpetual only
+  std::vector<HedgeOptionSpec> options;  ///< at most 2 (kMaxHedgeOptions); policies such as delta_gamma trade them
 };
 
 /// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)
@@ -121,7 +130,16 @@ struct SlippageSpec {
 };
 
 /// Trading costs applied to every rebalance. All optional; each is accounted separately per path.
+/// Costs of trading hedge options, Deribit style: per unit traded a fee min(fee_fraction·S, fee_cap·price)
+/// and a half-spread of half_spread_vol vol points (1 = 0.01 of σ) times the option's vega.
+struct OptionCostSpec {
+  double fee_fraction = 0.0;
+  double fee_cap = 0.0;
+  double half_spread_vol = 0.0;
+};
+
 struct CostSpec {
+  OptionCostSpec options;        ///< costs.options: trading hedge options
   double fee_bps = 0.0;          ///< proportional fee on traded notional |Δh|·S, in basis points
   double fixed_per_trade = 0.0;  ///< USD per executed trade
   GasSpec gas;

@@ -212,9 +212,13 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
 }
 
 /// With output.attribution: one line per policy, the mean of each piece of the P&L (docs/hedging.md).
-void print_attribution_table(const hs::RunReport& report) {
+/// hedge_options: the job trades hedge options, whose costs (option_costs) join the costs column.
+void print_attribution_table(const hs::RunReport& report, bool hedge_options = false) {
   if (report.path_fields <= hs::kBasePathFields) return;
-  std::cout << "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage; unexplained is rounding.\n";
+  std::cout << (hedge_options ? "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage + option costs; "
+                                "unexplained is rounding.\n"
+                              : "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage; unexplained is "
+                                "rounding.\n");
   std::cout << fmt::format("{:<16} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "policy",
                            "P&L", "inception", "delta", "gamma", "theta", "vega", "higher", "interest", "funding", "costs");
   for (const hs::PolicyResult& r : report.policies) {
@@ -224,7 +228,9 @@ void print_attribution_table(const hs::RunReport& report) {
                              "{:>11.2f}\n",
                              r.spec.name, r.pnl.mean, mean(F::pnl_inception), mean(F::pnl_delta), mean(F::pnl_gamma),
                              mean(F::pnl_theta), mean(F::pnl_vega), mean(F::pnl_higher_order), mean(F::pnl_interest),
-                             0.0 - mean(F::funding), 0.0 - (mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage)));
+                             0.0 - mean(F::funding),
+                             0.0 - (mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage) +
+                                    (hedge_options ? mean(F::option_costs) : 0.0)));
   }
 }
 
@@ -260,7 +266,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
                "VaR/ES are losses.\n";
   print_policy_table(report.policies);
-  print_attribution_table(report);
+  print_attribution_table(report, !spec.hedge.options.empty());
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
                            backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");
   return kOk;

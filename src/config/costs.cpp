@@ -77,8 +77,16 @@ void Parser::parse_costs(const Entry& section, CostSpec& c) {
   read(es, "costs", keys, c, [&](const Key<CostSpec>&, const Entry& e) {
     if (e.key == "gas") parse_gas(e, c.gas);
     if (e.key == "slippage") parse_slippage(e, c.slippage);
-    return e.key == "gas" || e.key == "slippage";
+    if (e.key == "options") parse_option_costs(e, c.options);
+    return e.key == "gas" || e.key == "slippage" || e.key == "options";
   });
+}
+
+void Parser::parse_option_costs(const Entry& section, OptionCostSpec& c) {
+  const std::span<const Key<OptionCostSpec>> keys = kOptionCostKeys;
+  const auto es = map_entries(section, "costs.options", keys,
+                              "a map such as {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}");
+  read(es, "costs.options", keys, c);
 }
 
 void Parser::parse_gas(const Entry& section, GasSpec& g) {
@@ -127,6 +135,17 @@ void validate_costs(const Reporter& r, const RunSpec& s) {
   validate_gas(r, c.gas, s.simulation.steps_per_day);
   validate_slippage(r, c.slippage);
   check_keys(r, keys.subspan(4), c, "costs.");  // failure_probability
+  check_keys<OptionCostSpec>(r, kOptionCostKeys, c.options, "costs.options.");
+  const OptionCostSpec& o = c.options;
+  if (s.hedge.options.empty() && (o.fee_fraction != 0.0 || o.fee_cap != 0.0 || o.half_spread_vol != 0.0)) {
+    r.fail_key("costs.options", "applies only to hedge options, and hedge.options lists none: remove it or add "
+                                "hedge.options");
+  }
+  if (o.fee_fraction > 0.0 && o.fee_cap == 0.0) {
+    r.fail("costs.options.fee_cap", o.fee_cap,
+           "must be > 0 when fee_fraction is (the fee is min(fee_fraction x S, fee_cap x option price), so a cap "
+           "of 0 charges nothing; Deribit: 0.125)");
+  }
 }
 
 }  // namespace hedgesim::config

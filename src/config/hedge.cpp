@@ -1,4 +1,8 @@
 // hedge: and hedge.funding: — keys of kHedgeKeys and kFundingKeys (schema.hpp).
+#include <cmath>
+
+#include "hedgesim/engine/grid.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
 #include "parser.hpp"
 
 namespace hedgesim::config {
@@ -12,6 +16,41 @@ std::optional<std::size_t> first_hedging_policy(const std::vector<PolicySpec>& p
     if (policy_info(policies[i].type).trades) return i;
   }
   return std::nullopt;
+}
+
+/// hedge.options: at most kMaxHedgeOptions, each a valid option on the time grid; and every policy that
+/// trades options finds as many as it needs.
+void validate_hedge_options(const Reporter& r, const RunSpec& s) {
+  const std::vector<HedgeOptionSpec>& options = s.hedge.options;
+  if (options.size() > kMaxHedgeOptions) {
+    r.fail_key("hedge.options", "lists " + std::to_string(options.size()) + " options; at most " +
+                                    std::to_string(kMaxHedgeOptions) +
+                                    " are supported (delta_gamma_vega trades two, delta_gamma and delta_vega the first)");
+  }
+  const double spd = s.simulation.steps_per_day;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string path = "hedge.options[" + std::to_string(i) + "].";
+    check_keys<HedgeOptionSpec>(r, kHedgeOptionKeys, options[i], path, kAnyVariant, "hedge.options[i].",
+                                s.model.spot);
+    const double steps = options[i].expiry_days * spd;
+    if (!is_whole(steps) || std::round(steps) < 1.0) {
+      r.fail(path + "expiry_days", options[i].expiry_days,
+             format_number(options[i].expiry_days) + " days x steps_per_day " + format_number(spd) + " = " +
+                 format_derived(steps) + " steps: must be a whole number of time steps >= 1 (dt = 1/" +
+                 format_number(spd) + " day)");
+    }
+  }
+  for (std::size_t i = 0; i < s.policies.size(); ++i) {
+    const PolicySpec& p = s.policies[i];
+    const unsigned needs = policy_info(p.type).hedge_options;
+    if (needs > options.size()) {
+      r.fail_key(policy_path(i),
+                 "'" + p.name + "' (type " + to_string(p.type) + ") trades " + std::to_string(needs) +
+                     (needs == 1 ? " hedge option" : " hedge options") + " but hedge.options lists " +
+                     std::to_string(options.size()) + ": add them, e.g. hedge: {options: [{type: call, strike: "
+                     "70000, expiry_days: 30}]}");
+    }
+  }
 }
 
 }  // namespace
@@ -29,6 +68,10 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
                    " (the hedge ratios then come from the path's volatility or the model): remove it or set "
                    "hedge.delta: implied");
     }
+    if (e.key == "options") {
+      parse_hedge_options(e, h.options);
+      return true;
+    }
     if (e.key != "funding") return false;
     if (h.instrument != HedgeInstrument::perpetual) {
       not_used("hedge.funding", e,
@@ -38,6 +81,28 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
     parse_funding(e, h.funding);
     return true;
   });
+}
+
+void Parser::parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options) {
+  const std::string example = "a list of at most " + std::to_string(kMaxHedgeOptions) +
+                              " options such as - {type: call, strike: 70000, expiry_days: 7}";
+  if (!section.value.IsSequence()) {
+    fail("hedge.options at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
+         example);
+  }
+  const std::span<const Key<HedgeOptionSpec>> keys = kHedgeOptionKeys;
+  std::size_t index = 0;
+  for (const YAML::Node& item : section.value) {
+    const std::string path = "hedge.options[" + std::to_string(index++) + "]";
+    const Entry element{path, item, line_of(item)};
+    where_.line[path] = element.line;
+    HedgeOptionSpec o;
+    const auto es = map_entries(element, path, keys, "a map such as {type: call, strike: 70000, expiry_days: 7}");
+    if (const Key<HedgeOptionSpec>* k = missing(keys, read(es, path, keys, o))) {
+      fail(path + "." + std::string(k->name) + " is required (element at line " + std::to_string(element.line) + ")");
+    }
+    options.push_back(o);
+  }
 }
 
 void Parser::parse_funding(const Entry& section, FundingSpec& f) {
@@ -79,6 +144,8 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
                " (the hedge ratios then come from the path's volatility or the model): remove it or set "
                "hedge.delta: implied");
   }
+
+  validate_hedge_options(r, s);
 
   const FundingSpec& f = h.funding;
   const std::span<const Key<FundingSpec>> keys = kFundingKeys;

@@ -121,11 +121,13 @@ std::string config_reference(std::string_view section) {
   if (all) {
     out += table<HedgeSpec>("hedge", "hedge.", kHedgeKeys);
     out += table<FundingSpec>("hedge.funding", "hedge.funding.", kFundingKeys, funding_variants);
+    out += table<HedgeOptionSpec>("hedge.options[i]", "hedge.options[i].", kHedgeOptionKeys);
   }
   if (all || section == "costs") {
     out += table<CostSpec>("costs", "costs.", kCostKeys);
     out += table<GasSpec>("costs.gas", "costs.gas.", kGasKeys);
     out += table<SlippageSpec>("costs.slippage", "costs.slippage.", kSlippageKeys, slippage_models);
+    out += table<OptionCostSpec>("costs.options", "costs.options.", kOptionCostKeys);
   }
   if (all || section == "policies") out += policies();
   if (all) {

@@ -119,6 +119,13 @@ inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "delta", .field = &HedgeSpec::delta, .expected = "implied, instantaneous or model", .doc = "hedge ratios: Black-Scholes at implied_vol, at the path's instantaneous volatility, or the model's own delta"},
     {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades", .written_positive = "must be > 0", .default_text = "none"},
     {.name = "funding", .field = {}, .expected = "a map (below)", .doc = "perpetual funding (perpetual only)"},
+    {.name = "options", .field = {}, .expected = "a list of at most 2 options such as - {type: call, strike: 70000, expiry_days: 7}", .doc = "listed options the option-hedging policies (delta_gamma, delta_vega, delta_gamma_vega) trade; left out: none"},
+};
+
+inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
+    {.name = "type", .field = &HedgeOptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
+    {.name = "strike", .field = &HedgeOptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
+    {.name = "expiry_days", .field = &HedgeOptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps; at or before the horizon it settles its payoff, after it it is worth its mark at the horizon", .rule = Rule::positive, .required = true},
 };
 
 /// Funding's variants: bit(false) deterministic, bit(true) stochastic.
@@ -137,6 +144,13 @@ inline constexpr Key<CostSpec> kCostKeys[] = {
     {.name = "gas", .field = {}, .expected = "a map (below)", .doc = "on-chain gas per rebalance; left out: none"},
     {.name = "slippage", .field = {}, .expected = "a map (below)", .doc = "price impact; left out: none"},
     {.name = "failure_probability", .field = &CostSpec::failure_probability, .expected = "a probability >= 0 and < 1", .doc = "chance that a rebalance fails, paying gas without trading", .rule = Rule::in_range, .rule_text = "must be >= 0 and < 1 (the chance that a rebalance fails, paying gas without trading; 1 would never trade)"},
+    {.name = "options", .field = {}, .expected = "a map (below)", .doc = "costs of trading hedge options (hedge.options); left out: none"},
+};
+
+inline constexpr Key<OptionCostSpec> kOptionCostKeys[] = {
+    {.name = "fee_fraction", .field = &OptionCostSpec::fee_fraction, .expected = "a number >= 0 (fraction of the underlying's price per option)", .doc = "fee per option traded: min(fee_fraction x S, fee_cap x option price) (Deribit: 0.0003)", .rule = Rule::non_negative},
+    {.name = "fee_cap", .field = &OptionCostSpec::fee_cap, .expected = "a number >= 0 (fraction of the option's price)", .doc = "cap of the fee as a fraction of the option's price (Deribit: 0.125)", .rule = Rule::non_negative},
+    {.name = "half_spread_vol", .field = &OptionCostSpec::half_spread_vol, .expected = "a number >= 0 (vol points; 1 = 0.01 of volatility)", .doc = "half the bid-ask spread in vol points: an option trades at its mark +- half_spread_vol/100 x vega", .rule = Rule::non_negative},
 };
 
 inline constexpr Key<GasSpec> kGasKeys[] = {

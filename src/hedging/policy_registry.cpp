@@ -21,6 +21,7 @@ constexpr PolicyInfo info_of(PolicyType type, std::string_view name) {
   using C = PolicyConfig<Rule>;
   PolicyInfo i{type, name, {}, {}, true, nullptr, nullptr, nullptr, nullptr, nullptr};
   if constexpr (requires { C::keys; }) i.keys = C::keys;
+  if constexpr (requires { Rule::kHedgeOptions; }) i.hedge_options = Rule::kHedgeOptions;
   if constexpr (requires { C::parameters; }) i.parameters = C::parameters;
   if constexpr (requires { C::trades; }) i.trades = C::trades;
   if constexpr (requires { &C::validate; }) {

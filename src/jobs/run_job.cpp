@@ -76,7 +76,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol
                         : model.type == ModelType::gbm          ? model.vol
                                                                 : std::sqrt(model.v0);
-  double gamma0 = 0.0;
+  double gamma0 = 0.0, vega0 = 0.0;
   hp.n_options = static_cast<unsigned>(spec.book.size());
   for (std::size_t i = 0; i < spec.book.size(); ++i) {
     const OptionSpec& o = spec.book[i];
@@ -86,8 +86,23 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
             ? black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).price
             : analytic_price(model, o.type, o.strike, tau);
     hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, expiry_step(o, spec.simulation.steps_per_day), premium};
-    gamma0 += o.quantity * black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).gamma;
+    const Greeks<double> g0 = black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0);
+    gamma0 += o.quantity * g0.gamma;
+    vega0 += o.quantity * g0.vega;
   }
+  // Hedge options (hedge.options) and their costs (costs.options).
+  if (spec.hedge.options.size() > kMaxHedgeOptions)
+    throw InputError(fmt::format("hedge.options lists {} options; at most {} are supported", spec.hedge.options.size(),
+                                 kMaxHedgeOptions));
+  hp.n_hedge_options = static_cast<unsigned>(spec.hedge.options.size());
+  for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) {
+    const HedgeOptionSpec& o = spec.hedge.options[i];
+    hp.hedge_options[i] = {o.type, o.strike,
+                           static_cast<std::uint32_t>(std::llround(o.expiry_days * spec.simulation.steps_per_day))};
+  }
+  hp.opt_fee_fraction = spec.costs.options.fee_fraction;
+  hp.opt_fee_cap = spec.costs.options.fee_cap;
+  hp.opt_half_spread = spec.costs.options.half_spread_vol / 100.0;
   hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
   // The state at inception, which state-dependent rules scale their features by (state_band).
   double tau0 = 0.0;
@@ -97,6 +112,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   grid_of_policies.gamma0 = std::fabs(gamma0) * model.spot > 0.0 ? std::fabs(gamma0) * model.spot : 1.0;
   grid_of_policies.vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
   if (!(grid_of_policies.vol0 > 0.0)) grid_of_policies.vol0 = 1.0;
+  grid_of_policies.book_gamma0 = std::fabs(gamma0);
+  grid_of_policies.book_vega0 = std::fabs(vega0);
 
   hp.n_policies = static_cast<unsigned>(spec.policies.size());
   for (std::size_t i = 0; i < spec.policies.size(); ++i) {

@@ -25,6 +25,12 @@
 // carries none of its registers: the market threads mark the book at every step (MarketTile::attribute)
 // and keep its marks and pieces in shared memory, each item keeps the interest on its cash, and after
 // the horizon each item writes its attribution fields from shared memory (write_attribution).
+//
+// Hedge options (hp.n_hedge_options > 0) are a kernel of their own too (kOptions): the greeks items also
+// mark the hedge options and take the book's vega at each decision and the horizon
+// (MarketTile::hedge_option_marks) into record fields after the Leland targets (kOptRec*), and each
+// policy item keeps its option positions, costs and (with attribution) their pieces in shared memory.
+// A job without hedge options has the records, shared memory and kernel it had before.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -51,7 +57,20 @@ enum RecordField : unsigned {
   kRecTarget,
   kRecGamma,
   kRecGasCost,
-  kRecordFields  ///< then one field per Leland policy of the group: its own target
+  kRecordFields  ///< then one field per Leland policy of the group: its own target, then the hedge options'
+};
+
+/// With hedge options, the record fields after the Leland targets (BlockShape::option_field0): the book's
+/// vega, then per hedge option i its marks at kOptRecFirst + kOptRecPerOption·i + kOptRec*.
+enum OptionRecordField : unsigned {
+  kOptRecBookVega = 0,
+  kOptRecFirst = 1,
+  kOptRecPrice = 0,
+  kOptRecDelta,
+  kOptRecGamma,
+  kOptRecTheta,
+  kOptRecVega,
+  kOptRecPerOption
 };
 
 /// A market thread's state between chunks, kept in shared memory so that its registers are free
@@ -90,6 +109,30 @@ enum PolicyStateField : unsigned {
   kPsInterest = kPolicyStateFields  ///< with attribution only: the policy's interest
 };
 
+/// With hedge options, a policy item's option state after kPolicyStateFields (+ kPsInterest with
+/// attribution): positions and costs, then with attribution OptionLanes' marks and pieces.
+enum OptionStateField : unsigned {
+  kOsPos0,
+  kOsPos1,
+  kOsCosts,
+  kOptionStateFields,
+  kOsValue = kOptionStateFields,
+  kOsDelta,
+  kOsGamma,
+  kOsTheta,
+  kOsVega,
+  kOsSpot,
+  kOsSigma,
+  kOsSettled,
+  kOsDeltaPnl,
+  kOsGammaPnl,
+  kOsThetaPnl,
+  kOsVegaPnl,
+  kOsHigherOrder,
+  kOptionAttributionStateFields
+};
+static_assert(kMaxHedgeOptions == 2, "OptionStateField names a position per hedge option");
+
 /// How a launch divides the work (block_shape picks it).
 struct BlockShape {
   unsigned paths;     ///< paths per block: a multiple of 32
@@ -99,15 +142,26 @@ struct BlockShape {
   unsigned leland;    ///< Leland targets recorded per path and step: the most Leland policies of a group
   unsigned block_threads;  ///< threads per block: a multiple of 32, at most kBlockThreadsMax
   bool attribution;        ///< hp.attribution: the market keeps the book's attribution, a policy its interest
+  unsigned hedge_options;  ///< hp.n_hedge_options: option marks in the records, option state in the items
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
   HS_HD unsigned items() const { return paths * policies; }
-  HS_HD unsigned record_fields() const { return kRecordFields + leland; }
+  /// The first record field of the hedge options' (OptionRecordField); also the record fields of a job
+  /// without hedge options (the kernel without them reads this, not record_fields()).
+  HS_HD unsigned option_field0() const { return kRecordFields + leland; }
+  HS_HD unsigned record_fields() const {
+    return option_field0() + (hedge_options > 0 ? kOptRecFirst + kOptRecPerOption * hedge_options : 0);
+  }
   HS_HD unsigned market_state_fields() const {
     return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
   }
-  HS_HD unsigned policy_state_fields() const { return kPolicyStateFields + (attribution ? 1 : 0); }
+  /// The first policy state field of the hedge options' (OptionStateField).
+  HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
+  HS_HD unsigned policy_state_fields() const {
+    return option_state0() +
+           (hedge_options == 0 ? 0 : attribution ? kOptionAttributionStateFields : kOptionStateFields);
+  }
   /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
   /// market state of the paths and the policy items' state.
   HS_HD unsigned shared_doubles() const {
@@ -133,6 +187,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   BlockShape s{};
   const unsigned n = hp.n_policies > 0 ? hp.n_policies : 1;
   s.attribution = hp.attribution;
+  s.hedge_options = hp.n_hedge_options;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -156,6 +211,8 @@ struct ChunkRecords {
   unsigned chunk;
   unsigned fields;  ///< BlockShape::record_fields
   unsigned market_fields;  ///< BlockShape::market_state_fields
+  unsigned option_field0 = 0;  ///< BlockShape::option_field0 (hedge options only)
+  unsigned option_state0 = 0;  ///< BlockShape::option_state0 (hedge options only)
 
   HS_HD double& at(unsigned f, unsigned k, unsigned j) const { return base[(f * chunk + k) * paths + j]; }
   HS_HD double* tau_last() const { return base + fields * chunk * paths; }
@@ -259,9 +316,35 @@ struct MarketThread {
   }
 };
 
+/// With hedge options (kOptions): the hedge options' marks and the book's vega at step n (a decision or
+/// the horizon) of slot k, path j, from the recorded spot and vol.
+HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
+                               MarketTile<double, 1>& mk) {
+  mk.hedge_option_marks(n);
+  const unsigned f0 = r.option_field0;
+  r.at(f0 + kOptRecBookVega, k, j) = mk.book_vega[0];
+  for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+    if (i >= hp.n_hedge_options) break;
+    const unsigned f = f0 + kOptRecFirst + kOptRecPerOption * i;
+    r.at(f + kOptRecPrice, k, j) = mk.opt_price[i][0];
+    r.at(f + kOptRecDelta, k, j) = mk.opt_delta[i][0];
+    r.at(f + kOptRecGamma, k, j) = mk.opt_gamma[i][0];
+    r.at(f + kOptRecTheta, k, j) = mk.opt_theta[i][0];
+    r.at(f + kOptRecVega, k, j) = mk.opt_vega[i][0];
+  }
+}
+
+/// The horizon's hedge option marks (slot k, path j; kOptions).
+HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j) {
+  MarketTile<double, 1> mk(hp, 0, 0, r.log_s0k());
+  mk.spot[0] = r.at(kRecSpot, k, j);
+  mk.sigma[0] = r.at(kRecSigma, k, j);
+  record_option_marks(hp, r, k, j, hp.steps, mk);
+}
+
 /// The greeks item (slot k, path j) of decision step n < steps: target, gamma and gas of the decision,
-/// and the target of each Leland policy among policies [p0, p1).
-template <class T>
+/// the target of each Leland policy among policies [p0, p1), and with kOptions the hedge options' marks.
+template <class T, bool kOptions = false>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
   MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
@@ -282,6 +365,12 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
     mk.leland_target(n, hp.policies[p], alt_sigma, alt_gamma, target);
     r.at(slot++, k, j) = target[0];
   }
+  if constexpr (kOptions) {
+    MarketTile<double, 1> marks(hp, 0, 0, r.log_s0k());
+    marks.spot[0] = mk.spot[0];
+    marks.sigma[0] = mk.sigma[0];
+    record_option_marks(hp, r, k, j, n, marks);
+  }
 }
 
 /// Decision times of slot k (step n < steps), the same on every path.
@@ -292,18 +381,21 @@ HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k
 }
 
 /// One policy's accounts on one path, replaying the recorded market.
-template <class T, bool kAttribution>
+template <class T, bool kAttribution, bool kOptions = false>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
-  PolicyTile<T, 1, 1, true, true> acc;  ///< the attribution fields come after the run (write_attribution)
+  /// The attribution fields come after the run (write_attribution).
+  PolicyTile<T, 1, 1, true, true, kOptions> acc;
   bool reads_state;      ///< the rule reads the variance and the gas price
   unsigned target_field;  ///< kRecTarget, or the policy's Leland target
+  bool trades_options;    ///< kOptions: the rule trades hedge options (reads their marks)
 
   /// group_first: the first policy of the thread's group (Leland targets are numbered from it).
   HS_HD PolicyThread(const HedgeParams& hp, double* out, std::uint64_t stride, std::uint64_t row, std::uint64_t seed,
                      std::uint64_t path, unsigned policy, unsigned group_first, const double* log_s0k)
       : mk(hp, seed, path, log_s0k), acc(hp, out, stride, row, 1, policy, 1),
-        reads_state(rule_reads_market_state(hp.policies[policy].type)), target_field(kRecTarget) {
+        reads_state(rule_reads_market_state(hp.policies[policy].type)), target_field(kRecTarget),
+        trades_options(kOptions && rule_hedge_options(hp.policies[policy].type) > 0) {
     if (hp.policies[policy].leland) {
       target_field = kRecordFields;
       for (unsigned p = group_first; p < policy; ++p) target_field += hp.policies[p].leland;
@@ -313,6 +405,12 @@ struct PolicyThread {
     mk.gamma[0] = mk.gas_cost[0] = 0.0;
     mk.funding_rate[0] = hp.funding_rate;
     mk.log_gas[0] = hp.gas_log_mean;
+    if constexpr (kOptions) {  // a policy without options reads the marks only as 0·price at the horizon
+      mk.book_vega[0] = 0.0;
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        mk.opt_price[i][0] = mk.opt_delta[i][0] = mk.opt_gamma[i][0] = mk.opt_theta[i][0] = mk.opt_vega[i][0] = 0.0;
+      }
+    }
     acc.begin();
   }
 
@@ -337,6 +435,47 @@ struct PolicyThread {
     v(kPsSpotPrev, mk.spot_prev[0]);
     v(kPsFundingRate, mk.funding_rate[0]);
     if (kAttribution) v(kPsInterest, a.interest[0]);
+    if constexpr (kOptions) {
+      // Fields from BlockShape::option_state0, which is kPolicyStateFields + (attribution ? 1 : 0).
+      constexpr unsigned f0 = kPolicyStateFields + (kAttribution ? 1 : 0);
+      OptionLanes<1>& o = a.opt;
+      v(f0 + kOsPos0, o.pos[0][0]);
+      v(f0 + kOsPos1, o.pos[1][0]);
+      v(f0 + kOsCosts, o.costs[0]);
+      if constexpr (kAttribution) {
+        v(f0 + kOsValue, o.value[0]);
+        v(f0 + kOsDelta, o.delta[0]);
+        v(f0 + kOsGamma, o.gamma[0]);
+        v(f0 + kOsTheta, o.theta[0]);
+        v(f0 + kOsVega, o.vega[0]);
+        v(f0 + kOsSpot, o.spot[0]);
+        v(f0 + kOsSigma, o.sigma[0]);
+        v(f0 + kOsSettled, o.settled[0]);
+        v(f0 + kOsDeltaPnl, o.delta_pnl[0]);
+        v(f0 + kOsGammaPnl, o.gamma_pnl[0]);
+        v(f0 + kOsThetaPnl, o.theta_pnl[0]);
+        v(f0 + kOsVegaPnl, o.vega_pnl[0]);
+        v(f0 + kOsHigherOrder, o.higher_order[0]);
+      }
+    }
+  }
+
+  /// The hedge options' marks of slot k, path j from the records (kOptions, a rule that trades them):
+  /// what the policy reads at a decision, or at the horizon their prices (and with attribution the vol).
+  HS_HD void load_option_marks(const ChunkRecords& r, unsigned k, unsigned j, bool decision) {
+    const HedgeParams& hp = mk.hp;
+    const unsigned f0 = r.option_field0;
+    if (kAttribution) mk.sigma[0] = r.at(kRecSigma, k, j);
+    mk.book_vega[0] = decision ? r.at(f0 + kOptRecBookVega, k, j) : 0.0;
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options) break;
+      const unsigned f = f0 + kOptRecFirst + kOptRecPerOption * i;
+      mk.opt_price[i][0] = r.at(f + kOptRecPrice, k, j);
+      mk.opt_delta[i][0] = decision || kAttribution ? r.at(f + kOptRecDelta, k, j) : 0.0;
+      mk.opt_gamma[i][0] = decision || kAttribution ? r.at(f + kOptRecGamma, k, j) : 0.0;
+      mk.opt_theta[i][0] = kAttribution ? r.at(f + kOptRecTheta, k, j) : 0.0;
+      mk.opt_vega[i][0] = decision || kAttribution ? r.at(f + kOptRecVega, k, j) : 0.0;
+    }
   }
   HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
     save_state(*this, [&](unsigned f) -> double& { return r.policy_state(f, item, items); });
@@ -355,7 +494,7 @@ struct PolicyThread {
       mk.spot[0] = r.at(kRecSpot, k, j);
       if (n > 0) {
         mk.carry_units();  // spot_prev and funding_rate still hold step n − 1's
-        acc.accrue(mk);
+        acc.accrue(mk, n);
       }
       if (n < hp.steps) {
         // Each value is loaded only when the policy reads it, and is 0 otherwise rather than kept from
@@ -366,10 +505,15 @@ struct PolicyThread {
         mk.log_gas[0] = reads_state ? r.at(kRecLogGas, k, j) : hp.gas_log_mean;
         mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
         mk.times = {r.tau_last()[k], r.discount_last()[k]};
+        if (kOptions && trades_options) load_option_marks(r, k, j, true);
         acc.decide(n, mk);
       } else {
         mk.book_cash[0] = r.at(kRecBookCash, k, j);
         mk.coin[0] = r.at(kRecCoin, k, j);
+        if (kOptions && trades_options) {
+          load_option_marks(r, k, j, false);
+          acc.horizon_options(mk);
+        }
         acc.finish(mk);
       }
       mk.spot_prev[0] = mk.spot[0];
@@ -381,17 +525,41 @@ struct PolicyThread {
 /// With attribution, after the horizon's policy phase: the attribution fields of item `item` (path j,
 /// horizon in slot k) from what the market and the item saved in shared memory, by the CPU tile's
 /// functions (policy_pnl, put_attribution), so that the policy threads' registers carry none of it.
+/// With hedge options (kOptions) the options' value at the horizon (the item's OptionLanes::value, which
+/// horizon_options left at Σ q·price as finish() computes it), costs and pieces come from its state too.
+template <bool kOptions = false>
 HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, unsigned item,
                              unsigned items, double* out, std::uint64_t stride, std::uint64_t row, unsigned policy) {
-  const auto ps = [&](PolicyStateField f) { return r.policy_state(f, item, items); };
+  const auto ps = [&](unsigned f) { return r.policy_state(f, item, items); };
   const auto book = [&](unsigned i) { return r.state(kMarketStateFields + i, j); };
   const double spot = r.at(kRecSpot, k, j);
-  const double hedge_value = hp.instrument == HedgeInstrument::spot ? ps(kPsHedge) * spot : 0.0;
-  const double cash = ps(kPsCash);
-  put_attribution({book(9), book(10), book(11), book(12), book(13), book(14), book(15),
-                   policy_pnl(r.at(kRecBookCash, k, j), r.at(kRecCoin, k, j), spot, cash, hedge_value), cash, hedge_value,
-                   ps(kPsInterest), ps(kPsFunding), ps(kPsFees) + ps(kPsFixed) + ps(kPsGas) + ps(kPsSlippage)},
-                  [&](PathField f, double v) { out[(index_of(f) * hp.n_policies + policy) * stride + row] = v; });
+  if constexpr (!kOptions) {  // as before hedge options existed, so that this kernel compiles as it did
+    const double hedge_value = hp.instrument == HedgeInstrument::spot ? ps(kPsHedge) * spot : 0.0;
+    const double cash = ps(kPsCash);
+    put_attribution<false>({book(9), book(10), book(11), book(12), book(13), book(14), book(15),
+                            policy_pnl(r.at(kRecBookCash, k, j), r.at(kRecCoin, k, j), spot, cash, hedge_value), cash,
+                            hedge_value, ps(kPsInterest), ps(kPsFunding),
+                            ps(kPsFees) + ps(kPsFixed) + ps(kPsGas) + ps(kPsSlippage)},
+                           [&](PathField f, double v) { out[(index_of(f) * hp.n_policies + policy) * stride + row] = v; });
+  } else {
+    const auto put = [&](PathField f, double v) { out[(index_of(f) * hp.n_policies + policy) * stride + row] = v; };
+    const double spot_value = hp.instrument == HedgeInstrument::spot ? ps(kPsHedge) * spot : 0.0;
+    const double cash = ps(kPsCash);
+    const double charges = ps(kPsFees) + ps(kPsFixed) + ps(kPsGas) + ps(kPsSlippage);
+    // A policy without options holds none: its option value, as finish() takes it, is Σ 0·price = 0.
+    const unsigned o0 = r.option_state0;
+    const bool trades = rule_hedge_options(hp.policies[policy].type) > 0;
+    const double hedge_value = spot_value + (trades ? ps(o0 + kOsValue) : 0.0);
+    AttributionInputs x{book(9), book(10), book(11), book(12), book(13), book(14), book(15),
+                        policy_pnl(r.at(kRecBookCash, k, j), r.at(kRecCoin, k, j), spot, cash, hedge_value), cash,
+                        hedge_value, ps(kPsInterest), ps(kPsFunding), charges + ps(o0 + kOsCosts)};
+    x.opt_delta = ps(o0 + kOsDeltaPnl);
+    x.opt_gamma = ps(o0 + kOsGammaPnl);
+    x.opt_theta = ps(o0 + kOsThetaPnl);
+    x.opt_vega = ps(o0 + kOsVegaPnl);
+    x.opt_higher_order = ps(o0 + kOsHigherOrder);
+    put_attribution<true>(x, put);
+  }
   static_assert(BookAttribution<1>::kFirstPiece == 9 && BookAttribution<1>::kStateFields == 16,
                 "the pieces in visit_state's order: inception, delta, gamma, theta, vega, higher order, interest");
 }
@@ -399,7 +567,7 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
 /// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
-template <class T, class Model, bool kAttribution = false>
+template <class T, class Model, bool kAttribution = false, bool kOptions = false>
 struct HedgeBlock {
   const Model& model;
   const HedgeParams& hp;
@@ -432,9 +600,9 @@ struct HedgeBlock {
     for (unsigned i = tid; i < shape.items(); i += n_threads)
       if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  HS_HD PolicyThread<T, kAttribution> policy_thread(unsigned i) const {
+  HS_HD PolicyThread<T, kAttribution, kOptions> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T, kAttribution>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
+    return PolicyThread<T, kAttribution, kOptions>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
                            records.log_s0k());
   }
 
@@ -468,21 +636,26 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (row(j) < count) record_greeks<T>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T, kOptions>(hp, records, k, j, n0 + k, p0, p1);
+      }
+      if (kOptions && n1 == steps + 1) {  // the horizon's option marks: an option's value there
+        for (unsigned j = tid; j < shape.paths; j += n_threads) {
+          if (row(j) < count) record_horizon_marks(hp, records, steps - n0, j);
+        }
       }
       for (unsigned k = tid; k < decisions; k += n_threads) record_times(hp, records, k, n0 + k);
     } else {
       for (unsigned i = tid; i < shape.items(); i += n_threads) {
         if (!item_valid(i)) continue;
         {
-          PolicyThread<T, kAttribution> pt = policy_thread(i);
+          PolicyThread<T, kAttribution, kOptions> pt = policy_thread(i);
           pt.load(records, i, shape.items());
           pt.run(records, item_path(i), n0, n1);
           pt.save(records, i, shape.items());
         }
         if (kAttribution && n1 == steps + 1)
-          write_attribution(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
-                            item_policy(i));
+          write_attribution<kOptions>(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
+                               item_policy(i));
       }
     }
   }
@@ -501,10 +674,11 @@ void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64
   const unsigned n = shape.threads();
   for (unsigned group = 0; group < shape.groups; ++group) {
     for (std::uint64_t block = 0; block < hedge_blocks(shape, count); ++block) {
-      const auto emulate = [&](auto attribution) {
-        const HedgeBlock<T, Model, decltype(attribution)::value> hb{
+      const auto emulate = [&](auto attribution, auto options) {
+        const HedgeBlock<T, Model, decltype(attribution)::value, decltype(options)::value> hb{
             model, hp, shape,
-            ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields(), shape.market_state_fields()},
+            ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields(), shape.market_state_fields(),
+                         shape.option_field0(), shape.option_state0()},
             steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
         hb.prepare();
         for (unsigned tid = 0; tid < n; ++tid) hb.start(tid, n);
@@ -512,10 +686,16 @@ void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64
           for (unsigned ph = 0; ph < 3; ++ph)
             for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0);
       };
-      if (hp.attribution) {
-        emulate(std::true_type{});
+      if (hp.n_hedge_options > 0) {
+        if (hp.attribution) {
+          emulate(std::true_type{}, std::true_type{});
+        } else {
+          emulate(std::false_type{}, std::true_type{});
+        }
+      } else if (hp.attribution) {
+        emulate(std::true_type{}, std::false_type{});
       } else {
-        emulate(std::false_type{});
+        emulate(std::false_type{}, std::false_type{});
       }
     }
   }

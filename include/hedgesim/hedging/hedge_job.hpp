@@ -10,6 +10,8 @@ namespace hedgesim {
 
 constexpr unsigned kMaxBookOptions = 16;
 constexpr unsigned kMaxPolicies = 32;
+/// Listed options a job may hedge with (hedge.options).
+constexpr unsigned kMaxHedgeOptions = 2;
 /// Per-path parameter slots of one policy (PolicyParams::value); each rule names its own.
 constexpr unsigned kPolicyValues = 9;
 
@@ -20,6 +22,15 @@ struct BookOption {
   double quantity;  ///< signed; negative is short
   std::uint32_t expiry_step;
   double premium;  ///< USD per unit at inception
+};
+
+/// A listed option used as a hedge instrument (hedge.options): fixed strike and expiry. It settles its
+/// payoff in USD at its expiry step when that is at or before the horizon, else it is worth its mark at
+/// the horizon.
+struct HedgeOption {
+  OptionType type;
+  double strike;
+  std::uint32_t expiry_step;
 };
 
 /// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any
@@ -35,8 +46,9 @@ struct PolicyParams {
 /// The per-path results, one value per (field, policy, path), one line per field: X(name, unit). From
 /// this table come PathField, the field's name in outputs (HDF5 datasets, `<name>_mean` in JSON and
 /// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
-/// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding; turnover is the traded
-/// notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin (io/units.hpp).
+/// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding + option_costs; turnover is
+/// the traded notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin
+/// (io/units.hpp); option_costs the fees and half-spreads paid trading hedge options (hedge.options).
 /// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
 /// hedge_observer.hpp); a run without it has only the fields before pnl_inception (path_fields).
 #define HEDGESIM_PATH_FIELDS(X) \
@@ -51,6 +63,7 @@ struct PolicyParams {
   X(failures, "count")          \
   X(turnover, "USD")            \
   X(max_delta_error, "coin")     \
+  X(option_costs, "USD")        \
   X(pnl_inception, "USD")       \
   X(pnl_delta, "USD")           \
   X(pnl_gamma, "USD")           \
@@ -121,6 +134,12 @@ struct HedgeParams {
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
   bool attribution;     ///< output.attribution: mark the book every step and split the P&L (pnl_* fields)
+  /// hedge.options: the listed options policies such as delta_gamma trade (0: none), and their costs
+  /// (costs.options): fee per unit min(opt_fee_fraction·S, opt_fee_cap·price), half-spread
+  /// opt_half_spread·vega per unit (opt_half_spread = half_spread_vol / 100, in units of σ).
+  unsigned n_hedge_options;
+  HedgeOption hedge_options[kMaxHedgeOptions];
+  double opt_fee_fraction, opt_fee_cap, opt_half_spread;
   DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;

@@ -32,6 +32,18 @@
 // − costs, spot hedges included by summation by parts) and the interest on its cash. Then
 // P&L = inception + delta + gamma + theta + vega + higher_order + interest − funding − fees − fixed −
 // gas − slippage + unexplained, and `unexplained` (rounding only) checks the book's accounting.
+//
+// Hedge options (hp.n_hedge_options > 0, docs/hedging.md "Options as hedge instruments"). At every
+// decision (and the horizon) the market marks each listed hedge option by Black–Scholes at the decision
+// vol σ_n, in double (price, delta, gamma, theta, vega; MarketTile::hedge_option_marks), and takes the
+// book's vega there. A policy that trades options (Rule::kHedgeOptions > 0) holds positions q_i: it
+// buys Δq at the mark, paying |Δq|·(min(fee_fraction·S, fee_cap·price) + half_spread·vega) on top
+// (option_costs), and its hedge target becomes −(book delta + coin + Σ q_i·Δ_i). An option settles
+// q·payoff into the policy's cash at its expiry step; one expiring after the horizon adds q·mark to the
+// P&L there. With attribution the options held over each step split like the book's marks — Σ_i q_i
+// times delta, gamma, theta, vega and the rest — into the policy's own pieces (OptionLanes), which
+// join the book's in pnl_delta … pnl_higher_order; their change at the mark is taken out of the
+// accounts' hedge P&L, so the sum stays exact.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -64,6 +76,18 @@ HS_HD double slippage_cost(const HedgeParams& hp, double coins, double spot) {
   return 0.0;
 }
 
+/// One policy's hedge options on the tile's L paths (hp.n_hedge_options > 0): positions and costs, and
+/// with attribution the held options' marks at the last decision (summed over options, times q) and the
+/// pieces so far (file comment).
+template <unsigned L>
+struct OptionLanes {
+  double pos[kMaxHedgeOptions][L];  ///< units held of each hedge option
+  double costs[L];                  ///< fees and half-spreads paid (option_costs)
+  double value[L], delta[L], gamma[L], theta[L], vega[L], spot[L], sigma[L];
+  double settled[L];  ///< USD paid into cash by options expiring since the last decision
+  double delta_pnl[L], gamma_pnl[L], theta_pnl[L], vega_pnl[L], higher_order[L];
+};
+
 /// One policy's accounts on the tile's L paths.
 template <unsigned L>
 struct PolicyLanes {
@@ -74,6 +98,7 @@ struct PolicyLanes {
   double failures[L];
   double last_trade_step[L], last_trade_spot[L], traded[L];  ///< traded: 0 or 1
   double interest[L];  ///< interest earned on the policy's cash (P&L attribution)
+  OptionLanes<L> opt;  ///< hedge options (hp.n_hedge_options > 0)
 };
 
 /// Years to the book's last live expiry at decision step n and its discount factor e^{−r·τ}: the same
@@ -148,6 +173,11 @@ struct MarketTile {
   double spot_change[L], carry_unit[L];  ///< per unit of hedge over the last step: settlement, carry cost
   DecisionTimes times;
   BookAttribution<L> att;  ///< hp.attribution only
+  // Hedge options (hp.n_hedge_options > 0): their marks at the last decision (or the horizon) at the
+  // decision vol, and the book's vega there (hedge_option_marks).
+  double opt_price[kMaxHedgeOptions][L], opt_delta[kMaxHedgeOptions][L], opt_gamma[kMaxHedgeOptions][L];
+  double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L];
+  double book_vega[L];
 
   HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
       : hp(params), seed(run_seed), path0(first_path), log_s0k(s0k) {}
@@ -320,6 +350,35 @@ struct MarketTile {
     }
   }
 
+  /// The hedge options' marks at step n (a decision or the horizon) by Black–Scholes at the decision vol
+  /// sigma[l], in double: an expired option has its intrinsic value and no greeks. And the book's vega
+  /// (USD per unit of σ) at that vol. Only with hedge options.
+  HS_HD void hedge_option_marks(std::uint32_t n) {
+    for (unsigned l = 0; l < L; ++l) {
+      double vega = 0.0;
+      for (unsigned i = 0; i < hp.n_options; ++i) {
+        const BookOption& o = hp.options[i];
+        if (o.expiry_step <= n) continue;
+        const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+        vega += o.quantity *
+                black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]).vega;
+      }
+      book_vega[l] = vega;
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        if (i >= hp.n_hedge_options) break;
+        const HedgeOption& o = hp.hedge_options[i];
+        const double tau = o.expiry_step > n ? static_cast<double>(o.expiry_step - n) * hp.dt : 0.0;
+        const Greeks<double> g =
+            black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]);
+        opt_price[i][l] = g.price;
+        opt_delta[i][l] = g.delta;
+        opt_gamma[i][l] = g.gamma;
+        opt_theta[i][l] = g.theta;
+        opt_vega[i][l] = g.vega;
+      }
+    }
+  }
+
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
   /// book short gamma; floored at 0 (a long book with costs beyond Leland's bound hedges at zero vol).
   HS_HD double leland_vol(double sig, const PolicyParams& p) const {
@@ -367,32 +426,59 @@ HS_HD double policy_pnl(double book_cash, double coin, double spot, double cash,
 struct AttributionInputs {
   double inception, book_delta, gamma, theta, vega, higher_order, book_interest;
   double pnl, cash, hedge_value, interest, funding;
-  double charges;  ///< fees + fixed + gas + slippage, in that order
+  double charges;  ///< fees + fixed + gas + slippage, in that order, + option_costs
+  /// The hedge options' pieces (OptionLanes; 0 without them). hedge_value includes the options' value
+  /// at the horizon.
+  double opt_delta = 0.0, opt_gamma = 0.0, opt_theta = 0.0, opt_vega = 0.0, opt_higher_order = 0.0;
 };
 
-/// The attribution fields of one path and policy: put(field, value) for each.
-template <class Put>
+/// The attribution fields of one path and policy: put(field, value) for each. kOptions: with the hedge
+/// options' pieces (a job with hedge options); without, the same arithmetic as before they existed.
+template <bool kOptions, class Put>
 HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
-  // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
-  const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges;
-  const double delta_pnl = x.book_delta + hedge_delta;
+  if constexpr (!kOptions) {
+    // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
+    const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges;
+    const double delta_pnl = x.book_delta + hedge_delta;
+    const double interest = x.book_interest + x.interest;
+    put(PathField::pnl_inception, x.inception);
+    put(PathField::pnl_delta, delta_pnl);
+    put(PathField::pnl_gamma, x.gamma);
+    put(PathField::pnl_theta, x.theta);
+    put(PathField::pnl_vega, x.vega);
+    put(PathField::pnl_higher_order, x.higher_order);
+    put(PathField::pnl_interest, interest);
+    put(PathField::pnl_unexplained, x.pnl - (x.inception + delta_pnl + x.gamma + x.theta + x.vega + x.higher_order +
+                                             interest - x.funding - x.charges));
+    return;
+  }
+  // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot, + the options' value at the horizon) =
+  // interest + Σ h·ΔS + the options' change at the mark − funding − charges.
+  const double opt_mark = x.opt_delta + x.opt_gamma + x.opt_theta + x.opt_vega + x.opt_higher_order;
+  const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges - opt_mark;
+  const double delta_pnl = x.book_delta + hedge_delta + x.opt_delta;
+  const double gamma = x.gamma + x.opt_gamma, theta = x.theta + x.opt_theta, vega = x.vega + x.opt_vega;
+  const double higher_order = x.higher_order + x.opt_higher_order;
   const double interest = x.book_interest + x.interest;
   put(PathField::pnl_inception, x.inception);
   put(PathField::pnl_delta, delta_pnl);
-  put(PathField::pnl_gamma, x.gamma);
-  put(PathField::pnl_theta, x.theta);
-  put(PathField::pnl_vega, x.vega);
-  put(PathField::pnl_higher_order, x.higher_order);
+  put(PathField::pnl_gamma, gamma);
+  put(PathField::pnl_theta, theta);
+  put(PathField::pnl_vega, vega);
+  put(PathField::pnl_higher_order, higher_order);
   put(PathField::pnl_interest, interest);
-  put(PathField::pnl_unexplained, x.pnl - (x.inception + delta_pnl + x.gamma + x.theta + x.vega + x.higher_order +
-                                           interest - x.funding - x.charges));
+  put(PathField::pnl_unexplained,
+      x.pnl - (x.inception + delta_pnl + gamma + theta + vega + higher_order + interest - x.funding - x.charges));
 }
 
 /// The accounts of policies [first, first + count) on a tile of L paths (NP ≥ count slots): the CPU
 /// tile holds every policy, a GPU thread one. Every loop over paths is branch-free. kLelandGiven: a
 /// Leland policy's target is already in mk.target (the GPU computes it with the greeks).
 /// kAttributionLater: finish() leaves the attribution fields to the caller (the GPU's write_attribution).
-template <class T, unsigned L, unsigned NP, bool kLelandGiven = false, bool kAttributionLater = false>
+/// kOptions: the code for hedge options is compiled (the CPU tile always; on the GPU a kernel of its own,
+/// so the kernel without them carries none of it); it runs only when hp.n_hedge_options > 0.
+template <class T, unsigned L, unsigned NP, bool kLelandGiven = false, bool kAttributionLater = false,
+          bool kOptions = true>
 struct PolicyTile {
   const HedgeParams& hp;
   double* out;           ///< results base: out[(field·n_policies + policy)·stride + row]
@@ -404,6 +490,7 @@ struct PolicyTile {
 
   double next[L];
   double alt_delta[L], alt_gamma[L], alt_sigma[L];  ///< Leland's greeks
+  double opt_target[L];  ///< an option policy's hedge target: the book's less its options' deltas
   PolicyLanes<L> pol[NP];
 
   HS_HD PolicyTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
@@ -422,17 +509,147 @@ struct PolicyTile {
         a.last_trade_spot[l] = hp.spot0;
         a.traded[l] = 0.0;
         a.interest[l] = 0.0;
+        a.opt.costs[l] = 0.0;
+      }
+      if (!kOptions || hp.n_hedge_options == 0) continue;
+      OptionLanes<L>& o = a.opt;
+      for (unsigned l = 0; l < L; ++l) {
+        for (unsigned i = 0; i < kMaxHedgeOptions; ++i) o.pos[i][l] = 0.0;
+        o.value[l] = o.delta[l] = o.gamma[l] = o.theta[l] = o.vega[l] = o.sigma[l] = o.settled[l] = 0.0;
+        o.spot[l] = hp.spot0;
+        o.delta_pnl[l] = o.gamma_pnl[l] = o.theta_pnl[l] = o.vega_pnl[l] = o.higher_order[l] = 0.0;
       }
     }
   }
 
-  /// Interest on every policy's cash, the hedge's settlement and carry over the step that just ended
-  /// (mk.spot_change, mk.carry_unit); without interest (r = 0) the growth factor is left out.
-  HS_HD void accrue(const MarketTile<T, L>& mk) {
+  /// Interest on every policy's cash, the hedge's settlement and carry over the step n − 1 → n that just
+  /// ended (mk.spot_change, mk.carry_unit); without interest (r = 0) the growth factor is left out. Then
+  /// hedge options expiring at n pay their payoff into cash.
+  HS_HD void accrue(const MarketTile<T, L>& mk, std::uint32_t n) {
     if (hp.growth == 1.0) {
       for (unsigned k = 0; k < NP && k < count; ++k) accrue_policy<false>(pol[k], mk);
     } else {
       for (unsigned k = 0; k < NP && k < count; ++k) accrue_policy<true>(pol[k], mk);
+    }
+    if constexpr (kOptions) {
+      if (hp.n_hedge_options == 0) return;
+      for (unsigned k = 0; k < NP && k < count; ++k) settle_options(pol[k].opt, pol[k], mk, n);
+    }
+  }
+
+  /// Hedge options expiring at step n settle q·payoff (USD) into cash; the position closes.
+  HS_HD void settle_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, std::uint32_t n) {
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options) break;
+      const HedgeOption& h = hp.hedge_options[i];
+      if (h.expiry_step != n) continue;
+      const double sign = h.type == OptionType::call ? 1.0 : -1.0;
+      HS_LANES
+      for (unsigned l = 0; l < L; ++l) {
+        const double paid = o.pos[i][l] * m::max(sign * (mk.spot[l] - h.strike), 0.0);
+        a.cash[l] += paid;
+        o.settled[l] += paid;
+        o.pos[i][l] = 0.0;
+      }
+    }
+  }
+
+  /// The value of lane l's hedge options at the marks mk.opt_price: Σ q_i·price_i.
+  HS_HD double option_value(const OptionLanes<L>& o, const MarketTile<T, L>& mk, unsigned l) const {
+    double value = 0.0;
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options) break;
+      value += o.pos[i][l] * mk.opt_price[i][l];
+    }
+    return value;
+  }
+
+  /// With attribution: the pieces of the options held over the step that ended at n (a decision, before
+  /// its trade, or the horizon), from the marks of the last decision and those at n (file comment).
+  HS_HD void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+    for (unsigned l = 0; l < L; ++l) {
+      const double value = option_value(o, mk, l);
+      const double ds = mk.spot[l] - o.spot[l];
+      const double d_delta = o.delta[l] * ds;
+      const double d_gamma = 0.5 * o.gamma[l] * ds * ds;
+      const double d_theta = o.theta[l] * hp.dt;
+      const double d_vega = o.vega[l] * (mk.sigma[l] - o.sigma[l]);
+      const double d_value = value + o.settled[l] - o.value[l];
+      o.delta_pnl[l] += d_delta;
+      o.gamma_pnl[l] += d_gamma;
+      o.theta_pnl[l] += d_theta;
+      o.vega_pnl[l] += d_vega;
+      o.higher_order[l] += d_value - (d_delta + d_gamma + d_theta + d_vega);
+      o.settled[l] = 0.0;
+    }
+  }
+
+  /// With attribution: the marks of the options held after a decision's trade (or at the horizon), summed
+  /// over options times their positions, and the spot and vol they were taken at.
+  HS_HD void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+    for (unsigned l = 0; l < L; ++l) {
+      double delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        if (i >= hp.n_hedge_options) break;
+        delta += o.pos[i][l] * mk.opt_delta[i][l];
+        gamma += o.pos[i][l] * mk.opt_gamma[i][l];
+        theta += o.pos[i][l] * mk.opt_theta[i][l];
+        vega += o.pos[i][l] * mk.opt_vega[i][l];
+      }
+      o.value[l] = option_value(o, mk, l);
+      o.delta[l] = delta;
+      o.gamma[l] = gamma;
+      o.theta[l] = theta;
+      o.vega[l] = vega;
+      o.spot[l] = mk.spot[l];
+      o.sigma[l] = mk.sigma[l];
+    }
+  }
+
+  /// At the horizon, before finish: the last step's pieces of each option policy's options (attribution).
+  HS_HD void horizon_options(const MarketTile<T, L>& mk) {
+    if constexpr (kOptions) {
+      if (hp.n_hedge_options == 0 || !hp.attribution) return;
+      for (unsigned k = 0; k < NP && k < count; ++k) {
+        if (rule_hedge_options(hp.policies[first + k].type) == 0) continue;
+        attribute_options(pol[k].opt, mk);
+        mark_options(pol[k].opt, mk);
+      }
+    }
+  }
+
+  /// Policy pp's option trades at decision n (its rule's options()), at the marks mk.opt_*, and its hedge
+  /// target with the new positions' deltas in opt_target (from the book's, tgt).
+  template <class Rule>
+  HS_HD void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, const MarketTile<T, L>& mk, const double* tgt,
+                           std::uint32_t n) {
+    OptionLanes<L>& o = a.opt;
+    for (unsigned l = 0; l < L; ++l) {
+      OptionContext c{mk.spot[l], mk.gamma[l], mk.book_vega[l], {}, {}, {}};
+      double held[kMaxHedgeOptions], want[kMaxHedgeOptions];
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        const bool there = i < hp.n_hedge_options;
+        c.gamma[i] = there ? mk.opt_gamma[i][l] : 0.0;
+        c.vega[i] = there ? mk.opt_vega[i][l] : 0.0;
+        c.live[i] = there && hp.hedge_options[i].expiry_step > n;
+        held[i] = there ? o.pos[i][l] : 0.0;
+        want[i] = held[i];
+      }
+      Rule::options(pp, c, held, want);
+      double target = tgt[l];
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        if (i >= hp.n_hedge_options) break;
+        const double q = c.live[i] ? want[i] : 0.0;  // an expired option is not traded (its position is 0)
+        const double dq = q - held[i];
+        const double price = mk.opt_price[i][l];
+        const double fee = m::min(hp.opt_fee_fraction * mk.spot[l], hp.opt_fee_cap * price);
+        const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_vega[i][l]);
+        a.cash[l] -= dq * price + cost;
+        o.costs[l] += cost;
+        o.pos[i][l] = q;
+        target -= q * mk.opt_delta[i][l];
+      }
+      opt_target[l] = target;
     }
   }
 
@@ -472,6 +689,16 @@ struct PolicyTile {
         tgt = alt_delta;
       }
       PolicyLanes<L>& a = pol[k];
+      if constexpr (kOptions) {
+        if (hp.n_hedge_options > 0 && rule_hedge_options(pp.type) > 0) {
+          if (hp.attribution) attribute_options(a.opt, mk);
+          visit_rule(pp.type, [&](auto rule) {
+            if constexpr (hedge_options_of<decltype(rule)>() > 0) trade_options<decltype(rule)>(pp, a, mk, tgt, n);
+          });
+          if (hp.attribution) mark_options(a.opt, mk);
+          tgt = opt_target;
+        }
+      }
       std::uint64_t any = 0;  // 64-bit like the lanes' doubles, so the OR reduction vectorises
       visit_rule(pp.type, [&](auto rule) {
         HS_LANES
@@ -565,12 +792,15 @@ struct PolicyTile {
     for (unsigned k = 0; k < NP && k < count; ++k) {
       const unsigned p = first + k;
       const PolicyLanes<L>& a = pol[k];
+      const bool options = kOptions && hp.n_hedge_options > 0;
       for (unsigned l = 0; l < valid; ++l) {
-        const double hedge_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
+        const double spot_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
+        const double hedge_value = options ? spot_value + option_value(a.opt, mk, l) : spot_value;
         const auto put = [&](PathField f, double v) { out[index_of(f) * block + p * stride + row0 + l] = v; };
         const double pnl = policy_pnl(mk.book_cash[l], mk.coin[l], mk.spot[l], a.cash[l], hedge_value);
         put(PathField::pnl, pnl);
-        put(PathField::cost, a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l]);
+        const double cost = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l];
+        put(PathField::cost, options ? cost + a.opt.costs[l] : cost);
         put(PathField::fees, a.fees[l]);
         put(PathField::fixed, a.fixed[l]);
         put(PathField::gas, a.gas[l]);
@@ -580,13 +810,25 @@ struct PolicyTile {
         put(PathField::failures, a.failures[l]);
         put(PathField::turnover, a.turnover[l]);
         put(PathField::max_delta_error, a.max_error[l]);
-        static_assert(kPathFields == 19, "a new path field needs its value here (or in put_attribution)");
+        put(PathField::option_costs, options ? a.opt.costs[l] : 0.0);
+        static_assert(kPathFields == 20, "a new path field needs its value here (or in put_attribution)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
-        put_attribution({b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l], b.higher_order[l],
-                         b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
-                         a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l]},
-                        put);
+        const double charges = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l];
+        AttributionInputs x{b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l],
+                            b.higher_order[l], b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
+                            options ? charges + a.opt.costs[l] : charges};
+        if (!options) {
+          put_attribution<false>(x, put);
+          continue;
+        }
+        const OptionLanes<L>& o = a.opt;
+        x.opt_delta = o.delta_pnl[l];
+        x.opt_gamma = o.gamma_pnl[l];
+        x.opt_theta = o.theta_pnl[l];
+        x.opt_vega = o.vega_pnl[l];
+        x.opt_higher_order = o.higher_order[l];
+        put_attribution<true>(x, put);
       }
     }
   }
@@ -626,11 +868,15 @@ struct HedgeTile {
   /// The state x[l], v[l] of every lane after step n.
   HS_HD void after_step(std::uint32_t n, const T* x, const T* v) {
     market.advance(n, x, v);
-    policies.accrue(market);
+    policies.accrue(market, n);
     if (n < market.hp.steps) {
       decide(n);
     } else {
       if (market.hp.attribution) market.attribute(n);
+      if (market.hp.n_hedge_options > 0) {
+        market.hedge_option_marks(n);
+        policies.horizon_options(market);
+      }
       policies.finish(market);
     }
   }
@@ -639,6 +885,7 @@ struct HedgeTile {
     market.decision_vol();
     if (market.hp.attribution) market.attribute(n);
     market.decision_greeks(n);
+    if (market.hp.n_hedge_options > 0) market.hedge_option_marks(n);
     market.times = decision_times(market.hp, n);
     policies.decide(n, market);
   }

@@ -10,6 +10,9 @@
 
 #include "hedgesim/hedging/policies/context.hpp"
 #include "hedgesim/hedging/policies/delta_band.hpp"
+#include "hedgesim/hedging/policies/delta_gamma.hpp"
+#include "hedgesim/hedging/policies/delta_gamma_vega.hpp"
+#include "hedgesim/hedging/policies/delta_vega.hpp"
 #include "hedgesim/hedging/policies/every_step.hpp"
 #include "hedgesim/hedging/policies/hybrid.hpp"
 #include "hedgesim/hedging/policies/move_policy.hpp"
@@ -29,6 +32,9 @@
   X(move, MoveRule)                      \
   X(hybrid, HybridRule)                  \
   X(state_band, StateBandRule)           \
+  X(delta_gamma, DeltaGammaRule)         \
+  X(delta_vega, DeltaVegaRule)           \
+  X(delta_gamma_vega, DeltaGammaVegaRule) \
   /* new policies above this line */
 
 namespace hedgesim {
@@ -74,6 +80,13 @@ HS_HD bool rule_reads_market_state(PolicyType type) {
   bool reads = false;
   visit_rule(type, [&](auto rule) { reads = reads_market_state<decltype(rule)>(); });
   return reads;
+}
+
+/// hedge_options_of the rule of `type`: the hedge options it trades.
+HS_HD unsigned rule_hedge_options(PolicyType type) {
+  unsigned n = 0;
+  visit_rule(type, [&](auto rule) { n = hedge_options_of<decltype(rule)>(); });
+  return n;
 }
 
 }  // namespace hedgesim

@@ -47,6 +47,30 @@ constexpr bool reads_market_state() {
   }
 }
 
+/// What a rule that trades hedge options (hedge.options) sees at a decision: the book's gamma and vega and
+/// the options' (marks at the decision vol), and which options are still live (an expired one has no
+/// greeks and is never traded). Its `options(p, c, held, want)` sets want[i], the new position in option
+/// i (want starts as held: leaving it trades nothing); the hedge target its decide() then sees includes
+/// the new positions' deltas.
+struct OptionContext {
+  double spot;
+  double book_gamma;  ///< coins per USD (hp.needs_gamma: the rule's PolicyConfig::needs_gamma returns true)
+  double book_vega;   ///< USD per unit of σ
+  double gamma[kMaxHedgeOptions], vega[kMaxHedgeOptions];  ///< per unit of each hedge option
+  bool live[kMaxHedgeOptions];
+};
+
+/// Hedge options a rule trades (it declares `static constexpr unsigned kHedgeOptions = N;` and
+/// `options()`, OptionContext above); 0 for the delta-only rules.
+template <class Rule>
+constexpr unsigned hedge_options_of() {
+  if constexpr (requires { Rule::kHedgeOptions; }) {
+    return Rule::kHedgeOptions;
+  } else {
+    return 0;
+  }
+}
+
 struct PolicyState {
   double hedge;            ///< position in the hedge instrument, coins
   // Kept up to date only for rules that declare kReadsLastTrade (reads_last_trade above).

@@ -158,6 +158,8 @@ struct PolicyGrid {
   double tau0 = 1.0;    ///< years to the book's last expiry (1 when 0)
   double gamma0 = 1.0;  ///< |Γ_book|·S at inception (1 when 0)
   double vol0 = 1.0;    ///< √v_0 of the model (GBM: its vol; 1 when 0)
+  double book_gamma0 = 0.0;  ///< |Γ_book| at inception, coins per USD (option-hedging bands)
+  double book_vega0 = 0.0;   ///< |ν_book| at inception, USD per unit of σ
   /// `hours` of key `name` as whole steps (> 0), else InputError.
   std::uint32_t steps(std::string_view name, double hours) const;
 };
@@ -178,6 +180,7 @@ struct PolicyInfo {
   bool (*needs_gamma)(const PolicySpec&);
   void (*check_family)(const PolicySpec&, const FamilyChecks&);
   void (*family_policy)(PolicySpec&);
+  unsigned hedge_options = 0;  ///< hedge options the rule trades (Rule::kHedgeOptions): hedge.options needs as many
 
   const PolicyKey* key(std::string_view key_name) const;
 };

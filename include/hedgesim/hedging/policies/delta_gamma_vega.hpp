@@ -1,0 +1,64 @@
+#pragma once
+// `delta_gamma_vega`: hedge the book's gamma and vega with the two hedge options (hedge.options[0] and
+// [1]), then its delta with the perpetual/spot hedge. When the net gamma leaves its band (|Γ_net| >
+// gamma_band × |Γ_book at inception|) or the net vega its band (vega_band × |ν_book at inception|; 0:
+// every decision), the positions solve
+//     Γ_1·q_1 + Γ_2·q_2 = −Γ_book,   ν_1·q_1 + ν_2·q_2 = −ν_book.
+// A singular system — |det| = |Γ_1ν_2 − Γ_2ν_1| ≤ kSingularTolerance × (|Γ_1ν_2| + |Γ_2ν_1|), e.g. two
+// options of the same expiry and strike, or one of them expired — falls back to delta_gamma with the
+// first option (q_1 = −Γ_book/Γ_1, q_2 = 0). The hedge follows a delta band of half-width `width` coins
+// around −(Δ_book + coin + q_1·Δ_1 + q_2·Δ_2).
+// Keys: gamma_band, vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to. No optimiser
+// parameters yet.
+#include "hedgesim/hedging/policies/delta_gamma.hpp"
+
+namespace hedgesim {
+
+/// Relative size of the 2×2 determinant below which delta_gamma_vega's system counts as singular.
+constexpr double kSingularTolerance = 1e-8;
+
+struct DeltaGammaVegaRule {
+  static constexpr unsigned kHedgeOptions = 2;
+  enum Slot : unsigned { kWidth, kToEdge, kGammaBand, kGammaScale, kVegaBand, kVegaScale, kSlots };
+  HS_HD static void options(const PolicyParams& p, const OptionContext& c, const double* held, double* want) {
+    const double net_gamma = c.book_gamma + held[0] * c.gamma[0] + held[1] * c.gamma[1];
+    const double net_vega = c.book_vega + held[0] * c.vega[0] + held[1] * c.vega[1];
+    const bool trade = outside_band(net_gamma, p.value[kGammaBand], p.value[kGammaScale]) ||
+                       outside_band(net_vega, p.value[kVegaBand], p.value[kVegaScale]);
+    const double a = c.gamma[0] * c.vega[1], b = c.gamma[1] * c.vega[0];
+    const double det = a - b;
+    const bool singular = !(m::fabs(det) > kSingularTolerance * (m::fabs(a) + m::fabs(b)));
+    const double inv = singular ? 0.0 : 1.0 / det;
+    // Cramer's rule on [Γ_1 Γ_2; ν_1 ν_2]·q = −[Γ_book; ν_book].
+    const double q0 = (-c.book_gamma * c.vega[1] + c.book_vega * c.gamma[1]) * inv;
+    const double q1 = (-c.book_vega * c.gamma[0] + c.book_gamma * c.vega[0]) * inv;
+    want[0] = trade ? (singular ? neutralising(c.book_gamma, c.gamma[0]) : q0) : held[0];
+    want[1] = trade ? (singular ? 0.0 : q1) : held[1];
+  }
+  HS_HD static double decide(const PolicyParams& p, const DecisionContext& c, const PolicyState& s) {
+    return band_decision(s.hedge, c.target, p.value[kWidth], p.value[kToEdge]);
+  }
+};
+
+#if !defined(__CUDACC__)
+template <>
+struct PolicyConfig<DeltaGammaVegaRule> {
+  static constexpr PolicyKey keys[] = {kGammaBandKey, kVegaBandKey, kOptionDeltaWidthKey, kRebalanceToKey};
+  static void validate(const PolicySpec& p, const PolicyChecks& c) {
+    require_option_band(c, "gamma_band", p.get("gamma_band"));
+    require_option_band(c, "vega_band", p.get("vega_band"));
+    require_option_width(c, p.get("width"));
+  }
+  static void to_params(const PolicySpec& p, const PolicyGrid& g, PolicyParams& out) {
+    out.value[DeltaGammaVegaRule::kWidth] = p.get("width");
+    out.value[DeltaGammaVegaRule::kToEdge] = p.get("rebalance_to");
+    out.value[DeltaGammaVegaRule::kGammaBand] = p.get("gamma_band");
+    out.value[DeltaGammaVegaRule::kGammaScale] = g.book_gamma0;
+    out.value[DeltaGammaVegaRule::kVegaBand] = p.get("vega_band");
+    out.value[DeltaGammaVegaRule::kVegaScale] = g.book_vega0;
+  }
+  static bool needs_gamma(const PolicySpec&) { return true; }
+};
+#endif
+
+}  // namespace hedgesim
