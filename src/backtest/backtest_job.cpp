@@ -125,6 +125,9 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
   if (prices.time.empty()) throw InputError(fmt::format("{}: no prices", prices.file));
   const HedgeParams base = make_hedge_params(spec);
   if (base.table.data != nullptr) throw InputError("hedge.delta = model is not available in a backtest");
+  if (base.n_hedge_options > 0)
+    throw InputError("hedge.options (options as hedge instruments) are not available in a backtest yet: remove them "
+                     "from the config for hedgesim backtest");
   const std::size_t steps = base.steps;
   const bool realized = bt.vol == BacktestVol::realized;
   const bool instantaneous = spec.hedge.delta == DeltaSource::instantaneous;

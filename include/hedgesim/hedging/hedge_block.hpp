@@ -438,7 +438,7 @@ struct PolicyThread {
     if constexpr (kOptions) {
       // Fields from BlockShape::option_state0, which is kPolicyStateFields + (attribution ? 1 : 0).
       constexpr unsigned f0 = kPolicyStateFields + (kAttribution ? 1 : 0);
-      OptionLanes<1>& o = a.opt;
+      OptionLanes<1>& o = acc.opts[0];
       v(f0 + kOsPos0, o.pos[0][0]);
       v(f0 + kOsPos1, o.pos[1][0]);
       v(f0 + kOsCosts, o.costs[0]);

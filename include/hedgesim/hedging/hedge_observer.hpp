@@ -57,6 +57,22 @@ namespace hedgesim {
 
 constexpr std::uint32_t kHedgeBlock = 0x40000000u;
 
+/// On host compilers, the per-rule decision loops of PolicyTile::decide are inlined into the tile's step
+/// loop whatever GCC's size heuristics say: with the option-hedging rules' cases GCC 12 called them out of
+/// line (perf on btc_short_calls_perp.yaml showed them as functions of their own). Nothing on CUDA.
+#if defined(__CUDACC__)
+#define HS_HOST_ALWAYS_INLINE
+#else
+#define HS_HOST_ALWAYS_INLINE __attribute__((always_inline))
+#endif
+/// The hedge options' code (marks, settlement, trades, attribution), kept out of line on host compilers so
+/// that the tile's step loop of a job without hedge options carries none of it.
+#if defined(__CUDACC__)
+#define HS_HD_OPTIONS HS_HD
+#else
+#define HS_HD_OPTIONS __attribute__((noinline))
+#endif
+
 /// Price impact of trading `coins` at `spot` (SlippageSpec in spec.hpp); negative when it cannot fill.
 HS_HD double slippage_cost(const HedgeParams& hp, double coins, double spot) {
   const double notional = m::fabs(coins) * spot;
@@ -98,7 +114,6 @@ struct PolicyLanes {
   double failures[L];
   double last_trade_step[L], last_trade_spot[L], traded[L];  ///< traded: 0 or 1
   double interest[L];  ///< interest earned on the policy's cash (P&L attribution)
-  OptionLanes<L> opt;  ///< hedge options (hp.n_hedge_options > 0)
 };
 
 /// Years to the book's last live expiry at decision step n and its discount factor e^{−r·τ}: the same
@@ -353,7 +368,7 @@ struct MarketTile {
   /// The hedge options' marks at step n (a decision or the horizon) by Black–Scholes at the decision vol
   /// sigma[l], in double: an expired option has its intrinsic value and no greeks. And the book's vega
   /// (USD per unit of σ) at that vol. Only with hedge options.
-  HS_HD void hedge_option_marks(std::uint32_t n) {
+  HS_HD_OPTIONS void hedge_option_marks(std::uint32_t n) {
     for (unsigned l = 0; l < L; ++l) {
       double vega = 0.0;
       for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -492,6 +507,11 @@ struct PolicyTile {
   double alt_delta[L], alt_gamma[L], alt_sigma[L];  ///< Leland's greeks
   double opt_target[L];  ///< an option policy's hedge target: the book's less its options' deltas
   PolicyLanes<L> pol[NP];
+  /// Each held policy's hedge options (kOptions; used when hp.n_hedge_options > 0), apart from pol so that
+  /// the accounts of a job without them stay as dense as they were.
+  OptionLanes<L> opts[kOptions ? NP : 1];
+  HS_HD OptionLanes<L>& opt_of(unsigned k) { return opts[kOptions ? k : 0]; }
+  HS_HD const OptionLanes<L>& opt_of(unsigned k) const { return opts[kOptions ? k : 0]; }
 
   HS_HD PolicyTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
                    unsigned valid_lanes, unsigned first_policy, unsigned policies)
@@ -509,11 +529,11 @@ struct PolicyTile {
         a.last_trade_spot[l] = hp.spot0;
         a.traded[l] = 0.0;
         a.interest[l] = 0.0;
-        a.opt.costs[l] = 0.0;
       }
       if (!kOptions || hp.n_hedge_options == 0) continue;
-      OptionLanes<L>& o = a.opt;
+      OptionLanes<L>& o = opt_of(k);
       for (unsigned l = 0; l < L; ++l) {
+        o.costs[l] = 0.0;
         for (unsigned i = 0; i < kMaxHedgeOptions; ++i) o.pos[i][l] = 0.0;
         o.value[l] = o.delta[l] = o.gamma[l] = o.theta[l] = o.vega[l] = o.sigma[l] = o.settled[l] = 0.0;
         o.spot[l] = hp.spot0;
@@ -533,12 +553,12 @@ struct PolicyTile {
     }
     if constexpr (kOptions) {
       if (hp.n_hedge_options == 0) return;
-      for (unsigned k = 0; k < NP && k < count; ++k) settle_options(pol[k].opt, pol[k], mk, n);
+      for (unsigned k = 0; k < NP && k < count; ++k) settle_options(opt_of(k), pol[k], mk, n);
     }
   }
 
   /// Hedge options expiring at step n settle q·payoff (USD) into cash; the position closes.
-  HS_HD void settle_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, std::uint32_t n) {
+  HS_HD_OPTIONS void settle_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, std::uint32_t n) {
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
       const HedgeOption& h = hp.hedge_options[i];
@@ -566,7 +586,7 @@ struct PolicyTile {
 
   /// With attribution: the pieces of the options held over the step that ended at n (a decision, before
   /// its trade, or the horizon), from the marks of the last decision and those at n (file comment).
-  HS_HD void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+  HS_HD_OPTIONS void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
       const double value = option_value(o, mk, l);
       const double ds = mk.spot[l] - o.spot[l];
@@ -586,7 +606,7 @@ struct PolicyTile {
 
   /// With attribution: the marks of the options held after a decision's trade (or at the horizon), summed
   /// over options times their positions, and the spot and vol they were taken at.
-  HS_HD void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+  HS_HD_OPTIONS void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
       double delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
       for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
@@ -607,13 +627,13 @@ struct PolicyTile {
   }
 
   /// At the horizon, before finish: the last step's pieces of each option policy's options (attribution).
-  HS_HD void horizon_options(const MarketTile<T, L>& mk) {
+  HS_HD_OPTIONS void horizon_options(const MarketTile<T, L>& mk) {
     if constexpr (kOptions) {
       if (hp.n_hedge_options == 0 || !hp.attribution) return;
       for (unsigned k = 0; k < NP && k < count; ++k) {
         if (rule_hedge_options(hp.policies[first + k].type) == 0) continue;
-        attribute_options(pol[k].opt, mk);
-        mark_options(pol[k].opt, mk);
+        attribute_options(opt_of(k), mk);
+        mark_options(opt_of(k), mk);
       }
     }
   }
@@ -621,9 +641,8 @@ struct PolicyTile {
   /// Policy pp's option trades at decision n (its rule's options()), at the marks mk.opt_*, and its hedge
   /// target with the new positions' deltas in opt_target (from the book's, tgt).
   template <class Rule>
-  HS_HD void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, const MarketTile<T, L>& mk, const double* tgt,
-                           std::uint32_t n) {
-    OptionLanes<L>& o = a.opt;
+  HS_HD_OPTIONS void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, OptionLanes<L>& o, const MarketTile<T, L>& mk,
+                           const double* tgt, std::uint32_t n) {
     for (unsigned l = 0; l < L; ++l) {
       OptionContext c{mk.spot[l], mk.gamma[l], mk.book_vega[l], {}, {}, {}};
       double held[kMaxHedgeOptions], want[kMaxHedgeOptions];
@@ -691,16 +710,17 @@ struct PolicyTile {
       PolicyLanes<L>& a = pol[k];
       if constexpr (kOptions) {
         if (hp.n_hedge_options > 0 && rule_hedge_options(pp.type) > 0) {
-          if (hp.attribution) attribute_options(a.opt, mk);
+          OptionLanes<L>& o = opt_of(k);
+          if (hp.attribution) attribute_options(o, mk);
           visit_rule(pp.type, [&](auto rule) {
-            if constexpr (hedge_options_of<decltype(rule)>() > 0) trade_options<decltype(rule)>(pp, a, mk, tgt, n);
+            if constexpr (hedge_options_of<decltype(rule)>() > 0) trade_options<decltype(rule)>(pp, a, o, mk, tgt, n);
           });
-          if (hp.attribution) mark_options(a.opt, mk);
+          if (hp.attribution) mark_options(o, mk);
           tgt = opt_target;
         }
       }
       std::uint64_t any = 0;  // 64-bit like the lanes' doubles, so the OR reduction vectorises
-      visit_rule(pp.type, [&](auto rule) {
+      visit_rule(pp.type, [&](auto rule) HS_HOST_ALWAYS_INLINE {
         HS_LANES
         for (unsigned l = 0; l < L; ++l) {
           a.max_error[l] = m::max(a.max_error[l], m::fabs(a.hedge[l] - tgt[l]));
@@ -792,15 +812,16 @@ struct PolicyTile {
     for (unsigned k = 0; k < NP && k < count; ++k) {
       const unsigned p = first + k;
       const PolicyLanes<L>& a = pol[k];
+      const OptionLanes<L>& ol = opt_of(k);
       const bool options = kOptions && hp.n_hedge_options > 0;
       for (unsigned l = 0; l < valid; ++l) {
         const double spot_value = spot_hedge ? a.hedge[l] * mk.spot[l] : 0.0;
-        const double hedge_value = options ? spot_value + option_value(a.opt, mk, l) : spot_value;
+        const double hedge_value = options ? spot_value + option_value(ol, mk, l) : spot_value;
         const auto put = [&](PathField f, double v) { out[index_of(f) * block + p * stride + row0 + l] = v; };
         const double pnl = policy_pnl(mk.book_cash[l], mk.coin[l], mk.spot[l], a.cash[l], hedge_value);
         put(PathField::pnl, pnl);
         const double cost = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l];
-        put(PathField::cost, options ? cost + a.opt.costs[l] : cost);
+        put(PathField::cost, options ? cost + ol.costs[l] : cost);
         put(PathField::fees, a.fees[l]);
         put(PathField::fixed, a.fixed[l]);
         put(PathField::gas, a.gas[l]);
@@ -810,19 +831,19 @@ struct PolicyTile {
         put(PathField::failures, a.failures[l]);
         put(PathField::turnover, a.turnover[l]);
         put(PathField::max_delta_error, a.max_error[l]);
-        put(PathField::option_costs, options ? a.opt.costs[l] : 0.0);
+        put(PathField::option_costs, options ? ol.costs[l] : 0.0);
         static_assert(kPathFields == 20, "a new path field needs its value here (or in put_attribution)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
         const double charges = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l];
         AttributionInputs x{b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l],
                             b.higher_order[l], b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
-                            options ? charges + a.opt.costs[l] : charges};
+                            options ? charges + ol.costs[l] : charges};
         if (!options) {
           put_attribution<false>(x, put);
           continue;
         }
-        const OptionLanes<L>& o = a.opt;
+        const OptionLanes<L>& o = ol;
         x.opt_delta = o.delta_pnl[l];
         x.opt_gamma = o.gamma_pnl[l];
         x.opt_theta = o.theta_pnl[l];
