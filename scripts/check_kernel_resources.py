@@ -223,7 +223,7 @@ def check(args):
                    f"spill stores and loads <= {args.max_spill_bytes} bytes")
     if not matched:
         print(f"{tag}: FAILED: no kernel matches the pattern '{args.pattern}' in {', '.join(sources)} "
-              f"({len(table)} functions found); set HEDGESIM_KERNEL_BUDGET_PATTERN to the hedging kernels' names",
+              f"({len(table)} functions found); set the pattern in HEDGESIM_KERNEL_BUDGETS to the hedging kernels' names",
               file=sys.stderr)
         return 1
 

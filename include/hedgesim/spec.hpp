@@ -129,7 +129,6 @@ struct SlippageSpec {
   double depth_usd = 0.0;
 };
 
-/// Trading costs applied to every rebalance. All optional; each is accounted separately per path.
 /// Costs of trading hedge options, Deribit style: per unit traded a fee min(fee_fraction·S, fee_cap·price)
 /// and a half-spread of half_spread_vol vol points (1 = 0.01 of σ) times the option's vega.
 struct OptionCostSpec {
@@ -138,6 +137,7 @@ struct OptionCostSpec {
   double half_spread_vol = 0.0;
 };
 
+/// Trading costs applied to every rebalance. All optional; each is accounted separately per path.
 struct CostSpec {
   OptionCostSpec options;        ///< costs.options: trading hedge options
   double fee_bps = 0.0;          ///< proportional fee on traded notional |Δh|·S, in basis points
