@@ -61,6 +61,11 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
        config("{type: heston, spot: 100, rate: 0.05, dividend: 0.01, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}",
               kBook, "instrument: perpetual, delta: model", "{fee_bps: 5}",
               "policies: [{name: every, type: every_step}, {name: band, type: delta_band, width: 0.5}]\n", 200)},
+      {"Bates, horizon before the last expiry (the call closed at its mark at the horizon's √v)",
+       [&] {
+         std::string yaml = config(test::kBatesModel, kBook, perp, charges, policies, 300);
+         return yaml.replace(yaml.find("seed: 11"), 8, "seed: 11, horizon_days: 1.5");
+       }()},
   };
   for (const Case& c : cases) {
     const test::HedgeCase hc(c.yaml);

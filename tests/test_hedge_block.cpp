@@ -131,6 +131,24 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAttribution) {
                                  "attribution, spot hedge, 20 policies");
 }
 
+// A horizon before the book's last expiry (1.5 days: the put has expired, the call is closed at its mark
+// there, at the horizon's √v): the market threads close the book into its cash, with and without
+// attribution.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithTheBookClosedAtTheHorizon) {
+  const std::string perpetual = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}";
+  const auto before_expiry = [](std::string yaml) { return yaml.replace(yaml.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"); };
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "horizon before expiry with attribution, " : "horizon before expiry, ";
+    expect_blocks_match_cpu<double>(before_expiry(config(kBatesModel, perpetual, "{fee_bps: 5}", kAllPolicies + out, 45,
+                                                         Precision::float64)),
+                                    what + "float64");
+    expect_blocks_match_cpu<float>(before_expiry(config(kBatesModel, perpetual, "{fee_bps: 5}", kAllPolicies + out, 45,
+                                                        Precision::float32)),
+                                   what + "float32");
+  }
+}
+
 // Hedge options (kOptions): the greeks items mark them into records, the policy items keep positions,
 // costs and (with attribution) their pieces across chunks; an option expires on the way (the put, 1 day)
 // and one is valued at its mark at the horizon (the call, 5 days); with and without attribution, both

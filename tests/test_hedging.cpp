@@ -179,6 +179,32 @@ TEST(Hedging, InverseAndLinearHedgedHaveZeroMeanPnl) {
   }
 }
 
+// A horizon before the book's expiry: the options alive there are closed at their marks. On GBM under the
+// pricing measure, marked and hedged at the model's own vol, the unhedged book's P&L to day 7 is
+// −q·(C_7 − C_0·e^{r·7d}) with E[C_7] = C_0·e^{r·7d}: mean 0 up to Monte Carlo error (GBM steps are exact,
+// so no bias bound is needed). Without the marks it would be the premium's 10·C_0 ≈ 3,000 USD. Hourly
+// delta hedging to the horizon removes most of that spread.
+TEST(Hedging, HorizonBeforeExpiryClosesTheBookAtItsMarks) {
+  RunSpec s = derman_kamal_spec(84, 20000);
+  s.simulation.steps_per_day = 24;
+  s.simulation.horizon_days = 7;
+  s.model.rate = 0.03;
+  s.model.spot = 3000;
+  s.model.vol = 0.6;
+  s.hedge.implied_vol = 0.6;
+  s.book = {{OptionType::call, 3000.0, 30.0, -10.0, Settlement::linear}};
+  s.policies = {policy("none", PolicyType::none), policy("every_step", PolicyType::every_step)};
+  const RunReport r = run_hedging_job(s, cpu());
+  EXPECT_EQ(r.steps, 7u * 24u);
+  const Summary& none = r.policies[0].pnl;
+  const Summary& hedged = r.policies[1].pnl;
+  EXPECT_TRUE(test::near("mean P&L of the unhedged book closed at its marks on day 7", none.mean, 0.0,
+                         4 * none.mean_stderr));
+  EXPECT_TRUE(test::near("mean P&L of the hourly hedge to day 7", hedged.mean, 0.0, 4 * hedged.mean_stderr + 1.0));
+  std::cout << "P&L std to day 7: unhedged " << none.std << ", hourly delta hedge " << hedged.std << "\n";
+  EXPECT_LT(hedged.std, 0.1 * none.std);
+}
+
 /// A BTC-like book for the cost tests: short 10 ATM 30-day calls under GBM, hedged in spot hourly.
 RunSpec cost_spec(std::uint64_t paths) {
   RunSpec s = derman_kamal_spec(84, paths);

@@ -26,8 +26,10 @@
 #include "hedgesim/cluster/ranks.hpp"
 #include "hedgesim/config.hpp"
 #include "hedgesim/engine/backends.hpp"
+#include "hedgesim/engine/grid.hpp"
 #include "hedgesim/jobs/price_job.hpp"
 #include "hedgesim/errors.hpp"
+#include "hedgesim/format.hpp"
 #include "hedgesim/jobs/report_json.hpp"
 #include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/io/atomic_file.hpp"
@@ -263,8 +265,16 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
   std::cout << fmt::format("hedgesim run: {} model, {} measure, {} paths x {} steps, seed {}, {}, {}\n",
                            hs::to_string(spec.model.type), hs::to_string(spec.simulation.measure), report.paths,
                            report.steps, report.seed, hs::to_string(report.precision), backend_label(backend));
-  std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to the last expiry; "
-               "VaR/ES are losses.\n";
+  double last_expiry = 0.0;
+  for (const hs::OptionSpec& o : spec.book) last_expiry = std::max(last_expiry, o.expiry_days);
+  const double horizon = hs::effective_horizon_days(spec.simulation, spec.book);
+  const std::string until = horizon == last_expiry ? "the last expiry"
+                            : horizon > last_expiry
+                                ? fmt::format("the horizon, day {}", hs::format_number(horizon))
+                                : fmt::format("the horizon, day {}, the options alive there closed at their marks",
+                                              hs::format_number(horizon));
+  std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to " << until
+            << "; VaR/ES are losses.\n";
   print_policy_table(report.policies);
   print_attribution_table(report, !spec.hedge.options.empty());
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,

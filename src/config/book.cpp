@@ -79,19 +79,11 @@ void validate_book(const Reporter& r, const std::vector<OptionSpec>& book, doubl
 void validate_grid(const Reporter& r, const RunSpec& s) {
   const SimulationSpec& sim = s.simulation;
   const double spd = sim.steps_per_day;
-  std::size_t last = 0;
-  for (std::size_t i = 1; i < s.book.size(); ++i) {
-    if (s.book[i].expiry_days > s.book[last].expiry_days) last = i;
-  }
   std::vector<double> all_days;
   for (const OptionSpec& o : s.book) all_days.push_back(o.expiry_days);
+  // A horizon before the last expiry is allowed: the options still alive there are closed at their marks.
   if (sim.horizon_days > 0.0) {
     all_days.push_back(sim.horizon_days);
-    if (sim.horizon_days < s.book[last].expiry_days) {
-      r.fail("simulation.horizon_days", sim.horizon_days,
-             "must be >= the last expiry in the book (book[" + std::to_string(last) +
-                 "].expiry_days = " + format_number(s.book[last].expiry_days) + ")");
-    }
     require_on_grid(r, "simulation.horizon_days", sim.horizon_days, spd, all_days);
   }
   for (std::size_t i = 0; i < s.book.size(); ++i) {

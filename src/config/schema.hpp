@@ -75,7 +75,7 @@ static_assert(kMaxThreads == 1024 && kMaxHistogramBins == 100000 && kMaxSamplePa
 inline constexpr Key<SimulationSpec> kSimulationKeys[] = {
     {.name = "paths", .field = &SimulationSpec::paths, .expected = kPathsExpected, .doc = "Monte Carlo paths (at least 2)", .required = true},
     {.name = "steps_per_day", .field = &SimulationSpec::steps_per_day, .expected = "a number > 0", .doc = "time steps per day; every expiry and the horizon must be whole steps", .rule = Rule::positive},
-    {.name = "horizon_days", .field = &SimulationSpec::horizon_days, .expected = "a number > 0", .doc = "days simulated", .rule = Rule::non_negative, .rule_text = "must be > 0 (or left out: the last expiry)", .written_positive = "must be > 0 (leave it out to simulate up to the last expiry)", .default_text = "the last expiry"},
+    {.name = "horizon_days", .field = &SimulationSpec::horizon_days, .expected = "a number > 0", .doc = "days simulated; before the last expiry the book's live options are closed at their marks there", .rule = Rule::non_negative, .rule_text = "must be > 0 (or left out: the last expiry)", .written_positive = "must be > 0 (leave it out to simulate up to the last expiry)", .default_text = "the last expiry"},
     {.name = "seed", .field = &SimulationSpec::seed, .expected = kSeedExpected, .doc = "random-number seed"},
     {.name = "backend", .field = &SimulationSpec::backend, .expected = "auto, cpu or cuda", .doc = "where paths are simulated"},
     {.name = "precision", .field = &SimulationSpec::precision, .expected = "float32 or float64", .doc = "floating-point type of the paths"},

@@ -129,6 +129,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
   }
   hp.attribution = spec.output.attribution;
+  hp.book_past_horizon = false;
+  for (unsigned i = 0; i < hp.n_options; ++i) hp.book_past_horizon |= hp.options[i].expiry_step > hp.steps;
   return hp;
 }
 

@@ -292,7 +292,7 @@ struct MarketThread {
         advance<T>(model, state, seed, path, n - 1);
         mk.advance(n, &state.x, &state.v);
       }
-      if (n < mk.hp.steps) mk.decision_vol();
+      mk.decision_vol();  // at the horizon too: the marks there
       if (kAttribution) {
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
@@ -303,6 +303,7 @@ struct MarketThread {
         mk.attribute(n);
         mk.att.visit_state(0, [&](unsigned i, double& x) { att_shared(i) = x; });
       }
+      if (n == mk.hp.steps) mk.close_book(n, kAttribution);
       const unsigned k = n - n0;
       r.at(kRecSpot, k, j) = mk.spot[0];
       r.at(kRecLogSpot, k, j) = mk.log_spot[0];

@@ -134,6 +134,7 @@ struct HedgeParams {
   double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
   bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
   bool attribution;     ///< output.attribution: mark the book every step and split the P&L (pnl_* fields)
+  bool book_past_horizon;  ///< some book option expires after the horizon: closed at its mark there
   /// hedge.options: the listed options policies such as delta_gamma trade (0: none), and their costs
   /// (costs.options): fee per unit min(opt_fee_fraction·S, opt_fee_cap·price), half-spread
   /// opt_half_spread·vega per unit (opt_half_spread = half_spread_vol / 100, in units of σ).

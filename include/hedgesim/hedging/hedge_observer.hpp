@@ -17,7 +17,8 @@
 //  - every rebalance attempt pays gas (on-chain hedging); it fails with the configured probability (or
 //    when an AMM pool cannot fill it), leaving the position unchanged until the policy's next decision;
 //    an executed trade pays the proportional fee, the fixed cost and slippage.
-//  - P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot).
+//  - P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot). Options of the book
+//    that expire after the horizon are closed there at their marks (close_book), into the book's cash.
 // Random numbers of the hedge (gas, funding, failures) come from blocks of the step's stream far past
 // the model's (kHedgeBlock on), so adding costs never changes a path's prices.
 //
@@ -301,9 +302,9 @@ struct MarketTile {
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
   }
 
-  /// The book's marks at decision step n (or the horizon) at the decision vol, and the attribution of
-  /// the step that ended at n (file comment); at n = 0 the value at inception. Only with hp.attribution.
-  HS_HD void attribute(std::uint32_t n) {
+  /// The book's marks at step n at the decision vol into att.new_*: value (USD), delta, gamma, theta
+  /// and vega of the options that expire after n.
+  HS_HD void mark_book(std::uint32_t n) {
     BookAttribution<L>& a = att;
     for (unsigned l = 0; l < L; ++l) a.new_value[l] = a.new_delta[l] = a.new_gamma[l] = a.new_theta[l] = a.new_vega[l] = 0.0;
     // Black–Scholes price and greeks (black_scholes_linear's formulas) option by option, lanes inside and
@@ -337,6 +338,13 @@ struct MarketTile {
                                     : 0.0);
       }
     }
+  }
+
+  /// The book's marks at decision step n (or the horizon) at the decision vol, and the attribution of
+  /// the step that ended at n (file comment); at n = 0 the value at inception. Only with hp.attribution.
+  HS_HD void attribute(std::uint32_t n) {
+    mark_book(n);
+    BookAttribution<L>& a = att;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
       const double value = a.new_value[l];
@@ -392,6 +400,17 @@ struct MarketTile {
         opt_vega[i][l] = g.vega;
       }
     }
+  }
+
+  /// At the horizon n: the options that expire later (simulation.horizon_days before the book's last
+  /// expiry) are closed at their marks, into the book's cash. Black–Scholes at the horizon's decision vol,
+  /// as the attribution marks them; `marked`: attribute(n) has just taken those marks (a compile-time
+  /// constant on the GPU, so that the attribution kernel carries no second copy of the marking).
+  HS_HD void close_book(std::uint32_t n, bool marked) {
+    if (!hp.book_past_horizon) return;
+    if (!marked) mark_book(n);
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) book_cash[l] += att.new_value[l];
   }
 
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
@@ -893,7 +912,9 @@ struct HedgeTile {
     if (n < market.hp.steps) {
       decide(n);
     } else {
+      market.decision_vol();  // the horizon's vol: the marks there
       if (market.hp.attribution) market.attribute(n);
+      market.close_book(n, market.hp.attribution);
       if (market.hp.n_hedge_options > 0) {
         market.hedge_option_marks(n);
         policies.horizon_options(market);

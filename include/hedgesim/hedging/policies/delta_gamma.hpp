@@ -7,7 +7,8 @@
 // delta_band). An option whose gamma is 0 (expired, or so far from the money that its gamma underflows)
 // is held at 0.
 // Keys: gamma_band (>= 0, default 0), width (>= 0, default 0; .inf: never trade the hedge), rebalance_to
-// (center|edge, default center). No optimiser parameters yet.
+// (center|edge, default center). Optimiser parameters (hedgesim optimise): gamma_band and width, both on a
+// log scale (a family that leaves one out keeps the policy's value, 0 by default).
 #include <cmath>
 
 #include "hedgesim/hedging/policies/context.hpp"
@@ -58,6 +59,8 @@ inline void require_option_width(const PolicyChecks& c, double width) {
 template <>
 struct PolicyConfig<DeltaGammaRule> {
   static constexpr PolicyKey keys[] = {kGammaBandKey, kOptionDeltaWidthKey, kRebalanceToKey};
+  static constexpr ParameterInfo parameters[] = {ParameterInfo{"gamma_band", ParameterScale::log},
+                                                 ParameterInfo{"width", ParameterScale::log}.infinity_allowed()};
   static void validate(const PolicySpec& p, const PolicyChecks& c) {
     require_option_band(c, "gamma_band", p.get("gamma_band"));
     require_option_width(c, p.get("width"));

@@ -8,8 +8,8 @@
 // options of the same expiry and strike, or one of them expired — falls back to delta_gamma with the
 // first option (q_1 = −Γ_book/Γ_1, q_2 = 0). The hedge follows a delta band of half-width `width` coins
 // around −(Δ_book + coin + q_1·Δ_1 + q_2·Δ_2).
-// Keys: gamma_band, vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to. No optimiser
-// parameters yet.
+// Keys: gamma_band, vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to. Optimiser
+// parameters: gamma_band, vega_band and width (log scale).
 #include "hedgesim/hedging/policies/delta_gamma.hpp"
 
 namespace hedgesim {
@@ -44,6 +44,9 @@ struct DeltaGammaVegaRule {
 template <>
 struct PolicyConfig<DeltaGammaVegaRule> {
   static constexpr PolicyKey keys[] = {kGammaBandKey, kVegaBandKey, kOptionDeltaWidthKey, kRebalanceToKey};
+  static constexpr ParameterInfo parameters[] = {ParameterInfo{"gamma_band", ParameterScale::log},
+                                                 ParameterInfo{"vega_band", ParameterScale::log},
+                                                 ParameterInfo{"width", ParameterScale::log}.infinity_allowed()};
   static void validate(const PolicySpec& p, const PolicyChecks& c) {
     require_option_band(c, "gamma_band", p.get("gamma_band"));
     require_option_band(c, "vega_band", p.get("vega_band"));

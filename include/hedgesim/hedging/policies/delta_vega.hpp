@@ -4,8 +4,8 @@
 // |ν_book + q_held·ν_option| exceeds vega_band × |ν_book at inception| (0: every decision), else kept; the
 // hedge follows a delta band of half-width `width` coins around −(Δ_book + coin + q·Δ_option). An option
 // whose vega is 0 (expired, or underflowed) is held at 0.
-// Keys: vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to (center|edge). No optimiser
-// parameters yet.
+// Keys: vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to (center|edge). Optimiser
+// parameters: vega_band and width (log scale).
 #include "hedgesim/hedging/policies/delta_gamma.hpp"
 
 namespace hedgesim {
@@ -27,6 +27,8 @@ struct DeltaVegaRule {
 template <>
 struct PolicyConfig<DeltaVegaRule> {
   static constexpr PolicyKey keys[] = {kVegaBandKey, kOptionDeltaWidthKey, kRebalanceToKey};
+  static constexpr ParameterInfo parameters[] = {ParameterInfo{"vega_band", ParameterScale::log},
+                                                 ParameterInfo{"width", ParameterScale::log}.infinity_allowed()};
   static void validate(const PolicySpec& p, const PolicyChecks& c) {
     require_option_band(c, "vega_band", p.get("vega_band"));
     require_option_width(c, p.get("width"));
