@@ -10,6 +10,22 @@
 
 namespace hedgesim {
 
+/// The block program (hedge_block.hpp) on one block: prepare, start, then each chunk's three phases with
+/// a barrier after each. `block` makes the HedgeBlock afresh for every phase (see hedging_kernel).
+template <class MakeBlock>
+__device__ __forceinline__ void drive_block(const MakeBlock& block, std::uint32_t steps, unsigned chunk) {
+  if (threadIdx.x == 0) block().prepare();
+  __syncthreads();
+  block().start(threadIdx.x, blockDim.x);
+  __syncthreads();
+  for (std::uint32_t n0 = 0; n0 <= steps; n0 += chunk) {
+    for (unsigned ph = 0; ph < 3; ++ph) {
+      block().phase(ph, opaque(threadIdx.x), blockDim.x, n0);
+      __syncthreads();
+    }
+  }
+}
+
 // __grid_constant__: the parameters are read in place (the block code takes their address), not copied
 // to local memory per thread. The launch bound (128 threads, 4 blocks an SM) caps registers at 128 a thread.
 // kAttribution: a kernel of its own for output.attribution, so the one without it carries none of its
@@ -31,16 +47,7 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __gr
     return HedgeBlock<T, Model, kAttribution>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
                                 blockIdx.x, blockIdx.y};
   };
-  if (threadIdx.x == 0) block().prepare();
-  __syncthreads();
-  block().start(threadIdx.x, blockDim.x);
-  __syncthreads();
-  for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk) {
-    for (unsigned ph = 0; ph < 3; ++ph) {
-      block().phase(ph, opaque(threadIdx.x), blockDim.x, n0);
-      __syncthreads();
-    }
-  }
+  drive_block(block, steps, shape.chunk);
 }
 
 /// The kernel of jobs with hedge options (hp.n_hedge_options > 0; hedge_block.hpp, kOptions): the same
@@ -59,16 +66,7 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_options_kernel(co
     return HedgeBlock<T, Model, kAttribution, true>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
                                                     blockIdx.x, blockIdx.y};
   };
-  if (threadIdx.x == 0) block().prepare();
-  __syncthreads();
-  block().start(threadIdx.x, blockDim.x);
-  __syncthreads();
-  for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk) {
-    for (unsigned ph = 0; ph < 3; ++ph) {
-      block().phase(ph, opaque(threadIdx.x), blockDim.x, n0);
-      __syncthreads();
-    }
-  }
+  drive_block(block, steps, shape.chunk);
 }
 
 /// Hedges paths [first_path, first_path + count) with every policy of hp (its table, if any, in device

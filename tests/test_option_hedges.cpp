@@ -80,6 +80,32 @@ std::string gbm_config(int steps_per_day, std::uint64_t paths, const std::string
 
 const std::string kWeekCall = "[{type: call, strike: 100, expiry_days: 7}]";
 
+/// Slopes of ln std(P&L) on ln N for every_step (policy 0) and delta_gamma (policy 1), with zero costs,
+/// over the grids of steps_per_day `grids` (N = horizon_days·steps_per_day steps), the hedge option a
+/// week's call; horizon_days 0: the book's expiry. Prints each grid's stds and their standard errors.
+struct Slopes {
+  Slope delta, delta_gamma;
+};
+Slopes convergence(const std::vector<int>& grids, double horizon_days) {
+  const std::string policies = "policies: [{name: delta, type: every_step}, {name: dg, type: delta_gamma}]\n";
+  std::vector<double> x, delta_y, delta_se, dg_y, dg_se;
+  for (const int spd : grids) {
+    std::string yaml = gbm_config(spd, 6000, kWeekCall, "{}", policies);
+    if (horizon_days > 0.0) yaml.replace(yaml.find("seed: 5"), 7, "seed: 5, horizon_days: " + std::to_string(horizon_days));
+    const Paths v = hedge(yaml);
+    const Spread d = spread(v, PathField::pnl, 0), g = spread(v, PathField::pnl, 1);
+    const double steps = (horizon_days > 0.0 ? horizon_days : 2.0) * spd;
+    std::printf("steps %4.0f: P&L std delta %.6g (se of ln %.3g), delta_gamma %.6g (se of ln %.3g)\n", steps, d.std,
+                d.se_log, g.std, g.se_log);
+    x.push_back(std::log(steps));
+    delta_y.push_back(std::log(d.std));
+    delta_se.push_back(d.se_log);
+    dg_y.push_back(std::log(g.std));
+    dg_se.push_back(g.se_log);
+  }
+  return {fit(x, delta_y, delta_se), fit(x, dg_y, dg_se)};
+}
+
 // Zero costs, every-step rebalancing, GBM at the hedge's own vol: the P&L of a delta hedge is the sum of
 // the steps' ½Γ(ΔS² − σ²S²Δt) errors, whose std shrinks like N^(−1/2) in the number of steps N; hedging
 // the gamma too (delta_gamma with a week's call) cancels them and Θ (r = 0: Θ = −½σ²S²Γ), leaving the
@@ -92,20 +118,7 @@ const std::string kWeekCall = "[{type: call, strike: 100, expiry_days: 7}]";
 // Slopes of ln std(P&L) on ln N are fitted over four grids (24 to 192 steps a day on a 2-day expiry),
 // their standard errors from each std's sampling error (sample kurtosis), tolerance max(4 se, 0.05).
 TEST(OptionHedges, DeltaGammaStdShrinksFasterThanDeltaAlone) {
-  const std::string policies = "policies: [{name: delta, type: every_step}, {name: dg, type: delta_gamma}]\n";
-  std::vector<double> x, delta_y, delta_se, dg_y, dg_se;
-  for (const int spd : {24, 48, 96, 192}) {
-    const Paths v = hedge(gbm_config(spd, 6000, kWeekCall, "{}", policies));
-    const Spread d = spread(v, PathField::pnl, 0), g = spread(v, PathField::pnl, 1);
-    std::printf("steps %4d: P&L std delta %.6g (se of ln %.3g), delta_gamma %.6g (se of ln %.3g)\n", 2 * spd, d.std,
-                d.se_log, g.std, g.se_log);
-    x.push_back(std::log(2.0 * spd));
-    delta_y.push_back(std::log(d.std));
-    delta_se.push_back(d.se_log);
-    dg_y.push_back(std::log(g.std));
-    dg_se.push_back(g.se_log);
-  }
-  const Slope d = fit(x, delta_y, delta_se), g = fit(x, dg_y, dg_se);
+  const auto [d, g] = convergence({24, 48, 96, 192}, 0.0);
   const double tol_d = std::max(4.0 * d.se, 0.05), tol_g = std::max(4.0 * g.se, 0.05);
   std::printf("fitted slope of ln std on ln N: delta %.4f (expected -0.5, error %.4f, tolerance %.4f = max(4 se, 0.05), "
               "se %.4f)\n",
@@ -124,22 +137,7 @@ TEST(OptionHedges, DeltaGammaStdShrinksFasterThanDeltaAlone) {
 // O(Δt³) each, a std ~ N^(−1); delta hedging keeps N^(−1/2). The requirement (delta-gamma at
 // least like 1/N) holds here, where the book is smooth over the whole run.
 TEST(OptionHedges, DeltaGammaStdShrinksLikeOneOverNBeforeTheBooksExpiry) {
-  const std::string policies = "policies: [{name: delta, type: every_step}, {name: dg, type: delta_gamma}]\n";
-  std::vector<double> x, delta_y, delta_se, dg_y, dg_se;
-  for (const int spd : {24, 48, 96, 192}) {
-    std::string yaml = gbm_config(spd, 6000, kWeekCall, "{}", policies);
-    yaml.replace(yaml.find("seed: 5"), 7, "seed: 5, horizon_days: 1");
-    const Paths v = hedge(yaml);
-    const Spread d = spread(v, PathField::pnl, 0), g = spread(v, PathField::pnl, 1);
-    std::printf("horizon day 1, steps %4d: P&L std delta %.6g (se of ln %.3g), delta_gamma %.6g (se of ln %.3g)\n", spd,
-                d.std, d.se_log, g.std, g.se_log);
-    x.push_back(std::log(static_cast<double>(spd)));
-    delta_y.push_back(std::log(d.std));
-    delta_se.push_back(d.se_log);
-    dg_y.push_back(std::log(g.std));
-    dg_se.push_back(g.se_log);
-  }
-  const Slope d = fit(x, delta_y, delta_se), g = fit(x, dg_y, dg_se);
+  const auto [d, g] = convergence({24, 48, 96, 192}, 1.0);
   const double tol_d = std::max(4.0 * d.se, 0.05), tol_g = std::max(4.0 * g.se, 0.05);
   std::printf("horizon day 1: fitted slope of ln std on ln N: delta %.4f (expected -0.5, error %.4f, tolerance %.4f), "
               "delta_gamma %.4f (expected -1, error %.4f, tolerance %.4f = max(4 se, 0.05), se %.4f)\n",
