@@ -42,23 +42,10 @@ void require_on_grid(const Reporter& r, const std::string& key, double days, dou
 
 void Parser::parse_book(const Entry& section, std::vector<OptionSpec>& book) {
   const std::string example = "a list of options such as - {type: call, strike: 70000, expiry_days: 30}";
-  if (!section.value.IsSequence()) {
-    fail("book at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " + example);
-  }
-  const std::span<const Key<OptionSpec>> keys = kOptionKeys;
-  std::size_t index = 0;
-  for (const YAML::Node& item : section.value) {
-    const std::string path = "book[" + std::to_string(index++) + "]";
-    const Entry element{path, item, line_of(item)};
-    where_.line[path] = element.line;
-    OptionSpec o;
-    o.quantity = 1.0;
-    const auto es = map_entries(element, path, keys, "a map such as {type: call, strike: 70000, expiry_days: 30}");
-    if (const Key<OptionSpec>* k = missing(keys, read(es, path, keys, o))) {
-      fail(path + "." + std::string(k->name) + " is required (element at line " + std::to_string(element.line) + ")");
-    }
-    book.push_back(o);
-  }
+  OptionSpec one;
+  one.quantity = 1.0;
+  read_list<OptionSpec>(section, "book", kOptionKeys, example, "a map such as {type: call, strike: 70000, expiry_days: 30}",
+                        one, book);
   if (book.empty()) {
     fail("book at line " + std::to_string(section.line) + " is an empty list: expected at least one option");
   }

@@ -86,23 +86,8 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
 void Parser::parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options) {
   const std::string example = "a list of at most " + std::to_string(kMaxHedgeOptions) +
                               " options such as - {type: call, strike: 70000, expiry_days: 7}";
-  if (!section.value.IsSequence()) {
-    fail("hedge.options at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
-         example);
-  }
-  const std::span<const Key<HedgeOptionSpec>> keys = kHedgeOptionKeys;
-  std::size_t index = 0;
-  for (const YAML::Node& item : section.value) {
-    const std::string path = "hedge.options[" + std::to_string(index++) + "]";
-    const Entry element{path, item, line_of(item)};
-    where_.line[path] = element.line;
-    HedgeOptionSpec o;
-    const auto es = map_entries(element, path, keys, "a map such as {type: call, strike: 70000, expiry_days: 7}");
-    if (const Key<HedgeOptionSpec>* k = missing(keys, read(es, path, keys, o))) {
-      fail(path + "." + std::string(k->name) + " is required (element at line " + std::to_string(element.line) + ")");
-    }
-    options.push_back(o);
-  }
+  read_list<HedgeOptionSpec>(section, "hedge.options", kHedgeOptionKeys, example,
+                             "a map such as {type: call, strike: 70000, expiry_days: 7}", {}, options);
 }
 
 void Parser::parse_funding(const Entry& section, FundingSpec& f) {
