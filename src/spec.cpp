@@ -82,6 +82,14 @@ const char* to_string(DeltaSource v) {
   return "?";
 }
 
+const char* to_string(MarkSource v) {
+  switch (v) {
+    case MarkSource::black_scholes: return "black_scholes";
+    case MarkSource::model: return "model";
+  }
+  return "?";
+}
+
 const char* to_string(RebalanceTo v) {
   switch (v) {
     case RebalanceTo::center: return "center";

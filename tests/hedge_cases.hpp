@@ -1,7 +1,7 @@
 #pragma once
 // What the hedging equivalence tests share (tile vs one path, AVX-512 vs build ISA, GPU block program vs
 // CPU tile, CUDA vs CPU): a policies list with every policy type, and a config's simulation job and
-// hedge parameters with the model's delta table when the config hedges with model deltas.
+// hedge parameters with the model table when the config hedges with model deltas or marks.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,12 +55,8 @@ struct HedgeCase {
   std::optional<DeltaTable> table;
 
   explicit HedgeCase(const std::string& yaml)
-      : spec(parse_config(yaml, "<test>")), job(make_simulation_job(spec)), hp(make_hedge_params(spec)) {
-    if (spec.hedge.delta == DeltaSource::model) {
-      table.emplace(spec.model, hp);
-      hp.table = table->view();
-    }
-  }
+      : spec(parse_config(yaml, "<test>")), job(make_simulation_job(spec)), hp(make_hedge_params(spec)),
+        table(attach_model_table(spec, hp)) {}
   HedgeCase(const HedgeCase&) = delete;
   HedgeCase& operator=(const HedgeCase&) = delete;
 };

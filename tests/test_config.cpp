@@ -547,6 +547,7 @@ TEST(RunConfig, EveryPolicyTypeParses) {
   const RunSpec s = parse_config(kRun, "run.yaml");
   EXPECT_EQ(s.hedge.instrument, HedgeInstrument::perpetual);
   EXPECT_EQ(s.hedge.delta, DeltaSource::implied);
+  EXPECT_EQ(s.hedge.marks, MarkSource::black_scholes);
   EXPECT_EQ(s.hedge.implied_vol, 0.6);
   EXPECT_EQ(s.hedge.funding.rate, 0.1);
   EXPECT_FALSE(s.hedge.funding.stochastic);
@@ -974,6 +975,13 @@ TEST(RunConfigErrors, HedgeRules) {
   expect_has(error_of(replace_line(kRun, 7, "  delta: model")),
              {"hedge.implied_vol at line 8 is used only with hedge.delta: implied, not model"});
   expect_has(error_of(replace_line(kRun, 7, "  delta: modle")), {"hedge.delta = 'modle' at line 7", "model"});
+  // Model marks are read only by the P&L attribution.
+  expect_has(error_of(replace_line(kRun, 7, "  delta: implied\n  marks: model")),
+             {"hedge.marks = model at line 8", "set output.attribution: true"});
+  EXPECT_EQ(parse_config(replace_line(kRun, 7, "  delta: implied\n  marks: model") + "  attribution: true\n", "t.yaml")
+                .hedge.marks,
+            MarkSource::model);
+  expect_has(error_of(replace_line(kRun, 7, "  marks: heston")), {"hedge.marks = 'heston' at line 7", "black_scholes, model"});
   // Leland adjusts a Black-Scholes vol: it cannot apply to a Heston-family model's own deltas.
   expect_has(error_of(replace_line(replace_line(replace_line(kRun, 7, "  delta: model"), 8, ""), 2,
                                    "model: {type: heston, spot: 100, v0: 0.25, kappa: 2, theta: 0.25, xi: 0.5, "
@@ -1492,6 +1500,7 @@ TEST(Enums, NamesRoundTrip) {
   expect_round_trip({Settlement::linear, Settlement::inverse});
   expect_round_trip({HedgeInstrument::spot, HedgeInstrument::perpetual});
   expect_round_trip({DeltaSource::implied, DeltaSource::instantaneous});
+  expect_round_trip({MarkSource::black_scholes, MarkSource::model});
   for (PolicyType t : kPolicyTypes) EXPECT_EQ(enum_from_string<PolicyType>(to_string(t)), t) << to_string(t);
   expect_round_trip({RebalanceTo::center, RebalanceTo::edge});
   expect_round_trip({RiskMeasure::stdev, RiskMeasure::variance, RiskMeasure::var, RiskMeasure::es, RiskMeasure::entropic});

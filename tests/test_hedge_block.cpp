@@ -4,7 +4,7 @@
 // CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
 // cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
 // type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, P&L
-// attribution, and path counts that leave the last block part-empty.
+// attribution with Black–Scholes and model marks, and path counts that leave the last block part-empty.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -180,6 +180,30 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithHedgeOptions) {
     expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, costs, twenty + out, 33, Precision::float32),
                                    what + "20 policies");
   }
+}
+
+TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarks) {
+  // The market threads mark the book from the model table (table_marks) and keep the variance as the
+  // marks' vol state; gbm's model marks are Black–Scholes at model.vol.
+  const std::string attribution = "output: {attribution: true}\n";
+  const std::string kNoLeland =
+      "policies: [{name: every, type: every_step}, {name: band, type: delta_band, width: 0.5},\n"
+      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1}]\n";
+  const std::string heston = "{type: heston, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}";
+  expect_blocks_match_cpu<double>(config(heston, "instrument: perpetual, delta: model, marks: model", "{fee_bps: 5}",
+                                         kNoLeland + attribution, 40, Precision::float64),
+                                  "Heston model deltas and marks");
+  expect_blocks_match_cpu<float>(config(kBatesModel, "instrument: spot, delta: implied, implied_vol: 0.6, marks: model",
+                                        "{fee_bps: 5, fixed_per_trade: 0.5}", kAllPolicies + attribution, 33, Precision::float32),
+                                 "Bates model marks, implied deltas, float32");
+  expect_blocks_match_cpu<float>(config("{type: gbm, spot: 100, rate: 0.02, vol: 0.7}", "instrument: perpetual, delta: instantaneous, marks: model",
+                                        "{fee_bps: 5}", kAllPolicies + attribution, 35, Precision::float32),
+                                 "gbm model marks");
+  // A horizon before the last expiry: the call is closed at its model mark (the attribution's).
+  std::string horizon = config(kBatesModel, "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, marks: model",
+                               "{fee_bps: 5}", kAllPolicies + attribution, 45, Precision::float64);
+  expect_blocks_match_cpu<double>(horizon.replace(horizon.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"),
+                                  "Bates model marks, horizon before expiry");
 }
 
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {

@@ -380,14 +380,14 @@ namespace {
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
 // and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
 void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false,
-                             bool options = false) {
+                             bool options = false, const std::string& marks = "black_scholes") {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       "}\n"
       "model: " + test::kBatesModel + "\n"
       "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
       "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
-      "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}" +
+      "hedge: {instrument: perpetual, delta: instantaneous, marks: " + marks + ", funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}" +
       (options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\n"
       "costs: " + costs + "\n"
       "output: {per_path: true, attribution: " + std::string(attribution ? "true" : "false") + "}\n" +
@@ -451,6 +451,13 @@ TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
       expect_cuda_matches_cpu(costs, precision, attribution, true);
+}
+
+// The same with model marks (the Bates table read by the market threads).
+TEST(Hedging, CudaIsEquivalentToCpuWithModelMarks) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  for (Precision precision : {Precision::float32, Precision::float64})
+    expect_cuda_matches_cpu("{fee_bps: 5}", precision, true, false, "model");
 }
 
 }  // namespace

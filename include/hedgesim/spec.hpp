@@ -71,6 +71,11 @@ enum class HedgeInstrument { spot, perpetual };
 /// interpolated per path; Black–Scholes at model.vol for GBM).
 enum class DeltaSource { implied, instantaneous, model };
 
+/// Where the book's marks (value and greeks along the path, read by the P&L attribution) come from:
+/// Black–Scholes at the hedge's decision vol, or the model's own prices (Heston/Bates/SVCJ closed form,
+/// tabulated before the run with the model deltas; Black–Scholes at model.vol for GBM).
+enum class MarkSource { black_scholes, model };
+
 /// Funding on a perpetual position: longs pay `rate` per year of notional (continuously, every step);
 /// shorts receive it. With `stochastic`, the rate follows an Ornstein–Uhlenbeck process around `rate`,
 ///   df = κ(rate − f) dt + σ_f dW^f,  d⟨W^f, W^S⟩ = ρ_f dt,
@@ -95,6 +100,7 @@ struct HedgeSpec {
   HedgeInstrument instrument = HedgeInstrument::perpetual;
   DeltaSource delta = DeltaSource::implied;
   double implied_vol = 0.0;  ///< required when delta = implied
+  MarkSource marks = MarkSource::black_scholes;  ///< output.attribution only
   FundingSpec funding;       ///< perpetual only
   std::vector<HedgeOptionSpec> options;  ///< at most 2 (kMaxHedgeOptions); policies such as delta_gamma trade them
 };
@@ -276,6 +282,7 @@ const char* to_string(OptionType);
 const char* to_string(Settlement);
 const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
+const char* to_string(MarkSource);
 const char* to_string(PolicyType);  ///< defined with the policy list (src/hedging/policy_registry.cpp)
 const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);

@@ -60,6 +60,11 @@ void validate_for_backtest(const RunSpec& spec) {
            "is not available in a backtest (the model's delta table is built at model.spot for simulated "
            "variance); use implied (at backtest.vol) or instantaneous (at the trailing realised variance)");
   }
+  if (spec.hedge.marks == MarkSource::model) {
+    r.fail("hedge.marks", "model",
+           "is not available in a backtest (the model table is built at model.spot for simulated variance); "
+           "use black_scholes");
+  }
   if (spec.hedge.delta == DeltaSource::instantaneous && b.vol != BacktestVol::realized) {
     r.fail("hedge.delta", "instantaneous",
            "in a backtest needs backtest.vol: realized (the instantaneous variance of a historical path is "

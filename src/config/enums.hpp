@@ -50,6 +50,10 @@ struct AllValues<DeltaSource> {
   static constexpr DeltaSource v[] = {DeltaSource::implied, DeltaSource::instantaneous, DeltaSource::model};
 };
 template <>
+struct AllValues<MarkSource> {
+  static constexpr MarkSource v[] = {MarkSource::black_scholes, MarkSource::model};
+};
+template <>
 struct AllValues<PolicyType> {
   static constexpr const auto& v = kPolicyTypes;  // the registry's order (hedging/policy.hpp)
 };

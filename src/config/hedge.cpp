@@ -131,6 +131,11 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
   }
 
   validate_hedge_options(r, s);
+  if (h.marks == MarkSource::model && !s.output.attribution) {
+    r.fail("hedge.marks", "model",
+           "marks the book for the P&L attribution, which is off: set output.attribution: true, or remove "
+           "hedge.marks");
+  }
 
   const FundingSpec& f = h.funding;
   const std::span<const Key<FundingSpec>> keys = kFundingKeys;

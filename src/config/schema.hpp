@@ -35,7 +35,7 @@ template <class S>
 using Field = std::variant<std::monostate, double S::*, std::uint64_t S::*, unsigned S::*, bool S::*,
                            std::string S::*, std::int64_t S::*, ModelType S::*, VarianceScheme S::*, Measure S::*,
                            Precision S::*, BackendKind S::*, OptionType S::*, Settlement S::*, HedgeInstrument S::*,
-                           DeltaSource S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
+                           DeltaSource S::*, MarkSource S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
 
 constexpr unsigned kAnyVariant = ~0u;
 constexpr std::uint64_t kAnyInteger = std::numeric_limits<std::uint64_t>::max();
@@ -117,6 +117,7 @@ inline constexpr Key<OptionSpec> kOptionKeys[] = {
 inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "instrument", .field = &HedgeSpec::instrument, .expected = "spot or perpetual", .doc = "what the hedge trades"},
     {.name = "delta", .field = &HedgeSpec::delta, .expected = "implied, instantaneous or model", .doc = "hedge ratios: Black-Scholes at implied_vol, at the path's instantaneous volatility, or the model's own delta"},
+    {.name = "marks", .field = &HedgeSpec::marks, .expected = "black_scholes or model", .doc = "the book's marks along the path, read by output.attribution: Black-Scholes at the hedge's vol (implied_vol, or the path's), or the model's own prices (heston, bates, svcj: the closed form tabulated with the model deltas; gbm: Black-Scholes at model.vol)"},
     {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades", .written_positive = "must be > 0", .default_text = "none"},
     {.name = "funding", .field = {}, .expected = "a map (below)", .doc = "perpetual funding (perpetual only)"},
     {.name = "options", .field = {}, .expected = "a list of at most 2 options such as - {type: call, strike: 70000, expiry_days: 7}", .doc = "listed options the option-hedging policies (delta_gamma, delta_vega, delta_gamma_vega) trade; left out: none"},

@@ -1,4 +1,4 @@
-// Builds the model delta table (delta_table.hpp for the axes and layout).
+// Builds the model table (delta_table.hpp for the axes and layout).
 //
 // The spot axis is normalised by delta_table_variance (diffusive variance only); each row's tail
 // scale stretches its outer nodes out to
@@ -9,6 +9,13 @@
 // strikes K_m = e^{−x_m}, x_m = z_m√w − (r − q)τ_j − w/2, in one analytic_greeks call (one smile
 // shares the characteristic function); ∂Δ/∂ζ = ∂Δ/∂x·√w·∂z/∂ζ = S·Γ·√w·∂z/∂ζ. Rows are
 // independent and built on all hardware threads.
+//
+// Marks rows (marks_row): the residuals R = C − B, ν = ∂R/∂v and ϑ = ∂R/∂τ at the same strikes and
+// their x-slopes (Δ − C) − (Δ_B − B) differentiated alike, from the closed form's prices and deltas at
+// the row's (v, τ) and at v ± h_v, τ ± h_τ: central differences with h_τ = 10⁻³τ and h_v moving w by
+// 10⁻³ of itself, second-order one-sided (v, v + h_v, v + 2h_v) where v < h_v. Truncation is then
+// ~10⁻⁷ of the derivative, the pricer's 1e-14·S rounding over the step at most ~1e-7·S per unit of v or
+// per year (the first slice, τ = one hour); tests/test_delta_table.cpp measures the result.
 #include "hedgesim/hedging/delta_table_builder.hpp"
 
 #include <algorithm>
@@ -93,10 +100,83 @@ void limit_slopes(double* pairs, unsigned n, double h) {
   }
 }
 
+/// The marks' Black–Scholes reference B (delta_table.hpp) per unit of spot, at log-moneyness x, total
+/// variance w and time τ, and its delta e^{−qτ}N(d₁).
+struct Reference {
+  double price, delta;
+};
+Reference bs_reference(double x, double w, double tau, double rate, double dividend) {
+  const double sd = std::sqrt(w), d1 = (x + (rate - dividend) * tau + 0.5 * w) / sd;
+  const double df_q = std::exp(-dividend * tau);
+  const double n1 = 0.5 * std::erfc(-d1 * M_SQRT1_2), n2 = 0.5 * std::erfc(-(d1 - sd) * M_SQRT1_2);
+  return {df_q * n1 - std::exp(-x - rate * tau) * n2, df_q * n1};
+}
+
+/// Fills one marks row (layout in delta_table.hpp) for spot 1 at variance v and time tau: strikes[m]
+/// and log-moneyness x[m] of the delta row's nodes, whose closed-form greeks at (v, τ) are `greeks`;
+/// slope[m] = √w·∂z/∂ζ converts ∂/∂x to ∂/∂ζ.
+void marks_row(const ModelParams& model, const DeltaTableView& view, double v, double tau,
+               std::span<const double> strikes, std::span<const double> x, std::span<const AnalyticGreeks> greeks,
+               std::span<const double> slope, double* row) {
+  const std::size_t n = strikes.size();
+  const std::vector<OptionType> calls(n, OptionType::call);
+  // f = C − B and g = (Δ − C) − (Δ_B − B) at every node, under (v', τ').
+  const auto residuals = [&](double v_at, double tau_at, const std::vector<AnalyticGreeks>* known,
+                             std::vector<double>& f, std::vector<double>& g) {
+    ModelParams p = model;
+    p.spot = 1.0;
+    p.v0 = v_at;
+    const std::vector<double> price = analytic_prices(p, tau_at, calls, strikes);
+    const std::vector<AnalyticGreeks> own = known ? std::vector<AnalyticGreeks>{} : analytic_greeks(p, tau_at, calls, strikes);
+    const std::vector<AnalyticGreeks>& gk = known ? *known : own;
+    const double w = delta_table_variance(view, v_at, tau_at);
+    f.resize(n);
+    g.resize(n);
+    for (std::size_t m = 0; m < n; ++m) {
+      const Reference b = bs_reference(x[m], w, tau_at, model.rate, model.dividend);
+      f[m] = price[m] - b.price;
+      g[m] = (gk[m].delta - price[m]) - (b.delta - b.price);
+    }
+  };
+  const std::vector<AnalyticGreeks> at_row(greeks.begin(), greeks.end());
+  std::vector<double> f0, g0, fa, ga, fb, gb;
+  residuals(v, tau, &at_row, f0, g0);
+  for (std::size_t m = 0; m < n; ++m) {
+    row[6 * m] = f0[m];
+    row[6 * m + 1] = g0[m] * slope[m];
+  }
+  // ν: in v, moving w by 10⁻³ of itself (none for gbm, whose variance is ignored).
+  const double kt = view.kappa * tau;
+  const double w_v = view.v_weight * tau * (kt > 1e-8 ? -std::expm1(-kt) / kt : 1.0 - 0.5 * kt);
+  if (w_v > 0.0) {
+    const double h = 1e-3 * delta_table_variance(view, v, tau) / w_v;
+    const bool central = v >= h;
+    residuals(central ? v - h : v + h, tau, nullptr, fa, ga);
+    residuals(central ? v + h : v + 2 * h, tau, nullptr, fb, gb);
+    const auto d = [&](double y0, double ya, double yb) {
+      return central ? (yb - ya) / (2 * h) : (-3 * y0 + 4 * ya - yb) / (2 * h);
+    };
+    for (std::size_t m = 0; m < n; ++m) {
+      row[6 * m + 2] = d(f0[m], fa[m], fb[m]);
+      row[6 * m + 3] = d(g0[m], ga[m], gb[m]) * slope[m];
+    }
+  } else {
+    for (std::size_t m = 0; m < n; ++m) row[6 * m + 2] = row[6 * m + 3] = 0.0;
+  }
+  // ϑ: central in τ.
+  const double h = 1e-3 * tau;
+  residuals(v, tau - h, nullptr, fa, ga);
+  residuals(v, tau + h, nullptr, fb, gb);
+  for (std::size_t m = 0; m < n; ++m) {
+    row[6 * m + 4] = (fb[m] - fa[m]) / (2 * h);
+    row[6 * m + 5] = (gb[m] - ga[m]) / (2 * h) * slope[m];
+  }
+}
+
 }  // namespace
 
 DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOption> options, double dt,
-                       const DeltaTableResolution& res) {
+                       const DeltaTableResolution& res, TableContents contents) {
   require(!options.empty(), "number of options", options.size(), ">= 1");
   require(std::isfinite(dt) && dt > 0, "dt", dt, "finite and > 0 (years per step)");
   require(res.time_slices >= 1, "time_slices", res.time_slices, ">= 1");
@@ -144,10 +224,15 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
   view_.long_run_variance = gbm ? model.vol * model.vol : theta;
   view_.kappa = gbm ? 0.0 : model.kappa;
   view_.v_weight = gbm ? 0.0 : 1.0;
+  view_.rate = model.rate;
 
   const std::size_t row_len = 2 * static_cast<std::size_t>(view_.n_z) + 2;
   const std::size_t grid_off = 4 * options.size();
-  buffer_.assign(grid_off + static_cast<std::size_t>(view_.n_time) * view_.n_var * row_len, 0.0);
+  const std::size_t rows = static_cast<std::size_t>(view_.n_time) * view_.n_var;
+  const std::size_t marks_len = 6 * static_cast<std::size_t>(view_.n_z);
+  const bool marks = contents == TableContents::deltas_and_marks;
+  view_.marks_offset = marks ? grid_off + rows * row_len : 0;
+  buffer_.assign(grid_off + rows * row_len + (marks ? rows * marks_len : 0), 0.0);
   for (std::size_t k = 0; k < options.size(); ++k) {
     double* o = &buffer_[4 * k];
     o[0] = std::log(options[k].strike);
@@ -157,13 +242,12 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
   }
 
   // Rows (slice j, variance i), on all hardware threads.
-  const std::size_t rows = static_cast<std::size_t>(view_.n_time) * view_.n_var;
   std::atomic<std::size_t> next{0};
   std::exception_ptr failure;
   std::mutex failure_mutex;
   const auto worker = [&] {
     const std::vector<OptionType> calls(view_.n_z, OptionType::call);
-    std::vector<double> strikes(view_.n_z);
+    std::vector<double> strikes(view_.n_z), xs(view_.n_z), slopes(view_.n_z);
     for (std::size_t r = next++; r < rows; r = next++) {
       try {
         const unsigned j = static_cast<unsigned>(r / view_.n_var), i = static_cast<unsigned>(r % view_.n_var);
@@ -185,7 +269,9 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
           const double zeta = -view_.zeta_max + m * view_.dzeta;
           const double z = delta_table_z(view_, a, zeta);
           dz_dzeta[m] = std::fabs(zeta) <= view_.z_core ? 1.0 : 1.0 + (std::fabs(z) - view_.z_core) / a;
-          strikes[m] = std::exp(-(z * sd - view_.carry * tau - 0.5 * w));
+          xs[m] = z * sd - view_.carry * tau - 0.5 * w;
+          strikes[m] = std::exp(-xs[m]);
+          slopes[m] = sd * dz_dzeta[m];
         }
         const std::vector<AnalyticGreeks> g = analytic_greeks(p, tau, calls, strikes);
         for (unsigned m = 0; m < view_.n_z; ++m) {
@@ -193,6 +279,7 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
           row[3 + 2 * m] = g[m].gamma * sd * dz_dzeta[m];  // ∂Δ/∂ζ = S·Γ·√w·∂z/∂ζ with S = 1
         }
         limit_slopes(row + 2, view_.n_z, view_.dzeta);
+        if (marks) marks_row(model, view_, p.v0, tau, strikes, xs, g, slopes, &buffer_[view_.marks_offset + r * marks_len]);
       } catch (...) {
         const std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -220,7 +307,18 @@ std::vector<DeltaTableOption> book_options(const HedgeParams& hp) {
 }  // namespace
 
 DeltaTable::DeltaTable(const ModelParams& model, const HedgeParams& hedge, const DeltaTableResolution& resolution)
-    : DeltaTable(model, book_options(hedge), hedge.dt, resolution) {}
+    : DeltaTable(model, book_options(hedge), hedge.dt, resolution,
+                 hedge.marks == MarkSource::model ? TableContents::deltas_and_marks : TableContents::deltas) {}
+
+std::optional<DeltaTable> attach_model_table(const RunSpec& spec, HedgeParams& hp) {
+  const bool model_deltas = spec.hedge.delta == DeltaSource::model, model_marks = spec.hedge.marks == MarkSource::model;
+  if (spec.model.type == ModelType::gbm || !(model_deltas || model_marks)) return std::nullopt;
+  std::optional<DeltaTable> table(std::in_place, spec.model, hp);
+  hp.table = table->view();
+  hp.table_size = table->buffer().size();
+  hp.model_deltas = model_deltas;
+  return table;
+}
 
 double DeltaTable::variance_max() const {
   return view_.sigma_max * view_.sigma_max;

@@ -131,6 +131,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.attribution = spec.output.attribution;
   hp.book_past_horizon = false;
   for (unsigned i = 0; i < hp.n_options; ++i) hp.book_past_horizon |= hp.options[i].expiry_step > hp.steps;
+  hp.marks = spec.hedge.marks;
+  hp.model_vol = model.type == ModelType::gbm ? model.vol : 0.0;
   return hp;
 }
 
@@ -173,17 +175,12 @@ void require_host_memory(const RunSpec& spec, std::uint64_t local_paths, const H
       have / static_cast<double>(per_path_bytes), or_else.empty() ? "" : ", or " + or_else));
 }
 
-/// A run's simulation job and hedge parameters, with the table of model deltas `hp` points into when
-/// the Heston family's deltas are asked for (tabulated once from the closed form, read per path).
+/// A run's simulation job and hedge parameters, with the model table `hp` points into when the Heston
+/// family's deltas or marks are asked for (tabulated once from the closed form, read per path).
 /// Neither copied nor moved, so hp.table stays valid.
 struct HedgeSetup {
-  explicit HedgeSetup(const RunSpec& spec) : job(make_simulation_job(spec)), hp(make_hedge_params(spec)) {
-    if (spec.hedge.delta == DeltaSource::model && spec.model.type != ModelType::gbm) {
-      table.emplace(spec.model, hp);
-      hp.table = table->view();
-      hp.table_size = table->buffer().size();
-    }
-  }
+  explicit HedgeSetup(const RunSpec& spec)
+      : job(make_simulation_job(spec)), hp(make_hedge_params(spec)), table(attach_model_table(spec, hp)) {}
   HedgeSetup(const HedgeSetup&) = delete;
   HedgeSetup& operator=(const HedgeSetup&) = delete;
 

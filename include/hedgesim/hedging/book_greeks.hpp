@@ -29,7 +29,7 @@ HS_HD void log_spot0_strike(const HedgeParams& hp, double* out) {
 }
 
 /// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
-/// at variance[l] from the delta table when the job hedges with model deltas (hp.table.data set).
+/// at variance[l] from the model table when the job hedges with model deltas (hp.model_deltas).
 /// ln(S/K) = log_spot[l] + log_spot0_strike[i]: the path's own log price ln(S/S0) plus option i's
 /// ln(S0/K), taken once per tile (log_spot0_strike below), so the step needs no logarithm; with
 /// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option.
@@ -46,7 +46,7 @@ HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* 
     if (o.expiry_step <= step) continue;
     const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
     const double q_gamma = hp.needs_gamma ? o.quantity : 0.0;
-    if (hp.table.data != nullptr) {
+    if (hp.model_deltas) {
       for (unsigned l = 0; l < L; ++l) {
         const TableGreeks t = table_greeks(hp.table, i, spot[l], variance[l], step);
         delta[l] += o.quantity * t.delta;

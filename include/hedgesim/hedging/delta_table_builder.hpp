@@ -1,8 +1,9 @@
 #pragma once
-// Host construction of the model delta table read by table_greeks (delta_table.hpp, where the axes
-// and the buffer layout are described). One table serves the whole book: delta depends on the strike
-// only through ln(S/K) and on the expiry only through the time left.
+// Host construction of the model table read by table_greeks and table_marks (delta_table.hpp, where
+// the axes and the buffer layout are described). One table serves the whole book: delta depends on the
+// strike only through ln(S/K) and on the expiry only through the time left.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -37,13 +38,17 @@ struct DeltaTableResolution {
   double sigma_knee = 0.03;      ///< σ₀ of the variance axis as a fraction of √variance_max
 };
 
+/// What a table holds: the deltas (hedge.delta: model), or also the marks' price, vega and theta
+/// (hedge.marks: model; about ten times the build time, 4× the memory).
+enum class TableContents { deltas, deltas_and_marks };
+
 class DeltaTable {
  public:
   /// Builds the table for `options` under `model`'s risk-neutral dynamics (heston, bates, svcj; gbm
   /// gives Black–Scholes at model.vol), `dt` years per step. Throws InputError for invalid input.
   DeltaTable(const ModelParams& model, std::span<const DeltaTableOption> options, double dt,
-             const DeltaTableResolution& resolution = {});
-  /// The book and step of a hedging run.
+             const DeltaTableResolution& resolution = {}, TableContents contents = TableContents::deltas);
+  /// The book and step of a hedging run, with marks when hedge.marks = model (hp.marks).
   DeltaTable(const ModelParams& model, const HedgeParams& hedge, const DeltaTableResolution& resolution = {});
 
   /// A view of the host buffer.
@@ -58,10 +63,17 @@ class DeltaTable {
   std::span<const double> buffer() const { return buffer_; }
   /// Top of the variance axis.
   double variance_max() const;
+  bool has_marks() const { return view_.marks_offset != 0; }
 
  private:
   std::vector<double> buffer_;
   DeltaTableView view_;
 };
+
+/// The table a hedging run of `spec` reads, if any: hedge.delta = model or hedge.marks = model under
+/// heston, bates or svcj (gbm's model deltas and marks are Black–Scholes at model.vol: no table).
+/// Points hp.table at it, and sets hp.model_deltas when the hedge reads its deltas; the table's buffer
+/// does not move with the returned object, so hp stays valid while it lives.
+std::optional<DeltaTable> attach_model_table(const RunSpec& spec, HedgeParams& hp);
 
 }  // namespace hedgesim

@@ -294,6 +294,7 @@ struct MarketThread {
       }
       mk.decision_vol();  // at the horizon too: the marks there
       if (kAttribution) {
+        mk.mark_book(n);  // before the state is loaded, so that it takes none of the marks' registers
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
           mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });

@@ -141,7 +141,10 @@ struct HedgeParams {
   unsigned n_hedge_options;
   HedgeOption hedge_options[kMaxHedgeOptions];
   double opt_fee_fraction, opt_fee_cap, opt_half_spread;
-  DeltaTableView table;     ///< delta = model (Heston family): the model's delta table
+  MarkSource marks;     ///< where the attribution's marks come from (book_marks.hpp)
+  double model_vol;     ///< gbm: model.vol (its model marks are Black–Scholes at it); else 0
+  bool model_deltas;        ///< the hedge reads its deltas from the table (delta = model, Heston family)
+  DeltaTableView table;     ///< delta = model or marks = model (Heston family): the model table
   std::size_t table_size;   ///< doubles in table.data (the CUDA backend copies them to the device)
   unsigned n_options;
   BookOption options[kMaxBookOptions];

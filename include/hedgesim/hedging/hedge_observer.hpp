@@ -23,12 +23,13 @@
 // the model's (kHedgeBlock on), so adding costs never changes a path's prices.
 //
 // P&L attribution (output.attribution, docs/hedging.md "P&L attribution"). The book's options are marked
-// at every decision by Black–Scholes at the decision vol σ_n (the implied vol, or the path's √v), in
-// double. Over the step from n to n+1 the marks' change dB (payoffs of options expiring at n+1
-// included, in USD) splits into delta Δ_n·ΔS, gamma ½Γ_n·ΔS², theta Θ_n·Δt, vega ν_n·(σ_{n+1} − σ_n)
-// and the higher-order rest dB − (those four), all of the book at step n. With the coin held for
-// inverse options (coin·ΔS, in delta), the interest on the book's cash and the value at inception
-// (premiums received + the marks at t = 0) the book's part sums to its cash + coin·S_T at the horizon.
+// at every decision (book_marks.hpp: Black–Scholes at the decision vol σ_n, or the model's own prices),
+// in double. Over the step from n to n+1 the marks' change dB (payoffs of options expiring at n+1
+// included, in USD) splits into delta Δ_n·ΔS, gamma ½Γ_n·ΔS², theta Θ_n·Δt, vega ν_n·(s_{n+1} − s_n)
+// (s the marks' vol state: σ, or the variance for model marks) and the higher-order rest dB − (those
+// four), all of the book at step n. With the coin held for inverse options (coin·ΔS, in delta), the
+// interest on the book's cash and the value at inception (premiums received + the marks at t = 0) the
+// book's part sums to its cash + coin·S_T at the horizon.
 // A policy's hedge adds h·ΔS to delta (recovered from its accounts: cash = interest + Σ h·ΔS − funding
 // − costs, spot hedges included by summation by parts) and the interest on its cash. Then
 // P&L = inception + delta + gamma + theta + vega + higher_order + interest − funding − fees − fixed −
@@ -49,6 +50,7 @@
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/book_greeks.hpp"
+#include "hedgesim/hedging/book_marks.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/models/path_state.hpp"
@@ -133,12 +135,12 @@ HS_HD DecisionTimes decision_times(const HedgeParams& hp, std::uint32_t n) {
 template <unsigned L>
 struct BookAttribution {
   // The book's marks at the last decision: value (USD), delta, gamma, theta (per year), vega (per unit
-  // of σ), the σ, spot and coin held they were taken at; settled: USD paid by options expiring since.
-  double value[L], delta[L], gamma[L], theta[L], vega[L], sigma[L], spot[L], coin[L], settled[L];
+  // of the vol state), the vol state (book_marks.hpp), spot and coin held they were taken at; settled:
+  // USD paid by options expiring since.
+  double value[L], delta[L], gamma[L], theta[L], vega[L], vol_state[L], spot[L], coin[L], settled[L];
   // The pieces, USD.
   double inception[L], delta_pnl[L], gamma_pnl[L], theta_pnl[L], vega_pnl[L], higher_order[L], interest[L];
-  // Scratch of MarketTile::attribute: the marks being taken (not state).
-  double new_value[L], new_delta[L], new_gamma[L], new_theta[L], new_vega[L];
+  BookMarks<L> next;  ///< scratch of MarketTile::attribute: the marks being taken (not state)
 
   /// Calls v(i, x) for each of the kStateFields doubles a GPU market thread keeps between chunks.
   static constexpr unsigned kStateFields = 16;
@@ -151,7 +153,7 @@ struct BookAttribution {
     v(2, gamma[l]);
     v(3, theta[l]);
     v(4, vega[l]);
-    v(5, sigma[l]);
+    v(5, vol_state[l]);
     v(6, spot[l]);
     v(7, coin[l]);
     v(8, settled[l]);
@@ -222,7 +224,7 @@ struct MarketTile {
       for (unsigned l = 0; l < L; ++l) {
         att.settled[l] = att.delta_pnl[l] = att.gamma_pnl[l] = att.theta_pnl[l] = att.vega_pnl[l] = 0.0;
         att.higher_order[l] = att.interest[l] = 0.0;
-        att.value[l] = att.delta[l] = att.gamma[l] = att.theta[l] = att.vega[l] = att.sigma[l] = att.coin[l] = 0.0;
+        att.value[l] = att.delta[l] = att.gamma[l] = att.theta[l] = att.vega[l] = att.vol_state[l] = att.coin[l] = 0.0;
         att.spot[l] = hp.spot0;
       }
     }
@@ -302,56 +304,23 @@ struct MarketTile {
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
   }
 
-  /// The book's marks at step n at the decision vol into att.new_*: value (USD), delta, gamma, theta
-  /// and vega of the options that expire after n.
-  HS_HD void mark_book(std::uint32_t n) {
-    BookAttribution<L>& a = att;
-    for (unsigned l = 0; l < L; ++l) a.new_value[l] = a.new_delta[l] = a.new_gamma[l] = a.new_theta[l] = a.new_vega[l] = 0.0;
-    // Black–Scholes price and greeks (black_scholes_linear's formulas) option by option, lanes inside and
-    // without branches so that the tile's loop vectorises: ln(S/K) from the path's log price, and the
-    // intrinsic value (black_scholes_linear's) on a lane whose vol is 0.
-    for (unsigned i = 0; i < hp.n_options; ++i) {
-      const BookOption& o = hp.options[i];
-      if (o.expiry_step <= n) continue;
-      const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
-      const double sqrt_tau = sqrt(tau), df_q = m::exp_finite(-hp.dividend * tau), df_r = m::exp_finite(-hp.rate * tau);
-      const double sign = o.type == OptionType::call ? 1.0 : -1.0, strike = o.strike, q = o.quantity;
-      const double log_s0k_i = log_s0k[i], carry = (hp.rate - hp.dividend) * tau;
-      HS_LANES
-      for (unsigned l = 0; l < L; ++l) {
-        const double sig = sigma[l], s = spot[l];
-        const bool live = sig > 0.0;
-        const double sig_sqrt = sig * sqrt_tau;
-        const double inv = live ? 1.0 / sig_sqrt : 0.0;
-        const double d_plus = (log_spot[l] + log_s0k_i + carry + 0.5 * sig * sig * tau) * inv;
-        const m::CdfPdf<double> plus = m::norm_cdf_pdf(sign * d_plus);
-        const double nd_minus = m::norm_cdf_pdf(sign * (d_plus - sig_sqrt)).cdf;
-        const double intrinsic = m::max(sign * (s - strike), 0.0);
-        const double spot_part = s * df_q * plus.cdf, strike_part = strike * df_r * nd_minus;
-        const double density = s * df_q * plus.pdf;
-        a.new_value[l] += q * (live ? sign * (spot_part - strike_part) : intrinsic);
-        a.new_delta[l] += q * (live ? sign * df_q * plus.cdf : (intrinsic > 0.0 ? sign : 0.0));
-        a.new_gamma[l] += q * (live ? density * inv / (s * s) : 0.0);
-        a.new_vega[l] += q * (live ? density * sqrt_tau : 0.0);
-        a.new_theta[l] += q * (live ? -density * sig / (2.0 * sqrt_tau) +
-                                          sign * (hp.dividend * spot_part - hp.rate * strike_part)
-                                    : 0.0);
-      }
-    }
-  }
+  /// The book's marks at step n (a decision or the horizon; book_marks.hpp) into att.next, for
+  /// attribute(n) and close_book(n): value (USD), delta, gamma, theta and vega of the options that expire
+  /// after n, from the source hp.marks.
+  HS_HD void mark_book(std::uint32_t n) { book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, variance, att.next); }
 
-  /// The book's marks at decision step n (or the horizon) at the decision vol, and the attribution of
-  /// the step that ended at n (file comment); at n = 0 the value at inception. Only with hp.attribution.
+  /// The attribution of the step that ended at n from the marks mark_book(n) took (file comment); at
+  /// n = 0 the value at inception. Only with hp.attribution.
   HS_HD void attribute(std::uint32_t n) {
-    mark_book(n);
     BookAttribution<L>& a = att;
+    const BookMarks<L>& b = a.next;
     HS_LANES
     for (unsigned l = 0; l < L; ++l) {
-      const double value = a.new_value[l];
+      const double value = b.value[l];
       const double ds = spot[l] - a.spot[l];
       const double d_gamma = 0.5 * a.gamma[l] * ds * ds;
       const double d_theta = a.theta[l] * hp.dt;
-      const double d_vega = a.vega[l] * (sigma[l] - a.sigma[l]);
+      const double d_vega = a.vega[l] * (b.state[l] - a.vol_state[l]);
       const double d_value = value + a.settled[l] - a.value[l];
       // At n = 0 the marks' value at inception; after, the step that ended at n (a.* hold step n − 1's).
       const bool first = n == 0;
@@ -362,11 +331,11 @@ struct MarketTile {
       a.vega_pnl[l] += first ? 0.0 : d_vega;
       a.higher_order[l] += first ? 0.0 : d_value - (a.delta[l] * ds + d_gamma + d_theta + d_vega);
       a.value[l] = value;
-      a.delta[l] = a.new_delta[l];
-      a.gamma[l] = a.new_gamma[l];
-      a.theta[l] = a.new_theta[l];
-      a.vega[l] = a.new_vega[l];
-      a.sigma[l] = sigma[l];
+      a.delta[l] = b.delta[l];
+      a.gamma[l] = b.gamma[l];
+      a.theta[l] = b.theta[l];
+      a.vega[l] = b.vega[l];
+      a.vol_state[l] = b.state[l];
       a.spot[l] = spot[l];
       a.coin[l] = coin[l];
       a.settled[l] = 0.0;
@@ -403,14 +372,14 @@ struct MarketTile {
   }
 
   /// At the horizon n: the options that expire later (simulation.horizon_days before the book's last
-  /// expiry) are closed at their marks, into the book's cash. Black–Scholes at the horizon's decision vol,
-  /// as the attribution marks them; `marked`: attribute(n) has just taken those marks (a compile-time
+  /// expiry) are closed at their marks, into the book's cash: mark_book's, the attribution's (hedge.marks);
+  /// `marked`: mark_book(n) has just taken those marks (a compile-time
   /// constant on the GPU, so that the attribution kernel carries no second copy of the marking).
   HS_HD void close_book(std::uint32_t n, bool marked) {
     if (!hp.book_past_horizon) return;
     if (!marked) mark_book(n);
     HS_LANES
-    for (unsigned l = 0; l < L; ++l) book_cash[l] += att.new_value[l];
+    for (unsigned l = 0; l < L; ++l) book_cash[l] += att.next.value[l];
   }
 
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
@@ -913,7 +882,7 @@ struct HedgeTile {
       decide(n);
     } else {
       market.decision_vol();  // the horizon's vol: the marks there
-      if (market.hp.attribution) market.attribute(n);
+      if (market.hp.attribution) attribute(n);
       market.close_book(n, market.hp.attribution);
       if (market.hp.n_hedge_options > 0) {
         market.hedge_option_marks(n);
@@ -923,9 +892,14 @@ struct HedgeTile {
     }
   }
 
+  HS_HD void attribute(std::uint32_t n) {
+    market.mark_book(n);
+    market.attribute(n);
+  }
+
   HS_HD void decide(std::uint32_t n) {
     market.decision_vol();
-    if (market.hp.attribution) market.attribute(n);
+    if (market.hp.attribution) attribute(n);
     market.decision_greeks(n);
     if (market.hp.n_hedge_options > 0) market.hedge_option_marks(n);
     market.times = decision_times(market.hp, n);

@@ -1,0 +1,97 @@
+#pragma once
+// The book's marks along a path — the value, delta, gamma, theta and vega of its live options, summed
+// with their quantities — on a tile of L paths (L = 1 on the GPU), for the P&L attribution
+// (output.attribution, MarketTile::attribute). Where an option's marks come from (hedge.marks) is
+// decided here and nowhere else:
+//   black_scholes  Black–Scholes at the decision vol σ_n (hedge.implied_vol, or the path's √v); vega
+//                  ∂C/∂σ, and the marks' vol state is σ_n;
+//   model          the model's own prices: heston, bates and svcj from the model table (table_marks in
+//                  delta_table.hpp: the closed form tabulated over (τ, v, moneyness)), vega ∂C/∂v and
+//                  the vol state v (clamped to the table's axis); gbm: Black–Scholes at model.vol, the
+//                  vol state σ = model.vol.
+// The attribution's vega piece is vega·(state_{n+1} − state_n), so each source's vega goes with its own
+// state. Another source (a volatility surface) is an enumerator of MarkSource, a branch of book_marks
+// and its state. Marks are in double whatever simulation.precision; inverse options are marked in USD
+// like linear ones (the coin they pay is the hedge observer's).
+#include <cstdint>
+
+#include "hedgesim/hd.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/math.hpp"
+
+namespace hedgesim {
+
+/// The book's marks on L lanes: value (USD), delta, gamma, theta (per year), vega (per unit of the vol
+/// state) and the vol state they were taken at.
+template <unsigned L>
+struct BookMarks {
+  double value[L], delta[L], gamma[L], theta[L], vega[L], state[L];
+};
+
+/// Black–Scholes marks of the live book at sigma[l] (black_scholes_linear's formulas) option by option,
+/// lanes inside and without branches so that the tile's loop vectorises: ln(S/K) from the path's log
+/// price, and the intrinsic value (black_scholes_linear's) on a lane whose vol is 0. Adds to out.
+template <unsigned L>
+HS_HD void black_scholes_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                               const double* log_s0k, const double* sigma, BookMarks<L>& out) {
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step <= n) continue;
+    const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+    const double sqrt_tau = sqrt(tau), df_q = m::exp_finite(-hp.dividend * tau), df_r = m::exp_finite(-hp.rate * tau);
+    const double sign = o.type == OptionType::call ? 1.0 : -1.0, strike = o.strike, q = o.quantity;
+    const double log_s0k_i = log_s0k[i], carry = (hp.rate - hp.dividend) * tau;
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      const double sig = sigma[l], s = spot[l];
+      const bool live = sig > 0.0;
+      const double sig_sqrt = sig * sqrt_tau;
+      const double inv = live ? 1.0 / sig_sqrt : 0.0;
+      const double d_plus = (log_spot[l] + log_s0k_i + carry + 0.5 * sig * sig * tau) * inv;
+      const m::CdfPdf<double> plus = m::norm_cdf_pdf(sign * d_plus);
+      const double nd_minus = m::norm_cdf_pdf(sign * (d_plus - sig_sqrt)).cdf;
+      const double intrinsic = m::max(sign * (s - strike), 0.0);
+      const double spot_part = s * df_q * plus.cdf, strike_part = strike * df_r * nd_minus;
+      const double density = s * df_q * plus.pdf;
+      out.value[l] += q * (live ? sign * (spot_part - strike_part) : intrinsic);
+      out.delta[l] += q * (live ? sign * df_q * plus.cdf : (intrinsic > 0.0 ? sign : 0.0));
+      out.gamma[l] += q * (live ? density * inv / (s * s) : 0.0);
+      out.vega[l] += q * (live ? density * sqrt_tau : 0.0);
+      out.theta[l] += q * (live ? -density * sig / (2.0 * sqrt_tau) + sign * (hp.dividend * spot_part - hp.rate * strike_part)
+                                : 0.0);
+    }
+  }
+}
+
+/// The marks of the live book at step n (options expiring at or before n are left out: their payoffs
+/// are settled) on lanes of spot, ln(S/S0), ln(S0/K) per option, the decision vol sigma and the
+/// variance, from the source hp.marks (file comment).
+template <unsigned L>
+HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                      const double* log_s0k, const double* sigma, const double* variance, BookMarks<L>& out) {
+  // Black–Scholes at the decision vol, or gbm's model marks at model.vol (a model without a table).
+  const bool at_model_vol = hp.marks == MarkSource::model;
+  for (unsigned l = 0; l < L; ++l) {
+    out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
+    out.state[l] = at_model_vol ? hp.model_vol : sigma[l];
+  }
+  if (!at_model_vol || hp.table.data == nullptr) {
+    black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, out.state, out);
+    return;
+  }
+  for (unsigned l = 0; l < L; ++l) out.state[l] = table_variance(hp.table, variance[l]);
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step <= n) continue;
+    for (unsigned l = 0; l < L; ++l) {
+      const TableMarks t = table_marks(hp.table, i, spot[l], variance[l], n);
+      out.value[l] += o.quantity * t.value;
+      out.delta[l] += o.quantity * t.delta;
+      out.gamma[l] += o.quantity * t.gamma;
+      out.theta[l] += o.quantity * t.theta;
+      out.vega[l] += o.quantity * t.vega;
+    }
+  }
+}
+
+}  // namespace hedgesim
