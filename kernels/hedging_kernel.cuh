@@ -28,9 +28,10 @@ __device__ __forceinline__ void drive_block(const MakeBlock& block, std::uint32_
 
 // __grid_constant__: the parameters are read in place (the block code takes their address), not copied
 // to local memory per thread. The launch bound (128 threads, 4 blocks an SM) caps registers at 128 a thread.
-// kAttribution: a kernel of its own for output.attribution, so the one without it carries none of its
-// registers (docs/hedging.md, "GPU kernel resource budget").
-template <class T, class Model, bool kAttribution>
+// Features (BlockFeatures, hedge_block.hpp): attribution, hedge options and model marks each make a
+// kernel of its own, so the standard one carries none of their registers (docs/hedging.md, "GPU kernel
+// resource budget").
+template <class T, class Model, class Features>
 __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __grid_constant__ Model model,
                                                                       const __grid_constant__ HedgeParams hp,
                                                                       std::uint32_t steps, std::uint64_t seed,
@@ -42,29 +43,9 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __gr
   // addresses once, before the chunk loop, and holds them in registers through all three phases, which
   // cost ~20 registers and all of the kernel's spills.
   const auto block = [&] {
-    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.option_field0(),
-                               shape.market_state_fields()};  // no hedge options: no option record fields
-    return HedgeBlock<T, Model, kAttribution>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
-                                blockIdx.x, blockIdx.y};
-  };
-  drive_block(block, steps, shape.chunk);
-}
-
-/// The kernel of jobs with hedge options (hp.n_hedge_options > 0; hedge_block.hpp, kOptions): the same
-/// program as hedging_kernel with the options' marks in the records and their state in the policy items.
-/// A kernel of its own (and name), so that hedging_kernel and its resource budget stay as they were.
-template <class T, class Model, bool kAttribution>
-__global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_options_kernel(const __grid_constant__ Model model,
-                                                                              const __grid_constant__ HedgeParams hp,
-                                                                              std::uint32_t steps, std::uint64_t seed,
-                                                                              BlockShape shape, std::uint64_t first_path,
-                                                                              std::uint64_t count, double* out) {
-  extern __shared__ double shared[];
-  const auto block = [&] {
-    const ChunkRecords records{shared + opaque(0u), shape.paths, shape.chunk, shape.record_fields(),
-                               shape.market_state_fields(), shape.option_field0(), shape.option_state0()};
-    return HedgeBlock<T, Model, kAttribution, true>{model, hp, shape, records, steps, opaque(seed), first_path, count, out,
-                                                    blockIdx.x, blockIdx.y};
+    return typename Features::template Block<T, Model>{model, hp, shape, Features::records(shared + opaque(0u), shape),
+                                                       steps, opaque(seed), first_path, count, out, blockIdx.x,
+                                                       blockIdx.y};
   };
   drive_block(block, steps, shape.chunk);
 }
@@ -90,11 +71,7 @@ cudaError_t launch_hedging(const Model& model, std::uint32_t steps, std::uint64_
     kernel<<<grid, shape.threads(), shared_bytes, stream>>>(model, hp, steps, seed, shape, first_path, count, out);
     return cudaGetLastError();
   };
-  if (hp.n_hedge_options > 0) {
-    return hp.attribution ? launch(hedging_options_kernel<T, Model, true>)
-                          : launch(hedging_options_kernel<T, Model, false>);
-  }
-  return hp.attribution ? launch(hedging_kernel<T, Model, true>) : launch(hedging_kernel<T, Model, false>);
+  return with_block_features(hp, [&](auto features) { return launch(hedging_kernel<T, Model, decltype(features)>); });
 }
 
 }  // namespace hedgesim

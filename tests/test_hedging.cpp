@@ -443,7 +443,7 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
     for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision, true);
 }
 
-// The hedge-option kernels (hedging_options_kernel, hedge_block.hpp kOptions) against the CPU tile, with
+// The hedge-option kernels (BlockFeatures<…, true, …>, hedge_block.hpp kOptions) against the CPU tile, with
 // and without attribution, with option costs, with the same tolerance.
 TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";

@@ -63,23 +63,32 @@ HS_HD void black_scholes_marks(const HedgeParams& hp, std::uint32_t n, const dou
   }
 }
 
-/// The marks of the live book at step n (options expiring at or before n are left out: their payoffs
-/// are settled) on lanes of spot, ln(S/S0), ln(S0/K) per option, the decision vol sigma and the
-/// variance, from the source hp.marks (file comment).
+/// hedge.marks: black_scholes — Black–Scholes at the decision vol sigma[l], which is the marks' vol
+/// state. Into out.
 template <unsigned L>
-HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
-                      const double* log_s0k, const double* sigma, const double* variance, BookMarks<L>& out) {
-  // Black–Scholes at the decision vol, or gbm's model marks at model.vol (a model without a table).
-  const bool at_model_vol = hp.marks == MarkSource::model;
+HS_HD void decision_vol_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                              const double* log_s0k, const double* sigma, BookMarks<L>& out) {
   for (unsigned l = 0; l < L; ++l) {
     out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
-    out.state[l] = at_model_vol ? hp.model_vol : sigma[l];
+    out.state[l] = sigma[l];
   }
-  if (!at_model_vol || hp.table.data == nullptr) {
+  black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, out);
+}
+
+/// hedge.marks: model — the model table's marks at the variance (the state: the variance clamped to the
+/// table's axis), or, for gbm (no table), Black–Scholes at model.vol. Into out.
+template <unsigned L>
+HS_HD void model_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                       const double* log_s0k, const double* variance, BookMarks<L>& out) {
+  const bool table = hp.table.data != nullptr;
+  for (unsigned l = 0; l < L; ++l) {
+    out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
+    out.state[l] = table ? table_variance(hp.table, variance[l]) : hp.model_vol;
+  }
+  if (!table) {
     black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, out.state, out);
     return;
   }
-  for (unsigned l = 0; l < L; ++l) out.state[l] = table_variance(hp.table, variance[l]);
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
     if (o.expiry_step <= n) continue;
@@ -91,6 +100,19 @@ HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot
       out.theta[l] += o.quantity * t.theta;
       out.vega[l] += o.quantity * t.vega;
     }
+  }
+}
+
+/// The marks of the live book at step n (options expiring at or before n are left out: their payoffs
+/// are settled) on lanes of spot, ln(S/S0), ln(S0/K) per option, the decision vol sigma and the
+/// variance, from the source hp.marks (file comment).
+template <unsigned L>
+HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                      const double* log_s0k, const double* sigma, const double* variance, BookMarks<L>& out) {
+  if (hp.marks == MarkSource::model) {
+    model_marks<L>(hp, n, spot, log_spot, log_s0k, variance, out);
+  } else {
+    decision_vol_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, out);
   }
 }
 

@@ -239,7 +239,7 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save().
-template <class T, class Model, bool kAttribution>
+template <class T, class Model, bool kAttribution, bool kModelMarks = false>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
@@ -294,7 +294,7 @@ struct MarketThread {
       }
       mk.decision_vol();  // at the horizon too: the marks there
       if (kAttribution) {
-        mk.mark_book(n);  // before the state is loaded, so that it takes none of the marks' registers
+        mk.template mark_book<kModelMarks>(n);  // before the state is loaded, so that it takes none of the marks' registers
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
           mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });
@@ -304,7 +304,10 @@ struct MarketThread {
         mk.attribute(n);
         mk.att.visit_state(0, [&](unsigned i, double& x) { att_shared(i) = x; });
       }
-      if (n == mk.hp.steps) mk.close_book(n, kAttribution);
+      if (n == mk.hp.steps) {
+        if (!kAttribution && mk.hp.book_past_horizon) mk.template mark_book<kModelMarks>(n);
+        mk.close_book();
+      }
       const unsigned k = n - n0;
       r.at(kRecSpot, k, j) = mk.spot[0];
       r.at(kRecLogSpot, k, j) = mk.log_spot[0];
@@ -569,7 +572,7 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
 /// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
-template <class T, class Model, bool kAttribution = false, bool kOptions = false>
+template <class T, class Model, bool kAttribution = false, bool kOptions = false, bool kModelMarks = false>
 struct HedgeBlock {
   const Model& model;
   const HedgeParams& hp;
@@ -593,8 +596,8 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model, kAttribution> market_thread(unsigned j) const {
-    return MarketThread<T, Model, kAttribution>(model, hp, seed, first_path + row(j), records.log_s0k());
+  HS_HD MarketThread<T, Model, kAttribution, kModelMarks> market_thread(unsigned j) const {
+    return MarketThread<T, Model, kAttribution, kModelMarks>(model, hp, seed, first_path + row(j), records.log_s0k());
   }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
@@ -620,7 +623,7 @@ struct HedgeBlock {
     if (ph == 0) {
       for (unsigned j = tid; j < shape.paths; j += n_threads) {
         if (row(j) >= count) break;
-        MarketThread<T, Model, kAttribution> mt = market_thread(j);
+        MarketThread<T, Model, kAttribution, kModelMarks> mt = market_thread(j);
         if (n0 == 0) {
           mt.start();
         } else {
@@ -666,6 +669,40 @@ struct HedgeBlock {
 /// Blocks and groups of a launch over `count` paths.
 inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { return (count + s.paths - 1) / s.paths; }
 
+/// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, hedge
+/// options (their records and state), the model's own marks (which come with attribution). Every
+/// combination a job can use is a kernel of its own, so that the standard program carries none of the
+/// others' registers, with a resource budget of its own (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched
+/// on this name).
+template <bool kAttribution, bool kOptions, bool kModelMarks>
+struct BlockFeatures {
+  template <class T, class Model>
+  using Block = HedgeBlock<T, Model, kAttribution, kOptions, kModelMarks>;
+
+  /// The records in shared memory: without hedge options the record fields end where theirs would start,
+  /// a layout the compiler sees.
+  HS_HD static ChunkRecords records(double* shared, const BlockShape& s) {
+    if constexpr (kOptions) {
+      return ChunkRecords{shared, s.paths, s.chunk, s.record_fields(), s.market_state_fields(), s.option_field0(),
+                          s.option_state0()};
+    } else {
+      return ChunkRecords{shared, s.paths, s.chunk, s.option_field0(), s.market_state_fields()};
+    }
+  }
+};
+
+/// Calls f(BlockFeatures<…>{}) with the features of hp's job: the one place a job's block program (and
+/// kernel) is chosen.
+template <class F>
+decltype(auto) with_block_features(const HedgeParams& hp, F&& f) {
+  const bool options = hp.n_hedge_options > 0;
+  if (!hp.attribution) return options ? f(BlockFeatures<false, true, false>{}) : f(BlockFeatures<false, false, false>{});
+  if (hp.marks == MarkSource::model) {
+    return options ? f(BlockFeatures<true, true, true>{}) : f(BlockFeatures<true, false, true>{});
+  }
+  return options ? f(BlockFeatures<true, true, false>{}) : f(BlockFeatures<true, false, false>{});
+}
+
 #if !defined(__CUDACC__)
 /// The kernel's work on the host, block by block and phase by phase (tests): what the device computes,
 /// up to its own rounding.
@@ -674,33 +711,21 @@ void emulate_hedging_blocks(const Model& model, std::uint32_t steps, std::uint64
                             std::uint64_t first_path, std::uint64_t count, double* out, const BlockShape& shape) {
   std::vector<double> shared(shape.shared_doubles());
   const unsigned n = shape.threads();
-  for (unsigned group = 0; group < shape.groups; ++group) {
-    for (std::uint64_t block = 0; block < hedge_blocks(shape, count); ++block) {
-      const auto emulate = [&](auto attribution, auto options) {
-        const HedgeBlock<T, Model, decltype(attribution)::value, decltype(options)::value> hb{
-            model, hp, shape,
-            ChunkRecords{shared.data(), shape.paths, shape.chunk, shape.record_fields(), shape.market_state_fields(),
-                         shape.option_field0(), shape.option_state0()},
-            steps, seed, first_path, count, out, static_cast<unsigned>(block), group};
+  with_block_features(hp, [&](auto features) {
+    using Features = decltype(features);
+    for (unsigned group = 0; group < shape.groups; ++group) {
+      for (std::uint64_t block = 0; block < hedge_blocks(shape, count); ++block) {
+        const typename Features::template Block<T, Model> hb{model, hp, shape, Features::records(shared.data(), shape),
+                                                             steps, seed, first_path, count, out,
+                                                             static_cast<unsigned>(block), group};
         hb.prepare();
         for (unsigned tid = 0; tid < n; ++tid) hb.start(tid, n);
         for (std::uint32_t n0 = 0; n0 <= steps; n0 += shape.chunk)
           for (unsigned ph = 0; ph < 3; ++ph)
             for (unsigned tid = 0; tid < n; ++tid) hb.phase(ph, tid, n, n0);
-      };
-      if (hp.n_hedge_options > 0) {
-        if (hp.attribution) {
-          emulate(std::true_type{}, std::true_type{});
-        } else {
-          emulate(std::false_type{}, std::true_type{});
-        }
-      } else if (hp.attribution) {
-        emulate(std::true_type{}, std::false_type{});
-      } else {
-        emulate(std::false_type{}, std::false_type{});
       }
     }
-  }
+  });
 }
 #endif
 

@@ -308,6 +308,16 @@ struct MarketTile {
   /// attribute(n) and close_book(n): value (USD), delta, gamma, theta and vega of the options that expire
   /// after n, from the source hp.marks.
   HS_HD void mark_book(std::uint32_t n) { book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, variance, att.next); }
+  /// The same with the source fixed at compile time (kModel: hp.marks is model), for the GPU market
+  /// threads: a kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup.
+  template <bool kModel>
+  HS_HD void mark_book(std::uint32_t n) {
+    if constexpr (kModel) {
+      model_marks<L>(hp, n, spot, log_spot, log_s0k, variance, att.next);
+    } else {
+      decision_vol_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
+    }
+  }
 
   /// The attribution of the step that ended at n from the marks mark_book(n) took (file comment); at
   /// n = 0 the value at inception. Only with hp.attribution.
@@ -372,12 +382,11 @@ struct MarketTile {
   }
 
   /// At the horizon n: the options that expire later (simulation.horizon_days before the book's last
-  /// expiry) are closed at their marks, into the book's cash: mark_book's, the attribution's (hedge.marks);
-  /// `marked`: mark_book(n) has just taken those marks (a compile-time
-  /// constant on the GPU, so that the attribution kernel carries no second copy of the marking).
-  HS_HD void close_book(std::uint32_t n, bool marked) {
+  /// expiry) are closed into the book's cash at the marks mark_book(n) has taken there — the
+  /// attribution's, from hp.marks. The caller marks (with attribution it has just done so), so that a GPU
+  /// kernel carries one copy of the marking, of its own source.
+  HS_HD void close_book() {
     if (!hp.book_past_horizon) return;
-    if (!marked) mark_book(n);
     HS_LANES
     for (unsigned l = 0; l < L; ++l) book_cash[l] += att.next.value[l];
   }
@@ -882,8 +891,12 @@ struct HedgeTile {
       decide(n);
     } else {
       market.decision_vol();  // the horizon's vol: the marks there
-      if (market.hp.attribution) attribute(n);
-      market.close_book(n, market.hp.attribution);
+      if (market.hp.attribution) {
+        attribute(n);
+      } else if (market.hp.book_past_horizon) {
+        market.mark_book(n);
+      }
+      market.close_book();
       if (market.hp.n_hedge_options > 0) {
         market.hedge_option_marks(n);
         policies.horizon_options(market);
