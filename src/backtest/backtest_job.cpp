@@ -95,24 +95,23 @@ std::string coverage(const TimeSeries& s) {
                      format_utc(s.time.front() - s.interval_s + kHour), format_utc(s.time.back()));
 }
 
-/// One window's parameters: the base parameters with the book struck at the window's spot.
+/// One window's parameters: the base parameters with the book and the hedge options struck at the window's
+/// spot (strikes scaled by s0 / model.spot), marked at the window's vol, and the policies' bands and
+/// features relative to the book there.
 HedgeParams window_params(const RunSpec& spec, const HedgeParams& base, double s0, double sigma) {
   HedgeParams hp = base;
   hp.spot0 = s0;
   hp.implied_vol = sigma;
   const double scale = s0 / spec.model.spot;
-  double gamma0 = 0.0;
   for (std::size_t i = 0; i < spec.book.size(); ++i) {
     const OptionSpec& o = spec.book[i];
     const double tau = o.expiry_days / kDaysPerYear;
     BookOption& b = hp.options[i];
     b.strike = o.strike * scale;
-    const Greeks<double> g =
-        black_scholes_linear(o.type, s0, b.strike, tau, spec.model.rate, spec.model.dividend, sigma);
-    b.premium = g.price;
-    gamma0 += o.quantity * g.gamma;
+    b.premium = black_scholes_linear(o.type, s0, b.strike, tau, spec.model.rate, spec.model.dividend, sigma).price;
   }
-  hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
+  for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) hp.hedge_options[i].strike = spec.hedge.options[i].strike * scale;
+  set_policies(spec, s0, sigma, sigma, hp);
   return hp;
 }
 
@@ -125,9 +124,6 @@ BacktestReport run_backtest(const RunSpec& spec, const TimeSeries& prices, const
   if (prices.time.empty()) throw InputError(fmt::format("{}: no prices", prices.file));
   const HedgeParams base = make_hedge_params(spec);
   if (base.table.data != nullptr) throw InputError("hedge.delta = model is not available in a backtest");
-  if (base.n_hedge_options > 0)
-    throw InputError("hedge.options (options as hedge instruments) are not available in a backtest yet: remove them "
-                     "from the config for hedgesim backtest");
   const std::size_t steps = base.steps;
   const bool realized = bt.vol == BacktestVol::realized;
   const bool instantaneous = spec.hedge.delta == DeltaSource::instantaneous;

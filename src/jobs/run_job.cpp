@@ -34,6 +34,45 @@ constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 18;
 
 }  // namespace
 
+void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, HedgeParams& hp) {
+  const TimeGrid grid = make_grid(spec.simulation, spec.book);
+  // The book's gamma and vega at inception, Black–Scholes at sigma0 with the strikes hp holds.
+  double gamma0 = 0.0, vega0 = 0.0;
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    const double tau = spec.book[i].expiry_days / kDaysPerYear;
+    const Greeks<double> g = black_scholes_linear(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma0);
+    gamma0 += o.quantity * g.gamma;
+    vega0 += o.quantity * g.vega;
+  }
+  hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
+  // The state at inception, which state-dependent rules scale their features by (state_band) and the
+  // option-hedging rules their bands.
+  double tau0 = 0.0;
+  for (const OptionSpec& o : spec.book) tau0 = std::max(tau0, o.expiry_days / kDaysPerYear);
+  PolicyGrid grid_of_policies{spec.simulation.steps_per_day, grid.dt_years, ""};
+  grid_of_policies.tau0 = tau0 > 0.0 ? tau0 : 1.0;
+  grid_of_policies.gamma0 = std::fabs(gamma0) * spot > 0.0 ? std::fabs(gamma0) * spot : 1.0;
+  grid_of_policies.vol0 = vol0 > 0.0 ? vol0 : 1.0;
+  grid_of_policies.book_gamma0 = std::fabs(gamma0);
+  grid_of_policies.book_vega0 = std::fabs(vega0);
+
+  hp.n_policies = static_cast<unsigned>(spec.policies.size());
+  hp.needs_gamma = false;
+  for (std::size_t i = 0; i < spec.policies.size(); ++i) {
+    const PolicySpec& p = spec.policies[i];
+    const PolicyInfo& info = policy_info(p.type);
+    PolicyParams pp{};
+    pp.type = p.type;
+    pp.leland = p.leland;
+    pp.leland_sqrt_dt = std::sqrt(grid.dt_years);  // Leland's Δt: one step, unless the policy has an interval
+    grid_of_policies.key = fmt::format("policies[{}]", i);
+    info.to_params(p, grid_of_policies, pp);
+    hp.policies[i] = pp;
+    hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
+  }
+}
+
 HedgeParams make_hedge_params(const RunSpec& spec) {
   const TimeGrid grid = make_grid(spec.simulation, spec.book);
   const ModelParams& model = spec.model;
@@ -76,7 +115,6 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol
                         : model.type == ModelType::gbm          ? model.vol
                                                                 : std::sqrt(model.v0);
-  double gamma0 = 0.0, vega0 = 0.0;
   hp.n_options = static_cast<unsigned>(spec.book.size());
   for (std::size_t i = 0; i < spec.book.size(); ++i) {
     const OptionSpec& o = spec.book[i];
@@ -86,9 +124,6 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
             ? black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).price
             : analytic_price(model, o.type, o.strike, tau);
     hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, expiry_step(o, spec.simulation.steps_per_day), premium};
-    const Greeks<double> g0 = black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0);
-    gamma0 += o.quantity * g0.gamma;
-    vega0 += o.quantity * g0.vega;
   }
   // Hedge options (hedge.options) and their costs (costs.options).
   if (spec.hedge.options.size() > kMaxHedgeOptions)
@@ -103,31 +138,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.opt_fee_fraction = spec.costs.options.fee_fraction;
   hp.opt_fee_cap = spec.costs.options.fee_cap;
   hp.opt_half_spread = spec.costs.options.half_spread_vol / 100.0;
-  hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
-  // The state at inception, which state-dependent rules scale their features by (state_band).
-  double tau0 = 0.0;
-  for (const OptionSpec& o : spec.book) tau0 = std::max(tau0, o.expiry_days / kDaysPerYear);
-  PolicyGrid grid_of_policies{spec.simulation.steps_per_day, grid.dt_years, ""};
-  grid_of_policies.tau0 = tau0 > 0.0 ? tau0 : 1.0;
-  grid_of_policies.gamma0 = std::fabs(gamma0) * model.spot > 0.0 ? std::fabs(gamma0) * model.spot : 1.0;
-  grid_of_policies.vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
-  if (!(grid_of_policies.vol0 > 0.0)) grid_of_policies.vol0 = 1.0;
-  grid_of_policies.book_gamma0 = std::fabs(gamma0);
-  grid_of_policies.book_vega0 = std::fabs(vega0);
-
-  hp.n_policies = static_cast<unsigned>(spec.policies.size());
-  for (std::size_t i = 0; i < spec.policies.size(); ++i) {
-    const PolicySpec& p = spec.policies[i];
-    const PolicyInfo& info = policy_info(p.type);
-    PolicyParams pp{};
-    pp.type = p.type;
-    pp.leland = p.leland;
-    pp.leland_sqrt_dt = std::sqrt(grid.dt_years);  // Leland's Δt: one step, unless the policy has an interval
-    grid_of_policies.key = fmt::format("policies[{}]", i);
-    info.to_params(p, grid_of_policies, pp);
-    hp.policies[i] = pp;
-    hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
-  }
+  const double vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
+  set_policies(spec, model.spot, sigma0, vol0, hp);
   hp.attribution = spec.output.attribution;
   hp.book_past_horizon = false;
   for (unsigned i = 0; i < hp.n_options; ++i) hp.book_past_horizon |= hp.options[i].expiry_step > hp.steps;
