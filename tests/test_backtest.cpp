@@ -104,6 +104,23 @@ double field(const hs::BacktestReport& r, unsigned policy, hs::PathField f, std:
   return r.history.policies[policy].per_path[static_cast<unsigned>(f)][window];
 }
 
+/// The backtest of a config on the OKX hours of the excerpt with Binance's funding, on one thread.
+hs::BacktestReport okx_backtest(const std::string& yaml) {
+  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
+  const hs::TimeSeries funding = read(kBinanceFunding, hs::SeriesKind::funding);
+  return hs::run_backtest(spec_of(yaml), prices, &funding, nullptr, 1);
+}
+
+/// The attribution pieces of policy p in window w sum to its P&L up to rounding (1e-12 of the largest).
+void expect_pieces_sum(const hs::BacktestReport& r, unsigned p, std::size_t w) {
+  using F = hs::PathField;
+  double scale = std::fabs(field(r, p, F::pnl, w));
+  for (F f : {F::pnl_inception, F::pnl_delta, F::pnl_gamma, F::pnl_theta, F::pnl_higher_order, F::funding, F::fees,
+              F::option_costs})
+    scale = std::max(scale, std::fabs(field(r, p, f, w)));
+  EXPECT_LT(std::fabs(field(r, p, F::pnl_unexplained, w)), 1e-12 * scale) << "policy " << p << ", window " << w;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- timestamps
@@ -434,7 +451,7 @@ TEST(Backtest, ResultsDoNotDependOnTheThreadCount) {
 TEST(Backtest, AttributionSplitsEachWindowsPnl) {
   // History replayed with output.attribution: the pieces of every window's P&L sum to it (rounding
   // only), the book's pieces are the same for every policy, and a flat implied vol has no vega.
-  hs::RunSpec spec = spec_of(
+  const hs::BacktestReport r = okx_backtest(
       "simulation: {paths: 1000, steps_per_day: 24, seed: 7}\n"
       "model: {type: gbm, spot: 100, vol: 0.6}\n"
       "book: [{type: call, strike: 105, expiry_days: 1, quantity: -10}, {type: put, strike: 95, expiry_days: 0.5}]\n"
@@ -443,19 +460,12 @@ TEST(Backtest, AttributionSplitsEachWindowsPnl) {
       "policies: [{name: none, type: none}, {name: every, type: every_step}, {name: band, type: delta_band, width: 1}]\n"
       "backtest: {stride_hours: 3, model_check: false}\n"
       "output: {attribution: true}\n");
-  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
-  const hs::TimeSeries funding = read(kBinanceFunding, hs::SeriesKind::funding);
-  const hs::BacktestReport r = hs::run_backtest(spec, prices, &funding, nullptr, 1);
   ASSERT_GT(r.history.paths, 5u);
   ASSERT_EQ(r.history.path_fields, hs::kPathFields);
   using F = hs::PathField;
   for (unsigned p = 0; p < 3; ++p) {
     for (std::size_t w = 0; w < r.history.paths; ++w) {
-      const double pnl = field(r, p, F::pnl, w);
-      double scale = std::fabs(pnl);
-      for (F f : {F::pnl_inception, F::pnl_delta, F::pnl_gamma, F::pnl_theta, F::pnl_higher_order, F::funding, F::fees})
-        scale = std::max(scale, std::fabs(field(r, p, f, w)));
-      EXPECT_LT(std::fabs(field(r, p, F::pnl_unexplained, w)), 1e-12 * scale) << "policy " << p << ", window " << w;
+      expect_pieces_sum(r, p, w);
       EXPECT_EQ(field(r, p, F::pnl_gamma, w), field(r, 0, F::pnl_gamma, w));
       EXPECT_EQ(field(r, p, F::pnl_vega, w), 0.0) << "a flat implied vol has no vega P&L";
     }
@@ -469,7 +479,7 @@ TEST(Backtest, HedgeOptionsAndTheirBandsFollowEachWindowsSpot) {
   // 67,000 here), so every-decision delta_gamma leaves no gamma P&L on any window, and the band of
   // `gamma_band` x |book gamma at the window's start| trades the option at the first decision. Struck at
   // 100, the option would have no gamma at BTC's price and the band would be 670 times too wide.
-  hs::RunSpec spec = spec_of(
+  const hs::BacktestReport r = okx_backtest(
       "simulation: {paths: 1000, steps_per_day: 24, seed: 7}\n"
       "model: {type: gbm, spot: 100, vol: 0.6}\n"
       "book: [{type: call, strike: 100, expiry_days: 0.5, quantity: -10}]\n"
@@ -481,9 +491,6 @@ TEST(Backtest, HedgeOptionsAndTheirBandsFollowEachWindowsSpot) {
       "           {name: dg_band, type: delta_gamma, gamma_band: 0.5}]\n"
       "backtest: {stride_hours: 3, model_check: false}\n"
       "output: {attribution: true}\n");
-  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
-  const hs::TimeSeries funding = read(kBinanceFunding, hs::SeriesKind::funding);
-  const hs::BacktestReport r = hs::run_backtest(spec, prices, &funding, nullptr, 1);
   ASSERT_GT(r.history.paths, 5u);
   using F = hs::PathField;
   for (std::size_t w = 0; w < r.history.paths; ++w) {
@@ -494,12 +501,7 @@ TEST(Backtest, HedgeOptionsAndTheirBandsFollowEachWindowsSpot) {
     EXPECT_GT(field(r, 1, F::option_costs, w), 0.0) << "window " << w;
     EXPECT_GT(field(r, 2, F::option_costs, w), 0.0) << "window " << w << ": the band trades at the first decision";
     EXPECT_LT(std::fabs(field(r, 2, F::pnl_gamma, w)), std::fabs(book_gamma)) << "window " << w;
-    for (unsigned p = 0; p < 3; ++p) {
-      double scale = std::fabs(field(r, p, F::pnl, w));
-      for (F f : {F::pnl_inception, F::pnl_delta, F::pnl_gamma, F::pnl_theta, F::pnl_higher_order, F::option_costs})
-        scale = std::max(scale, std::fabs(field(r, p, f, w)));
-      EXPECT_LT(std::fabs(field(r, p, F::pnl_unexplained, w)), 1e-12 * scale) << "policy " << p << ", window " << w;
-    }
+    for (unsigned p = 0; p < 3; ++p) expect_pieces_sum(r, p, w);
   }
 }
 
