@@ -90,6 +90,14 @@ const char* to_string(MarkSource v) {
   return "?";
 }
 
+const char* to_string(InverseDelta v) {
+  switch (v) {
+    case InverseDelta::coin_held: return "coin_held";
+    case InverseDelta::premium_adjusted: return "premium_adjusted";
+  }
+  return "?";
+}
+
 const char* to_string(RebalanceTo v) {
   switch (v) {
     case RebalanceTo::center: return "center";

@@ -1335,6 +1335,8 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.funding.kappa", [](RunSpec& s, double x) { s.hedge.funding.kappa = x; }},
       {"hedge.funding.sigma", [](RunSpec& s, double x) { s.hedge.funding.sigma = x; }},
       {"hedge.funding.rho", [](RunSpec& s, double x) { s.hedge.funding.rho = x; }},
+      {"hedge.min_trade", [](RunSpec& s, double x) { s.hedge.min_trade = x; }},
+      {"hedge.lot_size", [](RunSpec& s, double x) { s.hedge.lot_size = x; }},
       {"costs.fee_bps", [](RunSpec& s, double x) { s.costs.fee_bps = x; }},
       {"costs.fixed_per_trade", [](RunSpec& s, double x) { s.costs.fixed_per_trade = x; }},
       {"costs.failure_probability", [](RunSpec& s, double x) { s.costs.failure_probability = x; }},
@@ -1350,6 +1352,10 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"costs.gas.return_sensitivity", [](RunSpec& s, double x) { s.costs.gas.return_sensitivity = x; }},
       {"costs.slippage.coefficient", [](RunSpec& s, double x) { s.costs.slippage.coefficient = x; }},
       {"costs.slippage.depth_usd", [](RunSpec& s, double x) { s.costs.slippage.depth_usd = x; }},
+      {"costs.slippage.max_fill_fraction",
+       [](RunSpec& s, double x) {
+         s.costs.slippage = {SlippageModel::amm, 0.0, 5e6, x};
+       }},
   };
   return setters;
 }

@@ -4,7 +4,9 @@
 // CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
 // cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
 // type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, P&L
-// attribution with Black–Scholes and model marks, and path counts that leave the last block part-empty.
+// attribution with Black–Scholes and model marks, hedge options and the options program's other rules
+// (trade sizes, the unwind, premium-adjusted deltas, Leland's sign per decision), and path counts that
+// leave the last block part-empty.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,12 +27,19 @@ using test::kBatesModel;
 
 const std::string kAllPolicies = test::all_policy_types("true", "{const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}");
 
+/// A short strangle, linear and inverse: one side only, so that Leland's sign stays the inception's and
+/// a job without the options kernel's rules runs the standard kernel (uses_options_kernel).
+const std::string kShortBook = "[{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+                               "       {type: put, strike: 95, expiry_days: 1, quantity: -4, settlement: inverse}]";
+/// Short the call, long the put: the book's gamma turns from long to short along many paths.
+const std::string kMixedBook = "[{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+                               "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]";
+
 std::string config(const std::string& model, const std::string& hedge, const std::string& costs,
-                   const std::string& policies, std::uint64_t paths, Precision precision) {
+                   const std::string& policies, std::uint64_t paths, Precision precision,
+                   const std::string& book = kShortBook) {
   return "simulation: {paths: " + std::to_string(paths) + ", steps_per_day: 24, seed: 7, precision: " +
-         std::string(to_string(precision)) + "}\n" + "model: " + model + "\n" +
-         "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
-         "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
+         std::string(to_string(precision)) + "}\n" + "model: " + model + "\n" + "book: " + book + "\n" +
          "hedge: {" + hedge + "}\n" + "costs: " + costs + "\n" + policies;
 }
 
@@ -59,8 +68,9 @@ void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
     }
     if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += cpu[i];
   }
-  EXPECT_EQ(mismatches, 0u) << what << " (" << shape.groups << " group(s) of " << shape.policies << " policies, "
-                            << shape.paths << " paths a block, chunks of " << shape.chunk << " steps)";
+  EXPECT_EQ(mismatches, 0u) << what << " (" << (shape.options_kernel ? "options" : "standard") << " kernel, "
+                            << shape.groups << " group(s) of " << shape.policies << " policies, " << shape.paths
+                            << " paths a block, chunks of " << shape.chunk << " steps)";
   EXPECT_GT(trades, 100.0) << what << ": the policies must trade for the test to exercise the trade paths";
 }
 
@@ -80,6 +90,62 @@ TEST(HedgeBlock, EmulationMatchesCpuTileForEveryCostAndPolicy) {
   expect_blocks_match_cpu<float>(
       config(kBatesModel, "instrument: spot, delta: implied, implied_vol: 0.6", plain, kAllPolicies, 37, Precision::float32),
       "spot hedge at an implied vol");
+}
+
+TEST(HedgeBlock, EmulationMatchesCpuTileWithTradeSizesUnwindAndPremiumAdjustedDeltas) {
+  // Lots and the minimum trade, an AMM pool whose cap refuses fills, premium-adjusted deltas of the
+  // inverse put, Leland's sign per decision (the mixed book), and the unwind at the last expiry: at the
+  // horizon (a decision of its own in the block program), and a day before it (then decisions after it
+  // hold nothing). Each rule alone also sends the job to the options kernel.
+  const std::string hedge = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, min_trade: 0.05, "
+                            "lot_size: 0.01, unwind_at_expiry: true, inverse_delta: premium_adjusted";
+  const std::string amm = "{fee_bps: 5, fixed_per_trade: 0.5, slippage: {model: amm, depth_usd: 2e3, max_fill_fraction: 0.2}}";
+  const std::string charges = "{fee_bps: 5, fixed_per_trade: 0.5, gas: {units: 150000, price_gwei: 20, kappa: 5, sigma: 1}}";
+  const std::string beyond = "output: {attribution: true}\n";
+  expect_blocks_match_cpu<double>(config(kBatesModel, hedge, amm, kAllPolicies, 45, Precision::float64, kMixedBook),
+                                  "sizes, amm cap, float64");
+  expect_blocks_match_cpu<float>(config(kBatesModel, hedge, charges, kAllPolicies, 45, Precision::float32, kMixedBook),
+                                 "sizes, charges, float32");
+  std::string later = config(kBatesModel, hedge, charges, kAllPolicies + beyond, 45, Precision::float64, kMixedBook);
+  later.replace(later.find("seed: 7"), 7, "seed: 7, horizon_days: 3");
+  expect_blocks_match_cpu<double>(later, "unwind a day before the horizon, attribution");
+  // With model marks (the options program's model-marks kernel), the unwind at a horizon before the last
+  // expiry, where the call leaves the run at its model mark.
+  std::string marks = config(kBatesModel, hedge + ", marks: model", charges, kAllPolicies + beyond, 45,
+                             Precision::float64, kMixedBook);
+  marks.replace(marks.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5");
+  expect_blocks_match_cpu<double>(marks, "model marks, unwind at a horizon before the last expiry");
+
+  const std::string plain = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}";
+  const auto kernel = [&](const std::string& h, const std::string& book) {
+    return block_shape(test::HedgeCase(config(kBatesModel, h, "{fee_bps: 5}", kAllPolicies, 45, Precision::float64, book)).hp)
+        .options_kernel;
+  };
+  EXPECT_FALSE(kernel(plain, kShortBook)) << "a one-sided book with Leland: the standard kernel";
+  EXPECT_TRUE(kernel(plain, kMixedBook)) << "Leland's sign per decision";
+  EXPECT_TRUE(kernel(plain + ", min_trade: 0.05", kShortBook)) << "a minimum trade";
+  EXPECT_TRUE(kernel(plain + ", lot_size: 0.01", kShortBook)) << "lots";
+  EXPECT_TRUE(kernel(plain + ", unwind_at_expiry: true", kShortBook)) << "the unwind";
+  EXPECT_TRUE(kernel(plain + ", inverse_delta: premium_adjusted", kShortBook)) << "premium-adjusted deltas";
+}
+
+// The unwind with hedge options (closed at their marks, paying costs.options) and trade sizes on the
+// perpetual: at the last expiry (the horizon, 2 days) and at a horizon before it (1.5 days: the unwind is
+// the horizon's decision), with and without attribution.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithTheUnwindOfHedgeOptions) {
+  const std::string hedge = std::string("instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, min_trade: 0.05, "
+                                        "lot_size: 0.01, unwind_at_expiry: true, ") + test::kHedgeOptions;
+  const std::string costs = std::string("{fee_bps: 5, fixed_per_trade: 0.5, ") + test::kOptionCosts + "}";
+  const std::string policies = test::with_option_policies(kAllPolicies);
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "unwind of hedge options with attribution, " : "unwind of hedge options, ";
+    expect_blocks_match_cpu<double>(config(kBatesModel, hedge, costs, policies + out, 45, Precision::float64),
+                                    what + "at the horizon");
+    std::string before = config(kBatesModel, hedge, costs, policies + out, 45, Precision::float32);
+    before.replace(before.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5");
+    expect_blocks_match_cpu<float>(before, what + "horizon before the last expiry, float32");
+  }
 }
 
 TEST(HedgeBlock, EmulationMatchesCpuTileForEveryBlockShape) {

@@ -118,7 +118,7 @@ std::string config_reference(std::string_view section);
 
 /// Inverse of to_string() in spec.hpp: the enumerator spelled `text`, or nullopt. Explicitly
 /// instantiated for ModelType, VarianceScheme, Measure, Precision, BackendKind, OptionType,
-/// Settlement, HedgeInstrument, DeltaSource, MarkSource, PolicyType, RebalanceTo, SlippageModel and RiskMeasure.
+/// Settlement, HedgeInstrument, DeltaSource, MarkSource, InverseDelta, PolicyType, RebalanceTo, SlippageModel and RiskMeasure.
 template <class Enum>
 std::optional<Enum> enum_from_string(std::string_view text);
 

@@ -61,6 +61,8 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.funding.kappa", 0, 1000, true, false, "per year", "as model.kappa"},
     {"hedge.funding.sigma", 0, 100, false, false, "per year per square-root year", "keeps the funding rate's swings finite"},
     {"hedge.funding.rho", -1, 1, false, false, "", "a correlation"},
+    {"hedge.min_trade", 0, 1e7, false, false, "coins", "as book[i].quantity: ten million"},
+    {"hedge.lot_size", 0, 1e7, false, false, "coins", "as book[i].quantity: ten million"},
     // costs
     {"costs.fee_bps", 0, 10000, false, true, "basis points", "10000 would be 100% of the traded notional"},
     {"costs.options.fee_fraction", 0, 0.1, false, false, "of the underlying's price", "10% of the underlying per option traded; venues charge 0.03%"},
@@ -76,6 +78,7 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"costs.gas.return_sensitivity", 0, 1000, false, false, "", "a 1% move multiplying gas by e^10"},
     {"costs.slippage.coefficient", 0, 10, false, false, "", "a cost of 10 times the notional"},
     {"costs.slippage.depth_usd", 0, 1e12, true, false, "USD", "more liquidity than any venue holds"},
+    {"costs.slippage.max_fill_fraction", 0, 1, true, true, "of the pool's coin reserve", "at 1 a fill's cost has no bound"},
 };
 // clang-format on
 

@@ -31,6 +31,7 @@ HS_HD float erfc(float x) { return ::erfcf(x); }
 HS_HD double erfc(double x) { return ::erfc(x); }
 HS_HD float fabs(float x) { return ::fabsf(x); }
 HS_HD double fabs(double x) { return ::fabs(x); }
+HS_HD double rint(double x) { return ::rint(x); }  ///< to the nearest integer, ties to even
 template <class T>
 HS_HD T max(T a, T b) { return a > b ? a : b; }
 template <class T>

@@ -70,6 +70,11 @@ enum class HedgeInstrument { spot, perpetual };
 /// √v_t, or the model's own delta (Heston/Bates/SVCJ closed form, tabulated before the run and
 /// interpolated per path; Black–Scholes at model.vol for GBM).
 enum class DeltaSource { implied, instantaneous, model };
+/// What the hedge offsets for inverse (coin-settled) options (docs/hedging.md "Accounting"): the book's
+/// USD delta plus the coin its premiums and payoffs left in the account (coin_held: the USD value is
+/// hedged), or Deribit's premium-adjusted delta Δ − V/S of each inverse option with the coin left out
+/// (premium_adjusted: the value in coin is hedged, as a coin-margined desk reads its risk).
+enum class InverseDelta { coin_held, premium_adjusted };
 
 /// Where the book's marks (value and greeks along the path, read by the P&L attribution) come from:
 /// Black–Scholes at the hedge's decision vol, or the model's own prices (Heston/Bates/SVCJ closed form,
@@ -103,6 +108,14 @@ struct HedgeSpec {
   MarkSource marks = MarkSource::black_scholes;  ///< output.attribution only
   FundingSpec funding;       ///< perpetual only
   std::vector<HedgeOptionSpec> options;  ///< at most 2 (kMaxHedgeOptions); policies such as delta_gamma trade them
+  InverseDelta inverse_delta = InverseDelta::coin_held;
+  /// Execution sizes, in coins (docs/hedging.md "Trade sizes"): positions are whole lots of lot_size
+  /// (0: any size) and a rebalance smaller than min_trade is not sent (0: any).
+  double min_trade = 0.0;
+  double lot_size = 0.0;
+  /// Close the hedge at the book's last expiry, paying its costs, and trade no more after it; false:
+  /// the position is marked at S_T at the horizon without a trade.
+  bool unwind_at_expiry = false;
 };
 
 /// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)
@@ -128,11 +141,14 @@ enum class SlippageModel { none, linear, sqrt, amm };
 ///   sqrt:   cost = coefficient · N · √(N / depth_usd)
 ///   amm:    a constant-product pool x·y = k holding depth_usd of each asset, re-centred on the market
 ///           price each step by arbitrage: trading q coins costs |q|·S·|q|/(x − q) over the mid value,
-///           x = depth_usd/S; a buy of the whole reserve cannot execute and fails.
+///           x = depth_usd/S. A trade of max_fill_fraction·x coins or more, either way, is refused
+///           (it fails like a failed transaction), so one fill costs less than N·f/(1 − f) (f = 0.5:
+///           the notional) where the pool's curve would charge without bound as q nears x.
 struct SlippageSpec {
   SlippageModel model = SlippageModel::none;
   double coefficient = 0.0;
   double depth_usd = 0.0;
+  double max_fill_fraction = 0.5;  ///< amm only
 };
 
 /// Costs of trading hedge options, Deribit style: per unit traded a fee min(fee_fraction·S, fee_cap·price)
@@ -283,6 +299,7 @@ const char* to_string(Settlement);
 const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
 const char* to_string(MarkSource);
+const char* to_string(InverseDelta);
 const char* to_string(PolicyType);  ///< defined with the policy list (src/hedging/policy_registry.cpp)
 const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);

@@ -53,7 +53,7 @@ void validate_slippage(const Reporter& r, const SlippageSpec& sl) {
     const std::string key = "costs.slippage." + std::string(k.name);
     const double value = sl.*std::get<double SlippageSpec::*>(k.field);
     if (!(k.used_by & mine)) {
-      if (value != 0.0) {
+      if (value != SlippageSpec{}.*std::get<double SlippageSpec::*>(k.field)) {  // set, not left at its default
         r.fail(key, value,
                "is used only by " + type_list<SlippageModel>(k.used_by, "model") + ", not by model " +
                    to_string(sl.model) + ": remove it or change costs.slippage.model");

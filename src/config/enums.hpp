@@ -54,6 +54,10 @@ struct AllValues<MarkSource> {
   static constexpr MarkSource v[] = {MarkSource::black_scholes, MarkSource::model};
 };
 template <>
+struct AllValues<InverseDelta> {
+  static constexpr InverseDelta v[] = {InverseDelta::coin_held, InverseDelta::premium_adjusted};
+};
+template <>
 struct AllValues<PolicyType> {
   static constexpr const auto& v = kPolicyTypes;  // the registry's order (hedging/policy.hpp)
 };

@@ -1,4 +1,5 @@
 // hedge: and hedge.funding: — keys of kHedgeKeys and kFundingKeys (schema.hpp).
+#include <algorithm>
 #include <cmath>
 
 #include "hedgesim/engine/grid.hpp"
@@ -135,6 +136,24 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
     r.fail("hedge.marks", "model",
            "marks the book for the P&L attribution, which is off: set output.attribution: true, or remove "
            "hedge.marks");
+  }
+  static_assert(kHedgeKeys[7].name == "min_trade" && kHedgeKeys[8].name == "lot_size", "the subspan below");
+  check_keys(r, std::span<const Key<HedgeSpec>>(kHedgeKeys).subspan(7, 2), h, "hedge.");  // min_trade, lot_size
+  if (h.inverse_delta == InverseDelta::premium_adjusted) {
+    const bool inverse = std::any_of(s.book.begin(), s.book.end(),
+                                     [](const OptionSpec& o) { return o.settlement == Settlement::inverse; });
+    if (!inverse) {
+      r.fail("hedge.inverse_delta", "premium_adjusted",
+             "applies to inverse (coin-settled) options, and the book has none: remove it or give an option "
+             "settlement: inverse");
+    }
+    if (h.delta == DeltaSource::model && s.model.type != ModelType::gbm) {
+      r.fail("hedge.inverse_delta", "premium_adjusted",
+             std::string("needs each option's price along the path, which the model's delta table (hedge.delta = "
+                         "model, model ") +
+                 to_string(s.model.type) + ") does not hold: use hedge.delta: instantaneous or implied, or "
+                 "inverse_delta: coin_held");
+    }
   }
 
   const FundingSpec& f = h.funding;

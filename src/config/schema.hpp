@@ -35,7 +35,7 @@ template <class S>
 using Field = std::variant<std::monostate, double S::*, std::uint64_t S::*, unsigned S::*, bool S::*,
                            std::string S::*, std::int64_t S::*, ModelType S::*, VarianceScheme S::*, Measure S::*,
                            Precision S::*, BackendKind S::*, OptionType S::*, Settlement S::*, HedgeInstrument S::*,
-                           DeltaSource S::*, MarkSource S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
+                           DeltaSource S::*, MarkSource S::*, InverseDelta S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
 
 constexpr unsigned kAnyVariant = ~0u;
 constexpr std::uint64_t kAnyInteger = std::numeric_limits<std::uint64_t>::max();
@@ -121,6 +121,10 @@ inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades", .written_positive = "must be > 0", .default_text = "none"},
     {.name = "funding", .field = {}, .expected = "a map (below)", .doc = "perpetual funding (perpetual only)"},
     {.name = "options", .field = {}, .expected = "a list of at most 2 options such as - {type: call, strike: 70000, expiry_days: 7}", .doc = "listed options the option-hedging policies (delta_gamma, delta_vega, delta_gamma_vega) trade; left out: none"},
+    {.name = "inverse_delta", .field = &HedgeSpec::inverse_delta, .expected = "coin_held or premium_adjusted", .doc = "inverse options: coin_held hedges the USD value, -(book delta + coin held); premium_adjusted hedges Deribit's premium-adjusted delta, sum of quantity x (delta - price/S), leaving the coin out (docs/hedging.md)"},
+    {.name = "min_trade", .field = &HedgeSpec::min_trade, .expected = "a number of coins >= 0", .doc = "smallest rebalance sent, in coins of the underlying; a smaller one is not traded (0: any size)", .rule = Rule::non_negative},
+    {.name = "lot_size", .field = &HedgeSpec::lot_size, .expected = "a number of coins >= 0", .doc = "positions are whole lots of this many coins, the policy's position rounded to the nearest (0: any size)", .rule = Rule::non_negative},
+    {.name = "unwind_at_expiry", .field = &HedgeSpec::unwind_at_expiry, .expected = "true or false", .doc = "close the hedge (hedge options too) at the book's last expiry, or at simulation.horizon_days if that comes first, paying its costs, and trade no more; false: the position is marked at the horizon's price without a trade"},
 };
 
 inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
@@ -170,6 +174,7 @@ inline constexpr Key<SlippageSpec> kSlippageKeys[] = {
     {.name = "model", .field = {}, .expected = "none, linear, sqrt or amm", .doc = "the impact model", .required = true},
     {.name = "coefficient", .field = &SlippageSpec::coefficient, .expected = "a number >= 0", .doc = "linear: fraction of the notional lost per 1M USD traded; sqrt: cost = coefficient x notional x sqrt(notional / depth_usd)", .rule = Rule::non_negative, .required = true, .used_by = kCoefficientModels},
     {.name = "depth_usd", .field = &SlippageSpec::depth_usd, .expected = "a number of USD > 0", .doc = "USD of liquidity (amm: on each side of the pool)", .required = true, .used_by = kDepthModels},
+    {.name = "max_fill_fraction", .field = &SlippageSpec::max_fill_fraction, .expected = "a number > 0 and < 1", .doc = "the pool refuses a trade of this fraction of its coin reserve or more (a failed attempt), so a fill's slippage stays below notional x f / (1 - f)", .rule = Rule::in_range, .rule_text = "must be > 0 and < 1 (the largest fill as a fraction of the pool's coin reserve; at 1 the cost of a fill has no bound)", .used_by = bit(SlippageModel::amm)},
 };
 
 inline constexpr Key<OutputSpec> kOutputKeys[] = {

@@ -26,7 +26,7 @@ struct TradeRecorder : HedgeObserver<T> {
   }
   void after_step(std::uint32_t n, const PathState<T>& s) {
     Base::after_step(n, s);
-    if (n < this->tile.market.hp.steps) note(n);
+    note(n);  // the horizon too: a trade there is hedge.unwind_at_expiry's close
   }
   void note(std::uint32_t n) {
     for (unsigned p = 0; p < this->tile.market.hp.n_policies; ++p) {

@@ -57,8 +57,16 @@ void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, 
   grid_of_policies.book_gamma0 = std::fabs(gamma0);
   grid_of_policies.book_vega0 = std::fabs(vega0);
 
+  // A book of long and short options (a calendar spread) can change the sign of its gamma along a path,
+  // and a Leland policy's sign with it (MarketTile::leland_vol), which then needs the book gamma.
+  bool long_options = false, short_options = false;
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    long_options |= hp.options[i].quantity > 0.0;
+    short_options |= hp.options[i].quantity < 0.0;
+  }
   hp.n_policies = static_cast<unsigned>(spec.policies.size());
   hp.needs_gamma = false;
+  hp.leland_sign_turns = false;
   for (std::size_t i = 0; i < spec.policies.size(); ++i) {
     const PolicySpec& p = spec.policies[i];
     const PolicyInfo& info = policy_info(p.type);
@@ -69,7 +77,8 @@ void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, 
     grid_of_policies.key = fmt::format("policies[{}]", i);
     info.to_params(p, grid_of_policies, pp);
     hp.policies[i] = pp;
-    hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p);
+    hp.leland_sign_turns = hp.leland_sign_turns || (p.leland && long_options && short_options);
+    hp.needs_gamma = hp.needs_gamma || info.needs_gamma(p) || hp.leland_sign_turns;
   }
 }
 
@@ -110,6 +119,10 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.slippage_coefficient = spec.costs.slippage.coefficient;
   hp.slippage_depth = spec.costs.slippage.depth_usd;
   hp.failure_probability = spec.costs.failure_probability;
+  hp.amm_max_fill = spec.costs.slippage.max_fill_fraction;
+  hp.min_trade = spec.hedge.min_trade;
+  hp.lot_size = spec.hedge.lot_size;
+  hp.premium_adjusted = spec.hedge.inverse_delta == InverseDelta::premium_adjusted;
 
   // Premiums: the market's price at the implied vol when hedging at it, else the model's closed form.
   const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol
@@ -140,6 +153,13 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.opt_half_spread = spec.costs.options.half_spread_vol / 100.0;
   const double vol0 = model.type == ModelType::gbm ? model.vol : std::sqrt(model.v0);
   set_policies(spec, model.spot, sigma0, vol0, hp);
+  // The unwind is where the book's last option leaves it: its expiry, or the horizon that closes it at its
+  // mark (simulation.horizon_days before the last expiry).
+  hp.unwind_step = 0;
+  if (spec.hedge.unwind_at_expiry) {
+    for (unsigned i = 0; i < hp.n_options; ++i) hp.unwind_step = std::max(hp.unwind_step, hp.options[i].expiry_step);
+    hp.unwind_step = std::min(hp.unwind_step, hp.steps);
+  }
   hp.attribution = spec.output.attribution;
   hp.book_past_horizon = false;
   for (unsigned i = 0; i < hp.n_options; ++i) hp.book_past_horizon |= hp.options[i].expiry_step > hp.steps;

@@ -28,15 +28,30 @@ HS_HD void log_spot0_strike(const HedgeParams& hp, double* out) {
   for (unsigned i = 0; i < hp.n_options; ++i) out[i] = m::log(hp.spot0 / hp.options[i].strike);
 }
 
+/// Adds inverse option o's Deribit premium-adjusted delta Δ − V/S (the coin price's delta, black_scholes.hpp
+/// to_inverse), which needs the price, and its USD gamma (what the rules read) times q_gamma, at τ = tau.
+template <class G, unsigned L>
+HS_HD_COLD void premium_adjusted_greeks(const BookOption& o, G tau, double rate, double dividend, double q_gamma,
+                                        const double* spot, const double* sigma, double* delta, double* gamma) {
+  for (unsigned l = 0; l < L; ++l) {
+    const Greeks<G> g = black_scholes_linear(o.type, static_cast<G>(spot[l]), static_cast<G>(o.strike), tau,
+                                             static_cast<G>(rate), static_cast<G>(dividend), static_cast<G>(sigma[l]));
+    delta[l] += o.quantity * (static_cast<double>(g.delta) - static_cast<double>(g.price) / spot[l]);
+    gamma[l] += q_gamma * static_cast<double>(g.gamma);
+  }
+}
+
 /// delta[l] and gamma[l] (USD greeks per USD of spot: coins) of the book on lane l, at sigma[l] — or
 /// at variance[l] from the model table when the job hedges with model deltas (hp.model_deltas).
 /// ln(S/K) = log_spot[l] + log_spot0_strike[i]: the path's own log price ln(S/S0) plus option i's
 /// ln(S0/K), taken once per tile (log_spot0_strike below), so the step needs no logarithm; with
-/// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option.
+/// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option. With
+/// hp.premium_adjusted an inverse option's delta is Deribit's premium-adjusted Δ − V/S instead;
+/// kPremiumAdjusted = false leaves that code out (the GPU's standard kernel, which such jobs do not run).
 /// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
 /// Black–Scholes greeks are computed in precision G, the path's (float32 runs get 8-wide float lanes
 /// and deltas within ~1e-6 of double ones, far inside any hedging tolerance); sums are double.
-template <class G, unsigned L>
+template <class G, unsigned L, bool kPremiumAdjusted = true>
 HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* log_spot,
                        const double* log_spot0_strike, const double* sigma, bool uniform_sigma, const double* variance,
                        double* delta, double* gamma) {
@@ -59,6 +74,10 @@ HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* 
     const G df_q = m::exp_finite(-dividend * tau_g);
     const G log_s0k = static_cast<G>(log_spot0_strike[i]);
     const G sqrt_tau = m::sqrt(tau_g);
+    if (kPremiumAdjusted && hp.premium_adjusted && o.settlement == Settlement::inverse) {
+      premium_adjusted_greeks<G, L>(o, tau_g, hp.rate, hp.dividend, q_gamma, spot, sigma, delta, gamma);
+      continue;
+    }
     // Two loops rather than a select, so the per-lane division is left out when σ is uniform.
     const auto lanes = [&](auto uniform) {
       const G inv_uniform = decltype(uniform)::value ? G(1) / (static_cast<G>(sigma[0]) * sqrt_tau) : G(0);

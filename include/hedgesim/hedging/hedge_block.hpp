@@ -30,7 +30,9 @@
 // mark the hedge options and take the book's vega at each decision and the horizon
 // (MarketTile::hedge_option_marks) into record fields after the Leland targets (kOptRec*), and each
 // policy item keeps its option positions, costs and (with attribution) their pieces in shared memory.
-// A job without hedge options has the records, shared memory and kernel it had before.
+// The same kernel runs the rules the standard one leaves out (uses_options_kernel): trade sizes and the
+// unwind (trade_size.hpp; the horizon then has a decision too) and premium-adjusted deltas. A job with
+// none of them has the records, shared memory and kernel it had before.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -41,8 +43,17 @@
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_observer.hpp"
 #include "hedgesim/hedging/policy.hpp"
+#include "hedgesim/hedging/trade_size.hpp"
 
 namespace hedgesim {
+
+/// Whether the GPU runs the job with the options kernel (kOptions): it has hedge options, or a rule only
+/// that kernel holds — trade sizes or the unwind (has_execution_rules), premium-adjusted deltas, Leland's
+/// sign per decision (MarketTile::decision_greeks) — so that the standard kernel carries none of their
+/// registers. Its policy items keep option state either way.
+HS_HD bool uses_options_kernel(const HedgeParams& hp) {
+  return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns;
+}
 
 /// The market records of a chunk in shared memory, field-major [field][step of chunk][path].
 enum RecordField : unsigned {
@@ -142,7 +153,8 @@ struct BlockShape {
   unsigned leland;    ///< Leland targets recorded per path and step: the most Leland policies of a group
   unsigned block_threads;  ///< threads per block: a multiple of 32, at most kBlockThreadsMax
   bool attribution;        ///< hp.attribution: the market keeps the book's attribution, a policy its interest
-  unsigned hedge_options;  ///< hp.n_hedge_options: option marks in the records, option state in the items
+  unsigned hedge_options;  ///< hp.n_hedge_options: option marks in the records
+  bool options_kernel;     ///< uses_options_kernel: option state in the policy items
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -159,8 +171,7 @@ struct BlockShape {
   /// The first policy state field of the hedge options' (OptionStateField).
   HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
   HS_HD unsigned policy_state_fields() const {
-    return option_state0() +
-           (hedge_options == 0 ? 0 : attribution ? kOptionAttributionStateFields : kOptionStateFields);
+    return option_state0() + (!options_kernel ? 0 : attribution ? kOptionAttributionStateFields : kOptionStateFields);
   }
   /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
   /// market state of the paths and the policy items' state.
@@ -188,6 +199,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   const unsigned n = hp.n_policies > 0 ? hp.n_policies : 1;
   s.attribution = hp.attribution;
   s.hedge_options = hp.n_hedge_options;
+  s.options_kernel = uses_options_kernel(hp);
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -347,8 +359,9 @@ HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, un
   record_option_marks(hp, r, k, j, hp.steps, mk);
 }
 
-/// The greeks item (slot k, path j) of decision step n < steps: target, gamma and gas of the decision,
-/// the target of each Leland policy among policies [p0, p1), and with kOptions the hedge options' marks.
+/// The greeks item (slot k, path j) of decision step n (< steps, or the horizon's unwind): target, gamma
+/// and gas of the decision, the target of each Leland policy among policies [p0, p1), and with hedge
+/// options (kOptions) their marks.
 template <class T, bool kOptions = false>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
@@ -359,7 +372,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   mk.sigma[0] = r.at(kRecSigma, k, j);
   mk.coin[0] = r.at(kRecCoin, k, j);
   mk.log_gas[0] = r.at(kRecLogGas, k, j);
-  mk.decision_greeks(n);
+  mk.template decision_greeks<kOptions>(n);
   r.at(kRecTarget, k, j) = mk.target[0];
   r.at(kRecGamma, k, j) = mk.gamma[0];
   r.at(kRecGasCost, k, j) = mk.gas_cost[0];
@@ -367,10 +380,10 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   for (unsigned p = p0; p < p1; ++p) {
     if (!hp.policies[p].leland) continue;
     double alt_sigma[1], alt_gamma[1], target[1];
-    mk.leland_target(n, hp.policies[p], alt_sigma, alt_gamma, target);
+    mk.template leland_target<kOptions>(n, hp.policies[p], alt_sigma, alt_gamma, target);
     r.at(slot++, k, j) = target[0];
   }
-  if constexpr (kOptions) {
+  if (kOptions && hp.n_hedge_options > 0) {
     MarketTile<double, 1> marks(hp, 0, 0, r.log_s0k());
     marks.spot[0] = mk.spot[0];
     marks.sigma[0] = mk.sigma[0];
@@ -378,7 +391,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   }
 }
 
-/// Decision times of slot k (step n < steps), the same on every path.
+/// Decision times of slot k (step n, a decision), the same on every path.
 HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k, std::uint32_t n) {
   const DecisionTimes t = decision_times(hp, n);
   r.tau_last()[k] = t.tau_last;
@@ -490,7 +503,7 @@ struct PolicyThread {
   }
 
   /// Decision steps [n0, n1) from slots n − n0 of path j: the carry of step n, then the decision (or at
-  /// n = steps the results).
+  /// n = steps the results, after the unwind's decision there: kOptions).
   HS_HD void run(const ChunkRecords& r, unsigned j, std::uint32_t n0, std::uint32_t n1) {
     const HedgeParams& hp = mk.hp;
     const bool perpetual = hp.instrument == HedgeInstrument::perpetual;
@@ -501,29 +514,47 @@ struct PolicyThread {
         mk.carry_units();  // spot_prev and funding_rate still hold step n − 1's
         acc.accrue(mk, n);
       }
-      if (n < hp.steps) {
-        // Each value is loaded only when the policy reads it, and is 0 otherwise rather than kept from
-        // an earlier step, so that it is not live (a register) across steps.
-        mk.target[0] = r.at(target_field, k, j);
-        mk.gamma[0] = hp.needs_gamma ? r.at(kRecGamma, k, j) : 0.0;
-        mk.variance[0] = reads_state ? r.at(kRecVariance, k, j) : 0.0;
-        mk.log_gas[0] = reads_state ? r.at(kRecLogGas, k, j) : hp.gas_log_mean;
-        mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
-        mk.times = {r.tau_last()[k], r.discount_last()[k]};
-        if (kOptions && trades_options) load_option_marks(r, k, j, true);
-        acc.decide(n, mk);
+      // Where each kernel compiles to the fewest spills (ptxas, sm_90): the standard kernel's loop has
+      // the results in its last step, as before the unwind (after the loop: 24 B; two ifs in the loop:
+      // 28 B); the options kernel's loop has the horizon's decision, hedge.unwind_at_expiry's, and the
+      // results come after it (in the loop: ~200 B more).
+      if constexpr (kOptions) {
+        if (n < hp.steps || unwinds_at(hp, n)) decide(r, k, j, n);
+      } else if (n < hp.steps) {
+        decide(r, k, j, n);
       } else {
-        mk.book_cash[0] = r.at(kRecBookCash, k, j);
-        mk.coin[0] = r.at(kRecCoin, k, j);
-        if (kOptions && trades_options) {
-          load_option_marks(r, k, j, false);
-          acc.horizon_options(mk);
-        }
-        acc.finish(mk);
+        finish(r, k, j);
       }
       mk.spot_prev[0] = mk.spot[0];
       if (perpetual) mk.funding_rate[0] = r.at(kRecFunding, k, j);
     }
+    if (kOptions && n1 == hp.steps + 1) finish(r, hp.steps - n0, j);
+  }
+
+  /// The decision of step n from slot k of path j.
+  HS_HD void decide(const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n) {
+    const HedgeParams& hp = mk.hp;
+    // Each value is loaded only when the policy reads it, and is 0 otherwise rather than kept from an
+    // earlier step, so that it is not live (a register) across steps.
+    mk.target[0] = r.at(target_field, k, j);
+    mk.gamma[0] = hp.needs_gamma ? r.at(kRecGamma, k, j) : 0.0;
+    mk.variance[0] = reads_state ? r.at(kRecVariance, k, j) : 0.0;
+    mk.log_gas[0] = reads_state ? r.at(kRecLogGas, k, j) : hp.gas_log_mean;
+    mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
+    mk.times = {r.tau_last()[k], r.discount_last()[k]};
+    if (kOptions && trades_options) load_option_marks(r, k, j, true);
+    acc.template decide<kOptions ? DecideCode::sized : DecideCode::rules>(n, mk);
+  }
+
+  /// The results at the horizon (slot k of path j).
+  HS_HD void finish(const ChunkRecords& r, unsigned k, unsigned j) {
+    mk.book_cash[0] = r.at(kRecBookCash, k, j);
+    mk.coin[0] = r.at(kRecCoin, k, j);
+    if (kOptions && trades_options) {
+      load_option_marks(r, k, j, false);
+      acc.horizon_options(mk);
+    }
+    acc.finish(mk);
   }
 };
 
@@ -607,8 +638,8 @@ struct HedgeBlock {
   }
   HS_HD PolicyThread<T, kAttribution, kOptions> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T, kAttribution, kOptions>(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies,
-                           records.log_s0k());
+    return PolicyThread<T, kAttribution, kOptions>(hp, out, count, r, seed, first_path + r, item_policy(i),
+                                                   group * shape.policies, records.log_s0k());
   }
 
 /// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
@@ -634,7 +665,9 @@ struct HedgeBlock {
       }
     } else if (ph == 1) {
       // Items (slot k, path j), consecutive threads on consecutive paths.
-      const std::uint32_t last = n1 < steps ? n1 : steps;  // the horizon has no decision
+      // The horizon has no decision, unless the hedge is unwound there (hedge.unwind_at_expiry).
+      const std::uint32_t decided = kOptions && unwinds_at(hp, steps) ? steps + 1 : steps;
+      const std::uint32_t last = n1 < decided ? n1 : decided;
       const std::uint32_t decisions = last > n0 ? last - n0 : 0;
       const unsigned items = decisions * shape.paths;
       const unsigned p0 = group * shape.policies;
@@ -643,7 +676,7 @@ struct HedgeBlock {
         const unsigned k = i / shape.paths, j = i % shape.paths;
         if (row(j) < count) record_greeks<T, kOptions>(hp, records, k, j, n0 + k, p0, p1);
       }
-      if (kOptions && n1 == steps + 1) {  // the horizon's option marks: an option's value there
+      if (kOptions && hp.n_hedge_options > 0 && n1 == steps + 1) {  // the horizon's marks: an option's value there
         for (unsigned j = tid; j < shape.paths; j += n_threads) {
           if (row(j) < count) record_horizon_marks(hp, records, steps - n0, j);
         }
@@ -669,11 +702,11 @@ struct HedgeBlock {
 /// Blocks and groups of a launch over `count` paths.
 inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { return (count + s.paths - 1) / s.paths; }
 
-/// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, hedge
-/// options (their records and state), the model's own marks (which come with attribution). Every
-/// combination a job can use is a kernel of its own, so that the standard program carries none of the
-/// others' registers, with a resource budget of its own (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched
-/// on this name).
+/// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, the options
+/// program (hedge options' records and state, and the other rules of uses_options_kernel), the model's own
+/// marks (which come with attribution). Every combination a job can use is a kernel of its own, so that
+/// the standard program carries none of the others' registers, with a resource budget of its own
+/// (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched on this name).
 template <bool kAttribution, bool kOptions, bool kModelMarks>
 struct BlockFeatures {
   template <class T, class Model>
@@ -695,7 +728,7 @@ struct BlockFeatures {
 /// kernel) is chosen.
 template <class F>
 decltype(auto) with_block_features(const HedgeParams& hp, F&& f) {
-  const bool options = hp.n_hedge_options > 0;
+  const bool options = uses_options_kernel(hp);
   if (!hp.attribution) return options ? f(BlockFeatures<false, true, false>{}) : f(BlockFeatures<false, false, false>{});
   if (hp.marks == MarkSource::model) {
     return options ? f(BlockFeatures<true, true, true>{}) : f(BlockFeatures<true, false, true>{});

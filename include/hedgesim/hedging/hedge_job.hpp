@@ -128,11 +128,22 @@ struct HedgeParams {
   SlippageModel slippage;
   double slippage_coefficient, slippage_depth;
   double failure_probability;
+  double amm_max_fill;  ///< amm: a trade of this fraction of the pool's coin reserve or more is refused
+  double min_trade;     ///< coins: a smaller rebalance is not sent (0: any size; trade_size.hpp)
+  double lot_size;      ///< coins: positions are whole lots (0: any size)
+  /// From this decision step on every policy closes its hedge and trades no more: the book's last
+  /// expiry with hedge.unwind_at_expiry (a decision even at the horizon); 0: never (expiries are > 0).
+  std::uint32_t unwind_step;
+  bool premium_adjusted;  ///< hedge.inverse_delta: premium_adjusted (book_greeks), the coin held left out
   /// Policy p draws its execution failures from stream failure_stream0 + p: a subset of a run's
   /// policies hedged alone (the optimiser's candidates dealt to ranks) keeps the draws of its place.
   unsigned failure_stream0;
-  double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±)
-  bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band)
+  double leland_sign;   ///< +1 for a book short gamma at inception, −1 long (Leland's ±, MarketTile::leland_vol)
+  /// A Leland policy hedges a book of long and short options, whose gamma can change sign along a path:
+  /// Leland's ± is then the book gamma's at each decision (else leland_sign, which it is at every decision).
+  bool leland_sign_turns;
+  bool needs_gamma;     ///< some policy reads the book gamma (Whalley–Wilmott, bands per gamma, state_band,
+                        ///< Leland's sign when it turns)
   bool attribution;     ///< output.attribution: mark the book every step and split the P&L (pnl_* fields)
   bool book_past_horizon;  ///< some book option expires after the horizon: closed at its mark there
   /// hedge.options: the listed options policies such as delta_gamma trade (0: none), and their costs
@@ -151,6 +162,9 @@ struct HedgeParams {
   unsigned n_policies;
   PolicyParams policies[kMaxPolicies];
 };
+
+/// Whether decision step n closes every policy's hedge (hedge.unwind_at_expiry).
+HS_HD bool unwinds_at(const HedgeParams& hp, std::uint32_t n) { return hp.unwind_step != 0 && n >= hp.unwind_step; }
 
 /// The per-path fields a job computes and reports: every field with attribution, else the base ones.
 HS_HD constexpr unsigned path_fields(bool attribution) { return attribution ? kPathFields : kBasePathFields; }

@@ -53,6 +53,7 @@
 #include "hedgesim/hedging/book_marks.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/policy.hpp"
+#include "hedgesim/hedging/trade_size.hpp"
 #include "hedgesim/models/path_state.hpp"
 #include "hedgesim/rng/philox.hpp"
 
@@ -68,13 +69,6 @@ constexpr std::uint32_t kHedgeBlock = 0x40000000u;
 #else
 #define HS_HOST_ALWAYS_INLINE __attribute__((always_inline))
 #endif
-/// The hedge options' code (marks, settlement, trades, attribution), kept out of line on host compilers so
-/// that the tile's step loop of a job without hedge options carries none of it.
-#if defined(__CUDACC__)
-#define HS_HD_OPTIONS HS_HD
-#else
-#define HS_HD_OPTIONS __attribute__((noinline))
-#endif
 
 /// Price impact of trading `coins` at `spot` (SlippageSpec in spec.hpp); negative when it cannot fill.
 HS_HD double slippage_cost(const HedgeParams& hp, double coins, double spot) {
@@ -87,8 +81,10 @@ HS_HD double slippage_cost(const HedgeParams& hp, double coins, double spot) {
     case SlippageModel::sqrt:
       return hp.slippage_coefficient * notional * sqrt(notional / hp.slippage_depth);
     case SlippageModel::amm: {
+      // A fill of max_fill_fraction f of the coin reserve or more is refused, either way: the cost of
+      // a buy, N·q/(x − q), has no bound as q nears x, and stays below N·f/(1 − f) under the cap.
       const double reserve = hp.slippage_depth / spot;
-      if (coins >= reserve) return -1.0;
+      if (m::fabs(coins) >= hp.amm_max_fill * reserve) return -1.0;
       return notional * m::fabs(coins) / (reserve - coins);
     }
   }
@@ -355,7 +351,7 @@ struct MarketTile {
   /// The hedge options' marks at step n (a decision or the horizon) by Black–Scholes at the decision vol
   /// sigma[l], in double: an expired option has its intrinsic value and no greeks. And the book's vega
   /// (USD per unit of σ) at that vol. Only with hedge options.
-  HS_HD_OPTIONS void hedge_option_marks(std::uint32_t n) {
+  HS_HD_COLD void hedge_option_marks(std::uint32_t n) {
     for (unsigned l = 0; l < L; ++l) {
       double vega = 0.0;
       for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -392,30 +388,52 @@ struct MarketTile {
   }
 
   /// Leland (1985): hedge at σ̃² = σ² ± √(2/π)·k·σ/√Δt, k the round-trip proportional cost, + for a
-  /// book short gamma; floored at 0 (a long book with costs beyond Leland's bound hedges at zero vol).
-  HS_HD double leland_vol(double sig, const PolicyParams& p) const {
+  /// book short gamma, − long: at inception (hp.leland_sign), or with hp.leland_sign_turns (a book of long
+  /// and short options, whose gamma can change sign) the book's gamma at σ on this path at this decision,
+  /// the inception's sign where it is 0. Floored at 0 (a long book with costs beyond Leland's bound
+  /// hedges at zero vol). kAllRules: as decision_greeks.
+  template <bool kAllRules>
+  HS_HD double leland_vol(double sig, const PolicyParams& p, double book_gamma) const {
     const double k = 2.0 * hp.fee_rate;
-    const double adj = sig * sig + hp.leland_sign * 0.7978845608028654 * k * sig / p.leland_sqrt_dt;
+    const bool per_decision = kAllRules && hp.leland_sign_turns;
+    const double sign = !per_decision ? hp.leland_sign : book_gamma < 0.0 ? 1.0 : book_gamma > 0.0 ? -1.0 : hp.leland_sign;
+    const double adj = sig * sig + sign * 0.7978845608028654 * k * sig / p.leland_sqrt_dt;
     return sqrt(m::max(adj, 0.0));
   }
 
   /// Policy pp's Leland target at decision n: out[l] = −(book delta at σ̃ + coin) (alt_* are scratch).
+  /// kAllRules: as decision_greeks.
+  template <bool kAllRules = true>
   HS_HD void leland_target(std::uint32_t n, const PolicyParams& pp, double* alt_sigma, double* alt_gamma,
                            double* out) const {
-    const bool implied = hp.delta == DeltaSource::implied;
     HS_LANES
-    for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol(sigma[l], pp);
-    book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, alt_sigma, implied, variance, out, alt_gamma);
-    HS_LANES
-    for (unsigned l = 0; l < L; ++l) out[l] = -(out[l] + coin[l]);
+    for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol<kAllRules>(sigma[l], pp, gamma[l]);
+    // σ̃ is the same on every lane at an implied vol, unless its sign is each path's.
+    const bool uniform = hp.delta == DeltaSource::implied && !(kAllRules && hp.leland_sign_turns);
+    book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, alt_sigma, uniform, variance, out, alt_gamma);
+    hedge_target<kAllRules>(out, out);
   }
 
-  /// The book's greeks at the decision vol, the full hedge −(delta + coin) and the gas of an attempt.
+  /// out[l]: the full hedge of the book delta d[l], −(d + coin held), or −d with premium-adjusted deltas.
+  template <bool kAllRules>
+  HS_HD void hedge_target(const double* d, double* out) const {
+    if (kAllRules && hp.premium_adjusted) {
+      for (unsigned l = 0; l < L; ++l) out[l] = -d[l];
+      return;
+    }
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) out[l] = -(d[l] + coin[l]);
+  }
+
+  /// The book's greeks at the decision vol, the full hedge (hedge_target) and the gas of an attempt.
+  /// kAllRules = false leaves out the code of premium-adjusted deltas (book_greeks) and of Leland's sign
+  /// per decision (leland_vol): the GPU's standard kernel, which runs no job that has them
+  /// (hedge_block.hpp uses_options_kernel).
+  template <bool kAllRules = true>
   HS_HD void decision_greeks(std::uint32_t n) {
     const bool implied = hp.delta == DeltaSource::implied;
-    book_greeks<T, L>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
-    HS_LANES
-    for (unsigned l = 0; l < L; ++l) target[l] = -(delta[l] + coin[l]);
+    book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
+    hedge_target<kAllRules>(delta, target);
     if (hp.gas_units > 0.0) {  // the exponential only for jobs with gas
       HS_LANES
       for (unsigned l = 0; l < L; ++l) {
@@ -482,6 +500,12 @@ HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
   put(PathField::pnl_unexplained,
       x.pnl - (x.inception + delta_pnl + gamma + theta + vega + higher_order + interest - x.funding - x.charges));
 }
+
+/// How PolicyTile::decide picks a decision's trade: by_job, from hp at run time (the CPU tile); on the GPU
+/// `rules`, the rule's trade alone (the standard kernel, whose jobs have no execution rules), or `sized`,
+/// the unwind or the rule's trade sized by trade_size.hpp (the options kernel; sizes of 0 leave the rule's
+/// position as it is, bit for bit), so that each kernel's device code holds one copy of the rule loop.
+enum class DecideCode { by_job, rules, sized };
 
 /// The accounts of policies [first, first + count) on a tile of L paths (NP ≥ count slots): the CPU
 /// tile holds every policy, a GPU thread one. Every loop over paths is branch-free. kLelandGiven: a
@@ -555,7 +579,7 @@ struct PolicyTile {
   }
 
   /// Hedge options expiring at step n settle q·payoff (USD) into cash; the position closes.
-  HS_HD_OPTIONS void settle_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, std::uint32_t n) {
+  HS_HD_COLD void settle_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, std::uint32_t n) {
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
       const HedgeOption& h = hp.hedge_options[i];
@@ -583,7 +607,7 @@ struct PolicyTile {
 
   /// With attribution: the pieces of the options held over the step that ended at n (a decision, before
   /// its trade, or the horizon), from the marks of the last decision and those at n (file comment).
-  HS_HD_OPTIONS void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+  HS_HD_COLD void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
       const double value = option_value(o, mk, l);
       const double ds = mk.spot[l] - o.spot[l];
@@ -603,7 +627,7 @@ struct PolicyTile {
 
   /// With attribution: the marks of the options held after a decision's trade (or at the horizon), summed
   /// over options times their positions, and the spot and vol they were taken at.
-  HS_HD_OPTIONS void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
+  HS_HD_COLD void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
       double delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
       for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
@@ -624,7 +648,7 @@ struct PolicyTile {
   }
 
   /// At the horizon, before finish: the last step's pieces of each option policy's options (attribution).
-  HS_HD_OPTIONS void horizon_options(const MarketTile<T, L>& mk) {
+  HS_HD_COLD void horizon_options(const MarketTile<T, L>& mk) {
     if constexpr (kOptions) {
       if (hp.n_hedge_options == 0 || !hp.attribution) return;
       for (unsigned k = 0; k < NP && k < count; ++k) {
@@ -638,7 +662,7 @@ struct PolicyTile {
   /// Policy pp's option trades at decision n (its rule's options()), at the marks mk.opt_*, and its hedge
   /// target with the new positions' deltas in opt_target (from the book's, tgt).
   template <class Rule>
-  HS_HD_OPTIONS void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, OptionLanes<L>& o, const MarketTile<T, L>& mk,
+  HS_HD_COLD void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, OptionLanes<L>& o, const MarketTile<T, L>& mk,
                            const double* tgt, std::uint32_t n) {
     for (unsigned l = 0; l < L; ++l) {
       OptionContext c{mk.spot[l], mk.gamma[l], mk.book_vega[l], {}, {}, {}};
@@ -656,13 +680,7 @@ struct PolicyTile {
       for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
         if (i >= hp.n_hedge_options) break;
         const double q = c.live[i] ? want[i] : 0.0;  // an expired option is not traded (its position is 0)
-        const double dq = q - held[i];
-        const double price = mk.opt_price[i][l];
-        const double fee = m::min(hp.opt_fee_fraction * mk.spot[l], hp.opt_fee_cap * price);
-        const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_vega[i][l]);
-        a.cash[l] -= dq * price + cost;
-        o.costs[l] += cost;
-        o.pos[i][l] = q;
+        trade_option(o, a, mk, i, l, q);
         target -= q * mk.opt_delta[i][l];
       }
       opt_target[l] = target;
@@ -691,8 +709,29 @@ struct PolicyTile {
   }
 
   /// Every held policy's decision at step n against the market mk (decision_vol, decision_greeks and
-  /// times taken), and its trade.
+  /// times taken), and its trade: the rule's, sized to lots and the minimum trade (trade_size.hpp), or
+  /// from the unwind step on (hedge.unwind_at_expiry) a close of the whole position (close_all).
+  /// kCode: which of them the code holds (DecideCode).
+  template <DecideCode kCode = DecideCode::by_job>
   HS_HD void decide(std::uint32_t n, MarketTile<T, L>& mk) {
+    if constexpr (kCode == DecideCode::rules) {
+      decide_rules<false>(n, mk);
+    } else if (unwinds_at(hp, n)) {
+      close_all(n, mk);
+    } else if (kCode == DecideCode::sized || sizes_trades(hp)) {
+      decide_sized(n, mk);
+    } else {
+      decide_rules<false>(n, mk);
+    }
+  }
+
+  /// The rules' positions sized by trade_size.hpp (out of line on the host: HS_HD_COLD).
+  HS_HD_COLD void decide_sized(std::uint32_t n, MarketTile<T, L>& mk) { decide_rules<true>(n, mk); }
+
+  /// Every held policy's rule and trade; kSized: the positions sized by trade_size.hpp (a template
+  /// parameter, so the loop of a job without sizes is what it was before them).
+  template <bool kSized>
+  HS_HD void decide_rules(std::uint32_t n, MarketTile<T, L>& mk) {
     const double tau_last = mk.times.tau_last, discount_last = mk.times.discount_last;
     const bool gas = hp.gas_units > 0.0;
     const bool costs = hp.slippage != SlippageModel::none || hp.failure_probability > 0.0;
@@ -727,18 +766,77 @@ struct PolicyTile {
           next[l] = decltype(rule)::decide(pp, ctx, st);
           any |= next[l] != a.hedge[l] ? 1u : 0u;
         }
-        if (any == 0) return;
-        constexpr bool kTrack = reads_last_trade<decltype(rule)>();
-        if (costs) {
-          for (unsigned l = 0; l < L; ++l) trade_with_impact(a, mk, p, l, n);
-        } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
-          HS_LANES
-          for (unsigned l = 0; l < L; ++l) trade<true, kTrack>(a, mk, l, n);
-        } else {
-          HS_LANES
-          for (unsigned l = 0; l < L; ++l) trade<false, kTrack>(a, mk, l, n);
+        if constexpr (kSized) {
+          any = 0;
+          for (unsigned l = 0; l < L; ++l) {
+            next[l] = sized_position(hp, a.hedge[l], next[l]);
+            any |= next[l] != a.hedge[l] ? 1u : 0u;
+          }
         }
+        if (any == 0) return;
+        execute<reads_last_trade<decltype(rule)>()>(a, mk, p, n, gas, costs);
       });
+    }
+  }
+
+  /// hedge.unwind_at_expiry: every held policy trades its whole position to 0 at step n (lots and the
+  /// minimum trade do not apply), whatever its rule, and sells or buys back its hedge options at their
+  /// marks, paying costs.options (close_options).
+  HS_HD_COLD void close_all(std::uint32_t n, const MarketTile<T, L>& mk) {
+    const bool gas = hp.gas_units > 0.0;
+    const bool costs = hp.slippage != SlippageModel::none || hp.failure_probability > 0.0;
+    for (unsigned k = 0; k < NP && k < count; ++k) {
+      PolicyLanes<L>& a = pol[k];
+      if constexpr (kOptions) {
+        if (hp.n_hedge_options > 0 && rule_hedge_options(hp.policies[first + k].type) > 0) {
+          OptionLanes<L>& o = opt_of(k);
+          if (hp.attribution) attribute_options(o, mk);
+          close_options(o, a, mk);
+          if (hp.attribution) mark_options(o, mk);
+        }
+      }
+      std::uint64_t any = 0;
+      for (unsigned l = 0; l < L; ++l) {
+        next[l] = 0.0;
+        any |= a.hedge[l] != 0.0 ? 1u : 0u;
+      }
+      if (any != 0) execute<true>(a, mk, first + k, n, gas, costs);
+    }
+  }
+
+  /// The unwind's option trades: every hedge option held goes back to 0 at its mark mk.opt_price, paying
+  /// the fee and half-spread of trade_options on the quantity traded.
+  HS_HD_COLD void close_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk) {
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options) break;
+      for (unsigned l = 0; l < L; ++l) trade_option(o, a, mk, i, l, 0.0);
+    }
+  }
+
+  /// Lane l's trade of hedge option i to the position q at its mark: the price, and per unit traded the
+  /// fee min(fee_fraction·S, fee_cap·price) and the half-spread times its vega (costs.options).
+  HS_HD void trade_option(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, unsigned i, unsigned l,
+                          double q) {
+    const double dq = q - o.pos[i][l];
+    const double price = mk.opt_price[i][l];
+    const double fee = m::min(hp.opt_fee_fraction * mk.spot[l], hp.opt_fee_cap * price);
+    const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_vega[i][l]);
+    a.cash[l] -= dq * price + cost;
+    o.costs[l] += cost;
+    o.pos[i][l] = q;
+  }
+
+  /// Policy p's (slot a) trades to next[l] on every lane that differs, booked as the job's costs need.
+  template <bool kTrack>
+  HS_HD void execute(PolicyLanes<L>& a, const MarketTile<T, L>& mk, unsigned p, std::uint32_t n, bool gas, bool costs) {
+    if (costs) {
+      for (unsigned l = 0; l < L; ++l) trade_with_impact(a, mk, p, l, n);
+    } else if (gas || hp.fixed_cost != 0.0 || hp.instrument == HedgeInstrument::spot) {
+      HS_LANES
+      for (unsigned l = 0; l < L; ++l) trade<true, kTrack>(a, mk, l, n);
+    } else {
+      HS_LANES
+      for (unsigned l = 0; l < L; ++l) trade<false, kTrack>(a, mk, l, n);
     }
   }
 
@@ -897,10 +995,9 @@ struct HedgeTile {
         market.mark_book(n);
       }
       market.close_book();
-      if (market.hp.n_hedge_options > 0) {
-        market.hedge_option_marks(n);
-        policies.horizon_options(market);
-      }
+      if (market.hp.n_hedge_options > 0) market.hedge_option_marks(n);
+      if (unwinds_at(market.hp, n)) unwind(n);
+      if (market.hp.n_hedge_options > 0) policies.horizon_options(market);
       policies.finish(market);
     }
   }
@@ -908,6 +1005,14 @@ struct HedgeTile {
   HS_HD void attribute(std::uint32_t n) {
     market.mark_book(n);
     market.attribute(n);
+  }
+
+  /// hedge.unwind_at_expiry at the horizon n: its decision closes what is held (nothing when the unwind
+  /// came before it), at the horizon's spot, gas and option marks.
+  HS_HD_COLD void unwind(std::uint32_t n) {
+    market.decision_greeks(n);
+    market.times = decision_times(market.hp, n);
+    policies.decide(n, market);
   }
 
   HS_HD void decide(std::uint32_t n) {

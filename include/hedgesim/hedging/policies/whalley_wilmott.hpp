@@ -2,7 +2,9 @@
 // `whalley_wilmott`: the asymptotically optimal no-trade band for proportional cost c and risk
 // aversion a (Whalley & Wilmott 1997; docs/models.md, "Reference values"):
 //   w = (3·c·Γ²·S·e^{−r(T−t)} / (2a))^{1/3},
-// with Γ the book gamma and T − t the time to the book's last live expiry; trades to the band edge by
+// with Γ the book gamma at the decision (its live options') and T − t the time to the book's last live
+// expiry: the factor discounts terminal wealth, so T is the horizon of the hedger's utility, one for the
+// whole book rather than each option's own (docs/hedging.md, "Policies"). Trades to the band edge by
 // default, as the optimal strategy does.
 // Keys: risk_aversion (> 0 per USD, required), rebalance_to (center|edge, default edge); needs
 // costs.fee_bps > 0. Optimiser: risk_aversion (log scale).
