@@ -975,10 +975,16 @@ TEST(RunConfigErrors, HedgeRules) {
   expect_has(error_of(replace_line(kRun, 7, "  delta: model")),
              {"hedge.implied_vol at line 8 is used only with hedge.delta: implied, not model"});
   expect_has(error_of(replace_line(kRun, 7, "  delta: modle")), {"hedge.delta = 'modle' at line 7", "model"});
-  // Model marks are read only by the P&L attribution.
+  // Model marks are read by the P&L attribution and by the hedge options: one of them is needed.
   expect_has(error_of(replace_line(kRun, 7, "  delta: implied\n  marks: model")),
-             {"hedge.marks = model at line 8", "set output.attribution: true"});
+             {"hedge.marks = model at line 8", "set output.attribution: true, list hedge.options"});
   EXPECT_EQ(parse_config(replace_line(kRun, 7, "  delta: implied\n  marks: model") + "  attribution: true\n", "t.yaml")
+                .hedge.marks,
+            MarkSource::model);
+  EXPECT_EQ(parse_config(replace_line(kRun, 7,
+                                      "  delta: implied\n  marks: model\n  options: [{type: call, strike: 100, "
+                                      "expiry_days: 60}]"),
+                         "t.yaml")
                 .hedge.marks,
             MarkSource::model);
   expect_has(error_of(replace_line(kRun, 7, "  marks: heston")), {"hedge.marks = 'heston' at line 7", "black_scholes, model"});

@@ -535,6 +535,45 @@ TEST(DeltaTable, MarksAtAndAfterExpiryAreIntrinsic) {
   EXPECT_FALSE(DeltaTable(btc(ModelType::heston), kBook, kDt).has_marks());
 }
 
+// With model marks the hedge options are marked by the table too (MarketTile::hedge_option_marks): the
+// run's table, DeltaTable(model, hp), lists them after the book's options with its time axis reaching
+// their expiry (here a 90-day call past the book's 30 days), and their marks meet MarksAccuracyTest's
+// Heston bounds, but for the price: measured 1.07e-5 per USD of notional at 90 days and v = 1.07 (between
+// variance nodes, where the residual is interpolated linearly; 0.009 vol points), against 2.8e-6 for the
+// 30-day call, so bounded at 3e-5. Their quote vega is Black–Scholes vega at the term vol √(w/τ) of the
+// table's axis. Without model marks the table holds the book alone.
+TEST(DeltaTable, HedgeOptionsFollowTheBookWithModelMarks) {
+  const ModelParams model = btc(ModelType::heston);
+  HedgeParams hp{};
+  hp.dt = kDt;
+  hp.n_options = 2;
+  for (unsigned i = 0; i < 2; ++i) hp.options[i] = {kBook[i].type, Settlement::linear, kBook[i].strike, -1.0, kBook[i].expiry_step, 0.0};
+  hp.n_hedge_options = 1;
+  hp.hedge_options[0] = {OptionType::call, 68000, 2160};
+  hp.marks = MarkSource::model;
+  const DeltaTable table(model, hp);
+  ASSERT_EQ(table.view().n_options, 3u);
+  const std::vector<DeltaTableOption> all = {kBook[0], kBook[1], {OptionType::call, 68000, 2160}};
+  const MarksAccuracy a = measure_marks(model, all, table, 2, {1, 24, 240, 719, 1500, 2160});
+  std::printf("  90-day hedge option's marks: %d points; max |price error| %.2e per USD of notional, %.2e vol points; "
+              "|vega error| %.2e per vol point per USD (%.2e of the largest); |theta error| %.2e per day per USD\n",
+              a.points, a.price, a.vol_points, a.vega, a.vega_rel, a.theta);
+  std::printf("    largest price error at %s; largest vol-point error at %s\n", a.where_price.c_str(), a.where_vol.c_str());
+  EXPECT_TRUE(near("hedge option max |price error| / S", a.price, 0.0, 3e-5));
+  EXPECT_TRUE(near("hedge option max |implied vol error|, vol points", a.vol_points, 0.0, 0.1));
+  EXPECT_TRUE(near("hedge option max |vega error| per vol point / S", a.vega, 0.0, 1.5e-6));
+  EXPECT_TRUE(near("hedge option max |vega error| / largest vega", a.vega_rel, 0.0, 7e-3));
+  EXPECT_TRUE(near("hedge option max |theta error| per day / S", a.theta, 0.0, 1e-6));
+  const DeltaTableView view = table.view();
+  for (const double spot : {58000.0, 68000.0, 80000.0}) {
+    const double tau = 1500 * kDt, w = delta_table_variance(view, 0.3, tau);
+    const double bs = black_scholes_linear(OptionType::call, spot, 68000.0, tau, model.rate, model.dividend, std::sqrt(w / tau)).vega;
+    EXPECT_TRUE(near("quote vega at S = " + std::to_string(spot), table_marks(view, 2, spot, 0.3, 660).quote_vega, bs, 1e-9 * bs));
+  }
+  hp.marks = MarkSource::black_scholes;
+  EXPECT_EQ(DeltaTable(model, hp).view().n_options, 2u);
+}
+
 // ---- Interface.
 
 TEST(DeltaTable, ViewIsPlainDataOverOneBuffer) {

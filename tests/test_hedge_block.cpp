@@ -4,8 +4,9 @@
 // CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
 // cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
 // type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, P&L
-// attribution with Black–Scholes and model marks, hedge options and the options program's other rules
-// (trade sizes, the unwind, premium-adjusted deltas, Leland's sign per decision), and path counts that
+// attribution with Black–Scholes and model marks, hedge options with either marks and the options
+// program's other rules (trade sizes, the unwind, premium-adjusted deltas, Leland's sign per decision),
+// and path counts that
 // leave the last block part-empty.
 #include <gtest/gtest.h>
 
@@ -270,6 +271,38 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarks) {
                                "{fee_bps: 5}", kAllPolicies + attribution, 45, Precision::float64);
   expect_blocks_match_cpu<double>(horizon.replace(horizon.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"),
                                   "Bates model marks, horizon before expiry");
+}
+
+// Model marks with hedge options (BlockFeatures<attribution, true, true>): the greeks items mark the hedge
+// options from the model table (the book's vega too) and record their quote vegas, the policy items read
+// the clamped variance as the options' vol state; without attribution (the model marks are then the
+// hedge options' only) and with it; Heston with model deltas, and with instantaneous deltas, Leland and a
+// horizon before the book's expiry (the call closed at its model mark), gbm (Black–Scholes at model.vol).
+TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarksAndHedgeOptions) {
+  const std::string heston = "{type: heston, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}";
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  const std::string kNoLeland = test::with_option_policies(
+      "policies: [{name: every, type: every_step}, {name: band, type: delta_band, width: 0.5},\n"
+      "  {name: ww, type: whalley_wilmott, risk_aversion: 0.01}, {name: move, type: move, move_pct: 1}]\n");
+  const std::string model_hedge = std::string("instrument: perpetual, delta: model, marks: model, ") + test::kHedgeOptions;
+  const std::string vol_hedge = std::string("instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, marks: model, ") +
+                                test::kHedgeOptions;
+  const std::string gbm_hedge = std::string("instrument: spot, delta: instantaneous, marks: model, ") + test::kHedgeOptions;
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "model marks and hedge options with attribution, " : "model marks and hedge options, ";
+    expect_blocks_match_cpu<double>(config(heston, model_hedge, costs, kNoLeland + out, 40, Precision::float64),
+                                    what + "Heston model deltas");
+    expect_blocks_match_cpu<float>(config(heston, model_hedge, costs, kNoLeland + out, 33, Precision::float32),
+                                   what + "Heston model deltas, float32");
+    std::string horizon = config(heston, vol_hedge, costs, test::with_option_policies(kAllPolicies) + out, 45,
+                                 Precision::float64);
+    expect_blocks_match_cpu<double>(horizon.replace(horizon.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"),
+                                    what + "Heston, instantaneous deltas, horizon before expiry");
+    expect_blocks_match_cpu<float>(config("{type: gbm, spot: 100, rate: 0.02, vol: 0.7}", gbm_hedge, costs,
+                                          test::with_option_policies(kAllPolicies) + out, 35, Precision::float32),
+                                   what + "gbm, spot hedge");
+  }
 }
 
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {

@@ -132,10 +132,11 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
   }
 
   validate_hedge_options(r, s);
-  if (h.marks == MarkSource::model && !s.output.attribution) {
+  if (h.marks == MarkSource::model && !s.output.attribution && h.options.empty()) {
     r.fail("hedge.marks", "model",
-           "marks the book for the P&L attribution, which is off: set output.attribution: true, or remove "
-           "hedge.marks");
+           "marks the book for the P&L attribution and the hedge options for the option policies, and this run "
+           "has neither (output.attribution is off, hedge.options lists none): set output.attribution: true, "
+           "list hedge.options, or remove hedge.marks");
   }
   static_assert(kHedgeKeys[7].name == "min_trade" && kHedgeKeys[8].name == "lot_size", "the subspan below");
   check_keys(r, std::span<const Key<HedgeSpec>>(kHedgeKeys).subspan(7, 2), h, "hedge.");  // min_trade, lot_size

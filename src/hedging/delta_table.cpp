@@ -297,17 +297,24 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
 
 namespace {
 
-std::vector<DeltaTableOption> book_options(const HedgeParams& hp) {
-  std::vector<DeltaTableOption> out(hp.n_options);
-  for (unsigned k = 0; k < hp.n_options; ++k)
-    out[k] = {hp.options[k].type, hp.options[k].strike, hp.options[k].expiry_step};
+/// The table's options: the book's, then with model marks the hedge options (their marks are the
+/// table's too, MarketTile::hedge_option_marks; the time axis then reaches their expiries).
+std::vector<DeltaTableOption> table_options(const HedgeParams& hp) {
+  std::vector<DeltaTableOption> out;
+  for (unsigned k = 0; k < hp.n_options; ++k) out.push_back({hp.options[k].type, hp.options[k].strike, hp.options[k].expiry_step});
+  if (hp.marks == MarkSource::model) {
+    for (unsigned k = 0; k < hp.n_hedge_options; ++k) {
+      const HedgeOption& o = hp.hedge_options[k];
+      out.push_back({o.type, o.strike, o.expiry_step});
+    }
+  }
   return out;
 }
 
 }  // namespace
 
 DeltaTable::DeltaTable(const ModelParams& model, const HedgeParams& hedge, const DeltaTableResolution& resolution)
-    : DeltaTable(model, book_options(hedge), hedge.dt, resolution,
+    : DeltaTable(model, table_options(hedge), hedge.dt, resolution,
                  hedge.marks == MarkSource::model ? TableContents::deltas_and_marks : TableContents::deltas) {}
 
 std::optional<DeltaTable> attach_model_table(const RunSpec& spec, HedgeParams& hp) {

@@ -32,18 +32,37 @@ namespace {
 
 constexpr std::uint64_t kBatchPaths = std::uint64_t{1} << 18;
 
+/// A book option's vega at inception with model marks, in the units of those marks' vega, which the vega
+/// rules neutralise and scale their bands by (PolicyGrid::book_vega0): the model's ∂C/∂v at v0 — central
+/// differences of the closed form, one-sided where v0 is within a step of 0 — and for gbm Black–Scholes
+/// ∂C/∂σ at model.vol.
+double model_vega_at_inception(const ModelParams& model, const BookOption& o, double spot, double tau) {
+  if (model.type == ModelType::gbm)
+    return black_scholes_linear(o.type, spot, o.strike, tau, model.rate, model.dividend, model.vol).vega;
+  const double h = 1e-3 * std::max(model.v0, 1e-2);
+  const auto price = [&](double v) {
+    ModelParams m = model;
+    m.spot = spot;
+    m.v0 = v;
+    return analytic_price(m, o.type, o.strike, tau);
+  };
+  if (model.v0 >= h) return (price(model.v0 + h) - price(model.v0 - h)) / (2 * h);
+  return (-3 * price(model.v0) + 4 * price(model.v0 + h) - price(model.v0 + 2 * h)) / (2 * h);
+}
+
 }  // namespace
 
 void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, HedgeParams& hp) {
   const TimeGrid grid = make_grid(spec.simulation, spec.book);
-  // The book's gamma and vega at inception, Black–Scholes at sigma0 with the strikes hp holds.
+  // The book's gamma and vega at inception with the strikes hp holds: Black–Scholes at sigma0 (the vega
+  // from the model with model marks, the units of the marks' vega).
   double gamma0 = 0.0, vega0 = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
     const double tau = spec.book[i].expiry_days / kDaysPerYear;
     const Greeks<double> g = black_scholes_linear(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma0);
     gamma0 += o.quantity * g.gamma;
-    vega0 += o.quantity * g.vega;
+    vega0 += o.quantity * (spec.hedge.marks == MarkSource::model ? model_vega_at_inception(spec.model, o, spot, tau) : g.vega);
   }
   hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
   // The state at inception, which state-dependent rules scale their features by (state_band) and the

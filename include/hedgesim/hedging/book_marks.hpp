@@ -1,23 +1,28 @@
 #pragma once
-// The book's marks along a path — the value, delta, gamma, theta and vega of its live options, summed
-// with their quantities — on a tile of L paths (L = 1 on the GPU), for the P&L attribution
-// (output.attribution, MarketTile::attribute). Where an option's marks come from (hedge.marks) is
-// decided here and nowhere else:
+// The marks of options along a path — the book's value, delta, gamma, theta and vega, summed with their
+// quantities, on a tile of L paths (L = 1 on the GPU), for the P&L attribution (output.attribution,
+// MarketTile::attribute); and one hedge option's marks (MarketTile::hedge_option_marks). Where an
+// option's marks come from (hedge.marks) is decided here and nowhere else:
 //   black_scholes  Black–Scholes at the decision vol σ_n (hedge.implied_vol, or the path's √v); vega
 //                  ∂C/∂σ, and the marks' vol state is σ_n;
 //   model          the model's own prices: heston, bates and svcj from the model table (table_marks in
-//                  delta_table.hpp: the closed form tabulated over (τ, v, moneyness)), vega ∂C/∂v and
-//                  the vol state v (clamped to the table's axis); gbm: Black–Scholes at model.vol, the
-//                  vol state σ = model.vol.
+//                  delta_table.hpp: the closed form tabulated over (τ, v, moneyness); the book's options,
+//                  then the hedge options), vega ∂C/∂v and the vol state v (clamped to the table's axis);
+//                  gbm: Black–Scholes at model.vol, the vol state σ = model.vol.
 // The attribution's vega piece is vega·(state_{n+1} − state_n), so each source's vega goes with its own
-// state. Another source (a volatility surface) is an enumerator of MarkSource, a branch of book_marks
-// and its state. Marks are in double whatever simulation.precision; inverse options are marked in USD
-// like linear ones (the coin they pay is the hedge observer's).
+// state, and the vega rules (delta_vega, delta_gamma_vega) neutralise the source's vega. An option's
+// half-spread, quoted in implied-vol points, is charged on its quote vega: Black–Scholes ∂C/∂σ, at the
+// decision vol for black_scholes marks (the marks' own vega) and at the option's term vol √(w/τ) for
+// model marks (w the table's expected diffusive variance to its expiry, delta_table_variance; gbm:
+// model.vol). Another source (a volatility surface) is an enumerator of MarkSource, a branch of
+// book_marks and hedge option marks, and its state. Marks are in double whatever simulation.precision;
+// inverse options are marked in USD like linear ones (the coin they pay is the hedge observer's).
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/math.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
 
 namespace hedgesim {
 
@@ -75,6 +80,12 @@ HS_HD void decision_vol_marks(const HedgeParams& hp, std::uint32_t n, const doub
   black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, out);
 }
 
+/// The vol state of model marks at variance v: v clamped to the table's axis, or gbm's model.vol (no
+/// table).
+HS_HD double model_marks_state(const HedgeParams& hp, double variance) {
+  return hp.table.data != nullptr ? table_variance(hp.table, variance) : hp.model_vol;
+}
+
 /// hedge.marks: model — the model table's marks at the variance (the state: the variance clamped to the
 /// table's axis), or, for gbm (no table), Black–Scholes at model.vol. Into out.
 template <unsigned L>
@@ -83,7 +94,7 @@ HS_HD void model_marks(const HedgeParams& hp, std::uint32_t n, const double* spo
   const bool table = hp.table.data != nullptr;
   for (unsigned l = 0; l < L; ++l) {
     out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
-    out.state[l] = table ? table_variance(hp.table, variance[l]) : hp.model_vol;
+    out.state[l] = model_marks_state(hp, variance[l]);
   }
   if (!table) {
     black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, out.state, out);
@@ -101,6 +112,26 @@ HS_HD void model_marks(const HedgeParams& hp, std::uint32_t n, const double* spo
       out.vega[l] += o.quantity * t.vega;
     }
   }
+}
+
+/// One option's marks (USD per unit, linear): price, delta, gamma, theta (per year), vega (per unit of the
+/// marks' vol state) and the quote vega its half-spread is charged on (file comment).
+struct OptionMarks {
+  double price, delta, gamma, theta, vega, quote_vega;
+};
+
+/// hedge.marks: model — one option's marks at step n: option `index` of the model table (the book's
+/// options first, then the hedge options: DeltaTable), or, for gbm (no table), Black–Scholes at
+/// model.vol. An option at or past its expiry has its intrinsic value and no greeks.
+HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, OptionType type, double strike,
+                                     std::uint32_t expiry_step, std::uint32_t n, double spot, double variance) {
+  if (hp.table.data == nullptr) {
+    const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
+    const Greeks<double> g = black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol);
+    return {g.price, g.delta, g.gamma, g.theta, g.vega, g.vega};
+  }
+  const TableMarks t = table_marks(hp.table, index, spot, variance, n);
+  return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
 }
 
 /// The marks of the live book at step n (options expiring at or before n are left out: their payoffs

@@ -2,8 +2,8 @@
 // The model table (`hedge.delta: model`, `hedge.marks: model`) for heston, bates and svcj: the model's
 // call delta, and with marks its price, vega (∂C/∂v) and theta (∂C/∂t), built on the host from the
 // closed-form pricer before the run (delta_table_builder.hpp), and their interpolation per path,
-// single-source for both backends. The hedge reads the delta (table_greeks), the P&L attribution's
-// model marks read everything (table_marks, through book_marks.hpp).
+// single-source for both backends. The hedge reads the delta (table_greeks), model marks — the book's
+// for the P&L attribution, the hedge options' — read everything (table_marks, through book_marks.hpp).
 //
 // What is tabulated. The model's call price is homogeneous of degree one in (S, K), so its delta
 // depends on the strike only through x = ln(S/K), and on time only through τ: one table of the call
@@ -54,7 +54,8 @@
 //
 // Buffer layout (doubles, one allocation, so a device copy is one memcpy and a view is pointer +
 // sizes + scalars):
-//   [0, 4·n_options)   per option: ln K, +1 call / −1 put, expiry_step, K
+//   [0, 4·n_options)   per option (the book's; with marks then the hedge options'): ln K, +1 call / −1
+//                      put, expiry_step, K
 //   then the rows      row (j, i) at ((j·n_var + i)·(2·n_z + 2)): a, 0, then [Δ_c, ∂Δ_c/∂ζ] × n_z
 //   then the marks     (hedge.marks: model only, from marks_offset) row (j, i) at (j·n_var + i)·6·n_z:
 //                      [R, ∂R/∂ζ, ν, ∂ν/∂ζ, ϑ, ∂ϑ/∂ζ] × n_z, on the delta row's nodes (its a)
@@ -286,10 +287,12 @@ HS_HD double table_variance(const DeltaTableView& t, double variance) {
   return sigma * sigma;
 }
 
-/// An option's marks (USD per unit, linear): value, delta, gamma, theta ∂C/∂t (per year) and vega
-/// ∂C/∂v (per unit of variance; vega_per_vol_point converts).
+/// An option's marks (USD per unit, linear): value, delta, gamma, theta ∂C/∂t (per year), vega ∂C/∂v
+/// (per unit of variance; vega_per_vol_point converts), and quote_vega, the Black–Scholes vega ∂B/∂σ at
+/// the axis variance w (the term vol √(w/τ)): what a price quoted in implied-vol points moves by per
+/// unit of σ (book_marks.hpp charges the option half-spread on it).
 struct TableMarks {
-  double value, delta, gamma, theta, vega;
+  double value, delta, gamma, theta, vega, quote_vega;
 };
 
 /// ∂C/∂σ per vol point (0.01 of σ = √v) of a vega ∂C/∂v at variance v: ∂C/∂σ = 2σ·∂C/∂v.
@@ -303,7 +306,7 @@ HS_HD TableMarks table_marks(const DeltaTableView& t, unsigned option, double sp
   const std::uint32_t expiry = static_cast<std::uint32_t>(opt[2]);
   if (step >= expiry) {
     const double intrinsic = m::max(sign * (spot - strike), 0.0);
-    return {intrinsic, intrinsic > 0.0 ? sign : 0.0, 0.0, 0.0, 0.0};
+    return {intrinsic, intrinsic > 0.0 ? sign : 0.0, 0.0, 0.0, 0.0, 0.0};
   }
   const detail::TablePoint q = detail::table_point(t, expiry - step, spot, log_k, variance);
   const detail::HermiteSample d = detail::blended_delta(t, q);
@@ -348,6 +351,7 @@ HS_HD TableMarks table_marks(const DeltaTableView& t, unsigned option, double sp
   out.gamma = d.slope * q.inv_sd / spot;
   out.theta = -(put ? d_dtau + parity_tau : d_dtau);
   out.vega = clamped ? 0.0 : b_w * w_v + spot * nu;
+  out.quote_vega = spot * df_q * n1.pdf * m::sqrt(tau);  // ∂B/∂σ = B_w·2σ_wτ at σ_w = √(w/τ)
   return out;
 }
 

@@ -48,7 +48,8 @@ class DeltaTable {
   /// gives Black–Scholes at model.vol), `dt` years per step. Throws InputError for invalid input.
   DeltaTable(const ModelParams& model, std::span<const DeltaTableOption> options, double dt,
              const DeltaTableResolution& resolution = {}, TableContents contents = TableContents::deltas);
-  /// The book and step of a hedging run, with marks when hedge.marks = model (hp.marks).
+  /// The book and step of a hedging run, with marks when hedge.marks = model (hp.marks); the hedge options
+  /// then follow the book's options (option n_options + i is hedge option i).
   DeltaTable(const ModelParams& model, const HedgeParams& hedge, const DeltaTableResolution& resolution = {});
 
   /// A view of the host buffer.

@@ -72,7 +72,9 @@ enum RecordField : unsigned {
 };
 
 /// With hedge options, the record fields after the Leland targets (BlockShape::option_field0): the book's
-/// vega, then per hedge option i its marks at kOptRecFirst + kOptRecPerOption·i + kOptRec*.
+/// vega, then per hedge option i its marks at kOptRecFirst + option_record_fields(model marks)·i + kOptRec*.
+/// With model marks an option also records its quote vega (the half-spread's, book_marks.hpp); with
+/// Black–Scholes marks that is its vega.
 enum OptionRecordField : unsigned {
   kOptRecBookVega = 0,
   kOptRecFirst = 1,
@@ -81,8 +83,14 @@ enum OptionRecordField : unsigned {
   kOptRecGamma,
   kOptRecTheta,
   kOptRecVega,
-  kOptRecPerOption
+  kOptRecPerOption,
+  kOptRecQuoteVega = kOptRecPerOption,  ///< model marks only
+  kOptRecPerOptionModel
 };
+/// Record fields per hedge option: kOptRecPerOption, or with model marks kOptRecPerOptionModel.
+HS_HD constexpr unsigned option_record_fields(bool model_marks) {
+  return model_marks ? kOptRecPerOptionModel : kOptRecPerOption;
+}
 
 /// A market thread's state between chunks, kept in shared memory so that its registers are free
 /// while the block's policy threads run: [field][path].
@@ -133,7 +141,7 @@ enum OptionStateField : unsigned {
   kOsTheta,
   kOsVega,
   kOsSpot,
-  kOsSigma,
+  kOsVolState,
   kOsSettled,
   kOsDeltaPnl,
   kOsGammaPnl,
@@ -155,6 +163,7 @@ struct BlockShape {
   bool attribution;        ///< hp.attribution: the market keeps the book's attribution, a policy its interest
   unsigned hedge_options;  ///< hp.n_hedge_options: option marks in the records
   bool options_kernel;     ///< uses_options_kernel: option state in the policy items
+  bool model_marks;        ///< hp.marks is model: with hedge options, their quote vegas in the records too
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -163,7 +172,8 @@ struct BlockShape {
   /// without hedge options (the kernel without them reads this, not record_fields()).
   HS_HD unsigned option_field0() const { return kRecordFields + leland; }
   HS_HD unsigned record_fields() const {
-    return option_field0() + (hedge_options > 0 ? kOptRecFirst + kOptRecPerOption * hedge_options : 0);
+    return option_field0() +
+           (hedge_options > 0 ? kOptRecFirst + option_record_fields(model_marks) * hedge_options : 0);
   }
   HS_HD unsigned market_state_fields() const {
     return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
@@ -200,6 +210,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   s.attribution = hp.attribution;
   s.hedge_options = hp.n_hedge_options;
   s.options_kernel = uses_options_kernel(hp);
+  s.model_marks = hp.marks == MarkSource::model;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -334,35 +345,40 @@ struct MarketThread {
 };
 
 /// With hedge options (kOptions): the hedge options' marks and the book's vega at step n (a decision or
-/// the horizon) of slot k, path j, from the recorded spot and vol.
+/// the horizon) of slot k, path j, from the recorded spot and vol (kModelMarks: and variance), marked
+/// from the source the kernel was made for.
+template <bool kModelMarks>
 HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                                MarketTile<double, 1>& mk) {
-  mk.hedge_option_marks(n);
+  mk.template hedge_option_marks_from<kModelMarks>(n);
   const unsigned f0 = r.option_field0;
   r.at(f0 + kOptRecBookVega, k, j) = mk.book_vega[0];
   for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
     if (i >= hp.n_hedge_options) break;
-    const unsigned f = f0 + kOptRecFirst + kOptRecPerOption * i;
+    const unsigned f = f0 + kOptRecFirst + option_record_fields(kModelMarks) * i;
     r.at(f + kOptRecPrice, k, j) = mk.opt_price[i][0];
     r.at(f + kOptRecDelta, k, j) = mk.opt_delta[i][0];
     r.at(f + kOptRecGamma, k, j) = mk.opt_gamma[i][0];
     r.at(f + kOptRecTheta, k, j) = mk.opt_theta[i][0];
     r.at(f + kOptRecVega, k, j) = mk.opt_vega[i][0];
+    if (kModelMarks) r.at(f + kOptRecQuoteVega, k, j) = mk.opt_quote_vega[i][0];
   }
 }
 
 /// The horizon's hedge option marks (slot k, path j; kOptions).
+template <bool kModelMarks>
 HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j) {
   MarketTile<double, 1> mk(hp, 0, 0, r.log_s0k());
   mk.spot[0] = r.at(kRecSpot, k, j);
   mk.sigma[0] = r.at(kRecSigma, k, j);
-  record_option_marks(hp, r, k, j, hp.steps, mk);
+  if (kModelMarks) mk.variance[0] = r.at(kRecVariance, k, j);
+  record_option_marks<kModelMarks>(hp, r, k, j, hp.steps, mk);
 }
 
 /// The greeks item (slot k, path j) of decision step n (< steps, or the horizon's unwind): target, gamma
 /// and gas of the decision, the target of each Leland policy among policies [p0, p1), and with hedge
-/// options (kOptions) their marks.
-template <class T, bool kOptions = false>
+/// options (kOptions) their marks from the source kModelMarks names.
+template <class T, bool kOptions = false, bool kModelMarks = false>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
   MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
@@ -387,7 +403,8 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
     MarketTile<double, 1> marks(hp, 0, 0, r.log_s0k());
     marks.spot[0] = mk.spot[0];
     marks.sigma[0] = mk.sigma[0];
-    record_option_marks(hp, r, k, j, n, marks);
+    if (kModelMarks) marks.variance[0] = mk.variance[0];
+    record_option_marks<kModelMarks>(hp, r, k, j, n, marks);
   }
 }
 
@@ -398,8 +415,9 @@ HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k
   r.discount_last()[k] = t.discount_last;
 }
 
-/// One policy's accounts on one path, replaying the recorded market.
-template <class T, bool kAttribution, bool kOptions = false>
+/// One policy's accounts on one path, replaying the recorded market. kModelMarks: the hedge options'
+/// records are model marks (their quote vegas recorded, their vol state the clamped variance).
+template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
   /// The attribution fields come after the run (write_attribution).
@@ -467,7 +485,7 @@ struct PolicyThread {
         v(f0 + kOsTheta, o.theta[0]);
         v(f0 + kOsVega, o.vega[0]);
         v(f0 + kOsSpot, o.spot[0]);
-        v(f0 + kOsSigma, o.sigma[0]);
+        v(f0 + kOsVolState, o.vol_state[0]);
         v(f0 + kOsSettled, o.settled[0]);
         v(f0 + kOsDeltaPnl, o.delta_pnl[0]);
         v(f0 + kOsGammaPnl, o.gamma_pnl[0]);
@@ -479,20 +497,24 @@ struct PolicyThread {
   }
 
   /// The hedge options' marks of slot k, path j from the records (kOptions, a rule that trades them):
-  /// what the policy reads at a decision, or at the horizon their prices (and with attribution the vol).
+  /// what the policy reads at a decision, or at the horizon their prices (and with attribution the marks'
+  /// vol state: σ, or for model marks the clamped variance, as hedge_option_marks takes it).
   HS_HD void load_option_marks(const ChunkRecords& r, unsigned k, unsigned j, bool decision) {
     const HedgeParams& hp = mk.hp;
     const unsigned f0 = r.option_field0;
-    if (kAttribution) mk.sigma[0] = r.at(kRecSigma, k, j);
+    if (kAttribution) {
+      mk.option_state[0] = kModelMarks ? model_marks_state(hp, r.at(kRecVariance, k, j)) : r.at(kRecSigma, k, j);
+    }
     mk.book_vega[0] = decision ? r.at(f0 + kOptRecBookVega, k, j) : 0.0;
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
-      const unsigned f = f0 + kOptRecFirst + kOptRecPerOption * i;
+      const unsigned f = f0 + kOptRecFirst + option_record_fields(kModelMarks) * i;
       mk.opt_price[i][0] = r.at(f + kOptRecPrice, k, j);
       mk.opt_delta[i][0] = decision || kAttribution ? r.at(f + kOptRecDelta, k, j) : 0.0;
       mk.opt_gamma[i][0] = decision || kAttribution ? r.at(f + kOptRecGamma, k, j) : 0.0;
       mk.opt_theta[i][0] = kAttribution ? r.at(f + kOptRecTheta, k, j) : 0.0;
       mk.opt_vega[i][0] = decision || kAttribution ? r.at(f + kOptRecVega, k, j) : 0.0;
+      mk.opt_quote_vega[i][0] = !decision ? 0.0 : kModelMarks ? r.at(f + kOptRecQuoteVega, k, j) : mk.opt_vega[i][0];
     }
   }
   HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
@@ -636,10 +658,10 @@ struct HedgeBlock {
     for (unsigned i = tid; i < shape.items(); i += n_threads)
       if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  HS_HD PolicyThread<T, kAttribution, kOptions> policy_thread(unsigned i) const {
+  HS_HD PolicyThread<T, kAttribution, kOptions, kModelMarks> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T, kAttribution, kOptions>(hp, out, count, r, seed, first_path + r, item_policy(i),
-                                                   group * shape.policies, records.log_s0k());
+    return PolicyThread<T, kAttribution, kOptions, kModelMarks>(hp, out, count, r, seed, first_path + r, item_policy(i),
+                                                                group * shape.policies, records.log_s0k());
   }
 
 /// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
@@ -674,11 +696,11 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (row(j) < count) record_greeks<T, kOptions>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T, kOptions, kModelMarks>(hp, records, k, j, n0 + k, p0, p1);
       }
       if (kOptions && hp.n_hedge_options > 0 && n1 == steps + 1) {  // the horizon's marks: an option's value there
         for (unsigned j = tid; j < shape.paths; j += n_threads) {
-          if (row(j) < count) record_horizon_marks(hp, records, steps - n0, j);
+          if (row(j) < count) record_horizon_marks<kModelMarks>(hp, records, steps - n0, j);
         }
       }
       for (unsigned k = tid; k < decisions; k += n_threads) record_times(hp, records, k, n0 + k);
@@ -686,7 +708,7 @@ struct HedgeBlock {
       for (unsigned i = tid; i < shape.items(); i += n_threads) {
         if (!item_valid(i)) continue;
         {
-          PolicyThread<T, kAttribution, kOptions> pt = policy_thread(i);
+          PolicyThread<T, kAttribution, kOptions, kModelMarks> pt = policy_thread(i);
           pt.load(records, i, shape.items());
           pt.run(records, item_path(i), n0, n1);
           pt.save(records, i, shape.items());
@@ -704,9 +726,10 @@ inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { re
 
 /// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, the options
 /// program (hedge options' records and state, and the other rules of uses_options_kernel), the model's own
-/// marks (which come with attribution). Every combination a job can use is a kernel of its own, so that
-/// the standard program carries none of the others' registers, with a resource budget of its own
-/// (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched on this name).
+/// marks (which come with attribution, hedge options or both: the book's marks, the hedge options'). Every
+/// combination a job can use is a kernel of its own, so that the standard program carries none of the
+/// others' registers, with a resource budget of its own (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched
+/// on this name).
 template <bool kAttribution, bool kOptions, bool kModelMarks>
 struct BlockFeatures {
   template <class T, class Model>
@@ -729,7 +752,11 @@ struct BlockFeatures {
 template <class F>
 decltype(auto) with_block_features(const HedgeParams& hp, F&& f) {
   const bool options = uses_options_kernel(hp);
-  if (!hp.attribution) return options ? f(BlockFeatures<false, true, false>{}) : f(BlockFeatures<false, false, false>{});
+  if (!hp.attribution) {
+    // Model marks without attribution come with hedge options (config rule: they mark nothing else).
+    if (!options) return f(BlockFeatures<false, false, false>{});
+    return hp.marks == MarkSource::model ? f(BlockFeatures<false, true, true>{}) : f(BlockFeatures<false, true, false>{});
+  }
   if (hp.marks == MarkSource::model) {
     return options ? f(BlockFeatures<true, true, true>{}) : f(BlockFeatures<true, false, true>{});
   }

@@ -36,10 +36,11 @@
 // gas − slippage + unexplained, and `unexplained` (rounding only) checks the book's accounting.
 //
 // Hedge options (hp.n_hedge_options > 0, docs/hedging.md "Options as hedge instruments"). At every
-// decision (and the horizon) the market marks each listed hedge option by Black–Scholes at the decision
-// vol σ_n, in double (price, delta, gamma, theta, vega; MarketTile::hedge_option_marks), and takes the
-// book's vega there. A policy that trades options (Rule::kHedgeOptions > 0) holds positions q_i: it
-// buys Δq at the mark, paying |Δq|·(min(fee_fraction·S, fee_cap·price) + half_spread·vega) on top
+// decision (and the horizon) the market marks each listed hedge option from the source hp.marks
+// (book_marks.hpp: Black–Scholes at the decision vol σ_n, or the model's own prices), in double (price,
+// delta, gamma, theta, vega; MarketTile::hedge_option_marks), and takes the book's vega there from the
+// same source. A policy that trades options (Rule::kHedgeOptions > 0) holds positions q_i: it buys Δq at
+// the mark, paying |Δq|·(min(fee_fraction·S, fee_cap·price) + half_spread·quote vega) on top
 // (option_costs), and its hedge target becomes −(book delta + coin + Σ q_i·Δ_i). An option settles
 // q·payoff into the policy's cash at its expiry step; one expiring after the horizon adds q·mark to the
 // P&L there. With attribution the options held over each step split like the book's marks — Σ_i q_i
@@ -98,7 +99,8 @@ template <unsigned L>
 struct OptionLanes {
   double pos[kMaxHedgeOptions][L];  ///< units held of each hedge option
   double costs[L];                  ///< fees and half-spreads paid (option_costs)
-  double value[L], delta[L], gamma[L], theta[L], vega[L], spot[L], sigma[L];
+  double value[L], delta[L], gamma[L], theta[L], vega[L], spot[L];
+  double vol_state[L];  ///< the marks' vol state they were taken at (MarketTile::option_state)
   double settled[L];  ///< USD paid into cash by options expiring since the last decision
   double delta_pnl[L], gamma_pnl[L], theta_pnl[L], vega_pnl[L], higher_order[L];
 };
@@ -187,10 +189,12 @@ struct MarketTile {
   double spot_change[L], carry_unit[L];  ///< per unit of hedge over the last step: settlement, carry cost
   DecisionTimes times;
   BookAttribution<L> att;  ///< hp.attribution only
-  // Hedge options (hp.n_hedge_options > 0): their marks at the last decision (or the horizon) at the
-  // decision vol, and the book's vega there (hedge_option_marks).
+  // Hedge options (hp.n_hedge_options > 0): their marks at the last decision (or the horizon) from the
+  // source hp.marks, the vega their half-spread is charged on, the marks' vol state, and the book's vega
+  // there (hedge_option_marks).
   double opt_price[kMaxHedgeOptions][L], opt_delta[kMaxHedgeOptions][L], opt_gamma[kMaxHedgeOptions][L];
-  double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L];
+  double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L], opt_quote_vega[kMaxHedgeOptions][L];
+  double option_state[L];
   double book_vega[L];
 
   HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
@@ -348,10 +352,51 @@ struct MarketTile {
     }
   }
 
-  /// The hedge options' marks at step n (a decision or the horizon) by Black–Scholes at the decision vol
-  /// sigma[l], in double: an expired option has its intrinsic value and no greeks. And the book's vega
-  /// (USD per unit of σ) at that vol. Only with hedge options.
-  HS_HD_COLD void hedge_option_marks(std::uint32_t n) {
+  /// The hedge options' marks at step n (a decision or the horizon) from the source hp.marks
+  /// (book_marks.hpp), in double: an expired option has its intrinsic value and no greeks. And the book's
+  /// vega from the same source, the marks' vol state, and each option's quote vega. Only with hedge
+  /// options.
+  HS_HD void hedge_option_marks(std::uint32_t n) {
+    if (hp.marks == MarkSource::model) {
+      hedge_option_marks_from<true>(n);
+    } else {
+      hedge_option_marks_from<false>(n);
+    }
+  }
+  /// The same with the source fixed at compile time (kModel: hp.marks is model), for the GPU's greeks
+  /// items: a kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup.
+  /// Black–Scholes: at the decision vol sigma[l], vega ∂C/∂σ (also the quote vega), the state σ. Model: the
+  /// table's (model_option_marks), vega ∂C/∂v, the state the clamped variance; gbm Black–Scholes at
+  /// model.vol. (A name of its own: GCC takes a template of the same name for a redeclaration and drops
+  /// its noinline.)
+  template <bool kModel>
+  HS_HD_COLD void hedge_option_marks_from(std::uint32_t n) {
+    if constexpr (kModel) {
+      for (unsigned l = 0; l < L; ++l) {
+        double vega = 0.0;
+        for (unsigned i = 0; i < hp.n_options; ++i) {
+          const BookOption& o = hp.options[i];
+          if (o.expiry_step <= n) continue;
+          vega += o.quantity *
+                  model_option_marks(hp, i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]).vega;
+        }
+        book_vega[l] = vega;
+        option_state[l] = model_marks_state(hp, variance[l]);
+        for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+          if (i >= hp.n_hedge_options) break;
+          const HedgeOption& o = hp.hedge_options[i];
+          const OptionMarks g =
+              model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]);
+          opt_price[i][l] = g.price;
+          opt_delta[i][l] = g.delta;
+          opt_gamma[i][l] = g.gamma;
+          opt_theta[i][l] = g.theta;
+          opt_vega[i][l] = g.vega;
+          opt_quote_vega[i][l] = g.quote_vega;
+        }
+      }
+      return;
+    }
     for (unsigned l = 0; l < L; ++l) {
       double vega = 0.0;
       for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -373,7 +418,9 @@ struct MarketTile {
         opt_gamma[i][l] = g.gamma;
         opt_theta[i][l] = g.theta;
         opt_vega[i][l] = g.vega;
+        opt_quote_vega[i][l] = g.vega;
       }
+      option_state[l] = sigma[l];
     }
   }
 
@@ -556,7 +603,7 @@ struct PolicyTile {
       for (unsigned l = 0; l < L; ++l) {
         o.costs[l] = 0.0;
         for (unsigned i = 0; i < kMaxHedgeOptions; ++i) o.pos[i][l] = 0.0;
-        o.value[l] = o.delta[l] = o.gamma[l] = o.theta[l] = o.vega[l] = o.sigma[l] = o.settled[l] = 0.0;
+        o.value[l] = o.delta[l] = o.gamma[l] = o.theta[l] = o.vega[l] = o.vol_state[l] = o.settled[l] = 0.0;
         o.spot[l] = hp.spot0;
         o.delta_pnl[l] = o.gamma_pnl[l] = o.theta_pnl[l] = o.vega_pnl[l] = o.higher_order[l] = 0.0;
       }
@@ -614,7 +661,7 @@ struct PolicyTile {
       const double d_delta = o.delta[l] * ds;
       const double d_gamma = 0.5 * o.gamma[l] * ds * ds;
       const double d_theta = o.theta[l] * hp.dt;
-      const double d_vega = o.vega[l] * (mk.sigma[l] - o.sigma[l]);
+      const double d_vega = o.vega[l] * (mk.option_state[l] - o.vol_state[l]);
       const double d_value = value + o.settled[l] - o.value[l];
       o.delta_pnl[l] += d_delta;
       o.gamma_pnl[l] += d_gamma;
@@ -626,7 +673,7 @@ struct PolicyTile {
   }
 
   /// With attribution: the marks of the options held after a decision's trade (or at the horizon), summed
-  /// over options times their positions, and the spot and vol they were taken at.
+  /// over options times their positions, and the spot and vol state they were taken at.
   HS_HD_COLD void mark_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
       double delta = 0.0, gamma = 0.0, theta = 0.0, vega = 0.0;
@@ -643,7 +690,7 @@ struct PolicyTile {
       o.theta[l] = theta;
       o.vega[l] = vega;
       o.spot[l] = mk.spot[l];
-      o.sigma[l] = mk.sigma[l];
+      o.vol_state[l] = mk.option_state[l];
     }
   }
 
@@ -820,7 +867,7 @@ struct PolicyTile {
     const double dq = q - o.pos[i][l];
     const double price = mk.opt_price[i][l];
     const double fee = m::min(hp.opt_fee_fraction * mk.spot[l], hp.opt_fee_cap * price);
-    const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_vega[i][l]);
+    const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_quote_vega[i][l]);
     a.cash[l] -= dq * price + cost;
     o.costs[l] += cost;
     o.pos[i][l] = q;

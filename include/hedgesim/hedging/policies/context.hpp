@@ -48,14 +48,14 @@ constexpr bool reads_market_state() {
 }
 
 /// What a rule that trades hedge options (hedge.options) sees at a decision: the book's gamma and vega and
-/// the options' (marks at the decision vol), and which options are still live (an expired one has no
+/// the options' (from the marks' source, hedge.marks: book_marks.hpp), and which options are still live (an expired one has no
 /// greeks and is never traded). Its `options(p, c, held, want)` sets want[i], the new position in option
 /// i (want starts as held: leaving it trades nothing); the hedge target its decide() then sees includes
 /// the new positions' deltas.
 struct OptionContext {
   double spot;
   double book_gamma;  ///< coins per USD (hp.needs_gamma: the rule's PolicyConfig::needs_gamma returns true)
-  double book_vega;   ///< USD per unit of σ
+  double book_vega;   ///< USD per unit of the marks' vol state: σ (black_scholes), v (model)
   double gamma[kMaxHedgeOptions], vega[kMaxHedgeOptions];  ///< per unit of each hedge option
   bool live[kMaxHedgeOptions];
 };
