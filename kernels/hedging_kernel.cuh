@@ -29,9 +29,9 @@ __device__ __forceinline__ void drive_block(const MakeBlock& block, std::uint32_
 // __grid_constant__: the parameters are read in place (the block code takes their address), not copied
 // to local memory per thread. The launch bound (128 threads, 4 blocks an SM) caps registers at 128 a thread.
 // Features (BlockFeatures, hedge_block.hpp): attribution, the options program (hedge options, trade sizes,
-// the unwind, premium-adjusted deltas, Leland's sign per decision: uses_options_kernel) and model marks
-// each make a kernel of its own, so the standard one carries none of their registers (docs/hedging.md,
-// "GPU kernel resource budget").
+// the unwind, premium-adjusted deltas, Leland's sign per decision: uses_options_kernel) and the marks'
+// source each make a kernel of its own, so the standard one carries none of their registers
+// (docs/hedging.md, "GPU kernel resource budget").
 template <class T, class Model, class Features>
 __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __grid_constant__ Model model,
                                                                       const __grid_constant__ HedgeParams hp,

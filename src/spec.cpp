@@ -86,6 +86,15 @@ const char* to_string(MarkSource v) {
   switch (v) {
     case MarkSource::black_scholes: return "black_scholes";
     case MarkSource::model: return "model";
+    case MarkSource::surface: return "surface";
+  }
+  return "?";
+}
+
+const char* to_string(SurfaceDynamics v) {
+  switch (v) {
+    case SurfaceDynamics::sticky_strike: return "sticky_strike";
+    case SurfaceDynamics::sticky_delta: return "sticky_delta";
   }
   return "?";
 }

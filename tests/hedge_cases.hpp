@@ -1,10 +1,15 @@
 #pragma once
 // What the hedging equivalence tests share (tile vs one path, AVX-512 vs build ISA, GPU block program vs
 // CPU tile, CUDA vs CPU): a policies list with every policy type, and a config's simulation job and
-// hedge parameters with the model table when the config hedges with model deltas or marks.
+// hedge parameters with the model table when the config hedges with model deltas or marks, and a
+// temporary SVI surface file for surface marks.
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 #include "hedgesim/config.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
@@ -46,6 +51,27 @@ inline std::string with_option_policies(std::string policies) {
          "  {name: dgv_band, type: delta_gamma_vega, gamma_band: 0.2, vega_band: 0.2, width: 0.3, rebalance_to: edge}" +
          policies.substr(end);
 }
+
+/// A small SVI surface file in the temporary folder, removed with the object: slices at 1, 3 and 8 days,
+/// about 60% at the money with a negative skew (arbitrage-free). hedge(dynamics) is a hedge section that
+/// marks and hedges on it with a perpetual.
+struct TempSurface {
+  std::string path;
+  explicit TempSurface(const std::string& tag)
+      : path((std::filesystem::temp_directory_path() / ("hedgesim_" + tag + "_" + std::to_string(::getpid()) + ".yaml")).string()) {
+    std::ofstream(path) << "format: hedgesim-svi-surface\nformat_version: 1\nslices:\n"
+                           "  - {days: 1, a: 0.0008, b: 0.002, rho: -0.3, m: 0, sigma: 0.1}\n"
+                           "  - {days: 3, a: 0.0024, b: 0.006, rho: -0.3, m: 0.01, sigma: 0.1}\n"
+                           "  - {days: 8, a: 0.0068, b: 0.012, rho: -0.4, m: 0.01, sigma: 0.15}\n";
+  }
+  ~TempSurface() { std::filesystem::remove(path); }
+  TempSurface(const TempSurface&) = delete;
+  TempSurface& operator=(const TempSurface&) = delete;
+  std::string hedge(std::string_view dynamics) const {
+    return "instrument: perpetual, marks: surface, surface: {file: '" + path + "', dynamics: " + std::string(dynamics) +
+           "}, funding: {rate: 0.1}";
+  }
+};
 
 /// A parsed config as the backends take it. Not copied: hp.table points into `table`.
 struct HedgeCase {

@@ -85,7 +85,20 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
          return yaml.replace(yaml.find("seed: 11"), 8, "seed: 11, horizon_days: 1.5");
        }()},
   };
-  for (const Case& c : cases) {
+  const test::TempSurface surface("attribution_surface");
+  const std::string no_leland = test::all_policy_types("false");
+  const Case surface_cases[] = {
+      {"Bates, sticky-strike surface", config(test::kBatesModel, kBook, surface.hedge("sticky_strike"), charges, no_leland, 300)},
+      {"Bates, sticky-delta surface", config(test::kBatesModel, kBook, surface.hedge("sticky_delta"), charges, no_leland, 300)},
+      {"Bates, sticky-delta surface, horizon before the last expiry (the call closed at its surface mark)",
+       [&] {
+         std::string yaml = config(test::kBatesModel, kBook, surface.hedge("sticky_delta"), charges, no_leland, 300);
+         return yaml.replace(yaml.find("seed: 11"), 8, "seed: 11, horizon_days: 1.5");
+       }()},
+  };
+  std::vector<Case> all(std::begin(cases), std::end(cases));
+  all.insert(all.end(), std::begin(surface_cases), std::end(surface_cases));
+  for (const Case& c : all) {
     const test::HedgeCase hc(c.yaml);
     ASSERT_TRUE(hc.hp.attribution);
     const std::vector<double> raw = hedge(hc);
@@ -112,6 +125,11 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
                 c.what.c_str(), worst, abs_higher / abs_gamma);
     EXPECT_LT(worst, 1e-12) << c.what;
     EXPECT_GT(largest_piece, 0.0) << c.what;
+    // Surface marks: the job's one vol does not move, so a vol move is a spot or time move (option_vol.hpp).
+    if (hc.hp.marks == MarkSource::surface) {
+      for (unsigned p = 0; p < np; ++p)
+        for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(v.at(PathField::pnl_vega, p, i), 0.0) << c.what << ", path " << i;
+    }
   }
 }
 
@@ -132,11 +150,14 @@ TEST(Attribution, BookPiecesAreTheSameForEveryPolicy) {
 TEST(Attribution, HedgingToTheMarksDeltaEveryStepLeavesNoDeltaPnl) {
   // A linear book on GBM hedged every step at the marks' own vol: the hedge cancels the book's delta
   // up to the rounding of two formulas for N(d1), so the delta piece is rounding; the unhedged book
-  // keeps all of it.
+  // keeps all of it. With a surface the hedge and the marks share one formula (option_vol.hpp), smile
+  // terms included.
   const std::string book = "[{type: call, strike: 100, expiry_days: 7, quantity: -10}, {type: put, strike: 90, expiry_days: 3, quantity: 5}]";
   const std::string policies = "policies: [{name: none, type: none}, {name: every, type: every_step}]\n";
-  for (const std::string hedge_section : {"instrument: perpetual, delta: implied, implied_vol: 0.5, funding: {rate: 0.1}",
-                                          "instrument: spot, delta: instantaneous"}) {
+  const test::TempSurface surface("marks_delta_surface");
+  for (const std::string hedge_section : {std::string("instrument: perpetual, delta: implied, implied_vol: 0.5, funding: {rate: 0.1}"),
+                                          std::string("instrument: spot, delta: instantaneous"),
+                                          surface.hedge("sticky_strike"), surface.hedge("sticky_delta")}) {
     const test::HedgeCase hc(config("{type: gbm, spot: 100, rate: 0.02, vol: 0.8}", book, hedge_section, "{fee_bps: 10}", policies, 200));
     const std::vector<double> raw = hedge(hc);
     const Paths v{raw, 200, 2};

@@ -3,11 +3,11 @@
 // give every field of every policy bit for bit what the CPU tile gives — so the device differs from the
 // CPU only by its own rounding. Covered: each way a trade is booked (no charges; gas, fixed and spot
 // cash; slippage with failures), perpetual and spot hedges, stochastic funding and gas, every policy
-// type, Leland, both precisions, model deltas (the Heston table), one and several policy groups, P&L
-// attribution with Black–Scholes and model marks, hedge options with either marks and the options
-// program's other rules (trade sizes, the unwind, premium-adjusted deltas, Leland's sign per decision),
-// and path counts that
-// leave the last block part-empty.
+// type, Leland, both precisions, model deltas (the Heston table), surface marks (both dynamics, with hedge
+// options and the horizon's close-out), one and several policy groups, P&L attribution with Black–Scholes
+// and model marks, hedge options with either marks and the options program's other rules (trade sizes,
+// the unwind, premium-adjusted deltas, Leland's sign per decision), and path counts that leave the last
+// block part-empty.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -273,7 +273,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarks) {
                                   "Bates model marks, horizon before expiry");
 }
 
-// Model marks with hedge options (BlockFeatures<attribution, true, true>): the greeks items mark the hedge
+// Model marks with hedge options (BlockFeatures<attribution, true, MarkSource::model>): the greeks items mark the hedge
 // options from the model table (the book's vega too) and record their quote vegas, the policy items read
 // the clamped variance as the options' vol state; without attribution (the model marks are then the
 // hedge options' only) and with it; Heston with model deltas, and with instantaneous deltas, Leland and a
@@ -302,6 +302,49 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarksAndHedgeOptions) {
     expect_blocks_match_cpu<float>(config("{type: gbm, spot: 100, rate: 0.02, vol: 0.7}", gbm_hedge, costs,
                                           test::with_option_policies(kAllPolicies) + out, 35, Precision::float32),
                                    what + "gbm, spot hedge");
+  }
+}
+
+// Surface marks (kSurface, kernels of their own): the greeks items take the book's delta and gamma from
+// the surface, the market threads its marks (attribution, the horizon's close-out) and the greeks items
+// the hedge options' marks; both dynamics, both precisions, perpetual and spot hedges, the horizon before
+// the book's expiry, hedge options with and without attribution. Leland does not apply to a surface.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithASurface) {
+  const test::TempSurface surface("block_surface");
+  const std::string policies = test::all_policy_types("false", "{const: -1, tau: 0.5, gamma: 0.3, vol: 0.2, gas: 0.1}");
+  const std::string option_policies = test::with_option_policies(policies);
+  const std::string charges = "{fee_bps: 5, fixed_per_trade: 0.5, gas: {units: 150000, price_gwei: 20, kappa: 5, "
+                              "sigma: 1, return_sensitivity: 2}}";
+  const std::string option_costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  const std::string attribution = "output: {attribution: true}\n";
+  const auto before_expiry = [](std::string yaml) { return yaml.replace(yaml.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"); };
+  for (const char* dynamics : {"sticky_strike", "sticky_delta"}) {
+    const std::string d = dynamics;
+    const std::string hedge = surface.hedge(dynamics);
+    std::string spot = hedge;
+    spot.replace(spot.find("perpetual"), 9, "spot");
+    spot.erase(spot.find(", funding"));
+    const std::string with_options = hedge + ", " + test::kHedgeOptions;
+    const std::string spot_with_options = spot + ", " + test::kHedgeOptions;
+    expect_blocks_match_cpu<double>(config(kBatesModel, hedge, charges, policies, 45, Precision::float64), d + ", float64");
+    expect_blocks_match_cpu<float>(config(kBatesModel, hedge, charges, policies, 37, Precision::float32), d + ", float32");
+    expect_blocks_match_cpu<double>(config(kBatesModel, hedge, charges, policies + attribution, 45, Precision::float64),
+                                    d + ", attribution");
+    expect_blocks_match_cpu<float>(
+        before_expiry(config(kBatesModel, spot, charges, policies + attribution, 45, Precision::float32)),
+        d + ", spot hedge, horizon before expiry, attribution");
+    expect_blocks_match_cpu<double>(before_expiry(config(kBatesModel, hedge, charges, policies, 45, Precision::float64)),
+                                    d + ", horizon before expiry");
+    for (const bool att : {false, true}) {
+      const std::string out = att ? attribution : "";
+      const std::string what = d + (att ? ", hedge options with attribution, " : ", hedge options, ");
+      expect_blocks_match_cpu<double>(config(kBatesModel, with_options, option_costs, option_policies + out, 45,
+                                             Precision::float64),
+                                      what + "float64");
+      expect_blocks_match_cpu<float>(config(kBatesModel, spot_with_options, option_costs, option_policies + out, 37,
+                                            Precision::float32),
+                                     what + "spot hedge, float32");
+    }
   }
 }
 

@@ -168,24 +168,27 @@ double worst_unexplained(const Paths& v) {
 // The option positions' gamma, theta, vega and higher-order pieces join the book's, their delta joins
 // pnl_delta, and the pieces still sum to the accounts' P&L on every path (rounding only), with options
 // that expire on the way and after the horizon, option costs, interest and every option policy; with
-// Black–Scholes marks (Bates paths) and with the model's own marks (Heston, model deltas: the options'
-// vega piece is ∂C/∂v times the change of the variance, as the book's).
+// Black–Scholes marks (Bates paths), with the model's own marks (Heston, model deltas: the options'
+// vega piece is ∂C/∂v times the change of the variance, as the book's) and with surface marks.
 TEST(OptionHedges, AttributionStaysExactWithOptionPositions) {
   const std::string perp = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}";
   const std::string spot = "instrument: spot, delta: implied, implied_vol: 0.6";
   const std::string model = "instrument: perpetual, delta: model, marks: model";
   const std::string costs = std::string("{fee_bps: 5, fixed_per_trade: 0.5, ") + test::kOptionCosts + "}";
   const std::string heston = "{type: heston, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}";
-  for (const std::string& h : {perp, spot, model}) {
-    // Leland adjusts a Black-Scholes vol: not with model deltas.
-    const std::string policies = test::with_option_policies(test::all_policy_types(h == model ? "false" : "true"));
+  // Surface marks: the options and the book at their own vols on the surface.
+  const test::TempSurface surface("option_hedges_surface");
+  for (const std::string& h : {perp, spot, model, surface.hedge("sticky_strike"), surface.hedge("sticky_delta")}) {
+    // Leland adjusts a Black-Scholes vol: not with model deltas, nor on a surface.
+    const bool leland = h != model && h.find("surface") == std::string::npos;
+    const std::string policies = test::with_option_policies(test::all_policy_types(leland ? "true" : "false"));
     const std::string yaml =
         "simulation: {paths: 300, steps_per_day: 24, seed: 11, precision: float64}\nmodel: " +
         (h == model ? heston : std::string(test::kBatesModel)) +
         "\nbook: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
         "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
-        "hedge: {" + h + ", " + test::kHedgeOptions + "}\ncosts: " + costs + "\n" + policies +
-        "output: {attribution: true}\n";
+        "hedge: {" + h + ", " + test::kHedgeOptions + "}\ncosts: " + costs + "\n" +
+        policies + "output: {attribution: true}\n";
     const Paths v = hedge(yaml);
     const double worst = worst_unexplained(v);
     std::printf("%s: largest |unexplained| / largest piece on a path %.3g (tolerance 1e-12)\n", h.c_str(), worst);

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "hedgesim/pricing/svi.hpp"
+
 namespace hedgesim {
 
 enum class ModelType { gbm, heston, bates, svcj };
@@ -66,9 +68,10 @@ struct SimulationSpec {
 // ---- Hedging (the `run` command). docs/architecture.md "Conventions" for units and signs.
 
 enum class HedgeInstrument { spot, perpetual };
-/// Where hedge ratios come from: Black–Scholes at the fixed implied vol, Black–Scholes at the path's
-/// √v_t, or the model's own delta (Heston/Bates/SVCJ closed form, tabulated before the run and
-/// interpolated per path; Black–Scholes at model.vol for GBM).
+/// Where hedge ratios come from: Black–Scholes at the market's implied vol (hedge.implied_vol, or with
+/// surface marks each option's vol on the surface), Black–Scholes at the path's √v_t, or the model's own
+/// delta (Heston/Bates/SVCJ closed form, tabulated before the run and interpolated per path;
+/// Black–Scholes at model.vol for GBM).
 enum class DeltaSource { implied, instantaneous, model };
 /// What the hedge offsets for inverse (coin-settled) options (docs/hedging.md "Accounting"): the book's
 /// USD delta plus the coin its premiums and payoffs left in the account (coin_held: the USD value is
@@ -76,10 +79,25 @@ enum class DeltaSource { implied, instantaneous, model };
 /// (premium_adjusted: the value in coin is hedged, as a coin-margined desk reads its risk).
 enum class InverseDelta { coin_held, premium_adjusted };
 
-/// Where the book's marks (value and greeks along the path, read by the P&L attribution) come from:
-/// Black–Scholes at the hedge's decision vol, or the model's own prices (Heston/Bates/SVCJ closed form,
-/// tabulated before the run with the model deltas; Black–Scholes at model.vol for GBM).
-enum class MarkSource { black_scholes, model };
+/// Where the market's prices of options come from (hedge.marks; hedging/book_marks.hpp decides for the
+/// book's marks): Black–Scholes at the hedge's decision vol; the model's own prices (Heston/Bates/SVCJ
+/// closed form, tabulated before the run with the model deltas; Black–Scholes at model.vol for GBM), for
+/// the P&L attribution's marks of the book; or Black–Scholes at each option's own vol on an SVI surface
+/// (hedge.surface; hedging/option_vol.hpp), for everything a price is read for — the book's premiums, its
+/// hedge deltas, its marks (attribution, the horizon's close-out) and the hedge options.
+enum class MarkSource { black_scholes, model, surface };
+/// How the surface moves with the spot (hedging/option_vol.hpp): the vol of a strike stays put, or
+/// the smile moves with the spot (each option keeps the vol of its moneyness ln(K/F_t)).
+enum class SurfaceDynamics { sticky_strike, sticky_delta };
+
+/// hedge.surface: the SVI surface file (written by `hedgesim calibrate --surface`, docs/hedging.md
+/// "Marks and the volatility surface") and its dynamics; `slices` is the file's content, read when the
+/// config is.
+struct SurfaceSpec {
+  std::string file;
+  SurfaceDynamics dynamics = SurfaceDynamics::sticky_strike;
+  SviSurface slices;
+};
 
 /// Funding on a perpetual position: longs pay `rate` per year of notional (continuously, every step);
 /// shorts receive it. With `stochastic`, the rate follows an Ornstein–Uhlenbeck process around `rate`,
@@ -105,7 +123,7 @@ struct HedgeSpec {
   HedgeInstrument instrument = HedgeInstrument::perpetual;
   DeltaSource delta = DeltaSource::implied;
   double implied_vol = 0.0;  ///< required when delta = implied
-  MarkSource marks = MarkSource::black_scholes;  ///< output.attribution only
+  MarkSource marks = MarkSource::black_scholes;  ///< model: output.attribution only
   FundingSpec funding;       ///< perpetual only
   std::vector<HedgeOptionSpec> options;  ///< at most 2 (kMaxHedgeOptions); policies such as delta_gamma trade them
   InverseDelta inverse_delta = InverseDelta::coin_held;
@@ -116,6 +134,7 @@ struct HedgeSpec {
   /// Close the hedge at the book's last expiry, paying its costs, and trade no more after it; false:
   /// the position is marked at S_T at the horizon without a trade.
   bool unwind_at_expiry = false;
+  SurfaceSpec surface;       ///< marks = surface only
 };
 
 /// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)
@@ -300,6 +319,7 @@ const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
 const char* to_string(MarkSource);
 const char* to_string(InverseDelta);
+const char* to_string(SurfaceDynamics);
 const char* to_string(PolicyType);  ///< defined with the policy list (src/hedging/policy_registry.cpp)
 const char* to_string(RebalanceTo);
 const char* to_string(SlippageModel);

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <initializer_list>
 #include <cstdint>
@@ -368,6 +369,24 @@ CalibrationRun run_calibration(const CalibrateRequest& r, const std::string& pre
   run.read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.fit = calibrate(run.selection, run.fit_spec);
   if (r.out) write_calibration_hdf5(*r.out, run);
+  return run;
+}
+
+SurfaceCalibration run_surface_calibration(const CalibrateRequest& r, const std::string& surface_path) {
+  SurfaceCalibration run;
+  run.chain_path = r.chain;
+  run.surface_path = surface_path;
+  check_output_writable(surface_path);
+  const SelectionSpec spec{r.currency, r.min_days, r.max_days, r.min_moneyness, r.max_moneyness};
+  run.selection = select_options(read_chain(r.chain), spec);
+  run.fit = fit_surface(run.selection, r.chain, r.currency);
+  const std::string text = surface_file_yaml(run.fit.file);
+  write_atomically(surface_path, "surface file", [&](const std::string& tmp) {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (f == nullptr) throw RuntimeFailure(fmt::format("cannot create {}", tmp));
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) throw RuntimeFailure(fmt::format("writing {} failed", tmp));
+  });
   return run;
 }
 

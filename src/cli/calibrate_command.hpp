@@ -11,8 +11,9 @@
 namespace hedgesim::cli {
 
 struct CalibrateFlags {
-  CalibrateRequest request;  ///< the argument and flags but --json, with their defaults
+  CalibrateRequest request;  ///< the argument and flags but --json and --surface, with their defaults
   bool json = false;
+  std::optional<std::string> surface;  ///< --surface FILE: fit an SVI surface instead of a model
 };
 
 /// Adds the subcommand and its flags to `app`.

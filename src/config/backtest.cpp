@@ -65,6 +65,11 @@ void validate_for_backtest(const RunSpec& spec) {
            "is not available in a backtest (the model table is built at model.spot for simulated variance); "
            "use black_scholes");
   }
+  if (spec.hedge.marks == MarkSource::surface) {
+    r.fail("hedge.marks", "surface",
+           "is not available in a backtest (the surface is one day's chain, and a backtest sells each window's "
+           "option at backtest.vol): remove it or set hedge.marks: black_scholes");
+  }
   if (spec.hedge.delta == DeltaSource::instantaneous && b.vol != BacktestVol::realized) {
     r.fail("hedge.delta", "instantaneous",
            "in a backtest needs backtest.vol: realized (the instantaneous variance of a historical path is "

@@ -51,7 +51,11 @@ struct AllValues<DeltaSource> {
 };
 template <>
 struct AllValues<MarkSource> {
-  static constexpr MarkSource v[] = {MarkSource::black_scholes, MarkSource::model};
+  static constexpr MarkSource v[] = {MarkSource::black_scholes, MarkSource::model, MarkSource::surface};
+};
+template <>
+struct AllValues<SurfaceDynamics> {
+  static constexpr SurfaceDynamics v[] = {SurfaceDynamics::sticky_strike, SurfaceDynamics::sticky_delta};
 };
 template <>
 struct AllValues<InverseDelta> {

@@ -1,9 +1,12 @@
-// hedge: and hedge.funding: — keys of kHedgeKeys and kFundingKeys (schema.hpp).
+// hedge:, hedge.funding:, hedge.options and hedge.surface: — keys of kHedgeKeys, kFundingKeys,
+// kHedgeOptionKeys and kSurfaceKeys (schema.hpp).
 #include <algorithm>
 #include <cmath>
 
 #include "hedgesim/engine/grid.hpp"
+#include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/io/surface_file.hpp"
 #include "parser.hpp"
 
 namespace hedgesim::config {
@@ -59,9 +62,10 @@ void validate_hedge_options(const Reporter& r, const RunSpec& s) {
 void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
   const std::span<const Key<HedgeSpec>> keys = kHedgeKeys;
   const auto es = map_entries(section, "hedge", keys, "a map of hedge keys (" + join(key_names(keys)) + ")");
-  // instrument and delta first: they decide which of the other keys apply.
+  // instrument, delta and marks first: they decide which of the other keys apply.
   if (const Entry* e = find(es, "instrument")) h.instrument = enumeration<HedgeInstrument>("hedge.instrument", *e);
   if (const Entry* e = find(es, "delta")) h.delta = enumeration<DeltaSource>("hedge.delta", *e);
+  if (const Entry* e = find(es, "marks")) h.marks = enumeration<MarkSource>("hedge.marks", *e);
   read(es, "hedge", keys, h, [&](const Key<HedgeSpec>&, const Entry& e) {
     if (e.key == "implied_vol" && h.delta != DeltaSource::implied) {
       not_used("hedge.implied_vol", e,
@@ -69,8 +73,22 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
                    " (the hedge ratios then come from the path's volatility or the model): remove it or set "
                    "hedge.delta: implied");
     }
+    if (e.key == "implied_vol" && h.marks == MarkSource::surface) {
+      not_used("hedge.implied_vol", e,
+               "is not used with hedge.marks: surface (each option's implied vol is the surface's): remove it "
+               "or set hedge.marks: black_scholes");
+    }
     if (e.key == "options") {
       parse_hedge_options(e, h.options);
+      return true;
+    }
+    if (e.key == "surface") {
+      if (h.marks != MarkSource::surface) {
+        not_used("hedge.surface", e,
+                 std::string("is used only with hedge.marks: surface, not ") + to_string(h.marks) +
+                     ": remove it or set hedge.marks: surface");
+      }
+      parse_surface(e, h.surface);
       return true;
     }
     if (e.key != "funding") return false;
@@ -110,9 +128,40 @@ void Parser::parse_funding(const Entry& section, FundingSpec& f) {
   }
 }
 
+void Parser::parse_surface(const Entry& section, SurfaceSpec& s) {
+  const std::span<const Key<SurfaceSpec>> keys = kSurfaceKeys;
+  const auto es = map_entries(section, "hedge.surface", keys,
+                              "a map of surface keys (" + join(key_names(keys)) + "), e.g. {file: surface.yaml, "
+                              "dynamics: sticky_strike}");
+  const auto given = read(es, "hedge.surface", keys, s);
+  if (const Key<SurfaceSpec>* k = missing(keys, given)) {
+    fail("hedge.surface." + std::string(k->name) + " is required (surface at line " + std::to_string(section.line) +
+         "): the SVI surface file that hedgesim calibrate --surface writes");
+  }
+  const Entry& file = *find(es, "file");
+  try {
+    s.slices = to_surface(read_surface_file(s.file));
+  } catch (const InputError& e) {
+    fail("hedge.surface.file = '" + s.file + "' at line " + std::to_string(file.line) + ": " + e.what());
+  }
+}
+
 void validate_hedge(const Reporter& r, const RunSpec& s) {
   const HedgeSpec& h = s.hedge;
-  if (h.delta == DeltaSource::implied) {
+  if (h.marks == MarkSource::surface) {
+    // The surface gives every option its own vol: the hedge ratios are its deltas (delta implied), and
+    // there is no flat implied vol.
+    if (h.delta != DeltaSource::implied) {
+      r.fail("hedge.delta", to_string(h.delta),
+             "with hedge.marks = surface the hedge ratios are the surface's deltas (each option at its own vol, "
+             "under hedge.surface.dynamics): set hedge.delta: implied (the default), or hedge.marks: black_scholes");
+    }
+    if (h.implied_vol != 0.0) {
+      r.fail("hedge.implied_vol", h.implied_vol,
+             "is not used with hedge.marks = surface (each option's implied vol is the surface's): remove it or "
+             "set hedge.marks: black_scholes");
+    }
+  } else if (h.delta == DeltaSource::implied) {
     if (h.implied_vol != 0.0) {
       require_positive(r, "hedge.implied_vol", h.implied_vol);
       require_plausible(r, "hedge.implied_vol", "hedge.implied_vol", h.implied_vol);
@@ -138,8 +187,8 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
            "has neither (output.attribution is off, hedge.options lists none): set output.attribution: true, "
            "list hedge.options, or remove hedge.marks");
   }
-  static_assert(kHedgeKeys[7].name == "min_trade" && kHedgeKeys[8].name == "lot_size", "the subspan below");
-  check_keys(r, std::span<const Key<HedgeSpec>>(kHedgeKeys).subspan(7, 2), h, "hedge.");  // min_trade, lot_size
+  static_assert(kHedgeKeys[8].name == "min_trade" && kHedgeKeys[9].name == "lot_size", "the subspan below");
+  check_keys(r, std::span<const Key<HedgeSpec>>(kHedgeKeys).subspan(8, 2), h, "hedge.");  // min_trade, lot_size
   if (h.inverse_delta == InverseDelta::premium_adjusted) {
     const bool inverse = std::any_of(s.book.begin(), s.book.end(),
                                      [](const OptionSpec& o) { return o.settlement == Settlement::inverse; });
@@ -155,6 +204,20 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
                  to_string(s.model.type) + ") does not hold: use hedge.delta: instantaneous or implied, or "
                  "inverse_delta: coin_held");
     }
+    if (h.marks == MarkSource::surface) {
+      r.fail("hedge.inverse_delta", "premium_adjusted",
+             "is not available with hedge.marks = surface (the surface's deltas are the coin_held hedge's): use "
+             "inverse_delta: coin_held, or hedge.marks: black_scholes");
+    }
+  }
+
+  if (h.marks == MarkSource::surface && h.surface.slices.n == 0) {
+    r.fail_missing("hedge.surface", {"hedge"},
+                   "hedge.marks = surface reads each option's vol from an SVI surface: give hedge.surface: {file: "
+                   "FILE, dynamics: sticky_strike or sticky_delta}, FILE written by hedgesim calibrate --surface");
+  } else if (h.marks != MarkSource::surface && h.surface.slices.n != 0) {
+    r.fail_key("hedge.surface", std::string("is used only with hedge.marks = surface, not ") + to_string(h.marks) +
+                                    ": remove it or set hedge.marks: surface");
   }
 
   const FundingSpec& f = h.funding;

@@ -132,6 +132,7 @@ class Parser {
   void parse_funding(const Entry& section, FundingSpec& f);
   void parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options);
   void parse_option_costs(const Entry& section, OptionCostSpec& c);
+  void parse_surface(const Entry& section, SurfaceSpec& s);
   void parse_costs(const Entry& section, CostSpec& c);
   void parse_gas(const Entry& section, GasSpec& g);
   void parse_slippage(const Entry& section, SlippageSpec& sl);

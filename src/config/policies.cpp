@@ -179,6 +179,11 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
                "Leland adjusts a Black-Scholes volatility, and hedge.delta = model uses the model's own "
                "delta: set hedge.delta: implied or instantaneous, or remove leland");
       }
+      if (s.hedge.marks == MarkSource::surface) {
+        r.fail(k + "leland", "true",
+               "Leland adjusts one Black-Scholes volatility, and hedge.marks = surface gives every option its "
+               "own vol from the surface: set hedge.marks: black_scholes, or remove leland");
+      }
     }
   }
 }

@@ -122,6 +122,7 @@ std::string config_reference(std::string_view section) {
     out += table<HedgeSpec>("hedge", "hedge.", kHedgeKeys);
     out += table<FundingSpec>("hedge.funding", "hedge.funding.", kFundingKeys, funding_variants);
     out += table<HedgeOptionSpec>("hedge.options[i]", "hedge.options[i].", kHedgeOptionKeys);
+    out += table<SurfaceSpec>("hedge.surface", "hedge.surface.", kSurfaceKeys);
   }
   if (all || section == "costs") {
     out += table<CostSpec>("costs", "costs.", kCostKeys);

@@ -35,7 +35,7 @@ template <class S>
 using Field = std::variant<std::monostate, double S::*, std::uint64_t S::*, unsigned S::*, bool S::*,
                            std::string S::*, std::int64_t S::*, ModelType S::*, VarianceScheme S::*, Measure S::*,
                            Precision S::*, BackendKind S::*, OptionType S::*, Settlement S::*, HedgeInstrument S::*,
-                           DeltaSource S::*, MarkSource S::*, InverseDelta S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
+                           DeltaSource S::*, MarkSource S::*, InverseDelta S::*, SurfaceDynamics S::*, SlippageModel S::*, RiskMeasure S::*, BacktestVol S::*, BadData S::*>;
 
 constexpr unsigned kAnyVariant = ~0u;
 constexpr std::uint64_t kAnyInteger = std::numeric_limits<std::uint64_t>::max();
@@ -116,11 +116,12 @@ inline constexpr Key<OptionSpec> kOptionKeys[] = {
 
 inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "instrument", .field = &HedgeSpec::instrument, .expected = "spot or perpetual", .doc = "what the hedge trades"},
-    {.name = "delta", .field = &HedgeSpec::delta, .expected = "implied, instantaneous or model", .doc = "hedge ratios: Black-Scholes at implied_vol, at the path's instantaneous volatility, or the model's own delta"},
-    {.name = "marks", .field = &HedgeSpec::marks, .expected = "black_scholes or model", .doc = "the marks of the book (read by output.attribution) and of the hedge options (their prices, greeks and the vega the option policies neutralise): Black-Scholes at the hedge's vol (implied_vol, or the path's), or the model's own prices (heston, bates, svcj: the closed form tabulated with the model deltas; gbm: Black-Scholes at model.vol); model needs output.attribution or hedge.options"},
-    {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades", .written_positive = "must be > 0", .default_text = "none"},
+    {.name = "delta", .field = &HedgeSpec::delta, .expected = "implied, instantaneous or model", .doc = "hedge ratios: Black-Scholes at the market's implied vol (implied_vol, or with marks surface each option's vol on the surface), at the path's instantaneous volatility, or the model's own delta"},
+    {.name = "marks", .field = &HedgeSpec::marks, .expected = "black_scholes, model or surface", .doc = "where option prices come from: Black-Scholes at the hedge's vol (implied_vol, or the path's); the model's own prices for the book's marks, read by output.attribution, and the hedge options (heston, bates, svcj: the closed form tabulated with the model deltas; gbm: Black-Scholes at model.vol; needs output.attribution or hedge.options); or each option's own vol on the SVI surface of hedge.surface for its premium, hedge ratio, marks and the hedge options (then with delta implied)"},
+    {.name = "implied_vol", .field = &HedgeSpec::implied_vol, .expected = "a volatility > 0 (annualised, e.g. 0.6)", .doc = "volatility of the implied deltas; required by delta implied as soon as a policy trades (not with marks surface, whose vols are the surface's)", .written_positive = "must be > 0", .default_text = "none"},
     {.name = "funding", .field = {}, .expected = "a map (below)", .doc = "perpetual funding (perpetual only)"},
     {.name = "options", .field = {}, .expected = "a list of at most 2 options such as - {type: call, strike: 70000, expiry_days: 7}", .doc = "listed options the option-hedging policies (delta_gamma, delta_vega, delta_gamma_vega) trade; left out: none"},
+    {.name = "surface", .field = {}, .expected = "a map (below)", .doc = "the volatility surface of marks surface; required by it"},
     {.name = "inverse_delta", .field = &HedgeSpec::inverse_delta, .expected = "coin_held or premium_adjusted", .doc = "inverse options: coin_held hedges the USD value, -(book delta + coin held); premium_adjusted hedges Deribit's premium-adjusted delta, sum of quantity x (delta - price/S), leaving the coin out (docs/hedging.md)"},
     {.name = "min_trade", .field = &HedgeSpec::min_trade, .expected = "a number of coins >= 0", .doc = "smallest rebalance sent, in coins of the underlying; a smaller one is not traded (0: any size)", .rule = Rule::non_negative},
     {.name = "lot_size", .field = &HedgeSpec::lot_size, .expected = "a number of coins >= 0", .doc = "positions are whole lots of this many coins, the policy's position rounded to the nearest (0: any size)", .rule = Rule::non_negative},
@@ -131,6 +132,11 @@ inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
     {.name = "type", .field = &HedgeOptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
     {.name = "strike", .field = &HedgeOptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
     {.name = "expiry_days", .field = &HedgeOptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps; at or before the horizon it settles its payoff, after it it is worth its mark at the horizon", .rule = Rule::positive, .required = true},
+};
+
+inline constexpr Key<SurfaceSpec> kSurfaceKeys[] = {
+    {.name = "file", .field = &SurfaceSpec::file, .expected = "the path of an SVI surface file (hedgesim calibrate --surface)", .doc = "the SVI surface, one slice per expiry (docs/hedging.md \"Volatility surface\"); relative paths from the working directory", .required = true},
+    {.name = "dynamics", .field = &SurfaceSpec::dynamics, .expected = "sticky_strike or sticky_delta", .doc = "sticky_strike: a strike keeps its vol as the spot moves; sticky_delta: the smile moves with the spot (vol of ln(K/F_t)), and deltas carry the smile's slope"},
 };
 
 /// Funding's variants: bit(false) deterministic, bit(true) stochastic.

@@ -133,7 +133,7 @@ std::string differences(const CheckpointIdentity& a, const CheckpointIdentity& b
   const auto add = [&](const std::string& s) { out += (out.empty() ? "" : "; ") + s; };
   if (a.ranks != b.ranks || a.rank != b.rank)
     add(fmt::format("rank count: rank {} of {} there, rank {} of {} here", a.rank, a.ranks, b.rank, b.ranks));
-  if (a.config_hash != b.config_hash) add("config: the config file's text differs");
+  if (a.config_hash != b.config_hash) add("config: the config file's text (or its surface file) differs");
   if (a.seed != b.seed) add(fmt::format("seed: {} there, {} here", a.seed, b.seed));
   if (a.paths != b.paths) add(fmt::format("paths: {} there, {} here", a.paths, b.paths));
   if (a.precision != b.precision)
@@ -216,6 +216,11 @@ void install_stop_handlers() {
 CheckpointIdentity checkpoint_identity(const RunSpec& spec, const BackendInfo& backend, unsigned rank, unsigned ranks) {
   CheckpointIdentity id;
   id.config_hash = fnv1a(spec.config_text.data(), spec.config_text.size());
+  // The surface file's content counts as the config's: a refitted surface is another run.
+  if (spec.hedge.marks == MarkSource::surface) {
+    const SviSurface& s = spec.hedge.surface.slices;  // the slices, not the struct's padding
+    id.config_hash = fnv1a(s.slice, sizeof(SviSlice) * s.n, id.config_hash);
+  }
   id.paths = spec.simulation.paths;
   id.seed = spec.simulation.seed;
   id.precision = static_cast<std::uint32_t>(spec.simulation.precision);

@@ -21,7 +21,9 @@
 #include "hedgesim/engine/grid.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/book_greeks.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
+#include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
@@ -55,11 +57,20 @@ double model_vega_at_inception(const ModelParams& model, const BookOption& o, do
 void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, HedgeParams& hp) {
   const TimeGrid grid = make_grid(spec.simulation, spec.book);
   // The book's gamma and vega at inception with the strikes hp holds: Black–Scholes at sigma0 (the vega
-  // from the model with model marks, the units of the marks' vega).
+  // from the model with model marks, the units of the marks' vega); with surface marks each option's on
+  // the surface (vega: Black–Scholes' at its vol, option_vol.hpp).
   double gamma0 = 0.0, vega0 = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
     const double tau = spec.book[i].expiry_days / kDaysPerYear;
+    if (hp.marks == MarkSource::surface) {
+      const SurfaceOption so =
+          surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, std::log(hp.spot0 / o.strike), tau);
+      const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot, std::log(spot / hp.spot0));
+      gamma0 += o.quantity * mk.gamma;
+      vega0 += o.quantity * mk.vega;
+      continue;
+    }
     const Greeks<double> g = black_scholes_linear(o.type, spot, o.strike, tau, hp.rate, hp.dividend, sigma0);
     gamma0 += o.quantity * g.gamma;
     vega0 += o.quantity * (spec.hedge.marks == MarkSource::model ? model_vega_at_inception(spec.model, o, spot, tau) : g.vega);
@@ -143,20 +154,39 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.lot_size = spec.hedge.lot_size;
   hp.premium_adjusted = spec.hedge.inverse_delta == InverseDelta::premium_adjusted;
 
-  // Premiums: the market's price at the implied vol when hedging at it, else the model's closed form.
+  // Premiums: the market's price — at each option's vol on the surface with surface marks (at the step
+  // grid's τ, as the path marks it), at the implied vol when hedging at it — else the model's closed form.
   const double sigma0 = spec.hedge.delta == DeltaSource::implied ? spec.hedge.implied_vol
                         : model.type == ModelType::gbm          ? model.vol
                                                                 : std::sqrt(model.v0);
   hp.n_options = static_cast<unsigned>(spec.book.size());
+  const bool surface = spec.hedge.marks == MarkSource::surface;
+  hp.marks = spec.hedge.marks;  // set_policies reads it
+  if (surface) {
+    hp.surface = spec.hedge.surface.slices;
+    hp.sticky_delta = spec.hedge.surface.dynamics == SurfaceDynamics::sticky_delta;
+  }
   for (std::size_t i = 0; i < spec.book.size(); ++i) {
     const OptionSpec& o = spec.book[i];
     const double tau = o.expiry_days / kDaysPerYear;
+    const std::uint32_t step = expiry_step(o, spec.simulation.steps_per_day);
+    if (surface) {
+      const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, model.rate, model.dividend,
+                                              std::log(model.spot / o.strike), static_cast<double>(step) * hp.dt);
+      const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, model.spot, 0.0);
+      hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, mk.value};
+      continue;
+    }
     const double premium =
         spec.hedge.delta == DeltaSource::implied
             ? black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).price
             : analytic_price(model, o.type, o.strike, tau);
-    hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, expiry_step(o, spec.simulation.steps_per_day), premium};
+    hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, premium};
   }
+  // With surface marks the job's one vol σ — which standardises returns for stochastic funding and gas,
+  // and whose change would be the attribution's vega — is the surface's at-the-money vol of the book's
+  // last expiry at inception, fixed: the surface does not move by itself, so the vega pieces are 0.
+  if (surface) hp.implied_vol = surface_reference_vol(hp.surface, book_tau_last(hp, 0));
   // Hedge options (hedge.options) and their costs (costs.options).
   if (spec.hedge.options.size() > kMaxHedgeOptions)
     throw InputError(fmt::format("hedge.options lists {} options; at most {} are supported", spec.hedge.options.size(),

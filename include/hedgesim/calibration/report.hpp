@@ -7,6 +7,7 @@
 
 #include "hedgesim/calibration/chain.hpp"
 #include "hedgesim/calibration/fit.hpp"
+#include "hedgesim/calibration/svi_fit.hpp"
 
 namespace hedgesim {
 
@@ -41,6 +42,17 @@ struct CalibrateRequest {
 /// The calibration of `request`: the output path checked first, the chain read and selected, the fit,
 /// the file written. Messages name the setting as `prefix` + its name ("--model = 'x': …" with "--").
 CalibrationRun run_calibration(const CalibrateRequest& request, const std::string& prefix);
+
+/// `calibrate --surface FILE`: the chain read and selected as run_calibration does (model, space,
+/// weights and starts do not apply), one SVI slice per expiry (fit_surface), FILE written whole or not
+/// at all. The surface is written even when an arbitrage check fails, so that it can be inspected; the
+/// table and JSON report the failure, and a run refuses the file.
+struct SurfaceCalibration {
+  std::string chain_path, surface_path;
+  Selection selection;
+  SurfaceFit fit;
+};
+SurfaceCalibration run_surface_calibration(const CalibrateRequest& request, const std::string& surface_path);
 
 /// Parameters with bounds, errors overall and per expiry in vol points, Feller ratio, rows dropped by
 /// reason, fit time, and the `model:` YAML block.

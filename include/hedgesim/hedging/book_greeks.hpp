@@ -9,6 +9,7 @@
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
 namespace hedgesim {
@@ -38,6 +39,28 @@ HS_HD_COLD void premium_adjusted_greeks(const BookOption& o, G tau, double rate,
                                              static_cast<G>(rate), static_cast<G>(dividend), static_cast<G>(sigma[l]));
     delta[l] += o.quantity * (static_cast<double>(g.delta) - static_cast<double>(g.price) / spot[l]);
     gamma[l] += q_gamma * static_cast<double>(g.gamma);
+  }
+}
+
+/// delta[l] and gamma[l] of the book with surface marks (hp.marks = surface, whose hedge ratios are
+/// the surface's): each option at its own vol with the surface's total greeks, in double
+/// (option_vol.hpp). MarketTile::decision_greeks calls it in place of book_greeks in the surface tile.
+template <unsigned L>
+HS_HD void surface_book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* log_spot,
+                               const double* log_spot0_strike, double* delta, double* gamma) {
+  for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step <= step) continue;
+    const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
+    const double q_gamma = hp.needs_gamma ? o.quantity : 0.0;
+    const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, log_spot0_strike[i], tau);
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]);
+      delta[l] += o.quantity * mk.delta;
+      gamma[l] += q_gamma * mk.gamma;
+    }
   }
 }
 

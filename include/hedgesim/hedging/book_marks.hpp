@@ -8,19 +8,25 @@
 //   model          the model's own prices: heston, bates and svcj from the model table (table_marks in
 //                  delta_table.hpp: the closed form tabulated over (τ, v, moneyness); the book's options,
 //                  then the hedge options), vega ∂C/∂v and the vol state v (clamped to the table's axis);
-//                  gbm: Black–Scholes at model.vol, the vol state σ = model.vol.
+//                  gbm: Black–Scholes at model.vol, the vol state σ = model.vol;
+//   surface        Black–Scholes at each option's own vol on the SVI surface with the surface's total
+//                  greeks (surface_book_marks, option_vol.hpp), vega Black–Scholes' at that vol; the vol
+//                  state is the job's one decision vol, which never moves (HedgeParams::implied_vol), so
+//                  the vega piece is 0. A compile-time source only (MarketTile::mark_book<kMarks>): the
+//                  surface tile and kernels call it, book_marks' runtime choice is between the other two.
 // The attribution's vega piece is vega·(state_{n+1} − state_n), so each source's vega goes with its own
 // state, and the vega rules (delta_vega, delta_gamma_vega) neutralise the source's vega. An option's
 // half-spread, quoted in implied-vol points, is charged on its quote vega: Black–Scholes ∂C/∂σ, at the
-// decision vol for black_scholes marks (the marks' own vega) and at the option's term vol √(w/τ) for
+// decision vol for black_scholes marks (the marks' own vega), at the option's term vol √(w/τ) for
 // model marks (w the table's expected diffusive variance to its expiry, delta_table_variance; gbm:
-// model.vol). Another source (a volatility surface) is an enumerator of MarkSource, a branch of
-// book_marks and hedge option marks, and its state. Marks are in double whatever simulation.precision;
-// inverse options are marked in USD like linear ones (the coin they pay is the hedge observer's).
+// model.vol), and at its own vol on the surface for surface marks. Marks are in double whatever
+// simulation.precision; inverse options are marked in USD like linear ones (the coin they pay is the
+// hedge observer's).
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/math.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
@@ -114,12 +120,6 @@ HS_HD void model_marks(const HedgeParams& hp, std::uint32_t n, const double* spo
   }
 }
 
-/// One option's marks (USD per unit, linear): price, delta, gamma, theta (per year), vega (per unit of the
-/// marks' vol state) and the quote vega its half-spread is charged on (file comment).
-struct OptionMarks {
-  double price, delta, gamma, theta, vega, quote_vega;
-};
-
 /// hedge.marks: model — one option's marks at step n: option `index` of the model table (the book's
 /// options first, then the hedge options: DeltaTable), or, for gbm (no table), Black–Scholes at
 /// model.vol. An option at or past its expiry has its intrinsic value and no greeks.
@@ -134,9 +134,37 @@ HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, Opti
   return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
 }
 
+/// hedge.marks: surface — each live option at its own vol on the surface (option_vol.hpp), options outside
+/// and lanes inside; the state is the decision vol sigma[l], the same at every step. Into out.
+template <unsigned L>
+HS_HD void surface_book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
+                              const double* log_s0k, const double* sigma, BookMarks<L>& out) {
+  for (unsigned l = 0; l < L; ++l) {
+    out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
+    out.state[l] = sigma[l];
+  }
+  for (unsigned i = 0; i < hp.n_options; ++i) {
+    const BookOption& o = hp.options[i];
+    if (o.expiry_step <= n) continue;
+    const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+    const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, log_s0k[i], tau);
+    const double q = o.quantity;
+    HS_LANES
+    for (unsigned l = 0; l < L; ++l) {
+      const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]);
+      out.value[l] += q * mk.value;
+      out.delta[l] += q * mk.delta;
+      out.gamma[l] += q * mk.gamma;
+      out.theta[l] += q * mk.theta;
+      out.vega[l] += q * mk.vega;
+    }
+  }
+}
+
 /// The marks of the live book at step n (options expiring at or before n are left out: their payoffs
 /// are settled) on lanes of spot, ln(S/S0), ln(S0/K) per option, the decision vol sigma and the
-/// variance, from the source hp.marks (file comment).
+/// variance, from the source hp.marks, black_scholes or model (file comment; surface marks are taken by
+/// surface_book_marks in the surface tile and kernels).
 template <unsigned L>
 HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
                       const double* log_s0k, const double* sigma, const double* variance, BookMarks<L>& out) {

@@ -33,6 +33,11 @@
 // The same kernel runs the rules the standard one leaves out (uses_options_kernel): trade sizes and the
 // unwind (trade_size.hpp; the horizon then has a decision too) and premium-adjusted deltas. A job with
 // none of them has the records, shared memory and kernel it had before.
+//
+// The marks' source (hedge.marks) is a compile-time property too (kMarks): model marks change the market
+// threads' marking of the book (attribution) and the hedge options' marks (with their quote vegas in the
+// records); surface marks also the greeks items' book delta and gamma and their hedge options' marks, and
+// the close-out at the horizon.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -262,7 +267,7 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save().
-template <class T, class Model, bool kAttribution, bool kModelMarks = false>
+template <class T, class Model, bool kAttribution, MarkSource kMarks = MarkSource::black_scholes>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
@@ -317,7 +322,7 @@ struct MarketThread {
       }
       mk.decision_vol();  // at the horizon too: the marks there
       if (kAttribution) {
-        mk.template mark_book<kModelMarks>(n);  // before the state is loaded, so that it takes none of the marks' registers
+        mk.template mark_book<kMarks>(n);  // before the state is loaded, so that it takes none of the marks' registers
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
           mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });
@@ -328,7 +333,7 @@ struct MarketThread {
         mk.att.visit_state(0, [&](unsigned i, double& x) { att_shared(i) = x; });
       }
       if (n == mk.hp.steps) {
-        if (!kAttribution && mk.hp.book_past_horizon) mk.template mark_book<kModelMarks>(n);
+        if (!kAttribution && mk.hp.book_past_horizon) mk.template mark_book<kMarks>(n);
         mk.close_book();
       }
       const unsigned k = n - n0;
@@ -345,12 +350,13 @@ struct MarketThread {
 };
 
 /// With hedge options (kOptions): the hedge options' marks and the book's vega at step n (a decision or
-/// the horizon) of slot k, path j, from the recorded spot and vol (kModelMarks: and variance), marked
-/// from the source the kernel was made for.
-template <bool kModelMarks>
+/// the horizon) of slot k, path j, from the recorded spot and vol (model marks: and variance; surface
+/// marks: and ln(S/S0)), marked from the source the kernel was made for.
+template <MarkSource kMarks>
 HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                                MarketTile<double, 1>& mk) {
-  mk.template hedge_option_marks_from<kModelMarks>(n);
+  constexpr bool kModelMarks = kMarks == MarkSource::model;
+  mk.template hedge_option_marks_from<kMarks>(n);
   const unsigned f0 = r.option_field0;
   r.at(f0 + kOptRecBookVega, k, j) = mk.book_vega[0];
   for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
@@ -366,19 +372,20 @@ HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, uns
 }
 
 /// The horizon's hedge option marks (slot k, path j; kOptions).
-template <bool kModelMarks>
+template <MarkSource kMarks>
 HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j) {
   MarketTile<double, 1> mk(hp, 0, 0, r.log_s0k());
   mk.spot[0] = r.at(kRecSpot, k, j);
   mk.sigma[0] = r.at(kRecSigma, k, j);
-  if (kModelMarks) mk.variance[0] = r.at(kRecVariance, k, j);
-  record_option_marks<kModelMarks>(hp, r, k, j, hp.steps, mk);
+  if (kMarks == MarkSource::model) mk.variance[0] = r.at(kRecVariance, k, j);
+  if (kMarks == MarkSource::surface) mk.log_spot[0] = r.at(kRecLogSpot, k, j);
+  record_option_marks<kMarks>(hp, r, k, j, hp.steps, mk);
 }
 
 /// The greeks item (slot k, path j) of decision step n (< steps, or the horizon's unwind): target, gamma
 /// and gas of the decision, the target of each Leland policy among policies [p0, p1), and with hedge
-/// options (kOptions) their marks from the source kModelMarks names.
-template <class T, bool kOptions = false, bool kModelMarks = false>
+/// options (kOptions) their marks from the source kMarks.
+template <class T, bool kOptions = false, MarkSource kMarks = MarkSource::black_scholes>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
   MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
@@ -388,7 +395,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   mk.sigma[0] = r.at(kRecSigma, k, j);
   mk.coin[0] = r.at(kRecCoin, k, j);
   mk.log_gas[0] = r.at(kRecLogGas, k, j);
-  mk.template decision_greeks<kOptions>(n);
+  mk.template decision_greeks<kOptions, kMarks == MarkSource::surface>(n);
   r.at(kRecTarget, k, j) = mk.target[0];
   r.at(kRecGamma, k, j) = mk.gamma[0];
   r.at(kRecGasCost, k, j) = mk.gas_cost[0];
@@ -403,8 +410,9 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
     MarketTile<double, 1> marks(hp, 0, 0, r.log_s0k());
     marks.spot[0] = mk.spot[0];
     marks.sigma[0] = mk.sigma[0];
-    if (kModelMarks) marks.variance[0] = mk.variance[0];
-    record_option_marks<kModelMarks>(hp, r, k, j, n, marks);
+    if (kMarks == MarkSource::model) marks.variance[0] = mk.variance[0];
+    if (kMarks == MarkSource::surface) marks.log_spot[0] = mk.log_spot[0];
+    record_option_marks<kMarks>(hp, r, k, j, n, marks);
   }
 }
 
@@ -625,8 +633,10 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
 /// The hedging of one block's paths (block, group of the grid) in chunks of decision steps. Each chunk
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
-template <class T, class Model, bool kAttribution = false, bool kOptions = false, bool kModelMarks = false>
+template <class T, class Model, bool kAttribution = false, bool kOptions = false,
+          MarkSource kMarks = MarkSource::black_scholes>
 struct HedgeBlock {
+  static constexpr bool kModelMarks = kMarks == MarkSource::model;
   const Model& model;
   const HedgeParams& hp;
   BlockShape shape;
@@ -649,8 +659,8 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model, kAttribution, kModelMarks> market_thread(unsigned j) const {
-    return MarketThread<T, Model, kAttribution, kModelMarks>(model, hp, seed, first_path + row(j), records.log_s0k());
+  HS_HD MarketThread<T, Model, kAttribution, kMarks> market_thread(unsigned j) const {
+    return MarketThread<T, Model, kAttribution, kMarks>(model, hp, seed, first_path + row(j), records.log_s0k());
   }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
@@ -676,7 +686,7 @@ struct HedgeBlock {
     if (ph == 0) {
       for (unsigned j = tid; j < shape.paths; j += n_threads) {
         if (row(j) >= count) break;
-        MarketThread<T, Model, kAttribution, kModelMarks> mt = market_thread(j);
+        MarketThread<T, Model, kAttribution, kMarks> mt = market_thread(j);
         if (n0 == 0) {
           mt.start();
         } else {
@@ -696,11 +706,11 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (row(j) < count) record_greeks<T, kOptions, kModelMarks>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T, kOptions, kMarks>(hp, records, k, j, n0 + k, p0, p1);
       }
       if (kOptions && hp.n_hedge_options > 0 && n1 == steps + 1) {  // the horizon's marks: an option's value there
         for (unsigned j = tid; j < shape.paths; j += n_threads) {
-          if (row(j) < count) record_horizon_marks<kModelMarks>(hp, records, steps - n0, j);
+          if (row(j) < count) record_horizon_marks<kMarks>(hp, records, steps - n0, j);
         }
       }
       for (unsigned k = tid; k < decisions; k += n_threads) record_times(hp, records, k, n0 + k);
@@ -725,15 +735,16 @@ struct HedgeBlock {
 inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { return (count + s.paths - 1) / s.paths; }
 
 /// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, the options
-/// program (hedge options' records and state, and the other rules of uses_options_kernel), the model's own
-/// marks (which come with attribution, hedge options or both: the book's marks, the hedge options'). Every
+/// program (hedge options' records and state, and the other rules of uses_options_kernel), and where
+/// option prices come from (kMarks: Black–Scholes; the model's own marks, which come with attribution,
+/// hedge options or both; or a volatility surface, with or without them). Every
 /// combination a job can use is a kernel of its own, so that the standard program carries none of the
 /// others' registers, with a resource budget of its own (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched
-/// on this name).
-template <bool kAttribution, bool kOptions, bool kModelMarks>
+/// on this name; kMarks reads (hedgesim::MarkSource)0, 1 or 2 there).
+template <bool kAttribution, bool kOptions, MarkSource kMarks>
 struct BlockFeatures {
   template <class T, class Model>
-  using Block = HedgeBlock<T, Model, kAttribution, kOptions, kModelMarks>;
+  using Block = HedgeBlock<T, Model, kAttribution, kOptions, kMarks>;
 
   /// The records in shared memory: without hedge options the record fields end where theirs would start,
   /// a layout the compiler sees.
@@ -751,16 +762,24 @@ struct BlockFeatures {
 /// kernel) is chosen.
 template <class F>
 decltype(auto) with_block_features(const HedgeParams& hp, F&& f) {
+  constexpr MarkSource kBlackScholes = MarkSource::black_scholes, kModel = MarkSource::model,
+                       kSurface = MarkSource::surface;
   const bool options = uses_options_kernel(hp);
+  if (hp.marks == kSurface) {  // the hedge ratios and hedge options too: with or without attribution
+    if (!hp.attribution) {
+      return options ? f(BlockFeatures<false, true, kSurface>{}) : f(BlockFeatures<false, false, kSurface>{});
+    }
+    return options ? f(BlockFeatures<true, true, kSurface>{}) : f(BlockFeatures<true, false, kSurface>{});
+  }
   if (!hp.attribution) {
     // Model marks without attribution come with hedge options (config rule: they mark nothing else).
-    if (!options) return f(BlockFeatures<false, false, false>{});
-    return hp.marks == MarkSource::model ? f(BlockFeatures<false, true, true>{}) : f(BlockFeatures<false, true, false>{});
+    if (!options) return f(BlockFeatures<false, false, kBlackScholes>{});
+    return hp.marks == kModel ? f(BlockFeatures<false, true, kModel>{}) : f(BlockFeatures<false, true, kBlackScholes>{});
   }
-  if (hp.marks == MarkSource::model) {
-    return options ? f(BlockFeatures<true, true, true>{}) : f(BlockFeatures<true, false, true>{});
+  if (hp.marks == kModel) {
+    return options ? f(BlockFeatures<true, true, kModel>{}) : f(BlockFeatures<true, false, kModel>{});
   }
-  return options ? f(BlockFeatures<true, true, false>{}) : f(BlockFeatures<true, false, false>{});
+  return options ? f(BlockFeatures<true, true, kBlackScholes>{}) : f(BlockFeatures<true, false, kBlackScholes>{});
 }
 
 #if !defined(__CUDACC__)

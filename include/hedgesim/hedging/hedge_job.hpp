@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "hedgesim/hedging/delta_table.hpp"
+#include "hedgesim/pricing/svi.hpp"
 #include "hedgesim/spec.hpp"
 
 namespace hedgesim {
@@ -152,7 +153,7 @@ struct HedgeParams {
   unsigned n_hedge_options;
   HedgeOption hedge_options[kMaxHedgeOptions];
   double opt_fee_fraction, opt_fee_cap, opt_half_spread;
-  MarkSource marks;     ///< where the attribution's marks come from (book_marks.hpp)
+  MarkSource marks;     ///< where option prices come from (hedge.marks; book_marks.hpp for the book's marks)
   double model_vol;     ///< gbm: model.vol (its model marks are Black–Scholes at it); else 0
   bool model_deltas;        ///< the hedge reads its deltas from the table (delta = model, Heston family)
   DeltaTableView table;     ///< delta = model or marks = model (Heston family): the model table
@@ -161,6 +162,12 @@ struct HedgeParams {
   BookOption options[kMaxBookOptions];
   unsigned n_policies;
   PolicyParams policies[kMaxPolicies];
+  // marks = surface (hedging/option_vol.hpp), last so that the fields the hot loops read keep their offsets
+  // (and their code) from before them. The per-path code marks on the surface only where a template flag
+  // says so (the CPU's surface tile, the GPU's surface kernels), which the launches pick from `marks`.
+  // implied_vol is then the surface's at-the-money vol of the book's last expiry at inception.
+  bool sticky_delta;  ///< the surface's dynamics: sticky delta, else sticky strike
+  SviSurface surface;  ///< marks = surface: every option's vol from this SVI surface (hedging/option_vol.hpp)
 };
 
 /// Whether decision step n closes every policy's hedge (hedge.unwind_at_expiry).

@@ -47,6 +47,15 @@
 // times delta, gamma, theta, vega and the rest — into the policy's own pieces (OptionLanes), which
 // join the book's in pnl_delta … pnl_higher_order; their change at the mark is taken out of the
 // accounts' hedge P&L, so the sum stays exact.
+//
+// Surface marks (hedge.marks: surface, docs/hedging.md "Marks and the volatility surface") are a
+// compile-time property, the flag kSurface of HedgeTile and of the MarketTile functions that mark
+// (decision_greeks, hedge_option_marks_from and mark_book<MarkSource::surface>): every option — the book's for its
+// hedge delta, gamma and marks, and the hedge options — is marked at its own vol on the SVI surface with
+// the surface's total greeks (option_vol.hpp). The tile without the flag is the code it was before
+// surfaces existed (the surface tile is compiled in a unit of its own, src/hedging/cpu_hedging_surface.cpp).
+// A surface job's decision vol σ is one number (HedgeParams::implied_vol), so its vega pieces are 0: a
+// move of an option's vol along the surface is a move of the spot or of time, in delta, gamma and theta.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
@@ -308,12 +317,15 @@ struct MarketTile {
   /// attribute(n) and close_book(n): value (USD), delta, gamma, theta and vega of the options that expire
   /// after n, from the source hp.marks.
   HS_HD void mark_book(std::uint32_t n) { book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, variance, att.next); }
-  /// The same with the source fixed at compile time (kModel: hp.marks is model), for the GPU market
-  /// threads: a kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup.
-  template <bool kModel>
+  /// The same with the source fixed at compile time (kMarks: hp.marks), for the GPU market threads — a
+  /// kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup or the
+  /// surface — and for the CPU's surface tile (surface marks are compile-time only).
+  template <MarkSource kMarks>
   HS_HD void mark_book(std::uint32_t n) {
-    if constexpr (kModel) {
+    if constexpr (kMarks == MarkSource::model) {
       model_marks<L>(hp, n, spot, log_spot, log_s0k, variance, att.next);
+    } else if constexpr (kMarks == MarkSource::surface) {
+      surface_book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
     } else {
       decision_vol_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
     }
@@ -355,23 +367,27 @@ struct MarketTile {
   /// The hedge options' marks at step n (a decision or the horizon) from the source hp.marks
   /// (book_marks.hpp), in double: an expired option has its intrinsic value and no greeks. And the book's
   /// vega from the same source, the marks' vol state, and each option's quote vega. Only with hedge
-  /// options.
+  /// options; black_scholes or model (surface marks are compile-time only: the surface tile and kernels).
   HS_HD void hedge_option_marks(std::uint32_t n) {
     if (hp.marks == MarkSource::model) {
-      hedge_option_marks_from<true>(n);
+      hedge_option_marks_from<MarkSource::model>(n);
     } else {
-      hedge_option_marks_from<false>(n);
+      hedge_option_marks_from<MarkSource::black_scholes>(n);
     }
   }
-  /// The same with the source fixed at compile time (kModel: hp.marks is model), for the GPU's greeks
-  /// items: a kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup.
-  /// Black–Scholes: at the decision vol sigma[l], vega ∂C/∂σ (also the quote vega), the state σ. Model: the
-  /// table's (model_option_marks), vega ∂C/∂v, the state the clamped variance; gbm Black–Scholes at
-  /// model.vol. (A name of its own: GCC takes a template of the same name for a redeclaration and drops
-  /// its noinline.)
-  template <bool kModel>
+  /// The same with the source fixed at compile time, for the GPU's greeks items (a kernel for each source,
+  /// so that the Black–Scholes kernels carry none of the table's lookup or the surface) and the CPU's
+  /// surface tile. Black–Scholes: at the decision vol sigma[l], vega ∂C/∂σ (also the quote vega), the
+  /// state σ. Model: the table's (model_option_marks), vega ∂C/∂v, the state the clamped variance; gbm
+  /// Black–Scholes at model.vol. Surface: surface_option_marks. (A name of its own: GCC takes a template
+  /// of the same name for a redeclaration and drops its noinline.)
+  template <MarkSource kMarks>
   HS_HD_COLD void hedge_option_marks_from(std::uint32_t n) {
-    if constexpr (kModel) {
+    if constexpr (kMarks == MarkSource::surface) {
+      surface_option_marks(n);
+      return;
+    }
+    if constexpr (kMarks == MarkSource::model) {
       for (unsigned l = 0; l < L; ++l) {
         double vega = 0.0;
         for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -387,7 +403,7 @@ struct MarketTile {
           const HedgeOption& o = hp.hedge_options[i];
           const OptionMarks g =
               model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]);
-          opt_price[i][l] = g.price;
+          opt_price[i][l] = g.value;
           opt_delta[i][l] = g.delta;
           opt_gamma[i][l] = g.gamma;
           opt_theta[i][l] = g.theta;
@@ -421,6 +437,52 @@ struct MarketTile {
         opt_quote_vega[i][l] = g.vega;
       }
       option_state[l] = sigma[l];
+    }
+  }
+
+  /// hedge_option_marks with surface marks: each hedge option at its own vol on the surface, its total
+  /// delta, gamma and theta and its Black–Scholes vega there — the vega of a parallel move of the surface,
+  /// which delta_vega hedges and the half-spread is quoted in — and the book's vega likewise. An expired
+  /// option has black_scholes_linear's intrinsic value and delta, as without a surface. Options outside,
+  /// lanes inside (what the surface gives an option at a step is the same on every path).
+  HS_HD void surface_option_marks(std::uint32_t n) {
+    for (unsigned l = 0; l < L; ++l) book_vega[l] = 0.0;
+    for (unsigned i = 0; i < hp.n_options; ++i) {
+      const BookOption& o = hp.options[i];
+      if (o.expiry_step <= n) continue;
+      const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+      const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, log_s0k[i], tau);
+      for (unsigned l = 0; l < L; ++l)
+        book_vega[l] += o.quantity * surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]).vega;
+    }
+    for (unsigned l = 0; l < L; ++l) option_state[l] = sigma[l];  // the one decision vol: no vega piece
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options) break;
+      const HedgeOption& o = hp.hedge_options[i];
+      if (o.expiry_step <= n) {
+        for (unsigned l = 0; l < L; ++l) {
+          const Greeks<double> g = black_scholes_linear<double>(o.type, spot[l], o.strike, 0.0, hp.rate, hp.dividend, 0.0);
+          opt_price[i][l] = g.price;
+          opt_delta[i][l] = g.delta;
+          opt_gamma[i][l] = g.gamma;
+          opt_theta[i][l] = g.theta;
+          opt_vega[i][l] = g.vega;
+          opt_quote_vega[i][l] = g.vega;
+        }
+        continue;
+      }
+      const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+      const SurfaceOption so =
+          surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, m::log(hp.spot0 / o.strike), tau);
+      for (unsigned l = 0; l < L; ++l) {
+        const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]);
+        opt_price[i][l] = mk.value;
+        opt_delta[i][l] = mk.delta;
+        opt_gamma[i][l] = mk.gamma;
+        opt_theta[i][l] = mk.theta;
+        opt_vega[i][l] = mk.vega;
+        opt_quote_vega[i][l] = mk.quote_vega;
+      }
     }
   }
 
@@ -472,14 +534,18 @@ struct MarketTile {
     for (unsigned l = 0; l < L; ++l) out[l] = -(d[l] + coin[l]);
   }
 
-  /// The book's greeks at the decision vol, the full hedge (hedge_target) and the gas of an attempt.
-  /// kAllRules = false leaves out the code of premium-adjusted deltas (book_greeks) and of Leland's sign
-  /// per decision (leland_vol): the GPU's standard kernel, which runs no job that has them
-  /// (hedge_block.hpp uses_options_kernel).
-  template <bool kAllRules = true>
+  /// The book's greeks at the decision vol (kSurface: on the surface), the full hedge (hedge_target) and
+  /// the gas of an attempt. kAllRules = false leaves out the code of premium-adjusted deltas (book_greeks)
+  /// and of Leland's sign per decision (leland_vol): the GPU's standard kernel, which runs no job that
+  /// has them (hedge_block.hpp uses_options_kernel).
+  template <bool kAllRules = true, bool kSurface = false>
   HS_HD void decision_greeks(std::uint32_t n) {
     const bool implied = hp.delta == DeltaSource::implied;
-    book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
+    if constexpr (kSurface) {
+      surface_book_greeks<L>(hp, n, spot, log_spot, log_s0k, delta, gamma);
+    } else {
+      book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
+    }
     hedge_target<kAllRules>(delta, target);
     if (hp.gas_units > 0.0) {  // the exponential only for jobs with gas
       HS_LANES
@@ -998,8 +1064,9 @@ struct PolicyTile {
 };
 
 /// The hedging of a tile of L paths by every policy (the CPU backend's tile, and one path at a time
-/// for backtests and sample trades), as an observer of the path engine.
-template <class T, unsigned L>
+/// for backtests and sample trades), as an observer of the path engine. kSurface: the job marks on a
+/// volatility surface (hp.marks = surface; file comment).
+template <class T, unsigned L, bool kSurface = false>
 struct HedgeTile {
   double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   MarketTile<T, L> market;
@@ -1039,25 +1106,42 @@ struct HedgeTile {
       if (market.hp.attribution) {
         attribute(n);
       } else if (market.hp.book_past_horizon) {
-        market.mark_book(n);
+        mark_book(n);
       }
       market.close_book();
-      if (market.hp.n_hedge_options > 0) market.hedge_option_marks(n);
+      if (market.hp.n_hedge_options > 0) option_marks(n);
       if (unwinds_at(market.hp, n)) unwind(n);
       if (market.hp.n_hedge_options > 0) policies.horizon_options(market);
       policies.finish(market);
     }
   }
 
+  /// The book's marks at n: on the surface in the surface tile, else from hp.marks.
+  HS_HD void mark_book(std::uint32_t n) {
+    if constexpr (kSurface) {
+      market.template mark_book<MarkSource::surface>(n);
+    } else {
+      market.mark_book(n);
+    }
+  }
+  /// The hedge options' marks at n, from the same source.
+  HS_HD void option_marks(std::uint32_t n) {
+    if constexpr (kSurface) {
+      market.template hedge_option_marks_from<MarkSource::surface>(n);
+    } else {
+      market.hedge_option_marks(n);
+    }
+  }
+
   HS_HD void attribute(std::uint32_t n) {
-    market.mark_book(n);
+    mark_book(n);
     market.attribute(n);
   }
 
   /// hedge.unwind_at_expiry at the horizon n: its decision closes what is held (nothing when the unwind
   /// came before it), at the horizon's spot, gas and option marks.
   HS_HD_COLD void unwind(std::uint32_t n) {
-    market.decision_greeks(n);
+    market.template decision_greeks<true, kSurface>(n);
     market.times = decision_times(market.hp, n);
     policies.decide(n, market);
   }
@@ -1065,17 +1149,17 @@ struct HedgeTile {
   HS_HD void decide(std::uint32_t n) {
     market.decision_vol();
     if (market.hp.attribution) attribute(n);
-    market.decision_greeks(n);
-    if (market.hp.n_hedge_options > 0) market.hedge_option_marks(n);
+    market.template decision_greeks<true, kSurface>(n);
+    if (market.hp.n_hedge_options > 0) option_marks(n);
     market.times = decision_times(market.hp, n);
     policies.decide(n, market);
   }
 };
 
-/// One path's hedging, as simulate_path's observer (the GPU: one path per thread).
-template <class T>
+/// One path's hedging, as simulate_path's observer (sample trades, backtests, tests).
+template <class T, bool kSurface = false>
 struct HedgeObserver {
-  HedgeTile<T, 1> tile;
+  HedgeTile<T, 1, kSurface> tile;
   HS_HD HedgeObserver(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t path_row,
                       std::uint64_t run_seed, std::uint64_t path_index)
       : tile(params, results, rows, path_row, run_seed, path_index, 1) {}

@@ -20,7 +20,7 @@ namespace hedgesim {
 /// The flat hedging parameters of a validated spec (premiums from the closed forms, intervals in steps).
 HedgeParams make_hedge_params(const RunSpec& spec);
 /// hp's policies (and Leland's sign) for a book struck as hp holds it, at inception at `spot` with the book
-/// marked at vol sigma0 and the model's vol vol0: the scales the rules' bands and features are relative
+/// marked at vol sigma0 (with surface marks, on the surface) and the model's vol vol0: the scales the rules' bands and features are relative
 /// to (PolicyGrid). make_hedge_params calls it at the spec's spot; a backtest at each window's.
 void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, HedgeParams& hp);
 

@@ -1,0 +1,67 @@
+#pragma once
+// The CPU backend's hedging loop (cpu_hedging.cpp): the engine's tiles (engine/cpu_tile.hpp) with a
+// HedgeTile watching each, over chunks of paths on the threads, for the build's ISA and as an x86-64-v4
+// clone. Included by the two units that instantiate it: cpu_hedging.cpp, the tile of jobs without a
+// volatility surface, and cpu_hedging_surface.cpp, the surface tile (kSurface). They are units of their
+// own because GCC's inlining limits are per unit: with both tiles in one, the standard tile compiled to
+// other code (0.012% more instructions on btc_short_calls_perp.yaml, callgrind); apart, it is the code
+// it was before surfaces existed.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "hedgesim/engine/cpu_tile.hpp"
+#include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
+#include "hedgesim/models/model.hpp"
+
+namespace hedgesim {
+
+/// cpu_simulate_hedging for a job with surface marks (cpu_hedging_surface.cpp): out sized and threads
+/// resolved by the caller.
+void cpu_simulate_surface_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                                  std::vector<double>& out, CpuIsa isa);
+
+namespace {
+
+using cpu::kLanes;
+
+/// The hedged tiles of paths [chunk_first, chunk_last) of range.
+template <class T, class Model, class Tile>
+void hedge_chunk(const Model& model, const SimulationJob& job, PathRange range, std::uint64_t chunk_first,
+                 std::uint64_t chunk_last, Tile& tile) {
+  for (std::uint64_t first = chunk_first; first < chunk_last; first += kLanes) {
+    tile.place(first - range.begin, first, static_cast<unsigned>(std::min<std::uint64_t>(kLanes, chunk_last - first)));
+    cpu::simulate_tile<T>(model, job, first, tile);
+  }
+}
+
+#if HS_CPU_V4
+template <class T, class Model, class Tile>
+HS_TARGET_V4 void hedge_chunk_v4(const Model& model, const SimulationJob& job, PathRange range,
+                                 std::uint64_t chunk_first, std::uint64_t chunk_last, Tile& tile) {
+  hedge_chunk<T>(model, job, range, chunk_first, chunk_last, tile);
+}
+#endif
+
+/// Every path of range hedged by HedgeTile<T, kLanes, kSurface> (kSurface: the job marks on a volatility
+/// surface, hedge_observer.hpp).
+template <class T, bool kSurface>
+void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                 std::vector<double>& out, CpuIsa isa) {
+  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+    cpu::parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
+      // ~120 KB of lanes per tile (kMaxPolicies): on the heap, one per chunk, not on the thread's stack.
+      auto tile =
+          std::make_unique<HedgeTile<T, kLanes, kSurface>>(hedge, out.data(), range.size(), 0, job.seed, 0, 0);
+#if HS_CPU_V4
+      if (isa == CpuIsa::x86_64_v4) return hedge_chunk_v4<T>(model, job, range, chunk_first, chunk_last, *tile);
+#endif
+      (void)isa;
+      hedge_chunk<T>(model, job, range, chunk_first, chunk_last, *tile);
+    });
+  });
+}
+
+}  // namespace
+}  // namespace hedgesim
