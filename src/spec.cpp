@@ -57,6 +57,29 @@ const char* to_string(OptionType v) {
   return "?";
 }
 
+const char* to_string(BookOptionType v) {
+  switch (v) {
+    case BookOptionType::call: return "call";
+    case BookOptionType::put: return "put";
+    case BookOptionType::everlasting_call: return "everlasting_call";
+    case BookOptionType::everlasting_put: return "everlasting_put";
+  }
+  return "?";
+}
+
+BookOptionType book_type(const OptionSpec& o) {
+  const bool call = o.type == OptionType::call;
+  if (o.style == OptionStyle::everlasting) return call ? BookOptionType::everlasting_call : BookOptionType::everlasting_put;
+  return call ? BookOptionType::call : BookOptionType::put;
+}
+
+bool has_everlasting(const std::vector<OptionSpec>& book) {
+  for (const OptionSpec& o : book) {
+    if (o.style == OptionStyle::everlasting) return true;
+  }
+  return false;
+}
+
 const char* to_string(Settlement v) {
   switch (v) {
     case Settlement::linear: return "linear";

@@ -35,6 +35,15 @@ inline std::string all_policy_types(std::string_view leland = "true",
          ", rebalance_fraction: 0.5}]\n";
 }
 
+/// A book of everlasting options for the equivalence tests (a `book:` line and the horizon they need): a linear
+/// everlasting call funded daily, an inverse everlasting put funded every 6 hours, and a European call; the
+/// horizon, 2.5 days, falls between two of the call's funding times.
+inline constexpr const char* kEverlastingBook =
+    "book: [{type: everlasting_call, strike: 105, funding_period_days: 1, quantity: -10},\n"
+    "       {type: everlasting_put, strike: 95, funding_period_days: 0.25, quantity: 4, settlement: inverse},\n"
+    "       {type: call, strike: 100, expiry_days: 2, quantity: 3}]\n";
+inline constexpr const char* kEverlastingHorizon = ", horizon_days: 2.5";
+
 /// Two hedge options for hedge: {options: ...}: a call expiring after a 2-day horizon (worth its mark there)
 /// and a put expiring after one day (settled on the way), strikes around a spot of 100.
 inline constexpr const char* kHedgeOptions =

@@ -1269,6 +1269,16 @@ void one_step_grid(RunSpec& s, double days) {
   s.policies[0].set("every_hours", 24.0 * days);
 }
 
+/// book[0] made an everlasting call with funding period `days` (on one step of the grid, the horizon, when
+/// shorter than a day; else a horizon of 7 days), for the ranges of the everlasting keys.
+void everlasting_book(RunSpec& s, double days) {
+  if (days < 1.0 && days > 0.0) one_step_grid(s, days);
+  s.simulation.horizon_days = days < 1.0 && days > 0.0 ? days : 7.0;
+  s.book[0].style = OptionStyle::everlasting;
+  s.book[0].expiry_days = 0.0;
+  s.book[0].funding_period_days = days;
+}
+
 /// A hedge option in the spec (hedge.options[0]), for the ranges of its keys and of costs.options.
 HedgeOptionSpec& hedge_option(RunSpec& s) {
   if (s.hedge.options.empty()) s.hedge.options.push_back({OptionType::call, s.model.spot, s.book[0].expiry_days});
@@ -1314,6 +1324,12 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
          s.book[0].expiry_days = x;
        }},
       {"book[i].quantity", [](RunSpec& s, double x) { s.book[0].quantity = x; }},
+      {"book[i].funding_period_days", [](RunSpec& s, double x) { everlasting_book(s, x); }},
+      {"book[i].tail_weight",
+       [](RunSpec& s, double x) {
+         everlasting_book(s, 1.0);
+         s.book[0].tail_weight = x;
+       }},
       {"hedge.implied_vol", [](RunSpec& s, double x) { s.hedge.implied_vol = x; }},
       {"hedge.options[i].strike", [](RunSpec& s, double x) { hedge_option(s).strike = x * s.model.spot; }},
       {"hedge.options[i].expiry_days",

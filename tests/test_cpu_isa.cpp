@@ -71,14 +71,16 @@ TEST(CpuIsa, TerminalSamplesHaveTheSameBits) {
 }
 
 /// Every policy type, Leland, both settlements, the ways a trade is booked and stochastic funding.
+/// everlasting: test::kEverlastingBook (the tile of everlasting books).
 void expect_hedging_same_bits(const std::string& model, const std::string& costs, const std::string& hedge,
-                              Precision precision, bool leland = true) {
+                              Precision precision, bool leland = true, bool everlasting = false) {
   const std::string yaml =
       "simulation: {paths: 203, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
-      "}\n"
-      "model: " + model + "\n"
-      "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
-      "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
+      (everlasting ? test::kEverlastingHorizon : "") + "}\n"
+      "model: " + model + "\n" +
+      (everlasting ? test::kEverlastingBook
+                   : "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+                     "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n") +
       "hedge: {" + hedge + "}\n"
       "costs: " + costs + "\n" +
       test::all_policy_types(leland ? "true" : "false");
@@ -114,6 +116,7 @@ TEST(CpuIsa, HedgedPathsHaveTheSameBits) {
     for (const std::string& c : {plain, charges, impact}) expect_hedging_same_bits(bates, c, perpetual, prec);
     expect_hedging_same_bits(svcj, plain, "instrument: spot, delta: implied, implied_vol: 0.6", prec);
     expect_hedging_same_bits(gbm, plain, "instrument: perpetual, delta: implied, implied_vol: 0.6", prec);
+    expect_hedging_same_bits(bates, charges, perpetual, prec, true, true);
   }
 }
 

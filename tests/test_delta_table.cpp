@@ -547,7 +547,7 @@ TEST(DeltaTable, HedgeOptionsFollowTheBookWithModelMarks) {
   HedgeParams hp{};
   hp.dt = kDt;
   hp.n_options = 2;
-  for (unsigned i = 0; i < 2; ++i) hp.options[i] = {kBook[i].type, Settlement::linear, kBook[i].strike, -1.0, kBook[i].expiry_step, 0.0};
+  for (unsigned i = 0; i < 2; ++i) hp.options[i] = {kBook[i].type, Settlement::linear, kBook[i].strike, -1.0, kBook[i].expiry_step, 0, 0.0, 0};
   hp.n_hedge_options = 1;
   hp.hedge_options[0] = {OptionType::call, 68000, 2160};
   hp.marks = MarkSource::model;

@@ -348,6 +348,46 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithASurface) {
   }
 }
 
+// Everlasting options (kEverlasting, in the options program): the market threads pay their funding
+// (cash for the linear call, coin for the inverse put, funding periods of 1 day and 6 hours) and close them at
+// the horizon (2.5 days: between two of the call's funding times), and keep the book's funding across chunks;
+// the greeks items sum their Europeans' deltas, gammas (and with hedge options the book's vega). With and
+// without attribution, both precisions, hedge options and a spot hedge, and two policy groups.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithEverlastingOptions) {
+  const auto everlasting = [](std::string yaml) {
+    const std::size_t b = yaml.find("book: ["), e = yaml.find("]\n", b);
+    yaml.replace(b, e + 2 - b,
+                 "book: [{type: everlasting_call, strike: 105, funding_period_days: 1, quantity: -10},\n"
+                 "       {type: everlasting_put, strike: 95, funding_period_days: 0.25, quantity: 4, settlement: inverse,"
+                 " tail_weight: 1e-4},\n"
+                 "       {type: call, strike: 100, expiry_days: 1, quantity: 3}]\n");
+    return yaml.replace(yaml.find("seed: 7"), 7, "seed: 7, horizon_days: 2.5");
+  };
+  const std::string perpetual = std::string("instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, ") +
+                                test::kHedgeOptions;
+  const std::string spot = "instrument: spot, delta: implied, implied_vol: 0.6";
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  const std::string policies = test::with_option_policies(kAllPolicies);
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
+              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
+  twenty += "]\n";
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "everlasting options with attribution, " : "everlasting options, ";
+    expect_blocks_match_cpu<double>(everlasting(config(kBatesModel, perpetual, costs, policies + out, 45, Precision::float64)),
+                                    what + "float64, hedge options");
+    expect_blocks_match_cpu<float>(everlasting(config(kBatesModel, perpetual, costs, policies + out, 45, Precision::float32)),
+                                   what + "float32, hedge options");
+    expect_blocks_match_cpu<double>(everlasting(config(kBatesModel, spot, "{fee_bps: 5}", kAllPolicies + out, 37,
+                                                       Precision::float64)),
+                                    what + "spot hedge at an implied vol");
+    expect_blocks_match_cpu<float>(everlasting(config(kBatesModel, spot, "{fee_bps: 5}", twenty + out, 33, Precision::float32)),
+                                   what + "20 policies");
+  }
+}
+
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {
   HedgeParams hp{};
   // With attribution the market and policy state grow (BookAttribution, the interest): the shared

@@ -380,13 +380,16 @@ namespace {
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
 // and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
 void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false,
-                             bool options = false, const std::string& marks = "black_scholes") {
+                             bool options = false, const std::string& marks = "black_scholes",
+                             bool everlasting = false) {
+  // everlasting: test::kEverlastingBook (the options kernel with their code).
+  const std::string book = everlasting ? test::kEverlastingBook
+                                       : "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
+                                         "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
-      "}\n"
-      "model: " + test::kBatesModel + "\n"
-      "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
-      "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
+      (everlasting ? test::kEverlastingHorizon : "") + "}\n"
+      "model: " + test::kBatesModel + "\n" + book +
       "hedge: {instrument: perpetual, delta: instantaneous, marks: " + marks + ", funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}" +
       (options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\n"
       "costs: " + costs + "\n"
@@ -458,6 +461,18 @@ TEST(Hedging, CudaIsEquivalentToCpuWithModelMarks) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   for (Precision precision : {Precision::float32, Precision::float64})
     expect_cuda_matches_cpu("{fee_bps: 5}", precision, true, false, "model");
+}
+
+// Everlasting books in the options program (BlockFeatures<…, true, black_scholes>, hedge_block.hpp
+// kEverlasting) against the CPU tile, with and without attribution and hedge options, with the same
+// tolerance.
+TEST(Hedging, CudaIsEquivalentToCpuWithEverlastingOptions) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  for (const bool attribution : {false, true})
+    for (const bool options : {false, true})
+      for (Precision precision : {Precision::float32, Precision::float64})
+        expect_cuda_matches_cpu(options ? costs : "{fee_bps: 5}", precision, attribution, options, "black_scholes", true);
 }
 
 }  // namespace
@@ -570,14 +585,16 @@ namespace {
 // bit, whatever the path's lane — the property the CPU-vs-CUDA test relies on — for each way a trade
 // is booked (no charges, gas/fixed/spot cash, slippage with failures), both precisions, all policy
 // types, Leland, and a path count that leaves the last tile part-empty.
-template <class T>
+/// kEverlasting: test::kEverlastingBook, through the tiles of everlasting books.
+template <class T, bool kEverlasting = false>
 void expect_tile_matches_single_path(const std::string& costs, const std::string& hedge, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 21, steps_per_day: 24, seed: 7, precision: " + std::string(to_string(precision)) +
-      "}\n"
-      "model: " + test::kBatesModel + "\n"
-      "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
-      "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n"
+      (kEverlasting ? test::kEverlastingHorizon : "") + "}\n"
+      "model: " + test::kBatesModel + "\n" +
+      (kEverlasting ? test::kEverlastingBook
+                    : "book: [{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
+                      "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]\n") +
       "hedge: {" + hedge + ", delta: instantaneous}\n"
       "costs: " + costs + "\n" +
       test::all_policy_types();
@@ -590,7 +607,7 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
   std::vector<double> single(tiled.size(), std::nan(""));
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     for (std::uint64_t k = 0; k < n; ++k) {
-      HedgeObserver<T> obs(hp, single.data(), n, k, job.seed, k);
+      HedgeObserver<T, false, kEverlasting> obs(hp, single.data(), n, k, job.seed, k);
       simulate_path<T>(model, job.steps, job.seed, k, obs);
     }
   });
@@ -620,6 +637,8 @@ TEST(Hedging, TileLanesMatchOnePathAtATime) {
     expect_tile_matches_single_path<double>(c, perpetual, Precision::float64);
   }
   expect_tile_matches_single_path<float>(plain, "instrument: spot", Precision::float32);
+  expect_tile_matches_single_path<float, true>(charges, perpetual, Precision::float32);
+  expect_tile_matches_single_path<double, true>(impact, perpetual, Precision::float64);
 }
 
 }  // namespace

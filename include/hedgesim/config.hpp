@@ -105,6 +105,10 @@ void validate_for_run(const RunSpec& spec);
 /// supplies them: backtest.funding and backtest.gas), funding only for a perpetual hedge, and a gas
 /// series only with costs.gas. Call it after the flags are applied.
 void validate_for_backtest(const RunSpec& spec);
+/// validate() plus the rule of the `price` command: every book option is European (price compares each
+/// option's Monte Carlo payoff with its closed form; an everlasting option's closed form is checked
+/// against a Monte Carlo of its funding by tests/test_everlasting.cpp).
+void validate_for_price(const RunSpec& spec);
 /// validate() plus the rules of the `optimise` command: an optimise section with at least one family.
 void validate_for_optimise(const RunSpec& spec);
 

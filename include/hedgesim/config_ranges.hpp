@@ -53,6 +53,8 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"book[i].strike", 1e-3, 1e3, false, false, "x model.spot", "moneyness beyond 1000 either way is a typo; ln(K/S) stays small", true},
     {"book[i].expiry_days", 0, 3650, true, false, "days", "ten years; longer-dated options hardly exist"},
     {"book[i].quantity", -1e7, 1e7, false, false, "units of the underlying each", "ten million; more than any desk's book"},
+    {"book[i].funding_period_days", 0, 365, true, false, "days", "a year; venues fund every hour to every day"},
+    {"book[i].tail_weight", 1e-15, 0.5, false, false, "", "0.5 keeps one European; below 1e-15 the terms are rounding"},
     // hedge
     {"hedge.implied_vol", 0, 10, true, false, "per square-root year", "1000% volatility, as model.vol"},
     {"hedge.options[i].strike", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},

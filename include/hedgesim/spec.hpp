@@ -46,13 +46,29 @@ struct ModelParams {
   double jump_rho = 0.0;        ///< ρ_J (svcj): price jump loading on the variance jump
 };
 
+/// A book option is European (it expires) or everlasting (it never expires; its holder pays funding
+/// every funding period, pricing/everlasting.hpp and docs/models.md "Everlasting options").
+enum class OptionStyle { european, everlasting };
+/// A book entry's `type` in configs and outputs: the option type and its style.
+enum class BookOptionType { call, put, everlasting_call, everlasting_put };
+/// The default bound on the weight an everlasting option's truncated sum of Europeans leaves out.
+constexpr double kEverlastingTailWeight = 1e-9;
+
 struct OptionSpec {
   OptionType type = OptionType::call;
   double strike = 0.0;
-  double expiry_days = 0.0;
+  double expiry_days = 0.0;  ///< European only
   double quantity = 0.0;  ///< signed: negative is short
   Settlement settlement = Settlement::linear;
+  OptionStyle style = OptionStyle::european;
+  double funding_period_days = 0.0;  ///< everlasting only: Δ, days between funding times
+  double tail_weight = kEverlastingTailWeight;  ///< everlasting only: the truncation's weight bound 2^−N
 };
+
+/// The entry's `type` (call, put, everlasting_call, everlasting_put).
+BookOptionType book_type(const OptionSpec& o);
+/// Whether any option of the book is everlasting.
+bool has_everlasting(const std::vector<OptionSpec>& book);
 
 struct SimulationSpec {
   std::uint64_t paths = 0;
@@ -315,6 +331,7 @@ const char* to_string(Precision);
 const char* to_string(BackendKind);
 const char* to_string(OptionType);
 const char* to_string(Settlement);
+const char* to_string(BookOptionType);
 const char* to_string(HedgeInstrument);
 const char* to_string(DeltaSource);
 const char* to_string(MarkSource);

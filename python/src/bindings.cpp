@@ -168,6 +168,7 @@ py::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, py::han
 /// `hedgesim price`: JSON text (price_json).
 py::dict price(const hs::RunSpec& base, const Overrides& o, py::handle progress) {
   const hs::RunSpec spec = with_overrides(base, o);
+  hs::validate_for_price(spec);
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     hs::SoloCollectives solo;

@@ -176,7 +176,7 @@ std::string backend_label(const hs::BackendInfo& b) {
 }
 
 int cmd_price(const CommonFlags& flags, hs::Collectives& ranks) {
-  const hs::RunSpec spec = load_on_every_rank(flags, ranks, nullptr);
+  const hs::RunSpec spec = load_on_every_rank(flags, ranks, hs::validate_for_price);
   if (spec.simulation.measure == hs::Measure::physical && ranks.is_root() && !flags.quiet)
     std::cerr << "note: price simulates under the risk-neutral measure (drift r - q); "
                  "simulation.measure: physical applies to `run` only\n";
@@ -214,25 +214,28 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
 }
 
 /// With output.attribution: one line per policy, the mean of each piece of the P&L (docs/hedging.md).
-/// hedge_options: the job trades hedge options, whose costs (option_costs) join the costs column.
-void print_attribution_table(const hs::RunReport& report, bool hedge_options = false) {
-  if (report.path_fields <= hs::kBasePathFields) return;
+/// hedge_options: the job trades hedge options, whose costs (option_costs) join the costs column;
+/// everlasting: the book's everlasting options pay funding (everlasting_funding), a column of its own.
+void print_attribution_table(const hs::RunReport& report, bool hedge_options = false, bool everlasting = false) {
+  if (report.path_fields < hs::kPathFields) return;
   std::cout << (hedge_options ? "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage + option costs; "
                                 "unexplained is rounding.\n"
                               : "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage; unexplained is "
                                 "rounding.\n");
-  std::cout << fmt::format("{:<16} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "policy",
-                           "P&L", "inception", "delta", "gamma", "theta", "vega", "higher", "interest", "funding", "costs");
+  std::cout << fmt::format("{:<16} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}{}\n", "policy",
+                           "P&L", "inception", "delta", "gamma", "theta", "vega", "higher", "interest", "funding", "costs",
+                           everlasting ? fmt::format(" {:>11}", "book fund.") : "");
   for (const hs::PolicyResult& r : report.policies) {
     const auto mean = [&](hs::PathField f) { return r.fields[hs::index_of(f)].mean(); };
     using F = hs::PathField;
     std::cout << fmt::format("{:<16} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>11.2f} "
-                             "{:>11.2f}\n",
+                             "{:>11.2f}{}\n",
                              r.spec.name, r.pnl.mean, mean(F::pnl_inception), mean(F::pnl_delta), mean(F::pnl_gamma),
                              mean(F::pnl_theta), mean(F::pnl_vega), mean(F::pnl_higher_order), mean(F::pnl_interest),
                              0.0 - mean(F::funding),
                              0.0 - (mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage) +
-                                    (hedge_options ? mean(F::option_costs) : 0.0)));
+                                    (hedge_options ? mean(F::option_costs) : 0.0)),
+                             everlasting ? fmt::format(" {:>11.2f}", 0.0 - mean(F::everlasting_funding)) : "");
   }
 }
 
@@ -276,7 +279,13 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
   std::cout << "P&L and costs in USD of the whole position (book + hedge + cash) to " << until
             << "; VaR/ES are losses.\n";
   print_policy_table(report.policies);
-  print_attribution_table(report, !spec.hedge.options.empty());
+  if (hs::has_everlasting(spec.book) && !report.policies.empty()) {
+    const hs::Moments& f = report.policies[0].fields[hs::index_of(hs::PathField::everlasting_funding)];
+    std::cout << fmt::format("The book's everlasting options paid {:.2f} USD of funding on average (negative: "
+                             "received; in the P&L, the same for every policy).\n",
+                             f.mean());
+  }
+  print_attribution_table(report, !spec.hedge.options.empty(), hs::has_everlasting(spec.book));
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
                            backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");
   return kOk;

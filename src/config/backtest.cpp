@@ -51,6 +51,12 @@ void validate_for_backtest(const RunSpec& spec) {
   if (b.prices.empty()) {
     r.fail_message("the backtest needs an hourly price file: give --prices FILE or backtest.prices");
   }
+  for (std::size_t i = 0; i < spec.book.size(); ++i) {
+    if (spec.book[i].style != OptionStyle::everlasting) continue;
+    r.fail("book[" + std::to_string(i) + "].type", to_string(book_type(spec.book[i])),
+           "is not available in a backtest (its windows sell the book again at each window's start and hold it to "
+           "its expiry; an everlasting option has none): simulate it with hedgesim run and simulation.horizon_days");
+  }
   if (spec.simulation.steps_per_day != 24.0) {
     r.fail("simulation.steps_per_day", spec.simulation.steps_per_day,
            "must be 24 for a backtest: the historical prices are hourly and every hour is a hedging step");

@@ -131,6 +131,18 @@ void apply_run_overrides(RunSpec& spec, const RunOverrides& o, std::string_view 
 
 void validate(const RunSpec& spec) { validate_with(spec, nullptr); }
 
+void validate_for_price(const RunSpec& spec) {
+  validate_with(spec, nullptr);
+  const Reporter r(nullptr);
+  for (std::size_t i = 0; i < spec.book.size(); ++i) {
+    if (spec.book[i].style != OptionStyle::everlasting) continue;
+    r.fail("book[" + std::to_string(i) + "].type", to_string(book_type(spec.book[i])),
+           "hedgesim price compares European payoffs at expiry with their closed forms, and an everlasting option "
+           "has no expiry: hedge it with hedgesim run (its closed form is checked against a Monte Carlo of its "
+           "funding by tests/test_everlasting.cpp)");
+  }
+}
+
 void validate_for_run(const RunSpec& spec) {
   validate_with(spec, nullptr);
   validate_run_only(spec);

@@ -38,6 +38,11 @@ struct AllValues<OptionType> {
   static constexpr OptionType v[] = {OptionType::call, OptionType::put};
 };
 template <>
+struct AllValues<BookOptionType> {
+  static constexpr BookOptionType v[] = {BookOptionType::call, BookOptionType::put, BookOptionType::everlasting_call,
+                                         BookOptionType::everlasting_put};
+};
+template <>
 struct AllValues<Settlement> {
   static constexpr Settlement v[] = {Settlement::linear, Settlement::inverse};
 };

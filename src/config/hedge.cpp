@@ -219,6 +219,30 @@ void validate_hedge(const Reporter& r, const RunSpec& s) {
     r.fail_key("hedge.surface", std::string("is used only with hedge.marks = surface, not ") + to_string(h.marks) +
                                     ": remove it or set hedge.marks: surface");
   }
+  // Everlasting options are marked and hedged by Black–Scholes at the decision vol: the model table
+  // (model deltas, model marks) covers each European's expiry, not an everlasting option's sum.
+  for (std::size_t i = 0; i < s.book.size(); ++i) {
+    if (s.book[i].style != OptionStyle::everlasting) continue;
+    const std::string what = "is not available with everlasting options (book[" + std::to_string(i) + "] is an " +
+                             to_string(book_type(s.book[i])) + "): the model table covers each European's expiry; ";
+    if (h.delta == DeltaSource::model && s.model.type != ModelType::gbm) {
+      r.fail("hedge.delta", "model",
+             what + "use hedge.delta: implied or instantaneous (Black-Scholes at the path's volatility)");
+    }
+    if (h.marks == MarkSource::model) {
+      r.fail("hedge.marks", "model", what + "remove hedge.marks (the marks are then Black-Scholes at the decision vol)");
+    }
+    if (h.marks == MarkSource::surface) {
+      r.fail("hedge.marks", "surface",
+             "is not available with everlasting options (book[" + std::to_string(i) +
+                 "]): they are marked by Black-Scholes at the decision vol; remove hedge.marks and hedge.surface");
+    }
+    if (h.inverse_delta == InverseDelta::premium_adjusted) {
+      r.fail("hedge.inverse_delta", "premium_adjusted",
+             "is not available with everlasting options (book[" + std::to_string(i) +
+                 "]): their delta is the USD value's; use inverse_delta: coin_held (the default)");
+    }
+  }
 
   const FundingSpec& f = h.funding;
   const std::span<const Key<FundingSpec>> keys = kFundingKeys;

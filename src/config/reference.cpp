@@ -60,6 +60,9 @@ std::string table(std::string_view title, std::string_view path, std::span<const
 std::string model_types(unsigned bits) { return type_list<ModelType>(bits); }
 std::string slippage_models(unsigned bits) { return type_list<SlippageModel>(bits, "model"); }
 std::string funding_variants(unsigned) { return "stochastic: true"; }
+std::string book_types(unsigned bits) {
+  return bits == kEuropean ? "types call and put" : "types everlasting_call and everlasting_put";
+}
 std::string risk_measures(unsigned bits) { return "risk " + join_last(names_in<RiskMeasure>(bits), "and"); }
 
 std::string policy_value(const PolicyKey& k) {
@@ -117,7 +120,7 @@ std::string config_reference(std::string_view section) {
   }
   if (all || section == "simulation") out += table<SimulationSpec>("simulation", "simulation.", kSimulationKeys);
   if (all || section == "models") out += table<ModelParams>("model", "model.", kModelKeys, model_types);
-  if (all || section == "book") out += table<OptionSpec>("book[i]", "book[i].", kOptionKeys);
+  if (all || section == "book") out += table<OptionSpec>("book[i]", "book[i].", kOptionKeys, book_types);
   if (all) {
     out += table<HedgeSpec>("hedge", "hedge.", kHedgeKeys);
     out += table<FundingSpec>("hedge.funding", "hedge.funding.", kFundingKeys, funding_variants);

@@ -106,12 +106,16 @@ inline constexpr Key<ModelParams> kModelKeys[] = {
     {.name = "jump_rho", .field = &ModelParams::jump_rho, .expected = "a finite number", .doc = "price jump loading on the variance jump; jump_rho x var_jump_mean < 1", .rule = Rule::finite, .required = true, .used_by = bit(ModelType::svcj)},
 };
 
+/// Book entries' variants: European (call, put) and everlasting (everlasting_call, everlasting_put).
+constexpr unsigned kEuropean = bit(OptionStyle::european), kEverlasting = bit(OptionStyle::everlasting);
 inline constexpr Key<OptionSpec> kOptionKeys[] = {
-    {.name = "type", .field = &OptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
+    {.name = "type", .field = {}, .expected = "call, put, everlasting_call or everlasting_put", .doc = "option type; everlasting_call and everlasting_put never expire and pay funding every funding period (docs/models.md)", .required = true},
     {.name = "strike", .field = &OptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
-    {.name = "expiry_days", .field = &OptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps", .rule = Rule::positive, .required = true},
+    {.name = "expiry_days", .field = &OptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps", .rule = Rule::positive, .required = true, .used_by = kEuropean},
     {.name = "quantity", .field = &OptionSpec::quantity, .expected = "a non-zero number (negative: short)", .doc = "units of the underlying per option; negative: short", .rule = Rule::non_zero, .rule_text = "must be a non-zero finite number (negative: short)", .default_text = "1"},
     {.name = "settlement", .field = &OptionSpec::settlement, .expected = "linear or inverse", .doc = "linear: USD; inverse: in coins (Deribit)"},
+    {.name = "funding_period_days", .field = &OptionSpec::funding_period_days, .expected = "a number of days > 0", .doc = "days between funding times, a whole number of time steps; at each the holder pays mark - payoff", .rule = Rule::positive, .required = true, .used_by = kEverlasting},
+    {.name = "tail_weight", .field = &OptionSpec::tail_weight, .expected = "a number > 0 and <= 0.5", .doc = "the price sums Europeans of weights 1/2, 1/4, ... until the weight left out is at most this", .rule = Rule::positive, .used_by = kEverlasting},
 };
 
 inline constexpr Key<HedgeSpec> kHedgeKeys[] = {

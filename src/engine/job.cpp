@@ -20,7 +20,9 @@ SimulationJob make_simulation_job(const RunSpec& spec) {
   job.dt_years = grid.dt_years;
   job.seed = spec.simulation.seed;
   std::vector<std::uint32_t> steps;
-  for (const OptionSpec& o : spec.book) steps.push_back(expiry_step(o, spec.simulation.steps_per_day));
+  for (const OptionSpec& o : spec.book) {
+    if (o.style == OptionStyle::european) steps.push_back(expiry_step(o, spec.simulation.steps_per_day));
+  }
   std::sort(steps.begin(), steps.end());
   steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
   if (steps.size() > RecordSteps::kMax)

@@ -1,6 +1,7 @@
 // The CPU backend's hedging: the engine's tiles (engine/cpu_tile.hpp) with a HedgeTile watching each,
 // so every policy hedges a tile's paths as they are stepped (cpu_hedge_tiles.hpp). A job with surface
-// marks runs the surface tile, compiled in cpu_hedging_surface.cpp.
+// marks runs the surface tile, compiled in cpu_hedging_surface.cpp, and a book with everlasting options
+// the everlasting tile, in cpu_hedging_everlasting.cpp.
 #include "cpu_hedge_tiles.hpp"
 
 namespace hedgesim {
@@ -12,6 +13,8 @@ void cpu_simulate_hedging(const SimulationJob& job, const HedgeParams& hedge, Pa
   if (threads == 0) threads = cpu_hardware_threads();
   if (hedge.marks == MarkSource::surface) {
     cpu_simulate_surface_hedging(job, hedge, range, threads, out, isa);
+  } else if (hedge.everlasting) {
+    cpu_simulate_everlasting_hedging(job, hedge, range, threads, out, isa);
   } else if (job.precision == Precision::float32) {
     run_hedging<float, false>(job, hedge, range, threads, out, isa);
   } else {

@@ -26,7 +26,9 @@
 #include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/pricing/analytic.hpp"
+#include "hedgesim/hedging/book_greeks.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
+#include "hedgesim/pricing/everlasting.hpp"
 #include "hedgesim/stats/distributed_summary.hpp"
 
 namespace hedgesim {
@@ -58,10 +60,20 @@ void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, 
   const TimeGrid grid = make_grid(spec.simulation, spec.book);
   // The book's gamma and vega at inception with the strikes hp holds: Black–Scholes at sigma0 (the vega
   // from the model with model marks, the units of the marks' vega); with surface marks each option's on
-  // the surface (vega: Black–Scholes' at its vol, option_vol.hpp).
-  double gamma0 = 0.0, vega0 = 0.0;
+  // the surface (vega: Black–Scholes' at its vol, option_vol.hpp); an everlasting option's are its
+  // Europeans' sum, and its time to expiry the mean of theirs, θ + Δ (book_tau_last).
+  double gamma0 = 0.0, vega0 = 0.0, tau_everlasting = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
+    if (o.funding_steps != 0) {
+      const double theta = funding_theta(o, 0, hp.dt), period = funding_period(o, hp.dt);
+      const Greeks<double> g =
+          everlasting_linear(o.type, spot, o.strike, theta, period, o.terms, hp.rate, hp.dividend, sigma0);
+      gamma0 += o.quantity * g.gamma;
+      vega0 += o.quantity * g.vega;
+      tau_everlasting = std::max(tau_everlasting, theta + period);
+      continue;
+    }
     const double tau = spec.book[i].expiry_days / kDaysPerYear;
     if (hp.marks == MarkSource::surface) {
       const SurfaceOption so =
@@ -78,7 +90,7 @@ void set_policies(const RunSpec& spec, double spot, double sigma0, double vol0, 
   hp.leland_sign = gamma0 < 0.0 ? 1.0 : -1.0;
   // The state at inception, which state-dependent rules scale their features by (state_band) and the
   // option-hedging rules their bands.
-  double tau0 = 0.0;
+  double tau0 = tau_everlasting;
   for (const OptionSpec& o : spec.book) tau0 = std::max(tau0, o.expiry_days / kDaysPerYear);
   PolicyGrid grid_of_policies{spec.simulation.steps_per_day, grid.dt_years, ""};
   grid_of_policies.tau0 = tau0 > 0.0 ? tau0 : 1.0;
@@ -168,20 +180,43 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   }
   for (std::size_t i = 0; i < spec.book.size(); ++i) {
     const OptionSpec& o = spec.book[i];
+    if (o.style == OptionStyle::everlasting) {
+      // Its Europeans expire at θ + jΔ, θ = Δ at inception (pricing/everlasting.hpp), in the grid's years
+      // as the per-path marks take them (book_greeks.hpp funding_theta).
+      BookOption b{o.type, o.settlement, o.strike, o.quantity, kNeverExpires, 0, 0.0, everlasting_terms(o.tail_weight)};
+      const std::optional<std::uint32_t> steps = whole_steps(o.funding_period_days, spec.simulation.steps_per_day);
+      if (!steps || *steps == 0)
+        throw InputError(fmt::format("book[{}].funding_period_days = {} is not a whole, positive number of time steps", i,
+                                     o.funding_period_days));
+      b.funding_steps = *steps;
+      const double period = funding_period(b, grid.dt_years), theta = funding_theta(b, 0, grid.dt_years);
+      if (spec.hedge.delta == DeltaSource::implied) {
+        b.premium = everlasting_linear(o.type, model.spot, o.strike, theta, period, b.terms, model.rate, model.dividend,
+                                       sigma0)
+                        .price;
+      } else {
+        double weight = 0.5;
+        for (unsigned j = 0; j < b.terms; ++j, weight *= 0.5)
+          b.premium += weight * analytic_price(model, o.type, o.strike, theta + static_cast<double>(j) * period);
+      }
+      hp.options[i] = b;
+      hp.everlasting = true;
+      continue;
+    }
     const double tau = o.expiry_days / kDaysPerYear;
     const std::uint32_t step = expiry_step(o, spec.simulation.steps_per_day);
     if (surface) {
       const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, model.rate, model.dividend,
                                               std::log(model.spot / o.strike), static_cast<double>(step) * hp.dt);
       const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, model.spot, 0.0);
-      hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, mk.value};
+      hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, 0, mk.value, 0};
       continue;
     }
     const double premium =
         spec.hedge.delta == DeltaSource::implied
             ? black_scholes_linear(o.type, model.spot, o.strike, tau, model.rate, model.dividend, sigma0).price
             : analytic_price(model, o.type, o.strike, tau);
-    hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, premium};
+    hp.options[i] = {o.type, o.settlement, o.strike, o.quantity, step, 0, premium, 0};
   }
   // With surface marks the job's one vol σ — which standardises returns for stochastic funding and gas,
   // and whose change would be the attribution's vega — is the surface's at-the-money vol of the book's

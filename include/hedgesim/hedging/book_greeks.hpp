@@ -11,14 +11,23 @@
 #include "hedgesim/hedging/hedge_job.hpp"
 #include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
+#include "hedgesim/pricing/everlasting.hpp"
 
 namespace hedgesim {
 
-/// Years to the book's last live expiry at `step` (0 when none is live).
+/// Years to the book's last live expiry at `step` (0 when none is live). kEverlasting: the book may hold
+/// everlasting options, whose "expiry" here is the mean expiry of their Europeans, Σ 2^{−(j+1)}(θ + jΔ) = θ + Δ.
+template <bool kEverlasting = false>
 HS_HD double book_tau_last(const HedgeParams& hp, std::uint32_t step) {
   double tau_last = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
+    if constexpr (kEverlasting) {
+      if (o.funding_steps != 0) {
+        tau_last = m::max(tau_last, funding_theta(o, step, hp.dt) + funding_period(o, hp.dt));
+        continue;
+      }
+    }
     if (o.expiry_step > step) tau_last = m::max(tau_last, static_cast<double>(o.expiry_step - step) * hp.dt);
   }
   return tau_last;
@@ -38,6 +47,21 @@ HS_HD_COLD void premium_adjusted_greeks(const BookOption& o, G tau, double rate,
     const Greeks<G> g = black_scholes_linear(o.type, static_cast<G>(spot[l]), static_cast<G>(o.strike), tau,
                                              static_cast<G>(rate), static_cast<G>(dividend), static_cast<G>(sigma[l]));
     delta[l] += o.quantity * (static_cast<double>(g.delta) - static_cast<double>(g.price) / spot[l]);
+    gamma[l] += q_gamma * static_cast<double>(g.gamma);
+  }
+}
+
+/// Adds everlasting option o's delta and its gamma times q_gamma at `step`, on every lane at sigma[l]: the
+/// sum of its Europeans 2^{−(j+1)}·C(θ + jΔ), j < o.terms (pricing/everlasting.hpp), in precision G.
+template <class G, unsigned L>
+HS_HD_COLD void everlasting_greeks(const HedgeParams& hp, const BookOption& o, std::uint32_t step, double q_gamma,
+                                   const double* spot, const double* sigma, double* delta, double* gamma) {
+  const G theta = static_cast<G>(funding_theta(o, step, hp.dt)), period = static_cast<G>(funding_period(o, hp.dt));
+  for (unsigned l = 0; l < L; ++l) {
+    const Greeks<G> g = everlasting_linear<G>(o.type, static_cast<G>(spot[l]), static_cast<G>(o.strike), theta, period,
+                                              o.terms, static_cast<G>(hp.rate), static_cast<G>(hp.dividend),
+                                              static_cast<G>(sigma[l]));
+    delta[l] += o.quantity * static_cast<double>(g.delta);
     gamma[l] += q_gamma * static_cast<double>(g.gamma);
   }
 }
@@ -71,16 +95,24 @@ HS_HD void surface_book_greeks(const HedgeParams& hp, std::uint32_t step, const 
 /// uniform_sigma every lane hedges at sigma[0] and 1/(σ√τ) is taken once per option. With
 /// hp.premium_adjusted an inverse option's delta is Deribit's premium-adjusted Δ − V/S instead;
 /// kPremiumAdjusted = false leaves that code out (the GPU's standard kernel, which such jobs do not run).
+/// kEverlasting: the book may hold everlasting options (everlasting_greeks; never with model deltas or
+/// premium-adjusted deltas: the config refuses them).
 /// gamma is only accumulated when some policy reads it (hp.needs_gamma); else it stays 0.
 /// Black–Scholes greeks are computed in precision G, the path's (float32 runs get 8-wide float lanes
 /// and deltas within ~1e-6 of double ones, far inside any hedging tolerance); sums are double.
-template <class G, unsigned L, bool kPremiumAdjusted = true>
+template <class G, unsigned L, bool kPremiumAdjusted = true, bool kEverlasting = false>
 HS_HD void book_greeks(const HedgeParams& hp, std::uint32_t step, const double* spot, const double* log_spot,
                        const double* log_spot0_strike, const double* sigma, bool uniform_sigma, const double* variance,
                        double* delta, double* gamma) {
   for (unsigned l = 0; l < L; ++l) delta[l] = gamma[l] = 0.0;
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
+    if constexpr (kEverlasting) {
+      if (o.funding_steps != 0) {
+        everlasting_greeks<G, L>(hp, o, step, hp.needs_gamma ? o.quantity : 0.0, spot, sigma, delta, gamma);
+        continue;
+      }
+    }
     if (o.expiry_step <= step) continue;
     const double tau = static_cast<double>(o.expiry_step - step) * hp.dt;
     const double q_gamma = hp.needs_gamma ? o.quantity : 0.0;

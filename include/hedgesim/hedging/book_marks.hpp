@@ -12,7 +12,7 @@
 //   surface        Black–Scholes at each option's own vol on the SVI surface with the surface's total
 //                  greeks (surface_book_marks, option_vol.hpp), vega Black–Scholes' at that vol; the vol
 //                  state is the job's one decision vol, which never moves (HedgeParams::implied_vol), so
-//                  the vega piece is 0. A compile-time source only (MarketTile::mark_book<kMarks>): the
+//                  the vega piece is 0. A compile-time source only (MarketTile::mark_book_from<kMarks>): the
 //                  surface tile and kernels call it, book_marks' runtime choice is between the other two.
 // The attribution's vega piece is vega·(state_{n+1} − state_n), so each source's vega goes with its own
 // state, and the vega rules (delta_vega, delta_gamma_vega) neutralise the source's vega. An option's
@@ -29,6 +29,7 @@
 #include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/math.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
+#include "hedgesim/pricing/everlasting.hpp"
 
 namespace hedgesim {
 
@@ -39,14 +40,38 @@ struct BookMarks {
   double value[L], delta[L], gamma[L], theta[L], vega[L], state[L];
 };
 
+/// Adds everlasting option o's marks at step n on every lane at sigma[l]: the sum of its Europeans
+/// 2^{−(j+1)}·C(θ + jΔ), j < o.terms (pricing/everlasting.hpp).
+template <unsigned L>
+HS_HD_COLD void everlasting_marks(const HedgeParams& hp, const BookOption& o, std::uint32_t n, const double* spot,
+                                  const double* sigma, BookMarks<L>& out) {
+  const double theta = funding_theta(o, n, hp.dt), period = funding_period(o, hp.dt), q = o.quantity;
+  for (unsigned l = 0; l < L; ++l) {
+    const Greeks<double> g =
+        everlasting_linear<double>(o.type, spot[l], o.strike, theta, period, o.terms, hp.rate, hp.dividend, sigma[l]);
+    out.value[l] += q * g.price;
+    out.delta[l] += q * g.delta;
+    out.gamma[l] += q * g.gamma;
+    out.vega[l] += q * g.vega;
+    out.theta[l] += q * g.theta;
+  }
+}
+
 /// Black–Scholes marks of the live book at sigma[l] (black_scholes_linear's formulas) option by option,
 /// lanes inside and without branches so that the tile's loop vectorises: ln(S/K) from the path's log
 /// price, and the intrinsic value (black_scholes_linear's) on a lane whose vol is 0. Adds to out.
-template <unsigned L>
+/// kEverlasting: the book may hold everlasting options (everlasting_marks).
+template <unsigned L, bool kEverlasting = false>
 HS_HD void black_scholes_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
                                const double* log_s0k, const double* sigma, BookMarks<L>& out) {
   for (unsigned i = 0; i < hp.n_options; ++i) {
     const BookOption& o = hp.options[i];
+    if constexpr (kEverlasting) {
+      if (o.funding_steps != 0) {
+        everlasting_marks<L>(hp, o, n, spot, sigma, out);
+        continue;
+      }
+    }
     if (o.expiry_step <= n) continue;
     const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
     const double sqrt_tau = sqrt(tau), df_q = m::exp_finite(-hp.dividend * tau), df_r = m::exp_finite(-hp.rate * tau);
@@ -76,14 +101,14 @@ HS_HD void black_scholes_marks(const HedgeParams& hp, std::uint32_t n, const dou
 
 /// hedge.marks: black_scholes — Black–Scholes at the decision vol sigma[l], which is the marks' vol
 /// state. Into out.
-template <unsigned L>
+template <unsigned L, bool kEverlasting = false>
 HS_HD void decision_vol_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
                               const double* log_s0k, const double* sigma, BookMarks<L>& out) {
   for (unsigned l = 0; l < L; ++l) {
     out.value[l] = out.delta[l] = out.gamma[l] = out.theta[l] = out.vega[l] = 0.0;
     out.state[l] = sigma[l];
   }
-  black_scholes_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, out);
+  black_scholes_marks<L, kEverlasting>(hp, n, spot, log_spot, log_s0k, sigma, out);
 }
 
 /// The vol state of model marks at variance v: v clamped to the table's axis, or gbm's model.vol (no
@@ -164,14 +189,15 @@ HS_HD void surface_book_marks(const HedgeParams& hp, std::uint32_t n, const doub
 /// The marks of the live book at step n (options expiring at or before n are left out: their payoffs
 /// are settled) on lanes of spot, ln(S/S0), ln(S0/K) per option, the decision vol sigma and the
 /// variance, from the source hp.marks, black_scholes or model (file comment; surface marks are taken by
-/// surface_book_marks in the surface tile and kernels).
-template <unsigned L>
+/// surface_book_marks in the surface tile and kernels). kEverlasting: the book may hold everlasting
+/// options (marked at the decision vol: the config refuses model and surface marks for them).
+template <unsigned L, bool kEverlasting = false>
 HS_HD void book_marks(const HedgeParams& hp, std::uint32_t n, const double* spot, const double* log_spot,
                       const double* log_s0k, const double* sigma, const double* variance, BookMarks<L>& out) {
   if (hp.marks == MarkSource::model) {
     model_marks<L>(hp, n, spot, log_spot, log_s0k, variance, out);
   } else {
-    decision_vol_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, out);
+    decision_vol_marks<L, kEverlasting>(hp, n, spot, log_spot, log_s0k, sigma, out);
   }
 }
 

@@ -38,6 +38,11 @@
 // threads' marking of the book (attribution) and the hedge options' marks (with their quote vegas in the
 // records); surface marks also the greeks items' book delta and gamma and their hedge options' marks, and
 // the close-out at the horizon.
+//
+// Everlasting options (hp.everlasting) run in the options program too, with Black–Scholes marks (kEverlasting
+// of HedgeBlock; the config refuses the other marks for them): the market threads pay their funding and
+// close them at the horizon, keeping the book's funding in one more market state field
+// (everlasting_state_field), and the greeks items sum their Europeans' greeks.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -57,7 +62,8 @@ namespace hedgesim {
 /// sign per decision (MarketTile::decision_greeks) — so that the standard kernel carries none of their
 /// registers. Its policy items keep option state either way.
 HS_HD bool uses_options_kernel(const HedgeParams& hp) {
-  return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns;
+  return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns ||
+         hp.everlasting;
 }
 
 /// The market records of a chunk in shared memory, field-major [field][step of chunk][path].
@@ -108,8 +114,14 @@ enum MarketStateField : unsigned {
   kStFunding,
   kStLogGas,
   kStSigma,
-  kMarketStateFields  ///< then, with attribution, BookAttribution's kStateFields
+  kMarketStateFields  ///< then, with attribution, BookAttribution's kStateFields; then everlasting_state_field
 };
+
+/// With everlasting options (hp.everlasting), the market state field of the funding the book has paid:
+/// after the attribution's fields.
+HS_HD constexpr unsigned everlasting_state_field(bool attribution) {
+  return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
+}
 
 /// A policy item's state between chunks, in shared memory like the market's: [field][item].
 enum PolicyStateField : unsigned {
@@ -169,6 +181,7 @@ struct BlockShape {
   unsigned hedge_options;  ///< hp.n_hedge_options: option marks in the records
   bool options_kernel;     ///< uses_options_kernel: option state in the policy items
   bool model_marks;        ///< hp.marks is model: with hedge options, their quote vegas in the records too
+  bool everlasting;        ///< hp.everlasting: the market keeps the book's everlasting funding
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -180,9 +193,7 @@ struct BlockShape {
     return option_field0() +
            (hedge_options > 0 ? kOptRecFirst + option_record_fields(model_marks) * hedge_options : 0);
   }
-  HS_HD unsigned market_state_fields() const {
-    return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
-  }
+  HS_HD unsigned market_state_fields() const { return everlasting_state_field(attribution) + (everlasting ? 1 : 0); }
   /// The first policy state field of the hedge options' (OptionStateField).
   HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
   HS_HD unsigned policy_state_fields() const {
@@ -216,6 +227,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   s.hedge_options = hp.n_hedge_options;
   s.options_kernel = uses_options_kernel(hp);
   s.model_marks = hp.marks == MarkSource::model;
+  s.everlasting = hp.everlasting;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -266,8 +278,9 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
-/// then save().
-template <class T, class Model, bool kAttribution, MarkSource kMarks = MarkSource::black_scholes>
+/// then save(). kEverlasting: the program holds everlasting options' code (HedgeBlock).
+template <class T, class Model, bool kAttribution, MarkSource kMarks = MarkSource::black_scholes,
+          bool kEverlasting = false>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
@@ -282,7 +295,7 @@ struct MarketThread {
   /// The state at t = 0.
   HS_HD void start() {
     state = model.initial();
-    mk.begin(&state.v);
+    mk.template begin<kEverlasting>(&state.v);
   }
   /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
@@ -295,6 +308,7 @@ struct MarketThread {
     v(kStFunding, mk.funding_rate[0]);
     v(kStLogGas, mk.log_gas[0]);
     v(kStSigma, mk.sigma[0]);
+    if (kEverlasting && mk.hp.everlasting) v(everlasting_state_field(kAttribution), mk.book_funding[0]);
   }
   HS_HD void load(const ChunkRecords& r, unsigned j) {
     load_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
@@ -321,19 +335,20 @@ struct MarketThread {
         mk.advance(n, &state.x, &state.v);
       }
       mk.decision_vol();  // at the horizon too: the marks there
+      mk.template pay_funding<kEverlasting>(n);
       if (kAttribution) {
-        mk.template mark_book<kMarks>(n);  // before the state is loaded, so that it takes none of the marks' registers
+        mk.template mark_book_from<kMarks, kEverlasting>(n);  // before the state is loaded: it takes none of the marks' registers
         if (n > 0) {
           const double interest = mk.att.interest[0], settled = mk.att.settled[0];
           mk.att.visit_state(0, [&](unsigned i, double& x) { x = att_shared(i); });
           mk.att.interest[0] += interest;
           mk.att.settled[0] = settled;
         }
-        mk.attribute(n);
+        mk.template attribute<kEverlasting>(n);
         mk.att.visit_state(0, [&](unsigned i, double& x) { att_shared(i) = x; });
       }
       if (n == mk.hp.steps) {
-        if (!kAttribution && mk.hp.book_past_horizon) mk.template mark_book<kMarks>(n);
+        if (!kAttribution && mk.hp.book_past_horizon) mk.template mark_book_from<kMarks, kEverlasting>(n);
         mk.close_book();
       }
       const unsigned k = n - n0;
@@ -351,12 +366,13 @@ struct MarketThread {
 
 /// With hedge options (kOptions): the hedge options' marks and the book's vega at step n (a decision or
 /// the horizon) of slot k, path j, from the recorded spot and vol (model marks: and variance; surface
-/// marks: and ln(S/S0)), marked from the source the kernel was made for.
-template <MarkSource kMarks>
+/// marks: and ln(S/S0)), marked from the source the kernel was made for (kEverlasting: the book's
+/// everlasting options' vega too).
+template <MarkSource kMarks, bool kEverlasting = false>
 HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                                MarketTile<double, 1>& mk) {
   constexpr bool kModelMarks = kMarks == MarkSource::model;
-  mk.template hedge_option_marks_from<kMarks>(n);
+  mk.template hedge_option_marks_from<kMarks, kEverlasting>(n);
   const unsigned f0 = r.option_field0;
   r.at(f0 + kOptRecBookVega, k, j) = mk.book_vega[0];
   for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
@@ -372,20 +388,20 @@ HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, uns
 }
 
 /// The horizon's hedge option marks (slot k, path j; kOptions).
-template <MarkSource kMarks>
+template <MarkSource kMarks, bool kEverlasting = false>
 HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j) {
   MarketTile<double, 1> mk(hp, 0, 0, r.log_s0k());
   mk.spot[0] = r.at(kRecSpot, k, j);
   mk.sigma[0] = r.at(kRecSigma, k, j);
   if (kMarks == MarkSource::model) mk.variance[0] = r.at(kRecVariance, k, j);
   if (kMarks == MarkSource::surface) mk.log_spot[0] = r.at(kRecLogSpot, k, j);
-  record_option_marks<kMarks>(hp, r, k, j, hp.steps, mk);
+  record_option_marks<kMarks, kEverlasting>(hp, r, k, j, hp.steps, mk);
 }
 
 /// The greeks item (slot k, path j) of decision step n (< steps, or the horizon's unwind): target, gamma
 /// and gas of the decision, the target of each Leland policy among policies [p0, p1), and with hedge
-/// options (kOptions) their marks from the source kMarks.
-template <class T, bool kOptions = false, MarkSource kMarks = MarkSource::black_scholes>
+/// options (kOptions) their marks from the source kMarks. kEverlasting: the book may hold everlasting options.
+template <class T, bool kOptions = false, MarkSource kMarks = MarkSource::black_scholes, bool kEverlasting = false>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
   MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
@@ -395,7 +411,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   mk.sigma[0] = r.at(kRecSigma, k, j);
   mk.coin[0] = r.at(kRecCoin, k, j);
   mk.log_gas[0] = r.at(kRecLogGas, k, j);
-  mk.template decision_greeks<kOptions, kMarks == MarkSource::surface>(n);
+  mk.template decision_greeks<kOptions, kMarks == MarkSource::surface, kEverlasting>(n);
   r.at(kRecTarget, k, j) = mk.target[0];
   r.at(kRecGamma, k, j) = mk.gamma[0];
   r.at(kRecGasCost, k, j) = mk.gas_cost[0];
@@ -403,7 +419,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   for (unsigned p = p0; p < p1; ++p) {
     if (!hp.policies[p].leland) continue;
     double alt_sigma[1], alt_gamma[1], target[1];
-    mk.template leland_target<kOptions>(n, hp.policies[p], alt_sigma, alt_gamma, target);
+    mk.template leland_target<kOptions, kEverlasting>(n, hp.policies[p], alt_sigma, alt_gamma, target);
     r.at(slot++, k, j) = target[0];
   }
   if (kOptions && hp.n_hedge_options > 0) {
@@ -412,20 +428,22 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
     marks.sigma[0] = mk.sigma[0];
     if (kMarks == MarkSource::model) marks.variance[0] = mk.variance[0];
     if (kMarks == MarkSource::surface) marks.log_spot[0] = mk.log_spot[0];
-    record_option_marks<kMarks>(hp, r, k, j, n, marks);
+    record_option_marks<kMarks, kEverlasting>(hp, r, k, j, n, marks);
   }
 }
 
 /// Decision times of slot k (step n, a decision), the same on every path.
+template <bool kEverlasting = false>
 HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k, std::uint32_t n) {
-  const DecisionTimes t = decision_times(hp, n);
+  const DecisionTimes t = decision_times<kEverlasting>(hp, n);
   r.tau_last()[k] = t.tau_last;
   r.discount_last()[k] = t.discount_last;
 }
 
 /// One policy's accounts on one path, replaying the recorded market. kModelMarks: the hedge options'
-/// records are model marks (their quote vegas recorded, their vol state the clamped variance).
-template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false>
+/// records are model marks (their quote vegas recorded, their vol state the clamped variance);
+/// kEverlasting: the book may hold everlasting options (their funding from the market's state).
+template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false, bool kEverlasting = false>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
   /// The attribution fields come after the run (write_attribution).
@@ -573,18 +591,19 @@ struct PolicyThread {
     mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
     mk.times = {r.tau_last()[k], r.discount_last()[k]};
     if (kOptions && trades_options) load_option_marks(r, k, j, true);
-    acc.template decide<kOptions ? DecideCode::sized : DecideCode::rules>(n, mk);
+    acc.template decide<kOptions ? DecideCode::sized : DecideCode::rules, kEverlasting>(n, mk);
   }
 
   /// The results at the horizon (slot k of path j).
   HS_HD void finish(const ChunkRecords& r, unsigned k, unsigned j) {
     mk.book_cash[0] = r.at(kRecBookCash, k, j);
     mk.coin[0] = r.at(kRecCoin, k, j);
+    if (kEverlasting && mk.hp.everlasting) mk.book_funding[0] = r.state(everlasting_state_field(kAttribution), j);
     if (kOptions && trades_options) {
       load_option_marks(r, k, j, false);
       acc.horizon_options(mk);
     }
-    acc.finish(mk);
+    acc.template finish<kEverlasting>(mk);
   }
 };
 
@@ -593,7 +612,8 @@ struct PolicyThread {
 /// functions (policy_pnl, put_attribution), so that the policy threads' registers carry none of it.
 /// With hedge options (kOptions) the options' value at the horizon (the item's OptionLanes::value, which
 /// horizon_options left at Σ q·price as finish() computes it), costs and pieces come from its state too.
-template <bool kOptions = false>
+/// kEverlasting: the book's everlasting funding from the market's state.
+template <bool kOptions = false, bool kEverlasting = false>
 HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, unsigned item,
                              unsigned items, double* out, std::uint64_t stride, std::uint64_t row, unsigned policy) {
   const auto ps = [&](unsigned f) { return r.policy_state(f, item, items); };
@@ -624,6 +644,7 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
     x.opt_theta = ps(o0 + kOsThetaPnl);
     x.opt_vega = ps(o0 + kOsVegaPnl);
     x.opt_higher_order = ps(o0 + kOsHigherOrder);
+    if (kEverlasting && hp.everlasting) x.book_funding = r.state(everlasting_state_field(true), j);
     put_attribution<true>(x, put);
   }
   static_assert(BookAttribution<1>::kFirstPiece == 9 && BookAttribution<1>::kStateFields == 16,
@@ -637,6 +658,8 @@ template <class T, class Model, bool kAttribution = false, bool kOptions = false
           MarkSource kMarks = MarkSource::black_scholes>
 struct HedgeBlock {
   static constexpr bool kModelMarks = kMarks == MarkSource::model;
+  /// Everlasting options run in the options program with Black–Scholes marks (file comment).
+  static constexpr bool kEverlasting = kOptions && kMarks == MarkSource::black_scholes;
   const Model& model;
   const HedgeParams& hp;
   BlockShape shape;
@@ -659,8 +682,8 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model, kAttribution, kMarks> market_thread(unsigned j) const {
-    return MarketThread<T, Model, kAttribution, kMarks>(model, hp, seed, first_path + row(j), records.log_s0k());
+  HS_HD MarketThread<T, Model, kAttribution, kMarks, kEverlasting> market_thread(unsigned j) const {
+    return MarketThread<T, Model, kAttribution, kMarks, kEverlasting>(model, hp, seed, first_path + row(j), records.log_s0k());
   }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
@@ -668,9 +691,9 @@ struct HedgeBlock {
     for (unsigned i = tid; i < shape.items(); i += n_threads)
       if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  HS_HD PolicyThread<T, kAttribution, kOptions, kModelMarks> policy_thread(unsigned i) const {
+  HS_HD PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting> policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T, kAttribution, kOptions, kModelMarks>(hp, out, count, r, seed, first_path + r, item_policy(i),
+    return PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting>(hp, out, count, r, seed, first_path + r, item_policy(i),
                                                                 group * shape.policies, records.log_s0k());
   }
 
@@ -686,7 +709,7 @@ struct HedgeBlock {
     if (ph == 0) {
       for (unsigned j = tid; j < shape.paths; j += n_threads) {
         if (row(j) >= count) break;
-        MarketThread<T, Model, kAttribution, kMarks> mt = market_thread(j);
+        MarketThread<T, Model, kAttribution, kMarks, kEverlasting> mt = market_thread(j);
         if (n0 == 0) {
           mt.start();
         } else {
@@ -706,25 +729,25 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (row(j) < count) record_greeks<T, kOptions, kMarks>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T, kOptions, kMarks, kEverlasting>(hp, records, k, j, n0 + k, p0, p1);
       }
       if (kOptions && hp.n_hedge_options > 0 && n1 == steps + 1) {  // the horizon's marks: an option's value there
         for (unsigned j = tid; j < shape.paths; j += n_threads) {
-          if (row(j) < count) record_horizon_marks<kMarks>(hp, records, steps - n0, j);
+          if (row(j) < count) record_horizon_marks<kMarks, kEverlasting>(hp, records, steps - n0, j);
         }
       }
-      for (unsigned k = tid; k < decisions; k += n_threads) record_times(hp, records, k, n0 + k);
+      for (unsigned k = tid; k < decisions; k += n_threads) record_times<kEverlasting>(hp, records, k, n0 + k);
     } else {
       for (unsigned i = tid; i < shape.items(); i += n_threads) {
         if (!item_valid(i)) continue;
         {
-          PolicyThread<T, kAttribution, kOptions, kModelMarks> pt = policy_thread(i);
+          PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting> pt = policy_thread(i);
           pt.load(records, i, shape.items());
           pt.run(records, item_path(i), n0, n1);
           pt.save(records, i, shape.items());
         }
         if (kAttribution && n1 == steps + 1)
-          write_attribution<kOptions>(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
+          write_attribution<kOptions, kEverlasting>(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
                                item_policy(i));
       }
     }

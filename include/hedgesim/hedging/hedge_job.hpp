@@ -3,6 +3,7 @@
 // the book, the hedge instrument, the costs and the policies, built once on the host from a RunSpec.
 #include <cstdint>
 
+#include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/delta_table.hpp"
 #include "hedgesim/pricing/svi.hpp"
 #include "hedgesim/spec.hpp"
@@ -16,14 +17,29 @@ constexpr unsigned kMaxHedgeOptions = 2;
 /// Per-path parameter slots of one policy (PolicyParams::value); each rule names its own.
 constexpr unsigned kPolicyValues = 9;
 
+/// An option of the book. An everlasting option (funding_steps > 0, pricing/everlasting.hpp) never expires
+/// (expiry_step is kNeverExpires) and pays funding every funding_steps steps; a job whose book holds one
+/// runs the tiles and kernels compiled for everlasting books (HedgeParams::everlasting).
 struct BookOption {
   OptionType type;
   Settlement settlement;
   double strike;
   double quantity;  ///< signed; negative is short
   std::uint32_t expiry_step;
+  std::uint32_t funding_steps;  ///< everlasting: steps per funding period Δ; 0: European
   double premium;  ///< USD per unit at inception
+  unsigned terms;  ///< everlasting: Europeans summed in its price (everlasting_terms of its tail weight)
 };
+/// An everlasting option's expiry_step: after every horizon.
+constexpr std::uint32_t kNeverExpires = 0xffffffffu;
+
+/// Everlasting option o at `step`: years θ to its next funding time, in (0, Δ] (Δ at inception and right
+/// after each funding time), and its funding period Δ in years. Its Europeans expire at θ + jΔ, j = 0, 1, …
+/// (pricing/everlasting.hpp).
+HS_HD double funding_theta(const BookOption& o, std::uint32_t step, double dt) {
+  return static_cast<double>(o.funding_steps - step % o.funding_steps) * dt;
+}
+HS_HD double funding_period(const BookOption& o, double dt) { return static_cast<double>(o.funding_steps) * dt; }
 
 /// A listed option used as a hedge instrument (hedge.options): fixed strike and expiry. It settles its
 /// payoff in USD at its expiry step when that is at or before the horizon, else it is worth its mark at
@@ -49,9 +65,12 @@ struct PolicyParams {
 /// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
 /// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding + option_costs; turnover is
 /// the traded notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin
-/// (io/units.hpp); option_costs the fees and half-spreads paid trading hedge options (hedge.options).
-/// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
-/// hedge_observer.hpp); a run without it has only the fields before pnl_inception (path_fields).
+/// (io/units.hpp); option_costs the fees and half-spreads paid trading hedge options (hedge.options);
+/// everlasting_funding the funding the book's everlasting options paid (negative: received; the same for
+/// every policy, part of the P&L through the book's cash, not a cost). The pnl_* fields after it are the
+/// P&L attribution (output.attribution, BookAttribution in hedge_observer.hpp). A run has the fields before
+/// everlasting_funding, that one too when its book holds an everlasting option, and every field with
+/// attribution (path_fields).
 #define HEDGESIM_PATH_FIELDS(X) \
   X(pnl, "USD")                 \
   X(cost, "USD")                \
@@ -65,6 +84,7 @@ struct PolicyParams {
   X(turnover, "USD")            \
   X(max_delta_error, "coin")     \
   X(option_costs, "USD")        \
+  X(everlasting_funding, "USD") \
   X(pnl_inception, "USD")       \
   X(pnl_delta, "USD")           \
   X(pnl_gamma, "USD")           \
@@ -104,8 +124,9 @@ constexpr const char* units_of(PathField f) {
 
 /// The index of a field in per-path arrays: [field][policy][path].
 constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
-/// Fields of a run without attribution: those before the first pnl_* field.
-constexpr unsigned kBasePathFields = index_of(PathField::pnl_inception);
+/// Fields of a run without attribution and everlasting options: those before everlasting_funding.
+constexpr unsigned kBasePathFields = index_of(PathField::everlasting_funding);
+static_assert(index_of(PathField::pnl_inception) == kBasePathFields + 1, "everlasting_funding sits between the two");
 
 struct HedgeParams {
   double spot0;
@@ -147,6 +168,7 @@ struct HedgeParams {
                         ///< Leland's sign when it turns)
   bool attribution;     ///< output.attribution: mark the book every step and split the P&L (pnl_* fields)
   bool book_past_horizon;  ///< some book option expires after the horizon: closed at its mark there
+  bool everlasting;        ///< some book option is everlasting: the tiles and kernels compiled for them
   /// hedge.options: the listed options policies such as delta_gamma trade (0: none), and their costs
   /// (costs.options): fee per unit min(opt_fee_fraction·S, opt_fee_cap·price), half-spread
   /// opt_half_spread·vega per unit (opt_half_spread = half_spread_vol / 100, in units of σ).
@@ -173,8 +195,11 @@ struct HedgeParams {
 /// Whether decision step n closes every policy's hedge (hedge.unwind_at_expiry).
 HS_HD bool unwinds_at(const HedgeParams& hp, std::uint32_t n) { return hp.unwind_step != 0 && n >= hp.unwind_step; }
 
-/// The per-path fields a job computes and reports: every field with attribution, else the base ones.
-HS_HD constexpr unsigned path_fields(bool attribution) { return attribution ? kPathFields : kBasePathFields; }
-HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution); }
+/// The per-path fields a job computes and reports: every field with attribution, else the base ones and
+/// everlasting_funding when the book holds an everlasting option.
+HS_HD constexpr unsigned path_fields(bool attribution, bool everlasting) {
+  return attribution ? kPathFields : kBasePathFields + (everlasting ? 1 : 0);
+}
+HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution, hp.everlasting); }
 
 }  // namespace hedgesim

@@ -56,7 +56,16 @@
 // surfaces existed (the surface tile is compiled in a unit of its own, src/hedging/cpu_hedging_surface.cpp).
 // A surface job's decision vol σ is one number (HedgeParams::implied_vol), so its vega pieces are 0: a
 // move of an option's vol along the surface is a move of the spot or of time, in delta, gamma and theta.
+//
+// Everlasting options (BookOption::funding_steps > 0, pricing/everlasting.hpp) are compiled in only where the
+// caller asks (the member templates' kEverlasting: HedgeTile<T, L, false, true> for books that hold one, and
+// the GPU's options program), so that the tile of any other book carries none of their code. They are
+// marked and hedged as the weighted sum of their Europeans; at each funding time the book pays
+// q·(mark − payoff) (pay_funding, after the decision vol) from its cash or coin, summed in book_funding
+// (everlasting_funding); they are closed at their marks at the horizon. With attribution the marks' jump at
+// a funding time (the funding paid) joins that step's theta and the funding is a piece of its own.
 #include <cstdint>
+#include <type_traits>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/book_greeks.hpp"
@@ -65,6 +74,7 @@
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/trade_size.hpp"
 #include "hedgesim/models/path_state.hpp"
+#include "hedgesim/pricing/everlasting.hpp"
 #include "hedgesim/rng/philox.hpp"
 
 namespace hedgesim {
@@ -132,8 +142,9 @@ struct DecisionTimes {
   double tau_last;
   double discount_last;
 };
+template <bool kEverlasting = false>
 HS_HD DecisionTimes decision_times(const HedgeParams& hp, std::uint32_t n) {
-  const double tau_last = book_tau_last(hp, n);
+  const double tau_last = book_tau_last<kEverlasting>(hp, n);
   return {tau_last, hp.rate == 0.0 ? 1.0 : m::exp_finite(-hp.rate * tau_last)};
 }
 
@@ -205,11 +216,15 @@ struct MarketTile {
   double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L], opt_quote_vega[kMaxHedgeOptions][L];
   double option_state[L];
   double book_vega[L];
+  // Everlasting options (the kEverlasting member functions): the funding the book has paid (USD; negative:
+  // received), and with attribution the funding paid at the step being attributed (pay_funding → attribute).
+  double book_funding[L], funded[L];
 
   HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
       : hp(params), seed(run_seed), path0(first_path), log_s0k(s0k) {}
 
   /// v[l]: lane l's variance at t = 0 (ln(S0/S0) = 0 on every path).
+  template <bool kEverlasting = false>
   HS_HD void begin(const T* v) {
     double premium_cash = 0.0, premium_coin = 0.0;
     for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -236,6 +251,9 @@ struct MarketTile {
         att.value[l] = att.delta[l] = att.gamma[l] = att.theta[l] = att.vega[l] = att.vol_state[l] = att.coin[l] = 0.0;
         att.spot[l] = hp.spot0;
       }
+    }
+    if constexpr (kEverlasting) {
+      for (unsigned l = 0; l < L; ++l) book_funding[l] = funded[l] = 0.0;
     }
   }
 
@@ -313,26 +331,61 @@ struct MarketTile {
     for (unsigned l = 0; l < L; ++l) sigma[l] = implied ? hp.implied_vol : sqrt(m::max(variance[l], 0.0));
   }
 
+  /// kEverlasting: each everlasting option whose funding time is step n > 0 pays q·(mark − payoff) per path,
+  /// the mark at the funding instant at the decision vol (decision_vol first; pricing/everlasting.hpp):
+  /// a linear option from the book's cash, an inverse one in coin (its USD amount / S). With attribution the
+  /// amount is also kept for the step's theta (attribute).
+  template <bool kEverlasting>
+  HS_HD void pay_funding(std::uint32_t n) {
+    if constexpr (kEverlasting) {
+      const bool attribution = hp.attribution;
+      if (attribution) {
+        for (unsigned l = 0; l < L; ++l) funded[l] = 0.0;
+      }
+      for (unsigned i = 0; i < hp.n_options; ++i) {
+        const BookOption& o = hp.options[i];
+        if (o.funding_steps == 0 || n == 0 || n % o.funding_steps != 0) continue;
+        const double period = funding_period(o, hp.dt);
+        const bool linear = o.settlement == Settlement::linear;
+        for (unsigned l = 0; l < L; ++l) {
+          const double paid = o.quantity * everlasting_funding<double>(o.type, spot[l], o.strike, period, o.terms,
+                                                                       hp.rate, hp.dividend, sigma[l]);
+          book_cash[l] -= linear ? paid : 0.0;
+          coin[l] -= linear ? 0.0 : paid / spot[l];
+          book_funding[l] += paid;
+          if (attribution) funded[l] += paid;
+        }
+      }
+    }
+  }
+
   /// The book's marks at step n (a decision or the horizon; book_marks.hpp) into att.next, for
   /// attribute(n) and close_book(n): value (USD), delta, gamma, theta and vega of the options that expire
-  /// after n, from the source hp.marks.
-  HS_HD void mark_book(std::uint32_t n) { book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, variance, att.next); }
+  /// after n, from the source hp.marks (kEverlasting: and of the book's everlasting options).
+  template <bool kEverlasting = false>
+  HS_HD void mark_book(std::uint32_t n) {
+    book_marks<L, kEverlasting>(hp, n, spot, log_spot, log_s0k, sigma, variance, att.next);
+  }
   /// The same with the source fixed at compile time (kMarks: hp.marks), for the GPU market threads — a
   /// kernel for each source, so that the Black–Scholes kernels carry none of the table's lookup or the
-  /// surface — and for the CPU's surface tile (surface marks are compile-time only).
-  template <MarkSource kMarks>
-  HS_HD void mark_book(std::uint32_t n) {
+  /// surface — and for the CPU's surface tile (surface marks are compile-time only). Everlasting options
+  /// are marked at the decision vol only (the config refuses model and surface marks for them).
+  template <MarkSource kMarks, bool kEverlasting = false>
+  HS_HD void mark_book_from(std::uint32_t n) {
     if constexpr (kMarks == MarkSource::model) {
       model_marks<L>(hp, n, spot, log_spot, log_s0k, variance, att.next);
     } else if constexpr (kMarks == MarkSource::surface) {
       surface_book_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
     } else {
-      decision_vol_marks<L>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
+      decision_vol_marks<L, kEverlasting>(hp, n, spot, log_spot, log_s0k, sigma, att.next);
     }
   }
 
   /// The attribution of the step that ended at n from the marks mark_book(n) took (file comment); at
-  /// n = 0 the value at inception. Only with hp.attribution.
+  /// n = 0 the value at inception. Only with hp.attribution. kEverlasting: the theta of a step that ends at
+  /// a funding time includes the funding paid there (pay_funding before), by which the marks jump as the
+  /// payment leaves them (V⁺ = V⁻ + F; docs/hedging.md).
+  template <bool kEverlasting = false>
   HS_HD void attribute(std::uint32_t n) {
     BookAttribution<L>& a = att;
     const BookMarks<L>& b = a.next;
@@ -341,7 +394,7 @@ struct MarketTile {
       const double value = b.value[l];
       const double ds = spot[l] - a.spot[l];
       const double d_gamma = 0.5 * a.gamma[l] * ds * ds;
-      const double d_theta = a.theta[l] * hp.dt;
+      const double d_theta = kEverlasting ? a.theta[l] * hp.dt + funded[l] : a.theta[l] * hp.dt;
       const double d_vega = a.vega[l] * (b.state[l] - a.vol_state[l]);
       const double d_value = value + a.settled[l] - a.value[l];
       // At n = 0 the marks' value at inception; after, the step that ended at n (a.* hold step n − 1's).
@@ -368,11 +421,14 @@ struct MarketTile {
   /// (book_marks.hpp), in double: an expired option has its intrinsic value and no greeks. And the book's
   /// vega from the same source, the marks' vol state, and each option's quote vega. Only with hedge
   /// options; black_scholes or model (surface marks are compile-time only: the surface tile and kernels).
+  /// kEverlasting: the book's everlasting options' vega too (Black–Scholes marks only: the config refuses
+  /// the others for them).
+  template <bool kEverlasting = false>
   HS_HD void hedge_option_marks(std::uint32_t n) {
     if (hp.marks == MarkSource::model) {
       hedge_option_marks_from<MarkSource::model>(n);
     } else {
-      hedge_option_marks_from<MarkSource::black_scholes>(n);
+      hedge_option_marks_from<MarkSource::black_scholes, kEverlasting>(n);
     }
   }
   /// The same with the source fixed at compile time, for the GPU's greeks items (a kernel for each source,
@@ -381,7 +437,7 @@ struct MarketTile {
   /// state σ. Model: the table's (model_option_marks), vega ∂C/∂v, the state the clamped variance; gbm
   /// Black–Scholes at model.vol. Surface: surface_option_marks. (A name of its own: GCC takes a template
   /// of the same name for a redeclaration and drops its noinline.)
-  template <MarkSource kMarks>
+  template <MarkSource kMarks, bool kEverlasting = false>
   HS_HD_COLD void hedge_option_marks_from(std::uint32_t n) {
     if constexpr (kMarks == MarkSource::surface) {
       surface_option_marks(n);
@@ -417,6 +473,15 @@ struct MarketTile {
       double vega = 0.0;
       for (unsigned i = 0; i < hp.n_options; ++i) {
         const BookOption& o = hp.options[i];
+        if constexpr (kEverlasting) {
+          if (o.funding_steps != 0) {
+            vega += o.quantity * everlasting_linear<double>(o.type, spot[l], o.strike, funding_theta(o, n, hp.dt),
+                                                            funding_period(o, hp.dt), o.terms, hp.rate, hp.dividend,
+                                                            sigma[l])
+                                     .vega;
+            continue;
+          }
+        }
         if (o.expiry_step <= n) continue;
         const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
         vega += o.quantity *
@@ -511,15 +576,16 @@ struct MarketTile {
   }
 
   /// Policy pp's Leland target at decision n: out[l] = −(book delta at σ̃ + coin) (alt_* are scratch).
-  /// kAllRules: as decision_greeks.
-  template <bool kAllRules = true>
+  /// kAllRules, kEverlasting: as decision_greeks.
+  template <bool kAllRules = true, bool kEverlasting = false>
   HS_HD void leland_target(std::uint32_t n, const PolicyParams& pp, double* alt_sigma, double* alt_gamma,
                            double* out) const {
     HS_LANES
     for (unsigned l = 0; l < L; ++l) alt_sigma[l] = leland_vol<kAllRules>(sigma[l], pp, gamma[l]);
     // σ̃ is the same on every lane at an implied vol, unless its sign is each path's.
     const bool uniform = hp.delta == DeltaSource::implied && !(kAllRules && hp.leland_sign_turns);
-    book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, alt_sigma, uniform, variance, out, alt_gamma);
+    book_greeks<T, L, kAllRules, kEverlasting>(hp, n, spot, log_spot, log_s0k, alt_sigma, uniform, variance, out,
+                                               alt_gamma);
     hedge_target<kAllRules>(out, out);
   }
 
@@ -537,14 +603,16 @@ struct MarketTile {
   /// The book's greeks at the decision vol (kSurface: on the surface), the full hedge (hedge_target) and
   /// the gas of an attempt. kAllRules = false leaves out the code of premium-adjusted deltas (book_greeks)
   /// and of Leland's sign per decision (leland_vol): the GPU's standard kernel, which runs no job that
-  /// has them (hedge_block.hpp uses_options_kernel).
-  template <bool kAllRules = true, bool kSurface = false>
+  /// has them (hedge_block.hpp uses_options_kernel). kEverlasting: the book may hold everlasting options
+  /// (book_greeks).
+  template <bool kAllRules = true, bool kSurface = false, bool kEverlasting = false>
   HS_HD void decision_greeks(std::uint32_t n) {
     const bool implied = hp.delta == DeltaSource::implied;
     if constexpr (kSurface) {
       surface_book_greeks<L>(hp, n, spot, log_spot, log_s0k, delta, gamma);
     } else {
-      book_greeks<T, L, kAllRules>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta, gamma);
+      book_greeks<T, L, kAllRules, kEverlasting>(hp, n, spot, log_spot, log_s0k, sigma, implied, variance, delta,
+                                                 gamma);
     }
     hedge_target<kAllRules>(delta, target);
     if (hp.gas_units > 0.0) {  // the exponential only for jobs with gas
@@ -570,15 +638,19 @@ struct AttributionInputs {
   double inception, book_delta, gamma, theta, vega, higher_order, book_interest;
   double pnl, cash, hedge_value, interest, funding;
   double charges;  ///< fees + fixed + gas + slippage, in that order, + option_costs
+  double book_funding = 0.0;  ///< the funding the book's everlasting options paid (everlasting_funding)
   /// The hedge options' pieces (OptionLanes; 0 without them). hedge_value includes the options' value
   /// at the horizon.
   double opt_delta = 0.0, opt_gamma = 0.0, opt_theta = 0.0, opt_vega = 0.0, opt_higher_order = 0.0;
 };
 
 /// The attribution fields of one path and policy: put(field, value) for each. kOptions: with the hedge
-/// options' pieces (a job with hedge options); without, the same arithmetic as before they existed.
+/// options' pieces (a job with hedge options); without, the same arithmetic as before they existed. The
+/// everlasting options' funding is a piece of its own (everlasting_funding, 0 without them), subtracted last
+/// so that a book without them sums to the same bits as before.
 template <bool kOptions, class Put>
 HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
+  put(PathField::everlasting_funding, x.book_funding);
   if constexpr (!kOptions) {
     // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
     const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges;
@@ -592,7 +664,7 @@ HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
     put(PathField::pnl_higher_order, x.higher_order);
     put(PathField::pnl_interest, interest);
     put(PathField::pnl_unexplained, x.pnl - (x.inception + delta_pnl + x.gamma + x.theta + x.vega + x.higher_order +
-                                             interest - x.funding - x.charges));
+                                             interest - x.funding - x.charges - x.book_funding));
     return;
   }
   // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot, + the options' value at the horizon) =
@@ -610,8 +682,8 @@ HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
   put(PathField::pnl_vega, vega);
   put(PathField::pnl_higher_order, higher_order);
   put(PathField::pnl_interest, interest);
-  put(PathField::pnl_unexplained,
-      x.pnl - (x.inception + delta_pnl + gamma + theta + vega + higher_order + interest - x.funding - x.charges));
+  put(PathField::pnl_unexplained, x.pnl - (x.inception + delta_pnl + gamma + theta + vega + higher_order + interest -
+                                           x.funding - x.charges - x.book_funding));
 }
 
 /// How PolicyTile::decide picks a decision's trade: by_job, from hp at run time (the CPU tile); on the GPU
@@ -824,26 +896,28 @@ struct PolicyTile {
   /// Every held policy's decision at step n against the market mk (decision_vol, decision_greeks and
   /// times taken), and its trade: the rule's, sized to lots and the minimum trade (trade_size.hpp), or
   /// from the unwind step on (hedge.unwind_at_expiry) a close of the whole position (close_all).
-  /// kCode: which of them the code holds (DecideCode).
-  template <DecideCode kCode = DecideCode::by_job>
+  /// kCode: which of them the code holds (DecideCode). kEverlasting: the book may hold everlasting options
+  /// (Leland's greeks).
+  template <DecideCode kCode = DecideCode::by_job, bool kEverlasting = false>
   HS_HD void decide(std::uint32_t n, MarketTile<T, L>& mk) {
     if constexpr (kCode == DecideCode::rules) {
-      decide_rules<false>(n, mk);
+      decide_rules<false, kEverlasting>(n, mk);
     } else if (unwinds_at(hp, n)) {
       close_all(n, mk);
     } else if (kCode == DecideCode::sized || sizes_trades(hp)) {
-      decide_sized(n, mk);
+      decide_sized<kEverlasting>(n, mk);
     } else {
-      decide_rules<false>(n, mk);
+      decide_rules<false, kEverlasting>(n, mk);
     }
   }
 
   /// The rules' positions sized by trade_size.hpp (out of line on the host: HS_HD_COLD).
-  HS_HD_COLD void decide_sized(std::uint32_t n, MarketTile<T, L>& mk) { decide_rules<true>(n, mk); }
+  template <bool kEverlasting>
+  HS_HD_COLD void decide_sized(std::uint32_t n, MarketTile<T, L>& mk) { decide_rules<true, kEverlasting>(n, mk); }
 
   /// Every held policy's rule and trade; kSized: the positions sized by trade_size.hpp (a template
   /// parameter, so the loop of a job without sizes is what it was before them).
-  template <bool kSized>
+  template <bool kSized, bool kEverlasting>
   HS_HD void decide_rules(std::uint32_t n, MarketTile<T, L>& mk) {
     const double tau_last = mk.times.tau_last, discount_last = mk.times.discount_last;
     const bool gas = hp.gas_units > 0.0;
@@ -853,7 +927,7 @@ struct PolicyTile {
       const PolicyParams& pp = hp.policies[p];
       const double* tgt = mk.target;
       if (!kLelandGiven && pp.leland) {
-        mk.leland_target(n, pp, alt_sigma, alt_gamma, alt_delta);
+        mk.template leland_target<true, kEverlasting>(n, pp, alt_sigma, alt_gamma, alt_delta);
         tgt = alt_delta;
       }
       PolicyLanes<L>& a = pol[k];
@@ -1014,7 +1088,11 @@ struct PolicyTile {
   }
 
   /// P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot), and the other fields.
+  /// kEverlasting: the book's everlasting funding (everlasting_funding; with attribution put_attribution
+  /// writes it, 0 for a book without everlasting options).
+  template <bool kEverlasting = false>
   HS_HD void finish(const MarketTile<T, L>& mk) {
+    const bool everlasting = kEverlasting && hp.everlasting;  // the GPU's options program runs other books too
     const std::uint64_t block = stride * hp.n_policies;
     const bool spot_hedge = hp.instrument == HedgeInstrument::spot;
     for (unsigned k = 0; k < NP && k < count; ++k) {
@@ -1040,13 +1118,15 @@ struct PolicyTile {
         put(PathField::turnover, a.turnover[l]);
         put(PathField::max_delta_error, a.max_error[l]);
         put(PathField::option_costs, options ? ol.costs[l] : 0.0);
-        static_assert(kPathFields == 20, "a new path field needs its value here (or in put_attribution)");
+        if (everlasting) put(PathField::everlasting_funding, mk.book_funding[l]);
+        static_assert(kPathFields == 21, "a new path field needs its value here (or in put_attribution)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
         const double charges = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l];
         AttributionInputs x{b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l],
                             b.higher_order[l], b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
                             options ? charges + ol.costs[l] : charges};
+        if (everlasting) x.book_funding = mk.book_funding[l];
         if (!options) {
           put_attribution<false>(x, put);
           continue;
@@ -1065,9 +1145,12 @@ struct PolicyTile {
 
 /// The hedging of a tile of L paths by every policy (the CPU backend's tile, and one path at a time
 /// for backtests and sample trades), as an observer of the path engine. kSurface: the job marks on a
-/// volatility surface (hp.marks = surface; file comment).
-template <class T, unsigned L, bool kSurface = false>
+/// volatility surface (hp.marks = surface); kEverlasting: its book holds everlasting options
+/// (HedgeParams::everlasting). Each is a tile of its own, so that the tile of every other job carries none
+/// of their code (file comment); the config refuses the two together.
+template <class T, unsigned L, bool kSurface = false, bool kEverlasting = false>
 struct HedgeTile {
+  static_assert(!(kSurface && kEverlasting), "everlasting options are marked at the decision vol only");
   double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   MarketTile<T, L> market;
   PolicyTile<T, L, kMaxPolicies> policies;
@@ -1089,7 +1172,7 @@ struct HedgeTile {
   /// x[l], v[l]: lane l's state at t = 0.
   HS_HD void begin(const T* x, const T* v) {
     (void)x;  // ln(S0/S0) = 0 on every path
-    market.begin(v);
+    market.template begin<kEverlasting>(v);
     log_spot0_strike(market.hp, log_s0k);
     policies.begin();
     decide(0);
@@ -1103,6 +1186,7 @@ struct HedgeTile {
       decide(n);
     } else {
       market.decision_vol();  // the horizon's vol: the marks there
+      market.template pay_funding<kEverlasting>(n);
       if (market.hp.attribution) {
         attribute(n);
       } else if (market.hp.book_past_horizon) {
@@ -1112,16 +1196,16 @@ struct HedgeTile {
       if (market.hp.n_hedge_options > 0) option_marks(n);
       if (unwinds_at(market.hp, n)) unwind(n);
       if (market.hp.n_hedge_options > 0) policies.horizon_options(market);
-      policies.finish(market);
+      policies.template finish<kEverlasting>(market);
     }
   }
 
   /// The book's marks at n: on the surface in the surface tile, else from hp.marks.
   HS_HD void mark_book(std::uint32_t n) {
     if constexpr (kSurface) {
-      market.template mark_book<MarkSource::surface>(n);
+      market.template mark_book_from<MarkSource::surface>(n);
     } else {
-      market.mark_book(n);
+      market.template mark_book<kEverlasting>(n);
     }
   }
   /// The hedge options' marks at n, from the same source.
@@ -1129,42 +1213,52 @@ struct HedgeTile {
     if constexpr (kSurface) {
       market.template hedge_option_marks_from<MarkSource::surface>(n);
     } else {
-      market.hedge_option_marks(n);
+      market.template hedge_option_marks<kEverlasting>(n);
     }
   }
 
   HS_HD void attribute(std::uint32_t n) {
     mark_book(n);
-    market.attribute(n);
+    market.template attribute<kEverlasting>(n);
   }
 
   /// hedge.unwind_at_expiry at the horizon n: its decision closes what is held (nothing when the unwind
   /// came before it), at the horizon's spot, gas and option marks.
   HS_HD_COLD void unwind(std::uint32_t n) {
-    market.template decision_greeks<true, kSurface>(n);
-    market.times = decision_times(market.hp, n);
-    policies.decide(n, market);
+    market.template decision_greeks<true, kSurface, kEverlasting>(n);
+    market.times = decision_times<kEverlasting>(market.hp, n);
+    policies.template decide<DecideCode::by_job, kEverlasting>(n, market);
   }
 
   HS_HD void decide(std::uint32_t n) {
     market.decision_vol();
+    market.template pay_funding<kEverlasting>(n);
     if (market.hp.attribution) attribute(n);
-    market.template decision_greeks<true, kSurface>(n);
+    market.template decision_greeks<true, kSurface, kEverlasting>(n);
     if (market.hp.n_hedge_options > 0) option_marks(n);
-    market.times = decision_times(market.hp, n);
-    policies.decide(n, market);
+    market.times = decision_times<kEverlasting>(market.hp, n);
+    policies.template decide<DecideCode::by_job, kEverlasting>(n, market);
   }
 };
 
 /// One path's hedging, as simulate_path's observer (sample trades, backtests, tests).
-template <class T, bool kSurface = false>
+template <class T, bool kSurface = false, bool kEverlasting = false>
 struct HedgeObserver {
-  HedgeTile<T, 1, kSurface> tile;
+  HedgeTile<T, 1, kSurface, kEverlasting> tile;
   HS_HD HedgeObserver(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t path_row,
                       std::uint64_t run_seed, std::uint64_t path_index)
       : tile(params, results, rows, path_row, run_seed, path_index, 1) {}
   HS_HD void begin(const PathState<T>& s) { tile.begin(&s.x, &s.v); }
   HS_HD void after_step(std::uint32_t n, const PathState<T>& s) { tile.after_step(n, &s.x, &s.v); }
 };
+
+/// Calls f(std::bool_constant<kSurface>{}, std::bool_constant<kEverlasting>{}) with the tile hp's job
+/// runs (HedgeTile): the one place the CPU picks it.
+template <class F>
+decltype(auto) with_tile_kind(const HedgeParams& hp, F&& f) {
+  if (hp.marks == MarkSource::surface) return f(std::true_type{}, std::false_type{});
+  if (hp.everlasting) return f(std::false_type{}, std::true_type{});
+  return f(std::false_type{}, std::false_type{});
+}
 
 }  // namespace hedgesim
