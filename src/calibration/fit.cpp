@@ -17,6 +17,7 @@
 
 #include "hedgesim/calibration/implied_vol.hpp"
 #include "hedgesim/calibration/smile_pricer.hpp"
+#include "forward_jacobian.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 
@@ -121,18 +122,7 @@ struct Functor : Eigen::DenseFunctor<double> {
     pb.residuals(prices, r);
     return 0;
   }
-  int df(const InputType& y, JacobianType& jac) const {
-    ValueType r0(values()), r1(values());
-    (*this)(y, r0);
-    InputType yh = y;
-    for (Eigen::Index i = 0; i < y.size(); ++i) {
-      yh[i] = y[i] + kJacobianStep;
-      (*this)(yh, r1);
-      jac.col(i) = (r1 - r0) / kJacobianStep;
-      yh[i] = y[i];
-    }
-    return 0;
-  }
+  int df(const InputType& y, JacobianType& jac) const { return detail::forward_jacobian(*this, y, jac, kJacobianStep); }
 };
 
 /// A residual counts as broken when its square is not finite: the objective is then inf or NaN.

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "forward_jacobian.hpp"
 #include "hedgesim/errors.hpp"
 #include "hedgesim/version.hpp"
 
@@ -78,18 +79,7 @@ struct SliceProblem : Eigen::DenseFunctor<double> {
     }
     return 0;
   }
-  int df(const InputType& y, JacobianType& jac) const {
-    ValueType r0(values()), r1(values());
-    (*this)(y, r0);
-    InputType yh = y;
-    for (Eigen::Index i = 0; i < y.size(); ++i) {
-      yh[i] = y[i] + kJacobianStep;
-      (*this)(yh, r1);
-      jac.col(i) = (r1 - r0) / kJacobianStep;
-      yh[i] = y[i];
-    }
-    return 0;
-  }
+  int df(const InputType& y, JacobianType& jac) const { return detail::forward_jacobian(*this, y, jac, kJacobianStep); }
 };
 
 }  // namespace

@@ -38,6 +38,14 @@ namespace hedgesim {
 template <unsigned L>
 struct BookMarks {
   double value[L], delta[L], gamma[L], theta[L], vega[L], state[L];
+  /// Adds q units of one option's marks m on lane l.
+  HS_HD void add(unsigned l, double q, const OptionMarks& m) {
+    value[l] += q * m.value;
+    delta[l] += q * m.delta;
+    gamma[l] += q * m.gamma;
+    theta[l] += q * m.theta;
+    vega[l] += q * m.vega;
+  }
 };
 
 /// Adds everlasting option o's marks at step n on every lane at sigma[l]: the sum of its Europeans
@@ -47,13 +55,8 @@ HS_HD_COLD void everlasting_marks(const HedgeParams& hp, const BookOption& o, st
                                   const double* sigma, BookMarks<L>& out) {
   const double theta = funding_theta(o, n, hp.dt), period = funding_period(o, hp.dt), q = o.quantity;
   for (unsigned l = 0; l < L; ++l) {
-    const Greeks<double> g =
-        everlasting_linear<double>(o.type, spot[l], o.strike, theta, period, o.terms, hp.rate, hp.dividend, sigma[l]);
-    out.value[l] += q * g.price;
-    out.delta[l] += q * g.delta;
-    out.gamma[l] += q * g.gamma;
-    out.vega[l] += q * g.vega;
-    out.theta[l] += q * g.theta;
+    out.add(l, q, option_marks(everlasting_linear<double>(o.type, spot[l], o.strike, theta, period, o.terms, hp.rate,
+                                                          hp.dividend, sigma[l])));
   }
 }
 
@@ -152,8 +155,7 @@ HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, Opti
                                      std::uint32_t expiry_step, std::uint32_t n, double spot, double variance) {
   if (hp.table.data == nullptr) {
     const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
-    const Greeks<double> g = black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol);
-    return {g.price, g.delta, g.gamma, g.theta, g.vega, g.vega};
+    return option_marks(black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol));
   }
   const TableMarks t = table_marks(hp.table, index, spot, variance, n);
   return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
@@ -175,14 +177,7 @@ HS_HD void surface_book_marks(const HedgeParams& hp, std::uint32_t n, const doub
     const SurfaceOption so = surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, log_s0k[i], tau);
     const double q = o.quantity;
     HS_LANES
-    for (unsigned l = 0; l < L; ++l) {
-      const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]);
-      out.value[l] += q * mk.value;
-      out.delta[l] += q * mk.delta;
-      out.gamma[l] += q * mk.gamma;
-      out.theta[l] += q * mk.theta;
-      out.vega[l] += q * mk.vega;
-    }
+    for (unsigned l = 0; l < L; ++l) out.add(l, q, surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]));
   }
 }
 

@@ -216,6 +216,15 @@ struct MarketTile {
   double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L], opt_quote_vega[kMaxHedgeOptions][L];
   double option_state[L];
   double book_vega[L];
+  /// Hedge option i's marks on lane l.
+  HS_HD void set_option_marks(unsigned i, unsigned l, const OptionMarks& g) {
+    opt_price[i][l] = g.value;
+    opt_delta[i][l] = g.delta;
+    opt_gamma[i][l] = g.gamma;
+    opt_theta[i][l] = g.theta;
+    opt_vega[i][l] = g.vega;
+    opt_quote_vega[i][l] = g.quote_vega;
+  }
   // Everlasting options (the kEverlasting member functions): the funding the book has paid (USD; negative:
   // received), and with attribution the funding paid at the step being attributed (pay_funding → attribute).
   double book_funding[L], funded[L];
@@ -457,14 +466,8 @@ struct MarketTile {
         for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
           if (i >= hp.n_hedge_options) break;
           const HedgeOption& o = hp.hedge_options[i];
-          const OptionMarks g =
-              model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]);
-          opt_price[i][l] = g.value;
-          opt_delta[i][l] = g.delta;
-          opt_gamma[i][l] = g.gamma;
-          opt_theta[i][l] = g.theta;
-          opt_vega[i][l] = g.vega;
-          opt_quote_vega[i][l] = g.quote_vega;
+          set_option_marks(
+              i, l, model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]));
         }
       }
       return;
@@ -492,14 +495,8 @@ struct MarketTile {
         if (i >= hp.n_hedge_options) break;
         const HedgeOption& o = hp.hedge_options[i];
         const double tau = o.expiry_step > n ? static_cast<double>(o.expiry_step - n) * hp.dt : 0.0;
-        const Greeks<double> g =
-            black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]);
-        opt_price[i][l] = g.price;
-        opt_delta[i][l] = g.delta;
-        opt_gamma[i][l] = g.gamma;
-        opt_theta[i][l] = g.theta;
-        opt_vega[i][l] = g.vega;
-        opt_quote_vega[i][l] = g.vega;
+        set_option_marks(
+            i, l, option_marks(black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l])));
       }
       option_state[l] = sigma[l];
     }
@@ -525,29 +522,16 @@ struct MarketTile {
       if (i >= hp.n_hedge_options) break;
       const HedgeOption& o = hp.hedge_options[i];
       if (o.expiry_step <= n) {
-        for (unsigned l = 0; l < L; ++l) {
-          const Greeks<double> g = black_scholes_linear<double>(o.type, spot[l], o.strike, 0.0, hp.rate, hp.dividend, 0.0);
-          opt_price[i][l] = g.price;
-          opt_delta[i][l] = g.delta;
-          opt_gamma[i][l] = g.gamma;
-          opt_theta[i][l] = g.theta;
-          opt_vega[i][l] = g.vega;
-          opt_quote_vega[i][l] = g.vega;
-        }
+        for (unsigned l = 0; l < L; ++l)
+          set_option_marks(
+              i, l, option_marks(black_scholes_linear<double>(o.type, spot[l], o.strike, 0.0, hp.rate, hp.dividend, 0.0)));
         continue;
       }
       const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
       const SurfaceOption so =
           surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, m::log(hp.spot0 / o.strike), tau);
-      for (unsigned l = 0; l < L; ++l) {
-        const OptionMarks mk = surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]);
-        opt_price[i][l] = mk.value;
-        opt_delta[i][l] = mk.delta;
-        opt_gamma[i][l] = mk.gamma;
-        opt_theta[i][l] = mk.theta;
-        opt_vega[i][l] = mk.vega;
-        opt_quote_vega[i][l] = mk.quote_vega;
-      }
+      for (unsigned l = 0; l < L; ++l)
+        set_option_marks(i, l, surface_marks(hp.surface, so, o.type, o.strike, spot[l], log_spot[l]));
     }
   }
 

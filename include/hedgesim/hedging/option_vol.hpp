@@ -18,6 +18,7 @@
 // (delta_vega) neutralises and option half-spreads are quoted in.
 #include "hedgesim/hd.hpp"
 #include "hedgesim/math.hpp"
+#include "hedgesim/pricing/black_scholes.hpp"
 #include "hedgesim/pricing/svi.hpp"
 #include "hedgesim/spec.hpp"
 
@@ -64,6 +65,8 @@ HS_HD SurfaceOption surface_option(const SviSurface& s, bool sticky_delta, doubl
 struct OptionMarks {
   double value, delta, gamma, theta, vega, quote_vega;
 };
+/// Black–Scholes greeks as marks: the vega (per unit of σ) is also the quote vega.
+HS_HD OptionMarks option_marks(const Greeks<double>& g) { return {g.price, g.delta, g.gamma, g.theta, g.vega, g.vega}; }
 
 /// The mark of option o (type, strike K) on a path at spot s = S0·e^{log_spot}: Black–Scholes at the
 /// surface's vol, with the surface's total greeks (file comment). Branch-free on the path's values.
