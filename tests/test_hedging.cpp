@@ -379,22 +379,29 @@ namespace {
 // paths may disagree. (The block program itself is bit-identical to the CPU tile on the host:
 // tests/test_hedge_block.cpp.) On an H200 at 55eb4e8, float64 passed at 1e-6·(1 + |x|) for every case
 // and float32 failed it on up to 88% of the paths: results/gpu/2026-12-04-h200-55eb4e8/README.md.
-void expect_cuda_matches_cpu(const std::string& costs, Precision precision, bool attribution = false,
-                             bool options = false, const std::string& marks = "black_scholes",
-                             bool everlasting = false) {
-  // everlasting: test::kEverlastingBook (the options kernel with their code).
-  const std::string book = everlasting ? test::kEverlastingBook
-                                       : "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
-                                         "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
+/// One CPU-vs-CUDA comparison on 4,000 Bates paths hedged by every policy type: the hedge map's keys
+/// (with `options` the hedge options appended, and the option policies), the book (a short call and a
+/// long inverse put by default: Leland's sign turns), the costs, attribution, and whether the policies
+/// use Leland (not with surface marks).
+struct CudaCase {
+  std::string costs = "{fee_bps: 5}";
+  std::string hedge = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1, stochastic: true, kappa: 50, "
+                      "sigma: 0.5, rho: 0.3}";
+  std::string book = "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
+                     "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
+  std::string horizon;  ///< ", horizon_days: …", or empty: the book's last expiry
+  bool attribution = false, options = false, leland = true;
+};
+
+void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
+  const std::string policies = test::all_policy_types(c.leland ? "true" : "false");
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
-      (everlasting ? test::kEverlastingHorizon : "") + "}\n"
-      "model: " + test::kBatesModel + "\n" + book +
-      "hedge: {instrument: perpetual, delta: instantaneous, marks: " + marks + ", funding: {rate: 0.1, stochastic: true, kappa: 50, sigma: 0.5, rho: 0.3}" +
-      (options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\n"
-      "costs: " + costs + "\n"
-      "output: {per_path: true, attribution: " + std::string(attribution ? "true" : "false") + "}\n" +
-      (options ? test::with_option_policies(test::all_policy_types()) : test::all_policy_types());
+      c.horizon + "}\nmodel: " + test::kBatesModel + "\n" + c.book + "hedge: {" + c.hedge +
+      (c.options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\ncosts: " + c.costs +
+      "\noutput: {per_path: true, attribution: " + std::string(c.attribution ? "true" : "false") + "}\n" +
+      (c.options ? test::with_option_policies(policies) : policies);
+  const std::string& costs = c.costs;
   const RunSpec s = parse_config(yaml, "<test>");
   const RunReport a = run_hedging_job(s, cpu());
   const RunReport b = run_hedging_job(s, resolve_backend(BackendKind::cuda, 0));
@@ -436,14 +443,15 @@ TEST(Hedging, CudaIsEquivalentToCpuForEveryPolicyAndCost) {
       "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}";
   const std::string amm = "{fee_bps: 5, slippage: {model: amm, depth_usd: 2e5}}";
   for (const std::string& c : {plain, charges, impact, amm})
-    for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision);
+    for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu({.costs = c}, precision);
 }
 
 // The attribution kernel (hedge_block.hpp, kAttribution) against the CPU tile, with the same tolerance.
 TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   for (const std::string c : {"{fee_bps: 5}", "{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, depth_usd: 1e5}}"})
-    for (Precision precision : {Precision::float32, Precision::float64}) expect_cuda_matches_cpu(c, precision, true);
+    for (Precision precision : {Precision::float32, Precision::float64})
+      expect_cuda_matches_cpu({.costs = c, .attribution = true}, precision);
 }
 
 // The hedge-option kernels (BlockFeatures<…, true, …>, hedge_block.hpp kOptions) against the CPU tile, with
@@ -453,26 +461,68 @@ TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
   const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
-      expect_cuda_matches_cpu(costs, precision, attribution, true);
+      expect_cuda_matches_cpu({.costs = costs, .attribution = attribution, .options = true}, precision);
 }
 
-// The same with model marks (the Bates table read by the market threads).
+// The same with model marks (the Bates table): read by the market threads with attribution, and by the
+// greeks items for the hedge options' marks (their quote vegas in the records), with and without it.
 TEST(Hedging, CudaIsEquivalentToCpuWithModelMarks) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
-  for (Precision precision : {Precision::float32, Precision::float64})
-    expect_cuda_matches_cpu("{fee_bps: 5}", precision, true, false, "model");
+  const std::string hedge = CudaCase{}.hedge + ", marks: model";
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  for (Precision precision : {Precision::float32, Precision::float64}) {
+    expect_cuda_matches_cpu({.hedge = hedge, .attribution = true}, precision);
+    for (const bool attribution : {false, true})
+      expect_cuda_matches_cpu({.costs = costs, .hedge = hedge, .attribution = attribution, .options = true}, precision);
+  }
 }
 
 // Everlasting books in the options program (BlockFeatures<…, true, black_scholes>, hedge_block.hpp
-// kEverlasting) against the CPU tile, with and without attribution and hedge options, with the same
-// tolerance.
+// kEverlasting) against the CPU tile, with and without attribution and hedge options.
 TEST(Hedging, CudaIsEquivalentToCpuWithEverlastingOptions) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
   for (const bool attribution : {false, true})
     for (const bool options : {false, true})
       for (Precision precision : {Precision::float32, Precision::float64})
-        expect_cuda_matches_cpu(options ? costs : "{fee_bps: 5}", precision, attribution, options, "black_scholes", true);
+        expect_cuda_matches_cpu({.costs = options ? costs : "{fee_bps: 5}",
+                                 .book = test::kEverlastingBook,
+                                 .horizon = test::kEverlastingHorizon,
+                                 .attribution = attribution,
+                                 .options = options},
+                                precision);
+}
+
+// Surface marks (BlockFeatures<…, MarkSource::surface>): both dynamics, with and without attribution and
+// hedge options, a horizon before the book's expiry (the close-out at the surface's marks).
+TEST(Hedging, CudaIsEquivalentToCpuWithASurface) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const test::TempSurface surface("cuda_surface");
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  for (const char* dynamics : {"sticky_strike", "sticky_delta"})
+    for (const bool attribution : {false, true})
+      for (const bool options : {false, true})
+        for (Precision precision : {Precision::float32, Precision::float64})
+          expect_cuda_matches_cpu({.costs = options ? costs : "{fee_bps: 5}",
+                                   .hedge = surface.hedge(dynamics),
+                                   .horizon = ", horizon_days: 2.5",
+                                   .attribution = attribution,
+                                   .options = options,
+                                   .leland = false},
+                                  precision);
+}
+
+// The options program's execution rules (issue 14's trade realism): lots and a minimum trade, an AMM pool
+// whose cap refuses fills, premium-adjusted deltas of the inverse put, Leland's sign per decision (the
+// book is long and short) and the unwind at the last expiry, with and without attribution.
+TEST(Hedging, CudaIsEquivalentToCpuWithTradeSizesAndTheUnwind) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const std::string hedge = CudaCase{}.hedge + ", min_trade: 0.05, lot_size: 0.01, unwind_at_expiry: true, "
+                                               "inverse_delta: premium_adjusted";
+  const std::string amm = "{fee_bps: 5, fixed_per_trade: 0.5, slippage: {model: amm, depth_usd: 2e3, max_fill_fraction: 0.2}}";
+  for (const bool attribution : {false, true})
+    for (Precision precision : {Precision::float32, Precision::float64})
+      expect_cuda_matches_cpu({.costs = amm, .hedge = hedge, .attribution = attribution}, precision);
 }
 
 }  // namespace

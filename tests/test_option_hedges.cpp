@@ -15,6 +15,7 @@
 
 #include "hedge_cases.hpp"
 #include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/policies/delta_gamma_vega.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
 namespace hedgesim {
@@ -310,6 +311,29 @@ TEST(OptionHedges, SingularSystemFallsBackToDeltaGamma) {
     ASSERT_EQ(v.at(PathField::pnl, 0, i), v.at(PathField::pnl, 1, i)) << "path " << i;
     ASSERT_EQ(v.at(PathField::option_costs, 0, i), v.at(PathField::option_costs, 1, i)) << "path " << i;
   }
+}
+
+// A second option whose gamma and vega have died away next to the first's (far out of the money in its
+// last hours) makes the system singular once each row is scaled by its largest greek: the rule falls back
+// to delta_gamma with the first option rather than answer with a position of ~1/ε units of the dead one
+// (unscaled, its determinant passed the test and the positions overflowed on a few paths of a Bates run).
+TEST(OptionHedges, ADeadSecondOptionFallsBackToDeltaGamma) {
+  const DeltaGammaVegaRule rule;
+  PolicyParams p{};  // bands of 0: trade at every decision
+  const double held[2] = {0.0, 0.0};
+  for (const double eps : {1e-9, 1e-30, 1e-200}) {
+    const OptionContext c{100.0, -0.5, -20.0, {0.04, 0.03 * eps}, {15.0, 2.0 * eps}, {true, true}};
+    double want[2] = {};
+    rule.options(p, c, held, want);
+    EXPECT_EQ(want[0], neutralising(c.book_gamma, c.gamma[0])) << "eps " << eps;
+    EXPECT_EQ(want[1], 0.0) << "eps " << eps;
+  }
+  // Two healthy options of different expiries solve both equations.
+  const OptionContext c{100.0, -0.5, -20.0, {0.04, 0.01}, {15.0, 30.0}, {true, true}};
+  double want[2] = {};
+  rule.options(p, c, held, want);
+  EXPECT_NEAR(c.book_gamma + want[0] * c.gamma[0] + want[1] * c.gamma[1], 0.0, 1e-12);
+  EXPECT_NEAR(c.book_vega + want[0] * c.vega[0] + want[1] * c.vega[1], 0.0, 1e-12);
 }
 
 // Delta-gamma-vega with two options of different expiries, on Heston paths hedged at the instantaneous

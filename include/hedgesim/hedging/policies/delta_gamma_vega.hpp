@@ -4,9 +4,11 @@
 // gamma_band × |Γ_book at inception|) or the net vega its band (vega_band × |ν_book at inception|; 0:
 // every decision), the positions solve
 //     Γ_1·q_1 + Γ_2·q_2 = −Γ_book,   ν_1·q_1 + ν_2·q_2 = −ν_book.
-// A singular system — |det| = |Γ_1ν_2 − Γ_2ν_1| ≤ kSingularTolerance × (|Γ_1ν_2| + |Γ_2ν_1|), e.g. two
-// options of the same expiry and strike, or one of them expired — falls back to delta_gamma with the
-// first option (q_1 = −Γ_book/Γ_1, q_2 = 0). The hedge follows a delta band of half-width `width` coins
+// A singular system falls back to delta_gamma with the first option (q_1 = −Γ_book/Γ_1, q_2 = 0): its
+// determinant, each row scaled by its largest greek, |Γ_1ν_2 − Γ_2ν_1| / (max(|Γ_1|, |Γ_2|)·max(|ν_1|, |ν_2|)),
+// at most kSingularTolerance — two options of the same expiry and strike, one of them expired, or one
+// whose gamma and vega have both died away next to the other's (a short-dated option far from the money
+// near its expiry), which the system would otherwise answer with positions that overflow. The hedge follows a delta band of half-width `width` coins
 // around −(Δ_book + coin + q_1·Δ_1 + q_2·Δ_2).
 // Keys: gamma_band, vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to. Optimiser
 // parameters: gamma_band, vega_band and width (log scale).
@@ -14,7 +16,7 @@
 
 namespace hedgesim {
 
-/// Relative size of the 2×2 determinant below which delta_gamma_vega's system counts as singular.
+/// Size of the row-scaled 2×2 determinant below which delta_gamma_vega's system counts as singular.
 constexpr double kSingularTolerance = 1e-8;
 
 struct DeltaGammaVegaRule {
@@ -25,9 +27,9 @@ struct DeltaGammaVegaRule {
     const double net_vega = c.book_vega + held[0] * c.vega[0] + held[1] * c.vega[1];
     const bool trade = outside_band(net_gamma, p.value[kGammaBand], p.value[kGammaScale]) ||
                        outside_band(net_vega, p.value[kVegaBand], p.value[kVegaScale]);
-    const double a = c.gamma[0] * c.vega[1], b = c.gamma[1] * c.vega[0];
-    const double det = a - b;
-    const bool singular = !(m::fabs(det) > kSingularTolerance * (m::fabs(a) + m::fabs(b)));
+    const double det = c.gamma[0] * c.vega[1] - c.gamma[1] * c.vega[0];
+    const double scale = m::max(m::fabs(c.gamma[0]), m::fabs(c.gamma[1])) * m::max(m::fabs(c.vega[0]), m::fabs(c.vega[1]));
+    const bool singular = !(m::fabs(det) > kSingularTolerance * scale);
     const double inv = singular ? 0.0 : 1.0 / det;
     // Cramer's rule on [Γ_1 Γ_2; ν_1 ν_2]·q = −[Γ_book; ν_book].
     const double q0 = (-c.book_gamma * c.vega[1] + c.book_vega * c.gamma[1]) * inv;
