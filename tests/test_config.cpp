@@ -1285,6 +1285,13 @@ HedgeOptionSpec& hedge_option(RunSpec& s) {
   return s.hedge.options[0];
 }
 
+/// A margin account on the perpetual hedge (hedge.margin), for the ranges of its keys.
+MarginSpec& margin(RunSpec& s) {
+  MarginSpec& m = s.hedge.margin;
+  if (!m.given) m = {.collateral_usd = 1e5, .initial = 0.1, .maintenance = 0.05, .reserve_usd = 1e4, .given = true};
+  return m;
+}
+
 using Setter = std::function<void(RunSpec&, double)>;
 const std::map<std::string, Setter, std::less<>>& range_setters() {
   static const std::map<std::string, Setter, std::less<>> setters = {
@@ -1359,6 +1366,21 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.funding.rho", [](RunSpec& s, double x) { s.hedge.funding.rho = x; }},
       {"hedge.min_trade", [](RunSpec& s, double x) { s.hedge.min_trade = x; }},
       {"hedge.lot_size", [](RunSpec& s, double x) { s.hedge.lot_size = x; }},
+      {"hedge.margin.collateral_usd", [](RunSpec& s, double x) { margin(s).collateral_usd = x; }},
+      {"hedge.margin.initial",  // maintenance follows it down: at most initial
+       [](RunSpec& s, double x) {
+         margin(s).initial = x;
+         s.hedge.margin.maintenance = std::min(s.hedge.margin.maintenance, x);
+       }},
+      {"hedge.margin.maintenance",  // initial follows it up, within its own range
+       [](RunSpec& s, double x) {
+         margin(s).maintenance = x;
+         s.hedge.margin.initial = std::max(s.hedge.margin.initial, std::min(x, 1.0));
+       }},
+      {"hedge.margin.liquidation_fraction", [](RunSpec& s, double x) { margin(s).liquidation_fraction = x; }},
+      {"hedge.margin.liquidation_penalty", [](RunSpec& s, double x) { margin(s).liquidation_penalty = x; }},
+      {"hedge.margin.reserve_usd", [](RunSpec& s, double x) { margin(s).reserve_usd = x; }},
+      {"hedge.margin.top_up_delay_hours", [](RunSpec& s, double x) { margin(s).top_up_delay_hours = x; }},
       {"costs.fee_bps", [](RunSpec& s, double x) { s.costs.fee_bps = x; }},
       {"costs.fixed_per_trade", [](RunSpec& s, double x) { s.costs.fixed_per_trade = x; }},
       {"costs.failure_probability", [](RunSpec& s, double x) { s.costs.failure_probability = x; }},

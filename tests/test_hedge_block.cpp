@@ -44,8 +44,9 @@ std::string config(const std::string& model, const std::string& hedge, const std
          "hedge: {" + hedge + "}\n" + "costs: " + costs + "\n" + policies;
 }
 
+/// Returns the paths the CPU liquidated (PathField::liquidated, summed over policies; 0 without hedge.margin).
 template <class T>
-void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
+double expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
   const test::HedgeCase c(yaml);
   const RunSpec& spec = c.spec;
   const SimulationJob& job = c.job;
@@ -58,7 +59,7 @@ void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     emulate_hedging_blocks<T>(model, job.steps, job.seed, hp, 0, n, blocks.data(), shape);
   });
-  double trades = 0.0;
+  double trades = 0.0, liquidated = 0.0;
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < cpu.size(); ++i) {
     if (std::memcmp(&cpu[i], &blocks[i], sizeof(double)) != 0 && ++mismatches <= 5) {
@@ -68,11 +69,13 @@ void expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
                     << blocks[i];
     }
     if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += cpu[i];
+    if (hp.margin && i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::liquidated)) liquidated += cpu[i];
   }
   EXPECT_EQ(mismatches, 0u) << what << " (" << (shape.options_kernel ? "options" : "standard") << " kernel, "
                             << shape.groups << " group(s) of " << shape.policies << " policies, " << shape.paths
                             << " paths a block, chunks of " << shape.chunk << " steps)";
   EXPECT_GT(trades, 100.0) << what << ": the policies must trade for the test to exercise the trade paths";
+  return liquidated;
 }
 
 TEST(HedgeBlock, EmulationMatchesCpuTileForEveryCostAndPolicy) {
@@ -386,6 +389,40 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithEverlastingOptions) {
     expect_blocks_match_cpu<float>(everlasting(config(kBatesModel, spot, "{fee_bps: 5}", twenty + out, 33, Precision::float32)),
                                    what + "20 policies");
   }
+}
+
+// The margin account (hedge.margin, in the options program): each policy item keeps its account across
+// chunks, liquidations, cut trades and top-ups in transit included; with attribution its penalties join the
+// charges and write_attribution takes the account's fields from the item's state. Both precisions, model
+// marks, trade sizes, and two policy groups.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
+  const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, margin: "
+                             "{collateral_usd: 10, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
+                             "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3}";
+  const std::string costs = "{fee_bps: 5, fixed_per_trade: 0.5}";
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
+              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
+  twenty += "]\n";
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "margin with attribution, " : "margin, ";
+    EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, margin, costs, kAllPolicies + out, 45, Precision::float64),
+                                              what + "float64"),
+              5.0);
+    EXPECT_GT(expect_blocks_match_cpu<float>(config(kBatesModel, margin, costs, twenty + out, 33, Precision::float32),
+                                             what + "20 policies, float32"),
+              5.0);
+    EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, margin + ", lot_size: 0.01, min_trade: 0.05", costs,
+                                                     kAllPolicies + out, 45, Precision::float64, kMixedBook),
+                                              what + "trade sizes, Leland's sign per decision"),
+              5.0);
+  }
+  EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, margin + ", marks: model", costs,
+                                                   kAllPolicies + "output: {attribution: true}\n", 45, Precision::float64),
+                                            "margin, model marks, attribution"),
+            5.0);
 }
 
 TEST(HedgeBlock, ShapesKeepBlocksWithinTheLaunchBound) {

@@ -525,6 +525,20 @@ TEST(Hedging, CudaIsEquivalentToCpuWithTradeSizesAndTheUnwind) {
       expect_cuda_matches_cpu({.costs = amm, .hedge = hedge, .attribution = attribution}, precision);
 }
 
+// The margin account in the options program (hedge.margin, margin.hpp): liquidations, cut trades and
+// late top-ups, with and without attribution. A liquidation is a threshold, so the device's rounding may
+// move one across it on a path; the comparison allows that on 0.5% of the paths, as for the other fields.
+TEST(Hedging, CudaIsEquivalentToCpuWithAMarginAccount) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const std::string hedge = CudaCase{}.hedge + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
+                                               "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
+                                               "top_up_delay_hours: 3}";
+  for (const bool attribution : {false, true})
+    for (Precision precision : {Precision::float32, Precision::float64})
+      expect_cuda_matches_cpu({.costs = "{fee_bps: 5, fixed_per_trade: 0.5}", .hedge = hedge, .attribution = attribution},
+                              precision);
+}
+
 }  // namespace
 }  // namespace hedgesim
 
@@ -635,9 +649,10 @@ namespace {
 // bit, whatever the path's lane — the property the CPU-vs-CUDA test relies on — for each way a trade
 // is booked (no charges, gas/fixed/spot cash, slippage with failures), both precisions, all policy
 // types, Leland, and a path count that leaves the last tile part-empty.
-/// kEverlasting: test::kEverlastingBook, through the tiles of everlasting books.
-template <class T, bool kEverlasting = false>
+/// K: the tile (TileKind); everlasting takes test::kEverlastingBook, margin a hedge.margin in `hedge`.
+template <class T, TileKind K = TileKind::standard>
 void expect_tile_matches_single_path(const std::string& costs, const std::string& hedge, Precision precision) {
+  constexpr bool kEverlasting = K == TileKind::everlasting;
   const std::string yaml =
       "simulation: {paths: 21, steps_per_day: 24, seed: 7, precision: " + std::string(to_string(precision)) +
       (kEverlasting ? test::kEverlastingHorizon : "") + "}\n"
@@ -657,11 +672,12 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
   std::vector<double> single(tiled.size(), std::nan(""));
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     for (std::uint64_t k = 0; k < n; ++k) {
-      HedgeObserver<T, false, kEverlasting> obs(hp, single.data(), n, k, job.seed, k);
+      HedgeObserver<T, K> obs(hp, single.data(), n, k, job.seed, k);
       simulate_path<T>(model, job.steps, job.seed, k, obs);
     }
   });
-  double trades = 0.0;
+  ASSERT_EQ(tile_kind(hp), K);
+  double trades = 0.0, liquidated = 0.0;
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < tiled.size(); ++i) {
     if (std::memcmp(&tiled[i], &single[i], sizeof(double)) != 0 && ++mismatches <= 5) {
@@ -671,9 +687,12 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
                     << tiled[i] << ", one path " << single[i];
     }
     if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += tiled[i];
+    if (K == TileKind::margin && i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::liquidated))
+      liquidated += tiled[i];
   }
   EXPECT_EQ(mismatches, 0u);
   EXPECT_GT(trades, 500.0) << "the policies must trade for the test to exercise the trade paths";
+  if (K == TileKind::margin) EXPECT_GT(liquidated, 5.0) << "the margin account must liquidate for the test to exercise it";
 }
 
 TEST(Hedging, TileLanesMatchOnePathAtATime) {
@@ -687,8 +706,13 @@ TEST(Hedging, TileLanesMatchOnePathAtATime) {
     expect_tile_matches_single_path<double>(c, perpetual, Precision::float64);
   }
   expect_tile_matches_single_path<float>(plain, "instrument: spot", Precision::float32);
-  expect_tile_matches_single_path<float, true>(charges, perpetual, Precision::float32);
-  expect_tile_matches_single_path<double, true>(impact, perpetual, Precision::float64);
+  expect_tile_matches_single_path<float, TileKind::everlasting>(charges, perpetual, Precision::float32);
+  expect_tile_matches_single_path<double, TileKind::everlasting>(impact, perpetual, Precision::float64);
+  const std::string margin = perpetual + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
+                                         "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 20, "
+                                         "top_up_delay_hours: 2}";
+  expect_tile_matches_single_path<float, TileKind::margin>(charges, margin, Precision::float32);
+  expect_tile_matches_single_path<double, TileKind::margin>(impact, margin, Precision::float64);
 }
 
 }  // namespace

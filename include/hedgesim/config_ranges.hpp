@@ -65,6 +65,13 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.funding.rho", -1, 1, false, false, "", "a correlation"},
     {"hedge.min_trade", 0, 1e7, false, false, "coins", "as book[i].quantity: ten million"},
     {"hedge.lot_size", 0, 1e7, false, false, "coins", "as book[i].quantity: ten million"},
+    {"hedge.margin.collateral_usd", 0, 1e12, true, false, "USD", "a trillion dollars, above any desk's collateral"},
+    {"hedge.margin.initial", 0, 1, true, false, "of the notional", "a margin above the notional is not leverage"},
+    {"hedge.margin.maintenance", 0, 1, true, false, "of the notional", "as hedge.margin.initial"},
+    {"hedge.margin.liquidation_fraction", 0, 1, true, false, "of the position", "a share of the position"},
+    {"hedge.margin.liquidation_penalty", 0, 0.5, false, false, "of the liquidated notional", "venues charge 0.5-1.5%; half the notional is no longer a liquidation"},
+    {"hedge.margin.reserve_usd", 0, 1e12, false, false, "USD", "as hedge.margin.collateral_usd"},
+    {"hedge.margin.top_up_delay_hours", 0, 8760, false, false, "hours", "a year"},
     // costs
     {"costs.fee_bps", 0, 10000, false, true, "basis points", "10000 would be 100% of the traded notional"},
     {"costs.options.fee_fraction", 0, 0.1, false, false, "of the underlying's price", "10% of the underlying per option traded; venues charge 0.03%"},

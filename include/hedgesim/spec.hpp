@@ -135,6 +135,22 @@ struct HedgeOptionSpec {
   double expiry_days = 0.0;
 };
 
+/// hedge.margin: the perpetual hedge sits on margin (hedging/margin.hpp, docs/hedging.md "Margin and
+/// liquidation"): collateral, initial and maintenance rates of the notional |h|·S, what a liquidation
+/// closes and loses, and an optional reserve that tops the account up after a delay. Left out: no margin
+/// account.
+struct MarginSpec {
+  double collateral_usd = 0.0;
+  double initial = 0.0;
+  double maintenance = 0.0;
+  double liquidation_fraction = 1.0;
+  double liquidation_penalty = 0.0;
+  double reserve_usd = 0.0;
+  double top_up_delay_hours = 0.0;
+  bool given = false;  ///< the config has the section (a collateral of 0 there is refused, not "none")
+  bool enabled() const { return given || collateral_usd != 0.0; }
+};
+
 struct HedgeSpec {
   HedgeInstrument instrument = HedgeInstrument::perpetual;
   DeltaSource delta = DeltaSource::implied;
@@ -151,6 +167,7 @@ struct HedgeSpec {
   /// the position is marked at S_T at the horizon without a trade.
   bool unwind_at_expiry = false;
   SurfaceSpec surface;       ///< marks = surface only
+  MarginSpec margin;         ///< perpetual only
 };
 
 /// Gas for on-chain rebalancing: every attempt (executed or failed) costs units × gas price (gwei)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -31,6 +32,7 @@
 #include "hedgesim/errors.hpp"
 #include "hedgesim/format.hpp"
 #include "hedgesim/jobs/report_json.hpp"
+#include "hedgesim/stats/summary.hpp"
 #include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/io/atomic_file.hpp"
 #include "hedgesim/io/backtest_hdf5.hpp"
@@ -218,10 +220,10 @@ void print_policy_table(const std::vector<hs::PolicyResult>& policies) {
 /// everlasting: the book's everlasting options pay funding (everlasting_funding), a column of its own.
 void print_attribution_table(const hs::RunReport& report, bool hedge_options = false, bool everlasting = false) {
   if (report.path_fields < hs::kPathFields) return;
-  std::cout << (hedge_options ? "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage + option costs; "
-                                "unexplained is rounding.\n"
-                              : "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage; unexplained is "
-                                "rounding.\n");
+  std::cout << (hedge_options ? "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage + option costs "
+                                "+ liquidation losses; unexplained is rounding.\n"
+                              : "Where the mean P&L came from (USD): costs are fees + fixed + gas + slippage + liquidation "
+                                "losses; unexplained is rounding.\n");
   std::cout << fmt::format("{:<16} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}{}\n", "policy",
                            "P&L", "inception", "delta", "gamma", "theta", "vega", "higher", "interest", "funding", "costs",
                            everlasting ? fmt::format(" {:>11}", "book fund.") : "");
@@ -234,8 +236,44 @@ void print_attribution_table(const hs::RunReport& report, bool hedge_options = f
                              mean(F::pnl_theta), mean(F::pnl_vega), mean(F::pnl_higher_order), mean(F::pnl_interest),
                              0.0 - mean(F::funding),
                              0.0 - (mean(F::fees) + mean(F::fixed) + mean(F::gas) + mean(F::slippage) +
-                                    (hedge_options ? mean(F::option_costs) : 0.0)),
+                                    (hedge_options ? mean(F::option_costs) : 0.0) + mean(F::liquidation_loss)),
                              everlasting ? fmt::format(" {:>11.2f}", 0.0 - mean(F::everlasting_funding)) : "");
+  }
+}
+
+/// With hedge.margin: one line per policy, how often its hedge was liquidated (with the standard error of
+/// that share), the mean penalty given a liquidation, the mean top-up from the reserve and the collateral
+/// the paths needed (docs/hedging.md "Margin and liquidation").
+void print_margin_table(const hs::RunReport& report, const hs::MarginSpec& margin) {
+  std::cout << fmt::format("Margin account: {:.0f} USD of collateral, initial {:g}, maintenance {:g}; collateral "
+                           "needed: the least collateral with which a path, without the reserve, has no liquidation "
+                           "and no trade cut.\n",
+                           margin.collateral_usd, margin.initial, margin.maintenance);
+  std::cout << fmt::format("{:<16} {:>11} {:>9} {:>14} {:>12} {:>16} {:>16}\n", "policy", "liquidated", "+-s.e.",
+                           "loss | liq.", "top-ups", "collat. needed", "+-s.e.");
+  for (const hs::PolicyResult& r : report.policies) {
+    const hs::Moments& liquidated = r.fields[hs::index_of(hs::PathField::liquidated)];
+    const hs::Moments& need = r.fields[hs::index_of(hs::PathField::collateral_needed)];
+    const double p = liquidated.mean(), n = static_cast<double>(liquidated.count);
+    const double loss = r.fields[hs::index_of(hs::PathField::liquidation_loss)].mean();
+    std::cout << fmt::format("{:<16} {:>10.3f}% {:>8.3f}% {:>14} {:>12.2f} {:>16.2f} {:>16.2f}\n", r.spec.name,
+                             100.0 * p, 100.0 * std::sqrt(p * (1.0 - p) / n),
+                             p > 0.0 ? fmt::format("{:.2f}", loss / p) : "-",
+                             r.fields[hs::index_of(hs::PathField::margin_topups)].mean(), need.mean(),
+                             need.stderr_of_mean());
+  }
+  // Quantiles need every path's value: with output.per_path only (the run's summaries hold P&L and cost's).
+  if (report.policies.empty() || report.policies[0].per_path[hs::index_of(hs::PathField::collateral_needed)].empty())
+    return;
+  std::cout << "Collateral for a 5% and a 1% chance of a liquidation or a cut trade without the reserve (quantiles of "
+               "collateral needed; a run tells them up to its own collateral, '>' beyond it):\n";
+  const double levels[] = {0.95, 0.99};
+  for (const hs::PolicyResult& r : report.policies) {
+    const hs::Summary s = hs::summarize(r.per_path[hs::index_of(hs::PathField::collateral_needed)], levels);
+    const auto show = [&](double q) {
+      return q <= margin.collateral_usd ? fmt::format("{:.0f}", q) : fmt::format("> {:.0f}", margin.collateral_usd);
+    };
+    std::cout << fmt::format("{:<16} {:>16} {:>16}\n", r.spec.name, show(s.quantiles[0]), show(s.quantiles[1]));
   }
 }
 
@@ -285,6 +323,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
                              "received; in the P&L, the same for every policy).\n",
                              f.mean());
   }
+  if (spec.hedge.margin.enabled()) print_margin_table(report, spec.hedge.margin);
   print_attribution_table(report, !spec.hedge.options.empty(), hs::has_everlasting(spec.book));
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
                            backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");

@@ -1,5 +1,5 @@
-// hedge:, hedge.funding:, hedge.options and hedge.surface: — keys of kHedgeKeys, kFundingKeys,
-// kHedgeOptionKeys and kSurfaceKeys (schema.hpp).
+// hedge:, hedge.funding:, hedge.options, hedge.surface: and hedge.margin: — keys of kHedgeKeys,
+// kFundingKeys, kHedgeOptionKeys, kSurfaceKeys and kMarginKeys (schema.hpp).
 #include <algorithm>
 #include <cmath>
 
@@ -91,6 +91,16 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
       parse_surface(e, h.surface);
       return true;
     }
+    if (e.key == "margin") {
+      if (h.instrument != HedgeInstrument::perpetual) {
+        not_used("hedge.margin", e,
+                 std::string("applies only to hedge.instrument: perpetual, not ") + to_string(h.instrument) +
+                     " (a spot hedge holds its coins and is never liquidated): remove it or set hedge.instrument: "
+                     "perpetual");
+      }
+      parse_margin(e, h.margin);
+      return true;
+    }
     if (e.key != "funding") return false;
     if (h.instrument != HedgeInstrument::perpetual) {
       not_used("hedge.funding", e,
@@ -146,7 +156,70 @@ void Parser::parse_surface(const Entry& section, SurfaceSpec& s) {
   }
 }
 
+void Parser::parse_margin(const Entry& section, MarginSpec& m) {
+  const std::span<const Key<MarginSpec>> keys = kMarginKeys;
+  const auto es = map_entries(section, "hedge.margin", keys,
+                              "a map of margin keys (" + join(key_names(keys)) + "), e.g. {collateral_usd: 200000, "
+                              "initial: 0.1, maintenance: 0.05}");
+  m.given = true;
+  const auto given = read(es, "hedge.margin", keys, m);
+  if (const Key<MarginSpec>* k = missing(keys, given)) {
+    fail("hedge.margin." + std::string(k->name) + " is required (margin at line " + std::to_string(section.line) +
+         "): hedge.margin needs collateral_usd, initial and maintenance");
+  }
+}
+
+namespace {
+
+/// hedge.margin: its keys, a perpetual hedge, maintenance <= initial, a delay of whole steps used with a
+/// reserve, and the jobs it runs in (the CPU's margin tile: not with hedge options, surface marks or
+/// everlasting options).
+void validate_margin(const Reporter& r, const RunSpec& s) {
+  const MarginSpec& m = s.hedge.margin;
+  if (!m.enabled()) return;
+  check_keys<MarginSpec>(r, kMarginKeys, m, "hedge.margin.");
+  if (s.hedge.instrument != HedgeInstrument::perpetual) {
+    r.fail_key("hedge.margin", std::string("applies only to hedge.instrument = perpetual, not ") +
+                                   to_string(s.hedge.instrument) +
+                                   " (a spot hedge holds its coins and is never liquidated): remove it or set "
+                                   "hedge.instrument: perpetual");
+  }
+  if (m.maintenance > m.initial) {
+    r.fail("hedge.margin.maintenance", m.maintenance,
+           "must be at most hedge.margin.initial = " + format_number(m.initial) +
+               " (the account is liquidated below maintenance; a trade may go only as far as the initial margin)");
+  }
+  const double steps = m.top_up_delay_hours * s.simulation.steps_per_day / 24.0;
+  if (m.top_up_delay_hours != 0.0 && m.reserve_usd == 0.0) {
+    r.fail("hedge.margin.top_up_delay_hours", m.top_up_delay_hours,
+           "is used only with hedge.margin.reserve_usd > 0 (the reserve the top-ups come from): remove it or "
+           "give reserve_usd");
+  } else if (!is_whole(steps)) {
+    r.fail("hedge.margin.top_up_delay_hours", m.top_up_delay_hours,
+           format_number(m.top_up_delay_hours) + " hours x steps_per_day " + format_number(s.simulation.steps_per_day) +
+               " / 24 = " + format_derived(steps) + " steps: must be a whole number of time steps");
+  }
+  const std::string not_with = "hedge.margin is not available with ";
+  if (!s.hedge.options.empty()) {
+    r.fail_key("hedge.margin", not_with + "hedge.options (the account margins the perpetual alone; option "
+                                          "premiums would need a portfolio margin): remove one of them");
+  }
+  if (s.hedge.marks == MarkSource::surface) {
+    r.fail_key("hedge.margin", not_with + "hedge.marks = surface: remove one of them");
+  }
+  for (std::size_t i = 0; i < s.book.size(); ++i) {
+    if (s.book[i].style == OptionStyle::everlasting) {
+      r.fail_key("hedge.margin", not_with + "everlasting options (book[" + std::to_string(i) + "] is an " +
+                                     to_string(book_type(s.book[i])) + "): remove one of them");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 void validate_hedge(const Reporter& r, const RunSpec& s) {
+  validate_margin(r, s);
   const HedgeSpec& h = s.hedge;
   if (h.marks == MarkSource::surface) {
     // The surface gives every option its own vol: the hedge ratios are its deltas (delta implied), and

@@ -133,6 +133,7 @@ class Parser {
   void parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options);
   void parse_option_costs(const Entry& section, OptionCostSpec& c);
   void parse_surface(const Entry& section, SurfaceSpec& s);
+  void parse_margin(const Entry& section, MarginSpec& m);
   void parse_costs(const Entry& section, CostSpec& c);
   void parse_gas(const Entry& section, GasSpec& g);
   void parse_slippage(const Entry& section, SlippageSpec& sl);

@@ -126,6 +126,7 @@ std::string config_reference(std::string_view section) {
     out += table<FundingSpec>("hedge.funding", "hedge.funding.", kFundingKeys, funding_variants);
     out += table<HedgeOptionSpec>("hedge.options[i]", "hedge.options[i].", kHedgeOptionKeys);
     out += table<SurfaceSpec>("hedge.surface", "hedge.surface.", kSurfaceKeys);
+    out += table<MarginSpec>("hedge.margin", "hedge.margin.", kMarginKeys);
   }
   if (all || section == "costs") {
     out += table<CostSpec>("costs", "costs.", kCostKeys);

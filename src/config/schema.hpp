@@ -130,6 +130,7 @@ inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "min_trade", .field = &HedgeSpec::min_trade, .expected = "a number of coins >= 0", .doc = "smallest rebalance sent, in coins of the underlying; a smaller one is not traded (0: any size)", .rule = Rule::non_negative},
     {.name = "lot_size", .field = &HedgeSpec::lot_size, .expected = "a number of coins >= 0", .doc = "positions are whole lots of this many coins, the policy's position rounded to the nearest (0: any size)", .rule = Rule::non_negative},
     {.name = "unwind_at_expiry", .field = &HedgeSpec::unwind_at_expiry, .expected = "true or false", .doc = "close the hedge (hedge options too) at the book's last expiry, or at simulation.horizon_days if that comes first, paying its costs, and trade no more; false: the position is marked at the horizon's price without a trade"},
+    {.name = "margin", .field = {}, .expected = "a map (below)", .doc = "the perpetual hedge's margin account: collateral, margin rates, liquidation and top-ups (perpetual only); left out: none"},
 };
 
 inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
@@ -141,6 +142,16 @@ inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
 inline constexpr Key<SurfaceSpec> kSurfaceKeys[] = {
     {.name = "file", .field = &SurfaceSpec::file, .expected = "the path of an SVI surface file (hedgesim calibrate --surface)", .doc = "the SVI surface, one slice per expiry (docs/hedging.md \"Volatility surface\"); relative paths from the working directory", .required = true},
     {.name = "dynamics", .field = &SurfaceSpec::dynamics, .expected = "sticky_strike or sticky_delta", .doc = "sticky_strike: a strike keeps its vol as the spot moves; sticky_delta: the smile moves with the spot (vol of ln(K/F_t)), and deltas carry the smile's slope"},
+};
+
+inline constexpr Key<MarginSpec> kMarginKeys[] = {
+    {.name = "collateral_usd", .field = &MarginSpec::collateral_usd, .expected = "a number of USD > 0", .doc = "collateral posted for the hedge at inception; the hedge's equity is it plus the top-ups plus the policy's cash (settlements, funding, costs)", .rule = Rule::positive, .required = true},
+    {.name = "initial", .field = &MarginSpec::initial, .expected = "a rate in (0, 1] of the notional the notional (coins held x S)", .doc = "initial margin: a trade that adds exposure may take the notional (coins held x S) up to equity / initial, and is cut there; equity below it is a margin call", .rule = Rule::in_range, .rule_text = "must be in (0, 1] of the notional (0.1 is 10x leverage)", .required = true},
+    {.name = "maintenance", .field = &MarginSpec::maintenance, .expected = "a rate in (0, 1] of the notional, at most initial", .doc = "maintenance margin: equity below maintenance x the notional (coins held x S) liquidates the position", .rule = Rule::in_range, .rule_text = "must be in (0, 1] of the notional", .required = true},
+    {.name = "liquidation_fraction", .field = &MarginSpec::liquidation_fraction, .expected = "a share in (0, 1]", .doc = "share of the position one liquidation closes (one per step: an account still short liquidates again at the next step)", .rule = Rule::in_range, .rule_text = "must be in (0, 1] of the position"},
+    {.name = "liquidation_penalty", .field = &MarginSpec::liquidation_penalty, .expected = "a share in [0, 0.5] of the liquidated notional", .doc = "loss on a liquidation as a share of the notional closed: the liquidation fee and the slipped price (liquidation_loss, in cost)", .rule = Rule::in_range, .rule_text = "must be in [0, 0.5] of the liquidated notional"},
+    {.name = "reserve_usd", .field = &MarginSpec::reserve_usd, .expected = "a number of USD >= 0", .doc = "reserve that tops the account up after a margin call, back to the initial margin (margin_topups); 0: none", .rule = Rule::non_negative},
+    {.name = "top_up_delay_hours", .field = &MarginSpec::top_up_delay_hours, .expected = "a number of hours >= 0, whole steps", .doc = "hours from a margin call to its top-up's arrival (a liquidation can come first); 0: at once", .rule = Rule::non_negative},
 };
 
 /// Funding's variants: bit(false) deterministic, bit(true) stochastic.

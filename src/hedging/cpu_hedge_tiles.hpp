@@ -1,11 +1,11 @@
 #pragma once
 // The CPU backend's hedging loop (cpu_hedging.cpp): the engine's tiles (engine/cpu_tile.hpp) with a
 // HedgeTile watching each, over chunks of paths on the threads, for the build's ISA and as an x86-64-v4
-// clone. Included by the units that instantiate it: cpu_hedging.cpp, the standard tile,
-// cpu_hedging_surface.cpp, the surface tile (kSurface), and cpu_hedging_everlasting.cpp, the tile of books
-// with everlasting options (kEverlasting). They are units of their own because GCC's inlining limits are
-// per unit: with two tiles in one, the standard tile compiled to other code (0.012% more instructions on
-// btc_short_calls_perp.yaml, callgrind); apart, it is the code it was before the others existed.
+// clone. Each tile kind (TileKind) is compiled in a unit of its own, which defines its
+// cpu_simulate_tiles: cpu_hedging.cpp the standard tile, cpu_hedging_surface.cpp, cpu_hedging_everlasting.cpp
+// and cpu_hedging_margin.cpp the others. GCC's inlining limits are per unit: with two tiles in one, the
+// standard tile compiled to other code (0.012% more instructions on btc_short_calls_perp.yaml,
+// callgrind); apart, it is the code it was before the others existed.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -17,12 +17,22 @@
 
 namespace hedgesim {
 
-/// cpu_simulate_hedging for a job with surface marks (cpu_hedging_surface.cpp), and for a book with
-/// everlasting options (cpu_hedging_everlasting.cpp): out sized and threads resolved by the caller.
-void cpu_simulate_surface_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
-                                  std::vector<double>& out, CpuIsa isa);
-void cpu_simulate_everlasting_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range,
-                                      unsigned threads, std::vector<double>& out, CpuIsa isa);
+/// cpu_simulate_hedging with tile kind K (out sized and threads resolved by the caller), defined in K's unit.
+template <TileKind K>
+void cpu_simulate_tiles(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+                        std::vector<double>& out, CpuIsa isa);
+template <>
+void cpu_simulate_tiles<TileKind::standard>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
+                                            std::vector<double>&, CpuIsa);
+template <>
+void cpu_simulate_tiles<TileKind::surface>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
+                                           std::vector<double>&, CpuIsa);
+template <>
+void cpu_simulate_tiles<TileKind::everlasting>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
+                                               std::vector<double>&, CpuIsa);
+template <>
+void cpu_simulate_tiles<TileKind::margin>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
+                                          std::vector<double>&, CpuIsa);
 
 namespace {
 
@@ -46,16 +56,14 @@ HS_TARGET_V4 void hedge_chunk_v4(const Model& model, const SimulationJob& job, P
 }
 #endif
 
-/// Every path of range hedged by HedgeTile<T, kLanes, kSurface, kEverlasting> (hedge_observer.hpp).
-template <class T, bool kSurface, bool kEverlasting = false>
+/// Every path of range hedged by HedgeTile<T, kLanes, K> (hedge_observer.hpp).
+template <class T, TileKind K>
 void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
                  std::vector<double>& out, CpuIsa isa) {
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     cpu::parallel_chunks(range, threads, [&](std::uint64_t chunk_first, std::uint64_t chunk_last) {
       // ~120 KB of lanes per tile (kMaxPolicies): on the heap, one per chunk, not on the thread's stack.
-      auto tile =
-          std::make_unique<HedgeTile<T, kLanes, kSurface, kEverlasting>>(hedge, out.data(), range.size(), 0, job.seed, 0,
-                                                                         0);
+      auto tile = std::make_unique<HedgeTile<T, kLanes, K>>(hedge, out.data(), range.size(), 0, job.seed, 0, 0);
 #if HS_CPU_V4
       if (isa == CpuIsa::x86_64_v4) return hedge_chunk_v4<T>(model, job, range, chunk_first, chunk_last, *tile);
 #endif
@@ -63,6 +71,17 @@ void run_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange r
       hedge_chunk<T>(model, job, range, chunk_first, chunk_last, *tile);
     });
   });
+}
+
+/// The body of K's cpu_simulate_tiles: run_hedging in the job's precision.
+template <TileKind K>
+void run_tiles(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
+               std::vector<double>& out, CpuIsa isa) {
+  if (job.precision == Precision::float32) {
+    run_hedging<float, K>(job, hedge, range, threads, out, isa);
+  } else {
+    run_hedging<double, K>(job, hedge, range, threads, out, isa);
+  }
 }
 
 }  // namespace

@@ -1,16 +1,13 @@
-// The CPU backend's hedging of jobs with surface marks: the surface tile (HedgeTile<T, L, true>), in a
-// unit of its own (cpu_hedge_tiles.hpp says why).
+// The CPU backend's hedging of jobs with surface marks: the surface tile
+// (HedgeTile<T, L, TileKind::surface>), in a unit of its own (cpu_hedge_tiles.hpp says why).
 #include "cpu_hedge_tiles.hpp"
 
 namespace hedgesim {
 
-void cpu_simulate_surface_hedging(const SimulationJob& job, const HedgeParams& hedge, PathRange range, unsigned threads,
-                                  std::vector<double>& out, CpuIsa isa) {
-  if (job.precision == Precision::float32) {
-    run_hedging<float, true>(job, hedge, range, threads, out, isa);
-  } else {
-    run_hedging<double, true>(job, hedge, range, threads, out, isa);
-  }
+template <>
+void cpu_simulate_tiles<TileKind::surface>(const SimulationJob& job, const HedgeParams& hedge, PathRange range,
+                                  unsigned threads, std::vector<double>& out, CpuIsa isa) {
+  run_tiles<TileKind::surface>(job, hedge, range, threads, out, isa);
 }
 
 }  // namespace hedgesim

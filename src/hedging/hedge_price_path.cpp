@@ -14,11 +14,11 @@ namespace hedgesim {
 
 namespace {
 
-template <bool kSurface, bool kEverlasting>
+template <TileKind K>
 void hedge_one_path(const HedgeParams& local, std::span<const double> spot, std::span<const double> variance,
                     std::span<const double> funding, std::span<const double> gas, std::uint64_t seed,
                     std::uint64_t path, double* out, std::uint64_t stride, std::uint64_t row) {
-  HedgeObserver<double, kSurface, kEverlasting> obs(local, out, stride, row, seed, path);
+  HedgeObserver<double, K> obs(local, out, stride, row, seed, path);
   obs.begin(PathState<double>{0.0, variance[0]});
   for (std::uint32_t n = 1; n <= local.steps; ++n) {
     if (!funding.empty()) obs.tile.market.funding_rate[0] = funding[n - 1];
@@ -40,9 +40,8 @@ void hedge_price_path(const HedgeParams& hp, std::span<const double> spot, std::
   local.funding_stochastic = false;
   local.gas_kappa = local.gas_sigma = local.gas_beta = 0.0;
   if (!gas.empty()) local.gas_log_mean = std::log(gas[0]);
-  with_tile_kind(local, [&](auto surface, auto everlasting) {
-    hedge_one_path<decltype(surface)::value, decltype(everlasting)::value>(local, spot, variance, funding, gas, seed,
-                                                                            path, out, stride, row);
+  with_tile_kind(local, [&](auto kind) {
+    hedge_one_path<decltype(kind)::value>(local, spot, variance, funding, gas, seed, path, out, stride, row);
   });
 }
 

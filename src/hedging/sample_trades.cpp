@@ -9,9 +9,9 @@ namespace hedgesim {
 namespace {
 
 /// HedgeObserver that notes, after each decision time, which policies' trade counts went up.
-template <class T, bool kSurface, bool kEverlasting>
-struct TradeRecorder : HedgeObserver<T, kSurface, kEverlasting> {
-  using Base = HedgeObserver<T, kSurface, kEverlasting>;
+template <class T, TileKind K>
+struct TradeRecorder : HedgeObserver<T, K> {
+  using Base = HedgeObserver<T, K>;
   std::uint32_t* flags;  ///< [policy · stride + step]
   std::uint64_t stride;
   std::int64_t seen[kMaxPolicies] = {};
@@ -39,13 +39,13 @@ struct TradeRecorder : HedgeObserver<T, kSurface, kEverlasting> {
   }
 };
 
-template <class T, bool kSurface, bool kEverlasting>
+template <class T, TileKind K>
 void record(const SimulationJob& job, const HedgeParams& hp, SampleTrades& out) {
   std::vector<double> results(static_cast<std::size_t>(kPathFields) * hp.n_policies);
   const std::uint64_t per_policy = out.count * out.points;
   visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
     for (std::uint64_t path = 0; path < out.count; ++path) {
-      TradeRecorder<T, kSurface, kEverlasting> rec(hp, results.data(), job.seed, path, out.executed.data() + path * out.points, per_policy);
+      TradeRecorder<T, K> rec(hp, results.data(), job.seed, path, out.executed.data() + path * out.points, per_policy);
       simulate_path<T>(model, job.steps, job.seed, path, rec);
     }
   });
@@ -60,12 +60,11 @@ SampleTrades cpu_sample_trades(const SimulationJob& job, const HedgeParams& hedg
   out.points = job.steps + 1;
   out.executed.assign(static_cast<std::size_t>(out.policies) * count * out.points, 0u);
   if (count == 0 || out.policies == 0) return out;
-  with_tile_kind(hedge, [&](auto surface, auto everlasting) {
-    constexpr bool kSurface = decltype(surface)::value, kEverlasting = decltype(everlasting)::value;
+  with_tile_kind(hedge, [&](auto kind) {
     if (job.precision == Precision::float32) {
-      record<float, kSurface, kEverlasting>(job, hedge, out);
+      record<float, decltype(kind)::value>(job, hedge, out);
     } else {
-      record<double, kSurface, kEverlasting>(job, hedge, out);
+      record<double, decltype(kind)::value>(job, hedge, out);
     }
   });
   return out;

@@ -169,9 +169,11 @@ CheckpointIdentity get_identity(Reader& r) {
   id.precision = r.get<std::uint32_t>();
   id.per_path = r.get<std::uint32_t>();
   id.fields = r.get<std::uint32_t>();
-  if (id.fields != path_fields(false, false) && id.fields != path_fields(false, true) && id.fields != path_fields(true, false))
-    throw InputError(fmt::format("checkpoint: {} path fields; expected {}, {} or {}", id.fields, path_fields(false, false),
-                                 path_fields(false, true), path_fields(true, false)));
+  if (id.fields != path_fields(false, false, false) && id.fields != path_fields(false, true, false) &&
+      id.fields != path_fields(false, false, true) && id.fields != path_fields(true, false, false))
+    throw InputError(fmt::format("checkpoint: {} path fields; expected {}, {}, {} or {}", id.fields,
+                                 path_fields(false, false, false), path_fields(false, true, false),
+                                 path_fields(false, false, true), path_fields(true, false, false)));
   id.policies = r.get<std::uint32_t>();
   id.rank = r.get<std::uint32_t>();
   id.ranks = r.get<std::uint32_t>();
@@ -226,7 +228,7 @@ CheckpointIdentity checkpoint_identity(const RunSpec& spec, const BackendInfo& b
   id.seed = spec.simulation.seed;
   id.precision = static_cast<std::uint32_t>(spec.simulation.precision);
   id.per_path = spec.output.per_path ? 1 : 0;
-  id.fields = path_fields(spec.output.attribution, has_everlasting(spec.book));
+  id.fields = path_fields(spec.output.attribution, has_everlasting(spec.book), spec.hedge.margin.enabled());
   id.policies = static_cast<std::uint32_t>(spec.policies.size());
   id.rank = rank;
   id.ranks = ranks;

@@ -165,6 +165,11 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.min_trade = spec.hedge.min_trade;
   hp.lot_size = spec.hedge.lot_size;
   hp.premium_adjusted = spec.hedge.inverse_delta == InverseDelta::premium_adjusted;
+  const MarginSpec& margin = spec.hedge.margin;
+  hp.margin = margin.enabled();
+  hp.margin_params = {margin.collateral_usd, margin.initial,     margin.maintenance, margin.liquidation_fraction,
+                      margin.liquidation_penalty, margin.reserve_usd,
+                      static_cast<std::uint32_t>(std::llround(margin.top_up_delay_hours * spec.simulation.steps_per_day / 24.0))};
 
   // Premiums: the market's price — at each option's vol on the surface with surface marks (at the step
   // grid's τ, as the path marks it), at the implied vol when hedging at it — else the model's closed form.

@@ -43,6 +43,10 @@
 // of HedgeBlock; the config refuses the other marks for them): the market threads pay their funding and
 // close them at the horizon, keeping the book's funding in one more market state field
 // (everlasting_state_field), and the greeks items sum their Europeans' greeks.
+//
+// So does the margin account of hedge.margin (margin.hpp; kMargin of HedgeBlock, the options program
+// without surface marks, which the config refuses with it): each policy item keeps its account in
+// MarginStateField fields after its option state.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -59,11 +63,11 @@ namespace hedgesim {
 
 /// Whether the GPU runs the job with the options kernel (kOptions): it has hedge options, or a rule only
 /// that kernel holds — trade sizes or the unwind (has_execution_rules), premium-adjusted deltas, Leland's
-/// sign per decision (MarketTile::decision_greeks) — so that the standard kernel carries none of their
+/// sign per decision (MarketTile::decision_greeks), everlasting options, a margin account — so that the standard kernel carries none of their
 /// registers. Its policy items keep option state either way.
 HS_HD bool uses_options_kernel(const HedgeParams& hp) {
   return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns ||
-         hp.everlasting;
+         hp.everlasting || hp.margin;
 }
 
 /// The market records of a chunk in shared memory, field-major [field][step of chunk][path].
@@ -169,6 +173,18 @@ enum OptionStateField : unsigned {
 };
 static_assert(kMaxHedgeOptions == 2, "OptionStateField names a position per hedge option");
 
+/// With hedge.margin, a policy item's margin account (MarginLanes) after its option state
+/// (BlockShape::margin_state0).
+enum MarginStateField : unsigned {
+  kMsTopups,
+  kMsPending,
+  kMsArrival,
+  kMsLiquidated,
+  kMsLoss,
+  kMsNeed,
+  kMarginStateFields
+};
+
 /// How a launch divides the work (block_shape picks it).
 struct BlockShape {
   unsigned paths;     ///< paths per block: a multiple of 32
@@ -182,6 +198,7 @@ struct BlockShape {
   bool options_kernel;     ///< uses_options_kernel: option state in the policy items
   bool model_marks;        ///< hp.marks is model: with hedge options, their quote vegas in the records too
   bool everlasting;        ///< hp.everlasting: the market keeps the book's everlasting funding
+  bool margin;             ///< hp.margin: the policy items keep their margin accounts
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -196,9 +213,11 @@ struct BlockShape {
   HS_HD unsigned market_state_fields() const { return everlasting_state_field(attribution) + (everlasting ? 1 : 0); }
   /// The first policy state field of the hedge options' (OptionStateField).
   HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
-  HS_HD unsigned policy_state_fields() const {
+  /// The first policy state field of the margin account's (MarginStateField).
+  HS_HD unsigned margin_state0() const {
     return option_state0() + (!options_kernel ? 0 : attribution ? kOptionAttributionStateFields : kOptionStateFields);
   }
+  HS_HD unsigned policy_state_fields() const { return margin_state0() + (margin ? kMarginStateFields : 0); }
   /// Doubles of shared memory: the records, the decision times per step, ln(S0/K) per option, the
   /// market state of the paths and the policy items' state.
   HS_HD unsigned shared_doubles() const {
@@ -228,6 +247,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   s.options_kernel = uses_options_kernel(hp);
   s.model_marks = hp.marks == MarkSource::model;
   s.everlasting = hp.everlasting;
+  s.margin = hp.margin;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -253,6 +273,7 @@ struct ChunkRecords {
   unsigned market_fields;  ///< BlockShape::market_state_fields
   unsigned option_field0 = 0;  ///< BlockShape::option_field0 (hedge options only)
   unsigned option_state0 = 0;  ///< BlockShape::option_state0 (hedge options only)
+  unsigned margin_state0 = 0;  ///< BlockShape::margin_state0 (the options program only)
 
   HS_HD double& at(unsigned f, unsigned k, unsigned j) const { return base[(f * chunk + k) * paths + j]; }
   HS_HD double* tau_last() const { return base + fields * chunk * paths; }
@@ -442,12 +463,14 @@ HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k
 
 /// One policy's accounts on one path, replaying the recorded market. kModelMarks: the hedge options'
 /// records are model marks (their quote vegas recorded, their vol state the clamped variance);
-/// kEverlasting: the book may hold everlasting options (their funding from the market's state).
-template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false, bool kEverlasting = false>
+/// kEverlasting: the book may hold everlasting options (their funding from the market's state); kMargin:
+/// the hedge may be on margin (its account in the item's state).
+template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false, bool kEverlasting = false,
+          bool kMargin = false>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
   /// The attribution fields come after the run (write_attribution).
-  PolicyTile<T, 1, 1, true, true, kOptions> acc;
+  PolicyTile<T, 1, 1, true, true, kOptions, kMargin> acc;
   bool reads_state;      ///< the rule reads the variance and the gas price
   unsigned target_field;  ///< kRecTarget, or the policy's Leland target
   bool trades_options;    ///< kOptions: the rule trades hedge options (reads their marks)
@@ -518,6 +541,16 @@ struct PolicyThread {
         v(f0 + kOsThetaPnl, o.theta_pnl[0]);
         v(f0 + kOsVegaPnl, o.vega_pnl[0]);
         v(f0 + kOsHigherOrder, o.higher_order[0]);
+      }
+      if (kMargin && mk.hp.margin) {  // fields from BlockShape::margin_state0
+        constexpr unsigned g0 = f0 + (kAttribution ? kOptionAttributionStateFields : kOptionStateFields);
+        MarginLanes<1>& g = acc.margins[0];
+        v(g0 + kMsTopups, g.topups[0]);
+        v(g0 + kMsPending, g.pending[0]);
+        v(g0 + kMsArrival, g.arrival[0]);
+        v(g0 + kMsLiquidated, g.liquidated[0]);
+        v(g0 + kMsLoss, g.loss[0]);
+        v(g0 + kMsNeed, g.need[0]);
       }
     }
   }
@@ -612,8 +645,9 @@ struct PolicyThread {
 /// functions (policy_pnl, put_attribution), so that the policy threads' registers carry none of it.
 /// With hedge options (kOptions) the options' value at the horizon (the item's OptionLanes::value, which
 /// horizon_options left at Σ q·price as finish() computes it), costs and pieces come from its state too.
-/// kEverlasting: the book's everlasting funding from the market's state.
-template <bool kOptions = false, bool kEverlasting = false>
+/// kEverlasting: the book's everlasting funding from the market's state; kMargin: the margin account's fields
+/// and its liquidation penalties (in the charges) from the item's state.
+template <bool kOptions = false, bool kEverlasting = false, bool kMargin = false>
 HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, unsigned item,
                              unsigned items, double* out, std::uint64_t stride, std::uint64_t row, unsigned policy) {
   const auto ps = [&](unsigned f) { return r.policy_state(f, item, items); };
@@ -645,6 +679,11 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
     x.opt_vega = ps(o0 + kOsVegaPnl);
     x.opt_higher_order = ps(o0 + kOsHigherOrder);
     if (kEverlasting && hp.everlasting) x.book_funding = r.state(everlasting_state_field(true), j);
+    if (kMargin && hp.margin) {
+      const unsigned g0 = r.margin_state0;
+      x.margin = {ps(g0 + kMsLiquidated), ps(g0 + kMsLoss), ps(g0 + kMsTopups), ps(g0 + kMsNeed)};
+      x.charges += x.margin.loss;
+    }
     put_attribution<true>(x, put);
   }
   static_assert(BookAttribution<1>::kFirstPiece == 9 && BookAttribution<1>::kStateFields == 16,
@@ -660,6 +699,8 @@ struct HedgeBlock {
   static constexpr bool kModelMarks = kMarks == MarkSource::model;
   /// Everlasting options run in the options program with Black–Scholes marks (file comment).
   static constexpr bool kEverlasting = kOptions && kMarks == MarkSource::black_scholes;
+  /// The margin account runs in the options program without surface marks (file comment).
+  static constexpr bool kMargin = kOptions && kMarks != MarkSource::surface;
   const Model& model;
   const HedgeParams& hp;
   BlockShape shape;
@@ -691,10 +732,10 @@ struct HedgeBlock {
     for (unsigned i = tid; i < shape.items(); i += n_threads)
       if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  HS_HD PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting> policy_thread(unsigned i) const {
+  using Policy = PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting, kMargin>;
+  HS_HD Policy policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
-    return PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting>(hp, out, count, r, seed, first_path + r, item_policy(i),
-                                                                group * shape.policies, records.log_s0k());
+    return Policy(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies, records.log_s0k());
   }
 
 /// Decision steps of the chunk from n0: [n0, min(n0 + K, steps + 1)).
@@ -741,14 +782,14 @@ struct HedgeBlock {
       for (unsigned i = tid; i < shape.items(); i += n_threads) {
         if (!item_valid(i)) continue;
         {
-          PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting> pt = policy_thread(i);
+          Policy pt = policy_thread(i);
           pt.load(records, i, shape.items());
           pt.run(records, item_path(i), n0, n1);
           pt.save(records, i, shape.items());
         }
         if (kAttribution && n1 == steps + 1)
-          write_attribution<kOptions, kEverlasting>(hp, records, steps - n0, item_path(i), i, shape.items(), out, count, row(item_path(i)),
-                               item_policy(i));
+          write_attribution<kOptions, kEverlasting, kMargin>(hp, records, steps - n0, item_path(i), i, shape.items(), out,
+                                                             count, row(item_path(i)), item_policy(i));
       }
     }
   }
@@ -774,7 +815,7 @@ struct BlockFeatures {
   HS_HD static ChunkRecords records(double* shared, const BlockShape& s) {
     if constexpr (kOptions) {
       return ChunkRecords{shared, s.paths, s.chunk, s.record_fields(), s.market_state_fields(), s.option_field0(),
-                          s.option_state0()};
+                          s.option_state0(), s.margin_state0()};
     } else {
       return ChunkRecords{shared, s.paths, s.chunk, s.option_field0(), s.market_state_fields()};
     }

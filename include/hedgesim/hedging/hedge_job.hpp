@@ -50,6 +50,17 @@ struct HedgeOption {
   std::uint32_t expiry_step;
 };
 
+/// hedge.margin in the flat form (hedging/margin.hpp applies it): USD amounts, rates of the notional.
+struct MarginParams {
+  double collateral;   ///< C, USD
+  double initial;      ///< initial margin rate: a trade may take |h|·S up to equity / initial
+  double maintenance;  ///< under maintenance·|h|·S of equity the position is liquidated
+  double fraction;     ///< share of the position a liquidation closes
+  double penalty;      ///< share of the liquidated notional lost
+  double reserve;      ///< USD the top-ups can draw on (0: none)
+  std::uint32_t delay_steps;  ///< steps from a margin call to its top-up
+};
+
 /// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any
 /// policy) and the rule's own parameters in `value`, each rule naming its slots (policies/*.hpp) and
 /// filling them on the host (its PolicyConfig::to_params). Intervals are in steps.
@@ -63,14 +74,18 @@ struct PolicyParams {
 /// The per-path results, one value per (field, policy, path), one line per field: X(name, unit). From
 /// this table come PathField, the field's name in outputs (HDF5 datasets, `<name>_mean` in JSON and
 /// /summary), its unit (HDF5 attributes) and the field count; adding a field is a line here and its
-/// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding + option_costs; turnover is
+/// value in PolicyTile::finish. cost = fees + fixed + gas + slippage + funding + option_costs +
+/// liquidation_loss; turnover is
 /// the traded notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin
 /// (io/units.hpp); option_costs the fees and half-spreads paid trading hedge options (hedge.options);
 /// everlasting_funding the funding the book's everlasting options paid (negative: received; the same for
-/// every policy, part of the P&L through the book's cash, not a cost). The pnl_* fields after it are the
-/// P&L attribution (output.attribution, BookAttribution in hedge_observer.hpp). A run has the fields before
-/// everlasting_funding, that one too when its book holds an everlasting option, and every field with
-/// attribution (path_fields).
+/// every policy, part of the P&L through the book's cash, not a cost). The four after it are the margin
+/// account's (hedge.margin, hedging/margin.hpp): liquidated (1 if the hedge was liquidated on the path),
+/// liquidation_loss (penalties, in cost), margin_topups (USD drawn from the reserve) and collateral_needed.
+/// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
+/// hedge_observer.hpp). A run has the fields before everlasting_funding; that one too when its book holds an
+/// everlasting option; with hedge.margin the margin fields too (and everlasting_funding, 0 without one);
+/// and every field with attribution (path_fields).
 #define HEDGESIM_PATH_FIELDS(X) \
   X(pnl, "USD")                 \
   X(cost, "USD")                \
@@ -85,6 +100,10 @@ struct PolicyParams {
   X(max_delta_error, "coin")     \
   X(option_costs, "USD")        \
   X(everlasting_funding, "USD") \
+  X(liquidated, "count")        \
+  X(liquidation_loss, "USD")    \
+  X(margin_topups, "USD")       \
+  X(collateral_needed, "USD")   \
   X(pnl_inception, "USD")       \
   X(pnl_delta, "USD")           \
   X(pnl_gamma, "USD")           \
@@ -126,7 +145,10 @@ constexpr const char* units_of(PathField f) {
 constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
 /// Fields of a run without attribution and everlasting options: those before everlasting_funding.
 constexpr unsigned kBasePathFields = index_of(PathField::everlasting_funding);
-static_assert(index_of(PathField::pnl_inception) == kBasePathFields + 1, "everlasting_funding sits between the two");
+/// Fields of a run with hedge.margin and without attribution: up to collateral_needed.
+constexpr unsigned kMarginPathFields = index_of(PathField::collateral_needed) + 1;
+static_assert(kMarginPathFields == kBasePathFields + 5 && index_of(PathField::pnl_inception) == kMarginPathFields,
+              "everlasting_funding, then the margin fields, between the base fields and the attribution's");
 
 struct HedgeParams {
   double spot0;
@@ -190,16 +212,21 @@ struct HedgeParams {
   // implied_vol is then the surface's at-the-money vol of the book's last expiry at inception.
   bool sticky_delta;  ///< the surface's dynamics: sticky delta, else sticky strike
   SviSurface surface;  ///< marks = surface: every option's vol from this SVI surface (hedging/option_vol.hpp)
+  /// hedge.margin (hedging/margin.hpp): compiled in only where a template flag says so (the CPU's margin
+  /// tile, the GPU's options program), as the surface is.
+  bool margin;
+  MarginParams margin_params;
 };
 
 /// Whether decision step n closes every policy's hedge (hedge.unwind_at_expiry).
 HS_HD bool unwinds_at(const HedgeParams& hp, std::uint32_t n) { return hp.unwind_step != 0 && n >= hp.unwind_step; }
 
-/// The per-path fields a job computes and reports: every field with attribution, else the base ones and
-/// everlasting_funding when the book holds an everlasting option.
-HS_HD constexpr unsigned path_fields(bool attribution, bool everlasting) {
-  return attribution ? kPathFields : kBasePathFields + (everlasting ? 1 : 0);
+/// The per-path fields a job computes and reports: every field with attribution, else the base ones, with
+/// the margin account's (and everlasting_funding before them) for hedge.margin, and everlasting_funding
+/// when the book holds an everlasting option.
+HS_HD constexpr unsigned path_fields(bool attribution, bool everlasting, bool margin) {
+  return attribution ? kPathFields : margin ? kMarginPathFields : kBasePathFields + (everlasting ? 1 : 0);
 }
-HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution, hp.everlasting); }
+HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution, hp.everlasting, hp.margin); }
 
 }  // namespace hedgesim

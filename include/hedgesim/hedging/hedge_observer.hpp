@@ -58,12 +58,16 @@
 // move of an option's vol along the surface is a move of the spot or of time, in delta, gamma and theta.
 //
 // Everlasting options (BookOption::funding_steps > 0, pricing/everlasting.hpp) are compiled in only where the
-// caller asks (the member templates' kEverlasting: HedgeTile<T, L, false, true> for books that hold one, and
+// caller asks (the member templates' kEverlasting: HedgeTile<T, L, TileKind::everlasting> for books that hold one, and
 // the GPU's options program), so that the tile of any other book carries none of their code. They are
 // marked and hedged as the weighted sum of their Europeans; at each funding time the book pays
 // q·(mark − payoff) (pay_funding, after the decision vol) from its cash or coin, summed in book_funding
 // (everlasting_funding); they are closed at their marks at the horizon. With attribution the marks' jump at
 // a funding time (the funding paid) joins that step's theta and the funding is a piece of its own.
+//
+// A margin account (hp.margin, margin.hpp) is compiled in only where the caller asks too (PolicyTile's
+// kMargin: HedgeTile<T, L, TileKind::margin>, and the GPU's options program): after each step's settlement
+// (accrue) it takes top-ups and liquidates, and at a decision it cuts a trade to the initial margin.
 #include <cstdint>
 #include <type_traits>
 
@@ -71,6 +75,7 @@
 #include "hedgesim/hedging/book_greeks.hpp"
 #include "hedgesim/hedging/book_marks.hpp"
 #include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/hedging/margin.hpp"
 #include "hedgesim/hedging/policy.hpp"
 #include "hedgesim/hedging/trade_size.hpp"
 #include "hedgesim/models/path_state.hpp"
@@ -621,20 +626,23 @@ HS_HD double policy_pnl(double book_cash, double coin, double spot, double cash,
 struct AttributionInputs {
   double inception, book_delta, gamma, theta, vega, higher_order, book_interest;
   double pnl, cash, hedge_value, interest, funding;
-  double charges;  ///< fees + fixed + gas + slippage, in that order, + option_costs
+  double charges;  ///< fees + fixed + gas + slippage, in that order, + option_costs, + liquidation_loss
   double book_funding = 0.0;  ///< the funding the book's everlasting options paid (everlasting_funding)
+  MarginResults margin{};     ///< the margin account's fields (0 without hedge.margin)
   /// The hedge options' pieces (OptionLanes; 0 without them). hedge_value includes the options' value
   /// at the horizon.
   double opt_delta = 0.0, opt_gamma = 0.0, opt_theta = 0.0, opt_vega = 0.0, opt_higher_order = 0.0;
 };
 
-/// The attribution fields of one path and policy: put(field, value) for each. kOptions: with the hedge
+/// The attribution fields of one path and policy, and the fields before them that a run with attribution
+/// always has (everlasting_funding, the margin account's): put(field, value) for each. kOptions: with the hedge
 /// options' pieces (a job with hedge options); without, the same arithmetic as before they existed. The
 /// everlasting options' funding is a piece of its own (everlasting_funding, 0 without them), subtracted last
 /// so that a book without them sums to the same bits as before.
 template <bool kOptions, class Put>
 HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
   put(PathField::everlasting_funding, x.book_funding);
+  x.margin.put_to(put);
   if constexpr (!kOptions) {
     // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
     const double hedge_delta = x.cash + x.hedge_value - x.interest + x.funding + x.charges;
@@ -682,8 +690,10 @@ enum class DecideCode { by_job, rules, sized };
 /// kAttributionLater: finish() leaves the attribution fields to the caller (the GPU's write_attribution).
 /// kOptions: the code for hedge options is compiled (the CPU tile always; on the GPU a kernel of its own,
 /// so the kernel without them carries none of it); it runs only when hp.n_hedge_options > 0.
+/// kMargin: the margin account's code is compiled (margin.hpp: the CPU's margin tile, the GPU's options
+/// program); it runs only when hp.margin.
 template <class T, unsigned L, unsigned NP, bool kLelandGiven = false, bool kAttributionLater = false,
-          bool kOptions = true>
+          bool kOptions = true, bool kMargin = false>
 struct PolicyTile {
   const HedgeParams& hp;
   double* out;           ///< results base: out[(field·n_policies + policy)·stride + row]
@@ -700,6 +710,8 @@ struct PolicyTile {
   /// Each held policy's hedge options (kOptions; used when hp.n_hedge_options > 0), apart from pol so that
   /// the accounts of a job without them stay as dense as they were.
   OptionLanes<L> opts[kOptions ? NP : 1];
+  /// Each held policy's margin account (kMargin; used when hp.margin).
+  MarginLanes<L> margins[kMargin ? NP : 1];
   HS_HD OptionLanes<L>& opt_of(unsigned k) { return opts[kOptions ? k : 0]; }
   HS_HD const OptionLanes<L>& opt_of(unsigned k) const { return opts[kOptions ? k : 0]; }
 
@@ -720,6 +732,7 @@ struct PolicyTile {
         a.traded[l] = 0.0;
         a.interest[l] = 0.0;
       }
+      if (kMargin && hp.margin) margins[k].begin();
       if (!kOptions || hp.n_hedge_options == 0) continue;
       OptionLanes<L>& o = opt_of(k);
       for (unsigned l = 0; l < L; ++l) {
@@ -741,9 +754,21 @@ struct PolicyTile {
     } else {
       for (unsigned k = 0; k < NP && k < count; ++k) accrue_policy<true>(pol[k], mk);
     }
+    if constexpr (kMargin) {
+      if (hp.margin) settle_margins(mk, n);
+    }
     if constexpr (kOptions) {
       if (hp.n_hedge_options == 0) return;
       for (unsigned k = 0; k < NP && k < count; ++k) settle_options(opt_of(k), pol[k], mk, n);
+    }
+  }
+
+  /// Every policy's margin account after the settlement of step n (margin.hpp): top-ups, margin calls and
+  /// liquidations.
+  HS_HD_COLD void settle_margins(const MarketTile<T, L>& mk, std::uint32_t n) {
+    for (unsigned k = 0; k < NP && k < count; ++k) {
+      PolicyLanes<L>& a = pol[k];
+      for (unsigned l = 0; l < L; ++l) margins[k].settle(hp.margin_params, l, n, mk.spot[l], a.hedge[l], a.cash[l]);
     }
   }
 
@@ -944,6 +969,15 @@ struct PolicyTile {
             any |= next[l] != a.hedge[l] ? 1u : 0u;
           }
         }
+        if constexpr (kMargin) {
+          if (hp.margin) {
+            any = 0;
+            for (unsigned l = 0; l < L; ++l) {
+              next[l] = margins[k].allowed(hp.margin_params, l, mk.spot[l], a.hedge[l], next[l], a.cash[l]);
+              any |= next[l] != a.hedge[l] ? 1u : 0u;
+            }
+          }
+        }
         if (any == 0) return;
         execute<reads_last_trade<decltype(rule)>()>(a, mk, p, n, gas, costs);
       });
@@ -1091,7 +1125,10 @@ struct PolicyTile {
         const double pnl = policy_pnl(mk.book_cash[l], mk.coin[l], mk.spot[l], a.cash[l], hedge_value);
         put(PathField::pnl, pnl);
         const double cost = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l] + a.funding[l];
-        put(PathField::cost, options ? cost + ol.costs[l] : cost);
+        const bool margined = kMargin && hp.margin;
+        const MarginResults margin = margined ? margins[k].results(l) : MarginResults{};
+        put(PathField::cost, margined ? (options ? cost + ol.costs[l] : cost) + margin.loss
+                                      : (options ? cost + ol.costs[l] : cost));
         put(PathField::fees, a.fees[l]);
         put(PathField::fixed, a.fixed[l]);
         put(PathField::gas, a.gas[l]);
@@ -1103,14 +1140,20 @@ struct PolicyTile {
         put(PathField::max_delta_error, a.max_error[l]);
         put(PathField::option_costs, options ? ol.costs[l] : 0.0);
         if (everlasting) put(PathField::everlasting_funding, mk.book_funding[l]);
-        static_assert(kPathFields == 21, "a new path field needs its value here (or in put_attribution)");
+        if (margined && !hp.attribution) {  // with attribution put_attribution writes them
+          put(PathField::everlasting_funding, 0.0);
+          margin.put_to(put);
+        }
+        static_assert(kPathFields == 25, "a new path field needs its value here (or in put_attribution)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
         const double charges = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l];
         AttributionInputs x{b.inception[l], b.delta_pnl[l], b.gamma_pnl[l], b.theta_pnl[l], b.vega_pnl[l],
                             b.higher_order[l], b.interest[l], pnl, a.cash[l], hedge_value, a.interest[l], a.funding[l],
                             options ? charges + ol.costs[l] : charges};
+        if (margined) x.charges += margin.loss;
         if (everlasting) x.book_funding = mk.book_funding[l];
+        x.margin = margin;
         if (!options) {
           put_attribution<false>(x, put);
           continue;
@@ -1127,17 +1170,22 @@ struct PolicyTile {
   }
 };
 
+/// Which tile a CPU job runs (HedgeTile), each compiled apart so that the tile of every other job carries
+/// none of its code (file comment): the standard one; kSurface, a job marking on a volatility surface
+/// (hp.marks = surface); kEverlasting, a book holding everlasting options (HedgeParams::everlasting);
+/// kMargin, a hedge on margin (hp.margin, margin.hpp). The config refuses any two together.
+enum class TileKind { standard, surface, everlasting, margin };
+
 /// The hedging of a tile of L paths by every policy (the CPU backend's tile, and one path at a time
-/// for backtests and sample trades), as an observer of the path engine. kSurface: the job marks on a
-/// volatility surface (hp.marks = surface); kEverlasting: its book holds everlasting options
-/// (HedgeParams::everlasting). Each is a tile of its own, so that the tile of every other job carries none
-/// of their code (file comment); the config refuses the two together.
-template <class T, unsigned L, bool kSurface = false, bool kEverlasting = false>
+/// for backtests and sample trades), as an observer of the path engine, of kind K (TileKind).
+template <class T, unsigned L, TileKind K = TileKind::standard>
 struct HedgeTile {
-  static_assert(!(kSurface && kEverlasting), "everlasting options are marked at the decision vol only");
+  static constexpr bool kSurface = K == TileKind::surface;
+  static constexpr bool kEverlasting = K == TileKind::everlasting;
+  static constexpr bool kMargin = K == TileKind::margin;
   double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   MarketTile<T, L> market;
-  PolicyTile<T, L, kMaxPolicies> policies;
+  PolicyTile<T, L, kMaxPolicies, false, false, true, kMargin> policies;
 
   HS_HD HedgeTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
                   std::uint64_t run_seed, std::uint64_t first_path, unsigned valid_lanes)
@@ -1226,9 +1274,9 @@ struct HedgeTile {
 };
 
 /// One path's hedging, as simulate_path's observer (sample trades, backtests, tests).
-template <class T, bool kSurface = false, bool kEverlasting = false>
+template <class T, TileKind K = TileKind::standard>
 struct HedgeObserver {
-  HedgeTile<T, 1, kSurface, kEverlasting> tile;
+  HedgeTile<T, 1, K> tile;
   HS_HD HedgeObserver(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t path_row,
                       std::uint64_t run_seed, std::uint64_t path_index)
       : tile(params, results, rows, path_row, run_seed, path_index, 1) {}
@@ -1236,13 +1284,24 @@ struct HedgeObserver {
   HS_HD void after_step(std::uint32_t n, const PathState<T>& s) { tile.after_step(n, &s.x, &s.v); }
 };
 
-/// Calls f(std::bool_constant<kSurface>{}, std::bool_constant<kEverlasting>{}) with the tile hp's job
-/// runs (HedgeTile): the one place the CPU picks it.
+/// The tile hp's job runs.
+HS_HD TileKind tile_kind(const HedgeParams& hp) {
+  if (hp.marks == MarkSource::surface) return TileKind::surface;
+  if (hp.everlasting) return TileKind::everlasting;
+  if (hp.margin) return TileKind::margin;
+  return TileKind::standard;
+}
+
+/// Calls f(std::integral_constant<TileKind, K>{}) with the tile hp's job runs: the one place the CPU picks it.
 template <class F>
 decltype(auto) with_tile_kind(const HedgeParams& hp, F&& f) {
-  if (hp.marks == MarkSource::surface) return f(std::true_type{}, std::false_type{});
-  if (hp.everlasting) return f(std::false_type{}, std::true_type{});
-  return f(std::false_type{}, std::false_type{});
+  switch (tile_kind(hp)) {
+    case TileKind::surface: return f(std::integral_constant<TileKind, TileKind::surface>{});
+    case TileKind::everlasting: return f(std::integral_constant<TileKind, TileKind::everlasting>{});
+    case TileKind::margin: return f(std::integral_constant<TileKind, TileKind::margin>{});
+    case TileKind::standard: break;
+  }
+  return f(std::integral_constant<TileKind, TileKind::standard>{});
 }
 
 }  // namespace hedgesim

@@ -1,0 +1,102 @@
+#pragma once
+// The margin account of a perpetual hedge (hedge.margin; docs/hedging.md "Margin and liquidation"): the
+// hedge's collateral C, plus the top-ups received from a reserve, plus the policy's cash (the perpetual's
+// settlements h·ΔS, funding, fees and the rest) is its equity E. Per step, after the settlement:
+//  - a pending top-up that is due arrives;
+//  - E < initial·|h|·S is a margin call: without a top-up in transit, the reserve sends what brings E back
+//    to that level (all it has left, if less), arriving after the delay (at once for a delay of 0);
+//  - E < maintenance·|h|·S liquidates a fraction of the position at a penalty (fraction·|h|·S·penalty,
+//    the liquidation fee and the slipped price), once per step: a partial liquidation that leaves the
+//    account short liquidates again at the next step.
+// At a decision, a trade that takes |h| above E/(initial·S) is cut to it (a reduction is never cut).
+// collateral_needed tracks, per path, the least C with which neither rule would have acted (without the
+// reserve): max of maintenance·|h|·S − cash after each settlement and of initial·|h'|·S − cash for
+// each position h' a rule asked for beyond the one held. A path runs as it would without margin until its
+// first liquidation or cut, and those happen only where that running maximum exceeds C + top-ups, so for
+// every level C' ≤ C the share of paths with collateral_needed > C' is the probability that collateral C'
+// without a reserve sees a liquidation or a cut trade (tests/test_margin.cpp checks it path by path).
+// Per lane and without branches on per-path values, like the rules.
+#include <cstdint>
+
+#include "hedgesim/hd.hpp"
+#include "hedgesim/hedging/hedge_job.hpp"
+#include "hedgesim/math.hpp"
+
+namespace hedgesim {
+
+/// A path's margin fields (PathField::liquidated … collateral_needed); all 0 without hedge.margin.
+struct MarginResults {
+  double liquidated = 0.0, loss = 0.0, topups = 0.0, need = 0.0;
+
+  template <class Put>
+  HS_HD void put_to(Put&& put) const {
+    put(PathField::liquidated, liquidated);
+    put(PathField::liquidation_loss, loss);
+    put(PathField::margin_topups, topups);
+    put(PathField::collateral_needed, need);
+  }
+};
+
+/// One policy's margin account on L lanes (hp.margin).
+template <unsigned L>
+struct MarginLanes {
+  double topups[L];      ///< USD received from the reserve
+  double pending[L];     ///< USD of a top-up in transit (0: none)
+  double arrival[L];     ///< the step it arrives at
+  double liquidated[L];  ///< 1 once the position has been liquidated
+  double loss[L];        ///< USD of liquidation penalties
+  double need[L];        ///< collateral_needed so far
+
+  HS_HD void begin() {
+    for (unsigned l = 0; l < L; ++l) topups[l] = pending[l] = arrival[l] = liquidated[l] = loss[l] = need[l] = 0.0;
+  }
+
+  HS_HD MarginResults results(unsigned l) const { return {liquidated[l], loss[l], topups[l], need[l]}; }
+
+  /// Lane l after the settlement of step n at spot S: top-up arrival, margin call, liquidation (file comment).
+  /// hedge and cash are the policy's; the penalty comes out of cash.
+  HS_HD void settle(const MarginParams& mp, unsigned l, std::uint32_t n, double spot, double& hedge, double& cash) {
+    const double due = static_cast<double>(n) >= arrival[l] ? pending[l] : 0.0;
+    topups[l] += due;
+    pending[l] -= due;
+    // An account without a position has nothing to call margin for or to liquidate, whatever its cash.
+    const bool open = hedge != 0.0;
+    const double exposure = m::fabs(hedge) * spot;
+    const double maintenance = mp.maintenance * exposure;
+    need[l] = m::max(need[l], open ? maintenance - cash : 0.0);
+    double equity = mp.collateral + topups[l] + cash;
+    const double call =
+        open && pending[l] == 0.0 ? m::min(mp.reserve - topups[l], mp.initial * exposure - equity) : 0.0;
+    if (call > 0.0) {
+      if (mp.delay_steps == 0) {
+        topups[l] += call;
+        equity += call;
+      } else {
+        pending[l] = call;
+        arrival[l] = static_cast<double>(n + mp.delay_steps);
+      }
+    }
+    if (open && equity < maintenance) {
+      const double closed = mp.fraction * hedge;
+      const double penalty = mp.penalty * m::fabs(closed) * spot;
+      hedge -= closed;
+      cash -= penalty;
+      loss[l] += penalty;
+      liquidated[l] = 1.0;
+    }
+  }
+
+  /// Lane l's position when its rule asks for `next` holding `hedge`: cut to the initial margin's limit
+  /// when it adds exposure beyond it (file comment).
+  HS_HD double allowed(const MarginParams& mp, unsigned l, double spot, double hedge, double next, double cash) {
+    const bool adds = m::fabs(next) > m::fabs(hedge) || next * hedge < 0.0;
+    if (!adds) return next;
+    need[l] = m::max(need[l], mp.initial * m::fabs(next) * spot - cash);
+    const double limit = m::max(mp.collateral + topups[l] + cash, 0.0) / (mp.initial * spot);
+    if (m::fabs(next) <= limit) return next;
+    const double kept = next * hedge > 0.0 ? m::max(limit, m::fabs(hedge)) : limit;
+    return next < 0.0 ? -kept : kept;
+  }
+};
+
+}  // namespace hedgesim

@@ -1,0 +1,237 @@
+// The margin account of a perpetual hedge (issue 14; hedging/margin.hpp, docs/hedging.md "Margin and
+// liquidation"): the account's rules on hand-computed numbers, a run with ample collateral that is the run
+// without margin bit for bit, collateral_needed as the exact threshold of a liquidation or a cut trade path
+// by path, and top-ups that arrive at once or late.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "hedge_cases.hpp"
+#include "hedgesim/config.hpp"
+#include "hedgesim/engine/job.hpp"
+#include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/hedge_observer.hpp"
+#include "hedgesim/hedging/margin.hpp"
+#include "hedgesim/jobs/run_job.hpp"
+
+namespace hedgesim {
+namespace {
+
+// ---- the account's rules, one lane at a time ----
+
+MarginParams params(double collateral, double reserve = 0.0, std::uint32_t delay = 0) {
+  return {collateral, 0.1, 0.05, 0.5, 0.01, reserve, delay};
+}
+
+TEST(Margin, EquityUnderMaintenanceLiquidatesAFractionAtAPenalty) {
+  MarginLanes<1> g;
+  g.begin();
+  // Short 10 coins at S = 100: notional 1000, maintenance 50, initial 100. The perpetual lost 60 USD:
+  // equity 100 − 60 = 40 < 50.
+  double hedge = -10.0, cash = -60.0;
+  g.settle(params(100.0), 0, 5, 100.0, hedge, cash);
+  EXPECT_EQ(hedge, -5.0) << "half the position closed";
+  EXPECT_DOUBLE_EQ(cash, -65.0) << "penalty 0.01 x 5 coins x 100";
+  EXPECT_DOUBLE_EQ(g.loss[0], 5.0);
+  EXPECT_EQ(g.liquidated[0], 1.0);
+  EXPECT_DOUBLE_EQ(g.need[0], 110.0) << "maintenance 50 - cash -60";
+  // At S = 140 the 5 coins left need 0.05 x 5 x 140 = 35 of equity, which is what 100 - 65 leaves.
+  g.settle(params(100.0), 0, 6, 140.0, hedge, cash);
+  EXPECT_EQ(hedge, -5.0) << "equity 35 is not under maintenance 35";
+  cash -= 1.0;
+  g.settle(params(100.0), 0, 7, 140.0, hedge, cash);
+  EXPECT_EQ(hedge, -2.5) << "equity 34 < 35: half of what is left";
+  EXPECT_DOUBLE_EQ(g.loss[0], 5.0 + 0.01 * 2.5 * 140.0);
+}
+
+TEST(Margin, AMarginCallTopsUpAtOnceOrAfterTheDelay) {
+  double hedge = -10.0, cash = -60.0;
+  MarginLanes<1> now;
+  now.begin();
+  now.settle(params(100.0, 1000.0, 0), 0, 3, 100.0, hedge, cash);
+  EXPECT_EQ(hedge, -10.0) << "the top-up of 60 arrives before the liquidation test: equity 100";
+  EXPECT_DOUBLE_EQ(now.topups[0], 60.0);
+  EXPECT_EQ(now.liquidated[0], 0.0);
+  EXPECT_DOUBLE_EQ(now.need[0], 110.0) << "need counts no reserve";
+
+  MarginLanes<1> late;
+  late.begin();
+  late.settle(params(100.0, 30.0, 2), 0, 3, 100.0, hedge, cash);
+  EXPECT_EQ(late.pending[0], 30.0) << "all the reserve has, less than the 60 asked";
+  EXPECT_EQ(late.arrival[0], 5.0);
+  EXPECT_EQ(late.topups[0], 0.0);
+  EXPECT_EQ(hedge, -5.0) << "liquidated while the top-up is in transit";
+  late.settle(params(100.0, 30.0, 2), 0, 4, 100.0, hedge, cash);
+  EXPECT_EQ(late.topups[0], 0.0);
+  late.settle(params(100.0, 30.0, 2), 0, 5, 100.0, hedge, cash);
+  EXPECT_EQ(late.topups[0], 30.0);
+  EXPECT_EQ(late.pending[0], 0.0);
+}
+
+TEST(Margin, AnAccountWithoutAPositionIsNeitherCalledNorLiquidated) {
+  MarginLanes<1> g;
+  g.begin();
+  double hedge = 0.0, cash = -500.0;  // costs beyond the collateral, nothing held
+  g.settle(params(100.0, 1000.0, 0), 0, 1, 100.0, hedge, cash);
+  EXPECT_EQ(g.liquidated[0], 0.0);
+  EXPECT_EQ(g.topups[0], 0.0);
+  EXPECT_EQ(g.need[0], 0.0);
+}
+
+TEST(Margin, InitialMarginCutsATradeThatAddsExposure) {
+  const MarginParams mp = params(100.0);  // equity 100 at cash 0: |h| up to 100 / (0.1 x 100) = 10 coins
+  MarginLanes<1> g;
+  g.begin();
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, -15.0, 0.0), -10.0);
+  EXPECT_DOUBLE_EQ(g.need[0], 150.0) << "0.1 x 15 x 100 - 0";
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, -12.0, -15.0, 0.0), -12.0) << "above the limit already: no more";
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, -12.0, -11.0, 0.0), -11.0) << "a reduction is never cut";
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, 5.0, -15.0, 0.0), -10.0) << "a flip goes to the limit";
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, 8.0, 0.0), 8.0);
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, 8.0, -150.0), 0.0) << "equity -50: nothing may be opened";
+}
+
+// ---- runs ----
+
+/// Short 10 calls (spot 100) on Bates paths with jumps, hedged on the perpetual by three policies, with
+/// `margin` as hedge.margin (empty: none).
+std::string margined_run(const std::string& margin, std::uint64_t paths = 3000) {
+  return "simulation: {paths: " + std::to_string(paths) + ", steps_per_day: 24, seed: 17, precision: float64}\n"
+         "model: " + test::kBatesModel + "\n"
+         "book: [{type: call, strike: 100, expiry_days: 3, quantity: -10}]\n"
+         "hedge: {instrument: perpetual, implied_vol: 0.6, funding: {rate: 0.1}" +
+         (margin.empty() ? "" : ", margin: " + margin) + "}\n"
+         "costs: {fee_bps: 5}\n"
+         "policies:\n"
+         "  - {name: hourly, type: every_step}\n"
+         "  - {name: band, type: delta_band, width: 0.5}\n"
+         "  - {name: daily, type: time, every_hours: 24}\n";
+}
+
+struct MarginRun {
+  HedgeParams hp;
+  std::uint64_t n;
+  std::vector<double> out;
+  double at(PathField f, unsigned p, std::uint64_t i) const { return out[(index_of(f) * hp.n_policies + p) * n + i]; }
+};
+MarginRun run(const std::string& yaml) {
+  const RunSpec spec = parse_config(yaml, "<test>");
+  validate_for_run(spec);
+  MarginRun r{make_hedge_params(spec), spec.simulation.paths, {}};
+  cpu_simulate_hedging(make_simulation_job(spec), r.hp, PathRange{0, r.n}, 2, r.out);
+  return r;
+}
+
+TEST(Margin, AmpleCollateralIsTheRunWithoutMargin) {
+  const MarginRun plain = run(margined_run(""));
+  const MarginRun ample = run(margined_run("{collateral_usd: 1e9, initial: 0.1, maintenance: 0.05, liquidation_penalty: 0.01}"));
+  ASSERT_EQ(tile_kind(ample.hp), TileKind::margin);
+  std::size_t differ = 0;
+  for (unsigned f = 0; f < kBasePathFields; ++f)
+    for (unsigned p = 0; p < plain.hp.n_policies; ++p)
+      for (std::uint64_t i = 0; i < plain.n; ++i) {
+        const double a = plain.at(static_cast<PathField>(f), p, i), b = ample.at(static_cast<PathField>(f), p, i);
+        if (std::memcmp(&a, &b, sizeof a) != 0 && ++differ <= 3)
+          ADD_FAILURE() << to_string(static_cast<PathField>(f)) << " policy " << p << " path " << i << ": " << a << " vs " << b;
+      }
+  EXPECT_EQ(differ, 0u);
+  double need = 0.0;
+  for (unsigned p = 0; p < ample.hp.n_policies; ++p)
+    for (std::uint64_t i = 0; i < ample.n; ++i) {
+      EXPECT_EQ(ample.at(PathField::liquidated, p, i), 0.0);
+      EXPECT_EQ(ample.at(PathField::liquidation_loss, p, i), 0.0);
+      EXPECT_EQ(ample.at(PathField::margin_topups, p, i), 0.0);
+      EXPECT_EQ(ample.at(PathField::everlasting_funding, p, i), 0.0);
+      need += ample.at(PathField::collateral_needed, p, i);
+    }
+  EXPECT_GT(need, 0.0) << "the paths needed collateral";
+}
+
+// A path's collateral_needed is the least collateral with which it has no liquidation and no cut trade
+// (margin.hpp): with collateral C, a path whose need in the ample run is at most C runs as the ample one
+// bit for bit and is never liquidated; one whose need exceeds C is liquidated or trades otherwise. And the
+// run with C has the ample run's share of paths above every level up to C.
+TEST(Margin, CollateralNeededIsTheThresholdOfEveryPath) {
+  const std::string rates = "initial: 0.1, maintenance: 0.05, liquidation_fraction: 1, liquidation_penalty: 0.01";
+  const MarginRun ample = run(margined_run("{collateral_usd: 1e9, " + rates + "}"));
+  const double c = 100.0;
+  const MarginRun tight = run(margined_run("{collateral_usd: 100, " + rates + "}"));
+  std::uint64_t events = 0, liquidations = 0, total = 0;
+  for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
+    for (std::uint64_t i = 0; i < ample.n; ++i) {
+      const double need = ample.at(PathField::collateral_needed, p, i);
+      const bool liquidated = tight.at(PathField::liquidated, p, i) != 0.0;
+      const double pa = ample.at(PathField::pnl, p, i), pt = tight.at(PathField::pnl, p, i);
+      const bool same = std::memcmp(&pa, &pt, sizeof pa) == 0;
+      ++total;
+      if (need <= c) {
+        EXPECT_TRUE(same && !liquidated) << "policy " << p << " path " << i << ": need " << need << " <= " << c;
+        EXPECT_EQ(tight.at(PathField::collateral_needed, p, i), need) << "policy " << p << " path " << i;
+      } else {
+        ++events;
+        liquidations += liquidated;
+        EXPECT_TRUE(liquidated || !same) << "policy " << p << " path " << i << ": need " << need << " > " << c;
+        EXPECT_GT(tight.at(PathField::collateral_needed, p, i), c) << "policy " << p << " path " << i;
+      }
+    }
+  }
+  std::printf("paths over collateral %g: %llu of %llu, %llu of them liquidated\n", c,
+              static_cast<unsigned long long>(events), static_cast<unsigned long long>(total),
+              static_cast<unsigned long long>(liquidations));
+  EXPECT_GT(events, total / 20) << "the collateral must bind on some paths for the test to mean anything";
+  EXPECT_LT(events, total - total / 20) << "and not on all of them";
+  EXPECT_GT(liquidations, 0u);
+  for (const double level : {0.0, 25.0, 50.0, 75.0, 100.0}) {
+    for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
+      std::uint64_t over_ample = 0, over_tight = 0;
+      for (std::uint64_t i = 0; i < ample.n; ++i) {
+        over_ample += ample.at(PathField::collateral_needed, p, i) > level;
+        over_tight += tight.at(PathField::collateral_needed, p, i) > level;
+      }
+      EXPECT_EQ(over_tight, over_ample) << "policy " << p << ", level " << level;
+    }
+  }
+}
+
+// With a reserve that arrives at once, a margin call restores the initial margin before the liquidation
+// test, so nothing is liquidated while the reserve lasts; the same reserve a day late leaves the jumps of
+// the day to liquidate.
+TEST(Margin, ATopUpInTimePreventsTheLiquidationsALateOneDoesNot) {
+  const std::string base = "{collateral_usd: 60, initial: 0.1, maintenance: 0.05, liquidation_penalty: 0.01, reserve_usd: 1e7";
+  const MarginRun now = run(margined_run(base + "}"));
+  const MarginRun late = run(margined_run(base + ", top_up_delay_hours: 24}"));
+  double liquidated_now = 0, liquidated_late = 0, topped = 0;
+  for (unsigned p = 0; p < now.hp.n_policies; ++p)
+    for (std::uint64_t i = 0; i < now.n; ++i) {
+      liquidated_now += now.at(PathField::liquidated, p, i);
+      liquidated_late += late.at(PathField::liquidated, p, i);
+      topped += now.at(PathField::margin_topups, p, i) > 0.0;
+    }
+  std::printf("liquidated paths: top-up at once %g, a day late %g; paths topped up %g\n", liquidated_now,
+              liquidated_late, topped);
+  EXPECT_EQ(liquidated_now, 0.0);
+  EXPECT_GT(topped, 100.0);
+  EXPECT_GT(liquidated_late, 10.0);
+}
+
+// cost includes the liquidation penalties, and the P&L pays them.
+TEST(Margin, LiquidationLossIsACost) {
+  const std::string rates = "initial: 0.1, maintenance: 0.05, liquidation_penalty: 0.02";
+  const MarginRun tight = run(margined_run("{collateral_usd: 60, " + rates + "}", 500));
+  double loss = 0.0;
+  for (unsigned p = 0; p < tight.hp.n_policies; ++p)
+    for (std::uint64_t i = 0; i < tight.n; ++i) {
+      const double parts = tight.at(PathField::fees, p, i) + tight.at(PathField::fixed, p, i) +
+                           tight.at(PathField::gas, p, i) + tight.at(PathField::slippage, p, i) +
+                           tight.at(PathField::funding, p, i) + tight.at(PathField::liquidation_loss, p, i);
+      EXPECT_NEAR(tight.at(PathField::cost, p, i), parts, 1e-9 * (1.0 + std::fabs(parts)));
+      loss += tight.at(PathField::liquidation_loss, p, i);
+    }
+  EXPECT_GT(loss, 0.0);
+}
+
+}  // namespace
+}  // namespace hedgesim
