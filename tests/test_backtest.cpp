@@ -317,6 +317,36 @@ TEST(Backtest, EveryStepOnDeepInTheMoneyCallMatchesTheHandComputedPnl) {
   EXPECT_TRUE(near("pnl_scaled", r.pnl_scaled[1][0], (-fee - fund) * 100.0 / kS[0], 1e-10));
 }
 
+// A margin account (hedge.margin) on history: the deep-in-the-money call's hedge of 1 BTC for two hours on
+// 6,800 USD of collateral, with initial = maintenance margin 10%. The first hour's fall of 87.8 USD and the
+// opening fee leave 6,678 of equity under 0.1 x 67,569.9: the whole coin is liquidated at a 1% penalty, and
+// the rule's purchase that hour is cut to what the equity left carries, 0.888 BTC, which the second hour's
+// rise keeps above maintenance to the horizon.
+TEST(Backtest, AMarginAccountIsLiquidatedAndCutOnHistory) {
+  hs::RunSpec spec = spec_of(deep_itm_config(2));
+  spec.hedge.margin = {.collateral_usd = 6800, .initial = 0.1, .maintenance = 0.1, .liquidation_penalty = 0.01,
+                       .given = true};
+  spec.backtest.has_end = true;
+  spec.backtest.end = kT0 + 2 * 3600;  // the first window only
+  const hs::TimeSeries prices = read(kOkx, hs::SeriesKind::prices);
+  const hs::BacktestReport r = hs::run_backtest(spec, prices, nullptr, nullptr, 1);
+  ASSERT_EQ(r.history.paths, 1u);
+  const double fee0 = 0.0005 * kS[0], penalty = 0.01 * kS[1];
+  const double cash1 = -fee0 + (kS[1] - kS[0]) - penalty;  // after the liquidation an hour in
+  const double h1 = (6800.0 + cash1) / (0.1 * kS[1]);      // the cut purchase
+  const double fees = fee0 + 0.0005 * h1 * kS[1];
+  EXPECT_TRUE(near("liquidated", field(r, 1, hs::PathField::liquidated, 0), 1.0, 0.0));
+  EXPECT_TRUE(near("liquidation_loss", field(r, 1, hs::PathField::liquidation_loss, 0), penalty, 1e-9));
+  EXPECT_TRUE(near("collateral_needed", field(r, 1, hs::PathField::collateral_needed, 0), 0.1 * kS[1] - cash1, 1e-9));
+  EXPECT_TRUE(near("fees", field(r, 1, hs::PathField::fees, 0), fees, 1e-9));
+  EXPECT_TRUE(near("cost", field(r, 1, hs::PathField::cost, 0), fees + penalty, 1e-9));
+  EXPECT_TRUE(near("P&L", field(r, 1, hs::PathField::pnl, 0),
+                   (kS[0] - 0.01 * kS[0]) - (kS[2] - 0.01 * kS[0]) + cash1 - 0.0005 * h1 * kS[1] + h1 * (kS[2] - kS[1]),
+                   1e-8));
+  EXPECT_EQ(field(r, 1, hs::PathField::trades, 0), 2.0);
+  EXPECT_EQ(field(r, 0, hs::PathField::liquidated, 0), 0.0) << "no hedge, nothing to liquidate";
+}
+
 // Binance settles every 8 hours; a row at T covers the hours ending T − 7 h … T at rate/8 each. A
 // 12-hour window from 01:00 accrues the 08:00 rate over the hours ending 02:00 … 08:00 and the 16:00
 // rate over 09:00 … 13:00, on the long 1 BTC of the deep-in-the-money hedge.

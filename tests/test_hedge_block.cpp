@@ -36,6 +36,15 @@ const std::string kShortBook = "[{type: call, strike: 105, expiry_days: 2, quant
 const std::string kMixedBook = "[{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
                                "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]";
 
+/// Twenty delta bands, some with Leland: two policy groups on the GPU.
+std::string twenty_bands() {
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
+              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
+  return twenty + "]\n";
+}
+
 std::string config(const std::string& model, const std::string& hedge, const std::string& costs,
                    const std::string& policies, std::uint64_t paths, Precision precision,
                    const std::string& book = kShortBook) {
@@ -156,12 +165,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileForEveryBlockShape) {
   // 1 and 2 policies: 128 paths a block; 20 policies: two groups of 10, each repeating the market work.
   const std::string one = "policies: [{name: ww, type: whalley_wilmott, risk_aversion: 0.01, leland: true}]\n";
   const std::string two = "policies: [{name: band, type: delta_band, width: 0.3}, {name: every, type: every_step}]\n";
-  std::string twenty = "policies: [";
-  for (int i = 0; i < 20; ++i) {
-    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
-              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
-  }
-  twenty += "]\n";
+  const std::string twenty = twenty_bands();
   const std::string gbm = "{type: gbm, spot: 100, rate: 0.02, vol: 0.7}";
   const std::string hedge = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.05}";
   expect_blocks_match_cpu<double>(config(gbm, hedge, "{fee_bps: 5}", one, 300, Precision::float64), "1 policy");
@@ -371,11 +375,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithEverlastingOptions) {
   const std::string spot = "instrument: spot, delta: implied, implied_vol: 0.6";
   const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
   const std::string policies = test::with_option_policies(kAllPolicies);
-  std::string twenty = "policies: [";
-  for (int i = 0; i < 20; ++i)
-    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
-              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
-  twenty += "]\n";
+  const std::string twenty = twenty_bands();
   for (const bool att : {false, true}) {
     const std::string out = att ? "output: {attribution: true}\n" : "";
     const std::string what = att ? "everlasting options with attribution, " : "everlasting options, ";
@@ -400,11 +400,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
                              "{collateral_usd: 10, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
                              "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3}";
   const std::string costs = "{fee_bps: 5, fixed_per_trade: 0.5}";
-  std::string twenty = "policies: [";
-  for (int i = 0; i < 20; ++i)
-    twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) + ", type: delta_band, width: " +
-              std::to_string(0.05 * (i + 1)) + (i % 7 == 3 ? ", leland: true}" : "}");
-  twenty += "]\n";
+  const std::string twenty = twenty_bands();
   for (const bool att : {false, true}) {
     const std::string out = att ? "output: {attribution: true}\n" : "";
     const std::string what = att ? "margin with attribution, " : "margin, ";
