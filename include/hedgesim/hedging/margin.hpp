@@ -15,7 +15,9 @@
 // first liquidation or cut, and those happen only where that running maximum exceeds C + top-ups, so for
 // every level C' ≤ C the share of paths with collateral_needed > C' is the probability that collateral C'
 // without a reserve sees a liquidation or a cut trade (tests/test_margin.cpp checks it path by path).
-// Per lane and without branches on per-path values, like the rules.
+// Per lane, with branches on the lane's values where the account acts (a call, a liquidation, a cut): they
+// are rarely taken, and the CPU runs the account in a tile of its own (TileKind::margin), so the other
+// tiles keep their branch-free loops.
 #include <cstdint>
 
 #include "hedgesim/hd.hpp"
