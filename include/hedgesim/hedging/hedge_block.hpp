@@ -63,8 +63,8 @@ namespace hedgesim {
 
 /// Whether the GPU runs the job with the options kernel (kOptions): it has hedge options, or a rule only
 /// that kernel holds — trade sizes or the unwind (has_execution_rules), premium-adjusted deltas, Leland's
-/// sign per decision (MarketTile::decision_greeks), everlasting options, a margin account — so that the standard kernel carries none of their
-/// registers. Its policy items keep option state either way.
+/// sign per decision (MarketTile::decision_greeks), everlasting options, a margin account — so that the
+/// standard kernel carries none of their registers. Its policy items keep option state either way.
 HS_HD bool uses_options_kernel(const HedgeParams& hp) {
   return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns ||
          hp.everlasting || hp.margin;

@@ -8,8 +8,8 @@
 // determinant, each row scaled by its largest greek, |Γ_1ν_2 − Γ_2ν_1| / (max(|Γ_1|, |Γ_2|)·max(|ν_1|, |ν_2|)),
 // at most kSingularTolerance — two options of the same expiry and strike, one of them expired, or one
 // whose gamma and vega have both died away next to the other's (a short-dated option far from the money
-// near its expiry), which the system would otherwise answer with positions that overflow. The hedge follows a delta band of half-width `width` coins
-// around −(Δ_book + coin + q_1·Δ_1 + q_2·Δ_2).
+// near its expiry), which the system would otherwise answer with positions that overflow. The hedge
+// follows a delta band of half-width `width` coins around −(Δ_book + coin + q_1·Δ_1 + q_2·Δ_2).
 // Keys: gamma_band, vega_band (>= 0, default 0), width (>= 0, default 0), rebalance_to. Optimiser
 // parameters: gamma_band, vega_band and width (log scale).
 #include "hedgesim/hedging/policies/delta_gamma.hpp"
