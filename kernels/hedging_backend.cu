@@ -1,6 +1,6 @@
 // CUDA backend of the hedging layer: launch code only. The per-path code is include/hedgesim/engine/
 // path.hpp and hedging/, the same source the CPU backend runs; the kernel splits a block's work
-// (kernels/hedging_kernel.cuh). Device plumbing and reductions are the engine's (cuda_util.cuh,
+// (kernels/hedging_kernel.cuh, compiled in the units hedging_launch.cuh names). Device plumbing and reductions are the engine's (cuda_util.cuh,
 // device_summary.cuh).
 #include <cuda_runtime.h>
 
@@ -17,7 +17,7 @@
 #include "hedgesim/errors.hpp"
 #include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/models/model.hpp"
-#include "hedging_kernel.cuh"
+#include "hedging_launch.cuh"
 
 namespace hedgesim {
 namespace {

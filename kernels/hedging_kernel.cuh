@@ -1,12 +1,13 @@
 #pragma once
-// The hedging kernel and its launch (included by hedging_backend.cu). The work of a block is
-// hedging/hedge_block.hpp's, shared with the host emulation the tests run; this file adds only the
-// barriers and the launch shape.
+// The hedging kernel and its launch (declared in hedging_launch.cuh; included by the generated units that
+// instantiate it, kernels/hedging_instances.cu.in). The work of a block is hedging/hedge_block.hpp's,
+// shared with the host emulation the tests run; this file adds only the barriers and the launch shape.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "hedgesim/hedging/hedge_block.hpp"
+#include "hedging_launch.cuh"
 
 namespace hedgesim {
 
@@ -51,8 +52,6 @@ __global__ void __launch_bounds__(kBlockThreadsMax, 4) hedging_kernel(const __gr
   drive_block(block, steps, shape.chunk);
 }
 
-/// Hedges paths [first_path, first_path + count) with every policy of hp (its table, if any, in device
-/// memory) into out[(field·n_policies + policy)·count + row], on `stream`.
 template <class T, class Model>
 cudaError_t launch_hedging(const Model& model, std::uint32_t steps, std::uint64_t seed, const HedgeParams& hp,
                            std::uint64_t first_path, std::uint64_t count, double* out, cudaStream_t stream) {

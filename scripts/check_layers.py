@@ -31,7 +31,11 @@ SUFFIXES = (".hpp", ".cpp", ".cu", ".cuh", ".h")
 
 
 def key_of(rel):
-    """The table's key of a repository path: the path under include/hedgesim/ or src/; kernels/ kept."""
+    """The table's key of a repository path: the path under include/hedgesim/ or src/; kernels/ kept. A
+    source the build generates (…/generated/kernels/hedging_gbm_float.cu) is keyed by its path under
+    generated/, the place of its template."""
+    if "/generated/" in rel:
+        return rel.split("/generated/", 1)[1]
     for prefix in ("include/hedgesim/", "src/"):
         if rel.startswith(prefix):
             return rel[len(prefix):]

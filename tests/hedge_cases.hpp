@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "hedgesim/config.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/jobs/run_job.hpp"
+#include "hedgesim/models/model.hpp"
 
 namespace hedgesim::test {
 
@@ -81,6 +83,21 @@ struct TempSurface {
            "}, funding: {rate: 0.1}";
   }
 };
+
+/// visit_model for the models the equivalence tests run: GBM, and Heston and Bates with the QE scheme. A test
+/// unit that instantiates its per-path program for all seven of visit_model's models takes minutes to
+/// compile (CI's budget); any other model stops the test here, never silently.
+template <class T, class F>
+void visit_test_model(const SimulationJob& job, F&& f) {
+  const ModelParams& p = job.model;
+  const double mu = measure_drift(p, job.measure);
+  if (p.type == ModelType::gbm) return f(make_gbm<T>(p, mu, job.dt_years));
+  if (p.scheme == VarianceScheme::qe && p.type == ModelType::heston)
+    return f(make_heston<T, VarianceScheme::qe>(p, mu, job.dt_years));
+  if (p.scheme == VarianceScheme::qe && p.type == ModelType::bates)
+    return f(make_bates<T, VarianceScheme::qe>(p, mu, job.dt_years));
+  throw std::logic_error("visit_test_model: the equivalence tests run GBM, and Heston or Bates with the QE scheme");
+}
 
 /// A parsed config as the backends take it. Not copied: hp.table points into `table`.
 struct HedgeCase {

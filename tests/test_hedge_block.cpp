@@ -65,7 +65,7 @@ double expect_blocks_match_cpu(const std::string& yaml, const std::string& what)
   cpu_simulate_hedging(job, hp, PathRange{0, n}, 2, cpu);
   std::vector<double> blocks(cpu.size(), std::nan(""));
   const BlockShape shape = block_shape(hp);
-  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+  test::visit_test_model<T>(job, [&](const auto& model) {
     emulate_hedging_blocks<T>(model, job.steps, job.seed, hp, 0, n, blocks.data(), shape);
   });
   double trades = 0.0, liquidated = 0.0;

@@ -670,7 +670,7 @@ void expect_tile_matches_single_path(const std::string& costs, const std::string
   std::vector<double> tiled;
   cpu_simulate_hedging(job, hp, PathRange{0, n}, 2, tiled);
   std::vector<double> single(tiled.size(), std::nan(""));
-  visit_model<T>(job.model, job.measure, job.dt_years, [&](const auto& model) {
+  test::visit_test_model<T>(job, [&](const auto& model) {
     for (std::uint64_t k = 0; k < n; ++k) {
       HedgeObserver<T, K> obs(hp, single.data(), n, k, job.seed, k);
       simulate_path<T>(model, job.steps, job.seed, k, obs);
