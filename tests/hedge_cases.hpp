@@ -50,6 +50,10 @@ inline constexpr const char* kEverlastingHorizon = ", horizon_days: 2.5";
 /// and a put expiring after one day (settled on the way), strikes around a spot of 100.
 inline constexpr const char* kHedgeOptions =
     "options: [{type: call, strike: 100, expiry_days: 5}, {type: put, strike: 97, expiry_days: 1}]";
+/// The same options with position limits (max_position) that bind on most paths of the equivalence tests.
+inline constexpr const char* kLimitedHedgeOptions =
+    "options: [{type: call, strike: 100, expiry_days: 5, max_position: 4}, "
+    "{type: put, strike: 97, expiry_days: 1, max_position: 2.5}]";
 /// Deribit-like option costs (costs.options).
 inline constexpr const char* kOptionCosts = "options: {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}";
 

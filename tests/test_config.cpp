@@ -1339,6 +1339,7 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
        }},
       {"hedge.implied_vol", [](RunSpec& s, double x) { s.hedge.implied_vol = x; }},
       {"hedge.options[i].strike", [](RunSpec& s, double x) { hedge_option(s).strike = x * s.model.spot; }},
+      {"hedge.options[i].max_position", [](RunSpec& s, double x) { hedge_option(s).max_position = x; }},
       {"hedge.options[i].expiry_days",
        [](RunSpec& s, double x) {
          if (x < 1.0 && x > 0.0) one_step_grid(s, x);

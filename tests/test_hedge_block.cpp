@@ -254,6 +254,11 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithHedgeOptions) {
     expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, costs, twenty + out, 33, Precision::float32),
                                    what + "20 policies");
   }
+  // Position limits (max_position) that bind: the clamp is in the policy items' trade_options.
+  const std::string limited = std::string("instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, ") +
+                              test::kLimitedHedgeOptions;
+  expect_blocks_match_cpu<double>(config(kBatesModel, limited, costs, policies, 45, Precision::float64),
+                                  "hedge options with position limits");
 }
 
 TEST(HedgeBlock, EmulationMatchesCpuTileWithModelMarks) {

@@ -391,6 +391,7 @@ struct CudaCase {
                      "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
   std::string horizon;  ///< ", horizon_days: …", or empty: the book's last expiry
   bool attribution = false, options = false, leland = true;
+  bool limited = false;  ///< the hedge options with position limits (test::kLimitedHedgeOptions)
 };
 
 void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
@@ -398,7 +399,8 @@ void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       c.horizon + "}\nmodel: " + test::kBatesModel + "\n" + c.book + "hedge: {" + c.hedge +
-      (c.options ? std::string(", ") + test::kHedgeOptions : std::string()) + "}\ncosts: " + c.costs +
+      (c.options ? std::string(", ") + (c.limited ? test::kLimitedHedgeOptions : test::kHedgeOptions) : std::string()) +
+      "}\ncosts: " + c.costs +
       "\noutput: {per_path: true, attribution: " + std::string(c.attribution ? "true" : "false") + "}\n" +
       (c.options ? test::with_option_policies(policies) : policies);
   const std::string& costs = c.costs;
@@ -455,13 +457,14 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
 }
 
 // The hedge-option kernels (BlockFeatures<…, true, …>, hedge_block.hpp kOptions) against the CPU tile, with
-// and without attribution, with option costs, with the same tolerance.
+// and without attribution, with option costs, with the same tolerance; and with position limits that bind.
 TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
       expect_cuda_matches_cpu({.costs = costs, .attribution = attribution, .options = true}, precision);
+  expect_cuda_matches_cpu({.costs = costs, .options = true, .limited = true}, Precision::float64);
 }
 
 // The same with model marks (the Bates table): read by the market threads with attribution, and by the

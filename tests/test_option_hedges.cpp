@@ -2,8 +2,8 @@
 // delta_gamma_vega policies; docs/hedging.md "Options as hedge instruments"), on the CPU tile: the
 // convergence of delta-gamma hedging on GBM against delta hedging, delta-vega hedging under Heston with
 // the model's own marks against delta hedging at equal cost, exact P&L attribution with option positions
-// (Black–Scholes and model marks), the option costs' accounting, expiry and settlement, and the singular
-// 2×2 fallback. The GPU block program is checked bit for bit against the CPU tile in test_hedge_block.cpp.
+// (Black–Scholes and model marks), the option costs' accounting, expiry and settlement, the singular
+// 2×2 fallback and position limits. The GPU block program is checked bit for bit against the CPU tile in test_hedge_block.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "hedge_cases.hpp"
 #include "hedgesim/hedging/backends.hpp"
+#include "hedgesim/hedging/policy.hpp"  // policy_type_of, which delta_band.hpp uses
 #include "hedgesim/hedging/policies/delta_gamma_vega.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
 
@@ -299,6 +302,57 @@ TEST(OptionHedges, FirstTradeCostsMatchTheFormula) {
               q, spread, expected_spread, fee, expected_fee, opt.price);
   EXPECT_NEAR(spread, expected_spread, 1e-12 * expected_spread);
   EXPECT_NEAR(fee, expected_fee, 1e-12 * expected_fee);
+}
+
+// hedge.options[i].max_position clamps the rule's position: on the first decision delta_gamma wants
+// q = Γ/Γ_option contracts; with a limit m below q it buys m, and pays the half-spread on m, computed by
+// hand; with a limit above q the run is the unlimited run bit for bit.
+TEST(OptionHedges, PositionLimitClampsTheTrade) {
+  const Greeks<double> book = black_scholes_linear(OptionType::call, 100.0, 100.0, 1.0 / 365, 0.0, 0.0, 0.6);
+  const Greeks<double> opt = black_scholes_linear(OptionType::call, 100.0, 110.0, 5.0 / 365, 0.0, 0.0, 0.6);
+  const double q = book.gamma / opt.gamma;
+  const auto run = [&](const std::string& limit) {
+    return hedge("simulation: {paths: 4, steps_per_day: 1, seed: 5, precision: float64}\n"
+                 "model: {type: gbm, spot: 100, rate: 0, vol: 0.6}\n"
+                 "book: [{type: call, strike: 100, expiry_days: 1, quantity: -1}]\n"
+                 "hedge: {instrument: perpetual, delta: implied, implied_vol: 0.6, options: [{type: call, strike: 110, "
+                 "expiry_days: 5" + limit + "}]}\ncosts: {options: {half_spread_vol: 2}}\n"
+                 "policies: [{name: dg, type: delta_gamma}]\n");
+  };
+  const double m = 0.25 * q;
+  const Paths limited = run(", max_position: " + fmt::format("{}", m));
+  const double expected = m * 0.02 * opt.vega;
+  std::printf("delta_gamma wants q = %.6g options; limit %.6g: spread cost %.10g (expected %.10g)\n", q, m,
+              limited.at(PathField::option_costs, 0, 0), expected);
+  EXPECT_NEAR(limited.at(PathField::option_costs, 0, 0), expected, 1e-12 * expected);
+  const Paths free = run(""), loose = run(", max_position: " + fmt::format("{}", 2.0 * q));
+  EXPECT_EQ(free.raw, loose.raw) << "a limit that does not bind changes nothing";
+  EXPECT_NE(free.raw, limited.raw);
+}
+
+// The case docs/hedging.md describes: a 1-day put hedge option, far out of the money in its last hours, is
+// the only gamma without vega there, and delta_gamma_vega every step buys ever more of it (P&L std in
+// the millions of USD on a book whose unhedged std is ~25). Limits on both options bound the positions,
+// and with them the P&L; the test prints the stds and requires the limited one to be within a factor
+// 4 of the unhedged one, where the unlimited one is more than 1,000 times it.
+TEST(OptionHedges, PositionLimitsBoundDeltaGammaVegaNearAnExpiringOption) {
+  const auto run = [](const char* options) {
+    return hedge("simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: float64}\n"
+                 "model: " + test::kBatesModel + "\n"
+                 "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
+                 "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n"
+                 "hedge: {instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, " + std::string(options) +
+                 "}\ncosts: {fee_bps: 5, " + test::kOptionCosts + "}\n"
+                 "policies: [{name: none, type: none}, {name: dg, type: delta_gamma}, {name: dgv, type: delta_gamma_vega}]\n");
+  };
+  const Paths free = run(test::kHedgeOptions), limited = run(test::kLimitedHedgeOptions);
+  const double none = spread(free, PathField::pnl, 0).std, dg = spread(free, PathField::pnl, 1).std;
+  const double dgv = spread(free, PathField::pnl, 2).std, dgv_limited = spread(limited, PathField::pnl, 2).std;
+  std::printf("P&L std: unhedged %.6g, delta_gamma %.6g (limited %.6g), delta_gamma_vega %.6g, limited %.6g USD\n",
+              none, dg, spread(limited, PathField::pnl, 1).std, dgv, dgv_limited);
+  EXPECT_GT(dgv, 1000.0 * none) << "the case no longer shows the unlimited positions' problem";
+  EXPECT_LT(dgv_limited, 4.0 * none);
+  EXPECT_EQ(spread(free, PathField::pnl, 0).std, spread(limited, PathField::pnl, 0).std);
 }
 
 // Two options of the same expiry and strike make the 2×2 system singular: delta_gamma_vega falls back to

@@ -59,6 +59,7 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.implied_vol", 0, 10, true, false, "per square-root year", "1000% volatility, as model.vol"},
     {"hedge.options[i].strike", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
     {"hedge.options[i].expiry_days", 0, 3650, true, false, "days", "as book[i].expiry_days"},
+    {"hedge.options[i].max_position", 0, 1e7, true, false, "contracts", "as book[i].quantity: ten million"},
     {"hedge.funding.rate", -10, 10, false, false, "per year", "1000% a year; crypto funding peaks near 400%"},
     {"hedge.funding.kappa", 0, 1000, true, false, "per year", "as model.kappa"},
     {"hedge.funding.sigma", 0, 100, false, false, "per year per square-root year", "keeps the funding rate's swings finite"},

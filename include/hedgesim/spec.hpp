@@ -133,6 +133,7 @@ struct HedgeOptionSpec {
   OptionType type = OptionType::call;
   double strike = 0.0;
   double expiry_days = 0.0;
+  double max_position = 0.0;  ///< largest |position| a policy may hold, in contracts (0: no limit)
 };
 
 /// hedge.margin: the perpetual hedge sits on margin (hedging/margin.hpp, docs/hedging.md "Margin and

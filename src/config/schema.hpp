@@ -137,6 +137,7 @@ inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
     {.name = "type", .field = &HedgeOptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
     {.name = "strike", .field = &HedgeOptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
     {.name = "expiry_days", .field = &HedgeOptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps; at or before the horizon it settles its payoff, after it it is worth its mark at the horizon", .rule = Rule::positive, .required = true},
+    {.name = "max_position", .field = &HedgeOptionSpec::max_position, .expected = "a number of contracts > 0", .doc = "largest position, long or short, a policy may hold: the rule's position is clamped to it and the perpetual/spot hedge covers the clamped position's delta", .rule = Rule::non_negative, .rule_text = "must be > 0 (or left out: no limit)", .written_positive = "must be > 0 (leave it out for no limit)", .default_text = "no limit"},
 };
 
 inline constexpr Key<SurfaceSpec> kSurfaceKeys[] = {

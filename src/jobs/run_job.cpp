@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -235,7 +236,8 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) {
     const HedgeOptionSpec& o = spec.hedge.options[i];
     hp.hedge_options[i] = {o.type, o.strike,
-                           static_cast<std::uint32_t>(std::llround(o.expiry_days * spec.simulation.steps_per_day))};
+                           static_cast<std::uint32_t>(std::llround(o.expiry_days * spec.simulation.steps_per_day)),
+                           o.max_position > 0.0 ? o.max_position : std::numeric_limits<double>::infinity()};
   }
   hp.opt_fee_fraction = spec.costs.options.fee_fraction;
   hp.opt_fee_cap = spec.costs.options.fee_cap;

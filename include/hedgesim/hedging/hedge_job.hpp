@@ -2,6 +2,7 @@
 // The hedging simulation's parameters in the flat form both backends read (no heap, no strings):
 // the book, the hedge instrument, the costs and the policies, built once on the host from a RunSpec.
 #include <cstdint>
+#include <limits>
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/delta_table.hpp"
@@ -48,6 +49,8 @@ struct HedgeOption {
   OptionType type;
   double strike;
   std::uint32_t expiry_step;
+  /// Contracts: a policy's position is clamped to ±max_position; +inf, the default, is no limit.
+  double max_position = std::numeric_limits<double>::infinity();
 };
 
 /// hedge.margin in the flat form (hedging/margin.hpp applies it): USD amounts, rates of the notional.

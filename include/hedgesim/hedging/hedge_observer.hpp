@@ -853,8 +853,9 @@ struct PolicyTile {
     }
   }
 
-  /// Policy pp's option trades at decision n (its rule's options()), at the marks mk.opt_*, and its hedge
-  /// target with the new positions' deltas in opt_target (from the book's, tgt).
+  /// Policy pp's option trades at decision n (its rule's options(), each position clamped to its option's
+  /// ±max_position), at the marks mk.opt_*, and its hedge target with the new positions' deltas in
+  /// opt_target (from the book's, tgt).
   template <class Rule>
   HS_HD_COLD void trade_options(const PolicyParams& pp, PolicyLanes<L>& a, OptionLanes<L>& o, const MarketTile<T, L>& mk,
                            const double* tgt, std::uint32_t n) {
@@ -873,7 +874,10 @@ struct PolicyTile {
       double target = tgt[l];
       for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
         if (i >= hp.n_hedge_options) break;
-        const double q = c.live[i] ? want[i] : 0.0;  // an expired option is not traded (its position is 0)
+        // An expired option is not traded (its position is 0). The clamp keeps a NaN a NaN and, with no
+        // limit (+inf), every position's bits.
+        const double limit = hp.hedge_options[i].max_position;
+        const double q = c.live[i] ? (want[i] > limit ? limit : want[i] < -limit ? -limit : want[i]) : 0.0;
         trade_option(o, a, mk, i, l, q);
         target -= q * mk.opt_delta[i][l];
       }
