@@ -1,7 +1,7 @@
 // CUDA backend of the hedging layer: launch code only. The per-path code is include/hedgesim/engine/
 // path.hpp and hedging/, the same source the CPU backend runs; the kernel splits a block's work
-// (kernels/hedging_kernel.cuh, compiled in the units hedging_launch.cuh names). Device plumbing and reductions are the engine's (cuda_util.cuh,
-// device_summary.cuh).
+// (kernels/hedging_kernel.cuh, compiled in the units hedging_launch.cuh names). Device plumbing and
+// reductions are the engine's (cuda_util.cuh, device_summary.cuh).
 #include <cuda_runtime.h>
 
 #include <algorithm>

@@ -50,7 +50,8 @@ inline constexpr const char* kEverlastingHorizon = ", horizon_days: 2.5";
 /// and a put expiring after one day (settled on the way), strikes around a spot of 100.
 inline constexpr const char* kHedgeOptions =
     "options: [{type: call, strike: 100, expiry_days: 5}, {type: put, strike: 97, expiry_days: 1}]";
-/// The same options with position limits (max_position) that bind on most paths of the equivalence tests.
+/// The same options with position limits (max_position) that bind in the equivalence tests: on their 45-path
+/// book, delta_gamma's mean option cost falls from 4.62 to 0.53 with them, delta_gamma_vega's from 7.64 to 0.87.
 inline constexpr const char* kLimitedHedgeOptions =
     "options: [{type: call, strike: 100, expiry_days: 5, max_position: 4}, "
     "{type: put, strike: 97, expiry_days: 1, max_position: 2.5}]";
