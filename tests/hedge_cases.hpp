@@ -55,6 +55,12 @@ inline constexpr const char* kHedgeOptions =
 inline constexpr const char* kLimitedHedgeOptions =
     "options: [{type: call, strike: 100, expiry_days: 5, max_position: 4}, "
     "{type: put, strike: 97, expiry_days: 1, max_position: 2.5}]";
+/// Two rolling hedge options (hedge.options: tenor_days, roll_days): an at-the-money call on a strike grid of 2,
+/// listed every 18 hourly steps and rolled 6 before its expiry, and a put at 97% of the spot, unrounded, rolled
+/// every 6 steps; on a 2-day book a run has 2 and 7 rolls, which chunk boundaries fall between and on.
+inline constexpr const char* kRollingHedgeOptions =
+    "options: [{type: call, tenor_days: 1, roll_days: 0.25, strike_step: 2}, "
+    "{type: put, tenor_days: 0.75, roll_days: 0.5, moneyness: 0.97}]";
 /// Deribit-like option costs (costs.options).
 inline constexpr const char* kOptionCosts = "options: {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}";
 

@@ -1285,6 +1285,18 @@ HedgeOptionSpec& hedge_option(RunSpec& s) {
   return s.hedge.options[0];
 }
 
+/// hedge.options[0] made a rolling option of `tenor` days rolled `roll` days before its expiry, for the
+/// ranges of the rolling keys; a tenor under two days is two steps of the grid, rolled after one.
+HedgeOptionSpec& rolling_option(RunSpec& s, double tenor = 7.0, double roll = 2.0) {
+  if (tenor < 2.0 && tenor > 0.0) {
+    one_step_grid(s, tenor / 2.0);
+    roll = tenor / 2.0;
+  }
+  HedgeOptionSpec& o = hedge_option(s);
+  o = {.type = OptionType::call, .tenor_days = tenor, .roll_days = roll};
+  return o;
+}
+
 /// A margin account on the perpetual hedge (hedge.margin), for the ranges of its keys.
 MarginSpec& margin(RunSpec& s) {
   MarginSpec& m = s.hedge.margin;
@@ -1340,6 +1352,9 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.implied_vol", [](RunSpec& s, double x) { s.hedge.implied_vol = x; }},
       {"hedge.options[i].strike", [](RunSpec& s, double x) { hedge_option(s).strike = x * s.model.spot; }},
       {"hedge.options[i].max_position", [](RunSpec& s, double x) { hedge_option(s).max_position = x; }},
+      {"hedge.options[i].tenor_days", [](RunSpec& s, double x) { rolling_option(s, x); }},
+      {"hedge.options[i].moneyness", [](RunSpec& s, double x) { rolling_option(s).moneyness = x; }},
+      {"hedge.options[i].strike_step", [](RunSpec& s, double x) { rolling_option(s).strike_step = x * s.model.spot; }},
       {"hedge.options[i].expiry_days",
        [](RunSpec& s, double x) {
          if (x < 1.0 && x > 0.0) one_step_grid(s, x);

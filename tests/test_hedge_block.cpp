@@ -36,6 +36,16 @@ const std::string kShortBook = "[{type: call, strike: 105, expiry_days: 2, quant
 const std::string kMixedBook = "[{type: call, strike: 105, expiry_days: 2, quantity: -10},\n"
                                "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]";
 
+/// Twenty policies, delta bands and option policies in turn: two policy groups on the GPU.
+std::string twenty_option_policies() {
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i)
+    twenty += (i ? ", " : "") + std::string("{name: g") + std::to_string(i) + ", type: " +
+              (i % 3 == 0 ? "delta_band" : i % 3 == 1 ? "delta_gamma" : "delta_gamma_vega") +
+              ", width: " + std::to_string(0.05 * (i + 1)) + (i % 3 == 0 ? "}" : ", gamma_band: 0.1}");
+  return twenty + "]\n";
+}
+
 /// Twenty delta bands, some with Leland: two policy groups on the GPU.
 std::string twenty_bands() {
   std::string twenty = "policies: [";
@@ -236,12 +246,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithHedgeOptions) {
                                          "depth_usd: 1e5}, ") + test::kOptionCosts + "}";
   const std::string policies = test::with_option_policies(kAllPolicies);
   const std::string attribution = "output: {attribution: true}\n";
-  std::string twenty = "policies: [";
-  for (int i = 0; i < 20; ++i)
-    twenty += (i ? ", " : "") + std::string("{name: g") + std::to_string(i) + ", type: " +
-              (i % 3 == 0 ? "delta_band" : i % 3 == 1 ? "delta_gamma" : "delta_gamma_vega") +
-              ", width: " + std::to_string(0.05 * (i + 1)) + (i % 3 == 0 ? "}" : ", gamma_band: 0.1}");
-  twenty += "]\n";
+  const std::string twenty = twenty_option_policies();
   for (const bool att : {false, true}) {
     const std::string out = att ? attribution : "";
     const std::string what = att ? "hedge options with attribution, " : "hedge options, ";
@@ -394,6 +399,50 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithEverlastingOptions) {
     expect_blocks_match_cpu<float>(everlasting(config(kBatesModel, spot, "{fee_bps: 5}", twenty + out, 33, Precision::float32)),
                                    what + "20 policies");
   }
+}
+
+// Rolling hedge options (test::kRollingHedgeOptions): the market threads keep the series strikes across chunks
+// and record them, the greeks items take the closing marks at each roll and the new series' marks, the policy
+// items close the rolled positions there. Black–Scholes marks (both precisions, 20 policies, attribution), model
+// marks (Heston), surface marks (both dynamics), an everlasting book (its funding state before the strikes'),
+// and the unwind at a horizon before the book's expiry.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithRollingHedgeOptions) {
+  const std::string options = std::string(", ") + test::kRollingHedgeOptions;
+  const std::string perpetual = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}" + options;
+  const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
+  const std::string impact = std::string("{fee_bps: 5, failure_probability: 0.2, slippage: {model: sqrt, coefficient: 0.1, "
+                                         "depth_usd: 1e5}, ") + test::kOptionCosts + "}";
+  const std::string policies = test::with_option_policies(kAllPolicies);
+  const std::string heston = "{type: heston, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}";
+  const std::string no_leland = test::with_option_policies(
+      "policies: [{name: every, type: every_step}, {name: band, type: delta_band, width: 0.5}]\n");
+  const test::TempSurface surface("block_rolling");
+  const std::string surface_policies = test::with_option_policies(test::all_policy_types("false"));
+  for (const bool att : {false, true}) {
+    const std::string out = att ? "output: {attribution: true}\n" : "";
+    const std::string what = att ? "rolling hedge options with attribution, " : "rolling hedge options, ";
+    expect_blocks_match_cpu<double>(config(kBatesModel, perpetual, costs, policies + out, 45, Precision::float64),
+                                    what + "float64");
+    expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, impact, twenty_option_policies() + out, 33,
+                                          Precision::float32),
+                                   what + "float32, slippage and failures, 20 policies");
+    expect_blocks_match_cpu<double>(config(heston, "instrument: perpetual, delta: model, marks: model" + options, costs,
+                                           no_leland + out, 40, Precision::float64),
+                                    what + "Heston model marks");
+    for (const char* dynamics : {"sticky_strike", "sticky_delta"})
+      expect_blocks_match_cpu<double>(config(kBatesModel, surface.hedge(dynamics) + options, costs, surface_policies + out,
+                                             37, Precision::float64),
+                                      what + dynamics);
+  }
+  std::string everlasting = config(kBatesModel, perpetual, costs, policies + "output: {attribution: true}\n", 45,
+                                   Precision::float64,
+                                   "[{type: everlasting_call, strike: 105, funding_period_days: 1, quantity: -10},\n"
+                                   "       {type: call, strike: 100, expiry_days: 1, quantity: 3}]");
+  expect_blocks_match_cpu<double>(everlasting.replace(everlasting.find("seed: 7"), 7, "seed: 7, horizon_days: 2.5"),
+                                  "rolling hedge options, everlasting book, attribution");
+  std::string unwind = config(kBatesModel, perpetual + ", unwind_at_expiry: true", costs, policies, 45, Precision::float64);
+  expect_blocks_match_cpu<double>(unwind.replace(unwind.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"),
+                                  "rolling hedge options, the unwind at a horizon before the book's expiry");
 }
 
 // The margin account (hedge.margin, in the options program): each policy item keeps its account across

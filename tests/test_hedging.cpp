@@ -391,7 +391,7 @@ struct CudaCase {
                      "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
   std::string horizon;  ///< ", horizon_days: …", or empty: the book's last expiry
   bool attribution = false, options = false, leland = true;
-  bool limited = false;  ///< the hedge options with position limits (test::kLimitedHedgeOptions)
+  const char* hedge_options = test::kHedgeOptions;  ///< the options list appended with `options`
 };
 
 void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
@@ -399,7 +399,7 @@ void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
   const std::string yaml =
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       c.horizon + "}\nmodel: " + test::kBatesModel + "\n" + c.book + "hedge: {" + c.hedge +
-      (c.options ? std::string(", ") + (c.limited ? test::kLimitedHedgeOptions : test::kHedgeOptions) : std::string()) +
+      (c.options ? std::string(", ") + c.hedge_options : std::string()) +
       "}\ncosts: " + c.costs +
       "\noutput: {per_path: true, attribution: " + std::string(c.attribution ? "true" : "false") + "}\n" +
       (c.options ? test::with_option_policies(policies) : policies);
@@ -457,14 +457,20 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAttribution) {
 }
 
 // The hedge-option kernels (BlockFeatures<…, true, …>, hedge_block.hpp kOptions) against the CPU tile, with
-// and without attribution, with option costs, with the same tolerance; and with position limits that bind.
+// and without attribution, with option costs, with the same tolerance; with position limits that bind, and
+// with rolling hedge options (their strikes in the market state, closing marks in the records).
 TEST(Hedging, CudaIsEquivalentToCpuWithHedgeOptions) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   const std::string costs = std::string("{fee_bps: 5, ") + test::kOptionCosts + "}";
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
       expect_cuda_matches_cpu({.costs = costs, .attribution = attribution, .options = true}, precision);
-  expect_cuda_matches_cpu({.costs = costs, .options = true, .limited = true}, Precision::float64);
+  expect_cuda_matches_cpu({.costs = costs, .options = true, .hedge_options = test::kLimitedHedgeOptions},
+                          Precision::float64);
+  for (const bool attribution : {false, true})
+    expect_cuda_matches_cpu(
+        {.costs = costs, .attribution = attribution, .options = true, .hedge_options = test::kRollingHedgeOptions},
+        Precision::float64);
 }
 
 // The same with model marks (the Bates table): read by the market threads with attribution, and by the

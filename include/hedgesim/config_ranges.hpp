@@ -8,7 +8,8 @@
 // costs.gas.kappa x dt <= 1), which are checked first and keep their messages. Keys without an entry
 // here are integers with their own limits (simulation.paths, seed, threads, output.histogram_bins,
 // output.sample_paths), backtest keys with their own rules (stride_hours, realized_window_hours,
-// naive_utc_offset_hours), and the optimise and policy keys (their own validators).
+// naive_utc_offset_hours), the optimise and policy keys (their own validators), and
+// hedge.options[i].roll_days (below tenor_days, which has a range).
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -60,6 +61,9 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.options[i].strike", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
     {"hedge.options[i].expiry_days", 0, 3650, true, false, "days", "as book[i].expiry_days"},
     {"hedge.options[i].max_position", 0, 1e7, true, false, "contracts", "as book[i].quantity: ten million"},
+    {"hedge.options[i].tenor_days", 0, 3650, true, false, "days", "as book[i].expiry_days"},
+    {"hedge.options[i].moneyness", 1e-3, 1e3, false, false, "(strike / spot)", "as book[i].strike"},
+    {"hedge.options[i].strike_step", 0, 10, false, false, "x model.spot", "a step of ten times the spot lists one strike", true},
     {"hedge.funding.rate", -10, 10, false, false, "per year", "1000% a year; crypto funding peaks near 400%"},
     {"hedge.funding.kappa", 0, 1000, true, false, "per year", "as model.kappa"},
     {"hedge.funding.sigma", 0, 100, false, false, "per year per square-root year", "keeps the funding rate's swings finite"},

@@ -129,11 +129,18 @@ struct FundingSpec {
 
 /// A listed option used as a hedge instrument (hedge.options): fixed strike and expiry on the time grid;
 /// it settles its payoff at expiry, or is worth its Black–Scholes mark at the horizon when it expires later.
+/// hedge.options[i]: a fixed series (strike, expiry_days) or a rolling one (tenor_days, roll_days,
+/// moneyness, strike_step; HedgeOption in hedge_job.hpp).
 struct HedgeOptionSpec {
   OptionType type = OptionType::call;
   double strike = 0.0;
   double expiry_days = 0.0;
   double max_position = 0.0;  ///< largest |position| a policy may hold, in contracts (0: no limit)
+  double tenor_days = 0.0;    ///< rolling: a series' life from listing to expiry (0: a fixed series)
+  double roll_days = 0.0;     ///< rolling: a series is rolled this long before its expiry
+  double moneyness = 1.0;     ///< rolling: strike / spot at listing, before rounding to strike_step
+  double strike_step = 0.0;   ///< rolling: listed strikes are multiples of this, USD (0: not rounded)
+  bool rolling() const { return tenor_days != 0.0 || roll_days != 0.0; }
 };
 
 /// hedge.margin: the perpetual hedge sits on margin (hedging/margin.hpp, docs/hedging.md "Margin and

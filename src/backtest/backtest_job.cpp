@@ -96,7 +96,7 @@ std::string coverage(const TimeSeries& s) {
 }
 
 /// One window's parameters: the base parameters with the book and the hedge options struck at the window's
-/// spot (strikes scaled by s0 / model.spot), marked at the window's vol, and the policies' bands and
+/// spot (strikes, and rolling options' strike steps, scaled by s0 / model.spot), marked at the window's vol, and the policies' bands and
 /// features relative to the book there.
 HedgeParams window_params(const RunSpec& spec, const HedgeParams& base, double s0, double sigma) {
   HedgeParams hp = base;
@@ -110,7 +110,15 @@ HedgeParams window_params(const RunSpec& spec, const HedgeParams& base, double s
     b.strike = o.strike * scale;
     b.premium = black_scholes_linear(o.type, s0, b.strike, tau, spec.model.rate, spec.model.dividend, sigma).price;
   }
-  for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) hp.hedge_options[i].strike = spec.hedge.options[i].strike * scale;
+  for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) {
+    HedgeOption& h = hp.hedge_options[i];
+    if (is_rolling(h)) {  // its strike grid scales like the book's strikes
+      h.strike_step = spec.hedge.options[i].strike_step * scale;
+      h.strike = listed_strike(h, s0);
+    } else {
+      h.strike = spec.hedge.options[i].strike * scale;
+    }
+  }
   set_policies(spec, s0, sigma, sigma, hp);
   return hp;
 }

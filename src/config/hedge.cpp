@@ -32,16 +32,34 @@ void validate_hedge_options(const Reporter& r, const RunSpec& s) {
                                     " are supported (delta_gamma_vega trades two, delta_gamma and delta_vega the first)");
   }
   const double spd = s.simulation.steps_per_day;
+  const auto on_grid = [&](const std::string& key, double days) {
+    const double steps = days * spd;
+    if (!is_whole(steps) || std::round(steps) < 1.0) {
+      r.fail(key, days,
+             format_number(days) + " days x steps_per_day " + format_number(spd) + " = " + format_derived(steps) +
+                 " steps: must be a whole number of time steps >= 1 (dt = 1/" + format_number(spd) + " day)");
+    }
+  };
   for (std::size_t i = 0; i < options.size(); ++i) {
     const std::string path = "hedge.options[" + std::to_string(i) + "].";
-    check_keys<HedgeOptionSpec>(r, kHedgeOptionKeys, options[i], path, kAnyVariant, "hedge.options[i].",
-                                s.model.spot);
-    const double steps = options[i].expiry_days * spd;
-    if (!is_whole(steps) || std::round(steps) < 1.0) {
-      r.fail(path + "expiry_days", options[i].expiry_days,
-             format_number(options[i].expiry_days) + " days x steps_per_day " + format_number(spd) + " = " +
-                 format_derived(steps) + " steps: must be a whole number of time steps >= 1 (dt = 1/" +
-                 format_number(spd) + " day)");
+    const HedgeOptionSpec& o = options[i];
+    check_keys<HedgeOptionSpec>(r, kHedgeOptionKeys, o, path, o.rolling() ? kRollingSeries : kFixedSeries,
+                                "hedge.options[i].", s.model.spot);
+    if (!o.rolling()) {
+      on_grid(path + "expiry_days", o.expiry_days);
+      continue;
+    }
+    // A spec set in code (not parsed) may mix the two: refused like the YAML's.
+    if (o.strike != 0.0 || o.expiry_days != 0.0) {
+      r.fail(path + (o.strike != 0.0 ? "strike" : "expiry_days"), o.strike != 0.0 ? o.strike : o.expiry_days,
+             "is not used by a rolling option (tenor_days, roll_days): remove it");
+    }
+    on_grid(path + "tenor_days", o.tenor_days);
+    on_grid(path + "roll_days", o.roll_days);
+    if (!(o.roll_days < o.tenor_days)) {
+      r.fail(path + "roll_days", o.roll_days,
+             "must be less than tenor_days = " + format_number(o.tenor_days) +
+                 " (a series is rolled roll_days before its expiry, into one listed then)");
     }
   }
   for (std::size_t i = 0; i < s.policies.size(); ++i) {
@@ -113,10 +131,43 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
 }
 
 void Parser::parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options) {
-  const std::string example = "a list of at most " + std::to_string(kMaxHedgeOptions) +
-                              " options such as - {type: call, strike: 70000, expiry_days: 7}";
-  read_list<HedgeOptionSpec>(section, "hedge.options", kHedgeOptionKeys, example,
-                             "a map such as {type: call, strike: 70000, expiry_days: 7}", {}, options);
+  const std::string expected = "a list of at most " + std::to_string(kMaxHedgeOptions) +
+                               " options such as - {type: call, strike: 70000, expiry_days: 7}";
+  if (!section.value.IsSequence()) {
+    fail("hedge.options at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
+         expected);
+  }
+  const std::span<const Key<HedgeOptionSpec>> keys = kHedgeOptionKeys;
+  std::size_t index = 0;
+  for (const YAML::Node& item : section.value) {
+    const std::string path = "hedge.options[" + std::to_string(index++) + "]";
+    const Entry element{path, item, line_of(item)};
+    where_.line[path] = element.line;
+    const auto es = map_entries(element, path, keys,
+                                "a map such as {type: call, strike: 70000, expiry_days: 7} or {type: call, tenor_days: "
+                                "30, roll_days: 7, strike_step: 1000}");
+    // tenor_days or roll_days make it a rolling option: they decide which keys apply.
+    const bool rolling = find(es, "tenor_days") != nullptr || find(es, "roll_days") != nullptr;
+    const unsigned mine = rolling ? kRollingSeries : kFixedSeries;
+    HedgeOptionSpec o;
+    const auto given = read(es, path, keys, o, [&](const Key<HedgeOptionSpec>& k, const Entry& e) {
+      if (!(k.used_by & mine)) {
+        not_used(path + "." + e.key, e,
+                 rolling ? std::string("is not used by a rolling option (tenor_days, roll_days), whose series are "
+                                       "struck at moneyness x the spot at their listing: remove it, or tenor_days "
+                                       "and roll_days for an option of fixed strike and expiry")
+                         : std::string("is used only by a rolling option, with tenor_days and roll_days instead of "
+                                       "strike and expiry_days"));
+      }
+      return false;
+    });
+    if (const Key<HedgeOptionSpec>* k = missing(keys, given, mine)) {
+      fail(path + "." + std::string(k->name) + " is required" +
+           (rolling ? " by a rolling option (tenor_days, roll_days)" : "") + " (element at line " +
+           std::to_string(element.line) + ")");
+    }
+    options.push_back(o);
+  }
 }
 
 void Parser::parse_funding(const Entry& section, FundingSpec& f) {

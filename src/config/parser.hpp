@@ -56,27 +56,6 @@ class Parser {
     return map_entries(e, path, key_names(keys), expected);
   }
 
-  /// The YAML list `section` (key path `name`: the book, hedge.options) of maps read by `keys`, each from
-  /// a copy of `init`, appended to `out`; `expected` describes the list, `expected_item` one element.
-  template <class S>
-  void read_list(const Entry& section, const std::string& name, std::span<const Key<S>> keys,
-                 const std::string& expected, const std::string& expected_item, const S& init, std::vector<S>& out) {
-    if (!section.value.IsSequence()) {
-      fail(name + " at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " + expected);
-    }
-    std::size_t index = 0;
-    for (const YAML::Node& item : section.value) {
-      const std::string path = name + "[" + std::to_string(index++) + "]";
-      const Entry element{path, item, line_of(item)};
-      where_.line[path] = element.line;
-      S s = init;
-      if (const Key<S>* k = missing(keys, read(map_entries(element, path, keys, expected_item), path, keys, s))) {
-        fail(path + "." + std::string(k->name) + " is required (element at line " + std::to_string(element.line) + ")");
-      }
-      out.push_back(s);
-    }
-  }
-
   /// Reads `es` into `s` by their rows of `keys`, in document order, and returns the names given.
   /// `check(row, entry)` runs first for each entry: it throws when the key does not apply, and
   /// returns true when it has read the value itself (a nested map).

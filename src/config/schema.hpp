@@ -133,10 +133,17 @@ inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "margin", .field = {}, .expected = "a map (below)", .doc = "the perpetual hedge's margin account: collateral, margin rates, liquidation and top-ups (perpetual only); left out: none"},
 };
 
+/// Hedge options' variants: a fixed series (strike, expiry_days) and a rolling one (tenor_days, roll_days, ...),
+/// told apart by tenor_days or roll_days.
+constexpr unsigned kFixedSeries = 1u, kRollingSeries = 2u;
 inline constexpr Key<HedgeOptionSpec> kHedgeOptionKeys[] = {
     {.name = "type", .field = &HedgeOptionSpec::type, .expected = "call or put", .doc = "option type", .required = true},
-    {.name = "strike", .field = &HedgeOptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD", .rule = Rule::positive, .required = true},
-    {.name = "expiry_days", .field = &HedgeOptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps; at or before the horizon it settles its payoff, after it it is worth its mark at the horizon", .rule = Rule::positive, .required = true},
+    {.name = "strike", .field = &HedgeOptionSpec::strike, .expected = "a number > 0", .doc = "strike, USD (a fixed series)", .rule = Rule::positive, .required = true, .used_by = kFixedSeries},
+    {.name = "expiry_days", .field = &HedgeOptionSpec::expiry_days, .expected = "a number of days > 0", .doc = "days to expiry, a whole number of time steps; at or before the horizon it settles its payoff, after it it is worth its mark at the horizon (a fixed series)", .rule = Rule::positive, .required = true, .used_by = kFixedSeries},
+    {.name = "tenor_days", .field = &HedgeOptionSpec::tenor_days, .expected = "a number of days > roll_days", .doc = "a rolling option instead of strike and expiry_days: a series is listed every tenor_days - roll_days days, from t = 0, and expires tenor_days after its listing (whole time steps)", .rule = Rule::positive, .required = true, .used_by = kRollingSeries},
+    {.name = "roll_days", .field = &HedgeOptionSpec::roll_days, .expected = "a number of days > 0 and < tenor_days", .doc = "a rolling option's series is rolled this long before its expiry: the position is closed at its mark (paying costs.options) and the rule trades the series listed then (whole time steps)", .rule = Rule::positive, .required = true, .used_by = kRollingSeries},
+    {.name = "moneyness", .field = &HedgeOptionSpec::moneyness, .expected = "a number > 0 (strike / spot)", .doc = "a rolling option's series is struck at moneyness x the spot at its listing (1: at the money)", .rule = Rule::positive, .used_by = kRollingSeries},
+    {.name = "strike_step", .field = &HedgeOptionSpec::strike_step, .expected = "a number of USD >= 0", .doc = "a rolling option's listed strikes are multiples of this, the series taking the one nearest moneyness x spot (Deribit BTC: 1000 near the money); 0: exactly moneyness x spot", .rule = Rule::non_negative, .used_by = kRollingSeries},
     {.name = "max_position", .field = &HedgeOptionSpec::max_position, .expected = "a number of contracts > 0", .doc = "largest position, long or short, a policy may hold: the rule's position is clamped to it and the perpetual/spot hedge covers the clamped position's delta", .rule = Rule::non_negative, .rule_text = "must be > 0 (or left out: no limit)", .written_positive = "must be > 0 (leave it out for no limit)", .default_text = "no limit"},
 };
 

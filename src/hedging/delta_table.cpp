@@ -298,14 +298,15 @@ DeltaTable::DeltaTable(const ModelParams& model, std::span<const DeltaTableOptio
 namespace {
 
 /// The table's options: the book's, then with model marks the hedge options (their marks are the
-/// table's too, MarketTile::hedge_option_marks; the time axis then reaches their expiries).
+/// table's too, MarketTile::hedge_option_marks; the time axis then reaches their expiries: a rolling
+/// option's series at most tenor_steps away).
 std::vector<DeltaTableOption> table_options(const HedgeParams& hp) {
   std::vector<DeltaTableOption> out;
   for (unsigned k = 0; k < hp.n_options; ++k) out.push_back({hp.options[k].type, hp.options[k].strike, hp.options[k].expiry_step});
   if (hp.marks == MarkSource::model) {
     for (unsigned k = 0; k < hp.n_hedge_options; ++k) {
       const HedgeOption& o = hp.hedge_options[k];
-      out.push_back({o.type, o.strike, o.expiry_step});
+      out.push_back({o.type, o.strike, is_rolling(o) ? o.tenor_steps : o.expiry_step});
     }
   }
   return out;

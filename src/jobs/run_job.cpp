@@ -233,11 +233,24 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
     throw InputError(fmt::format("hedge.options lists {} options; at most {} are supported", spec.hedge.options.size(),
                                  kMaxHedgeOptions));
   hp.n_hedge_options = static_cast<unsigned>(spec.hedge.options.size());
+  hp.rolling_options = false;
   for (std::size_t i = 0; i < spec.hedge.options.size(); ++i) {
     const HedgeOptionSpec& o = spec.hedge.options[i];
-    hp.hedge_options[i] = {o.type, o.strike,
-                           static_cast<std::uint32_t>(std::llround(o.expiry_days * spec.simulation.steps_per_day)),
-                           o.max_position > 0.0 ? o.max_position : std::numeric_limits<double>::infinity()};
+    const auto steps = [&](double days) {
+      return static_cast<std::uint32_t>(std::llround(days * spec.simulation.steps_per_day));
+    };
+    HedgeOption& h = hp.hedge_options[i];
+    h = {o.type, o.strike, steps(o.expiry_days),
+         o.max_position > 0.0 ? o.max_position : std::numeric_limits<double>::infinity()};
+    if (o.rolling()) {
+      h.tenor_steps = steps(o.tenor_days);
+      h.roll_every = h.tenor_steps - steps(o.roll_days);
+      h.moneyness = o.moneyness;
+      h.strike_step = o.strike_step;
+      h.strike = listed_strike(h, model.spot);
+      h.expiry_step = kNeverExpires;
+      hp.rolling_options = true;
+    }
   }
   hp.opt_fee_fraction = spec.costs.options.fee_fraction;
   hp.opt_fee_cap = spec.costs.options.fee_cap;

@@ -161,6 +161,19 @@ HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, Opti
   return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
 }
 
+/// The same for a series of any strike (a rolling hedge option's: its strike is the path's), from the
+/// table's rows directly.
+HS_HD OptionMarks model_series_marks(const HedgeParams& hp, OptionType type, double strike, std::uint32_t expiry_step,
+                                     std::uint32_t n, double spot, double variance) {
+  if (hp.table.data == nullptr) {
+    const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
+    return option_marks(black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol));
+  }
+  const TableMarks t = table_marks(hp.table, type == OptionType::call ? 1.0 : -1.0, m::log(strike), strike,
+                                   expiry_step, spot, variance, n);
+  return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
+}
+
 /// hedge.marks: surface — each live option at its own vol on the surface (option_vol.hpp), options outside
 /// and lanes inside; the state is the decision vol sigma[l], the same at every step. Into out.
 template <unsigned L>

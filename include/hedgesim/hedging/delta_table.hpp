@@ -298,12 +298,12 @@ struct TableMarks {
 /// ∂C/∂σ per vol point (0.01 of σ = √v) of a vega ∂C/∂v at variance v: ∂C/∂σ = 2σ·∂C/∂v.
 HS_HD double vega_per_vol_point(double vega, double variance) { return 0.02 * m::sqrt(m::max(variance, 0.0)) * vega; }
 
-/// The marks of book option `option` at `spot`, variance `variance` and time `step` (hedge.marks: model;
-/// the table must have been built with marks). Delta and gamma are table_greeks'.
-HS_HD TableMarks table_marks(const DeltaTableView& t, unsigned option, double spot, double variance, std::uint32_t step) {
-  const double* opt = t.data + 4 * option;
-  const double log_k = opt[0], sign = opt[1], strike = opt[3];
-  const std::uint32_t expiry = static_cast<std::uint32_t>(opt[2]);
+/// The marks of an option of `strike` (ln K = log_k; sign +1 call, −1 put) expiring at step `expiry` at
+/// `spot`, variance `variance` and time `step` (hedge.marks: model; the table must have been built with
+/// marks, its time axis reaching expiry − step). Delta and gamma are table_greeks'. The table's options
+/// are one such call each (below); a rolling hedge option's series, whose strikes are the path's, another.
+HS_HD TableMarks table_marks(const DeltaTableView& t, double sign, double log_k, double strike, std::uint32_t expiry,
+                             double spot, double variance, std::uint32_t step) {
   if (step >= expiry) {
     const double intrinsic = m::max(sign * (spot - strike), 0.0);
     return {intrinsic, intrinsic > 0.0 ? sign : 0.0, 0.0, 0.0, 0.0, 0.0};
@@ -353,6 +353,12 @@ HS_HD TableMarks table_marks(const DeltaTableView& t, unsigned option, double sp
   out.vega = clamped ? 0.0 : b_w * w_v + spot * nu;
   out.quote_vega = spot * df_q * n1.pdf * m::sqrt(tau);  // ∂B/∂σ = B_w·2σ_wτ at σ_w = √(w/τ)
   return out;
+}
+
+/// The marks of the table's option `option` (the book's, then the hedge options': DeltaTable).
+HS_HD TableMarks table_marks(const DeltaTableView& t, unsigned option, double spot, double variance, std::uint32_t step) {
+  const double* opt = t.data + 4 * option;
+  return table_marks(t, opt[1], opt[0], opt[3], static_cast<std::uint32_t>(opt[2]), spot, variance, step);
 }
 
 /// Delta only (table_greeks; the gamma arithmetic is dropped when inlined).

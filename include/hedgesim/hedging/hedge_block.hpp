@@ -107,6 +107,12 @@ HS_HD constexpr unsigned option_record_fields(bool model_marks) {
   return model_marks ? kOptRecPerOptionModel : kOptRecPerOption;
 }
 
+/// With rolling hedge options (hp.rolling_options), per hedge option i after every option's marks, at
+/// BlockShape::rolling_field0 + kRollRecFields·i + kRollRec*: the strike of the series held into the step
+/// (the market thread's, before a roll there), and at a roll step the closing price and quote vega of
+/// that series (the greeks item's, MarketTile::roll_series).
+enum RollingRecordField : unsigned { kRollRecStrike, kRollRecClosePrice, kRollRecCloseQuoteVega, kRollRecFields };
+
 /// A market thread's state between chunks, kept in shared memory so that its registers are free
 /// while the block's policy threads run: [field][path].
 enum MarketStateField : unsigned {
@@ -125,6 +131,11 @@ enum MarketStateField : unsigned {
 /// after the attribution's fields.
 HS_HD constexpr unsigned everlasting_state_field(bool attribution) {
   return kMarketStateFields + (attribution ? BookAttribution<1>::kStateFields : 0);
+}
+/// With rolling hedge options, the market state field of hedge option i's series strike: after the
+/// everlasting funding's (everlasting: the job has that field).
+HS_HD constexpr unsigned series_strike_state_field(bool attribution, bool everlasting, unsigned i) {
+  return everlasting_state_field(attribution) + (everlasting ? 1 : 0) + i;
 }
 
 /// A policy item's state between chunks, in shared memory like the market's: [field][item].
@@ -199,6 +210,7 @@ struct BlockShape {
   bool model_marks;        ///< hp.marks is model: with hedge options, their quote vegas in the records too
   bool everlasting;        ///< hp.everlasting: the market keeps the book's everlasting funding
   bool margin;             ///< hp.margin: the policy items keep their margin accounts
+  bool rolling;            ///< hp.rolling_options: series strikes in the market state and the records
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -206,11 +218,15 @@ struct BlockShape {
   /// The first record field of the hedge options' (OptionRecordField); also the record fields of a job
   /// without hedge options (the kernel without them reads this, not record_fields()).
   HS_HD unsigned option_field0() const { return kRecordFields + leland; }
-  HS_HD unsigned record_fields() const {
+  /// The first record field of the rolling options' (RollingRecordField).
+  HS_HD unsigned rolling_field0() const {
     return option_field0() +
            (hedge_options > 0 ? kOptRecFirst + option_record_fields(model_marks) * hedge_options : 0);
   }
-  HS_HD unsigned market_state_fields() const { return everlasting_state_field(attribution) + (everlasting ? 1 : 0); }
+  HS_HD unsigned record_fields() const { return rolling_field0() + (rolling ? kRollRecFields * hedge_options : 0); }
+  HS_HD unsigned market_state_fields() const {
+    return series_strike_state_field(attribution, everlasting, 0) + (rolling ? hedge_options : 0);
+  }
   /// The first policy state field of the hedge options' (OptionStateField).
   HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
   /// The first policy state field of the margin account's (MarginStateField).
@@ -248,6 +264,7 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   s.model_marks = hp.marks == MarkSource::model;
   s.everlasting = hp.everlasting;
   s.margin = hp.margin;
+  s.rolling = hp.rolling_options;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
   s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
@@ -274,6 +291,11 @@ struct ChunkRecords {
   unsigned option_field0 = 0;  ///< BlockShape::option_field0 (hedge options only)
   unsigned option_state0 = 0;  ///< BlockShape::option_state0 (hedge options only)
   unsigned margin_state0 = 0;  ///< BlockShape::margin_state0 (the options program only)
+  unsigned rolling_field0 = 0;  ///< BlockShape::rolling_field0 (the options program only)
+  /// Rolling hedge option i's record field f (RollingRecordField).
+  HS_HD double& rolling(unsigned i, unsigned f, unsigned k, unsigned j) const {
+    return at(rolling_field0 + kRollRecFields * i + f, k, j);
+  }
 
   HS_HD double& at(unsigned f, unsigned k, unsigned j) const { return base[(f * chunk + k) * paths + j]; }
   HS_HD double* tau_last() const { return base + fields * chunk * paths; }
@@ -299,9 +321,10 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
-/// then save(). kEverlasting: the program holds everlasting options' code (HedgeBlock).
+/// then save(). kEverlasting: the program holds everlasting options' code (HedgeBlock); kOptions: the
+/// options program's, which keeps the series strikes of rolling hedge options.
 template <class T, class Model, bool kAttribution, MarkSource kMarks = MarkSource::black_scholes,
-          bool kEverlasting = false>
+          bool kEverlasting = false, bool kOptions = false>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
@@ -316,7 +339,7 @@ struct MarketThread {
   /// The state at t = 0.
   HS_HD void start() {
     state = model.initial();
-    mk.template begin<kEverlasting>(&state.v);
+    mk.template begin<kEverlasting, kOptions>(&state.v);
   }
   /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
@@ -330,6 +353,12 @@ struct MarketThread {
     v(kStLogGas, mk.log_gas[0]);
     v(kStSigma, mk.sigma[0]);
     if (kEverlasting && mk.hp.everlasting) v(everlasting_state_field(kAttribution), mk.book_funding[0]);
+    if (kOptions && mk.hp.rolling_options) {
+      const bool everlasting = kEverlasting && mk.hp.everlasting;
+      v(series_strike_state_field(kAttribution, everlasting, 0), mk.series_strike[0][0]);
+      if (mk.hp.n_hedge_options > 1) v(series_strike_state_field(kAttribution, everlasting, 1), mk.series_strike[1][0]);
+      static_assert(kMaxHedgeOptions == 2, "a series strike per hedge option");
+    }
   }
   HS_HD void load(const ChunkRecords& r, unsigned j) {
     load_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
@@ -381,6 +410,11 @@ struct MarketThread {
       r.at(kRecFunding, k, j) = mk.funding_rate[0];
       r.at(kRecLogGas, k, j) = mk.log_gas[0];
       r.at(kRecBookCash, k, j) = mk.book_cash[0];
+      if (kOptions && mk.hp.rolling_options) {  // the strikes held into step n, then those listed there
+        for (unsigned i = 0; i < kMaxHedgeOptions && i < mk.hp.n_hedge_options; ++i)
+          r.rolling(i, kRollRecStrike, k, j) = mk.series_strike[i][0];
+        mk.roll_strikes(n);
+      }
     }
   }
 };
@@ -405,7 +439,19 @@ HS_HD void record_option_marks(const HedgeParams& hp, const ChunkRecords& r, uns
     r.at(f + kOptRecTheta, k, j) = mk.opt_theta[i][0];
     r.at(f + kOptRecVega, k, j) = mk.opt_vega[i][0];
     if (kModelMarks) r.at(f + kOptRecQuoteVega, k, j) = mk.opt_quote_vega[i][0];
+    if (hp.rolling_options && mk.rolled[i]) {
+      r.rolling(i, kRollRecClosePrice, k, j) = mk.close_price[i][0];
+      r.rolling(i, kRollRecCloseQuoteVega, k, j) = mk.close_quote_vega[i][0];
+    }
   }
+}
+
+/// Rolling hedge options: the series strikes held into step n (slot k, path j) from the records, into mk.
+HS_HD void load_series_strikes(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j,
+                               MarketTile<double, 1>& mk) {
+  if (!hp.rolling_options) return;
+  for (unsigned i = 0; i < kMaxHedgeOptions && i < hp.n_hedge_options; ++i)
+    mk.series_strike[i][0] = r.rolling(i, kRollRecStrike, k, j);
 }
 
 /// The horizon's hedge option marks (slot k, path j; kOptions).
@@ -416,6 +462,7 @@ HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, un
   mk.sigma[0] = r.at(kRecSigma, k, j);
   if (kMarks == MarkSource::model) mk.variance[0] = r.at(kRecVariance, k, j);
   if (kMarks == MarkSource::surface) mk.log_spot[0] = r.at(kRecLogSpot, k, j);
+  load_series_strikes(hp, r, k, j, mk);
   record_option_marks<kMarks, kEverlasting>(hp, r, k, j, hp.steps, mk);
 }
 
@@ -449,6 +496,7 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
     marks.sigma[0] = mk.sigma[0];
     if (kMarks == MarkSource::model) marks.variance[0] = mk.variance[0];
     if (kMarks == MarkSource::surface) marks.log_spot[0] = mk.log_spot[0];
+    load_series_strikes(hp, r, k, j, marks);
     record_option_marks<kMarks, kEverlasting>(hp, r, k, j, n, marks);
   }
 }
@@ -558,7 +606,8 @@ struct PolicyThread {
   /// The hedge options' marks of slot k, path j from the records (kOptions, a rule that trades them):
   /// what the policy reads at a decision, or at the horizon their prices (and with attribution the marks'
   /// vol state: σ, or for model marks the clamped variance, as hedge_option_marks takes it).
-  HS_HD void load_option_marks(const ChunkRecords& r, unsigned k, unsigned j, bool decision) {
+  /// At a roll step (decision n) also the closing marks of the series rolled out of.
+  HS_HD void load_option_marks(const ChunkRecords& r, unsigned k, unsigned j, bool decision, std::uint32_t n = 0) {
     const HedgeParams& hp = mk.hp;
     const unsigned f0 = r.option_field0;
     if (kAttribution) {
@@ -574,6 +623,11 @@ struct PolicyThread {
       mk.opt_theta[i][0] = kAttribution ? r.at(f + kOptRecTheta, k, j) : 0.0;
       mk.opt_vega[i][0] = decision || kAttribution ? r.at(f + kOptRecVega, k, j) : 0.0;
       mk.opt_quote_vega[i][0] = !decision ? 0.0 : kModelMarks ? r.at(f + kOptRecQuoteVega, k, j) : mk.opt_vega[i][0];
+      if (hp.rolling_options) {
+        mk.rolled[i] = decision && rolls_at(hp, i, n);
+        mk.close_price[i][0] = mk.rolled[i] ? r.rolling(i, kRollRecClosePrice, k, j) : 0.0;
+        mk.close_quote_vega[i][0] = mk.rolled[i] ? r.rolling(i, kRollRecCloseQuoteVega, k, j) : 0.0;
+      }
     }
   }
   HS_HD void save(const ChunkRecords& r, unsigned item, unsigned items) {
@@ -623,7 +677,7 @@ struct PolicyThread {
     mk.log_gas[0] = reads_state ? r.at(kRecLogGas, k, j) : hp.gas_log_mean;
     mk.gas_cost[0] = hp.gas_units > 0.0 ? r.at(kRecGasCost, k, j) : 0.0;
     mk.times = {r.tau_last()[k], r.discount_last()[k]};
-    if (kOptions && trades_options) load_option_marks(r, k, j, true);
+    if (kOptions && trades_options) load_option_marks(r, k, j, true, n);
     acc.template decide<kOptions ? DecideCode::sized : DecideCode::rules, kEverlasting>(n, mk);
   }
 
@@ -723,9 +777,8 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  HS_HD MarketThread<T, Model, kAttribution, kMarks, kEverlasting> market_thread(unsigned j) const {
-    return MarketThread<T, Model, kAttribution, kMarks, kEverlasting>(model, hp, seed, first_path + row(j), records.log_s0k());
-  }
+  using Market = MarketThread<T, Model, kAttribution, kMarks, kEverlasting, kOptions>;
+  HS_HD Market market_thread(unsigned j) const { return Market(model, hp, seed, first_path + row(j), records.log_s0k()); }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
   HS_HD void start(unsigned tid, unsigned n_threads) const {
@@ -750,7 +803,7 @@ struct HedgeBlock {
     if (ph == 0) {
       for (unsigned j = tid; j < shape.paths; j += n_threads) {
         if (row(j) >= count) break;
-        MarketThread<T, Model, kAttribution, kMarks, kEverlasting> mt = market_thread(j);
+        Market mt = market_thread(j);
         if (n0 == 0) {
           mt.start();
         } else {
@@ -814,8 +867,9 @@ struct BlockFeatures {
   /// a layout the compiler sees.
   HS_HD static ChunkRecords records(double* shared, const BlockShape& s) {
     if constexpr (kOptions) {
-      return ChunkRecords{shared, s.paths, s.chunk, s.record_fields(), s.market_state_fields(), s.option_field0(),
-                          s.option_state0(), s.margin_state0()};
+      return ChunkRecords{shared,           s.paths,          s.chunk,           s.record_fields(),
+                          s.market_state_fields(), s.option_field0(), s.option_state0(), s.margin_state0(),
+                          s.rolling_field0()};
     } else {
       return ChunkRecords{shared, s.paths, s.chunk, s.option_field0(), s.market_state_fields()};
     }

@@ -42,16 +42,39 @@ HS_HD double funding_theta(const BookOption& o, std::uint32_t step, double dt) {
 }
 HS_HD double funding_period(const BookOption& o, double dt) { return static_cast<double>(o.funding_steps) * dt; }
 
-/// A listed option used as a hedge instrument (hedge.options): fixed strike and expiry. It settles its
-/// payoff in USD at its expiry step when that is at or before the horizon, else it is worth its mark at
-/// the horizon.
+/// A listed option used as a hedge instrument (hedge.options). A fixed series has a strike and an expiry
+/// step; it settles its payoff in USD at its expiry step when that is at or before the horizon, else it is
+/// worth its mark at the horizon. A rolling one (tenor_steps > 0; expiry_step is then kNeverExpires) is a
+/// series listed at steps j·roll_every, j = 0, 1, …, each at the strike listed_strike gives the spot there
+/// and expiring tenor_steps later; at its successor's listing, tenor_steps − roll_every steps before its
+/// expiry, a policy closes what it holds of it and its rule trades the new one (docs/hedging.md "Rolling
+/// hedge options"). Its strike is per path (MarketTile::series_strike); it never reaches its expiry.
 struct HedgeOption {
   OptionType type;
-  double strike;
+  double strike;  ///< fixed series; a rolling one: the strike of its first series (listed_strike at S0)
   std::uint32_t expiry_step;
   /// Contracts: a policy's position is clamped to ±max_position; +inf, the default, is no limit.
   double max_position = std::numeric_limits<double>::infinity();
+  std::uint32_t tenor_steps = 0;  ///< rolling: steps from a series' listing to its expiry; 0: a fixed series
+  std::uint32_t roll_every = 0;   ///< rolling: steps between listings, 1 ≤ roll_every < tenor_steps
+  double moneyness = 1.0;         ///< rolling: a series is struck at moneyness × the spot at its listing …
+  double strike_step = 0.0;       ///< … rounded to the nearest multiple of this (USD; 0: not rounded)
 };
+
+HS_HD bool is_rolling(const HedgeOption& o) { return o.tenor_steps != 0; }
+
+/// The strike of a rolling option's series listed at `spot`: the nearest multiple of strike_step to
+/// moneyness·spot (at least one step), or moneyness·spot itself without a step.
+HS_HD double listed_strike(const HedgeOption& o, double spot) {
+  const double at = o.moneyness * spot;
+  if (o.strike_step <= 0.0) return at;
+  return m::max(o.strike_step, m::rint(at / o.strike_step) * o.strike_step);  // ties to even
+}
+
+/// The expiry step of the series of option o in force at decision step n (after a roll at n).
+HS_HD std::uint32_t series_expiry(const HedgeOption& o, std::uint32_t n) {
+  return is_rolling(o) ? n / o.roll_every * o.roll_every + o.tenor_steps : o.expiry_step;
+}
 
 /// hedge.margin in the flat form (hedging/margin.hpp applies it): USD amounts, rates of the notional.
 struct MarginParams {
@@ -219,7 +242,15 @@ struct HedgeParams {
   /// tile, the GPU's options program), as the surface is.
   bool margin;
   MarginParams margin_params;
+  bool rolling_options;  ///< some hedge option rolls (HedgeOption::tenor_steps > 0)
 };
+
+/// Whether hedge option i rolls at decision step n: the successor of a rolling option's series is listed
+/// there (0 < n < the horizon, which marks what is held).
+HS_HD bool rolls_at(const HedgeParams& hp, unsigned i, std::uint32_t n) {
+  const HedgeOption& o = hp.hedge_options[i];
+  return is_rolling(o) && n > 0 && n < hp.steps && n % o.roll_every == 0;
+}
 
 /// Whether decision step n closes every policy's hedge (hedge.unwind_at_expiry).
 HS_HD bool unwinds_at(const HedgeParams& hp, std::uint32_t n) { return hp.unwind_step != 0 && n >= hp.unwind_step; }

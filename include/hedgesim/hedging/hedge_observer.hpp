@@ -46,7 +46,10 @@
 // P&L there. With attribution the options held over each step split like the book's marks — Σ_i q_i
 // times delta, gamma, theta, vega and the rest — into the policy's own pieces (OptionLanes), which
 // join the book's in pnl_delta … pnl_higher_order; their change at the mark is taken out of the
-// accounts' hedge P&L, so the sum stays exact.
+// accounts' hedge P&L, so the sum stays exact. A rolling hedge option (HedgeOption::tenor_steps > 0) has a
+// series strike per lane (MarketTile::series_strike); at a roll step the market takes the old series'
+// closing marks and lists the new one (roll_series), and each option policy closes what it holds at those
+// marks (roll_options; with attribution the step's pieces are taken at them) before its rule trades.
 //
 // Surface marks (hedge.marks: surface, docs/hedging.md "Marks and the volatility surface") are a
 // compile-time property, the flag kSurface of HedgeTile and of the MarketTile functions that mark
@@ -221,6 +224,11 @@ struct MarketTile {
   double opt_theta[kMaxHedgeOptions][L], opt_vega[kMaxHedgeOptions][L], opt_quote_vega[kMaxHedgeOptions][L];
   double option_state[L];
   double book_vega[L];
+  // Rolling hedge options (hp.rolling_options): each one's series strike on each lane, and at a roll step
+  // (rolled[i], the same on every lane) the closing marks of the series rolled out of (roll_series).
+  double series_strike[kMaxHedgeOptions][L];
+  double close_price[kMaxHedgeOptions][L], close_quote_vega[kMaxHedgeOptions][L];
+  bool rolled[kMaxHedgeOptions];
   /// Hedge option i's marks on lane l.
   HS_HD void set_option_marks(unsigned i, unsigned l, const OptionMarks& g) {
     opt_price[i][l] = g.value;
@@ -237,8 +245,9 @@ struct MarketTile {
   HS_HD MarketTile(const HedgeParams& params, std::uint64_t run_seed, std::uint64_t first_path, const double* s0k)
       : hp(params), seed(run_seed), path0(first_path), log_s0k(s0k) {}
 
-  /// v[l]: lane l's variance at t = 0 (ln(S0/S0) = 0 on every path).
-  template <bool kEverlasting = false>
+  /// v[l]: lane l's variance at t = 0 (ln(S0/S0) = 0 on every path). kOptions: the series strikes of rolling
+  /// hedge options too (the GPU's options program; its standard one carries none of their code).
+  template <bool kEverlasting = false, bool kOptions = true>
   HS_HD void begin(const T* v) {
     double premium_cash = 0.0, premium_coin = 0.0;
     for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -268,6 +277,12 @@ struct MarketTile {
     }
     if constexpr (kEverlasting) {
       for (unsigned l = 0; l < L; ++l) book_funding[l] = funded[l] = 0.0;
+    }
+    if (kOptions && hp.rolling_options) {
+      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+        rolled[i] = false;
+        for (unsigned l = 0; l < L; ++l) series_strike[i][l] = i < hp.n_hedge_options ? hp.hedge_options[i].strike : 0.0;
+      }
     }
   }
 
@@ -453,11 +468,10 @@ struct MarketTile {
   /// of the same name for a redeclaration and drops its noinline.)
   template <MarkSource kMarks, bool kEverlasting = false>
   HS_HD_COLD void hedge_option_marks_from(std::uint32_t n) {
+    if (hp.rolling_options) roll_series<kMarks>(n);
     if constexpr (kMarks == MarkSource::surface) {
       surface_option_marks(n);
-      return;
-    }
-    if constexpr (kMarks == MarkSource::model) {
+    } else if constexpr (kMarks == MarkSource::model) {
       for (unsigned l = 0; l < L; ++l) {
         double vega = 0.0;
         for (unsigned i = 0; i < hp.n_options; ++i) {
@@ -471,39 +485,91 @@ struct MarketTile {
         for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
           if (i >= hp.n_hedge_options) break;
           const HedgeOption& o = hp.hedge_options[i];
-          set_option_marks(
-              i, l, model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n, spot[l], variance[l]));
+          set_option_marks(i, l,
+                           is_rolling(o) ? series_marks<kMarks>(i, l, series_strike[i][l], series_expiry(o, n), n)
+                                         : model_option_marks(hp, hp.n_options + i, o.type, o.strike, o.expiry_step, n,
+                                                              spot[l], variance[l]));
         }
       }
-      return;
-    }
-    for (unsigned l = 0; l < L; ++l) {
-      double vega = 0.0;
-      for (unsigned i = 0; i < hp.n_options; ++i) {
-        const BookOption& o = hp.options[i];
-        if constexpr (kEverlasting) {
-          if (o.funding_steps != 0) {
-            vega += o.quantity * everlasting_linear<double>(o.type, spot[l], o.strike, funding_theta(o, n, hp.dt),
-                                                            funding_period(o, hp.dt), o.terms, hp.rate, hp.dividend,
-                                                            sigma[l])
-                                     .vega;
+    } else {
+      for (unsigned l = 0; l < L; ++l) {
+        double vega = 0.0;
+        for (unsigned i = 0; i < hp.n_options; ++i) {
+          const BookOption& o = hp.options[i];
+          if constexpr (kEverlasting) {
+            if (o.funding_steps != 0) {
+              vega += o.quantity * everlasting_linear<double>(o.type, spot[l], o.strike, funding_theta(o, n, hp.dt),
+                                                              funding_period(o, hp.dt), o.terms, hp.rate, hp.dividend,
+                                                              sigma[l])
+                                       .vega;
+              continue;
+            }
+          }
+          if (o.expiry_step <= n) continue;
+          const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
+          vega += o.quantity *
+                  black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]).vega;
+        }
+        book_vega[l] = vega;
+        for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+          if (i >= hp.n_hedge_options) break;
+          const HedgeOption& o = hp.hedge_options[i];
+          if (is_rolling(o)) {
+            set_option_marks(i, l, series_marks<kMarks>(i, l, series_strike[i][l], series_expiry(o, n), n));
             continue;
           }
+          const double tau = o.expiry_step > n ? static_cast<double>(o.expiry_step - n) * hp.dt : 0.0;
+          set_option_marks(i, l, option_marks(black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate,
+                                                                           hp.dividend, sigma[l])));
         }
-        if (o.expiry_step <= n) continue;
-        const double tau = static_cast<double>(o.expiry_step - n) * hp.dt;
-        vega += o.quantity *
-                black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l]).vega;
+        option_state[l] = sigma[l];
       }
-      book_vega[l] = vega;
-      for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
-        if (i >= hp.n_hedge_options) break;
-        const HedgeOption& o = hp.hedge_options[i];
-        const double tau = o.expiry_step > n ? static_cast<double>(o.expiry_step - n) * hp.dt : 0.0;
-        set_option_marks(
-            i, l, option_marks(black_scholes_linear<double>(o.type, spot[l], o.strike, tau, hp.rate, hp.dividend, sigma[l])));
+    }
+  }
+
+  /// Lane l's marks of a series of hedge option i struck at `strike` and expiring at step `expiry`, at step
+  /// n from the source kMarks, as hedge_option_marks_from takes a fixed option's: for the series of a
+  /// rolling option, whose strike is the lane's.
+  template <MarkSource kMarks>
+  HS_HD OptionMarks series_marks(unsigned i, unsigned l, double strike, std::uint32_t expiry, std::uint32_t n) const {
+    const OptionType type = hp.hedge_options[i].type;
+    const double tau = expiry > n ? static_cast<double>(expiry - n) * hp.dt : 0.0;
+    if constexpr (kMarks == MarkSource::model) {
+      return model_series_marks(hp, type, strike, expiry, n, spot[l], variance[l]);
+    } else if constexpr (kMarks == MarkSource::surface) {
+      if (expiry <= n)
+        return option_marks(black_scholes_linear<double>(type, spot[l], strike, 0.0, hp.rate, hp.dividend, 0.0));
+      const SurfaceOption so =
+          surface_option(hp.surface, hp.sticky_delta, hp.rate, hp.dividend, m::log(hp.spot0 / strike), tau);
+      return surface_marks(hp.surface, so, type, strike, spot[l], log_spot[l]);
+    } else {
+      return option_marks(black_scholes_linear<double>(type, spot[l], strike, tau, hp.rate, hp.dividend, sigma[l]));
+    }
+  }
+
+  /// At decision step n, for each rolling hedge option that rolls there (rolled[i]): the closing marks of
+  /// the series rolled out of (its strike, expiring tenor − roll_every steps after n), then its successor's
+  /// strike (roll_strikes). The GPU's market threads roll their strikes apart (roll_strikes), its greeks
+  /// items from the strike recorded before the roll.
+  template <MarkSource kMarks>
+  HS_HD void roll_series(std::uint32_t n) {
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      rolled[i] = i < hp.n_hedge_options && rolls_at(hp, i, n);
+      if (!rolled[i]) continue;
+      const std::uint32_t expiry = series_expiry(hp.hedge_options[i], n - 1);
+      for (unsigned l = 0; l < L; ++l) {
+        const OptionMarks c = series_marks<kMarks>(i, l, series_strike[i][l], expiry, n);
+        close_price[i][l] = c.value;
+        close_quote_vega[i][l] = c.quote_vega;
       }
-      option_state[l] = sigma[l];
+    }
+    roll_strikes(n);
+  }
+  /// The strikes of the series listed at decision step n: listed_strike at the lane's spot.
+  HS_HD void roll_strikes(std::uint32_t n) {
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options || !rolls_at(hp, i, n)) continue;
+      for (unsigned l = 0; l < L; ++l) series_strike[i][l] = listed_strike(hp.hedge_options[i], spot[l]);
     }
   }
 
@@ -526,6 +592,11 @@ struct MarketTile {
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
       const HedgeOption& o = hp.hedge_options[i];
+      if (is_rolling(o)) {
+        for (unsigned l = 0; l < L; ++l)
+          set_option_marks(i, l, series_marks<MarkSource::surface>(i, l, series_strike[i][l], series_expiry(o, n), n));
+        continue;
+      }
       if (o.expiry_step <= n) {
         for (unsigned l = 0; l < L; ++l)
           set_option_marks(
@@ -789,21 +860,27 @@ struct PolicyTile {
     }
   }
 
-  /// The value of lane l's hedge options at the marks mk.opt_price: Σ q_i·price_i.
-  HS_HD double option_value(const OptionLanes<L>& o, const MarketTile<T, L>& mk, unsigned l) const {
+  /// The value of lane l's hedge options at the marks mk.opt_price: Σ q_i·price_i. held: of the series
+  /// held into this decision, whose price at a roll step is the closing one (held_price).
+  HS_HD double option_value(const OptionLanes<L>& o, const MarketTile<T, L>& mk, unsigned l, bool held = false) const {
     double value = 0.0;
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
-      value += o.pos[i][l] * mk.opt_price[i][l];
+      value += o.pos[i][l] * (held ? held_price(mk, i, l) : mk.opt_price[i][l]);
     }
     return value;
+  }
+  /// The price of the series of hedge option i held into this decision on lane l: at a roll step
+  /// (MarketTile::rolled) the one rolled out of, at its closing marks; else the marks'.
+  HS_HD double held_price(const MarketTile<T, L>& mk, unsigned i, unsigned l) const {
+    return hp.rolling_options && mk.rolled[i] ? mk.close_price[i][l] : mk.opt_price[i][l];
   }
 
   /// With attribution: the pieces of the options held over the step that ended at n (a decision, before
   /// its trade, or the horizon), from the marks of the last decision and those at n (file comment).
   HS_HD_COLD void attribute_options(OptionLanes<L>& o, const MarketTile<T, L>& mk) {
     for (unsigned l = 0; l < L; ++l) {
-      const double value = option_value(o, mk, l);
+      const double value = option_value(o, mk, l, true);
       const double ds = mk.spot[l] - o.spot[l];
       const double d_delta = o.delta[l] * ds;
       const double d_gamma = 0.5 * o.gamma[l] * ds * ds;
@@ -948,6 +1025,7 @@ struct PolicyTile {
         if (hp.n_hedge_options > 0 && rule_hedge_options(pp.type) > 0) {
           OptionLanes<L>& o = opt_of(k);
           if (hp.attribution) attribute_options(o, mk);
+          if (hp.rolling_options) roll_options(o, a, mk);
           visit_rule(pp.type, [&](auto rule) {
             if constexpr (hedge_options_of<decltype(rule)>() > 0) trade_options<decltype(rule)>(pp, a, o, mk, tgt, n);
           });
@@ -1013,12 +1091,31 @@ struct PolicyTile {
     }
   }
 
-  /// The unwind's option trades: every hedge option held goes back to 0 at its mark mk.opt_price, paying
-  /// the fee and half-spread of trade_options on the quantity traded.
+  /// The unwind's option trades: every hedge option held goes back to 0 at its mark mk.opt_price (at a roll
+  /// step a rolled series' closing marks), paying the fee and half-spread of trade_options on the quantity
+  /// traded.
   HS_HD_COLD void close_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk) {
     for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
       if (i >= hp.n_hedge_options) break;
-      for (unsigned l = 0; l < L; ++l) trade_option(o, a, mk, i, l, 0.0);
+      const bool rolled = hp.rolling_options && mk.rolled[i];
+      for (unsigned l = 0; l < L; ++l) {
+        if (rolled) {
+          trade_option_at(o, a, mk.spot[l], mk.close_price[i][l], mk.close_quote_vega[i][l], i, l, 0.0);
+        } else {
+          trade_option(o, a, mk, i, l, 0.0);
+        }
+      }
+    }
+  }
+
+  /// At a roll step: what each lane holds of every rolled series is sold or bought back at its closing
+  /// marks (MarketTile::roll_series), paying the costs of trade_option; the rule then trades the new
+  /// series from a position of 0.
+  HS_HD_COLD void roll_options(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk) {
+    for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
+      if (i >= hp.n_hedge_options || !mk.rolled[i]) continue;
+      for (unsigned l = 0; l < L; ++l)
+        trade_option_at(o, a, mk.spot[l], mk.close_price[i][l], mk.close_quote_vega[i][l], i, l, 0.0);
     }
   }
 
@@ -1026,10 +1123,13 @@ struct PolicyTile {
   /// fee min(fee_fraction·S, fee_cap·price) and the half-spread times its vega (costs.options).
   HS_HD void trade_option(OptionLanes<L>& o, PolicyLanes<L>& a, const MarketTile<T, L>& mk, unsigned i, unsigned l,
                           double q) {
+    trade_option_at(o, a, mk.spot[l], mk.opt_price[i][l], mk.opt_quote_vega[i][l], i, l, q);
+  }
+  HS_HD void trade_option_at(OptionLanes<L>& o, PolicyLanes<L>& a, double spot, double price, double quote_vega,
+                             unsigned i, unsigned l, double q) {
     const double dq = q - o.pos[i][l];
-    const double price = mk.opt_price[i][l];
-    const double fee = m::min(hp.opt_fee_fraction * mk.spot[l], hp.opt_fee_cap * price);
-    const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * mk.opt_quote_vega[i][l]);
+    const double fee = m::min(hp.opt_fee_fraction * spot, hp.opt_fee_cap * price);
+    const double cost = m::fabs(dq) * (fee + hp.opt_half_spread * quote_vega);
     a.cash[l] -= dq * price + cost;
     o.costs[l] += cost;
     o.pos[i][l] = q;
