@@ -43,17 +43,10 @@ void require_on_grid(const Reporter& r, const std::string& key, double days, dou
 }  // namespace
 
 void Parser::parse_book(const Entry& section, std::vector<OptionSpec>& book) {
-  const std::string expected = "a list of options such as - {type: call, strike: 70000, expiry_days: 30}";
-  if (!section.value.IsSequence()) {
-    fail("book at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " + expected);
-  }
   const std::span<const Key<OptionSpec>> keys = kOptionKeys;
-  std::size_t index = 0;
-  for (const YAML::Node& item : section.value) {
-    const std::string path = "book[" + std::to_string(index++) + "]";
-    const Entry element{path, item, line_of(item)};
-    where_.line[path] = element.line;
-    const auto es = map_entries(element, path, keys, "a map such as {type: call, strike: 70000, expiry_days: 30}");
+  for_each_element(section, "book", keys, "a list of options such as - {type: call, strike: 70000, expiry_days: 30}",
+                   "a map such as {type: call, strike: 70000, expiry_days: 30}",
+                   [&](const std::string& path, const Entry& element, const std::vector<Entry>& es) {
     // The type first: it decides which keys apply (expiry_days, or funding_period_days and tail_weight).
     const Entry* type_entry = find(es, "type");
     if (!type_entry) {
@@ -83,7 +76,7 @@ void Parser::parse_book(const Entry& section, std::vector<OptionSpec>& book) {
            std::to_string(element.line) + ")");
     }
     book.push_back(o);
-  }
+  });
   if (book.empty()) {
     fail("book at line " + std::to_string(section.line) + " is an empty list: expected at least one option");
   }

@@ -131,21 +131,13 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
 }
 
 void Parser::parse_hedge_options(const Entry& section, std::vector<HedgeOptionSpec>& options) {
-  const std::string expected = "a list of at most " + std::to_string(kMaxHedgeOptions) +
-                               " options such as - {type: call, strike: 70000, expiry_days: 7}";
-  if (!section.value.IsSequence()) {
-    fail("hedge.options at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " +
-         expected);
-  }
   const std::span<const Key<HedgeOptionSpec>> keys = kHedgeOptionKeys;
-  std::size_t index = 0;
-  for (const YAML::Node& item : section.value) {
-    const std::string path = "hedge.options[" + std::to_string(index++) + "]";
-    const Entry element{path, item, line_of(item)};
-    where_.line[path] = element.line;
-    const auto es = map_entries(element, path, keys,
-                                "a map such as {type: call, strike: 70000, expiry_days: 7} or {type: call, tenor_days: "
-                                "30, roll_days: 7, strike_step: 1000}");
+  for_each_element(section, "hedge.options", keys,
+                   "a list of at most " + std::to_string(kMaxHedgeOptions) +
+                       " options such as - {type: call, strike: 70000, expiry_days: 7}",
+                   "a map such as {type: call, strike: 70000, expiry_days: 7} or {type: call, tenor_days: 30, "
+                   "roll_days: 7, strike_step: 1000}",
+                   [&](const std::string& path, const Entry& element, const std::vector<Entry>& es) {
     // tenor_days or roll_days make it a rolling option: they decide which keys apply.
     const bool rolling = find(es, "tenor_days") != nullptr || find(es, "roll_days") != nullptr;
     const unsigned mine = rolling ? kRollingSeries : kFixedSeries;
@@ -167,7 +159,7 @@ void Parser::parse_hedge_options(const Entry& section, std::vector<HedgeOptionSp
            std::to_string(element.line) + ")");
     }
     options.push_back(o);
-  }
+  });
 }
 
 void Parser::parse_funding(const Entry& section, FundingSpec& f) {

@@ -56,6 +56,23 @@ class Parser {
     return map_entries(e, path, key_names(keys), expected);
   }
 
+  /// Each element of the YAML list `section` (key path `name`: the book, hedge.options; `expected` describes
+  /// the list) as f(path, element, entries), its entries read against `keys` (`expected_item` describes one).
+  template <class S, class F>
+  void for_each_element(const Entry& section, const std::string& name, std::span<const Key<S>> keys,
+                        const std::string& expected, const std::string& expected_item, F&& f) {
+    if (!section.value.IsSequence()) {
+      fail(name + " at line " + std::to_string(section.line) + " is " + kind_of(section.value) + ": expected " + expected);
+    }
+    std::size_t index = 0;
+    for (const YAML::Node& item : section.value) {
+      const std::string path = name + "[" + std::to_string(index++) + "]";
+      const Entry element{path, item, line_of(item)};
+      where_.line[path] = element.line;
+      f(path, element, map_entries(element, path, keys, expected_item));
+    }
+  }
+
   /// Reads `es` into `s` by their rows of `keys`, in document order, and returns the names given.
   /// `check(row, entry)` runs first for each entry: it throws when the key does not apply, and
   /// returns true when it has read the value itself (a nested map).
