@@ -508,30 +508,36 @@ TEST(Backtest, HedgeOptionsAndTheirBandsFollowEachWindowsSpot) {
   // config strikes at the money of model.spot = 100: each window strikes it at its own spot (BTC near
   // 67,000 here), so every-decision delta_gamma leaves no gamma P&L on any window, and the band of
   // `gamma_band` x |book gamma at the window's start| trades the option at the first decision. Struck at
-  // 100, the option would have no gamma at BTC's price and the band would be 670 times too wide.
-  const hs::BacktestReport r = okx_backtest(
-      "simulation: {paths: 1000, steps_per_day: 24, seed: 7}\n"
-      "model: {type: gbm, spot: 100, vol: 0.6}\n"
-      "book: [{type: call, strike: 100, expiry_days: 0.5, quantity: -10}]\n"
-      "hedge: {instrument: perpetual, delta: implied, implied_vol: 0.5,\n"
-      "        options: [{type: call, strike: 100, expiry_days: 2}]}\n"
-      "costs: {fee_bps: 0, options: {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}}\n"
-      "policies: [{name: every, type: every_step},\n"
-      "           {name: dg_every, type: delta_gamma},\n"
-      "           {name: dg_band, type: delta_gamma, gamma_band: 0.5}]\n"
-      "backtest: {stride_hours: 3, model_check: false}\n"
-      "output: {attribution: true}\n");
-  ASSERT_GT(r.history.paths, 5u);
-  using F = hs::PathField;
-  for (std::size_t w = 0; w < r.history.paths; ++w) {
-    const double book_gamma = field(r, 0, F::pnl_gamma, w);
-    EXPECT_GT(std::fabs(book_gamma), 1.0) << "window " << w << ": the book's gamma P&L, USD";
-    // Neutral at every decision: what is left is rounding of Γ_book + q·Γ_option.
-    EXPECT_LT(std::fabs(field(r, 1, F::pnl_gamma, w)), 1e-9 * std::fabs(book_gamma)) << "window " << w;
-    EXPECT_GT(field(r, 1, F::option_costs, w), 0.0) << "window " << w;
-    EXPECT_GT(field(r, 2, F::option_costs, w), 0.0) << "window " << w << ": the band trades at the first decision";
-    EXPECT_LT(std::fabs(field(r, 2, F::pnl_gamma, w)), std::fabs(book_gamma)) << "window " << w;
-    for (unsigned p = 0; p < 3; ++p) expect_pieces_sum(r, p, w);
+  // 100, the option would have no gamma at BTC's price and the band would be 670 times too wide. The same
+  // with a rolling 12-hour call rolled after 6 hours (half-way through each window), its strike step of 1
+  // scaled like the strikes: listed at each window's spot and again at the roll's, on the window's path.
+  for (const char* option : {"{type: call, strike: 100, expiry_days: 2}",
+                             "{type: call, tenor_days: 0.5, roll_days: 0.25, strike_step: 1}"}) {
+    SCOPED_TRACE(option);
+    const hs::BacktestReport r = okx_backtest(
+        "simulation: {paths: 1000, steps_per_day: 24, seed: 7}\n"
+        "model: {type: gbm, spot: 100, vol: 0.6}\n"
+        "book: [{type: call, strike: 100, expiry_days: 0.5, quantity: -10}]\n"
+        "hedge: {instrument: perpetual, delta: implied, implied_vol: 0.5,\n"
+        "        options: [" + std::string(option) + "]}\n"
+        "costs: {fee_bps: 0, options: {fee_fraction: 0.0003, fee_cap: 0.125, half_spread_vol: 0.5}}\n"
+        "policies: [{name: every, type: every_step},\n"
+        "           {name: dg_every, type: delta_gamma},\n"
+        "           {name: dg_band, type: delta_gamma, gamma_band: 0.5}]\n"
+        "backtest: {stride_hours: 3, model_check: false}\n"
+        "output: {attribution: true}\n");
+    ASSERT_GT(r.history.paths, 5u);
+    using F = hs::PathField;
+    for (std::size_t w = 0; w < r.history.paths; ++w) {
+      const double book_gamma = field(r, 0, F::pnl_gamma, w);
+      EXPECT_GT(std::fabs(book_gamma), 1.0) << "window " << w << ": the book's gamma P&L, USD";
+      // Neutral at every decision: what is left is rounding of Γ_book + q·Γ_option.
+      EXPECT_LT(std::fabs(field(r, 1, F::pnl_gamma, w)), 1e-9 * std::fabs(book_gamma)) << "window " << w;
+      EXPECT_GT(field(r, 1, F::option_costs, w), 0.0) << "window " << w;
+      EXPECT_GT(field(r, 2, F::option_costs, w), 0.0) << "window " << w << ": the band trades at the first decision";
+      EXPECT_LT(std::fabs(field(r, 2, F::pnl_gamma, w)), std::fabs(book_gamma)) << "window " << w;
+      for (unsigned p = 0; p < 3; ++p) expect_pieces_sum(r, p, w);
+    }
   }
 }
 
