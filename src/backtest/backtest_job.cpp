@@ -96,8 +96,8 @@ std::string coverage(const TimeSeries& s) {
 }
 
 /// One window's parameters: the base parameters with the book and the hedge options struck at the window's
-/// spot (strikes, and rolling options' strike steps, scaled by s0 / model.spot), marked at the window's vol, and the policies' bands and
-/// features relative to the book there.
+/// spot (strikes, and rolling options' strike steps, scaled by s0 / model.spot), marked at the window's vol,
+/// and the policies' bands and features relative to the book there.
 HedgeParams window_params(const RunSpec& spec, const HedgeParams& base, double s0, double sigma) {
   HedgeParams hp = base;
   hp.spot0 = s0;

@@ -778,7 +778,9 @@ struct HedgeBlock {
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
   using Market = MarketThread<T, Model, kAttribution, kMarks, kEverlasting, kOptions>;
-  HS_HD Market market_thread(unsigned j) const { return Market(model, hp, seed, first_path + row(j), records.log_s0k()); }
+  HS_HD Market market_thread(unsigned j) const {
+    return Market(model, hp, seed, first_path + row(j), records.log_s0k());
+  }
   /// Before the first chunk, on every thread: the policy items' state at t = 0 (the market threads
   /// start in the first chunk's phase 0).
   HS_HD void start(unsigned tid, unsigned n_threads) const {

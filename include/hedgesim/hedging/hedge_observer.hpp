@@ -281,7 +281,8 @@ struct MarketTile {
     if (kOptions && hp.rolling_options) {
       for (unsigned i = 0; i < kMaxHedgeOptions; ++i) {
         rolled[i] = false;
-        for (unsigned l = 0; l < L; ++l) series_strike[i][l] = i < hp.n_hedge_options ? hp.hedge_options[i].strike : 0.0;
+        const double strike = i < hp.n_hedge_options ? hp.hedge_options[i].strike : 0.0;
+        for (unsigned l = 0; l < L; ++l) series_strike[i][l] = strike;
       }
     }
   }
