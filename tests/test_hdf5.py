@@ -70,7 +70,7 @@ output: {{file: {file}, per_path: {per_path}, histogram_bins: 50}}
 """
 
 # Units by field; anything else is USD. Per-path fields are those with a <field>_mean key in the JSON.
-FIELD_UNITS = {"trades": "count", "failures": "count", "max_delta_error": "coin"}
+FIELD_UNITS = {"trades": "count", "failures": "count", "max_delta_error": "coin", "customer_trades": "count"}
 SCALAR_UNITS = {"pnl_skewness": "1", "pnl_excess_kurtosis": "1",
                 **{k + "_mean": v for k, v in FIELD_UNITS.items()}}
 
@@ -235,8 +235,8 @@ def check_all_units(f):
     f.visititems(lambda n, o: missing.append(n) if isinstance(o, h5py.Dataset) and "units" not in o.attrs else None)
     check(not missing, "every dataset has a units attribute", missing, [])
     # ... and it is one of docs/hdf5.md's units, not a sentence (a description goes in `description`).
-    allowed = {"USD", "USD^2", "coin", "count", "1", "index", "s", "hours", "days", "years", "1/year", "1/sqrt(year)",
-               "mixed"}
+    allowed = {"USD", "USD^2", "coin", "coin/USD", "count", "1", "index", "s", "hours", "days", "years", "1/year",
+               "1/sqrt(year)", "mixed"}
     odd = []
     f.visititems(lambda n, o: odd.append((n, o.attrs["units"])) if isinstance(o, h5py.Dataset)
                  and isinstance(o.attrs.get("units"), str) and o.attrs["units"] not in allowed else None)
@@ -307,6 +307,31 @@ def main():
                 check_quantiles(f, j2, per_path=False)
                 check_policy_data(f, j2, per_path=False, bins=50)
                 check_all_units(f)
+
+        # An options pool (order_flow): the inventory's greeks along the sample paths, 0 before the first
+        # customers and at the horizon, where the inventory is closed; its fields in the summary.
+        pool = os.path.join(tmp, "pool.h5")
+        code, stdout, stderr = run(exe, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs",
+                                                     "options_amm_pool.yaml"),
+                                   "--json", "--threads", "2", "--paths", "200", "--out", pool)
+        if check(code == 0, "options pool run: exit code", code, stderr.strip()):
+            jp = json.loads(stdout)
+            with h5py.File(pool, "r") as f:
+                check_summary(f, jp)
+                check_all_units(f)
+                g = f["sample_paths"]
+                steps = int(f.attrs["steps"])
+                for name in ("pool_delta", "pool_gamma", "pool_vega"):
+                    d = g[name][:]
+                    check(d.shape == (10, steps + 1), f"sample_paths/{name} shape", d.shape, (10, steps + 1))
+                    check(bool(np.all(d[:, 0] == 0) and np.all(d[:, -1] == 0)),
+                          f"sample_paths/{name} is 0 at t = 0 and at the horizon", (d[:, 0], d[:, -1]), 0)
+                    check(bool(np.any(d[:, 1:-1] != 0)), f"sample_paths/{name} moves with the customers", 0, "not 0")
+                trades = f["summary"]["customer_trades_mean"][:]
+                check(bool(np.all(trades == trades[0]) and trades[0] > 0), "customer_trades_mean: one value > 0",
+                      trades.tolist(), "> 0")
+        if os.path.exists(pool):
+            os.remove(pool)
 
         # (d) an unwritable output path is bad input (exit code 2), found before simulating
         bad = os.path.join(tmp, "no_such_dir", "run.h5")

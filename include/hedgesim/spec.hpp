@@ -333,11 +333,32 @@ struct OptimiseSpec {
   std::uint64_t oos_paths = 0;  ///< out-of-sample paths; 0: simulation.paths
 };
 
+/// Customers trading an options AMM's board (the order_flow: section; hedging/order_flow.hpp, docs/hedging.md
+/// "Order flow: an options AMM"): the board lists calls and puts of every strike at every expiry; the book
+/// is the pool's holdings at t = 0. Vols in vol points (1 = 0.01 of σ).
+struct OrderFlowSpec {
+  std::vector<double> strikes;        ///< USD
+  std::vector<double> expiries_days;  ///< days, whole steps
+  double trades_per_day = 0.0;        ///< λ: customers per day (Poisson)
+  double size_mean = 0.0;             ///< contracts per trade (exponential)
+  double call_share = 0.5;            ///< share of trades in calls
+  double buy_share = 0.5;             ///< probability that a customer buys, before momentum
+  double momentum = 0.0;              ///< buy probability added per unit of log return over the anchor
+  double lookback_hours = 24.0;       ///< the anchor's time constant
+  double moneyness_width = 0.1;       ///< customers' series weights exp(−½·(ln(K/S)/width)²)
+  double half_spread_vol = 0.0;       ///< vol points added to a customer buy's quote, taken off a sell's
+  double skew_vol = 0.0;              ///< vol points the pool shades its quotes by at |vega| = vega_limit_usd
+  double vega_limit_usd = 0.0;        ///< USD per vol point of the pool's vega; required with skew_vol
+  bool given = false;
+  bool enabled() const { return given; }
+};
+
 struct RunSpec {
   SimulationSpec simulation;
   ModelParams model;
   std::vector<OptionSpec> book;
   HedgeSpec hedge;
+  OrderFlowSpec order_flow;
   CostSpec costs;
   std::vector<PolicySpec> policies;
   OutputSpec output;

@@ -143,7 +143,7 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags
   hs::run_and_agree(ranks, [&] {
     if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   });
-  o.backend = hs::resolve_rank_backend(spec.simulation, flags.devices.value_or(""), ranks);
+  o.backend = hs::resolve_rank_backend(spec, flags.devices.value_or(""), ranks);
   hs::run_and_agree(ranks, [&] {
     {
       Progress progress(flags.json || flags.quiet || !ranks.is_root());
@@ -277,6 +277,25 @@ void print_margin_table(const hs::RunReport& report, const hs::MarginSpec& margi
   }
 }
 
+/// With order_flow: the pool's customers and spread income (the same for every policy), and per policy its
+/// P&L split into spread income, inventory and hedging P&L, and the hedge's costs (docs/hedging.md "Order
+/// flow: an options AMM").
+void print_pool_table(const hs::RunReport& report) {
+  if (report.policies.empty()) return;
+  const auto mean = [](const hs::PolicyResult& r, hs::PathField f) { return r.fields[hs::index_of(f)].mean(); };
+  const hs::PolicyResult& first = report.policies[0];
+  std::cout << fmt::format("Options pool: {:.1f} customer trades per path; the quotes earned {:.2f} USD over their "
+                           "marks (spread income, the same for every policy). Mean P&L = spread income + inventory "
+                           "and hedge - costs:\n",
+                           mean(first, hs::PathField::customer_trades), mean(first, hs::PathField::spread_income));
+  std::cout << fmt::format("{:<16} {:>14} {:>18} {:>12}\n", "policy", "spread income", "inventory+hedge", "costs");
+  for (const hs::PolicyResult& r : report.policies) {
+    const double spread = mean(r, hs::PathField::spread_income), cost = mean(r, hs::PathField::cost);
+    std::cout << fmt::format("{:<16} {:>14.2f} {:>18.2f} {:>12.2f}\n", r.spec.name, spread,
+                             mean(r, hs::PathField::pnl) - spread + cost, cost);
+  }
+}
+
 /// run's checkpoint flags (docs/cluster.md, "Checkpoint and resume").
 struct RunFlags {
   CommonFlags common;
@@ -324,6 +343,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
                              f.mean());
   }
   if (spec.hedge.margin.enabled()) print_margin_table(report, spec.hedge.margin);
+  if (spec.order_flow.enabled()) print_pool_table(report);
   print_attribution_table(report, !spec.hedge.options.empty(), hs::has_everlasting(spec.book));
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,
                            backend.kind == hs::BackendKind::cuda ? fmt::format(", kernel {:.3f} s", report.kernel_s) : "");

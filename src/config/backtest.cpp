@@ -57,6 +57,10 @@ void validate_for_backtest(const RunSpec& spec) {
            "is not available in a backtest (its windows sell the book again at each window's start and hold it to "
            "its expiry; an everlasting option has none): simulate it with hedgesim run and simulation.horizon_days");
   }
+  if (spec.order_flow.enabled()) {
+    r.fail_key("order_flow", "is not available in a backtest (its windows replay the book's own options; the "
+                             "customers' flow is simulated): run it with hedgesim run");
+  }
   if (spec.simulation.steps_per_day != 24.0) {
     r.fail("simulation.steps_per_day", spec.simulation.steps_per_day,
            "must be 24 for a backtest: the historical prices are hourly and every hour is a hedging step");

@@ -13,7 +13,8 @@ namespace {
 
 constexpr double kMaxJumpsPerStep = 50.0;  // the range of the per-step Poisson sampler
 
-/// Checks that `days` of key `key` is a whole number (>= 1) of steps.
+}  // namespace
+
 void require_on_grid(const Reporter& r, const std::string& key, double days, double spd,
                      std::span<const double> all_days) {
   const double steps = days * spd;
@@ -39,8 +40,6 @@ void require_on_grid(const Reporter& r, const std::string& key, double days, dou
     r.fail(key, days, "shorter than one time step (" + grid + ")");
   }
 }
-
-}  // namespace
 
 void Parser::parse_book(const Entry& section, std::vector<OptionSpec>& book) {
   const std::span<const Key<OptionSpec>> keys = kOptionKeys;

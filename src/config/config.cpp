@@ -23,6 +23,7 @@ void validate_with(const RunSpec& spec, const KeyLines* where) {
   validate_book(r, spec.book, spec.model.spot);
   validate_grid(r, spec);
   validate_hedge(r, spec);
+  validate_order_flow(r, spec);
   validate_costs(r, spec);
   validate_policies(r, spec);
   validate_output(r, spec.output);

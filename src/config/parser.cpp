@@ -14,7 +14,7 @@
 namespace hedgesim::config {
 namespace {
 
-constexpr std::string_view kSections[] = {"simulation", "model", "book",   "hedge",
+constexpr std::string_view kSections[] = {"simulation", "model",  "book",     "hedge",   "order_flow",
                                           "costs",      "policies", "output", "backtest", "optimise"};
 constexpr std::string_view kRequiredSections[] = {"simulation", "model", "book"};
 
@@ -112,6 +112,7 @@ RunSpec Parser::parse_root(const YAML::Node& root, const std::string& config_tex
   parse_model(sections.at("model"), spec.model);
   parse_book(sections.at("book"), spec.book);
   if (const auto it = sections.find("hedge"); it != sections.end()) parse_hedge(it->second, spec.hedge);
+  if (const auto it = sections.find("order_flow"); it != sections.end()) parse_order_flow(it->second, spec.order_flow);
   if (const auto it = sections.find("costs"); it != sections.end()) parse_costs(it->second, spec.costs);
   if (const auto it = sections.find("policies"); it != sections.end()) parse_policies(it->second, spec.policies);
   if (const auto it = sections.find("output"); it != sections.end()) parse_output(it->second, spec.output);

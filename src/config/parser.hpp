@@ -130,6 +130,7 @@ class Parser {
   void parse_option_costs(const Entry& section, OptionCostSpec& c);
   void parse_surface(const Entry& section, SurfaceSpec& s);
   void parse_margin(const Entry& section, MarginSpec& m);
+  void parse_order_flow(const Entry& section, OrderFlowSpec& f);
   void parse_costs(const Entry& section, CostSpec& c);
   void parse_gas(const Entry& section, GasSpec& g);
   void parse_slippage(const Entry& section, SlippageSpec& sl);
@@ -151,12 +152,17 @@ void validate_model(const Reporter& r, const ModelParams& m);
 void validate_book(const Reporter& r, const std::vector<OptionSpec>& book, double spot);
 void validate_grid(const Reporter& r, const RunSpec& s);
 void validate_hedge(const Reporter& r, const RunSpec& s);
+void validate_order_flow(const Reporter& r, const RunSpec& s);
 void validate_costs(const Reporter& r, const RunSpec& s);
 void validate_policies(const Reporter& r, const RunSpec& s);
 void validate_backtest(const Reporter& r, const BacktestSpec& b);
 /// Every section's checks; `where` gives lines (nullptr: a spec changed in code or by flags).
 void validate_with(const RunSpec& spec, const KeyLines* where);
 
+/// Checks that `days` of key `key` is a whole number (>= 1) of steps; all_days: every date of the config,
+/// for a steps_per_day to suggest (book.cpp).
+void require_on_grid(const Reporter& r, const std::string& key, double days, double spd,
+                     std::span<const double> all_days);
 /// Checks that an interval of `hours` (key `key`: every_hours, max_hours) is a whole number (>= 1)
 /// of time steps (policies.cpp).
 void require_hours_on_grid(const Reporter& r, const std::string& key, double hours, double spd,

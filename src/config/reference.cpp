@@ -127,6 +127,7 @@ std::string config_reference(std::string_view section) {
     out += table<HedgeOptionSpec>("hedge.options[i]", "hedge.options[i].", kHedgeOptionKeys);
     out += table<SurfaceSpec>("hedge.surface", "hedge.surface.", kSurfaceKeys);
     out += table<MarginSpec>("hedge.margin", "hedge.margin.", kMarginKeys);
+    out += table<OrderFlowSpec>("order_flow", "order_flow.", kOrderFlowKeys);
   }
   if (all || section == "costs") {
     out += table<CostSpec>("costs", "costs.", kCostKeys);

@@ -164,6 +164,21 @@ inline constexpr Key<MarginSpec> kMarginKeys[] = {
 
 /// Funding's variants: bit(false) deterministic, bit(true) stochastic.
 constexpr unsigned kStochastic = 2u, kEitherFunding = 3u;
+inline constexpr Key<OrderFlowSpec> kOrderFlowKeys[] = {
+    {.name = "strikes", .field = {}, .expected = "a non-empty list of strikes > 0 (USD)", .doc = "the board's strikes, USD: a call and a put of each at each expiry", .required = true},
+    {.name = "expiries_days", .field = {}, .expected = "a non-empty list of days > 0, whole steps", .doc = "the board's expiries, days from t = 0; a series alive at the horizon is closed at its mark there", .required = true},
+    {.name = "trades_per_day", .field = &OrderFlowSpec::trades_per_day, .expected = "a number > 0", .doc = "customers per day (a Poisson process; they arrive at decision steps)", .rule = Rule::positive, .required = true},
+    {.name = "size_mean", .field = &OrderFlowSpec::size_mean, .expected = "a number of contracts > 0", .doc = "mean contracts a customer trades (exponentially distributed)", .rule = Rule::positive, .required = true},
+    {.name = "call_share", .field = &OrderFlowSpec::call_share, .expected = "a share in [0, 1]", .doc = "probability that a customer trades a call (else a put)", .rule = Rule::in_range, .rule_text = "must be in [0, 1]", .default_text = "0.5"},
+    {.name = "buy_share", .field = &OrderFlowSpec::buy_share, .expected = "a share in [0, 1]", .doc = "probability that a customer buys (the pool sells), before momentum", .rule = Rule::in_range, .rule_text = "must be in [0, 1]", .default_text = "0.5"},
+    {.name = "momentum", .field = &OrderFlowSpec::momentum, .expected = "a finite number", .doc = "added to the buy probability per unit of log return over the anchor (clamped to [0, 1]): 5 makes a 2% rally add 0.1", .rule = Rule::finite},
+    {.name = "lookback_hours", .field = &OrderFlowSpec::lookback_hours, .expected = "a number of hours > 0", .doc = "time constant of the anchor, an exponential average of ln S, that momentum measures returns from", .rule = Rule::positive, .default_text = "24"},
+    {.name = "moneyness_width", .field = &OrderFlowSpec::moneyness_width, .expected = "a number > 0", .doc = "customers pick a live series of their type with weight exp(-(ln(K/S)/width)^2 / 2)", .rule = Rule::positive, .default_text = "0.1"},
+    {.name = "half_spread_vol", .field = &OrderFlowSpec::half_spread_vol, .expected = "a number of vol points >= 0", .doc = "vol points the pool adds to the vol it sells at and takes off the vol it buys at (spread_income)", .rule = Rule::non_negative},
+    {.name = "skew_vol", .field = &OrderFlowSpec::skew_vol, .expected = "a number of vol points >= 0", .doc = "vol points the pool lowers its quotes by when long vega_limit_usd of vega or more (raises when short), in proportion below", .rule = Rule::non_negative},
+    {.name = "vega_limit_usd", .field = &OrderFlowSpec::vega_limit_usd, .expected = "a number of USD per vol point > 0", .doc = "the pool's vega at which its skew is full; required with skew_vol > 0", .rule = Rule::non_negative},
+};
+
 inline constexpr Key<FundingSpec> kFundingKeys[] = {
     {.name = "rate", .field = &FundingSpec::rate, .expected = "a finite number (per year of notional; longs pay it)", .doc = "funding rate per year; longs pay it", .rule = Rule::finite},
     {.name = "stochastic", .field = &FundingSpec::stochastic, .expected = "true or false", .doc = "an Ornstein-Uhlenbeck funding rate around rate"},

@@ -2,10 +2,10 @@
 // The CPU backend's hedging loop (cpu_hedging.cpp): the engine's tiles (engine/cpu_tile.hpp) with a
 // HedgeTile watching each, over chunks of paths on the threads, for the build's ISA and as an x86-64-v4
 // clone. Each tile kind (TileKind) is compiled in a unit of its own, which defines its
-// cpu_simulate_tiles: cpu_hedging.cpp the standard tile, cpu_hedging_surface.cpp, cpu_hedging_everlasting.cpp
-// and cpu_hedging_margin.cpp the others. GCC's inlining limits are per unit: with two tiles in one, the
-// standard tile compiled to other code (0.012% more instructions on btc_short_calls_perp.yaml,
-// callgrind); apart, it is the code it was before the others existed.
+// cpu_simulate_tiles: cpu_hedging.cpp the standard tile, cpu_hedging_surface.cpp,
+// cpu_hedging_everlasting.cpp, cpu_hedging_margin.cpp and cpu_hedging_pool.cpp the others. GCC's inlining
+// limits are per unit: with two tiles in one, the standard tile compiled to other code (0.012% more
+// instructions on btc_short_calls_perp.yaml, callgrind); apart, it is the code it was before the others existed.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -33,6 +33,9 @@ void cpu_simulate_tiles<TileKind::everlasting>(const SimulationJob&, const Hedge
 template <>
 void cpu_simulate_tiles<TileKind::margin>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
                                           std::vector<double>&, CpuIsa);
+template <>
+void cpu_simulate_tiles<TileKind::pool>(const SimulationJob&, const HedgeParams&, PathRange, unsigned,
+                                        std::vector<double>&, CpuIsa);
 
 namespace {
 

@@ -393,6 +393,14 @@ void write_sample_paths(hid_t file, const SamplePaths& s, const SampleTrades& t)
   if (t.policies > 0 && t.count == s.count && t.points == points)
     write_dataset<std::uint32_t>(group, "trades", t.executed, {t.policies, t.count, points},
                                  "1", false, "1 = the policy (/summary order) executed a trade at that step");
+  if (!t.pool_delta.empty() && t.count == s.count && t.points == points) {
+    write_dataset<double>(group, "pool_delta", t.pool_delta, {t.count, points}, "coin", false,
+                          "the delta of the pool's inventory of board series after each decision's customers");
+    write_dataset<double>(group, "pool_gamma", t.pool_gamma, {t.count, points}, "coin/USD", false,
+                          "the gamma of that inventory");
+    write_dataset<double>(group, "pool_vega", t.pool_vega, {t.count, points}, "USD", false,
+                          "the vega of that inventory per vol point (0.01 of volatility)");
+  }
 }
 
 void write_file(const std::string& file_path, const RunSpec& spec, const RunReport& report) {

@@ -169,11 +169,13 @@ CheckpointIdentity get_identity(Reader& r) {
   id.precision = r.get<std::uint32_t>();
   id.per_path = r.get<std::uint32_t>();
   id.fields = r.get<std::uint32_t>();
-  if (id.fields != path_fields(false, false, false) && id.fields != path_fields(false, true, false) &&
-      id.fields != path_fields(false, false, true) && id.fields != path_fields(true, false, false))
-    throw InputError(fmt::format("checkpoint: {} path fields; expected {}, {}, {} or {}", id.fields,
-                                 path_fields(false, false, false), path_fields(false, true, false),
-                                 path_fields(false, false, true), path_fields(true, false, false)));
+  if (id.fields != path_fields(false, false, false, false) && id.fields != path_fields(false, true, false, false) &&
+      id.fields != path_fields(false, false, false, true) && id.fields != path_fields(false, false, true, false) &&
+      id.fields != path_fields(true, false, false, false))
+    throw InputError(fmt::format("checkpoint: {} path fields; expected {}, {}, {}, {} or {}", id.fields,
+                                 path_fields(false, false, false, false), path_fields(false, true, false, false),
+                                 path_fields(false, false, false, true), path_fields(false, false, true, false),
+                                 path_fields(true, false, false, false)));
   id.policies = r.get<std::uint32_t>();
   id.rank = r.get<std::uint32_t>();
   id.ranks = r.get<std::uint32_t>();
@@ -228,7 +230,8 @@ CheckpointIdentity checkpoint_identity(const RunSpec& spec, const BackendInfo& b
   id.seed = spec.simulation.seed;
   id.precision = static_cast<std::uint32_t>(spec.simulation.precision);
   id.per_path = spec.output.per_path ? 1 : 0;
-  id.fields = path_fields(spec.output.attribution, has_everlasting(spec.book), spec.hedge.margin.enabled());
+  id.fields = path_fields(spec.output.attribution, has_everlasting(spec.book), spec.hedge.margin.enabled(),
+                          spec.order_flow.enabled());
   id.policies = static_cast<std::uint32_t>(spec.policies.size());
   id.rank = rank;
   id.ranks = ranks;

@@ -26,6 +26,7 @@
 #include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/hedging/option_vol.hpp"
 #include "hedgesim/hedging/policy.hpp"
+#include "hedgesim/models/poisson.hpp"
 #include "hedgesim/pricing/analytic.hpp"
 #include "hedgesim/hedging/book_greeks.hpp"
 #include "hedgesim/pricing/black_scholes.hpp"
@@ -53,6 +54,37 @@ double model_vega_at_inception(const ModelParams& model, const BookOption& o, do
   };
   if (model.v0 >= h) return (price(model.v0 + h) - price(model.v0 - h)) / (2 * h);
   return (-3 * price(model.v0) + 4 * price(model.v0 + h) - price(model.v0 + 2 * h)) / (2 * h);
+}
+
+/// order_flow: in the flat form (hedging/order_flow.hpp): the board's series, calls then puts, by expiry
+/// and strike; rates per step; vol points in units of σ.
+OrderFlowParams make_order_flow(const OrderFlowSpec& f, double spot, double steps_per_day, double dt) {
+  OrderFlowParams p{};
+  if (!f.enabled()) return p;
+  const std::size_t n = 2 * f.strikes.size() * f.expiries_days.size();
+  if (n > kMaxFlowSeries)
+    throw InputError(fmt::format("order_flow lists {} series (calls and puts of {} strikes at {} expiries); at most {} "
+                                 "are supported",
+                                 n, f.strikes.size(), f.expiries_days.size(), kMaxFlowSeries));
+  for (const OptionType type : {OptionType::call, OptionType::put}) {
+    for (const double days : f.expiries_days) {
+      const auto step = static_cast<std::uint32_t>(std::llround(days * steps_per_day));
+      for (const double k : f.strikes) p.series[p.n_series++] = {type, k, std::log(k / spot), step};
+    }
+  }
+  p.arrivals = make_poisson<double>(f.trades_per_day * dt * kDaysPerYear);
+  p.call_share = f.call_share;
+  p.buy_share = f.buy_share;
+  p.momentum = f.momentum;
+  p.anchor_weight = -std::expm1(-dt * kDaysPerYear * 24.0 / f.lookback_hours);
+  p.size_mean = f.size_mean;
+  p.inv_width2 = 1.0 / (f.moneyness_width * f.moneyness_width);
+  p.half_spread = f.half_spread_vol / 100.0;
+  p.skew = f.skew_vol / 100.0;
+  p.min_vol = 1e-3;
+  // V_lim per unit of σ (the inventory's vega): 100 vol points.
+  p.vega_limit = f.vega_limit_usd > 0.0 ? f.vega_limit_usd * 100.0 : 1.0;
+  return p;
 }
 
 }  // namespace
@@ -269,6 +301,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   for (unsigned i = 0; i < hp.n_options; ++i) hp.book_past_horizon |= hp.options[i].expiry_step > hp.steps;
   hp.marks = spec.hedge.marks;
   hp.model_vol = model.type == ModelType::gbm ? model.vol : 0.0;
+  hp.flow = make_order_flow(spec.order_flow, model.spot, spec.simulation.steps_per_day, hp.dt);
   return hp;
 }
 
@@ -561,14 +594,17 @@ void require_finite(const PolicyResult& r, unsigned fields) {
 
 }  // namespace
 
-BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks) {
+BackendInfo resolve_rank_backend(const RunSpec& spec, const std::string& devices, Collectives& ranks) {
+  const SimulationSpec& simulation = spec.simulation;
+  const BackendKind requested =
+      spec.order_flow.enabled() && simulation.backend == BackendKind::automatic ? BackendKind::cpu : simulation.backend;
   BackendInfo b;
   run_and_agree(ranks, [&] {
-    b = resolve_backend(simulation.backend, simulation.threads, devices);
+    b = resolve_backend(requested, simulation.threads, devices);
     if (b.kind == BackendKind::cuda && ranks.size() > 1 && devices.empty()) {
       const auto count = static_cast<unsigned>(cuda_device_count());
       const unsigned local = node_local_rank().value_or(ranks.rank());
-      b = resolve_backend(simulation.backend, simulation.threads, std::to_string(local % count));
+      b = resolve_backend(requested, simulation.threads, std::to_string(local % count));
     }
   });
   std::vector<std::uint64_t> cuda = {b.kind == BackendKind::cuda ? 1u : 0u};

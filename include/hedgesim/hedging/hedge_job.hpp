@@ -6,6 +6,7 @@
 
 #include "hedgesim/hd.hpp"
 #include "hedgesim/hedging/delta_table.hpp"
+#include "hedgesim/hedging/order_flow.hpp"
 #include "hedgesim/pricing/svi.hpp"
 #include "hedgesim/spec.hpp"
 
@@ -105,13 +106,15 @@ struct PolicyParams {
 /// the traded notional |Δh|·S; max_delta_error is max |hedge − target| over the decisions, in coin
 /// (io/units.hpp); option_costs the fees and half-spreads paid trading hedge options (hedge.options);
 /// everlasting_funding the funding the book's everlasting options paid (negative: received; the same for
-/// every policy, part of the P&L through the book's cash, not a cost). The four after it are the margin
+/// every policy, part of the P&L through the book's cash, not a cost). spread_income and customer_trades are
+/// an options AMM's (order_flow:, order_flow.hpp): what its quotes earned over their marks and how many
+/// customers traded, the same for every policy. The four after them are the margin
 /// account's (hedge.margin, hedging/margin.hpp): liquidated (1 if the hedge was liquidated on the path),
 /// liquidation_loss (penalties, in cost), margin_topups (USD drawn from the reserve) and collateral_needed.
 /// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
 /// hedge_observer.hpp). A run has the fields before everlasting_funding; that one too when its book holds an
-/// everlasting option; with hedge.margin the margin fields too (and everlasting_funding, 0 without one);
-/// and every field with attribution (path_fields).
+/// everlasting option; with order_flow the pool's two too (everlasting_funding 0); with hedge.margin the
+/// margin fields too (the fields between them 0); and every field with attribution (path_fields).
 #define HEDGESIM_PATH_FIELDS(X) \
   X(pnl, "USD")                 \
   X(cost, "USD")                \
@@ -126,6 +129,8 @@ struct PolicyParams {
   X(max_delta_error, "coin")     \
   X(option_costs, "USD")        \
   X(everlasting_funding, "USD") \
+  X(spread_income, "USD")       \
+  X(customer_trades, "count")   \
   X(liquidated, "count")        \
   X(liquidation_loss, "USD")    \
   X(margin_topups, "USD")       \
@@ -171,10 +176,14 @@ constexpr const char* units_of(PathField f) {
 constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
 /// Fields of a run without attribution and everlasting options: those before everlasting_funding.
 constexpr unsigned kBasePathFields = index_of(PathField::everlasting_funding);
+/// Fields of a run with order_flow: up to customer_trades.
+constexpr unsigned kFlowPathFields = index_of(PathField::customer_trades) + 1;
 /// Fields of a run with hedge.margin and without attribution: up to collateral_needed.
 constexpr unsigned kMarginPathFields = index_of(PathField::collateral_needed) + 1;
-static_assert(kMarginPathFields == kBasePathFields + 5 && index_of(PathField::pnl_inception) == kMarginPathFields,
-              "everlasting_funding, then the margin fields, between the base fields and the attribution's");
+static_assert(kFlowPathFields == kBasePathFields + 3 && kMarginPathFields == kFlowPathFields + 4 &&
+                  index_of(PathField::pnl_inception) == kMarginPathFields,
+              "everlasting_funding, the pool's fields, then the margin fields, between the base fields and the "
+              "attribution's");
 
 struct HedgeParams {
   double spot0;
@@ -243,7 +252,13 @@ struct HedgeParams {
   bool margin;
   MarginParams margin_params;
   bool rolling_options;  ///< some hedge option rolls (HedgeOption::tenor_steps > 0)
+  /// order_flow: (order_flow.hpp): customers trade the pool's board; n_series = 0: none. Compiled in only
+  /// where a template flag says so (the CPU's pool tile).
+  OrderFlowParams flow;
 };
+
+/// Whether customers trade the book (order_flow:).
+HS_HD bool has_order_flow(const HedgeParams& hp) { return hp.flow.n_series > 0; }
 
 /// Whether hedge option i rolls at decision step n: the successor of a rolling option's series is listed
 /// there (0 < n < the horizon, which marks what is held).
@@ -256,11 +271,16 @@ HS_HD bool rolls_at(const HedgeParams& hp, unsigned i, std::uint32_t n) {
 HS_HD bool unwinds_at(const HedgeParams& hp, std::uint32_t n) { return hp.unwind_step != 0 && n >= hp.unwind_step; }
 
 /// The per-path fields a job computes and reports: every field with attribution, else the base ones, with
-/// the margin account's (and everlasting_funding before them) for hedge.margin, and everlasting_funding
-/// when the book holds an everlasting option.
-HS_HD constexpr unsigned path_fields(bool attribution, bool everlasting, bool margin) {
-  return attribution ? kPathFields : margin ? kMarginPathFields : kBasePathFields + (everlasting ? 1 : 0);
+/// the margin account's (and the fields before them) for hedge.margin, the pool's (and everlasting_funding
+/// before them) for order_flow, and everlasting_funding when the book holds an everlasting option.
+HS_HD constexpr unsigned path_fields(bool attribution, bool everlasting, bool margin, bool flow) {
+  return attribution ? kPathFields
+         : margin    ? kMarginPathFields
+         : flow      ? kFlowPathFields
+                     : kBasePathFields + (everlasting ? 1 : 0);
 }
-HS_HD unsigned path_fields(const HedgeParams& hp) { return path_fields(hp.attribution, hp.everlasting, hp.margin); }
+HS_HD unsigned path_fields(const HedgeParams& hp) {
+  return path_fields(hp.attribution, hp.everlasting, hp.margin, has_order_flow(hp));
+}
 
 }  // namespace hedgesim

@@ -706,14 +706,23 @@ struct AttributionInputs {
   double opt_delta = 0.0, opt_gamma = 0.0, opt_theta = 0.0, opt_vega = 0.0, opt_higher_order = 0.0;
 };
 
+/// The pool's fields of a run that has them without an order flow (margin, attribution): 0.
+template <class Put>
+HS_HD void put_no_pool(Put&& put) {
+  put(PathField::spread_income, 0.0);
+  put(PathField::customer_trades, 0.0);
+}
+
 /// The attribution fields of one path and policy, and the fields before them that a run with attribution
-/// always has (everlasting_funding, the margin account's): put(field, value) for each. kOptions: with the hedge
-/// options' pieces (a job with hedge options); without, the same arithmetic as before they existed. The
+/// always has (everlasting_funding, the pool's, the margin account's): put(field, value) for each. kOptions:
+/// with the hedge options' pieces (a job with hedge options); without, the same arithmetic as before they
+/// existed. The
 /// everlasting options' funding is a piece of its own (everlasting_funding, 0 without them), subtracted last
 /// so that a book without them sums to the same bits as before.
 template <bool kOptions, class Put>
 HS_HD void put_attribution(const AttributionInputs& x, Put&& put) {
   put(PathField::everlasting_funding, x.book_funding);
+  put_no_pool(put);  // the config refuses order_flow with attribution
   x.margin.put_to(put);
   if constexpr (!kOptions) {
     // Σ h·ΔS from the policy's accounts: cash (+ h·S_T for spot) = interest + Σ h·ΔS − funding − charges.
@@ -1210,6 +1219,13 @@ struct PolicyTile {
     a.traded[l] = 1.0;
   }
 
+  /// Field f of every held policy on the valid lanes: v[l], a value of the path, the same for each policy.
+  HS_HD void put_shared(PathField f, const double* v) {
+    const std::uint64_t block = stride * hp.n_policies;
+    for (unsigned k = 0; k < NP && k < count; ++k)
+      for (unsigned l = 0; l < valid; ++l) out[index_of(f) * block + (first + k) * stride + row0 + l] = v[l];
+  }
+
   /// P&L at the horizon = book cash + coin·S_T + policy cash (+ h·S_T for spot), and the other fields.
   /// kEverlasting: the book's everlasting funding (everlasting_funding; with attribution put_attribution
   /// writes it, 0 for a book without everlasting options).
@@ -1247,9 +1263,11 @@ struct PolicyTile {
         if (everlasting) put(PathField::everlasting_funding, mk.book_funding[l]);
         if (margined && !hp.attribution) {  // with attribution put_attribution writes them
           put(PathField::everlasting_funding, 0.0);
+          put_no_pool(put);  // the config refuses order_flow with margin
           margin.put_to(put);
         }
-        static_assert(kPathFields == 25, "a new path field needs its value here (or in put_attribution)");
+        static_assert(kPathFields == 27, \
+                      "a new path field needs its value here (or in put_attribution, or HedgeTile::finish)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
         const double charges = a.fees[l] + a.fixed[l] + a.gas[l] + a.slippage[l];
@@ -1278,8 +1296,12 @@ struct PolicyTile {
 /// Which tile a CPU job runs (HedgeTile), each compiled apart so that the tile of every other job carries
 /// none of its code (file comment): the standard one; kSurface, a job marking on a volatility surface
 /// (hp.marks = surface); kEverlasting, a book holding everlasting options (HedgeParams::everlasting);
-/// kMargin, a hedge on margin (hp.margin, margin.hpp). The config refuses any two together.
-enum class TileKind { standard, surface, everlasting, margin };
+/// kMargin, a hedge on margin (hp.margin, margin.hpp); kPool, an options AMM's book that customers trade
+/// (order_flow:, order_flow.hpp). The config refuses any two together.
+enum class TileKind { standard, surface, everlasting, margin, pool };
+
+/// The pool of a tile that has none (HedgeTile::pool).
+struct NoPool {};
 
 /// The hedging of a tile of L paths by every policy (the CPU backend's tile, and one path at a time
 /// for backtests and sample trades), as an observer of the path engine, of kind K (TileKind).
@@ -1288,9 +1310,12 @@ struct HedgeTile {
   static constexpr bool kSurface = K == TileKind::surface;
   static constexpr bool kEverlasting = K == TileKind::everlasting;
   static constexpr bool kMargin = K == TileKind::margin;
+  static constexpr bool kPool = K == TileKind::pool;
   double log_s0k[kMaxBookOptions];  ///< ln(S0/K) per option, once per tile (book_greeks)
   MarketTile<T, L> market;
   PolicyTile<T, L, kMaxPolicies, false, false, true, kMargin> policies;
+  /// kPool: the pool's inventory and what its customers brought (order_flow.hpp).
+  [[no_unique_address]] std::conditional_t<kPool, PoolLanes<L>, NoPool> pool;
 
   HS_HD HedgeTile(const HedgeParams& params, double* results, std::uint64_t rows, std::uint64_t first_row,
                   std::uint64_t run_seed, std::uint64_t first_path, unsigned valid_lanes)
@@ -1312,12 +1337,14 @@ struct HedgeTile {
     market.template begin<kEverlasting>(v);
     log_spot0_strike(market.hp, log_s0k);
     policies.begin();
+    if constexpr (kPool) pool.begin(market.hp.flow);
     decide(0);
   }
 
   /// The state x[l], v[l] of every lane after step n.
   HS_HD void after_step(std::uint32_t n, const T* x, const T* v) {
     market.advance(n, x, v);
+    if constexpr (kPool) pool.advance(market.hp.flow, n, market.spot, market.log_spot, market.book_cash);
     policies.accrue(market, n);
     if (n < market.hp.steps) {
       decide(n);
@@ -1330,11 +1357,37 @@ struct HedgeTile {
         mark_book(n);
       }
       market.close_book();
+      if constexpr (kPool) {
+        const HedgeParams& hp = market.hp;
+        pool.close(hp.flow, n, market.spot, market.sigma, hp.rate, hp.dividend, hp.dt, market.book_cash);
+      }
       if (market.hp.n_hedge_options > 0) option_marks(n);
       if (unwinds_at(market.hp, n)) unwind(n);
       if (market.hp.n_hedge_options > 0) policies.horizon_options(market);
       policies.template finish<kEverlasting>(market);
+      if constexpr (kPool) {
+        const double none[L] = {};
+        policies.put_shared(PathField::everlasting_funding, none);
+        policies.put_shared(PathField::spread_income, pool.spread_income);
+        policies.put_shared(PathField::customer_trades, pool.trades);
+      }
     }
+  }
+
+  /// kPool, at decision n: the customers of n trade the pool's board (none at t = 0), and the hedge takes the
+  /// inventory's delta and gamma on top of the book's.
+  HS_HD_COLD void flow_decision(std::uint32_t n) {
+    const HedgeParams& hp = market.hp;
+    if (n > 0) {
+      pool.arrive(hp.flow, market.seed, market.path0, n, market.spot, market.log_spot, market.sigma, hp.rate,
+                  hp.dividend, hp.dt, market.book_cash);
+    }
+    pool.greeks(hp.flow, n, market.spot, market.sigma, hp.rate, hp.dividend, hp.dt);
+    for (unsigned l = 0; l < L; ++l) {
+      market.delta[l] += pool.delta[l];
+      market.gamma[l] += pool.gamma[l];
+    }
+    market.template hedge_target<true>(market.delta, market.target);
   }
 
   /// The book's marks at n: on the surface in the surface tile, else from hp.marks.
@@ -1372,6 +1425,7 @@ struct HedgeTile {
     market.template pay_funding<kEverlasting>(n);
     if (market.hp.attribution) attribute(n);
     market.template decision_greeks<true, kSurface, kEverlasting>(n);
+    if constexpr (kPool) flow_decision(n);
     if (market.hp.n_hedge_options > 0) option_marks(n);
     market.times = decision_times<kEverlasting>(market.hp, n);
     policies.template decide<DecideCode::by_job, kEverlasting>(n, market);
@@ -1394,6 +1448,7 @@ HS_HD TileKind tile_kind(const HedgeParams& hp) {
   if (hp.marks == MarkSource::surface) return TileKind::surface;
   if (hp.everlasting) return TileKind::everlasting;
   if (hp.margin) return TileKind::margin;
+  if (has_order_flow(hp)) return TileKind::pool;
   return TileKind::standard;
 }
 
@@ -1404,6 +1459,7 @@ decltype(auto) with_tile_kind(const HedgeParams& hp, F&& f) {
     case TileKind::surface: return f(std::integral_constant<TileKind, TileKind::surface>{});
     case TileKind::everlasting: return f(std::integral_constant<TileKind, TileKind::everlasting>{});
     case TileKind::margin: return f(std::integral_constant<TileKind, TileKind::margin>{});
+    case TileKind::pool: return f(std::integral_constant<TileKind, TileKind::pool>{});
     case TileKind::standard: break;
   }
   return f(std::integral_constant<TileKind, TileKind::standard>{});

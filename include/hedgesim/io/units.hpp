@@ -8,10 +8,11 @@
 
 namespace hedgesim {
 
-inline constexpr std::array<std::string_view, 13> kUnits = {
+inline constexpr std::array<std::string_view, 14> kUnits = {
     "USD",           // US dollars
     "USD^2",         // a variance of USD amounts
     "coin",          // units of the underlying (BTC, ETH)
+    "coin/USD",      // a gamma: coins of delta per USD of spot
     "count",         // a number of things (trades, rows, options)
     "1",             // dimensionless: ratios, z-scores, flags (0/1), implied vols as decimals
     "index",         // a 0-based position in another dataset or list (the description names it)
