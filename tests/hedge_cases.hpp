@@ -9,10 +9,12 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <unistd.h>
 
 #include "hedgesim/config.hpp"
+#include "hedgesim/hedging/backends.hpp"
 #include "hedgesim/hedging/delta_table_builder.hpp"
 #include "hedgesim/jobs/run_job.hpp"
 #include "hedgesim/models/model.hpp"
@@ -123,5 +125,20 @@ struct HedgeCase {
   HedgeCase(const HedgeCase&) = delete;
   HedgeCase& operator=(const HedgeCase&) = delete;
 };
+
+/// Every per-path field of a config's run (validated for `run`) on the CPU backend, two threads.
+struct CpuRun {
+  HedgeParams hp;
+  std::uint64_t n;  ///< paths
+  std::vector<double> out;
+  double at(PathField f, unsigned p, std::uint64_t i) const { return out[(index_of(f) * hp.n_policies + p) * n + i]; }
+};
+inline CpuRun cpu_run(const std::string& yaml) {
+  const RunSpec spec = parse_config(yaml, "<test>");
+  validate_for_run(spec);
+  CpuRun r{make_hedge_params(spec), spec.simulation.paths, {}};
+  cpu_simulate_hedging(make_simulation_job(spec), r.hp, PathRange{0, r.n}, 2, r.out);
+  return r;
+}
 
 }  // namespace hedgesim::test

@@ -436,7 +436,7 @@ TEST(ConfigErrors, UnknownKeySuggestsNearest) {
 TEST(ConfigErrors, UnknownSection) {
   expect_has(error_of(kGbm + "hedging_cost: {fee: 1}\n"),
              {"unknown section 'hedging_cost' at line 11",
-              "valid sections: simulation, model, book, hedge, costs, policies, output"});
+              "valid sections: simulation, model, book, hedge, order_flow, costs, policies, output"});
   expect_has(error_of(kGbm + "polices: []\n"), {"unknown section 'polices' at line 11", "did you mean 'policies'?"});
   expect_has(error_of(replace_line(kGbm, 5, "modle:")), {"unknown section 'modle' at line 5", "did you mean 'model'?"});
 }
@@ -1304,6 +1304,16 @@ MarginSpec& margin(RunSpec& s) {
   return m;
 }
 
+/// An order flow on the spec's book (order_flow:), for the ranges of its keys.
+OrderFlowSpec& order_flow(RunSpec& s) {
+  OrderFlowSpec& f = s.order_flow;
+  if (!f.given) {
+    f = {.strikes = {s.model.spot}, .expiries_days = {s.book[0].expiry_days}, .trades_per_day = 10, .size_mean = 1,
+         .given = true};
+  }
+  return f;
+}
+
 using Setter = std::function<void(RunSpec&, double)>;
 const std::map<std::string, Setter, std::less<>>& range_setters() {
   static const std::map<std::string, Setter, std::less<>> setters = {
@@ -1383,6 +1393,26 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.min_trade", [](RunSpec& s, double x) { s.hedge.min_trade = x; }},
       {"hedge.lot_size", [](RunSpec& s, double x) { s.hedge.lot_size = x; }},
       {"hedge.margin.collateral_usd", [](RunSpec& s, double x) { margin(s).collateral_usd = x; }},
+      {"order_flow.strikes[i]", [](RunSpec& s, double x) { order_flow(s).strikes[0] = x * s.model.spot; }},
+      {"order_flow.expiries_days[i]",
+       [](RunSpec& s, double x) {
+         if (x > 0.0 && x < 7.0) one_step_grid(s, x);
+         order_flow(s).expiries_days[0] = x;
+       }},
+      {"order_flow.trades_per_day", [](RunSpec& s, double x) { order_flow(s).trades_per_day = x; }},
+      {"order_flow.size_mean", [](RunSpec& s, double x) { order_flow(s).size_mean = x; }},
+      {"order_flow.call_share", [](RunSpec& s, double x) { order_flow(s).call_share = x; }},
+      {"order_flow.buy_share", [](RunSpec& s, double x) { order_flow(s).buy_share = x; }},
+      {"order_flow.momentum", [](RunSpec& s, double x) { order_flow(s).momentum = x; }},
+      {"order_flow.lookback_hours", [](RunSpec& s, double x) { order_flow(s).lookback_hours = x; }},
+      {"order_flow.moneyness_width", [](RunSpec& s, double x) { order_flow(s).moneyness_width = x; }},
+      {"order_flow.half_spread_vol", [](RunSpec& s, double x) { order_flow(s).half_spread_vol = x; }},
+      {"order_flow.skew_vol",
+       [](RunSpec& s, double x) {
+         order_flow(s).vega_limit_usd = 1000.0;
+         order_flow(s).skew_vol = x;
+       }},
+      {"order_flow.vega_limit_usd", [](RunSpec& s, double x) { order_flow(s).vega_limit_usd = x; }},
       {"hedge.margin.initial",  // maintenance follows it down: at most initial
        [](RunSpec& s, double x) {
          margin(s).initial = x;
@@ -1482,7 +1512,9 @@ TEST(KeyRanges, EveryRangeIsDocumentedBesideItsKey) {
   for (const KeyRange& k : kKeyRanges) {
     const std::size_t dot = k.key.rfind('.');
     const std::size_t section = doc.find("## `" + std::string(k.key.substr(0, dot)) + "`");
-    const std::size_t row = doc.find("| `" + std::string(k.key.substr(dot + 1)) + "` |", section);
+    std::string name(k.key.substr(dot + 1));
+    if (name.ends_with("[i]")) name.resize(name.size() - 3);  // a list's elements: the list's row
+    const std::size_t row = doc.find("| `" + name + "` |", section);
     ASSERT_NE(row, std::string::npos) << k.key;
     const std::string line = doc.substr(row, doc.find('\n', row) - row);
     EXPECT_NE(line.find("(" + std::string(k.reason) + ")"), std::string::npos) << k.key << ": " << line;

@@ -445,6 +445,30 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithRollingHedgeOptions) {
                                   "rolling hedge options, the unwind at a horizon before the book's expiry");
 }
 
+// An options pool's customers (order_flow, the pool program): the market threads keep the inventory across
+// chunks in their state, take the customers and record its greeks, which the greeks items add to the book's;
+// the policy items write the pool's fields. Both precisions, trade sizes and the unwind, two policy groups,
+// and a board whose series outlive the horizon.
+TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
+  const std::string perpetual = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}";
+  const std::string flow = "order_flow: {strikes: [90, 100, 110], expiries_days: [1, 2, 3], trades_per_day: 30, "
+                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5}\n";
+  const std::string policies = test::all_policy_types("false");
+  std::string twenty = "policies: [";
+  for (int i = 0; i < 20; ++i) twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) +
+                                          ", type: delta_band, width: " + std::to_string(0.1 * i) + "}";
+  twenty += "]\n";
+  expect_blocks_match_cpu<double>(config(kBatesModel, perpetual, "{fee_bps: 5}", flow + policies, 45, Precision::float64),
+                                  "options pool, float64");
+  expect_blocks_match_cpu<float>(config(kBatesModel, perpetual, "{fee_bps: 5, failure_probability: 0.2}", flow + twenty,
+                                        33, Precision::float32),
+                                 "options pool, float32, failures, 20 policies");
+  std::string sized = config(kBatesModel, perpetual + ", min_trade: 0.05, lot_size: 0.01, unwind_at_expiry: true",
+                             "{fee_bps: 5}", flow + policies, 40, Precision::float64);
+  expect_blocks_match_cpu<double>(sized.replace(sized.find("seed: 7"), 7, "seed: 7, horizon_days: 1.5"),
+                                  "options pool, trade sizes, the unwind at a horizon before the board's expiries");
+}
+
 // The margin account (hedge.margin, in the options program): each policy item keeps its account across
 // chunks, liquidations, cut trades and top-ups in transit included; with attribution its penalties join the
 // charges and write_attribution takes the account's fields from the item's state. Both precisions, model

@@ -390,6 +390,7 @@ struct CudaCase {
   std::string book = "book: [{type: call, strike: 105, expiry_days: 3, quantity: -10},\n"
                      "       {type: put, strike: 95, expiry_days: 2, quantity: 4, settlement: inverse}]\n";
   std::string horizon;  ///< ", horizon_days: …", or empty: the book's last expiry
+  std::string sections;  ///< more sections (order_flow: …), or empty
   bool attribution = false, options = false, leland = true;
   const char* hedge_options = test::kHedgeOptions;  ///< the options list appended with `options`
 };
@@ -400,7 +401,7 @@ void expect_cuda_matches_cpu(const CudaCase& c, Precision precision) {
       "simulation: {paths: 4000, steps_per_day: 24, seed: 11, precision: " + std::string(to_string(precision)) +
       c.horizon + "}\nmodel: " + test::kBatesModel + "\n" + c.book + "hedge: {" + c.hedge +
       (c.options ? std::string(", ") + c.hedge_options : std::string()) +
-      "}\ncosts: " + c.costs +
+      "}\n" + c.sections + "costs: " + c.costs +
       "\noutput: {per_path: true, attribution: " + std::string(c.attribution ? "true" : "false") + "}\n" +
       (c.options ? test::with_option_policies(policies) : policies);
   const std::string& costs = c.costs;
@@ -532,6 +533,17 @@ TEST(Hedging, CudaIsEquivalentToCpuWithTradeSizesAndTheUnwind) {
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
       expect_cuda_matches_cpu({.costs = amm, .hedge = hedge, .attribution = attribution}, precision);
+}
+
+// An options pool's customers (order_flow, the pool program): the inventory in the market threads' state, its
+// greeks in the records; without Leland (the config refuses it with a pool).
+TEST(Hedging, CudaIsEquivalentToCpuWithAnOptionsPool) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const std::string flow = "order_flow: {strikes: [90, 100, 110], expiries_days: [1, 2, 4], trades_per_day: 30, "
+                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5}\n";
+  for (Precision precision : {Precision::float32, Precision::float64})
+    expect_cuda_matches_cpu({.costs = "{fee_bps: 5, failure_probability: 0.1}", .sections = flow, .leland = false},
+                            precision);
 }
 
 // The margin account in the options program (hedge.margin, margin.hpp): liquidations, cut trades and

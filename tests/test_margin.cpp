@@ -111,19 +111,8 @@ std::string margined_run(const std::string& margin, std::uint64_t paths = 3000) 
          "  - {name: daily, type: time, every_hours: 24}\n";
 }
 
-struct MarginRun {
-  HedgeParams hp;
-  std::uint64_t n;
-  std::vector<double> out;
-  double at(PathField f, unsigned p, std::uint64_t i) const { return out[(index_of(f) * hp.n_policies + p) * n + i]; }
-};
-MarginRun run(const std::string& yaml) {
-  const RunSpec spec = parse_config(yaml, "<test>");
-  validate_for_run(spec);
-  MarginRun r{make_hedge_params(spec), spec.simulation.paths, {}};
-  cpu_simulate_hedging(make_simulation_job(spec), r.hp, PathRange{0, r.n}, 2, r.out);
-  return r;
-}
+using MarginRun = test::CpuRun;
+MarginRun run(const std::string& yaml) { return test::cpu_run(yaml); }
 
 TEST(Margin, AmpleCollateralIsTheRunWithoutMargin) {
   const MarginRun plain = run(margined_run(""));

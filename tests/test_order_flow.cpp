@@ -38,31 +38,21 @@ std::string pool_config(const std::string& flow, std::uint64_t paths, const std:
 }
 constexpr const char* kTwoPolicies = "[{name: none, type: none}, {name: hourly, type: every_step}]";
 
-struct PoolRun {
-  HedgeParams hp;
-  std::uint64_t n;
-  std::vector<double> out;
-  double at(PathField f, unsigned p, std::uint64_t i) const { return out[(index_of(f) * hp.n_policies + p) * n + i]; }
-  /// Mean and standard error of g(path) over the paths.
-  template <class G>
-  std::pair<double, double> mean_se(G&& g) const {
-    double s = 0.0, s2 = 0.0;
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const double x = g(i);
-      s += x;
-      s2 += x * x;
-    }
-    const double m = s / static_cast<double>(n);
-    const double var = (s2 - s * m) / static_cast<double>(n - 1);
-    return {m, std::sqrt(var / static_cast<double>(n))};
+using PoolRun = test::CpuRun;
+PoolRun run(const std::string& yaml) { return test::cpu_run(yaml); }
+
+/// Mean and standard error of g(path) over the run's paths.
+template <class G>
+std::pair<double, double> mean_se(const PoolRun& r, G&& g) {
+  double s = 0.0, s2 = 0.0;
+  for (std::uint64_t i = 0; i < r.n; ++i) {
+    const double x = g(i);
+    s += x;
+    s2 += x * x;
   }
-};
-PoolRun run(const std::string& yaml) {
-  const RunSpec spec = parse_config(yaml, "<test>");
-  validate_for_run(spec);
-  PoolRun r{make_hedge_params(spec), spec.simulation.paths, {}};
-  cpu_simulate_hedging(make_simulation_job(spec), r.hp, PathRange{0, r.n}, 2, r.out);
-  return r;
+  const double m = s / static_cast<double>(r.n);
+  const double var = (s2 - s * m) / static_cast<double>(r.n - 1);
+  return {m, std::sqrt(var / static_cast<double>(r.n))};
 }
 
 // ---- one path, replayed from the rules of order_flow.hpp ----
@@ -190,12 +180,12 @@ TEST(OrderFlow, MomentumPutsTheCustomersOnTheTrendsSide) {
 TEST(OrderFlow, FairQuotesEarnNothingOnAverage) {
   const PoolRun r = run(pool_config("", 4000, kTwoPolicies));
   const double expected_trades = 0.5 * (r.hp.steps - 1);
-  const auto [trades, trades_se] = r.mean_se([&](std::uint64_t i) { return r.at(PathField::customer_trades, 0, i); });
+  const auto [trades, trades_se] = mean_se(r, [&](std::uint64_t i) { return r.at(PathField::customer_trades, 0, i); });
   std::printf("customers per path: computed %.4f, expected %.4f, error %.4f, tolerance %.4f\n", trades,
               expected_trades, trades - expected_trades, 4 * trades_se);
   EXPECT_NEAR(trades, expected_trades, 4 * trades_se);
   for (unsigned p = 0; p < 2; ++p) {
-    const auto [pnl, se] = r.mean_se([&](std::uint64_t i) { return r.at(PathField::pnl, p, i); });
+    const auto [pnl, se] = mean_se(r, [&](std::uint64_t i) { return r.at(PathField::pnl, p, i); });
     std::printf("policy %u: mean P&L computed %.5f, expected 0, error %.5f, tolerance %.5f\n", p, pnl, pnl, 4 * se);
     EXPECT_NEAR(pnl, 0.0, 4 * se);
     for (std::uint64_t i = 0; i < r.n; ++i) ASSERT_EQ(r.at(PathField::spread_income, p, i), 0.0) << "path " << i;
@@ -229,8 +219,8 @@ TEST(OrderFlow, SpreadIncomeIsWhatTheHalfSpreadEarns) {
   const PoolRun plain = run(pool_config(", half_spread_vol: 3, buy_share: 0.9", 2000, kTwoPolicies));
   const PoolRun skewed =
       run(pool_config(", half_spread_vol: 3, buy_share: 0.9, skew_vol: 5, vega_limit_usd: 0.5", 2000, kTwoPolicies));
-  const auto [a, a_se] = plain.mean_se([&](std::uint64_t i) { return plain.at(PathField::spread_income, 0, i); });
-  const auto [b, b_se] = skewed.mean_se([&](std::uint64_t i) { return skewed.at(PathField::spread_income, 0, i); });
+  const auto [a, a_se] = mean_se(plain, [&](std::uint64_t i) { return plain.at(PathField::spread_income, 0, i); });
+  const auto [b, b_se] = mean_se(skewed, [&](std::uint64_t i) { return skewed.at(PathField::spread_income, 0, i); });
   std::printf("spread income, customers buying 90%%: %.4f (se %.4f) without skew, %.4f (se %.4f) with\n", a, a_se, b,
               b_se);
   EXPECT_GT(b - a, 4 * std::hypot(a_se, b_se));
@@ -242,7 +232,7 @@ TEST(OrderFlow, SpreadIncomeIsWhatTheHalfSpreadEarns) {
 TEST(OrderFlow, HedgingTheInventoryRemovesMostOfItsRisk) {
   const PoolRun r = run(pool_config(", buy_share: 0.7, half_spread_vol: 1", 3000, kTwoPolicies, "physical"));
   const auto std_of = [&](unsigned p) {
-    const auto [m, se] = r.mean_se([&](std::uint64_t i) { return r.at(PathField::pnl, p, i); });
+    const auto [m, se] = mean_se(r, [&](std::uint64_t i) { return r.at(PathField::pnl, p, i); });
     return se * std::sqrt(static_cast<double>(r.n));
   };
   const double none = std_of(0), hourly = std_of(1);
@@ -275,7 +265,6 @@ TEST(OrderFlow, TheConfigRefusesWhatThePoolCannotRun) {
   refused(with("implied_vol: 0.6}", "implied_vol: 0.6, options: [{type: call, strike: 100, expiry_days: 7}]}"),
           "order_flow is not available with hedge.options");
   refused(with("every_step}", "every_step, leland: true}"), "Leland");
-  refused(with("seed: 11,", "seed: 11, backend: cuda,"), "order_flow runs on the CPU backend");
   refused(base + "output: {attribution: true}\n", "output.attribution");
 }
 

@@ -78,8 +78,8 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.margin.reserve_usd", 0, 1e12, false, false, "USD", "as hedge.margin.collateral_usd"},
     {"hedge.margin.top_up_delay_hours", 0, 8760, false, false, "hours", "a year"},
     // order_flow
-    {"order_flow.strikes", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
-    {"order_flow.expiries_days", 0, 3650, true, false, "days", "as book[i].expiry_days"},
+    {"order_flow.strikes[i]", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
+    {"order_flow.expiries_days[i]", 0, 3650, true, false, "days", "as book[i].expiry_days"},
     {"order_flow.trades_per_day", 0, 1e6, true, false, "per day", "more than one a tenth of a second"},
     {"order_flow.size_mean", 0, 1e7, true, false, "contracts", "as book[i].quantity: ten million"},
     {"order_flow.call_share", 0, 1, false, false, "", "a probability"},

@@ -144,7 +144,7 @@ py::dict run(const hs::RunSpec& base, const Overrides& o, bool per_path, py::han
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
     hs::SoloCollectives solo;
-    const hs::BackendInfo backend = hs::resolve_rank_backend(spec, o.devices.value_or(""), solo);
+    const hs::BackendInfo backend = hs::resolve_rank_backend(spec.simulation, o.devices.value_or(""), solo);
     report = hs::run_hedging_job(spec, backend, solo, fn);
     if (!spec.output.file.empty()) hs::write_run_hdf5(spec.output.file, spec, report);
     json = hs::run_json(spec, report).dump();
@@ -172,7 +172,7 @@ py::dict price(const hs::RunSpec& base, const Overrides& o, py::handle progress)
   std::string json;
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     hs::SoloCollectives solo;
-    const hs::BackendInfo backend = hs::resolve_rank_backend(spec, o.devices.value_or(""), solo);
+    const hs::BackendInfo backend = hs::resolve_rank_backend(spec.simulation, o.devices.value_or(""), solo);
     json = hs::price_json(spec, hs::run_price_job(spec, backend, solo, fn)).dump();
   });
   py::dict out;
@@ -190,7 +190,7 @@ py::dict optimise(const hs::RunSpec& base, const Overrides& o, py::handle progre
   without_gil(progress, [&](const hs::ProgressFn& fn) {
     if (!spec.output.file.empty()) hs::check_output_writable(spec.output.file);
     hs::SoloCollectives solo;
-    const hs::BackendInfo backend = hs::resolve_rank_backend(spec, o.devices.value_or(""), solo);
+    const hs::BackendInfo backend = hs::resolve_rank_backend(spec.simulation, o.devices.value_or(""), solo);
     const hs::OptimiseReport report = hs::run_optimise_job(spec, backend, solo, fn);
     if (!spec.output.file.empty()) hs::write_optimise_hdf5(spec.output.file, spec, report);
     json = hs::optimise_json(spec, report).dump();

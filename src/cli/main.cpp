@@ -143,7 +143,7 @@ JobOutcome<Report> simulate_and_write(const hs::RunSpec& spec, const CommonFlags
   hs::run_and_agree(ranks, [&] {
     if (ranks.is_root() && write != nullptr && !spec.output.file.empty()) hs::check_output_writable(spec.output.file);
   });
-  o.backend = hs::resolve_rank_backend(spec, flags.devices.value_or(""), ranks);
+  o.backend = hs::resolve_rank_backend(spec.simulation, flags.devices.value_or(""), ranks);
   hs::run_and_agree(ranks, [&] {
     {
       Progress progress(flags.json || flags.quiet || !ranks.is_root());

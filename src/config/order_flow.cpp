@@ -33,7 +33,8 @@ void Parser::parse_order_flow(const Entry& section, OrderFlowSpec& f) {
 }
 
 /// order_flow: its keys and lists, the board's size, expiries on the grid, skew with its vega limit, and the
-/// jobs it runs in (the CPU's pool tile, with Black–Scholes marks at the hedge's vol and delta rules).
+/// jobs it runs in (the CPU's pool tile and the GPU's pool program, with Black–Scholes marks at the hedge's
+/// vol and delta rules).
 void validate_order_flow(const Reporter& r, const RunSpec& s) {
   const OrderFlowSpec& f = s.order_flow;
   if (!f.enabled()) return;
@@ -50,7 +51,7 @@ void validate_order_flow(const Reporter& r, const RunSpec& s) {
   for (std::size_t i = 0; i < f.strikes.size(); ++i) {
     const std::string key = "order_flow.strikes[" + std::to_string(i) + "]";
     if (!(f.strikes[i] > 0.0)) r.fail(key, f.strikes[i], "must be > 0");
-    require_plausible(r, key, "order_flow.strikes", f.strikes[i], s.model.spot);
+    require_plausible(r, key, "order_flow.strikes[i]", f.strikes[i], s.model.spot);
   }
   std::vector<double> all_days = f.expiries_days;
   for (const OptionSpec& o : s.book)
@@ -59,7 +60,7 @@ void validate_order_flow(const Reporter& r, const RunSpec& s) {
   for (std::size_t i = 0; i < f.expiries_days.size(); ++i) {
     const std::string key = "order_flow.expiries_days[" + std::to_string(i) + "]";
     if (!(f.expiries_days[i] > 0.0)) r.fail(key, f.expiries_days[i], "must be > 0");
-    require_plausible(r, key, "order_flow.expiries_days", f.expiries_days[i]);
+    require_plausible(r, key, "order_flow.expiries_days[i]", f.expiries_days[i]);
     require_on_grid(r, key, f.expiries_days[i], s.simulation.steps_per_day, all_days);
   }
   if (f.skew_vol > 0.0 && f.vega_limit_usd == 0.0) {
@@ -93,11 +94,6 @@ void validate_order_flow(const Reporter& r, const RunSpec& s) {
       refuse("Leland's adjustment (policies[" + std::to_string(i) +
              "].leland: its vol would reprice the book but not the pool's inventory)");
     }
-  }
-  if (s.simulation.backend == BackendKind::cuda) {
-    r.fail("simulation.backend", "cuda",
-           "order_flow runs on the CPU backend (its GPU kernels are not written yet): use backend cpu or auto, which "
-           "picks the CPU for it");
   }
 }
 

@@ -40,6 +40,10 @@ std::string range_of(std::string_view range_key) {
   if (!k) return "";
   return range_text(*k, 0.0) + " (" + std::string(k->reason) + ")";
 }
+/// The range of a key, or of each element of a list key (order_flow.strikes: order_flow.strikes[i]).
+std::string list_or_key_range(const std::string& range_key) {
+  return find_range(range_key) ? range_of(range_key) : range_of(range_key + "[i]");
+}
 
 /// One section's table. `variants` names the variants of keys not used by all (model types).
 template <class S>
@@ -52,7 +56,7 @@ std::string table(std::string_view title, std::string_view path, std::span<const
     std::string meaning(k.doc);
     if (variants && k.used_by != kAnyVariant) meaning += " (" + variants(k.used_by) + " only)";
     out += "| `" + std::string(k.name) + "` | " + std::string(k.expected) + " | " + default_of(k) + " | " +
-           range_of(ranges + std::string(k.name)) + " | " + meaning + " |\n";
+           list_or_key_range(ranges + std::string(k.name)) + " | " + meaning + " |\n";
   }
   return out + "\n";
 }

@@ -59,7 +59,7 @@ std::vector<PolicyHeadline> headlines(const RunReport& report) {
 
 RunReport run_and_write(const RunSpec& spec, const std::string& devices, Collectives& ranks,
                         const ProgressFn& progress) {
-  const BackendInfo backend = resolve_rank_backend(spec, devices, ranks);
+  const BackendInfo backend = resolve_rank_backend(spec.simulation, devices, ranks);
   RunReport report = run_hedging_job(spec, backend, ranks, progress);
   if (ranks.is_root() && !spec.output.file.empty()) write_run_hdf5(spec.output.file, spec, report);
   return report;

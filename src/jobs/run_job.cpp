@@ -594,17 +594,14 @@ void require_finite(const PolicyResult& r, unsigned fields) {
 
 }  // namespace
 
-BackendInfo resolve_rank_backend(const RunSpec& spec, const std::string& devices, Collectives& ranks) {
-  const SimulationSpec& simulation = spec.simulation;
-  const BackendKind requested =
-      spec.order_flow.enabled() && simulation.backend == BackendKind::automatic ? BackendKind::cpu : simulation.backend;
+BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks) {
   BackendInfo b;
   run_and_agree(ranks, [&] {
-    b = resolve_backend(requested, simulation.threads, devices);
+    b = resolve_backend(simulation.backend, simulation.threads, devices);
     if (b.kind == BackendKind::cuda && ranks.size() > 1 && devices.empty()) {
       const auto count = static_cast<unsigned>(cuda_device_count());
       const unsigned local = node_local_rank().value_or(ranks.rank());
-      b = resolve_backend(requested, simulation.threads, std::to_string(local % count));
+      b = resolve_backend(simulation.backend, simulation.threads, std::to_string(local % count));
     }
   });
   std::vector<std::uint64_t> cuda = {b.kind == BackendKind::cuda ? 1u : 0u};

@@ -47,6 +47,13 @@
 // So does the margin account of hedge.margin (margin.hpp; kMargin of HedgeBlock, the options program
 // without surface marks, which the config refuses with it): each policy item keeps its account in
 // MarginStateField fields after its option state.
+//
+// An options AMM's customers (order_flow:, order_flow.hpp) are a program of their own, the options program
+// with kPool: the market threads keep the pool's inventory in market state fields (pool_state_field0: its
+// anchor, spread income, customer count, then a contract count per series; blocks of 32 paths, so that
+// the up to 35 fields a path fit in shared memory), settle it, take each decision's customers and record
+// the inventory's delta and gamma (kPoolRec*), which the greeks items add to the book's before the target;
+// the policy items write the pool's fields from the market state at the horizon.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -67,7 +74,7 @@ namespace hedgesim {
 /// standard kernel carries none of their registers. Its policy items keep option state either way.
 HS_HD bool uses_options_kernel(const HedgeParams& hp) {
   return hp.n_hedge_options > 0 || has_execution_rules(hp) || hp.premium_adjusted || hp.leland_sign_turns ||
-         hp.everlasting || hp.margin;
+         hp.everlasting || hp.margin || has_order_flow(hp);
 }
 
 /// The market records of a chunk in shared memory, field-major [field][step of chunk][path].
@@ -112,6 +119,13 @@ HS_HD constexpr unsigned option_record_fields(bool model_marks) {
 /// (the market thread's, before a roll there), and at a roll step the closing price and quote vega of
 /// that series (the greeks item's, MarketTile::roll_series).
 enum RollingRecordField : unsigned { kRollRecStrike, kRollRecClosePrice, kRollRecCloseQuoteVega, kRollRecFields };
+
+/// With order_flow (the pool program), at BlockShape::pool_field0: the inventory's delta and gamma at each
+/// decision after its customers (0 at the horizon, where the inventory is closed).
+enum PoolRecordField : unsigned { kPoolRecDelta, kPoolRecGamma, kPoolRecFields };
+/// With order_flow, the market state fields of the pool from BlockShape::pool_state0: anchor, spread income,
+/// customers, then the contracts held of each series.
+enum PoolStateField : unsigned { kPsfAnchor, kPsfSpread, kPsfTrades, kPsfQty0 };
 
 /// A market thread's state between chunks, kept in shared memory so that its registers are free
 /// while the block's policy threads run: [field][path].
@@ -211,6 +225,7 @@ struct BlockShape {
   bool everlasting;        ///< hp.everlasting: the market keeps the book's everlasting funding
   bool margin;             ///< hp.margin: the policy items keep their margin accounts
   bool rolling;            ///< hp.rolling_options: series strikes in the market state and the records
+  unsigned pool_series;    ///< order_flow: the board's series (the pool's state and records); 0: none
 
   HS_HD unsigned threads() const { return block_threads; }
   /// Policy items (path, policy) of a block.
@@ -223,10 +238,14 @@ struct BlockShape {
     return option_field0() +
            (hedge_options > 0 ? kOptRecFirst + option_record_fields(model_marks) * hedge_options : 0);
   }
-  HS_HD unsigned record_fields() const { return rolling_field0() + (rolling ? kRollRecFields * hedge_options : 0); }
-  HS_HD unsigned market_state_fields() const {
+  /// The first record field of the pool's (PoolRecordField).
+  HS_HD unsigned pool_field0() const { return rolling_field0() + (rolling ? kRollRecFields * hedge_options : 0); }
+  HS_HD unsigned record_fields() const { return pool_field0() + (pool_series > 0 ? kPoolRecFields : 0); }
+  /// The first market state field of the pool's (PoolStateField).
+  HS_HD unsigned pool_state0() const {
     return series_strike_state_field(attribution, everlasting, 0) + (rolling ? hedge_options : 0);
   }
+  HS_HD unsigned market_state_fields() const { return pool_state0() + (pool_series > 0 ? kPsfQty0 + pool_series : 0); }
   /// The first policy state field of the hedge options' (OptionStateField).
   HS_HD unsigned option_state0() const { return kPolicyStateFields + (attribution ? 1 : 0); }
   /// The first policy state field of the margin account's (MarginStateField).
@@ -265,9 +284,10 @@ inline BlockShape block_shape(const HedgeParams& hp) {
   s.everlasting = hp.everlasting;
   s.margin = hp.margin;
   s.rolling = hp.rolling_options;
+  s.pool_series = hp.flow.n_series;
   s.groups = (n + 15) / 16;
   s.policies = (n + s.groups - 1) / s.groups;
-  s.paths = 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
+  s.paths = s.pool_series > 0 ? 32 : 32 * (s.policies >= 4 ? 1 : 4 / s.policies);
   const unsigned item_warps = s.items() / 32, max_warps = kBlockThreadsMax / 32;
   const unsigned rounds = (item_warps + max_warps - 1) / max_warps;
   s.block_threads = 32 * ((item_warps + rounds - 1) / rounds);
@@ -292,6 +312,8 @@ struct ChunkRecords {
   unsigned option_state0 = 0;  ///< BlockShape::option_state0 (hedge options only)
   unsigned margin_state0 = 0;  ///< BlockShape::margin_state0 (the options program only)
   unsigned rolling_field0 = 0;  ///< BlockShape::rolling_field0 (the options program only)
+  unsigned pool_field0 = 0;     ///< BlockShape::pool_field0 (the pool program only)
+  unsigned pool_state0 = 0;     ///< BlockShape::pool_state0 (the pool program only)
   /// Rolling hedge option i's record field f (RollingRecordField).
   HS_HD double& rolling(unsigned i, unsigned f, unsigned k, unsigned j) const {
     return at(rolling_field0 + kRollRecFields * i + f, k, j);
@@ -322,15 +344,18 @@ HS_HD void save_state(Thread& thread, Slot&& slot) {
 /// The market of one path: steps the model and records each decision step's market state. It lives
 /// for one chunk: start() (the first chunk) or load() (the state the previous chunk saved), then run(),
 /// then save(). kEverlasting: the program holds everlasting options' code (HedgeBlock); kOptions: the
-/// options program's, which keeps the series strikes of rolling hedge options.
+/// options program's, which keeps the series strikes of rolling hedge options; kPool: the pool program's,
+/// which keeps the pool's inventory and takes its customers (order_flow.hpp).
 template <class T, class Model, bool kAttribution, MarkSource kMarks = MarkSource::black_scholes,
-          bool kEverlasting = false, bool kOptions = false>
+          bool kEverlasting = false, bool kOptions = false, bool kPool = false>
 struct MarketThread {
   const Model& model;
   std::uint64_t seed;
   std::uint64_t path;
   PathState<T> state;
   MarketTile<T, 1> mk;
+  [[no_unique_address]] std::conditional_t<kPool, PoolLanes<1>, NoPool> pool;
+  unsigned pool_state0 = 0;  ///< kPool: ChunkRecords::pool_state0
 
   HS_HD MarketThread(const Model& m, const HedgeParams& hp, std::uint64_t run_seed, std::uint64_t path_index,
                      const double* log_s0k)
@@ -340,6 +365,7 @@ struct MarketThread {
   HS_HD void start() {
     state = model.initial();
     mk.template begin<kEverlasting, kOptions>(&state.v);
+    if constexpr (kPool) pool.begin(mk.hp.flow);
   }
   /// Calls v(field, value) for each part of the state kept between chunks (load_state, save_state).
   template <class Visit>
@@ -359,11 +385,19 @@ struct MarketThread {
       if (mk.hp.n_hedge_options > 1) v(series_strike_state_field(kAttribution, everlasting, 1), mk.series_strike[1][0]);
       static_assert(kMaxHedgeOptions == 2, "a series strike per hedge option");
     }
+    if constexpr (kPool) {
+      v(pool_state0 + kPsfAnchor, pool.anchor[0]);
+      v(pool_state0 + kPsfSpread, pool.spread_income[0]);
+      v(pool_state0 + kPsfTrades, pool.trades[0]);
+      for (unsigned s = 0; s < mk.hp.flow.n_series; ++s) v(pool_state0 + kPsfQty0 + s, pool.qty[s][0]);
+    }
   }
   HS_HD void load(const ChunkRecords& r, unsigned j) {
+    pool_state0 = r.pool_state0;
     load_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
   }
   HS_HD void save(const ChunkRecords& r, unsigned j) {
+    pool_state0 = r.pool_state0;
     save_state(*this, [&](unsigned f) -> double& { return r.state(f, j); });
   }
 
@@ -383,6 +417,7 @@ struct MarketThread {
         if (kAttribution) mk.att.interest[0] = mk.att.settled[0] = 0.0;
         advance<T>(model, state, seed, path, n - 1);
         mk.advance(n, &state.x, &state.v);
+        if constexpr (kPool) pool.advance(mk.hp.flow, n, mk.spot, mk.log_spot, mk.book_cash);
       }
       mk.decision_vol();  // at the horizon too: the marks there
       mk.template pay_funding<kEverlasting>(n);
@@ -402,6 +437,7 @@ struct MarketThread {
         mk.close_book();
       }
       const unsigned k = n - n0;
+      if constexpr (kPool) run_pool(r, k, j, n);
       r.at(kRecSpot, k, j) = mk.spot[0];
       r.at(kRecLogSpot, k, j) = mk.log_spot[0];
       r.at(kRecVariance, k, j) = mk.variance[0];
@@ -416,6 +452,23 @@ struct MarketThread {
         mk.roll_strikes(n);
       }
     }
+  }
+
+  /// kPool at step n (slot k, path j): the decision's customers and the inventory's delta and gamma into the
+  /// records (HedgeTile::flow_decision's order), or at the horizon the inventory closed into the book's cash.
+  HS_HD_COLD void run_pool(const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n) {
+    const HedgeParams& hp = mk.hp;
+    if (n == hp.steps) {
+      pool.close(hp.flow, n, mk.spot, mk.sigma, hp.rate, hp.dividend, hp.dt, mk.book_cash);
+      r.at(r.pool_field0 + kPoolRecDelta, k, j) = r.at(r.pool_field0 + kPoolRecGamma, k, j) = 0.0;
+      return;
+    }
+    if (n > 0) {
+      pool.arrive(hp.flow, seed, path, n, mk.spot, mk.log_spot, mk.sigma, hp.rate, hp.dividend, hp.dt, mk.book_cash);
+    }
+    pool.greeks(hp.flow, n, mk.spot, mk.sigma, hp.rate, hp.dividend, hp.dt);
+    r.at(r.pool_field0 + kPoolRecDelta, k, j) = pool.delta[0];
+    r.at(r.pool_field0 + kPoolRecGamma, k, j) = pool.gamma[0];
   }
 };
 
@@ -469,7 +522,9 @@ HS_HD void record_horizon_marks(const HedgeParams& hp, const ChunkRecords& r, un
 /// The greeks item (slot k, path j) of decision step n (< steps, or the horizon's unwind): target, gamma
 /// and gas of the decision, the target of each Leland policy among policies [p0, p1), and with hedge
 /// options (kOptions) their marks from the source kMarks. kEverlasting: the book may hold everlasting options.
-template <class T, bool kOptions = false, MarkSource kMarks = MarkSource::black_scholes, bool kEverlasting = false>
+/// kPool: the pool's inventory's delta and gamma (recorded by the market thread) join the book's.
+template <class T, bool kOptions = false, MarkSource kMarks = MarkSource::black_scholes, bool kEverlasting = false,
+          bool kPool = false>
 HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned k, unsigned j, std::uint32_t n,
                          unsigned p0, unsigned p1) {
   MarketTile<T, 1> mk(hp, 0, 0, r.log_s0k());
@@ -480,6 +535,11 @@ HS_HD void record_greeks(const HedgeParams& hp, const ChunkRecords& r, unsigned 
   mk.coin[0] = r.at(kRecCoin, k, j);
   mk.log_gas[0] = r.at(kRecLogGas, k, j);
   mk.template decision_greeks<kOptions, kMarks == MarkSource::surface, kEverlasting>(n);
+  if (kPool && n < hp.steps) {  // the horizon's unwind hedges no inventory: it is closed there
+    mk.delta[0] += r.at(r.pool_field0 + kPoolRecDelta, k, j);
+    mk.gamma[0] += r.at(r.pool_field0 + kPoolRecGamma, k, j);
+    mk.template hedge_target<kOptions>(mk.delta, mk.target);
+  }
   r.at(kRecTarget, k, j) = mk.target[0];
   r.at(kRecGamma, k, j) = mk.gamma[0];
   r.at(kRecGasCost, k, j) = mk.gas_cost[0];
@@ -512,9 +572,10 @@ HS_HD void record_times(const HedgeParams& hp, const ChunkRecords& r, unsigned k
 /// One policy's accounts on one path, replaying the recorded market. kModelMarks: the hedge options'
 /// records are model marks (their quote vegas recorded, their vol state the clamped variance);
 /// kEverlasting: the book may hold everlasting options (their funding from the market's state); kMargin:
-/// the hedge may be on margin (its account in the item's state).
+/// the hedge may be on margin (its account in the item's state); kPool: an options pool's fields from the
+/// market's state at the horizon.
 template <class T, bool kAttribution, bool kOptions = false, bool kModelMarks = false, bool kEverlasting = false,
-          bool kMargin = false>
+          bool kMargin = false, bool kPool = false>
 struct PolicyThread {
   MarketTile<T, 1> mk;  ///< the recorded market at the current step (only what the policy reads)
   /// The attribution fields come after the run (write_attribution).
@@ -691,6 +752,13 @@ struct PolicyThread {
       acc.horizon_options(mk);
     }
     acc.template finish<kEverlasting>(mk);
+    if constexpr (kPool) {  // HedgeTile::after_step's fields of the pool
+      const double none = 0.0, spread = r.state(r.pool_state0 + kPsfSpread, j);
+      const double trades = r.state(r.pool_state0 + kPsfTrades, j);
+      acc.put_shared(PathField::everlasting_funding, &none);
+      acc.put_shared(PathField::spread_income, &spread);
+      acc.put_shared(PathField::customer_trades, &trades);
+    }
   }
 };
 
@@ -748,7 +816,7 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
 /// runs phase 0 (market), 1 (greeks) and 2 (policies) on every thread with a barrier after each: the
 /// kernel with __syncthreads, the host emulation one thread after another.
 template <class T, class Model, bool kAttribution = false, bool kOptions = false,
-          MarkSource kMarks = MarkSource::black_scholes>
+          MarkSource kMarks = MarkSource::black_scholes, bool kPool = false>
 struct HedgeBlock {
   static constexpr bool kModelMarks = kMarks == MarkSource::model;
   /// Everlasting options run in the options program with Black–Scholes marks (file comment).
@@ -777,7 +845,7 @@ struct HedgeBlock {
   /// Before the first chunk, on one thread.
   HS_HD void prepare() const { log_spot0_strike(hp, records.log_s0k()); }
 
-  using Market = MarketThread<T, Model, kAttribution, kMarks, kEverlasting, kOptions>;
+  using Market = MarketThread<T, Model, kAttribution, kMarks, kEverlasting, kOptions, kPool>;
   HS_HD Market market_thread(unsigned j) const {
     return Market(model, hp, seed, first_path + row(j), records.log_s0k());
   }
@@ -787,7 +855,7 @@ struct HedgeBlock {
     for (unsigned i = tid; i < shape.items(); i += n_threads)
       if (item_valid(i)) policy_thread(i).save(records, i, shape.items());
   }
-  using Policy = PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting, kMargin>;
+  using Policy = PolicyThread<T, kAttribution, kOptions, kModelMarks, kEverlasting, kMargin, kPool>;
   HS_HD Policy policy_thread(unsigned i) const {
     const std::uint64_t r = row(item_path(i));
     return Policy(hp, out, count, r, seed, first_path + r, item_policy(i), group * shape.policies, records.log_s0k());
@@ -825,7 +893,7 @@ struct HedgeBlock {
       const unsigned p1 = p0 + shape.policies < hp.n_policies ? p0 + shape.policies : hp.n_policies;
       for (unsigned i = tid; i < items; i += n_threads) {
         const unsigned k = i / shape.paths, j = i % shape.paths;
-        if (row(j) < count) record_greeks<T, kOptions, kMarks, kEverlasting>(hp, records, k, j, n0 + k, p0, p1);
+        if (row(j) < count) record_greeks<T, kOptions, kMarks, kEverlasting, kPool>(hp, records, k, j, n0 + k, p0, p1);
       }
       if (kOptions && hp.n_hedge_options > 0 && n1 == steps + 1) {  // the horizon's marks: an option's value there
         for (unsigned j = tid; j < shape.paths; j += n_threads) {
@@ -856,14 +924,15 @@ inline std::uint64_t hedge_blocks(const BlockShape& s, std::uint64_t count) { re
 /// What a block program compiles in beyond the standard (delta-only) one: P&L attribution, the options
 /// program (hedge options' records and state, and the other rules of uses_options_kernel), and where
 /// option prices come from (kMarks: Black–Scholes; the model's own marks, which come with attribution,
-/// hedge options or both; or a volatility surface, with or without them). Every
+/// hedge options or both; or a volatility surface, with or without them), and an options pool's customers
+/// (kPool: the options program with Black–Scholes marks, the only one order_flow runs with). Every
 /// combination a job can use is a kernel of its own, so that the standard program carries none of the
 /// others' registers, with a resource budget of its own (CMakeLists.txt, HEDGESIM_KERNEL_BUDGETS, matched
 /// on this name; kMarks reads (hedgesim::MarkSource)0, 1 or 2 there).
-template <bool kAttribution, bool kOptions, MarkSource kMarks>
+template <bool kAttribution, bool kOptions, MarkSource kMarks, bool kPool = false>
 struct BlockFeatures {
   template <class T, class Model>
-  using Block = HedgeBlock<T, Model, kAttribution, kOptions, kMarks>;
+  using Block = HedgeBlock<T, Model, kAttribution, kOptions, kMarks, kPool>;
 
   /// The records in shared memory: without hedge options the record fields end where theirs would start,
   /// a layout the compiler sees.
@@ -871,7 +940,7 @@ struct BlockFeatures {
     if constexpr (kOptions) {
       return ChunkRecords{shared,           s.paths,          s.chunk,           s.record_fields(),
                           s.market_state_fields(), s.option_field0(), s.option_state0(), s.margin_state0(),
-                          s.rolling_field0()};
+                          s.rolling_field0(), s.pool_field0(), s.pool_state0()};
     } else {
       return ChunkRecords{shared, s.paths, s.chunk, s.option_field0(), s.market_state_fields()};
     }
@@ -885,6 +954,8 @@ decltype(auto) with_block_features(const HedgeParams& hp, F&& f) {
   constexpr MarkSource kBlackScholes = MarkSource::black_scholes, kModel = MarkSource::model,
                        kSurface = MarkSource::surface;
   const bool options = uses_options_kernel(hp);
+  // order_flow runs with Black–Scholes marks, without attribution (config rules).
+  if (has_order_flow(hp)) return f(BlockFeatures<false, true, kBlackScholes, true>{});
   if (hp.marks == kSurface) {  // the hedge ratios and hedge options too: with or without attribution
     if (!hp.attribution) {
       return options ? f(BlockFeatures<false, true, kSurface>{}) : f(BlockFeatures<false, false, kSurface>{});

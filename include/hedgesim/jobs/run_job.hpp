@@ -44,9 +44,8 @@ struct RunReport : RunInfo {
 /// The backend of a job over `ranks`: the config's kind and threads and `devices` (--devices; "" =
 /// device 0). A rank of several on CUDA without `devices` takes one GPU of its node (node-local rank
 /// modulo the node's GPUs). Every rank must resolve the same kind: CPU and CUDA ranks would not give
-/// the same bits (the backends agree to rounding). Collective; a failure on any rank is every rank's. A job
-/// with order_flow runs on the CPU (its GPU kernels are not written yet): automatic resolves to it.
-BackendInfo resolve_rank_backend(const RunSpec& spec, const std::string& devices, Collectives& ranks);
+/// the same bits (the backends agree to rounding). Collective; a failure on any rank is every rank's.
+BackendInfo resolve_rank_backend(const SimulationSpec& simulation, const std::string& devices, Collectives& ranks);
 
 /// The run over `ranks` (cluster/ranks.hpp): each rank hedges its rank_paths(); rank 0 gets the report
 /// (policies, sample paths and trades; other ranks only the RunInfo), the same bits for any number of
