@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMALL, SMALL_OPTIMISE, run_cli
+from conftest import ROOT, SMALL, SMALL_OPTIMISE, run_cli
 
 TIMINGS = {"elapsed_s", "path_steps_per_s", "kernel_s", "candidates_per_s", "oos_elapsed_s"}
 
@@ -175,6 +175,23 @@ def test_per_path(hedgesim):
         assert np.std(pnl, ddof=1) == pytest.approx(r.summary["pnl_std"].iloc[i], rel=1e-9)
         frame = r.per_path[name]
         assert np.mean(frame["trades"]) == pytest.approx(r.summary["trades_mean"].iloc[i], rel=1e-12, abs=1e-12)
+
+
+def test_options_pool_matches_cli_and_reports_its_fields(hedgesim, cli, tmp_path):
+    """An options AMM's customers (order_flow): the same numbers as the CLI, and per path the pool's fields,
+    the same for every policy."""
+    config = os.path.join(ROOT, "configs", "options_amm_pool.yaml")
+    expected = run_cli(cli, "run", config, "--paths", "300", "--threads", "2", "--out", str(tmp_path / "cli.h5"))
+    r = hedgesim.run(config, paths=300, threads=2, per_path=True, out=str(tmp_path / "py.h5"))
+    assert_same(without_timings(r.json), without_timings(expected))
+    spread = None
+    for i, name in enumerate(r.summary["name"]):
+        frame = r.per_path[name]
+        assert np.mean(frame["spread_income"]) == pytest.approx(r.summary["spread_income_mean"].iloc[i], rel=1e-12)
+        assert np.all(frame["customer_trades"] > 0)
+        if spread is None:
+            spread = np.asarray(frame["spread_income"])
+        assert np.array_equal(np.asarray(frame["spread_income"]), spread), name
 
 
 def test_out_writes_the_cli_file(hedgesim, tmp_path):
