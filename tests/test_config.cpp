@@ -1413,6 +1413,7 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
          order_flow(s).skew_vol = x;
        }},
       {"order_flow.vega_limit_usd", [](RunSpec& s, double x) { order_flow(s).vega_limit_usd = x; }},
+      {"order_flow.elasticity", [](RunSpec& s, double x) { order_flow(s).elasticity = x; }},
       {"hedge.margin.initial",  // maintenance follows it down: at most initial
        [](RunSpec& s, double x) {
          margin(s).initial = x;

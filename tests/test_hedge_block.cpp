@@ -452,7 +452,8 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithRollingHedgeOptions) {
 TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
   const std::string perpetual = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}";
   const std::string flow = "order_flow: {strikes: [90, 100, 110], expiries_days: [1, 2, 3], trades_per_day: 30, "
-                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5}\n";
+                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5, "
+                           "elasticity: 0.5}\n";
   const std::string policies = test::all_policy_types("false");
   std::string twenty = "policies: [";
   for (int i = 0; i < 20; ++i) twenty += (i ? ", " : "") + std::string("{name: b") + std::to_string(i) +

@@ -540,7 +540,8 @@ TEST(Hedging, CudaIsEquivalentToCpuWithTradeSizesAndTheUnwind) {
 TEST(Hedging, CudaIsEquivalentToCpuWithAnOptionsPool) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   const std::string flow = "order_flow: {strikes: [90, 100, 110], expiries_days: [1, 2, 4], trades_per_day: 30, "
-                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5}\n";
+                           "size_mean: 2, momentum: 3, half_spread_vol: 2, skew_vol: 3, vega_limit_usd: 0.5, "
+                           "elasticity: 0.5}\n";
   for (Precision precision : {Precision::float32, Precision::float64})
     expect_cuda_matches_cpu({.costs = "{fee_bps: 5, failure_probability: 0.1}", .sections = flow, .leland = false},
                             precision);

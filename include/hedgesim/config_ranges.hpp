@@ -89,6 +89,7 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"order_flow.moneyness_width", 0, 10, true, false, "(ln K/S)", "wider weighs every listed strike alike"},
     {"order_flow.half_spread_vol", 0, 100, false, false, "vol points", "as costs.options.half_spread_vol"},
     {"order_flow.skew_vol", 0, 100, false, false, "vol points", "as costs.options.half_spread_vol"},
+    {"order_flow.elasticity", 0, 100, false, false, "per vol point", "at 100 a quote one vol point off turns away all but e^-100 of the customers"},
     {"order_flow.vega_limit_usd", 0, 1e12, false, false, "USD per vol point", "as hedge.margin.collateral_usd"},
     // costs
     {"costs.fee_bps", 0, 10000, false, true, "basis points", "10000 would be 100% of the traded notional"},

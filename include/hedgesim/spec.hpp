@@ -349,6 +349,7 @@ struct OrderFlowSpec {
   double half_spread_vol = 0.0;       ///< vol points added to a customer buy's quote, taken off a sell's
   double skew_vol = 0.0;              ///< vol points the pool shades its quotes by at |vega| = vega_limit_usd
   double vega_limit_usd = 0.0;        ///< USD per vol point of the pool's vega; required with skew_vol
+  double elasticity = 0.0;            ///< a customer trades with probability exp(−elasticity·cost in vol points)
   bool given = false;
   bool enabled() const { return given; }
 };

@@ -176,6 +176,7 @@ inline constexpr Key<OrderFlowSpec> kOrderFlowKeys[] = {
     {.name = "moneyness_width", .field = &OrderFlowSpec::moneyness_width, .expected = "a number > 0", .doc = "customers pick a live series of their type with weight exp(-(ln(K/S)/width)^2 / 2)", .rule = Rule::positive, .default_text = "0.1"},
     {.name = "half_spread_vol", .field = &OrderFlowSpec::half_spread_vol, .expected = "a number of vol points >= 0", .doc = "vol points the pool adds to the vol it sells at and takes off the vol it buys at (spread_income)", .rule = Rule::non_negative},
     {.name = "skew_vol", .field = &OrderFlowSpec::skew_vol, .expected = "a number of vol points >= 0", .doc = "vol points the pool lowers its quotes by when long vega_limit_usd of vega or more (raises when short), in proportion below", .rule = Rule::non_negative},
+    {.name = "elasticity", .field = &OrderFlowSpec::elasticity, .expected = "a number >= 0 per vol point", .doc = "a customer trades with probability min(1, exp(-elasticity x c)), c the vol points the quote costs them over the mark (half-spread and skew): a skew against the pool's inventory turns customers away; 0: every customer trades", .rule = Rule::non_negative},
     {.name = "vega_limit_usd", .field = &OrderFlowSpec::vega_limit_usd, .expected = "a number of USD per vol point > 0", .doc = "the pool's vega at which its skew is full; required with skew_vol > 0", .rule = Rule::non_negative},
 };
 

@@ -84,6 +84,7 @@ OrderFlowParams make_order_flow(const OrderFlowSpec& f, double spot, double step
   p.min_vol = 1e-3;
   // V_lim per unit of σ (the inventory's vega): 100 vol points.
   p.vega_limit = f.vega_limit_usd > 0.0 ? f.vega_limit_usd * 100.0 : 1.0;
+  p.elasticity = f.elasticity;
   return p;
 }
 

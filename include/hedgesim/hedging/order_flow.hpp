@@ -12,8 +12,12 @@
 //  - the pool quotes Black–Scholes at σ_q = max(σ + s·h − k·clamp(V/V_lim, −1, 1), σ_min), σ the decision
 //    vol, s = +1 for a customer buy and −1 for a sell, h the half-spread, V the pool's vega (its
 //    inventory's, updated trade by trade) and k the skew: a pool long vega quotes lower, to sell, and a
-//    short one higher. The customer trades at that price; the pool's inventory changes by −s·size and its
-//    cash by +s·size·quote; spread_income adds s·size·(quote − mark), the mark Black–Scholes at σ.
+//    short one higher. The customer trades at that price with probability min(1, e^{−ε·c}), c = s·(σ_q − σ)
+//    in vol points what the quote costs them over the mark and ε the elasticity (with ε > 0 one more block
+//    of the stream, after the customer's own, decides; ε = 0 always trades and draws none), so a skew against
+//    the pool's inventory turns its customers away and one in their favour does not; the pool's inventory
+//    changes by −s·size and its cash by +s·size·quote; spread_income adds s·size·(quote − mark), the mark
+//    Black–Scholes at σ.
 // Series settle their payoff into the book's cash at expiry; those alive at the horizon are closed there at
 // their marks. At each decision the hedge sees the book's greeks plus the inventory's (Black–Scholes at σ),
 // so every policy hedges what the pool holds. The flow does not depend on the policies: every policy hedges
@@ -57,6 +61,7 @@ struct OrderFlowParams {
   double inv_width2;     ///< 1/width²
   double half_spread, skew, min_vol;  ///< units of σ
   double vega_limit;     ///< V_lim, USD per unit of σ
+  double elasticity;     ///< ε, per vol point of the quote's cost to the customer (0: every customer trades)
 };
 
 /// The pool's inventory on L lanes and what the flow has brought so far.
@@ -110,6 +115,10 @@ struct PoolLanes {
         const double tau = static_cast<double>(o.expiry_step - n) * dt;
         const double shade = -f.skew * m::min(m::max(v / f.vega_limit, -1.0), 1.0);
         const double quote_vol = m::max(sigma[l] + side * f.half_spread + shade, f.min_vol);
+        if (f.elasticity > 0.0) {
+          const double cost_points = side * (quote_vol - sigma[l]) * 100.0;
+          if (!(rng.uniform_of4(0) < m::exp_finite(-f.elasticity * m::max(cost_points, 0.0)))) continue;
+        }
         const Greeks<double> mark = black_scholes_linear<double>(o.type, spot[l], o.strike, tau, rate, dividend, sigma[l]);
         const double quote =
             black_scholes_linear<double>(o.type, spot[l], o.strike, tau, rate, dividend, quote_vol).price;
