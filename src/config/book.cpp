@@ -105,12 +105,19 @@ void validate_book(const Reporter& r, const std::vector<OptionSpec>& book, doubl
   }
 }
 
+std::vector<double> config_days(const RunSpec& s) {
+  std::vector<double> days;
+  for (const OptionSpec& o : s.book)
+    days.push_back(o.style == OptionStyle::european ? o.expiry_days : o.funding_period_days);
+  if (s.simulation.horizon_days > 0.0) days.push_back(s.simulation.horizon_days);
+  days.insert(days.end(), s.order_flow.expiries_days.begin(), s.order_flow.expiries_days.end());
+  return days;
+}
+
 void validate_grid(const Reporter& r, const RunSpec& s) {
   const SimulationSpec& sim = s.simulation;
   const double spd = sim.steps_per_day;
-  std::vector<double> all_days;
-  for (const OptionSpec& o : s.book)
-    all_days.push_back(o.style == OptionStyle::european ? o.expiry_days : o.funding_period_days);
+  const std::vector<double> all_days = config_days(s);
   // An everlasting option never expires: the run needs its own horizon, where the book is closed at its marks.
   if (sim.horizon_days == 0.0) {
     for (std::size_t i = 0; i < s.book.size(); ++i) {
@@ -123,10 +130,7 @@ void validate_grid(const Reporter& r, const RunSpec& s) {
     }
   }
   // A horizon before the last expiry is allowed: the options still alive there are closed at their marks.
-  if (sim.horizon_days > 0.0) {
-    all_days.push_back(sim.horizon_days);
-    require_on_grid(r, "simulation.horizon_days", sim.horizon_days, spd, all_days);
-  }
+  if (sim.horizon_days > 0.0) require_on_grid(r, "simulation.horizon_days", sim.horizon_days, spd, all_days);
   for (std::size_t i = 0; i < s.book.size(); ++i) {
     const OptionSpec& o = s.book[i];
     const std::string path = "book[" + std::to_string(i) + "].";

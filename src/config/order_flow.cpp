@@ -53,10 +53,7 @@ void validate_order_flow(const Reporter& r, const RunSpec& s) {
     if (!(f.strikes[i] > 0.0)) r.fail(key, f.strikes[i], "must be > 0");
     require_plausible(r, key, "order_flow.strikes[i]", f.strikes[i], s.model.spot);
   }
-  std::vector<double> all_days = f.expiries_days;
-  for (const OptionSpec& o : s.book)
-    all_days.push_back(o.style == OptionStyle::european ? o.expiry_days : o.funding_period_days);
-  if (s.simulation.horizon_days > 0.0) all_days.push_back(s.simulation.horizon_days);
+  const std::vector<double> all_days = config_days(s);
   for (std::size_t i = 0; i < f.expiries_days.size(); ++i) {
     const std::string key = "order_flow.expiries_days[" + std::to_string(i) + "]";
     if (!(f.expiries_days[i] > 0.0)) r.fail(key, f.expiries_days[i], "must be > 0");

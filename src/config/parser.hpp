@@ -159,8 +159,11 @@ void validate_backtest(const Reporter& r, const BacktestSpec& b);
 /// Every section's checks; `where` gives lines (nullptr: a spec changed in code or by flags).
 void validate_with(const RunSpec& spec, const KeyLines* where);
 
-/// Checks that `days` of key `key` is a whole number (>= 1) of steps; all_days: every date of the config,
-/// for a steps_per_day to suggest (book.cpp).
+/// Every date of the config the grid must hit — the book's expiries (or funding periods), the horizon, the
+/// order flow's expiries — so that a steps_per_day suggestion fits them all (book.cpp).
+std::vector<double> config_days(const RunSpec& s);
+/// Checks that `days` of key `key` is a whole number (>= 1) of steps; all_days: config_days and more, for a
+/// steps_per_day to suggest (book.cpp).
 void require_on_grid(const Reporter& r, const std::string& key, double days, double spd,
                      std::span<const double> all_days);
 /// Checks that an interval of `hours` (key `key`: every_hours, max_hours) is a whole number (>= 1)

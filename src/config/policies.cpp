@@ -128,10 +128,8 @@ void validate_policies(const Reporter& r, const RunSpec& s) {
                                std::to_string(kMaxPolicyCount) +
                                " (they are evaluated together on every path); split the study into several configs");
   }
-  // Every date the grid must hit, so that a steps_per_day suggestion fits them all.
-  std::vector<double> all_days;
-  for (const OptionSpec& o : s.book) all_days.push_back(o.expiry_days);
-  if (s.simulation.horizon_days > 0.0) all_days.push_back(s.simulation.horizon_days);
+  // Every date the grid must hit, the policies' intervals too, so that a steps_per_day suggestion fits them all.
+  std::vector<double> all_days = config_days(s);
   for (const PolicySpec& p : ps) {
     for (const PolicyKey& key : policy_info(p.type).keys) {
       if (!key.in_hours) continue;
