@@ -1428,6 +1428,16 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.margin.liquidation_penalty", [](RunSpec& s, double x) { margin(s).liquidation_penalty = x; }},
       {"hedge.margin.reserve_usd", [](RunSpec& s, double x) { margin(s).reserve_usd = x; }},
       {"hedge.margin.top_up_delay_hours", [](RunSpec& s, double x) { margin(s).top_up_delay_hours = x; }},
+      {"hedge.margin.impact_depth_usd",  // with a half-life when it has an impact
+       [](RunSpec& s, double x) {
+         margin(s).impact_depth_usd = x;
+         s.hedge.margin.impact_half_life_hours = x > 0.0 ? 1.0 : 0.0;
+       }},
+      {"hedge.margin.impact_half_life_hours",  // with a depth when it is given
+       [](RunSpec& s, double x) {
+         margin(s).impact_half_life_hours = x;
+         s.hedge.margin.impact_depth_usd = x > 0.0 ? 1e7 : 0.0;
+       }},
       {"costs.fee_bps", [](RunSpec& s, double x) { s.costs.fee_bps = x; }},
       {"costs.fixed_per_trade", [](RunSpec& s, double x) { s.costs.fixed_per_trade = x; }},
       {"costs.failure_probability", [](RunSpec& s, double x) { s.costs.failure_probability = x; }},

@@ -64,6 +64,7 @@ std::string config(const std::string& model, const std::string& hedge, const std
 }
 
 /// Returns the paths the CPU liquidated (PathField::liquidated, summed over policies; 0 without hedge.margin).
+/// With cascades (hedge.margin.impact_depth_usd) some of them must have cascaded.
 template <class T>
 double expect_blocks_match_cpu(const std::string& yaml, const std::string& what) {
   const test::HedgeCase c(yaml);
@@ -78,7 +79,7 @@ double expect_blocks_match_cpu(const std::string& yaml, const std::string& what)
   test::visit_test_model<T>(job, [&](const auto& model) {
     emulate_hedging_blocks<T>(model, job.steps, job.seed, hp, 0, n, blocks.data(), shape);
   });
-  double trades = 0.0, liquidated = 0.0;
+  double trades = 0.0, liquidated = 0.0, cascaded = 0.0;
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < cpu.size(); ++i) {
     if (std::memcmp(&cpu[i], &blocks[i], sizeof(double)) != 0 && ++mismatches <= 5) {
@@ -89,7 +90,9 @@ double expect_blocks_match_cpu(const std::string& yaml, const std::string& what)
     }
     if (i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::trades)) trades += cpu[i];
     if (hp.margin && i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::liquidated)) liquidated += cpu[i];
+    if (hp.margin && i / (n * hp.n_policies) == static_cast<std::size_t>(PathField::cascaded)) cascaded += cpu[i];
   }
+  if (hp.margin && hp.margin_params.impact_depth > 0.0) EXPECT_GT(cascaded, 0.0) << what << ": no liquidation cascaded";
   EXPECT_EQ(mismatches, 0u) << what << " (" << (shape.options_kernel ? "options" : "standard") << " kernel, "
                             << shape.groups << " group(s) of " << shape.policies << " policies, " << shape.paths
                             << " paths a block, chunks of " << shape.chunk << " steps)";
@@ -471,13 +474,14 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
 }
 
 // The margin account (hedge.margin, in the options program): each policy item keeps its account across
-// chunks, liquidations, cut trades and top-ups in transit included; with attribution its penalties join the
-// charges and write_attribution takes the account's fields from the item's state. Both precisions, model
-// marks, trade sizes, and two policy groups.
+// chunks, liquidations, cut trades, top-ups in transit and the venue's dislocation by liquidations (cascades)
+// included; with attribution its penalties join the charges and write_attribution takes the account's fields
+// from the item's state. Both precisions, model marks, trade sizes, and two policy groups.
 TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
   const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, margin: "
                              "{collateral_usd: 10, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
-                             "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3}";
+                             "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3, "
+                             "impact_depth_usd: 200, impact_half_life_hours: 4}";
   const std::string costs = "{fee_bps: 5, fixed_per_trade: 0.5}";
   const std::string twenty = twenty_bands();
   for (const bool att : {false, true}) {

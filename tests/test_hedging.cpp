@@ -547,14 +547,15 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAnOptionsPool) {
                             precision);
 }
 
-// The margin account in the options program (hedge.margin, margin.hpp): liquidations, cut trades and
-// late top-ups, with and without attribution. A liquidation is a threshold, so the device's rounding may
+// The margin account in the options program (hedge.margin, margin.hpp): liquidations, cut trades, late
+// top-ups and cascades, with and without attribution. A liquidation is a threshold, so the device's rounding may
 // move one across it on a path; the comparison allows that on 0.5% of the paths, as for the other fields.
 TEST(Hedging, CudaIsEquivalentToCpuWithAMarginAccount) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
   const std::string hedge = CudaCase{}.hedge + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
                                                "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
-                                               "top_up_delay_hours: 3}";
+                                               "top_up_delay_hours: 3, impact_depth_usd: 200, "
+                                               "impact_half_life_hours: 4}";
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64})
       expect_cuda_matches_cpu({.costs = "{fee_bps: 5, fixed_per_trade: 0.5}", .hedge = hedge, .attribution = attribution},
@@ -734,7 +735,7 @@ TEST(Hedging, TileLanesMatchOnePathAtATime) {
   expect_tile_matches_single_path<double, TileKind::everlasting>(impact, perpetual, Precision::float64);
   const std::string margin = perpetual + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
                                          "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 20, "
-                                         "top_up_delay_hours: 2}";
+                                         "top_up_delay_hours: 2, impact_depth_usd: 200, impact_half_life_hours: 3}";
   expect_tile_matches_single_path<float, TileKind::margin>(charges, margin, Precision::float32);
   expect_tile_matches_single_path<double, TileKind::margin>(impact, margin, Precision::float64);
 }

@@ -1,7 +1,8 @@
 // The margin account of a perpetual hedge (issue 14; hedging/margin.hpp, docs/hedging.md "Margin and
 // liquidation"): the account's rules on hand-computed numbers, a run with ample collateral that is the run
 // without margin bit for bit, collateral_needed as the exact threshold of a liquidation or a cut trade path
-// by path, and top-ups that arrive at once or late.
+// by path, top-ups that arrive at once or late, and cascades: liquidations whose forced trades move the
+// venue's price into more liquidations.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -92,6 +93,71 @@ TEST(Margin, InitialMarginCutsATradeThatAddsExposure) {
   EXPECT_EQ(g.allowed(mp, 0, 100.0, 5.0, -15.0, 0.0), -10.0) << "a flip goes to the limit";
   EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, 8.0, 0.0), 8.0);
   EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, 8.0, -150.0), 0.0) << "equity -50: nothing may be opened";
+}
+
+// ---- cascades: a liquidation moves the venue's price (margin.hpp) ----
+
+MarginParams with_impact(MarginParams mp, double depth, double decay) {
+  mp.impact_depth = depth;
+  mp.impact_decay = decay;
+  return mp;
+}
+
+// Long 10 coins at S = 100 with 100 USD of collateral after the perpetual lost 60: equity 40 < 50, half the
+// position is sold (5 coins, 500 USD) and moves the venue's log price by ln(1 + 500/1000) = ln 1.5. A step
+// later half of that is left: the venue is at 100/√1.5 = 81.65 while the market stays at 100, and the venue's
+// equity 100 − 65 + 5·(81.65 − 100) = −56.7 is under maintenance 0.05·5·81.65 = 20.4: the rest is liquidated
+// at the venue's price. The market alone (equity 35 ≥ 0.05·5·100 = 25) would not have: a cascade.
+TEST(Margin, AForcedSaleLowersTheVenuesPriceAndTheRestCascades) {
+  const MarginParams mp = with_impact(params(100.0), 1000.0, 0.5);
+  MarginLanes<1> g;
+  g.begin();
+  double hedge = 10.0, cash = -60.0;
+  g.settle(mp, 0, 1, 100.0, hedge, cash);
+  EXPECT_EQ(hedge, 5.0);
+  EXPECT_DOUBLE_EQ(cash, -65.0) << "the first sale is at the market's price: penalty 0.01 x 5 x 100";
+  EXPECT_EQ(g.cascaded[0], 0.0) << "the market's price liquidated it";
+  EXPECT_NEAR(g.impact[0], std::log(1.5), 1e-15);
+  g.settle(mp, 0, 2, 100.0, hedge, cash);
+  const double venue = 100.0 / std::sqrt(1.5);
+  const double lost = 0.01 * 2.5 * venue + 2.5 * (100.0 - venue);
+  std::printf("venue %.6f, second liquidation's loss %.6f (penalty %.6f)\n", venue, lost, 0.01 * 2.5 * venue);
+  EXPECT_EQ(hedge, 2.5);
+  EXPECT_NEAR(cash, -65.0 - lost, 1e-12);
+  EXPECT_NEAR(g.loss[0], 5.0 + lost, 1e-12);
+  EXPECT_EQ(g.cascaded[0], 1.0);
+  EXPECT_NEAR(g.cascade_loss[0], lost, 1e-12);
+  EXPECT_NEAR(g.impact[0], 0.5 * std::log(1.5) + std::log1p(2.5 * venue / 1000.0), 1e-15);
+  // Without the impact the same account keeps its 5 coins at the second step.
+  MarginLanes<1> calm;
+  calm.begin();
+  double h = 10.0, c = -60.0;
+  calm.settle(params(100.0), 0, 1, 100.0, h, c);
+  calm.settle(params(100.0), 0, 2, 100.0, h, c);
+  EXPECT_EQ(h, 5.0);
+  EXPECT_EQ(calm.impact[0], 0.0);
+  EXPECT_EQ(calm.cascaded[0], 0.0);
+}
+
+// A forced buy (a short liquidated) raises the venue's price; the dislocation is capped at a factor 2, and
+// the initial margin counts the venue's equity at its price.
+TEST(Margin, AForcedBuyRaisesTheVenuesPriceUpToAFactorTwo) {
+  const MarginParams mp = with_impact(params(100.0), 1.0, 1.0);  // 1 USD deep: any sale hits the cap
+  MarginLanes<1> g;
+  g.begin();
+  double hedge = -10.0, cash = -60.0;
+  g.settle(mp, 0, 1, 100.0, hedge, cash);
+  EXPECT_EQ(hedge, -5.0);
+  EXPECT_EQ(g.impact[0], -kMaxImpact);
+  EXPECT_DOUBLE_EQ(g.venue_price(mp, 0, 100.0), 200.0);
+  // Equity at the venue: 100 − 65 − 5·(200 − 100) = −465: nothing more may be opened, a reduction may.
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, hedge, -6.0, cash), -5.0);
+  EXPECT_EQ(g.allowed(mp, 0, 100.0, hedge, -4.0, cash), -4.0);
+  g.settle(mp, 0, 2, 100.0, hedge, cash);
+  EXPECT_EQ(hedge, -2.5) << "liquidated again at the venue's 200";
+  EXPECT_EQ(g.cascaded[0], 1.0);
+  EXPECT_NEAR(g.cascade_loss[0], 0.01 * 2.5 * 200.0 + 2.5 * (200.0 - 100.0), 1e-12) << "bought back at twice the market";
+  EXPECT_EQ(g.impact[0], -kMaxImpact) << "still capped";
 }
 
 // ---- runs ----
@@ -220,6 +286,54 @@ TEST(Margin, LiquidationLossIsACost) {
       loss += tight.at(PathField::liquidation_loss, p, i);
     }
   EXPECT_GT(loss, 0.0);
+}
+
+// Cascades on the runs: a path runs as without impact until its first liquidation (bit for bit where it
+// has none, the first liquidation at the same step where it has), and only the impact makes cascades; a
+// shallower venue cascades more often and at a higher cost. Per policy, the frequency and cost of cascades.
+TEST(Margin, ImpactChangesOnlyThePathsItLiquidatesAndCascadesThem) {
+  const std::string base = "{collateral_usd: 60, initial: 0.1, maintenance: 0.05, liquidation_fraction: 0.5, "
+                           "liquidation_penalty: 0.01";
+  const MarginRun calm = run(margined_run(base + "}"));
+  const MarginRun deep = run(margined_run(base + ", impact_depth_usd: 50000, impact_half_life_hours: 6}"));
+  const MarginRun shallow = run(margined_run(base + ", impact_depth_usd: 2000, impact_half_life_hours: 6}"));
+  double cascades_deep = 0.0, cascades_shallow = 0.0, loss_deep = 0.0, loss_shallow = 0.0;
+  std::size_t differ = 0;
+  const char* const kNames[] = {"hourly", "band", "daily"};  // margined_run's policies
+  for (unsigned p = 0; p < calm.hp.n_policies; ++p) {
+    double liquidated = 0.0, cascaded = 0.0, cost = 0.0;
+    for (std::uint64_t i = 0; i < calm.n; ++i) {
+      EXPECT_EQ(calm.at(PathField::cascaded, p, i), 0.0);
+      for (const MarginRun* r : {&deep, &shallow}) {
+        const double liq = r->at(PathField::liquidated, p, i), cas = r->at(PathField::cascaded, p, i);
+        EXPECT_TRUE(cas == 0.0 || liq == 1.0) << "policy " << p << " path " << i << ": a cascade is a liquidation";
+        EXPECT_LE(r->at(PathField::cascade_loss, p, i), r->at(PathField::liquidation_loss, p, i) * (1 + 1e-12));
+        EXPECT_EQ(liq, calm.at(PathField::liquidated, p, i)) << "policy " << p << " path " << i;
+        if (liq != 0.0) continue;
+        for (unsigned f = 0; f < kMarginPathFields; ++f) {
+          const double a = calm.at(static_cast<PathField>(f), p, i), b = r->at(static_cast<PathField>(f), p, i);
+          if (std::memcmp(&a, &b, sizeof a) != 0 && ++differ <= 3)
+            ADD_FAILURE() << to_string(static_cast<PathField>(f)) << " policy " << p << " path " << i;
+        }
+      }
+      liquidated += shallow.at(PathField::liquidated, p, i);
+      cascaded += shallow.at(PathField::cascaded, p, i);
+      cost += shallow.at(PathField::cascade_loss, p, i);
+      cascades_deep += deep.at(PathField::cascaded, p, i);
+      loss_deep += deep.at(PathField::cascade_loss, p, i);
+    }
+    cascades_shallow += cascaded;
+    loss_shallow += cost;
+    std::printf("%-7s 2000 USD deep: liquidated %.4f, cascaded %.4f, cascade loss %.4f USD a path (%.3f | cascade)\n",
+                kNames[p], liquidated / calm.n, cascaded / calm.n, cost / calm.n,
+                cascaded > 0 ? cost / cascaded : 0.0);
+  }
+  EXPECT_EQ(differ, 0u);
+  std::printf("cascades: 50000 USD deep %g (loss %.3f), 2000 USD deep %g (loss %.3f)\n", cascades_deep, loss_deep,
+              cascades_shallow, loss_shallow);
+  EXPECT_GT(cascades_shallow, 30.0) << "the shallow venue must cascade for the test to mean anything";
+  EXPECT_GT(cascades_shallow, 2.0 * cascades_deep);
+  EXPECT_GT(loss_shallow, 2.0 * loss_deep);
 }
 
 }  // namespace

@@ -77,6 +77,8 @@ inline constexpr KeyRange kKeyRanges[] = {
     {"hedge.margin.liquidation_penalty", 0, 0.5, false, false, "of the liquidated notional", "venues charge 0.5-1.5%; half the notional is no longer a liquidation"},
     {"hedge.margin.reserve_usd", 0, 1e12, false, false, "USD", "as hedge.margin.collateral_usd"},
     {"hedge.margin.top_up_delay_hours", 0, 8760, false, false, "hours", "a year"},
+    {"hedge.margin.impact_depth_usd", 0, 1e13, false, false, "USD", "ten trillion: deeper than any market"},
+    {"hedge.margin.impact_half_life_hours", 0, 8760, false, false, "hours", "a year"},
     // order_flow
     {"order_flow.strikes[i]", 1e-3, 1e3, false, false, "x model.spot", "as book[i].strike", true},
     {"order_flow.expiries_days[i]", 0, 3650, true, false, "days", "as book[i].expiry_days"},

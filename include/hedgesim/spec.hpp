@@ -155,6 +155,8 @@ struct MarginSpec {
   double liquidation_penalty = 0.0;
   double reserve_usd = 0.0;
   double top_up_delay_hours = 0.0;
+  double impact_depth_usd = 0.0;        ///< cascades: 0, none (hedging/margin.hpp)
+  double impact_half_life_hours = 0.0;  ///< required with impact_depth_usd
   bool given = false;  ///< the config has the section (a collateral of 0 there is refused, not "none")
   bool enabled() const { return given || collateral_usd != 0.0; }
 };

@@ -243,24 +243,34 @@ void print_attribution_table(const hs::RunReport& report, bool hedge_options = f
 
 /// With hedge.margin: one line per policy, how often its hedge was liquidated (with the standard error of
 /// that share), the mean penalty given a liquidation, the mean top-up from the reserve and the collateral
-/// the paths needed (docs/hedging.md "Margin and liquidation").
+/// the paths needed; with cascades (impact_depth_usd) also how often a liquidation cascaded and the mean
+/// cascade loss given one (docs/hedging.md "Margin and liquidation").
 void print_margin_table(const hs::RunReport& report, const hs::MarginSpec& margin) {
   std::cout << fmt::format("Margin account: {:.0f} USD of collateral, initial {:g}, maintenance {:g}; collateral "
                            "needed: the least collateral with which a path, without the reserve, has no liquidation "
                            "and no trade cut.\n",
                            margin.collateral_usd, margin.initial, margin.maintenance);
-  std::cout << fmt::format("{:<16} {:>11} {:>9} {:>14} {:>12} {:>16} {:>16}\n", "policy", "liquidated", "+-s.e.",
-                           "loss | liq.", "top-ups", "collat. needed", "+-s.e.");
+  const bool cascades = margin.impact_depth_usd > 0.0;
+  std::cout << fmt::format("{:<16} {:>11} {:>9} {:>14} {:>12} {:>16} {:>16}{}\n", "policy", "liquidated", "+-s.e.",
+                           "loss | liq.", "top-ups", "collat. needed", "+-s.e.",
+                           cascades ? fmt::format(" {:>10} {:>9} {:>14}", "cascaded", "+-s.e.", "loss | casc.") : "");
+  // A share of paths and its binomial standard error, in percent.
+  const auto share = [](const hs::Moments& m) {
+    const double p = m.mean(), n = static_cast<double>(m.count);
+    return fmt::format("{:>10.3f}% {:>8.3f}%", 100.0 * p, 100.0 * std::sqrt(p * (1.0 - p) / n));
+  };
+  const auto given = [](double loss, double p) { return p > 0.0 ? fmt::format("{:.2f}", loss / p) : "-"; };
   for (const hs::PolicyResult& r : report.policies) {
-    const hs::Moments& liquidated = r.fields[hs::index_of(hs::PathField::liquidated)];
-    const hs::Moments& need = r.fields[hs::index_of(hs::PathField::collateral_needed)];
-    const double p = liquidated.mean(), n = static_cast<double>(liquidated.count);
-    const double loss = r.fields[hs::index_of(hs::PathField::liquidation_loss)].mean();
-    std::cout << fmt::format("{:<16} {:>10.3f}% {:>8.3f}% {:>14} {:>12.2f} {:>16.2f} {:>16.2f}\n", r.spec.name,
-                             100.0 * p, 100.0 * std::sqrt(p * (1.0 - p) / n),
-                             p > 0.0 ? fmt::format("{:.2f}", loss / p) : "-",
-                             r.fields[hs::index_of(hs::PathField::margin_topups)].mean(), need.mean(),
-                             need.stderr_of_mean());
+    const auto field = [&](hs::PathField f) -> const hs::Moments& { return r.fields[hs::index_of(f)]; };
+    const hs::Moments& need = field(hs::PathField::collateral_needed);
+    const std::string cascade =
+        cascades ? fmt::format(" {} {:>14}", share(field(hs::PathField::cascaded)),
+                               given(field(hs::PathField::cascade_loss).mean(), field(hs::PathField::cascaded).mean()))
+                 : "";
+    std::cout << fmt::format("{:<16} {} {:>14} {:>12.2f} {:>16.2f} {:>16.2f}{}\n", r.spec.name,
+                             share(field(hs::PathField::liquidated)),
+                             given(field(hs::PathField::liquidation_loss).mean(), field(hs::PathField::liquidated).mean()),
+                             field(hs::PathField::margin_topups).mean(), need.mean(), need.stderr_of_mean(), cascade);
   }
   // Quantiles need every path's value: with output.per_path only (the run's summaries hold P&L and cost's).
   if (report.policies.empty() || report.policies[0].per_path[hs::index_of(hs::PathField::collateral_needed)].empty())

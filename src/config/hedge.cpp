@@ -242,6 +242,15 @@ void validate_margin(const Reporter& r, const RunSpec& s) {
            format_number(m.top_up_delay_hours) + " hours x steps_per_day " + format_number(s.simulation.steps_per_day) +
                " / 24 = " + format_derived(steps) + " steps: must be a whole number of time steps");
   }
+  if (m.impact_depth_usd > 0.0 && m.impact_half_life_hours == 0.0) {
+    r.fail_key("hedge.margin.impact_half_life_hours",
+               "is required with hedge.margin.impact_depth_usd = " + format_number(m.impact_depth_usd) +
+                   ": give the hours in which the venue's dislocation by a liquidation halves (> 0)");
+  } else if (m.impact_depth_usd == 0.0 && m.impact_half_life_hours != 0.0) {
+    r.fail("hedge.margin.impact_half_life_hours", m.impact_half_life_hours,
+           "is used only with hedge.margin.impact_depth_usd > 0 (the depth that sets how far a liquidation moves "
+           "the venue's price): remove it or give impact_depth_usd");
+  }
   const std::string not_with = "hedge.margin is not available with ";
   if (!s.hedge.options.empty()) {
     r.fail_key("hedge.margin", not_with + "hedge.options (the account margins the perpetual alone; option "

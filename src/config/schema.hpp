@@ -160,6 +160,8 @@ inline constexpr Key<MarginSpec> kMarginKeys[] = {
     {.name = "liquidation_penalty", .field = &MarginSpec::liquidation_penalty, .expected = "a share in [0, 0.5] of the liquidated notional", .doc = "loss on a liquidation as a share of the notional closed: the liquidation fee and the slipped price (liquidation_loss, in cost)", .rule = Rule::in_range, .rule_text = "must be in [0, 0.5] of the liquidated notional"},
     {.name = "reserve_usd", .field = &MarginSpec::reserve_usd, .expected = "a number of USD >= 0", .doc = "reserve that tops the account up after a margin call, back to the initial margin (margin_topups); 0: none", .rule = Rule::non_negative},
     {.name = "top_up_delay_hours", .field = &MarginSpec::top_up_delay_hours, .expected = "a number of hours >= 0, whole steps", .doc = "hours from a margin call to its top-up's arrival (a liquidation can come first); 0: at once", .rule = Rule::non_negative},
+    {.name = "impact_depth_usd", .field = &MarginSpec::impact_depth_usd, .expected = "a number of USD >= 0", .doc = "cascades: a liquidation of X USD moves the venue's price by a factor 1 + X/depth (down for a forced sale, up for a forced buy; at most 2), so later steps mark and liquidate what is left at the moved price (cascaded, cascade_loss); 0: liquidations move no price", .rule = Rule::non_negative},
+    {.name = "impact_half_life_hours", .field = &MarginSpec::impact_half_life_hours, .expected = "a number of hours > 0", .doc = "half-life of the venue's dislocation by liquidations (arbitrage pulling it back to the market); required with impact_depth_usd", .rule = Rule::non_negative},
 };
 
 /// Funding's variants: bit(false) deterministic, bit(true) stochastic.

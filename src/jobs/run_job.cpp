@@ -204,6 +204,10 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.margin_params = {margin.collateral_usd, margin.initial,     margin.maintenance, margin.liquidation_fraction,
                       margin.liquidation_penalty, margin.reserve_usd,
                       static_cast<std::uint32_t>(std::llround(margin.top_up_delay_hours * spec.simulation.steps_per_day / 24.0))};
+  if (margin.impact_depth_usd > 0.0) {
+    hp.margin_params.impact_depth = margin.impact_depth_usd;
+    hp.margin_params.impact_decay = std::exp2(-24.0 / spec.simulation.steps_per_day / margin.impact_half_life_hours);
+  }
 
   // Premiums: the market's price — at each option's vol on the surface with surface marks (at the step
   // grid's τ, as the path marks it), at the implied vol when hedging at it — else the model's closed form.

@@ -53,7 +53,8 @@
 // anchor, spread income, customer count, then a contract count per series; blocks of 32 paths, so that
 // the up to 35 fields a path fit in shared memory), settle it, take each decision's customers and record
 // the inventory's delta and gamma (kPoolRec*), which the greeks items add to the book's before the target;
-// the policy items write the pool's fields from the market state at the horizon.
+// the policy items write the pool's fields from the market state at the horizon. The pool program holds no
+// everlasting options' or margin account's code: the config refuses both with order flow.
 #include <cstdint>
 #include <type_traits>
 #if !defined(__CUDACC__)
@@ -207,6 +208,9 @@ enum MarginStateField : unsigned {
   kMsLiquidated,
   kMsLoss,
   kMsNeed,
+  kMsImpact,
+  kMsCascaded,
+  kMsCascadeLoss,
   kMarginStateFields
 };
 
@@ -660,6 +664,9 @@ struct PolicyThread {
         v(g0 + kMsLiquidated, g.liquidated[0]);
         v(g0 + kMsLoss, g.loss[0]);
         v(g0 + kMsNeed, g.need[0]);
+        v(g0 + kMsImpact, g.impact[0]);
+        v(g0 + kMsCascaded, g.cascaded[0]);
+        v(g0 + kMsCascadeLoss, g.cascade_loss[0]);
       }
     }
   }
@@ -803,7 +810,8 @@ HS_HD void write_attribution(const HedgeParams& hp, const ChunkRecords& r, unsig
     if (kEverlasting && hp.everlasting) x.book_funding = r.state(everlasting_state_field(true), j);
     if (kMargin && hp.margin) {
       const unsigned g0 = r.margin_state0;
-      x.margin = {ps(g0 + kMsLiquidated), ps(g0 + kMsLoss), ps(g0 + kMsTopups), ps(g0 + kMsNeed)};
+      x.margin = {ps(g0 + kMsLiquidated), ps(g0 + kMsLoss),     ps(g0 + kMsTopups),
+                  ps(g0 + kMsNeed),       ps(g0 + kMsCascaded), ps(g0 + kMsCascadeLoss)};
       x.charges += x.margin.loss;
     }
     put_attribution<true>(x, put);
@@ -819,10 +827,10 @@ template <class T, class Model, bool kAttribution = false, bool kOptions = false
           MarkSource kMarks = MarkSource::black_scholes, bool kPool = false>
 struct HedgeBlock {
   static constexpr bool kModelMarks = kMarks == MarkSource::model;
-  /// Everlasting options run in the options program with Black–Scholes marks (file comment).
-  static constexpr bool kEverlasting = kOptions && kMarks == MarkSource::black_scholes;
-  /// The margin account runs in the options program without surface marks (file comment).
-  static constexpr bool kMargin = kOptions && kMarks != MarkSource::surface;
+  /// Everlasting options run in the options program with Black–Scholes marks (file comment); the margin
+  /// account without surface marks. Neither in the pool program: the config refuses them with order flow.
+  static constexpr bool kEverlasting = kOptions && kMarks == MarkSource::black_scholes && !kPool;
+  static constexpr bool kMargin = kOptions && kMarks != MarkSource::surface && !kPool;
   const Model& model;
   const HedgeParams& hp;
   BlockShape shape;

@@ -86,6 +86,10 @@ struct MarginParams {
   double penalty;      ///< share of the liquidated notional lost
   double reserve;      ///< USD the top-ups can draw on (0: none)
   std::uint32_t delay_steps;  ///< steps from a margin call to its top-up
+  /// Cascades: a liquidation's X USD move the venue's log price by ln(1 + X/impact_depth) (0: no impact),
+  /// a dislocation that decays by impact_decay per step (2^{−step/half-life}).
+  double impact_depth = 0.0;
+  double impact_decay = 0.0;
 };
 
 /// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any
@@ -110,7 +114,10 @@ struct PolicyParams {
 /// an options AMM's (order_flow:, order_flow.hpp): what its quotes earned over their marks and how many
 /// customers traded, the same for every policy. The four after them are the margin
 /// account's (hedge.margin, hedging/margin.hpp): liquidated (1 if the hedge was liquidated on the path),
-/// liquidation_loss (penalties, in cost), margin_topups (USD drawn from the reserve) and collateral_needed.
+/// liquidation_loss (penalties and execution away from the market, in cost), margin_topups (USD drawn from
+/// the reserve), collateral_needed, and the cascades' (hedge.margin.impact_depth_usd): cascaded (1 if a
+/// liquidation on the path came from the impact of earlier ones) and cascade_loss (their part of
+/// liquidation_loss).
 /// The pnl_* fields after them are the P&L attribution (output.attribution, BookAttribution in
 /// hedge_observer.hpp). A run has the fields before everlasting_funding; that one too when its book holds an
 /// everlasting option; with order_flow the pool's two too (everlasting_funding 0); with hedge.margin the
@@ -135,6 +142,8 @@ struct PolicyParams {
   X(liquidation_loss, "USD")    \
   X(margin_topups, "USD")       \
   X(collateral_needed, "USD")   \
+  X(cascaded, "count")          \
+  X(cascade_loss, "USD")        \
   X(pnl_inception, "USD")       \
   X(pnl_delta, "USD")           \
   X(pnl_gamma, "USD")           \
@@ -178,9 +187,9 @@ constexpr unsigned index_of(PathField f) { return static_cast<unsigned>(f); }
 constexpr unsigned kBasePathFields = index_of(PathField::everlasting_funding);
 /// Fields of a run with order_flow: up to customer_trades.
 constexpr unsigned kFlowPathFields = index_of(PathField::customer_trades) + 1;
-/// Fields of a run with hedge.margin and without attribution: up to collateral_needed.
-constexpr unsigned kMarginPathFields = index_of(PathField::collateral_needed) + 1;
-static_assert(kFlowPathFields == kBasePathFields + 3 && kMarginPathFields == kFlowPathFields + 4 &&
+/// Fields of a run with hedge.margin and without attribution: up to cascade_loss.
+constexpr unsigned kMarginPathFields = index_of(PathField::cascade_loss) + 1;
+static_assert(kFlowPathFields == kBasePathFields + 3 && kMarginPathFields == kFlowPathFields + 6 &&
                   index_of(PathField::pnl_inception) == kMarginPathFields,
               "everlasting_funding, the pool's fields, then the margin fields, between the base fields and the "
               "attribution's");

@@ -1266,7 +1266,7 @@ struct PolicyTile {
           put_no_pool(put);  // the config refuses order_flow with margin
           margin.put_to(put);
         }
-        static_assert(kPathFields == 27, \
+        static_assert(kPathFields == 29, \
                       "a new path field needs its value here (or in put_attribution, or HedgeTile::finish)");
         if (kAttributionLater || !hp.attribution) continue;
         const BookAttribution<L>& b = mk.att;
