@@ -1392,7 +1392,12 @@ const std::map<std::string, Setter, std::less<>>& range_setters() {
       {"hedge.funding.rho", [](RunSpec& s, double x) { s.hedge.funding.rho = x; }},
       {"hedge.min_trade", [](RunSpec& s, double x) { s.hedge.min_trade = x; }},
       {"hedge.lot_size", [](RunSpec& s, double x) { s.hedge.lot_size = x; }},
-      {"hedge.margin.collateral_usd", [](RunSpec& s, double x) { margin(s).collateral_usd = x; }},
+      {"hedge.margin.collateral_usd",  // 0 with coins beside it (the account needs collateral)
+       [](RunSpec& s, double x) {
+         margin(s).collateral_usd = x;
+         s.hedge.margin.collateral_coin = x == 0.0 ? 1.0 : 0.0;
+       }},
+      {"hedge.margin.collateral_coin", [](RunSpec& s, double x) { margin(s).collateral_coin = x; }},
       {"order_flow.strikes[i]", [](RunSpec& s, double x) { order_flow(s).strikes[0] = x * s.model.spot; }},
       {"order_flow.expiries_days[i]",
        [](RunSpec& s, double x) {

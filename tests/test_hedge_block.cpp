@@ -474,14 +474,14 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
 }
 
 // The margin account (hedge.margin, in the options program): each policy item keeps its account across
-// chunks, liquidations, cut trades, top-ups in transit and the venue's dislocation by liquidations (cascades)
-// included; with attribution its penalties join the charges and write_attribution takes the account's fields
+// chunks, liquidations, cut trades, top-ups in transit, coin collateral and the venue's dislocation by
+// liquidations (cascades) included; with attribution its penalties join the charges and write_attribution takes the account's fields
 // from the item's state. Both precisions, model marks, trade sizes, and two policy groups.
 TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
   const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, margin: "
-                             "{collateral_usd: 10, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
-                             "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3, "
-                             "impact_depth_usd: 200, impact_half_life_hours: 4}";
+                             "{collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, maintenance: 0.09, "
+                             "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
+                             "top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
   const std::string costs = "{fee_bps: 5, fixed_per_trade: 0.5}";
   const std::string twenty = twenty_bands();
   for (const bool att : {false, true}) {

@@ -548,11 +548,12 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAnOptionsPool) {
 }
 
 // The margin account in the options program (hedge.margin, margin.hpp): liquidations, cut trades, late
-// top-ups and cascades, with and without attribution. A liquidation is a threshold, so the device's rounding may
+// top-ups, coin collateral and cascades, with and without attribution. A liquidation is a threshold, so the device's rounding may
 // move one across it on a path; the comparison allows that on 0.5% of the paths, as for the other fields.
 TEST(Hedging, CudaIsEquivalentToCpuWithAMarginAccount) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
-  const std::string hedge = CudaCase{}.hedge + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
+  const std::string hedge = CudaCase{}.hedge + ", margin: {collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, "
+                                               "maintenance: 0.09, "
                                                "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
                                                "top_up_delay_hours: 3, impact_depth_usd: 200, "
                                                "impact_half_life_hours: 4}";
@@ -733,7 +734,8 @@ TEST(Hedging, TileLanesMatchOnePathAtATime) {
   expect_tile_matches_single_path<float>(plain, "instrument: spot", Precision::float32);
   expect_tile_matches_single_path<float, TileKind::everlasting>(charges, perpetual, Precision::float32);
   expect_tile_matches_single_path<double, TileKind::everlasting>(impact, perpetual, Precision::float64);
-  const std::string margin = perpetual + ", margin: {collateral_usd: 10, initial: 0.1, maintenance: 0.09, "
+  const std::string margin = perpetual + ", margin: {collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, "
+                                         "maintenance: 0.09, "
                                          "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 20, "
                                          "top_up_delay_hours: 2, impact_depth_usd: 200, impact_half_life_hours: 3}";
   expect_tile_matches_single_path<float, TileKind::margin>(charges, margin, Precision::float32);

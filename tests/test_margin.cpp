@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hedge_cases.hpp"
@@ -95,6 +96,38 @@ TEST(Margin, InitialMarginCutsATradeThatAddsExposure) {
   EXPECT_EQ(g.allowed(mp, 0, 100.0, 0.0, 8.0, -150.0), 0.0) << "equity -50: nothing may be opened";
 }
 
+// Coin collateral is worth c·S: it falls with a long hedge's losses and rises with a short's. Long 10 coins
+// after the perpetual lost 50 at S = 95 (maintenance 0.05·10·95 = 47.5): one coin of collateral leaves
+// equity 95 − 50 = 45 and is liquidated where 100 USD (equity 50) is not; short 10 at S = 105 after the
+// same loss (maintenance 52.5), the coin (105 − 50 = 55) holds where the USD (50) does not.
+TEST(Margin, CoinCollateralMovesWithTheCoin) {
+  MarginParams coin = params(0.0);
+  coin.collateral_coin = 1.0;
+  const auto liquidated = [](const MarginParams& mp, double hedge, double spot) {
+    MarginLanes<1> g;
+    g.begin();
+    double cash = -50.0;
+    g.settle(mp, 0, 1, spot, hedge, cash);
+    return g.liquidated[0] == 1.0;
+  };
+  EXPECT_TRUE(liquidated(coin, 10.0, 95.0));
+  EXPECT_FALSE(liquidated(params(100.0), 10.0, 95.0));
+  EXPECT_FALSE(liquidated(coin, -10.0, 105.0));
+  EXPECT_TRUE(liquidated(params(100.0), -10.0, 105.0));
+  // 20 USD beside the coin, after a loss of 60: equity 20 + 95 − 60 = 55 >= 47.5, and the USD needed beside
+  // the coin is 47.5 + 60 − 95 = 12.5; the initial margin counts the coin too.
+  MarginParams both = params(20.0);
+  both.collateral_coin = 1.0;
+  MarginLanes<1> g;
+  g.begin();
+  double hedge = 10.0, cash = -60.0;
+  g.settle(both, 0, 1, 95.0, hedge, cash);
+  EXPECT_EQ(hedge, 10.0);
+  EXPECT_DOUBLE_EQ(g.need[0], 47.5 + 60.0 - 95.0);
+  EXPECT_DOUBLE_EQ(g.allowed(both, 0, 95.0, 2.0, 12.0, cash), 55.0 / (0.1 * 95.0)) << "cut to equity / (initial S)";
+  EXPECT_DOUBLE_EQ(g.need[0], 0.1 * 12.0 * 95.0 + 60.0 - 95.0) << "what 12 coins would have needed";
+}
+
 // ---- cascades: a liquidation moves the venue's price (margin.hpp) ----
 
 MarginParams with_impact(MarginParams mp, double depth, double decay) {
@@ -156,7 +189,8 @@ TEST(Margin, AForcedBuyRaisesTheVenuesPriceUpToAFactorTwo) {
   g.settle(mp, 0, 2, 100.0, hedge, cash);
   EXPECT_EQ(hedge, -2.5) << "liquidated again at the venue's 200";
   EXPECT_EQ(g.cascaded[0], 1.0);
-  EXPECT_NEAR(g.cascade_loss[0], 0.01 * 2.5 * 200.0 + 2.5 * (200.0 - 100.0), 1e-12) << "bought back at twice the market";
+  EXPECT_NEAR(g.cascade_loss[0], 0.01 * 2.5 * 200.0 + 2.5 * (200.0 - 100.0), 1e-12)
+      << "bought back at twice the market";
   EXPECT_EQ(g.impact[0], -kMaxImpact) << "still capped";
 }
 
@@ -208,45 +242,49 @@ TEST(Margin, AmpleCollateralIsTheRunWithoutMargin) {
 // A path's collateral_needed is the least collateral with which it has no liquidation and no cut trade
 // (margin.hpp): with collateral C, a path whose need in the ample run is at most C runs as the ample one
 // bit for bit and is never liquidated; one whose need exceeds C is liquidated or trades otherwise. And the
-// run with C has the ample run's share of paths above every level up to C.
+// run with C has the ample run's share of paths above every level up to C. The same with coins posted beside
+// the USD, the need then being the USD beside them.
 TEST(Margin, CollateralNeededIsTheThresholdOfEveryPath) {
   const std::string rates = "initial: 0.1, maintenance: 0.05, liquidation_fraction: 1, liquidation_penalty: 0.01";
-  const MarginRun ample = run(margined_run("{collateral_usd: 1e9, " + rates + "}"));
-  const double c = 100.0;
-  const MarginRun tight = run(margined_run("{collateral_usd: 100, " + rates + "}"));
-  std::uint64_t events = 0, liquidations = 0, total = 0;
-  for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
-    for (std::uint64_t i = 0; i < ample.n; ++i) {
-      const double need = ample.at(PathField::collateral_needed, p, i);
-      const bool liquidated = tight.at(PathField::liquidated, p, i) != 0.0;
-      const double pa = ample.at(PathField::pnl, p, i), pt = tight.at(PathField::pnl, p, i);
-      const bool same = std::memcmp(&pa, &pt, sizeof pa) == 0;
-      ++total;
-      if (need <= c) {
-        EXPECT_TRUE(same && !liquidated) << "policy " << p << " path " << i << ": need " << need << " <= " << c;
-        EXPECT_EQ(tight.at(PathField::collateral_needed, p, i), need) << "policy " << p << " path " << i;
-      } else {
-        ++events;
-        liquidations += liquidated;
-        EXPECT_TRUE(liquidated || !same) << "policy " << p << " path " << i << ": need " << need << " > " << c;
-        EXPECT_GT(tight.at(PathField::collateral_needed, p, i), c) << "policy " << p << " path " << i;
+  for (const auto& [coins, c] : {std::pair<std::string, double>{"", 100.0}, {"collateral_coin: 0.5, ", 50.0}}) {
+    SCOPED_TRACE(coins.empty() ? "USD collateral" : "USD and coin collateral");
+    const MarginRun ample = run(margined_run("{collateral_usd: 1e9, " + coins + rates + "}"));
+    const MarginRun tight = run(margined_run("{collateral_usd: " + std::to_string(c) + ", " + coins + rates + "}"));
+    std::uint64_t events = 0, liquidations = 0, total = 0;
+    for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
+      for (std::uint64_t i = 0; i < ample.n; ++i) {
+        const double need = ample.at(PathField::collateral_needed, p, i);
+        const bool liquidated = tight.at(PathField::liquidated, p, i) != 0.0;
+        const double pa = ample.at(PathField::pnl, p, i), pt = tight.at(PathField::pnl, p, i);
+        const bool same = std::memcmp(&pa, &pt, sizeof pa) == 0;
+        ++total;
+        if (need <= c) {
+          EXPECT_TRUE(same && !liquidated) << "policy " << p << " path " << i << ": need " << need << " <= " << c;
+          EXPECT_EQ(tight.at(PathField::collateral_needed, p, i), need) << "policy " << p << " path " << i;
+        } else {
+          ++events;
+          liquidations += liquidated;
+          EXPECT_TRUE(liquidated || !same) << "policy " << p << " path " << i << ": need " << need << " > " << c;
+          EXPECT_GT(tight.at(PathField::collateral_needed, p, i), c) << "policy " << p << " path " << i;
+        }
       }
     }
-  }
-  std::printf("paths over collateral %g: %llu of %llu, %llu of them liquidated\n", c,
-              static_cast<unsigned long long>(events), static_cast<unsigned long long>(total),
-              static_cast<unsigned long long>(liquidations));
-  EXPECT_GT(events, total / 20) << "the collateral must bind on some paths for the test to mean anything";
-  EXPECT_LT(events, total - total / 20) << "and not on all of them";
-  EXPECT_GT(liquidations, 0u);
-  for (const double level : {0.0, 25.0, 50.0, 75.0, 100.0}) {
-    for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
-      std::uint64_t over_ample = 0, over_tight = 0;
-      for (std::uint64_t i = 0; i < ample.n; ++i) {
-        over_ample += ample.at(PathField::collateral_needed, p, i) > level;
-        over_tight += tight.at(PathField::collateral_needed, p, i) > level;
+    std::printf("paths over collateral %g: %llu of %llu, %llu of them liquidated\n", c,
+                static_cast<unsigned long long>(events), static_cast<unsigned long long>(total),
+                static_cast<unsigned long long>(liquidations));
+    EXPECT_GT(events, total / 20) << "the collateral must bind on some paths for the test to mean anything";
+    EXPECT_LT(events, total - total / 20) << "and not on all of them";
+    EXPECT_GT(liquidations, 0u);
+    for (const double share : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+      const double level = share * c;
+      for (unsigned p = 0; p < ample.hp.n_policies; ++p) {
+        std::uint64_t over_ample = 0, over_tight = 0;
+        for (std::uint64_t i = 0; i < ample.n; ++i) {
+          over_ample += ample.at(PathField::collateral_needed, p, i) > level;
+          over_tight += tight.at(PathField::collateral_needed, p, i) > level;
+        }
+        EXPECT_EQ(over_tight, over_ample) << "policy " << p << ", level " << level;
       }
-      EXPECT_EQ(over_tight, over_ample) << "policy " << p << ", level " << level;
     }
   }
 }
@@ -334,6 +372,42 @@ TEST(Margin, ImpactChangesOnlyThePathsItLiquidatesAndCascadesThem) {
   EXPECT_GT(cascades_shallow, 30.0) << "the shallow venue must cascade for the test to mean anything";
   EXPECT_GT(cascades_shallow, 2.0 * cascades_deep);
   EXPECT_GT(loss_shallow, 2.0 * loss_deep);
+}
+
+// A coin-margined account of a long hedge (short calls hedged with a long perpetual) loses its collateral's
+// value in the falls that hurt the hedge: coins worth the same at inception liquidate more paths than USD.
+// With ample coins the run is the run without margin, bit for bit.
+TEST(Margin, CoinCollateralLiquidatesALongHedgeMoreThanUsd) {
+  const std::string rates = "initial: 0.1, maintenance: 0.05, liquidation_fraction: 0.5, liquidation_penalty: 0.01";
+  const MarginRun usd = run(margined_run("{collateral_usd: 80, " + rates + "}"));
+  const MarginRun coin = run(margined_run("{collateral_coin: 0.8, " + rates + "}"));  // 80 USD at S0 = 100
+  // The gap of paired shares: d = coin − USD per path-policy in {−1, 0, 1}, its standard error from d's own
+  // variance (the two runs share their paths).
+  double liquidated_usd = 0.0, liquidated_coin = 0.0, d2 = 0.0;
+  for (unsigned p = 0; p < usd.hp.n_policies; ++p)
+    for (std::uint64_t i = 0; i < usd.n; ++i) {
+      const double a = usd.at(PathField::liquidated, p, i), b = coin.at(PathField::liquidated, p, i);
+      liquidated_usd += a;
+      liquidated_coin += b;
+      d2 += (b - a) * (b - a);
+    }
+  const double n = 3.0 * static_cast<double>(usd.n);
+  const double gap = (liquidated_coin - liquidated_usd) / n;
+  const double se = std::sqrt((d2 / n - gap * gap) / (n - 1.0));
+  std::printf("liquidated: 80 USD %.4f, 0.8 coins %.4f of %g path-policies; gap %.4f, se %.4f\n", liquidated_usd / n,
+              liquidated_coin / n, n, gap, se);
+  EXPECT_GT(gap, 4.0 * se);
+
+  const MarginRun plain = run(margined_run(""));
+  const MarginRun ample = run(margined_run("{collateral_coin: 1e7, " + rates + "}"));
+  std::size_t differ = 0;
+  for (unsigned f = 0; f < kBasePathFields; ++f)
+    for (unsigned p = 0; p < plain.hp.n_policies; ++p)
+      for (std::uint64_t i = 0; i < plain.n; ++i) {
+        const double a = plain.at(static_cast<PathField>(f), p, i), b = ample.at(static_cast<PathField>(f), p, i);
+        differ += std::memcmp(&a, &b, sizeof a) != 0;
+      }
+  EXPECT_EQ(differ, 0u);
 }
 
 }  // namespace

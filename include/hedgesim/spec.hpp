@@ -149,6 +149,7 @@ struct HedgeOptionSpec {
 /// account.
 struct MarginSpec {
   double collateral_usd = 0.0;
+  double collateral_coin = 0.0;  ///< coins of the underlying posted beside (or instead of) collateral_usd
   double initial = 0.0;
   double maintenance = 0.0;
   double liquidation_fraction = 1.0;
@@ -158,7 +159,7 @@ struct MarginSpec {
   double impact_depth_usd = 0.0;        ///< cascades: 0, none (hedging/margin.hpp)
   double impact_half_life_hours = 0.0;  ///< required with impact_depth_usd
   bool given = false;  ///< the config has the section (a collateral of 0 there is refused, not "none")
-  bool enabled() const { return given || collateral_usd != 0.0; }
+  bool enabled() const { return given || collateral_usd != 0.0 || collateral_coin != 0.0; }
 };
 
 struct HedgeSpec {

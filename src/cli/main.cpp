@@ -246,10 +246,12 @@ void print_attribution_table(const hs::RunReport& report, bool hedge_options = f
 /// the paths needed; with cascades (impact_depth_usd) also how often a liquidation cascaded and the mean
 /// cascade loss given one (docs/hedging.md "Margin and liquidation").
 void print_margin_table(const hs::RunReport& report, const hs::MarginSpec& margin) {
-  std::cout << fmt::format("Margin account: {:.0f} USD of collateral, initial {:g}, maintenance {:g}; collateral "
-                           "needed: the least collateral with which a path, without the reserve, has no liquidation "
-                           "and no trade cut.\n",
-                           margin.collateral_usd, margin.initial, margin.maintenance);
+  const bool coins = margin.collateral_coin > 0.0;
+  std::cout << fmt::format("Margin account: {:.0f} USD{} of collateral, initial {:g}, maintenance {:g}; collateral "
+                           "needed: the least {}collateral{} with which a path, without the reserve, has no "
+                           "liquidation and no trade cut.\n",
+                           margin.collateral_usd, coins ? fmt::format(" and {:g} coins", margin.collateral_coin) : "",
+                           margin.initial, margin.maintenance, coins ? "USD " : "", coins ? " (beside the coins)" : "");
   const bool cascades = margin.impact_depth_usd > 0.0;
   std::cout << fmt::format("{:<16} {:>11} {:>9} {:>14} {:>12} {:>16} {:>16}{}\n", "policy", "liquidated", "+-s.e.",
                            "loss | liq.", "top-ups", "collat. needed", "+-s.e.",

@@ -111,6 +111,14 @@ std::vector<double> config_days(const RunSpec& s) {
     days.push_back(o.style == OptionStyle::european ? o.expiry_days : o.funding_period_days);
   if (s.simulation.horizon_days > 0.0) days.push_back(s.simulation.horizon_days);
   days.insert(days.end(), s.order_flow.expiries_days.begin(), s.order_flow.expiries_days.end());
+  for (const HedgeOptionSpec& o : s.hedge.options) {
+    if (o.rolling()) {
+      days.push_back(o.tenor_days);
+      days.push_back(o.roll_days);
+    } else {
+      days.push_back(o.expiry_days);
+    }
+  }
   return days;
 }
 

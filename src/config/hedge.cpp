@@ -31,14 +31,9 @@ void validate_hedge_options(const Reporter& r, const RunSpec& s) {
                                     std::to_string(kMaxHedgeOptions) +
                                     " are supported (delta_gamma_vega trades two, delta_gamma and delta_vega the first)");
   }
-  const double spd = s.simulation.steps_per_day;
+  const std::vector<double> all_days = config_days(s);
   const auto on_grid = [&](const std::string& key, double days) {
-    const double steps = days * spd;
-    if (!is_whole(steps) || std::round(steps) < 1.0) {
-      r.fail(key, days,
-             format_number(days) + " days x steps_per_day " + format_number(spd) + " = " + format_derived(steps) +
-                 " steps: must be a whole number of time steps >= 1 (dt = 1/" + format_number(spd) + " day)");
-    }
+    require_on_grid(r, key, days, s.simulation.steps_per_day, all_days);
   };
   for (std::size_t i = 0; i < options.size(); ++i) {
     const std::string path = "hedge.options[" + std::to_string(i) + "].";
@@ -206,9 +201,12 @@ void Parser::parse_margin(const Entry& section, MarginSpec& m) {
                               "initial: 0.1, maintenance: 0.05}");
   m.given = true;
   const auto given = read(es, "hedge.margin", keys, m);
-  if (const Key<MarginSpec>* k = missing(keys, given)) {
-    fail("hedge.margin." + std::string(k->name) + " is required (margin at line " + std::to_string(section.line) +
-         "): hedge.margin needs collateral_usd, initial and maintenance");
+  const Key<MarginSpec>* k = missing(keys, given);
+  const bool collateral = given.contains("collateral_usd") || given.contains("collateral_coin");
+  if (k || !collateral) {
+    fail("hedge.margin." + std::string(k && collateral ? k->name : "collateral_usd") + " is required (margin at line " +
+         std::to_string(section.line) +
+         "): hedge.margin needs collateral_usd or collateral_coin (or both), initial and maintenance");
   }
 }
 
@@ -221,6 +219,10 @@ void validate_margin(const Reporter& r, const RunSpec& s) {
   const MarginSpec& m = s.hedge.margin;
   if (!m.enabled()) return;
   check_keys<MarginSpec>(r, kMarginKeys, m, "hedge.margin.");
+  if (m.collateral_usd == 0.0 && m.collateral_coin == 0.0) {
+    r.fail("hedge.margin.collateral_usd", m.collateral_usd,
+           "must be > 0 unless hedge.margin.collateral_coin > 0 (the account needs collateral)");
+  }
   if (s.hedge.instrument != HedgeInstrument::perpetual) {
     r.fail_key("hedge.margin", std::string("applies only to hedge.instrument = perpetual, not ") +
                                    to_string(s.hedge.instrument) +

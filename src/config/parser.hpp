@@ -160,7 +160,8 @@ void validate_backtest(const Reporter& r, const BacktestSpec& b);
 void validate_with(const RunSpec& spec, const KeyLines* where);
 
 /// Every date of the config the grid must hit — the book's expiries (or funding periods), the horizon, the
-/// order flow's expiries — so that a steps_per_day suggestion fits them all (book.cpp).
+/// order flow's expiries, the hedge options' expiries (a rolling one's tenor and roll) — so that a
+/// steps_per_day suggestion fits them all (book.cpp).
 std::vector<double> config_days(const RunSpec& s);
 /// Checks that `days` of key `key` is a whole number (>= 1) of steps; all_days: config_days and more, for a
 /// steps_per_day to suggest (book.cpp).

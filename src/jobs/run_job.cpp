@@ -204,6 +204,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
   hp.margin_params = {margin.collateral_usd, margin.initial,     margin.maintenance, margin.liquidation_fraction,
                       margin.liquidation_penalty, margin.reserve_usd,
                       static_cast<std::uint32_t>(std::llround(margin.top_up_delay_hours * spec.simulation.steps_per_day / 24.0))};
+  hp.margin_params.collateral_coin = margin.collateral_coin;
   if (margin.impact_depth_usd > 0.0) {
     hp.margin_params.impact_depth = margin.impact_depth_usd;
     hp.margin_params.impact_decay = std::exp2(-24.0 / spec.simulation.steps_per_day / margin.impact_half_life_hours);

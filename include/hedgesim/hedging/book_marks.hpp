@@ -148,15 +148,19 @@ HS_HD void model_marks(const HedgeParams& hp, std::uint32_t n, const double* spo
   }
 }
 
+/// gbm's model marks (it has no table): Black–Scholes at model.vol; an option at or past its expiry has
+/// its intrinsic value and no greeks.
+HS_HD OptionMarks gbm_model_marks(const HedgeParams& hp, OptionType type, double strike, std::uint32_t expiry_step,
+                                  std::uint32_t n, double spot) {
+  const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
+  return option_marks(black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol));
+}
+
 /// hedge.marks: model — one option's marks at step n: option `index` of the model table (the book's
-/// options first, then the hedge options: DeltaTable), or, for gbm (no table), Black–Scholes at
-/// model.vol. An option at or past its expiry has its intrinsic value and no greeks.
+/// options first, then the hedge options: DeltaTable), or, for gbm, gbm_model_marks.
 HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, OptionType type, double strike,
                                      std::uint32_t expiry_step, std::uint32_t n, double spot, double variance) {
-  if (hp.table.data == nullptr) {
-    const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
-    return option_marks(black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol));
-  }
+  if (hp.table.data == nullptr) return gbm_model_marks(hp, type, strike, expiry_step, n, spot);
   const TableMarks t = table_marks(hp.table, index, spot, variance, n);
   return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};
 }
@@ -165,10 +169,7 @@ HS_HD OptionMarks model_option_marks(const HedgeParams& hp, unsigned index, Opti
 /// table's rows directly.
 HS_HD OptionMarks model_series_marks(const HedgeParams& hp, OptionType type, double strike, std::uint32_t expiry_step,
                                      std::uint32_t n, double spot, double variance) {
-  if (hp.table.data == nullptr) {
-    const double tau = expiry_step > n ? static_cast<double>(expiry_step - n) * hp.dt : 0.0;
-    return option_marks(black_scholes_linear<double>(type, spot, strike, tau, hp.rate, hp.dividend, hp.model_vol));
-  }
+  if (hp.table.data == nullptr) return gbm_model_marks(hp, type, strike, expiry_step, n, spot);
   const TableMarks t = table_marks(hp.table, type == OptionType::call ? 1.0 : -1.0, m::log(strike), strike,
                                    expiry_step, spot, variance, n);
   return {t.value, t.delta, t.gamma, t.theta, t.vega, t.quote_vega};

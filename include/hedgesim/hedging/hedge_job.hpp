@@ -90,6 +90,7 @@ struct MarginParams {
   /// a dislocation that decays by impact_decay per step (2^{−step/half-life}).
   double impact_depth = 0.0;
   double impact_decay = 0.0;
+  double collateral_coin = 0.0;  ///< coins posted beside C, valued at the venue's price
 };
 
 /// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any

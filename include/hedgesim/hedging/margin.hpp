@@ -1,7 +1,8 @@
 #pragma once
 // The margin account of a perpetual hedge (hedge.margin; docs/hedging.md "Margin and liquidation"): the
-// hedge's collateral C, plus the top-ups received from a reserve, plus the policy's cash (the perpetual's
-// settlements h·ΔS, funding, fees and the rest) is its equity E. Per step, after the settlement:
+// hedge's collateral C USD and c coins (worth c·S), plus the top-ups received from a reserve, plus the
+// policy's cash (the perpetual's settlements h·ΔS, funding, fees and the rest) is its equity E. Per step,
+// after the settlement:
 //  - a pending top-up that is due arrives;
 //  - E < initial·|h|·S is a margin call: without a top-up in transit, the reserve sends what brings E back
 //    to that level (all it has left, if less), arriving after the delay (at once for a delay of 0);
@@ -9,20 +10,21 @@
 //    the liquidation fee and the slipped price), once per step: a partial liquidation that leaves the
 //    account short liquidates again at the next step.
 // At a decision, a trade that takes |h| above E/(initial·S) is cut to it (a reduction is never cut).
-// collateral_needed tracks, per path, the least C with which neither rule would have acted (without the
-// reserve): max of maintenance·|h|·S − cash after each settlement and of initial·|h'|·S − cash for
-// each position h' a rule asked for beyond the one held. A path runs as it would without margin until its
+// collateral_needed tracks, per path, the least C with which (beside the c coins) neither rule would have
+// acted (without the reserve): max of maintenance·|h|·S − cash − c·S after each settlement and of
+// initial·|h'|·S − cash − c·S for each position h' a rule asked for beyond the one held. A path runs as it would without margin until its
 // first liquidation or cut, and those happen only where that running maximum exceeds C + top-ups, so for
 // every level C' ≤ C the share of paths with collateral_needed > C' is the probability that collateral C'
 // without a reserve sees a liquidation or a cut trade (tests/test_margin.cpp checks it path by path).
 // Cascades (impact_depth > 0): a liquidation is a forced trade at the venue, and moves the venue's price by
 // ln(1 + X/depth) for X USD of it (down for a forced sale, up for a forced buy), a dislocation that decays by
 // impact_decay per step (arbitrage pulling the venue back to the market) and is capped at a factor 2 either
-// way. The venue marks the position and executes liquidations at its price S·e^{−I}, so equity is
-// C + top-ups + cash + h·(S·e^{−I} − S), and a forced sale can push the rest of the position under
+// way. The venue marks the position and the coin collateral, and executes liquidations, at its price
+// S·e^{−I}, so equity is C + c·S·e^{−I} + top-ups + cash + h·(S·e^{−I} − S), and a forced sale can push the
+// rest of the position under
 // maintenance at the next steps; the P&L stays at the market's S (the liquidation's execution away from it
 // is part of its loss). A liquidation that the market's price alone would not have triggered (equity at
-// I = 0 above maintenance·|h|·S) is a cascade: cascaded and cascade_loss. Without a liquidation I stays 0,
+// I = 0 at least maintenance·|h|·S) is a cascade: cascaded and cascade_loss. Without a liquidation I stays 0,
 // so a path runs as without impact until its first one, and collateral_needed keeps its meaning.
 // Per lane, with branches on the lane's values where the account acts (a call, a liquidation, a cut): they
 // are rarely taken, and the CPU runs the account in a tile of its own (TileKind::margin), so the other
@@ -97,8 +99,9 @@ struct MarginLanes {
     // cash as the venue counts it: the position marked at its price (exactly cash without impact).
     const double mark = hedge * (venue - spot);
     const double held = cash + mark;
-    need[l] = m::max(need[l], open ? maintenance - held : 0.0);
-    double equity = mp.collateral + topups[l] + held;
+    const double coins = mp.collateral_coin * venue;
+    need[l] = m::max(need[l], open ? maintenance - held - coins : 0.0);
+    double equity = mp.collateral + coins + topups[l] + held;
     const double call =
         open && pending[l] == 0.0 ? m::min(mp.reserve - topups[l], mp.initial * exposure - equity) : 0.0;
     if (call > 0.0) {
@@ -115,7 +118,7 @@ struct MarginLanes {
       // Closed at the venue's price: away from the market's that the P&L reads, on top of the penalty.
       const double lost = mp.penalty * m::fabs(closed) * venue + closed * (spot - venue);
       if (mp.impact_depth > 0.0) {
-        if (equity - mark >= mp.maintenance * m::fabs(hedge) * spot) {
+        if (equity - mark + mp.collateral_coin * (spot - venue) >= mp.maintenance * m::fabs(hedge) * spot) {
           cascaded[l] = 1.0;
           cascade_loss[l] += lost;
         }
@@ -136,8 +139,9 @@ struct MarginLanes {
     if (!adds) return next;
     const double venue = venue_price(mp, l, spot);
     const double held = cash + hedge * (venue - spot);
-    need[l] = m::max(need[l], mp.initial * m::fabs(next) * venue - held);
-    const double limit = m::max(mp.collateral + topups[l] + held, 0.0) / (mp.initial * venue);
+    const double coins = mp.collateral_coin * venue;
+    need[l] = m::max(need[l], mp.initial * m::fabs(next) * venue - held - coins);
+    const double limit = m::max(mp.collateral + coins + topups[l] + held, 0.0) / (mp.initial * venue);
     if (m::fabs(next) <= limit) return next;
     const double kept = next * hedge > 0.0 ? m::max(limit, m::fabs(hedge)) : limit;
     return next < 0.0 ? -kept : kept;
