@@ -130,7 +130,7 @@ inline constexpr Key<HedgeSpec> kHedgeKeys[] = {
     {.name = "min_trade", .field = &HedgeSpec::min_trade, .expected = "a number of coins >= 0", .doc = "smallest rebalance sent, in coins of the underlying; a smaller one is not traded (0: any size)", .rule = Rule::non_negative},
     {.name = "lot_size", .field = &HedgeSpec::lot_size, .expected = "a number of coins >= 0", .doc = "positions are whole lots of this many coins, the policy's position rounded to the nearest (0: any size)", .rule = Rule::non_negative},
     {.name = "unwind_at_expiry", .field = &HedgeSpec::unwind_at_expiry, .expected = "true or false", .doc = "close the hedge (hedge options too) at the book's last expiry, or at simulation.horizon_days if that comes first, paying its costs, and trade no more; false: the position is marked at the horizon's price without a trade"},
-    {.name = "margin", .field = {}, .expected = "a map (below)", .doc = "the perpetual hedge's margin account: collateral, margin rates, liquidation and top-ups (perpetual only); left out: none"},
+    {.name = "margin", .field = {}, .expected = "a map (below)", .doc = "the perpetual hedge's margin account: collateral (USD or coin), margin rates, liquidation, top-ups and cascades (perpetual only); left out: none"},
 };
 
 /// Hedge options' variants: a fixed series (strike, expiry_days) and a rolling one (tenor_days, roll_days, ...),
