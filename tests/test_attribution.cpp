@@ -57,6 +57,18 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
   const Case cases[] = {
       {"Bates, perpetual with stochastic funding, gas and fixed costs",
        config(test::kBatesModel, kBook, perp, charges, policies, 300)},
+      {"Bates, perpetual on margin: liquidations, top-ups in transit, cascades",
+       config(test::kBatesModel, kBook,
+              perp + ", margin: {collateral_usd: 6, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
+                     "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3, impact_depth_usd: 200, "
+                     "impact_half_life_hours: 4}",
+              charges, policies, 300)},
+      {"Bates, spot hedge on a loan: liquidations of USD and coin debt, top-ups, cascades",
+       config(test::kBatesModel, kBook,
+              spot + ", margin: {collateral_usd: 10, collateral_coin: 0.04, initial: 0.27, maintenance: 0.25, "
+                     "liquidation_fraction: 0.5, liquidation_penalty: 0.05, reserve_usd: 10, top_up_delay_hours: 3, "
+                     "impact_depth_usd: 200, impact_half_life_hours: 4}",
+              impact, policies, 300)},
       {"Bates, spot hedge, slippage and failures", config(test::kBatesModel, kBook, spot, impact, policies, 300)},
       {"Heston, model deltas, r > 0",
        config("{type: heston, spot: 100, rate: 0.05, dividend: 0.01, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}",
@@ -112,7 +124,8 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
         double scale = std::fabs(v.at(PathField::pnl, p, i));
         for (PathField f : {PathField::pnl_inception, PathField::pnl_delta, PathField::pnl_gamma, PathField::pnl_theta,
                             PathField::pnl_vega, PathField::pnl_higher_order, PathField::pnl_interest, PathField::funding,
-                            PathField::fees, PathField::fixed, PathField::gas, PathField::slippage})
+                            PathField::fees, PathField::fixed, PathField::gas, PathField::slippage,
+                            PathField::liquidation_loss})
           scale = std::max(scale, std::fabs(v.at(f, p, i)));
         largest_piece = std::max(largest_piece, scale);
         worst = std::max(worst, std::fabs(v.at(PathField::pnl_unexplained, p, i)) / scale);
@@ -125,6 +138,13 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
                 c.what.c_str(), worst, abs_higher / abs_gamma);
     EXPECT_LT(worst, 1e-12) << c.what;
     EXPECT_GT(largest_piece, 0.0) << c.what;
+    if (hc.hp.margin) {  // the margin cases must liquidate for the sum to have been tested with liquidations
+      double liquidated = 0.0;
+      for (unsigned p = 0; p < np; ++p)
+        for (std::uint64_t i = 0; i < n; ++i) liquidated += v.at(PathField::liquidated, p, i);
+      std::printf("  liquidated path-policies: %g of %g\n", liquidated, static_cast<double>(n) * np);
+      EXPECT_GT(liquidated, 10.0) << c.what;
+    }
     // Surface marks: the job's one vol does not move, so a vol move is a spot or time move (option_vol.hpp).
     if (hc.hp.marks == MarkSource::surface) {
       for (unsigned p = 0; p < np; ++p)

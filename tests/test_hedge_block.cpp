@@ -474,8 +474,8 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
 }
 
 // The margin account (hedge.margin, in the options program): each policy item keeps its account across
-// chunks, liquidations, cut trades, top-ups in transit, coin collateral and the venue's dislocation by
-// liquidations (cascades) included; with attribution its penalties join the charges and write_attribution takes the account's fields
+// chunks, liquidations, cut trades, top-ups in transit, coin collateral, the venue's dislocation by
+// liquidations (cascades) and a spot hedge's loan included; with attribution its penalties join the charges and write_attribution takes the account's fields
 // from the item's state. Both precisions, model marks, trade sizes, and two policy groups.
 TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
   const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, margin: "
@@ -501,6 +501,20 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
   EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, margin + ", marks: model", costs,
                                                    kAllPolicies + "output: {attribution: true}\n", 45, Precision::float64),
                                             "margin, model marks, attribution"),
+            5.0);
+  // A spot hedge on a loan: the USD borrowed for a long hedge (the short calls' and the mixed book's), the
+  // coins borrowed for a short one (long calls and puts).
+  const std::string long_book = "[{type: call, strike: 105, expiry_days: 2, quantity: 10},\n"
+                                "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]";
+  const std::string loan = "instrument: spot, delta: instantaneous, margin: {collateral_usd: 10, collateral_coin: 0.04, "
+                           "initial: 0.27, maintenance: 0.25, liquidation_fraction: 0.5, liquidation_penalty: 0.05, "
+                           "reserve_usd: 10, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+  EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, loan, costs, kAllPolicies, 45, Precision::float64, kMixedBook),
+                                            "loan, float64"),
+            5.0);
+  EXPECT_GT(expect_blocks_match_cpu<float>(config(kBatesModel, loan, costs, twenty + "output: {attribution: true}\n", 33,
+                                                  Precision::float32, long_book),
+                                           "loan owing coins, with attribution, 20 policies, float32"),
             5.0);
 }
 

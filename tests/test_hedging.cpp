@@ -557,10 +557,16 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAMarginAccount) {
                                                "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
                                                "top_up_delay_hours: 3, impact_depth_usd: 200, "
                                                "impact_half_life_hours: 4}";
+  const std::string loan = "instrument: spot, delta: instantaneous, margin: {collateral_usd: 10, collateral_coin: 0.04, "
+                           "initial: 0.27, maintenance: 0.25, liquidation_fraction: 0.5, liquidation_penalty: 0.05, "
+                           "reserve_usd: 10, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
   for (const bool attribution : {false, true})
-    for (Precision precision : {Precision::float32, Precision::float64})
+    for (Precision precision : {Precision::float32, Precision::float64}) {
       expect_cuda_matches_cpu({.costs = "{fee_bps: 5, fixed_per_trade: 0.5}", .hedge = hedge, .attribution = attribution},
                               precision);
+      expect_cuda_matches_cpu({.costs = "{fee_bps: 5, fixed_per_trade: 0.5}", .hedge = loan, .attribution = attribution},
+                              precision);
+    }
 }
 
 }  // namespace

@@ -245,13 +245,19 @@ void print_attribution_table(const hs::RunReport& report, bool hedge_options = f
 /// that share), the mean penalty given a liquidation, the mean top-up from the reserve and the collateral
 /// the paths needed; with cascades (impact_depth_usd) also how often a liquidation cascaded and the mean
 /// cascade loss given one (docs/hedging.md "Margin and liquidation").
-void print_margin_table(const hs::RunReport& report, const hs::MarginSpec& margin) {
+void print_margin_table(const hs::RunReport& report, const hs::HedgeSpec& hedge) {
+  const hs::MarginSpec& margin = hedge.margin;
   const bool coins = margin.collateral_coin > 0.0;
-  std::cout << fmt::format("Margin account: {:.0f} USD{} of collateral, initial {:g}, maintenance {:g}; collateral "
-                           "needed: the least {}collateral{} with which a path, without the reserve, has no "
-                           "liquidation and no trade cut.\n",
+  // A spot hedge's account is a loan: its rates read as loan-to-values.
+  const std::string rates =
+      hedge.instrument == hs::HedgeInstrument::spot
+          ? fmt::format("a loan: largest loan-to-value {:g}%, liquidation above {:g}%", 100.0 * (1.0 - margin.initial),
+                        100.0 * (1.0 - margin.maintenance))
+          : fmt::format("initial {:g}, maintenance {:g}", margin.initial, margin.maintenance);
+  std::cout << fmt::format("Margin account: {:.0f} USD{} of collateral, {}; collateral needed: the least {}collateral{} "
+                           "with which a path, without the reserve, has no liquidation and no trade cut.\n",
                            margin.collateral_usd, coins ? fmt::format(" and {:g} coins", margin.collateral_coin) : "",
-                           margin.initial, margin.maintenance, coins ? "USD " : "", coins ? " (beside the coins)" : "");
+                           rates, coins ? "USD " : "", coins ? " (beside the coins)" : "");
   const bool cascades = margin.impact_depth_usd > 0.0;
   std::cout << fmt::format("{:<16} {:>11} {:>9} {:>14} {:>12} {:>16} {:>16}{}\n", "policy", "liquidated", "+-s.e.",
                            "loss | liq.", "top-ups", "collat. needed", "+-s.e.",
@@ -354,7 +360,7 @@ int cmd_run(const RunFlags& run_flags, hs::Collectives& ranks) {
                              "received; in the P&L, the same for every policy).\n",
                              f.mean());
   }
-  if (spec.hedge.margin.enabled()) print_margin_table(report, spec.hedge.margin);
+  if (spec.hedge.margin.enabled()) print_margin_table(report, spec.hedge);
   if (spec.order_flow.enabled()) print_pool_table(report);
   print_attribution_table(report, !spec.hedge.options.empty(), hs::has_everlasting(spec.book));
   std::cout << fmt::format("elapsed {:.3f} s, {:.3g} path-steps/s{}\n", report.elapsed_s, report.path_steps_per_s,

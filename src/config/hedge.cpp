@@ -105,12 +105,6 @@ void Parser::parse_hedge(const Entry& section, HedgeSpec& h) {
       return true;
     }
     if (e.key == "margin") {
-      if (h.instrument != HedgeInstrument::perpetual) {
-        not_used("hedge.margin", e,
-                 std::string("applies only to hedge.instrument: perpetual, not ") + to_string(h.instrument) +
-                     " (a spot hedge holds its coins and is never liquidated): remove it or set hedge.instrument: "
-                     "perpetual");
-      }
       parse_margin(e, h.margin);
       return true;
     }
@@ -212,7 +206,7 @@ void Parser::parse_margin(const Entry& section, MarginSpec& m) {
 
 namespace {
 
-/// hedge.margin: its keys, a perpetual hedge, maintenance <= initial, a delay of whole steps used with a
+/// hedge.margin: its keys, maintenance <= initial (< 1 on a spot hedge's loan), a delay of whole steps used with a
 /// reserve, and the jobs it runs in (the CPU's margin tile: not with hedge options, surface marks or
 /// everlasting options).
 void validate_margin(const Reporter& r, const RunSpec& s) {
@@ -223,11 +217,9 @@ void validate_margin(const Reporter& r, const RunSpec& s) {
     r.fail("hedge.margin.collateral_usd", m.collateral_usd,
            "must be > 0 unless hedge.margin.collateral_coin > 0 (the account needs collateral)");
   }
-  if (s.hedge.instrument != HedgeInstrument::perpetual) {
-    r.fail_key("hedge.margin", std::string("applies only to hedge.instrument = perpetual, not ") +
-                                   to_string(s.hedge.instrument) +
-                                   " (a spot hedge holds its coins and is never liquidated): remove it or set "
-                                   "hedge.instrument: perpetual");
+  if (s.hedge.instrument == HedgeInstrument::spot && m.initial >= 1.0) {
+    r.fail("hedge.margin.initial", m.initial,
+           "must be < 1 with hedge.instrument = spot (a loan: 1 - the largest loan-to-value; 1 would lend nothing)");
   }
   if (m.maintenance > m.initial) {
     r.fail("hedge.margin.maintenance", m.maintenance,
@@ -255,7 +247,7 @@ void validate_margin(const Reporter& r, const RunSpec& s) {
   }
   const std::string not_with = "hedge.margin is not available with ";
   if (!s.hedge.options.empty()) {
-    r.fail_key("hedge.margin", not_with + "hedge.options (the account margins the perpetual alone; option "
+    r.fail_key("hedge.margin", not_with + "hedge.options (the account margins the perpetual or spot hedge alone; option "
                                           "premiums would need a portfolio margin): remove one of them");
   }
   if (s.hedge.marks == MarkSource::surface) {

@@ -205,6 +205,7 @@ HedgeParams make_hedge_params(const RunSpec& spec) {
                       margin.liquidation_penalty, margin.reserve_usd,
                       static_cast<std::uint32_t>(std::llround(margin.top_up_delay_hours * spec.simulation.steps_per_day / 24.0))};
   hp.margin_params.collateral_coin = margin.collateral_coin;
+  hp.margin_params.loan = spec.hedge.instrument == HedgeInstrument::spot;
   if (margin.impact_depth_usd > 0.0) {
     hp.margin_params.impact_depth = margin.impact_depth_usd;
     hp.margin_params.impact_decay = std::exp2(-24.0 / spec.simulation.steps_per_day / margin.impact_half_life_hours);

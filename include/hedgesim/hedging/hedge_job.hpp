@@ -77,7 +77,8 @@ HS_HD std::uint32_t series_expiry(const HedgeOption& o, std::uint32_t n) {
   return is_rolling(o) ? n / o.roll_every * o.roll_every + o.tenor_steps : o.expiry_step;
 }
 
-/// hedge.margin in the flat form (hedging/margin.hpp applies it): USD amounts, rates of the notional.
+/// hedge.margin in the flat form (hedging/margin.hpp applies it): USD amounts, rates of the notional (of
+/// the pledged collateral on a loan).
 struct MarginParams {
   double collateral;   ///< C, USD
   double initial;      ///< initial margin rate: a trade may take |h|·S up to equity / initial
@@ -91,6 +92,8 @@ struct MarginParams {
   double impact_depth = 0.0;
   double impact_decay = 0.0;
   double collateral_coin = 0.0;  ///< coins posted beside C, valued at the venue's price
+  /// A spot hedge on a lending protocol's loan: the rates apply to the pledged collateral, not the notional.
+  bool loan = false;
 };
 
 /// One policy as the per-path code sees it: its type, Leland's adjustment (applied by the engine to any

@@ -1,31 +1,42 @@
 #pragma once
-// The margin account of a perpetual hedge (hedge.margin; docs/hedging.md "Margin and liquidation"): the
-// hedge's collateral C USD and c coins (worth c·S), plus the top-ups received from a reserve, plus the
-// policy's cash (the perpetual's settlements h·ΔS, funding, fees and the rest) is its equity E. Per step,
-// after the settlement:
+// The margin account of the hedge (hedge.margin; docs/hedging.md "Margin and liquidation"), of two kinds:
+//  - a perpetual on margin: equity E = the collateral C USD and c coins (worth c·S) + the top-ups received
+//    from a reserve + the policy's cash (the perpetual's settlements h·ΔS, funding, fees and the rest);
+//    the margin rates apply to the notional |h|·S;
+//  - a spot hedge on a lending protocol's loan (MarginParams::loan): the account holds USD u = C + top-ups
+//    + cash and coins c + h; what is negative is borrowed, what is positive pledged. E = u + (c + h)·S and
+//    the rates apply to the pledged value max(u, 0) + max(c + h, 0)·S: E under maintenance × that is a
+//    debt above (1 − maintenance) of the collateral, the protocol's liquidation LTV; initial is 1 − its
+//    largest LTV.
+// Per step, after the settlement:
 //  - a pending top-up that is due arrives;
-//  - E < initial·|h|·S is a margin call: without a top-up in transit, the reserve sends what brings E back
-//    to that level (all it has left, if less), arriving after the delay (at once for a delay of 0);
-//  - E < maintenance·|h|·S liquidates a fraction of the position at a penalty (fraction·|h|·S·penalty,
-//    the liquidation fee and the slipped price), once per step: a partial liquidation that leaves the
-//    account short liquidates again at the next step.
-// At a decision, a trade that takes |h| above E/(initial·S) is cut to it (a reduction is never cut).
+//  - E under initial × the margined value is a margin call: without a top-up in transit, the reserve sends
+//    what brings E back to that level (all it has left, if less), arriving after the delay (at once for a
+//    delay of 0; on a loan the USD repays debt first);
+//  - E under maintenance × the margined value liquidates, once per step (a partial liquidation that leaves
+//    the account short liquidates again at the next step): on a perpetual a fraction of the position at a
+//    penalty (fraction·|h|·S·penalty, the liquidation fee and the slipped price); on a loan with USD debt
+//    the liquidator repays that fraction of the debt (the close factor) and takes coins worth it plus the
+//    penalty (the liquidation bonus), with coin debt it buys back that fraction of the coins owed and takes
+//    USD worth them plus the penalty.
+// At a decision, a trade that adds exposure (|h|, or on a loan |c + h|) beyond what E allows at the initial
+// rate is cut to that (a reduction is never cut).
 // collateral_needed tracks, per path, the least C with which (beside the c coins) neither rule would have
-// acted (without the reserve): max of maintenance·|h|·S − cash − c·S after each settlement and of
-// initial·|h'|·S − cash − c·S for each position h' a rule asked for beyond the one held. A path runs as it would without margin until its
+// acted (without the reserve): required() at maintenance after each settlement and at initial for
+// each position h' a rule asked for beyond the one held. A path runs as it would without margin until its
 // first liquidation or cut, and those happen only where that running maximum exceeds C + top-ups, so for
 // every level C' ≤ C the share of paths with collateral_needed > C' is the probability that collateral C'
 // without a reserve sees a liquidation or a cut trade (tests/test_margin.cpp checks it path by path).
 // Cascades (impact_depth > 0): a liquidation is a forced trade at the venue, and moves the venue's price by
 // ln(1 + X/depth) for X USD of it (down for a forced sale, up for a forced buy), a dislocation that decays by
 // impact_decay per step (arbitrage pulling the venue back to the market) and is capped at a factor 2 either
-// way. The venue marks the position and the coin collateral, and executes liquidations, at its price
-// S·e^{−I}, so equity is C + c·S·e^{−I} + top-ups + cash + h·(S·e^{−I} − S), and a forced sale can push the
-// rest of the position under
-// maintenance at the next steps; the P&L stays at the market's S (the liquidation's execution away from it
-// is part of its loss). A liquidation that the market's price alone would not have triggered (equity at
-// I = 0 at least maintenance·|h|·S) is a cascade: cascaded and cascade_loss. Without a liquidation I stays 0,
-// so a path runs as without impact until its first one, and collateral_needed keeps its meaning.
+// way. The venue (a perpetual's, or the market a loan's liquidators sell on and its oracle reads) marks
+// the position and the coin collateral, and executes liquidations, at its price S·e^{−I} (a perpetual's
+// equity is C + c·S·e^{−I} + top-ups + cash + h·(S·e^{−I} − S)), so a forced sale can push the rest of the
+// position under maintenance at the next steps; the P&L stays at the market's S (the
+// liquidation's execution away from it is part of its loss). A liquidation that the market's price alone
+// would not have triggered is a cascade: cascaded and cascade_loss. Without a liquidation I stays 0, so a
+// path runs as without impact until its first one, and collateral_needed keeps its meaning.
 // Per lane, with branches on the lane's values where the account acts (a call, a liquidation, a cut): they
 // are rarely taken, and the CPU runs the account in a tile of its own (TileKind::margin), so the other
 // tiles keep their branch-free loops.
@@ -84,6 +95,20 @@ struct MarginLanes {
     return mp.impact_depth > 0.0 ? spot * m::exp(-impact[l]) : spot;
   }
 
+  /// The least USD collateral, beside the coins and without top-ups, with which an account holding hedge
+  /// and cash meets `rate` at the venue's price (collateral_needed's measure; file comment).
+  HS_HD static double required(const MarginParams& mp, double rate, double venue, double spot, double hedge,
+                               double cash) {
+    if (!mp.loan) {
+      // rate·|h|·venue of equity; the venue settles the position at its price: cash + h·(venue − S).
+      return rate * (m::fabs(hedge) * venue) - (cash + hedge * (venue - spot)) - mp.collateral_coin * venue;
+    }
+    // u + C' + coins·venue ≥ rate·(max(u + C', 0) + max(coins, 0)·venue), u the cash: with coins pledged
+    // the USD is borrowed; with coins owed the USD is pledged and must cover them at 1/(1 − rate).
+    const double coins = mp.collateral_coin + hedge;
+    return coins >= 0.0 ? -cash - (1.0 - rate) * coins * venue : -coins * venue / (1.0 - rate) - cash;
+  }
+
   /// Lane l after the settlement of step n at spot S: top-up arrival, margin call, liquidation (file comment).
   /// hedge and cash are the policy's; the liquidation's loss comes out of cash.
   HS_HD void settle(const MarginParams& mp, unsigned l, std::uint32_t n, double spot, double& hedge, double& cash) {
@@ -92,18 +117,20 @@ struct MarginLanes {
     pending[l] -= due;
     if (mp.impact_depth > 0.0) impact[l] *= mp.impact_decay;
     const double venue = venue_price(mp, l, spot);
-    // An account without a position has nothing to call margin for or to liquidate, whatever its cash.
-    const bool open = hedge != 0.0;
-    const double exposure = m::fabs(hedge) * venue;
-    const double maintenance = mp.maintenance * exposure;
-    // cash as the venue counts it: the position marked at its price (exactly cash without impact).
-    const double mark = hedge * (venue - spot);
-    const double held = cash + mark;
-    const double coins = mp.collateral_coin * venue;
-    need[l] = m::max(need[l], open ? maintenance - held - coins : 0.0);
-    double equity = mp.collateral + coins + topups[l] + held;
-    const double call =
-        open && pending[l] == 0.0 ? m::min(mp.reserve - topups[l], mp.initial * exposure - equity) : 0.0;
+    // An account without a position (a loan without coins pledged or owed) has nothing to call margin for
+    // or to liquidate, whatever its cash; a loan without debt meets every rate by itself.
+    const bool open = (mp.loan ? mp.collateral_coin + hedge : hedge) != 0.0;
+    const double maintenance = required(mp, mp.maintenance, venue, spot, hedge, cash);
+    need[l] = m::max(need[l], open ? maintenance : 0.0);
+    // What the account has against what it must have: a perpetual's equity against rate·|h|·venue, a
+    // loan's USD collateral against required().
+    const double notional = m::fabs(hedge) * venue;
+    double equity = mp.loan ? mp.collateral + topups[l]
+                            : mp.collateral + mp.collateral_coin * venue + topups[l] + (cash + hedge * (venue - spot));
+    const double floor = mp.loan ? maintenance : mp.maintenance * notional;
+    const double lacks =
+        mp.loan ? required(mp, mp.initial, venue, spot, hedge, cash) - equity : mp.initial * notional - equity;
+    const double call = open && pending[l] == 0.0 ? m::min(mp.reserve - topups[l], lacks) : 0.0;
     if (call > 0.0) {
       if (mp.delay_steps == 0) {
         topups[l] += call;
@@ -113,38 +140,77 @@ struct MarginLanes {
         arrival[l] = static_cast<double>(n + mp.delay_steps);
       }
     }
-    if (open && equity < maintenance) {
-      const double closed = mp.fraction * hedge;
-      // Closed at the venue's price: away from the market's that the P&L reads, on top of the penalty.
-      const double lost = mp.penalty * m::fabs(closed) * venue + closed * (spot - venue);
-      if (mp.impact_depth > 0.0) {
-        if (equity - mark + mp.collateral_coin * (spot - venue) >= mp.maintenance * m::fabs(hedge) * spot) {
-          cascaded[l] = 1.0;
-          cascade_loss[l] += lost;
-        }
-        const double move = m::log1p(m::fabs(closed) * venue / mp.impact_depth);
-        impact[l] = m::min(m::max(impact[l] + (closed > 0.0 ? move : -move), -kMaxImpact), kMaxImpact);
-      }
-      hedge -= closed;
+    if (!open || equity >= floor) return;
+    // A cascade: at the market's price the account would have met maintenance.
+    const bool cascade =
+        mp.impact_depth > 0.0 &&
+        (mp.loan ? equity >= required(mp, mp.maintenance, spot, spot, hedge, cash)
+                 : equity - hedge * (venue - spot) + mp.collateral_coin * (spot - venue) >=
+                       mp.maintenance * m::fabs(hedge) * spot);
+    // sold: the coins the liquidation sells at the venue (< 0: buys); lost: its cost against the market's
+    // price, which the P&L reads.
+    double sold, lost;
+    if (!mp.loan) {
+      sold = mp.fraction * hedge;
+      lost = mp.penalty * m::fabs(sold) * venue + sold * (spot - venue);
       cash -= lost;
-      loss[l] += lost;
-      liquidated[l] = 1.0;
+    } else if (mp.collateral_coin + hedge > 0.0) {
+      // USD debt: the liquidator repays its fraction and takes coins worth that and the bonus.
+      const double repaid = m::min(mp.fraction * -(equity + cash),
+                                   (mp.collateral_coin + hedge) * venue / (1.0 + mp.penalty));
+      sold = repaid * (1.0 + mp.penalty) / venue;
+      cash += repaid;
+      lost = sold * spot - repaid;
+    } else {
+      // Coin debt: the liquidator returns its fraction of the coins owed and takes USD worth them and the bonus.
+      sold = mp.fraction * (mp.collateral_coin + hedge);
+      const double paid = -sold * venue * (1.0 + mp.penalty);
+      cash -= paid;
+      lost = paid + sold * spot;
     }
+    hedge -= sold;
+    if (mp.impact_depth > 0.0) {
+      if (cascade) {
+        cascaded[l] = 1.0;
+        cascade_loss[l] += lost;
+      }
+      const double move = m::log1p(m::fabs(sold) * venue / mp.impact_depth);
+      impact[l] = m::min(m::max(impact[l] + (sold > 0.0 ? move : -move), -kMaxImpact), kMaxImpact);
+    }
+    loss[l] += lost;
+    liquidated[l] = 1.0;
   }
 
-  /// Lane l's position when its rule asks for `next` holding `hedge`: cut to the initial margin's limit
-  /// when it adds exposure beyond it (file comment).
+  /// Lane l's position when its rule asks for `next` holding `hedge`: cut to what the initial rate allows
+  /// when it adds exposure (file comment). The trade is at the market's price S, the account valued at the
+  /// venue's.
   HS_HD double allowed(const MarginParams& mp, unsigned l, double spot, double hedge, double next, double cash) {
-    const bool adds = m::fabs(next) > m::fabs(hedge) || next * hedge < 0.0;
+    const double base = mp.loan ? mp.collateral_coin : 0.0;  // a loan's exposure is all its coins
+    const double now = base + hedge, to = base + next;
+    const bool adds = m::fabs(to) > m::fabs(now) || to * now < 0.0;
     if (!adds) return next;
     const double venue = venue_price(mp, l, spot);
-    const double held = cash + hedge * (venue - spot);
-    const double coins = mp.collateral_coin * venue;
-    need[l] = m::max(need[l], mp.initial * m::fabs(next) * venue - held - coins);
-    const double limit = m::max(mp.collateral + coins + topups[l] + held, 0.0) / (mp.initial * venue);
-    if (m::fabs(next) <= limit) return next;
-    const double kept = next * hedge > 0.0 ? m::max(limit, m::fabs(hedge)) : limit;
-    return next < 0.0 ? -kept : kept;
+    if (!mp.loan) {
+      const double held = cash + hedge * (venue - spot);
+      need[l] = m::max(need[l], mp.initial * m::fabs(next) * venue - held - mp.collateral_coin * venue);
+      const double equity = mp.collateral + mp.collateral_coin * venue + topups[l] + held;
+      const double limit = m::max(equity, 0.0) / (mp.initial * venue);
+      if (m::fabs(next) <= limit) return next;
+      const double kept = next * hedge > 0.0 ? m::max(limit, m::fabs(hedge)) : limit;
+      return next < 0.0 ? -kept : kept;
+    }
+    const double required_after = required(mp, mp.initial, venue, spot, next, cash - (next - hedge) * spot);
+    need[l] = m::max(need[l], required_after);
+    if (mp.collateral + topups[l] >= required_after) return next;
+    // The most coins on the side of `to` that meet it, with W = u + (c + h)·S the account's worth at the
+    // market's price: W / (S − (1 − initial)·venue) pledged, W / (venue/(1 − initial) − S) owed. A venue that
+    // values coins so far from the trade's price that size helps (a divisor <= 0) reaches here only with
+    // W < 0: nothing may be added.
+    const double worth = mp.collateral + topups[l] + cash + now * spot;
+    const double per_coin = to > 0.0 ? spot - (1.0 - mp.initial) * venue : venue / (1.0 - mp.initial) - spot;
+    const double limit = per_coin > 0.0 ? m::min(m::max(worth, 0.0) / per_coin, m::fabs(to)) : 0.0;
+    if (to * now > 0.0 && limit <= m::fabs(now)) return hedge;
+    return (to < 0.0 ? -limit : limit) - base;
   }
 };
 
