@@ -27,6 +27,16 @@ inline const std::string kBatesModel =
     "{type: bates, spot: 100, rate: 0.03, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5,\n"
     "        jump_intensity: 20, jump_mean: -0.05, jump_stdev: 0.1}";
 
+/// hedge.margin sections (YAML) of the engine tests, tight enough on kBatesModel's short-dated books to
+/// cut trades, top up late, liquidate and cascade: a perpetual's at 10x, and a spot hedge's loan with
+/// Aave-like rates (largest loan-to-value 73%, liquidation above 75%, a 5% bonus).
+inline const std::string kPerpMargin =
+    "margin: {collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
+    "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+inline const std::string kLoanMargin =
+    "margin: {collateral_usd: 10, collateral_coin: 0.04, initial: 0.27, maintenance: 0.25, liquidation_fraction: 0.5, "
+    "liquidation_penalty: 0.05, reserve_usd: 10, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+
 /// A `policies:` section with one policy of each type; `leland` is the Leland policy's flag and
 /// `state_theta` the state_band loadings.
 inline std::string all_policy_types(std::string_view leland = "true",

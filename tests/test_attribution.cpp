@@ -58,17 +58,9 @@ TEST(Attribution, PiecesSumToThePnlOnEveryPath) {
       {"Bates, perpetual with stochastic funding, gas and fixed costs",
        config(test::kBatesModel, kBook, perp, charges, policies, 300)},
       {"Bates, perpetual on margin: liquidations, top-ups in transit, cascades",
-       config(test::kBatesModel, kBook,
-              perp + ", margin: {collateral_usd: 6, initial: 0.1, maintenance: 0.09, liquidation_fraction: 0.5, "
-                     "liquidation_penalty: 0.01, reserve_usd: 30, top_up_delay_hours: 3, impact_depth_usd: 200, "
-                     "impact_half_life_hours: 4}",
-              charges, policies, 300)},
+       config(test::kBatesModel, kBook, perp + ", " + test::kPerpMargin, charges, policies, 300)},
       {"Bates, spot hedge on a loan: liquidations of USD and coin debt, top-ups, cascades",
-       config(test::kBatesModel, kBook,
-              spot + ", margin: {collateral_usd: 10, collateral_coin: 0.04, initial: 0.27, maintenance: 0.25, "
-                     "liquidation_fraction: 0.5, liquidation_penalty: 0.05, reserve_usd: 10, top_up_delay_hours: 3, "
-                     "impact_depth_usd: 200, impact_half_life_hours: 4}",
-              impact, policies, 300)},
+       config(test::kBatesModel, kBook, spot + ", " + test::kLoanMargin, impact, policies, 300)},
       {"Bates, spot hedge, slippage and failures", config(test::kBatesModel, kBook, spot, impact, policies, 300)},
       {"Heston, model deltas, r > 0",
        config("{type: heston, spot: 100, rate: 0.05, dividend: 0.01, v0: 0.36, kappa: 2, theta: 0.36, xi: 0.8, rho: -0.5}",

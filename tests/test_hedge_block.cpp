@@ -478,10 +478,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAnOptionsPool) {
 // liquidations (cascades) and a spot hedge's loan included; with attribution its penalties join the charges and write_attribution takes the account's fields
 // from the item's state. Both precisions, model marks, trade sizes, and two policy groups.
 TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
-  const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, margin: "
-                             "{collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, maintenance: 0.09, "
-                             "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
-                             "top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+  const std::string margin = "instrument: perpetual, delta: instantaneous, funding: {rate: 0.1}, " + test::kPerpMargin;
   const std::string costs = "{fee_bps: 5, fixed_per_trade: 0.5}";
   const std::string twenty = twenty_bands();
   for (const bool att : {false, true}) {
@@ -506,9 +503,7 @@ TEST(HedgeBlock, EmulationMatchesCpuTileWithAMarginAccount) {
   // coins borrowed for a short one (long calls and puts).
   const std::string long_book = "[{type: call, strike: 105, expiry_days: 2, quantity: 10},\n"
                                 "       {type: put, strike: 95, expiry_days: 1, quantity: 4, settlement: inverse}]";
-  const std::string loan = "instrument: spot, delta: instantaneous, margin: {collateral_usd: 10, collateral_coin: 0.04, "
-                           "initial: 0.27, maintenance: 0.25, liquidation_fraction: 0.5, liquidation_penalty: 0.05, "
-                           "reserve_usd: 10, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+  const std::string loan = "instrument: spot, delta: instantaneous, " + test::kLoanMargin;
   EXPECT_GT(expect_blocks_match_cpu<double>(config(kBatesModel, loan, costs, kAllPolicies, 45, Precision::float64, kMixedBook),
                                             "loan, float64"),
             5.0);

@@ -552,14 +552,8 @@ TEST(Hedging, CudaIsEquivalentToCpuWithAnOptionsPool) {
 // move one across it on a path; the comparison allows that on 0.5% of the paths, as for the other fields.
 TEST(Hedging, CudaIsEquivalentToCpuWithAMarginAccount) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";
-  const std::string hedge = CudaCase{}.hedge + ", margin: {collateral_usd: 6, collateral_coin: 0.04, initial: 0.1, "
-                                               "maintenance: 0.09, "
-                                               "liquidation_fraction: 0.5, liquidation_penalty: 0.01, reserve_usd: 30, "
-                                               "top_up_delay_hours: 3, impact_depth_usd: 200, "
-                                               "impact_half_life_hours: 4}";
-  const std::string loan = "instrument: spot, delta: instantaneous, margin: {collateral_usd: 10, collateral_coin: 0.04, "
-                           "initial: 0.27, maintenance: 0.25, liquidation_fraction: 0.5, liquidation_penalty: 0.05, "
-                           "reserve_usd: 10, top_up_delay_hours: 3, impact_depth_usd: 200, impact_half_life_hours: 4}";
+  const std::string hedge = CudaCase{}.hedge + ", " + test::kPerpMargin;
+  const std::string loan = "instrument: spot, delta: instantaneous, " + test::kLoanMargin;
   for (const bool attribution : {false, true})
     for (Precision precision : {Precision::float32, Precision::float64}) {
       expect_cuda_matches_cpu({.costs = "{fee_bps: 5, fixed_per_trade: 0.5}", .hedge = hedge, .attribution = attribution},
@@ -746,6 +740,9 @@ TEST(Hedging, TileLanesMatchOnePathAtATime) {
                                          "top_up_delay_hours: 2, impact_depth_usd: 200, impact_half_life_hours: 3}";
   expect_tile_matches_single_path<float, TileKind::margin>(charges, margin, Precision::float32);
   expect_tile_matches_single_path<double, TileKind::margin>(impact, margin, Precision::float64);
+  const std::string loan = "instrument: spot, " + test::kLoanMargin;
+  expect_tile_matches_single_path<float, TileKind::margin>(charges, loan, Precision::float32);
+  expect_tile_matches_single_path<double, TileKind::margin>(impact, loan, Precision::float64);
 }
 
 }  // namespace
