@@ -845,12 +845,30 @@ struct PolicyTile {
   }
 
   /// Every policy's margin account after the settlement of step n (margin.hpp): top-ups, margin calls and
-  /// liquidations.
+  /// liquidations. The account's kind outside the lane loops, which then carry its code alone.
   HS_HD_COLD void settle_margins(const MarketTile<T, L>& mk, std::uint32_t n) {
+    const MarginParams& mp = hp.margin_params;
     for (unsigned k = 0; k < NP && k < count; ++k) {
       PolicyLanes<L>& a = pol[k];
-      for (unsigned l = 0; l < L; ++l) margins[k].settle(hp.margin_params, l, n, mk.spot[l], a.hedge[l], a.cash[l]);
+      MarginLanes<L>& g = margins[k];
+      if (mp.loan) {
+        for (unsigned l = 0; l < L; ++l) g.template settle_as<true>(mp, l, n, mk.spot[l], a.hedge[l], a.cash[l]);
+      } else {
+        for (unsigned l = 0; l < L; ++l) g.template settle_as<false>(mp, l, n, mk.spot[l], a.hedge[l], a.cash[l]);
+      }
     }
+  }
+
+  /// Policy k's positions `next` cut by its margin account (margin.hpp's allowed_as; Loan =
+  /// hp.margin_params.loan); nonzero if any lane still trades.
+  template <bool Loan>
+  HS_HD std::uint64_t cut_to_margin(unsigned k, const MarketTile<T, L>& mk, const PolicyLanes<L>& a) {
+    std::uint64_t any = 0;
+    for (unsigned l = 0; l < L; ++l) {
+      next[l] = margins[k].template allowed_as<Loan>(hp.margin_params, l, mk.spot[l], a.hedge[l], next[l], a.cash[l]);
+      any |= next[l] != a.hedge[l] ? 1u : 0u;
+    }
+    return any;
   }
 
   /// Hedge options expiring at step n settle q·payoff (USD) into cash; the position closes.
@@ -1062,13 +1080,7 @@ struct PolicyTile {
           }
         }
         if constexpr (kMargin) {
-          if (hp.margin) {
-            any = 0;
-            for (unsigned l = 0; l < L; ++l) {
-              next[l] = margins[k].allowed(hp.margin_params, l, mk.spot[l], a.hedge[l], next[l], a.cash[l]);
-              any |= next[l] != a.hedge[l] ? 1u : 0u;
-            }
-          }
+          if (hp.margin) any = hp.margin_params.loan ? cut_to_margin<true>(k, mk, a) : cut_to_margin<false>(k, mk, a);
         }
         if (any == 0) return;
         execute<reads_last_trade<decltype(rule)>()>(a, mk, p, n, gas, costs);
